@@ -1,0 +1,183 @@
+/**
+ * @file dispatch.c
+ * @brief The one dispatcher: request ids, path and header limits, body
+ *        limits, routing, authentication extraction, JSON parsing against the
+ *        route's spec, and per-request cleanup. Handlers see only valid input.
+ */
+#include "config.h"
+#include "httpd.h"
+#include "dsr/log.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Bytes of an oversized chunked body we read and drop before closing the connection. */
+#define DISCARD_LIMIT (64u * 1024u * 1024u)
+
+struct header_tally {
+  size_t bytes;
+  bool bad;
+};
+
+static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+  struct header_tally *t = cls;
+  t->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+  if (value)
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+      if (*p < 0x20 && *p != '\t')
+        t->bad = true;
+  return MHD_YES;
+}
+
+static bool json_content_type(const char *ct)
+{
+  if (!ct)
+    return false;
+  static const char want[] = "application/json";
+  if (strncasecmp(ct, want, sizeof want - 1) != 0)
+    return false;
+  const char *rest = ct + sizeof want - 1;
+  return *rest == '\0' || *rest == ';' || *rest == ' ';
+}
+
+/** Reads "Authorization: Bearer <token>" (token68 characters only). */
+static const char *bearer_of(struct MHD_Connection *conn)
+{
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+    return NULL;
+  const char *t = h + 7;
+  size_t n = strlen(t);
+  if (n == 0 || n > 512 || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789-._~+/=") != n)
+    return NULL;
+  return t;
+}
+
+/* First call for a request: everything that can be decided from the headers alone. */
+static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
+{
+  struct header_tally t = {0};
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, tally_header, &t);
+  if (t.bytes > (size_t)r->app->cfg->max_header_bytes)
+    return dsr_reply_problem(r, DSR_E_HEADERS_TOO_LARGE, NULL, NULL);
+  if (t.bad)
+    return dsr_reply_problem(r, DSR_E_BAD_HEADER, "a header value holds control characters",
+                             NULL);
+  if (strlen(url) >= sizeof r->path || !dsr_path_safe(url))
+    return dsr_reply_problem(r, DSR_E_BAD_PATH, NULL, NULL);
+  dsr_strlcpy(r->path, url, sizeof r->path);
+  bool known = false;
+  r->route = dsr_route_match(r->method, r->path, r->args, r->argbuf, sizeof r->argbuf, &known);
+  if (!r->route)
+    return dsr_reply_problem(r, known ? DSR_E_METHOD_NOT_ALLOWED : DSR_E_NOT_FOUND, NULL, NULL);
+  const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl && strtoull(cl, NULL, 10) > (unsigned long long)r->app->cfg->max_body_bytes)
+    return dsr_reply_problem(r, DSR_E_BODY_TOO_LARGE, NULL, NULL);
+  if (r->route->body) {
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!json_content_type(ct))
+      return dsr_reply_problem(r, DSR_E_UNSUPPORTED_MEDIA, NULL, NULL);
+  }
+  if (r->route->auth == DSR_AUTH_STATUS_TOKEN) {
+    r->bearer = bearer_of(r->conn);
+    if (!r->bearer)
+      return dsr_reply_problem(r, DSR_E_UNAUTHORIZED,
+                               "send the status token as Authorization: Bearer <token>", NULL);
+  }
+  return MHD_YES;
+}
+
+/* Last call: the whole body is in; parse and check it, then run the handler. */
+static enum MHD_Result on_complete(struct dsr_hreq *r)
+{
+  if (!r->route->body) {
+    if (r->body.len > 0)
+      return dsr_reply_problem(r, DSR_E_BAD_REQUEST, "this endpoint takes no request body", NULL);
+    return r->route->handler(r);
+  }
+  if (r->body.len == 0)
+    return dsr_reply_problem(r, DSR_E_INVALID_JSON, "the request body is empty", NULL);
+  if (!dsr_utf8_valid(r->body.data, r->body.len))
+    return dsr_reply_problem(r, DSR_E_INVALID_UTF8, "the body is not valid UTF-8", NULL);
+  json_error_t jerr;
+  r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+  if (!r->json) {
+    char detail[256];
+    snprintf(detail, sizeof detail, "line %d, column %d: %.160s", jerr.line, jerr.column,
+             jerr.text);
+    return dsr_reply_problem(r, DSR_E_INVALID_JSON, detail, NULL);
+  }
+  struct dsr_jspec_error err;
+  if (!dsr_jspec_parse(r->json, r->route->body, &err))
+    return dsr_reply_problem(r, err.ec, err.detail, err.field);
+  return r->route->handler(r);
+}
+
+enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_data_size, void **con_cls)
+{
+  struct dsr_hreq *r = *con_cls;
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r)
+      return MHD_NO;
+    *con_cls = r;
+    r->conn = conn;
+    r->app = cls;
+    dsr_strlcpy(r->method, method, sizeof r->method);
+    r->started_ms = dsr_mono_ms();
+    unsigned char id[16];
+    randombytes_buf(id, sizeof id);
+    sodium_bin2hex(r->rid, sizeof r->rid, id, sizeof id);
+    enum MHD_Result ret = on_headers(r, url);
+    return r->replied ? ret : MHD_YES;
+  }
+  if (r->replied) {
+    /* Already answered (an error while the body was still arriving): discard the rest. */
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    /*
+     * libmicrohttpd takes a reply only before the body or after all of it, so
+     * an oversized body without Content-Length is read and dropped, then
+     * answered; a sender that never stops is cut off.
+     */
+    if (r->too_large || r->body.len + *upload_data_size > (size_t)r->app->cfg->max_body_bytes) {
+      r->too_large = true;
+      r->discarded += *upload_data_size;
+      *upload_data_size = 0;
+      return r->discarded > DISCARD_LIMIT ? MHD_NO : MHD_YES;
+    }
+    if (!dsr_buf_append(&r->body, upload_data, *upload_data_size))
+      return MHD_NO;
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (r->too_large)
+    return dsr_reply_problem(r, DSR_E_BODY_TOO_LARGE, NULL, NULL);
+  return on_complete(r);
+}
+
+void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+  struct dsr_hreq *r = *con_cls;
+  if (!r)
+    return;
+  /* Route patterns, never raw paths or query strings: those may carry identities. */
+  DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
+           r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);
+  json_decref(r->json);
+  dsr_buf_free(&r->body);
+  free(r);
+  *con_cls = NULL;
+}

@@ -1,0 +1,103 @@
+/**
+ * @file httpd.h
+ * @brief The HTTP side of dsrd: the app context, the per-request state the
+ *        dispatcher hands to handlers, the routing table and replies.
+ *
+ * Ownership: the dispatcher allocates one struct dsr_hreq per connection
+ * request and frees it (with its body and parsed JSON) when libmicrohttpd
+ * reports the request completed. Handlers borrow everything in it.
+ */
+#ifndef DSRD_HTTPD_H
+#define DSRD_HTTPD_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "dsr/config.h"
+#include "dsr/db.h"
+#include "dsr/error.h"
+#include "dsr/jspec.h"
+
+/** Process-wide state shared by all handler threads (read-only after start). */
+struct dsr_app {
+  const struct dsr_config *cfg;
+  struct dsr_db_pool *pool;
+};
+
+#define DSR_MAX_PATH_ARGS 4
+
+enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN };
+
+struct dsr_hreq;
+typedef enum MHD_Result (*dsr_handler)(struct dsr_hreq *r);
+
+/** One row of the routing table. */
+struct dsr_route {
+  const char *method;             /**< "GET", "POST" */
+  const char *pattern;            /**< "/v1/requests/{id}"; {name} captures a segment */
+  dsr_handler handler;
+  enum dsr_auth auth;
+  const struct dsr_jspec *body;   /**< JSON body spec; NULL means the route takes no body */
+};
+
+/** Per-request state, built by the dispatcher. */
+struct dsr_hreq {
+  struct MHD_Connection *conn;
+  struct dsr_app *app;
+  const struct dsr_route *route;
+  char method[32];
+  char path[1024];
+  const char *args[DSR_MAX_PATH_ARGS]; /**< captured segments, pointing into argbuf */
+  char argbuf[1024];
+  struct dsr_buf body;                 /**< raw upload */
+  json_t *json;                        /**< parsed and validated body, or NULL */
+  const char *bearer;                  /**< token from Authorization: Bearer, or NULL */
+  char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
+  double started_ms;
+  unsigned int status;                 /**< status of the queued reply, for the log */
+  bool too_large;                      /**< body over max_body_bytes: drop it, answer 413 */
+  size_t discarded;
+  bool replied;
+};
+
+/** The routing table (routes.c), terminated by a row with method NULL. */
+extern const struct dsr_route dsr_routes[];
+
+/**
+ * Finds the route for @p method and @p path. On a match fills @p args (borrowing
+ * into @p argbuf) and returns the route. Otherwise NULL with *path_known set when
+ * the path exists under another method (405).
+ */
+const struct dsr_route *dsr_route_match(const char *method, const char *path,
+                                        const char *args[DSR_MAX_PATH_ARGS], char *argbuf,
+                                        size_t argbuf_len, bool *path_known);
+/** Writes the methods allowed on @p path ("GET, POST") into @p out. */
+void dsr_route_allowed(const char *path, char *out, size_t outlen);
+/** Rejects traversal, empty or dot segments, control and non-ASCII bytes. */
+bool dsr_path_safe(const char *path);
+
+/** Replies with a JSON body (takes a reference to @p body). */
+enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
+/** Replies with an RFC 9457 problem; @p field (JSON pointer) and @p detail may be NULL. */
+enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
+                                  const char *field);
+/** Builds the problem document (caller decrefs). Exposed for tests. */
+json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
+
+/** The libmicrohttpd callbacks (dispatch.c). */
+enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_data_size, void **con_cls);
+void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                            enum MHD_RequestTerminationCode toe);
+
+/* Handlers, one file per resource. */
+enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
+enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
+enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
+enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
+
+/** Body specs referenced by the routing table. */
+extern const struct dsr_jspec dsrd_request_create_spec[];
+
+#endif

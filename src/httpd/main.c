@@ -1,0 +1,164 @@
+/**
+ * @file main.c
+ * @brief dsrd: configuration, keys, database (embedded or configured),
+ *        migrations, then the HTTP server until SIGINT or SIGTERM.
+ */
+#include "config.h"
+#include "httpd.h"
+#include "dsr/crypto.h"
+#include "dsr/dbsetup.h"
+#include "dsr/log.h"
+#include "dsr/validate.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *out)
+{
+  fprintf(out, "usage: dsrd [-c FILE] [--KEY=VALUE ...]\n"
+               "Privacy-rights engine: HTTP API and workers. Settings (see dsrd.conf(5)):\n");
+  for (const struct dsr_config_key *k = dsr_config_keys(); k->name; k++)
+    fprintf(out, "  --%-22s %s\n", k->name, k->help);
+}
+
+/** Everything main() owns, released in one place. */
+struct daemon_state {
+  struct dsr_config cfg;
+  struct dsr_dbsetup db;
+  struct dsr_app app;
+  struct MHD_Daemon *mhd;
+  char *key_file;
+};
+
+static bool start_http(struct daemon_state *s, char *err, size_t errlen)
+{
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.port)};
+  if (inet_pton(AF_INET, s->cfg.listen_address, &addr.sin_addr) != 1) {
+    snprintf(err, errlen, "listen_address \"%s\" is not an IPv4 address", s->cfg.listen_address);
+    return false;
+  }
+  s->mhd = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)s->cfg.port, NULL, NULL,
+      dsr_dispatch, &s->app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+      /* Larger than max_header_bytes so oversized headers reach us and get a problem+json. */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(s->cfg.max_header_bytes * 4 + 65536),
+      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, dsr_dispatch_completed,
+      NULL, MHD_OPTION_END);
+  if (!s->mhd) {
+    snprintf(err, errlen, "cannot listen on %s:%ld: %s", s->cfg.listen_address, s->cfg.port,
+             strerror(errno));
+    return false;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+  unsigned port = info ? info->port : (unsigned)s->cfg.port;
+  DSR_INFO("http.listening", "address=%s port=%u threads=%ld", s->cfg.listen_address, port,
+           s->cfg.threads);
+  printf("dsrd listening on http://%s:%u/\n", s->cfg.listen_address, port);
+  fflush(stdout);
+  return true;
+}
+
+static int wait_for_signal(void)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0)
+    ;
+  return sig;
+}
+
+int main(int argc, char **argv)
+{
+  struct daemon_state s = {0};
+  char err[1024] = "";
+  int rc = 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      usage(stdout);
+      return 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("dsrd %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  }
+  char **rest = calloc((size_t)argc + 1, sizeof *rest);
+  int nrest = 0;
+  if (!rest || !dsr_config_from_args(&s.cfg, argc, argv, rest, &nrest, err, sizeof err)) {
+    fprintf(stderr, "dsrd: %s\n", rest ? err : "out of memory");
+    free(rest);
+    dsr_config_free(&s.cfg);
+    return 2;
+  }
+  if (nrest > 0) {
+    fprintf(stderr, "dsrd: unknown option %s (see dsrd --help)\n", rest[0]);
+    free(rest);
+    dsr_config_free(&s.cfg);
+    return 2;
+  }
+  free(rest);
+  enum dsr_log_level lvl;
+  if (!dsr_log_parse_level(s.cfg.log_level, &lvl)) {
+    fprintf(stderr, "dsrd: log_level must be debug, info, warn or error\n");
+    dsr_config_free(&s.cfg);
+    return 2;
+  }
+  dsr_log_set_level(lvl);
+
+  /* Signals go to the main thread only; every thread created later inherits the mask. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (mkdir(s.cfg.state_dir, 0755) != 0 && errno != EEXIST) {
+    snprintf(err, sizeof err, "cannot create state_dir %s: %s", s.cfg.state_dir, strerror(errno));
+    goto cleanup;
+  }
+  s.key_file = s.cfg.secret_key_file ? strdup(s.cfg.secret_key_file)
+                                     : dsr_asprintf("%s/secret.key", s.cfg.state_dir);
+  if (!s.key_file || !dsr_crypto_init(s.key_file, err, sizeof err))
+    goto cleanup;
+  if (!dsr_validate_init()) {
+    snprintf(err, sizeof err, "cannot compile the validation patterns");
+    goto cleanup;
+  }
+  if (!dsr_dbsetup_open(&s.cfg, s.cfg.migrate_on_start, &s.db, err, sizeof err))
+    goto cleanup;
+  s.app.cfg = &s.cfg;
+  s.app.pool = dsr_db_pool_new(s.db.conninfo, (unsigned)s.cfg.db_pool_size);
+  if (!s.app.pool) {
+    snprintf(err, sizeof err, "out of memory");
+    goto cleanup;
+  }
+  if (!start_http(&s, err, sizeof err))
+    goto cleanup;
+  int sig = wait_for_signal();
+  DSR_INFO("dsrd.stopping", "signal=%d", sig);
+  rc = 0;
+cleanup:
+  if (rc != 0)
+    fprintf(stderr, "dsrd: %s\n", err);
+  if (s.mhd)
+    MHD_stop_daemon(s.mhd);
+  dsr_db_pool_free(s.app.pool);
+  dsr_dbsetup_close(&s.db);
+  dsr_validate_done();
+  free(s.key_file);
+  dsr_config_free(&s.cfg);
+  if (rc == 0)
+    DSR_INFO("dsrd.stopped", NULL);
+  return rc;
+}

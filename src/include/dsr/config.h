@@ -1,0 +1,69 @@
+/**
+ * @file config.h
+ * @brief Configuration. One table of keys (config.c) is the source of truth:
+ *        defaults, then the file (dsrd.conf), then DSRD_* environment
+ *        variables, then --key=value flags, each overriding the one before.
+ *        tests/unit checks that every key is documented in man/dsrd.conf.5
+ *        and contrib/dsrd.conf.sample.
+ */
+#ifndef DSR_CONFIG_H
+#define DSR_CONFIG_H
+
+#include "dsr/util.h"
+
+enum dsr_cfg_type { DSR_CFG_STRING, DSR_CFG_INT, DSR_CFG_BOOL };
+
+/** All settings. Strings are owned by the config and freed by dsr_config_free(). */
+struct dsr_config {
+  char *state_dir;
+  char *database_url;
+  char *listen_address;
+  long port;
+  long threads;
+  long max_body_bytes;
+  long max_header_bytes;
+  bool migrate_on_start;
+  char *log_level;
+  char *secret_key_file;
+  char *base_url;
+  char *default_jurisdiction;
+  char *pg_bindir;
+  char *pg_user;
+  long db_pool_size;
+  char *policy_file;
+};
+
+/** One row of the key table. */
+struct dsr_config_key {
+  const char *name;       /**< key in the file and in --name=value */
+  const char *env;        /**< environment variable */
+  enum dsr_cfg_type type;
+  const char *def;        /**< default, as text (NULL: unset) */
+  size_t offset;          /**< offsetof(struct dsr_config, ...) */
+  long min, max;          /**< bounds for integers */
+  const char *help;       /**< one line for --help and the man page */
+};
+
+/** The key table, terminated by a row with name == NULL. */
+const struct dsr_config_key *dsr_config_keys(void);
+
+/** Fills @p cfg with defaults. */
+DSR_MUST_USE bool dsr_config_defaults(struct dsr_config *cfg);
+/** Sets key @p name to @p value; on error writes a message into @p err. */
+DSR_MUST_USE bool dsr_config_set(struct dsr_config *cfg, const char *name, const char *value,
+                                 char *err, size_t errlen);
+/** Reads "key = value" lines (# comments). Errors name file:line. */
+DSR_MUST_USE bool dsr_config_load_file(struct dsr_config *cfg, const char *path, char *err,
+                                       size_t errlen);
+/** Applies every DSRD_* variable of the table that is set. */
+DSR_MUST_USE bool dsr_config_load_env(struct dsr_config *cfg, char *err, size_t errlen);
+/**
+ * The whole sequence for a program: defaults, file (-c/--config or DSRD_CONFIG,
+ * optional), env, then --key=value flags from argv. Flags it does not know are
+ * left for the caller: @p rest receives them (argv order kept), @p nrest counts.
+ */
+DSR_MUST_USE bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv,
+                                       char **rest, int *nrest, char *err, size_t errlen);
+void dsr_config_free(struct dsr_config *cfg);
+
+#endif

@@ -1,0 +1,80 @@
+/**
+ * @file db.h
+ * @brief The db layer. All SQL lives in db_statements.c as named prepared
+ *        statements, prepared on every pooled connection when it opens.
+ *        Callers pass text parameters only; nothing builds SQL from input.
+ */
+#ifndef DSR_DB_H
+#define DSR_DB_H
+
+#include <libpq-fe.h>
+#include "dsr/util.h"
+
+/* X-macro: (enum name, SQL). Parameters are $1..$n, all sent as text. */
+#include "dsr/db_statements.h"
+
+enum dsr_stmt {
+#define DSR_X_STMT(e, sql) e,
+  DSR_STATEMENTS(DSR_X_STMT)
+#undef DSR_X_STMT
+  DSR_STMT_COUNT
+};
+
+struct dsr_db_pool;
+
+/** A pooled connection, valid between acquire and release. */
+struct dsr_db {
+  PGconn *conn;
+  struct dsr_db_pool *pool;
+};
+
+/** Opens @p size connections lazily to @p conninfo. Caller frees with dsr_db_pool_free(). */
+struct dsr_db_pool *dsr_db_pool_new(const char *conninfo, unsigned int size);
+void dsr_db_pool_free(struct dsr_db_pool *pool);
+/** Blocks until a connection is free; NULL if the database cannot be reached. */
+struct dsr_db *dsr_db_acquire(struct dsr_db_pool *pool);
+/** Returns the connection; a broken one is closed and reopened on next use. */
+void dsr_db_release(struct dsr_db *db);
+
+/** Opens one unpooled connection with every statement prepared (CLI). Caller PQfinish()es. */
+PGconn *dsr_db_connect(const char *conninfo, char *err, size_t errlen);
+/** Wraps a connection from dsr_db_connect() so dsr_db_exec() can use it; free with dsr_db_unwrap(). */
+struct dsr_db *dsr_db_wrap(PGconn *conn);
+/** Frees the wrapper only; the caller still owns and PQfinish()es the connection. */
+void dsr_db_unwrap(struct dsr_db *db);
+/** Prepares every registered statement on @p conn. */
+DSR_MUST_USE bool dsr_db_prepare_all(PGconn *conn, char *err, size_t errlen);
+
+/**
+ * Runs statement @p st with @p n text parameters (NULL = SQL NULL).
+ * Returns the result (caller PQclear()s); NULL only on allocation failure.
+ */
+PGresult *dsr_db_exec(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *params);
+/** Same, with binary-safe parameters: lengths/formats as in PQexecPrepared. */
+PGresult *dsr_db_exec_bin(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *params,
+                          const int *lengths, const int *formats);
+/** True for PGRES_COMMAND_OK / PGRES_TUPLES_OK. */
+bool dsr_db_ok(const PGresult *res);
+/** SQLSTATE of a failed result, or "" */
+const char *dsr_db_sqlstate(const PGresult *res);
+
+/** Outcome of a transaction body. */
+enum dsr_tx_status { DSR_TX_COMMIT, DSR_TX_ROLLBACK, DSR_TX_RETRY };
+
+/**
+ * Runs @p body inside BEGIN ... COMMIT at @p isolation ("READ COMMITTED",
+ * "REPEATABLE READ" or "SERIALIZABLE"). Serialization failures and deadlocks
+ * (40001, 40P01), at the body's statements or at COMMIT, roll back and run
+ * the body again, up to 8 times with growing jittered back-off. The body
+ * returns DSR_TX_RETRY to ask for the same. Returns true if committed.
+ */
+DSR_MUST_USE bool dsr_db_tx(struct dsr_db *db, const char *isolation,
+                            enum dsr_tx_status (*body)(struct dsr_db *db, void *ctx), void *ctx);
+
+/** True when @p res failed with a retryable SQLSTATE (40001, 40P01). */
+bool dsr_db_is_retryable(const PGresult *res);
+
+/** Name of a statement ("dsr_request_insert"...). */
+const char *dsr_stmt_name(enum dsr_stmt st);
+
+#endif

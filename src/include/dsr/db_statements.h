@@ -1,0 +1,16 @@
+/**
+ * @file db_statements.h
+ * @brief Index of every named statement. Each module keeps its SQL in its
+ *        own stmts_*.h list; this file only strings the lists together.
+ */
+#ifndef DSR_DB_STATEMENTS_H
+#define DSR_DB_STATEMENTS_H
+
+#include "dsr/stmts_core.h"
+#include "dsr/stmts_requests.h"
+
+#define DSR_STATEMENTS(X) \
+  DSR_STMTS_CORE(X)       \
+  DSR_STMTS_REQUESTS(X)
+
+#endif

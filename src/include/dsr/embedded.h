@@ -1,0 +1,14 @@
+/** @file embedded.h @brief Text files compiled into the programs (scripts/embed-files.sh). */
+#ifndef DSR_EMBEDDED_H
+#define DSR_EMBEDDED_H
+
+/** One file: its base name and its whole text. Arrays end with a {NULL, NULL} row. */
+struct dsr_embedded_file {
+  const char *name;
+  const char *text;
+};
+
+/** migrations/NNNN_name.sql, in order. */
+extern const struct dsr_embedded_file dsr_migrations[];
+
+#endif

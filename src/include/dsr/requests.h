@@ -1,0 +1,45 @@
+/**
+ * @file requests.h
+ * @brief The request store: intake and status. Identities are stored as a
+ *        keyed hash plus a sealed value; the status token only as a keyed hash.
+ */
+#ifndef DSR_REQUESTS_H
+#define DSR_REQUESTS_H
+
+#include <jansson.h>
+#include "dsr/db.h"
+#include "dsr/error.h"
+
+/** NULL-terminated request types, in DESIGN.md order. */
+extern const char *const dsr_request_types[];
+
+/** A validated intake (strings borrowed from the parsed body). */
+struct dsr_intake {
+  const char *type;
+  const char *jurisdiction;
+  const char *language;
+  const char *details;
+  const char *email;
+  const char *phone;
+  const char *name;
+  const char *account_id;
+  const char *idempotency_key; /**< NULL when the client sent none */
+  const json_t *body;          /**< the whole body, fingerprinted for Idempotency-Key */
+};
+
+/**
+ * Stores a new request (or replays the first answer for a repeated
+ * Idempotency-Key). On DSR_OK, *reply is the JSON answer (caller decrefs) and
+ * *status its HTTP status.
+ */
+enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, json_t **reply,
+                               unsigned int *status);
+
+/**
+ * The subject's view of request @p id, if @p token is its status token.
+ * Unknown id and wrong token both answer DSR_E_NOT_FOUND.
+ */
+enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *token,
+                               json_t **reply);
+
+#endif

@@ -1,0 +1,30 @@
+/** @file stmts_requests.h @brief Statements of the request store. */
+#ifndef DSR_STMTS_REQUESTS_H
+#define DSR_STMTS_REQUESTS_H
+
+/* $now parameters are epoch seconds from dsr_now(), so tests can move the clock. */
+#define DSR_STMTS_REQUESTS(X)                                                                   \
+  X(DSR_STMT_REQUEST_INSERT,                                                                    \
+    "INSERT INTO dsr_requests (type, jurisdiction, status, language, details_sealed,"          \
+    " status_token_hash, received_at, due_at, updated_at)"                                     \
+    " VALUES ($1, $2, 'pending_verification', $3, $4, $5, to_timestamp($6::bigint),"           \
+    " to_timestamp($6::bigint) + $7::interval, to_timestamp($6::bigint))"                       \
+    " RETURNING id, status, dsr_rfc3339(received_at), dsr_rfc3339(due_at)")                     \
+  X(DSR_STMT_IDENTITY_INSERT,                                                                   \
+    "INSERT INTO dsr_identities (request_id, kind, lookup_hash, value_sealed)"                  \
+    " VALUES ($1::uuid, $2, $3, $4)")                                                           \
+  X(DSR_STMT_EVENT_INSERT,                                                                      \
+    "INSERT INTO dsr_events (request_id, at, kind, actor, data)"                                \
+    " VALUES ($1::uuid, to_timestamp($2::bigint), $3, $4, $5::jsonb)")                          \
+  X(DSR_STMT_REQUEST_GET,                                                                       \
+    "SELECT id, type, jurisdiction, status, dsr_rfc3339(received_at), dsr_rfc3339(due_at),"    \
+    " dsr_rfc3339(updated_at), status_token_hash FROM dsr_requests WHERE id = $1::uuid")        \
+  X(DSR_STMT_IDEMPOTENCY_GET,                                                                   \
+    "SELECT fingerprint, status, response_sealed FROM dsr_idempotency"                         \
+    " WHERE scope = $1 AND key_hash = $2")                                                      \
+  X(DSR_STMT_IDEMPOTENCY_PUT,                                                                   \
+    "INSERT INTO dsr_idempotency (scope, key_hash, fingerprint, status, response_sealed,"      \
+    " created_at) VALUES ($1, $2, $3, $4::integer, $5, to_timestamp($6::bigint))"               \
+    " ON CONFLICT DO NOTHING RETURNING 1")
+
+#endif

@@ -1,0 +1,261 @@
+/** @file config.c @brief The table of configuration keys and its loaders. */
+#include "config.h"
+#include "dsr/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(field) offsetof(struct dsr_config, field)
+
+static const struct dsr_config_key keys[] = {
+    {"state_dir", "DSRD_STATE_DIR", DSR_CFG_STRING, "./var", S(state_dir), 0, 0,
+     "directory for the embedded PostgreSQL cluster, keys and files"},
+    {"database_url", "DSRD_DATABASE_URL", DSR_CFG_STRING, NULL, S(database_url), 0, 0,
+     "libpq connection string; unset means the embedded cluster"},
+    {"listen_address", "DSRD_LISTEN_ADDRESS", DSR_CFG_STRING, "127.0.0.1", S(listen_address), 0,
+     0, "IPv4 address the HTTP server binds"},
+    {"port", "DSRD_PORT", DSR_CFG_INT, "8080", S(port), 0, 65535,
+     "HTTP port (0 picks a free one and logs it)"},
+    {"threads", "DSRD_THREADS", DSR_CFG_INT, "4", S(threads), 1, 256, "HTTP thread-pool size"},
+    {"max_body_bytes", "DSRD_MAX_BODY_BYTES", DSR_CFG_INT, "65536", S(max_body_bytes), 1024,
+     16777216, "largest accepted request body"},
+    {"max_header_bytes", "DSRD_MAX_HEADER_BYTES", DSR_CFG_INT, "16384", S(max_header_bytes),
+     1024, 65536, "largest accepted total size of request headers"},
+    {"migrate_on_start", "DSRD_MIGRATE_ON_START", DSR_CFG_BOOL, "true", S(migrate_on_start), 0,
+     0, "apply pending migrations when dsrd starts"},
+    {"log_level", "DSRD_LOG_LEVEL", DSR_CFG_STRING, "info", S(log_level), 0, 0,
+     "debug, info, warn or error"},
+    {"secret_key_file", "DSRD_SECRET_KEY_FILE", DSR_CFG_STRING, NULL, S(secret_key_file), 0, 0,
+     "32-byte master key file (default: STATE_DIR/secret.key, created on first use)"},
+    {"base_url", "DSRD_BASE_URL", DSR_CFG_STRING, NULL, S(base_url), 0, 0,
+     "public URL of this service, used in links (default: http://ADDRESS:PORT)"},
+    {"default_jurisdiction", "DSRD_DEFAULT_JURISDICTION", DSR_CFG_STRING, "gdpr",
+     S(default_jurisdiction), 0, 0, "jurisdiction of requests that name none"},
+    {"pg_bindir", "DSRD_PG_BINDIR", DSR_CFG_STRING, DSR_PG_BINDIR, S(pg_bindir), 0, 0,
+     "directory holding initdb and pg_ctl for the embedded cluster"},
+    {"pg_user", "DSRD_PG_USER", DSR_CFG_STRING, "postgres", S(pg_user), 0, 0,
+     "unprivileged account that runs the embedded cluster when dsrd runs as root"},
+    {"db_pool_size", "DSRD_DB_POOL_SIZE", DSR_CFG_INT, "8", S(db_pool_size), 1, 512,
+     "database connections per process"},
+    {"policy_file", "DSRD_POLICY_FILE", DSR_CFG_STRING, NULL, S(policy_file), 0, 0,
+     "the deployment's policy file (dsr-policy(5))"},
+    {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
+};
+
+#undef S
+
+const struct dsr_config_key *dsr_config_keys(void)
+{
+  return keys;
+}
+
+static const struct dsr_config_key *find_key(const char *name)
+{
+  for (const struct dsr_config_key *k = keys; k->name; k++)
+    if (strcmp(k->name, name) == 0)
+      return k;
+  return NULL;
+}
+
+static bool set_value(struct dsr_config *cfg, const struct dsr_config_key *k, const char *value,
+                      char *err, size_t errlen)
+{
+  char *base = (char *)cfg;
+  switch (k->type) {
+  case DSR_CFG_STRING: {
+    char **slot = (char **)(base + k->offset);
+    char *copy = NULL;
+    if (value && *value) {
+      copy = strdup(value);
+      if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+      }
+    }
+    free(*slot);
+    *slot = copy;
+    return true;
+  }
+  case DSR_CFG_INT: {
+    errno = 0;
+    char *end = NULL;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < k->min || v > k->max) {
+      snprintf(err, errlen, "%s: expected an integer from %ld to %ld, got \"%.40s\"", k->name,
+               k->min, k->max, value);
+      return false;
+    }
+    *(long *)(base + k->offset) = v;
+    return true;
+  }
+  case DSR_CFG_BOOL: {
+    bool *slot = (bool *)(base + k->offset);
+    if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1") ||
+        !strcmp(value, "on"))
+      *slot = true;
+    else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0") ||
+             !strcmp(value, "off"))
+      *slot = false;
+    else {
+      snprintf(err, errlen, "%s: expected true or false, got \"%.40s\"", k->name, value);
+      return false;
+    }
+    return true;
+  }
+  }
+  return false;
+}
+
+bool dsr_config_set(struct dsr_config *cfg, const char *name, const char *value, char *err,
+                    size_t errlen)
+{
+  const struct dsr_config_key *k = find_key(name);
+  if (!k) {
+    snprintf(err, errlen, "unknown configuration key \"%.60s\"", name);
+    return false;
+  }
+  return set_value(cfg, k, value, err, errlen);
+}
+
+bool dsr_config_defaults(struct dsr_config *cfg)
+{
+  char err[256];
+  memset(cfg, 0, sizeof *cfg);
+  for (const struct dsr_config_key *k = keys; k->name; k++)
+    if (k->def && !set_value(cfg, k, k->def, err, sizeof err))
+      return false;
+  return true;
+}
+
+static char *trim(char *s)
+{
+  while (isspace((unsigned char)*s))
+    s++;
+  char *e = s + strlen(s);
+  while (e > s && isspace((unsigned char)e[-1]))
+    *--e = '\0';
+  return s;
+}
+
+bool dsr_config_load_file(struct dsr_config *cfg, const char *path, char *err, size_t errlen)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return false;
+  }
+  bool ok = true;
+  char line[4096];
+  unsigned lineno = 0;
+  while (ok && fgets(line, sizeof line, f)) {
+    lineno++;
+    char *s = trim(line);
+    if (*s == '\0' || *s == '#')
+      continue;
+    char *eq = strchr(s, '=');
+    if (!eq) {
+      snprintf(err, errlen, "%s:%u: expected \"key = value\"", path, lineno);
+      ok = false;
+      break;
+    }
+    *eq = '\0';
+    char *key = trim(s);
+    char *value = trim(eq + 1);
+    size_t vl = strlen(value);
+    if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+      value[vl - 1] = '\0';
+      value++;
+    }
+    char inner[256];
+    if (!dsr_config_set(cfg, key, value, inner, sizeof inner)) {
+      snprintf(err, errlen, "%s:%u: %s", path, lineno, inner);
+      ok = false;
+    }
+  }
+  fclose(f);
+  return ok;
+}
+
+bool dsr_config_load_env(struct dsr_config *cfg, char *err, size_t errlen)
+{
+  for (const struct dsr_config_key *k = keys; k->name; k++) {
+    const char *v = getenv(k->env);
+    if (v && !set_value(cfg, k, v, err, errlen))
+      return false;
+  }
+  return true;
+}
+
+bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv, char **rest, int *nrest,
+                          char *err, size_t errlen)
+{
+  *nrest = 0;
+  if (!dsr_config_defaults(cfg)) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  const char *file = getenv("DSRD_CONFIG");
+  for (int i = 1; i < argc; i++) {
+    if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+      file = argv[++i];
+    else if (!strncmp(argv[i], "--config=", 9))
+      file = argv[i] + 9;
+  }
+  if (file && !dsr_config_load_file(cfg, file, err, errlen))
+    return false;
+  if (!dsr_config_load_env(cfg, err, errlen))
+    return false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+      i++;
+      continue;
+    }
+    if (!strncmp(a, "--config=", 9))
+      continue;
+    if (!strncmp(a, "--", 2)) {
+      char name[128];
+      const char *eq = strchr(a + 2, '=');
+      size_t nl = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+      if (nl < sizeof name) {
+        memcpy(name, a + 2, nl);
+        name[nl] = '\0';
+        for (char *p = name; *p; p++)
+          if (*p == '-')
+            *p = '_';
+        const struct dsr_config_key *k = find_key(name);
+        if (k) {
+          const char *value = eq ? eq + 1 : NULL;
+          if (!value && k->type == DSR_CFG_BOOL)
+            value = "true";
+          if (!value && i + 1 < argc)
+            value = argv[++i];
+          if (!value) {
+            snprintf(err, errlen, "--%s needs a value", k->name);
+            return false;
+          }
+          if (!set_value(cfg, k, value, err, errlen))
+            return false;
+          continue;
+        }
+      }
+    }
+    rest[(*nrest)++] = argv[i];
+  }
+  return true;
+}
+
+void dsr_config_free(struct dsr_config *cfg)
+{
+  for (const struct dsr_config_key *k = keys; k->name; k++) {
+    if (k->type == DSR_CFG_STRING) {
+      char **slot = (char **)((char *)cfg + k->offset);
+      free(*slot);
+      *slot = NULL;
+    }
+  }
+}

@@ -1,0 +1,291 @@
+/** @file requests.c @brief Intake and status of data-subject requests. */
+#include "config.h"
+#include "dsr/requests.h"
+#include "dsr/crypto.h"
+#include "dsr/jurisdiction.h"
+#include "dsr/log.h"
+#include "dsr/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dsr_request_types[] = {"access", "portability", "erasure", "rectification",
+                                         "restriction", "objection", "withdraw_consent",
+                                         "opt_out", NULL};
+
+#define CODE_LIFETIME_S 600 /* verification codes live 10 minutes (DESIGN.md section 3) */
+#define IDEMPOTENCY_SCOPE "POST /v1/requests"
+
+/** Everything one intake transaction needs and produces. */
+struct create_ctx {
+  const struct dsr_intake *in;
+  const struct dsr_jurisdiction *jur;
+  unsigned char key_hash[DSR_HASH_BYTES];
+  unsigned char fingerprint[DSR_HASH_BYTES];
+  json_t *reply;        /* owned until handed to the caller */
+  unsigned int status;
+  enum dsr_ec ec;
+};
+
+/* Runs a statement whose parameters may be binary (bytea): lengths > 0 mark those. */
+static PGresult *exec_mixed(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *v,
+                            const int *lens)
+{
+  int formats[16] = {0};
+  for (int i = 0; i < n; i++)
+    formats[i] = lens[i] > 0 ? 1 : 0;
+  return dsr_db_exec_bin(db, st, n, v, lens, formats);
+}
+
+static enum dsr_tx_status failed(struct create_ctx *c, PGresult *r)
+{
+  bool retry = dsr_db_is_retryable(r);
+  PQclear(r);
+  if (!retry)
+    c->ec = DSR_E_INTERNAL;
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+/** Seals and stores one identity; the lookup hash is over the normalised value. */
+static enum dsr_tx_status put_identity(struct dsr_db *db, struct create_ctx *c, const char *id,
+                                       const char *kind, const char *value)
+{
+  if (!value)
+    return DSR_TX_COMMIT;
+  char *norm = !strcmp(kind, "email") ? dsr_normalize_email(value) : strdup(value);
+  unsigned char *sealed = NULL;
+  size_t sealed_len = 0;
+  if (!norm || !dsr_seal(value, strlen(value), &sealed, &sealed_len)) {
+    free(norm);
+    c->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  /* The hash input carries the kind so an email and a phone can never collide. */
+  char *hinput = dsr_asprintf("%s:%s", kind, norm);
+  unsigned char h[DSR_HASH_BYTES];
+  if (hinput)
+    dsr_keyed_hash(DSR_KEY_IDENTITY, hinput, strlen(hinput), h);
+  free(hinput);
+  free(norm);
+  const char *v[] = {id, kind, (const char *)h, (const char *)sealed};
+  const int lens[] = {0, 0, DSR_HASH_BYTES, (int)sealed_len};
+  PGresult *r = exec_mixed(db, DSR_STMT_IDENTITY_INSERT, 4, v, lens);
+  free(sealed);
+  if (!dsr_db_ok(r))
+    return failed(c, r);
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+static json_t *channels_for(const struct dsr_intake *in)
+{
+  json_t *a = json_array();
+  if (in->email)
+    json_array_append_new(a, json_string("email"));
+  if (in->phone)
+    json_array_append_new(a, json_string("sms"));
+  if (in->account_id)
+    json_array_append_new(a, json_string("account"));
+  return a;
+}
+
+/** Looks for an earlier answer to the same Idempotency-Key. */
+static enum dsr_tx_status replay(struct dsr_db *db, struct create_ctx *c, bool *found)
+{
+  *found = false;
+  const char *v[] = {IDEMPOTENCY_SCOPE, (const char *)c->key_hash};
+  const int lens[] = {0, DSR_HASH_BYTES};
+  PGresult *r = exec_mixed(db, DSR_STMT_IDEMPOTENCY_GET, 2, v, lens);
+  if (!dsr_db_ok(r))
+    return failed(c, r);
+  if (PQntuples(r) == 1) {
+    *found = true;
+    size_t fl = 0, rl = 0;
+    unsigned char *fp = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &fl);
+    unsigned char *sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 2), &rl);
+    unsigned char *plain = NULL;
+    size_t pl = 0;
+    if (!fp || fl != DSR_HASH_BYTES || sodium_memcmp(fp, c->fingerprint, DSR_HASH_BYTES) != 0) {
+      c->ec = DSR_E_IDEMPOTENCY_MISMATCH;
+    } else if (sealed && dsr_unseal(sealed, rl, &plain, &pl)) {
+      c->reply = json_loadb((const char *)plain, pl, 0, NULL);
+      c->status = (unsigned)atoi(PQgetvalue(r, 0, 1));
+      c->ec = c->reply ? DSR_OK : DSR_E_INTERNAL;
+      sodium_memzero(plain, pl);
+    } else {
+      c->ec = DSR_E_INTERNAL;
+    }
+    free(plain);
+    PQfreemem(fp);
+    PQfreemem(sealed);
+  }
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+/** Stores the answer under the Idempotency-Key; *lost when a concurrent retry won. */
+static enum dsr_tx_status remember(struct dsr_db *db, struct create_ctx *c, const char *now,
+                                   bool *lost)
+{
+  char *text = json_dumps(c->reply, JSON_COMPACT);
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  bool sealed_ok = text && dsr_seal(text, strlen(text), &sealed, &sl);
+  if (text) {
+    sodium_memzero(text, strlen(text));
+    free(text);
+  }
+  if (!sealed_ok) {
+    c->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  char st[8];
+  snprintf(st, sizeof st, "%u", c->status);
+  const char *v[] = {IDEMPOTENCY_SCOPE, (const char *)c->key_hash, (const char *)c->fingerprint,
+                     st, (const char *)sealed, now};
+  const int lens[] = {0, DSR_HASH_BYTES, DSR_HASH_BYTES, 0, (int)sl, 0};
+  PGresult *r = exec_mixed(db, DSR_STMT_IDEMPOTENCY_PUT, 6, v, lens);
+  free(sealed);
+  if (!dsr_db_ok(r))
+    return failed(c, r);
+  *lost = PQntuples(r) == 0;
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
+{
+  struct create_ctx *c = arg;
+  const struct dsr_intake *in = c->in;
+  json_decref(c->reply);
+  c->reply = NULL;
+  c->ec = DSR_OK;
+  if (in->idempotency_key) {
+    bool found;
+    enum dsr_tx_status s = replay(db, c, &found);
+    if (s != DSR_TX_COMMIT || found)
+      return s;
+  }
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  char *token = dsr_token_new();
+  unsigned char token_hash[DSR_HASH_BYTES];
+  unsigned char *details = NULL;
+  size_t details_len = 0;
+  if (!token || (in->details && !dsr_seal(in->details, strlen(in->details), &details,
+                                          &details_len))) {
+    free(token);
+    c->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), token_hash);
+  const char *v[] = {in->type, c->jur->code, in->language ? in->language : "en",
+                     (const char *)details, (const char *)token_hash, now, c->jur->deadline};
+  const int lens[] = {0, 0, 0, (int)details_len, DSR_HASH_BYTES, 0, 0};
+  PGresult *r = exec_mixed(db, DSR_STMT_REQUEST_INSERT, 7, v, lens);
+  free(details);
+  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+    free(token);
+    return failed(c, r);
+  }
+  char id[40];
+  dsr_strlcpy(id, PQgetvalue(r, 0, 0), sizeof id);
+  char expires[21];
+  dsr_time_rfc3339(dsr_now() + CODE_LIFETIME_S, expires);
+  c->reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o, s:s}}", "id", id, "status",
+                       PQgetvalue(r, 0, 1), "type", in->type, "received_at", PQgetvalue(r, 0, 2),
+                       "due_at", PQgetvalue(r, 0, 3), "status_token", token, "verification",
+                       "channels", channels_for(in), "expires_at", expires);
+  c->status = 202;
+  sodium_memzero(token, strlen(token));
+  free(token);
+  PQclear(r);
+  if (!c->reply) {
+    c->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  static const char *const kinds[] = {"email", "phone", "account_id", "name"};
+  const char *values[] = {in->email, in->phone, in->account_id, in->name};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(kinds); i++) {
+    enum dsr_tx_status s = put_identity(db, c, id, kinds[i], values[i]);
+    if (s != DSR_TX_COMMIT)
+      return s;
+  }
+  char data[160];
+  snprintf(data, sizeof data, "{\"type\":\"%s\",\"jurisdiction\":\"%s\"}", in->type, c->jur->code);
+  const char *ev[] = {id, now, "request.received", "subject", data};
+  r = dsr_db_exec(db, DSR_STMT_EVENT_INSERT, 5, ev);
+  if (!dsr_db_ok(r))
+    return failed(c, r);
+  PQclear(r);
+  if (in->idempotency_key) {
+    bool lost = false;
+    enum dsr_tx_status s = remember(db, c, now, &lost);
+    if (s != DSR_TX_COMMIT)
+      return s;
+    if (lost)
+      return DSR_TX_RETRY; /* a concurrent retry committed first: replay its answer instead */
+  }
+  return DSR_TX_COMMIT;
+}
+
+enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, json_t **reply,
+                               unsigned int *status)
+{
+  struct create_ctx c = {.in = in, .ec = DSR_OK};
+  c.jur = dsr_jurisdiction_find(in->jurisdiction);
+  if (!c.jur)
+    return DSR_E_FIELD_INVALID;
+  if (in->idempotency_key) {
+    dsr_keyed_hash(DSR_KEY_IDEMPOTENCY, in->idempotency_key, strlen(in->idempotency_key),
+                   c.key_hash);
+    char *canon = json_dumps(in->body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canon)
+      return DSR_E_INTERNAL;
+    dsr_keyed_hash(DSR_KEY_IDEMPOTENCY, canon, strlen(canon), c.fingerprint);
+    free(canon);
+  }
+  /* READ COMMITTED: a concurrent insert of the same key makes ours wait, then conflict. */
+  bool committed = dsr_db_tx(db, "READ COMMITTED", create_body, &c);
+  if (!committed && c.ec == DSR_OK)
+    c.ec = DSR_E_DB_UNAVAILABLE;
+  if (c.ec != DSR_OK) {
+    json_decref(c.reply);
+    return c.ec;
+  }
+  *reply = c.reply;
+  *status = c.status;
+  DSR_INFO("request.created", "id=%s type=%s jurisdiction=%s",
+           json_string_value(json_object_get(c.reply, "id")), in->type, c.jur->code);
+  return DSR_OK;
+}
+
+enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *token,
+                               json_t **reply)
+{
+  const char *why;
+  if (!dsr_valid_uuid(id, &why) || !token)
+    return DSR_E_NOT_FOUND;
+  const char *v[] = {id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_GET, 1, v);
+  enum dsr_ec ec = DSR_E_NOT_FOUND;
+  unsigned char want[DSR_HASH_BYTES];
+  dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
+  if (!dsr_db_ok(r)) {
+    ec = DSR_E_DB_UNAVAILABLE;
+  } else if (PQntuples(r) == 1) {
+    size_t hl = 0;
+    unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 7), &hl);
+    if (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0) {
+      *reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0),
+                         "type", PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2),
+                         "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
+                         "due_at", PQgetvalue(r, 0, 5), "updated_at", PQgetvalue(r, 0, 6));
+      ec = *reply ? DSR_OK : DSR_E_INTERNAL;
+    }
+    PQfreemem(have);
+  }
+  PQclear(r);
+  return ec;
+}

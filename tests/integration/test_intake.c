@@ -1,0 +1,253 @@
+/** @file test_intake.c @brief POST /v1/requests and GET /v1/requests/{id} against real PostgreSQL. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "suites.h"
+
+static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
+
+/** POSTs @p body and returns the parsed 202 answer. */
+static json_t *create(const char *body, const char *const *headers)
+{
+  struct h_resp r;
+  h_http(&it_dsrd, "POST", "/v1/requests", headers ? headers : json_hdr, body, &r);
+  ck_assert_msg(r.status == 202, "expected 202, got %ld: %s", r.status, r.body);
+  json_t *j = h_resp_json(&r);
+  h_resp_free(&r);
+  return j;
+}
+
+static const char *jstr(const json_t *j, const char *k)
+{
+  const char *s = json_string_value(json_object_get(j, k));
+  ck_assert_msg(s != NULL, "answer lacks string %s", k);
+  return s;
+}
+
+START_TEST(health_and_readiness)
+{
+  struct h_resp r;
+  h_http(&it_dsrd, "GET", "/healthz", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strstr(r.body, "\"ok\"") != NULL);
+  h_resp_free(&r);
+  h_http(&it_dsrd, "GET", "/readyz", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strstr(r.body, "\"ready\"") != NULL);
+  ck_assert(strstr(r.headers, "X-Request-Id: ") != NULL);
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(create_then_status)
+{
+  json_t *j = create("{\"type\":\"erasure\",\"subject\":{\"email\":\"Ana.Silva@example.com\","
+                     "\"phone\":\"+4915112345678\",\"name\":\"Ana Silva\"},\"details\":\"please\"}",
+                     NULL);
+  const char *id = jstr(j, "id");
+  ck_assert_uint_eq(strlen(id), 36);
+  ck_assert_str_eq(jstr(j, "status"), "pending_verification");
+  ck_assert_uint_eq(strlen(jstr(j, "status_token")), 43);
+  const char *recv = jstr(j, "received_at");
+  const char *due = jstr(j, "due_at");
+  ck_assert_uint_eq(strlen(recv), 20);
+  ck_assert(recv[19] == 'Z');
+  /* GDPR: one calendar month; computed here by hand from received_at. */
+  struct tm tm = {0};
+  strptime(recv, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  tm.tm_mon += 1;
+  time_t expect = timegm(&tm);
+  char want[21];
+  strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", gmtime(&expect));
+  ck_assert_str_eq(due, want);
+  json_t *ver = json_object_get(j, "verification");
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(ver, "channels"), 0)), "email");
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(ver, "channels"), 1)), "sms");
+  ck_assert_ptr_nonnull(json_object_get(ver, "expires_at"));
+
+  char path[80], auth[128];
+  snprintf(path, sizeof path, "/v1/requests/%s", id);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", jstr(j, "status_token"));
+  const char *hdrs[] = {auth, NULL};
+  struct h_resp r;
+  h_http(&it_dsrd, "GET", path, hdrs, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  json_t *s = h_resp_json(&r);
+  ck_assert_str_eq(jstr(s, "id"), id);
+  ck_assert_str_eq(jstr(s, "status"), "pending_verification");
+  ck_assert_str_eq(jstr(s, "type"), "erasure");
+  ck_assert_str_eq(jstr(s, "jurisdiction"), "gdpr");
+  ck_assert_str_eq(jstr(s, "due_at"), due);
+  /* The status view carries no personal data. */
+  ck_assert(strcasestr(r.body, "ana") == NULL);
+  ck_assert(strstr(r.body, "4915112345678") == NULL);
+  json_decref(s);
+  h_resp_free(&r);
+
+  char sql[200];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = 'request.received'",
+           id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_identities WHERE request_id = '%s'", id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 3);
+  json_decref(j);
+}
+END_TEST
+
+START_TEST(wrong_token_and_unknown_id_look_the_same)
+{
+  json_t *j = create("{\"type\":\"access\",\"subject\":{\"email\":\"b@example.com\"}}", NULL);
+  char path[80];
+  snprintf(path, sizeof path, "/v1/requests/%s", jstr(j, "id"));
+  const char *wrong[] = {"Authorization: Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL};
+  struct h_resp a, b, c;
+  h_http(&it_dsrd, "GET", path, wrong, NULL, &a);
+  h_http(&it_dsrd, "GET", "/v1/requests/00000000-0000-4000-8000-000000000000", wrong, NULL, &b);
+  char auth[128];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", jstr(j, "status_token"));
+  const char *right[] = {auth, NULL};
+  h_http(&it_dsrd, "GET", "/v1/requests/00000000-0000-4000-8000-000000000000", right, NULL, &c);
+  ck_assert_int_eq(a.status, 404);
+  ck_assert_int_eq(b.status, 404);
+  ck_assert_int_eq(c.status, 404);
+  ck_assert_str_eq(a.body, b.body);
+  ck_assert_str_eq(a.body, c.body);
+  ck_assert_str_eq(a.content_type, "application/problem+json");
+  h_resp_free(&a);
+  h_resp_free(&b);
+  h_resp_free(&c);
+  json_decref(j);
+}
+END_TEST
+
+START_TEST(deadline_per_jurisdiction)
+{
+  static const struct {
+    const char *jur;
+    int days;
+  } cases[] = {{"ccpa", 45}, {"lgpd", 15}, {"pipeda", 30}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char body[200];
+    snprintf(body, sizeof body,
+             "{\"type\":\"access\",\"jurisdiction\":\"%s\",\"subject\":{\"phone\":\"+14155550123\"}}",
+             cases[i].jur);
+    json_t *j = create(body, NULL);
+    struct tm a = {0}, b = {0};
+    strptime(jstr(j, "received_at"), "%Y-%m-%dT%H:%M:%SZ", &a);
+    strptime(jstr(j, "due_at"), "%Y-%m-%dT%H:%M:%SZ", &b);
+    ck_assert_int_eq((long)(timegm(&b) - timegm(&a)), cases[i].days * 86400L);
+    json_decref(j);
+  }
+}
+END_TEST
+
+START_TEST(idempotent_retry_returns_first_answer)
+{
+  const char *hdrs[] = {"Content-Type: application/json", "Idempotency-Key: retry-test-1", NULL};
+  const char *body = "{\"type\":\"opt_out\",\"subject\":{\"phone\":\"+14155550199\"}}";
+  json_t *first = create(body, hdrs);
+  json_t *second = create(body, hdrs);
+  ck_assert_str_eq(jstr(first, "id"), jstr(second, "id"));
+  ck_assert_str_eq(jstr(first, "status_token"), jstr(second, "status_token"));
+  char sql[160];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_requests WHERE id = '%s'", jstr(first, "id"));
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  struct h_resp r;
+  h_http(&it_dsrd, "POST", "/v1/requests", hdrs,
+         "{\"type\":\"erasure\",\"subject\":{\"phone\":\"+14155550199\"}}", &r);
+  ck_assert_int_eq(r.status, 422);
+  ck_assert(strstr(r.body, "\"idempotency_key_reused\"") != NULL);
+  h_resp_free(&r);
+  json_decref(first);
+  json_decref(second);
+}
+END_TEST
+
+struct racer {
+  const char *body;
+  const char *const *hdrs;
+  char id[40];
+  long status;
+};
+
+static void *race(void *arg)
+{
+  struct racer *r = arg;
+  struct h_resp resp;
+  h_http(&it_dsrd, "POST", "/v1/requests", r->hdrs, r->body, &resp);
+  r->status = resp.status;
+  json_t *j = json_loadb(resp.body, resp.len, 0, NULL);
+  snprintf(r->id, sizeof r->id, "%s", j ? json_string_value(json_object_get(j, "id")) : "");
+  json_decref(j);
+  h_resp_free(&resp);
+  return NULL;
+}
+
+START_TEST(concurrent_retries_create_one_request)
+{
+  const char *hdrs[] = {"Content-Type: application/json", "Idempotency-Key: race-7f3a", NULL};
+  const char *body = "{\"type\":\"access\",\"subject\":{\"email\":\"race@example.com\"}}";
+  long before = h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_requests");
+  pthread_t t[8];
+  struct racer r[8];
+  for (int i = 0; i < 8; i++) {
+    r[i] = (struct racer){.body = body, .hdrs = hdrs};
+    pthread_create(&t[i], NULL, race, &r[i]);
+  }
+  for (int i = 0; i < 8; i++)
+    pthread_join(t[i], NULL);
+  for (int i = 0; i < 8; i++) {
+    ck_assert_int_eq(r[i].status, 202);
+    ck_assert_str_eq(r[i].id, r[0].id);
+  }
+  long after = h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_requests");
+  ck_assert_int_eq(after - before, 1);
+}
+END_TEST
+
+START_TEST(no_raw_identity_or_token_in_database)
+{
+  json_t *j = create("{\"type\":\"erasure\",\"subject\":{\"email\":\"secret.person@example.org\","
+                     "\"phone\":\"+4930123456789\",\"account_id\":\"acct-991\"},"
+                     "\"details\":\"my neighbour Zebedee\"}",
+                     (const char *const[]){"Content-Type: application/json",
+                                           "Idempotency-Key: dump-check-key", NULL});
+  /* A plain-text dump of the whole database, as an attacker with a backup would see it. */
+  char dump[300];
+  snprintf(dump, sizeof dump, "%s/dump.sql", it_pg.dir);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "%s/pg_dump -d \"%s\" -f %s", getenv("DSR_PG_BINDIR"), it_pg.conninfo,
+           dump);
+  ck_assert_int_eq(system(cmd), 0);
+  size_t len;
+  char *text = h_slurp(dump, &len);
+  ck_assert_uint_gt(len, 1000);
+  ck_assert(strstr(text, "dsr_identities") != NULL); /* the dump really holds our tables */
+  const char *needles[] = {"secret.person", "4930123456789", "acct-991", "Zebedee",
+                           jstr(j, "status_token"), "dump-check-key"};
+  for (size_t i = 0; i < sizeof needles / sizeof *needles; i++)
+    ck_assert_msg(strstr(text, needles[i]) == NULL, "found \"%s\" in pg_dump", needles[i]);
+  free(text);
+  remove(dump);
+  json_decref(j);
+}
+END_TEST
+
+Suite *suite_intake(void)
+{
+  Suite *s = suite_create("intake");
+  TCase *tc = tcase_create("public");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, health_and_readiness);
+  tcase_add_test(tc, create_then_status);
+  tcase_add_test(tc, wrong_token_and_unknown_id_look_the_same);
+  tcase_add_test(tc, deadline_per_jurisdiction);
+  tcase_add_test(tc, idempotent_retry_returns_first_answer);
+  tcase_add_test(tc, concurrent_retries_create_one_request);
+  tcase_add_test(tc, no_raw_identity_or_token_in_database);
+  suite_add_tcase(s, tc);
+  return s;
+}

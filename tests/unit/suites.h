@@ -1,0 +1,14 @@
+/** @file suites.h @brief The unit suites run by tests/unit/main.c. */
+#ifndef DSR_UNIT_SUITES_H
+#define DSR_UNIT_SUITES_H
+#include <check.h>
+
+Suite *suite_util(void);
+Suite *suite_jspec(void);
+Suite *suite_validate(void);
+Suite *suite_router(void);
+Suite *suite_errors(void);
+Suite *suite_config(void);
+Suite *suite_crypto(void);
+
+#endif
