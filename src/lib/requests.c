@@ -2,6 +2,7 @@
 #include "config.h"
 #include "dsr/requests.h"
 #include "dsr/crypto.h"
+#include "dsr/events.h"
 #include "dsr/jurisdiction.h"
 #include "dsr/log.h"
 #include "dsr/validate.h"
@@ -212,13 +213,15 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
     if (s != DSR_TX_COMMIT)
       return s;
   }
-  char data[160];
-  snprintf(data, sizeof data, "{\"type\":\"%s\",\"jurisdiction\":\"%s\"}", in->type, c->jur->code);
-  const char *ev[] = {id, now, "request.received", "subject", data};
-  r = dsr_db_exec(db, DSR_STMT_EVENT_INSERT, 5, ev);
-  if (!dsr_db_ok(r))
-    return failed(c, r);
-  PQclear(r);
+  json_t *data = json_pack("{s:s, s:s}", "type", in->type, "jurisdiction", c->jur->code);
+  bool retry = false;
+  bool recorded = data && dsr_event_record(db, id, "request.received", "subject", data, &retry);
+  json_decref(data);
+  if (!recorded) {
+    if (!retry)
+      c->ec = DSR_E_INTERNAL;
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
   if (in->idempotency_key) {
     bool lost = false;
     enum dsr_tx_status s = remember(db, c, now, &lost);
