@@ -17,11 +17,13 @@
 #include "dsr/db.h"
 #include "dsr/error.h"
 #include "dsr/jspec.h"
+#include "dsr/policy.h"
 
 /** Process-wide state shared by all handler threads (read-only after start). */
 struct dsr_app {
   const struct dsr_config *cfg;
   struct dsr_db_pool *pool;
+  const struct dsr_policy *policy; /**< NULL: built-in defaults (docs/policy-sections.md) */
 };
 
 #define DSR_MAX_PATH_ARGS 4

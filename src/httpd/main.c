@@ -32,6 +32,7 @@ struct daemon_state {
   struct dsr_config cfg;
   struct dsr_dbsetup db;
   struct dsr_app app;
+  struct dsr_policy *policy;
   struct MHD_Daemon *mhd;
   char *key_file;
 };
@@ -135,6 +136,12 @@ int main(int argc, char **argv)
     snprintf(err, sizeof err, "cannot compile the validation patterns");
     goto cleanup;
   }
+  if (s.cfg.policy_file) {
+    s.policy = dsr_policy_load(s.cfg.policy_file, err, sizeof err);
+    if (!s.policy)
+      goto cleanup;
+    s.app.policy = s.policy;
+  }
   if (!dsr_dbsetup_open(&s.cfg, s.cfg.migrate_on_start, &s.db, err, sizeof err))
     goto cleanup;
   s.app.cfg = &s.cfg;
@@ -156,6 +163,7 @@ cleanup:
   dsr_db_pool_free(s.app.pool);
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();
+  dsr_policy_free(s.policy);
   free(s.key_file);
   dsr_config_free(&s.cfg);
   if (rc == 0)
