@@ -12,8 +12,8 @@ enum { P_EMAIL, P_PHONE, P_ACCOUNT, P_LANG, P_UUID, P_COUNT };
 
 static const char *const sources[P_COUNT] = {
     /* A pragmatic subset of RFC 5321 addresses: dotted atoms, a dotted domain with a TLD. */
-    [P_EMAIL] = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                "@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$",
+    [P_EMAIL] = ("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                 "@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$"),
     [P_PHONE] = "^\\+[1-9][0-9]{7,14}$",
     [P_ACCOUNT] = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$",
     [P_LANG] = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
