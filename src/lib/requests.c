@@ -39,12 +39,12 @@ static PGresult *exec_mixed(struct dsr_db *db, enum dsr_stmt st, int n, const ch
   return dsr_db_exec_bin(db, st, n, v, lens, formats);
 }
 
-static enum dsr_tx_status failed(struct create_ctx *c, PGresult *r)
+static enum dsr_tx_status failed(struct dsr_db *db, struct create_ctx *c, PGresult *r)
 {
   bool retry = dsr_db_is_retryable(r);
   PQclear(r);
   if (!retry)
-    c->ec = DSR_E_INTERNAL;
+    c->ec = PQstatus(db->conn) == CONNECTION_OK ? DSR_E_INTERNAL : DSR_E_DB_UNAVAILABLE;
   return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
@@ -74,7 +74,7 @@ static enum dsr_tx_status put_identity(struct dsr_db *db, struct create_ctx *c, 
   PGresult *r = exec_mixed(db, DSR_STMT_IDENTITY_INSERT, 4, v, lens);
   free(sealed);
   if (!dsr_db_ok(r))
-    return failed(c, r);
+    return failed(db, c, r);
   PQclear(r);
   return DSR_TX_COMMIT;
 }
@@ -99,7 +99,7 @@ static enum dsr_tx_status replay(struct dsr_db *db, struct create_ctx *c, bool *
   const int lens[] = {0, DSR_HASH_BYTES};
   PGresult *r = exec_mixed(db, DSR_STMT_IDEMPOTENCY_GET, 2, v, lens);
   if (!dsr_db_ok(r))
-    return failed(c, r);
+    return failed(db, c, r);
   if (PQntuples(r) == 1) {
     *found = true;
     size_t fl = 0, rl = 0;
@@ -149,7 +149,7 @@ static enum dsr_tx_status remember(struct dsr_db *db, struct create_ctx *c, cons
   PGresult *r = exec_mixed(db, DSR_STMT_IDEMPOTENCY_PUT, 6, v, lens);
   free(sealed);
   if (!dsr_db_ok(r))
-    return failed(c, r);
+    return failed(db, c, r);
   *lost = PQntuples(r) == 0;
   PQclear(r);
   return DSR_TX_COMMIT;
@@ -188,7 +188,7 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
   free(details);
   if (!dsr_db_ok(r) || PQntuples(r) != 1) {
     free(token);
-    return failed(c, r);
+    return failed(db, c, r);
   }
   char id[40];
   dsr_strlcpy(id, PQgetvalue(r, 0, 0), sizeof id);

@@ -150,6 +150,29 @@ START_TEST(unusable_state_dir_is_a_clear_error)
 }
 END_TEST
 
+START_TEST(unreachable_database_answers_503_not_500)
+{
+  struct h_dsrd d;
+  const char *args[] = {"--database-url=host=/nonexistent/socket-dir dbname=dsrd connect_timeout=2",
+                        "--migrate-on-start=false", NULL};
+  h_dsrd_start(&d, NULL, args);
+  struct h_resp r;
+  h_http(&d, "GET", "/readyz", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 503);
+  ck_assert(strstr(r.body, "\"db_unavailable\"") != NULL);
+  h_resp_free(&r);
+  h_http(&d, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"subject\":{\"email\":\"x@example.com\"}}", &r);
+  ck_assert_int_eq(r.status, 503);
+  ck_assert_str_eq(r.content_type, "application/problem+json");
+  h_resp_free(&r);
+  h_http(&d, "GET", "/healthz", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200); /* the process itself is fine */
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_embedded(void)
 {
   Suite *s = suite_create("embedded");
@@ -157,6 +180,7 @@ Suite *suite_embedded(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, embedded_cluster_lifecycle);
   tcase_add_test(tc, unusable_state_dir_is_a_clear_error);
+  tcase_add_test(tc, unreachable_database_answers_503_not_500);
   suite_add_tcase(s, tc);
   return s;
 }
