@@ -397,6 +397,7 @@ START_TEST(bad_input_is_refused_clearly)
   expect_refusal("sample generate --subjects 100 --seed 1 --subject-email a@example.com "
                  "--subject-phone 12345", 2, "E.164");
   expect_refusal("sample frobnicate", 2, "expected \"generate\"");
+  expect_refusal("sample generate --help", 0, "usage: dsrctl sample generate");
   /* a database that already holds a platform, and dsrd's own database */
   char args[1024];
   snprintf(args, sizeof args, "sample generate --platform-url '%s' --subjects 10 --seed 1 --no-media",
@@ -429,6 +430,9 @@ START_TEST(reset_regenerates_the_same_platform)
   char *log = h_slurp(out, NULL);
   ck_assert_msg(rc == 0, "%s", log);
   ck_assert(strstr(log, "generated the sample platform") != NULL);
+  /* not a terminal: plain progress lines, one per table, no bar */
+  ck_assert(strstr(log, "] calls ") != NULL && strstr(log, " rows ") != NULL);
+  ck_assert(strchr(log, '\r') == NULL);
   free(log);
   char *after = checksum(&pc, "transcripts");
   ck_assert_str_eq(before, after);
