@@ -111,6 +111,8 @@ static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json
                                  const char *error, const char *field)
 {
   json_t *ctx = form_ctx(r, values);
+  if (ctx)
+    json_object_set_new(ctx, "title", json_string("Make a privacy request"));
   if (ctx && error) {
     json_object_set_new(ctx, "error", json_string(error));
     if (field && *field)
@@ -216,7 +218,8 @@ static enum MHD_Result verify_page(struct dsr_hreq *r, unsigned status, const ch
   const char *id = r->args[0];
   if (!valid_request_id(id))
     return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
-  json_t *ctx = json_pack("{s:s, s:b}", "id", id, "can_resend", cookie_token(r, id) != NULL);
+  json_t *ctx = json_pack("{s:s, s:s, s:b}", "title", "Confirm it is you", "id", id,
+                          "can_resend", cookie_token(r, id) != NULL);
   if (ctx && token)
     json_object_set_new(ctx, "token", json_string(token));
   if (ctx && error)
@@ -350,6 +353,7 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
   const char *st = dsr_json_str(view, "status");
   bool open = !strcmp(st, "pending_verification") || !strcmp(st, "verified") ||
               !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
+  json_object_set_new(view, "title", json_string("Your request"));
   json_object_set_new(view, "status_label", json_string(label_of(st)));
   json_object_set_new(view, "can_withdraw", json_boolean(open));
   json_object_set_new(view, "pending", json_boolean(!strcmp(st, "pending_verification")));
@@ -379,4 +383,9 @@ enum MHD_Result dsrd_page_withdraw(struct dsr_hreq *r)
 enum MHD_Result dsrd_page_css(struct dsr_hreq *r)
 {
   return dsr_reply_asset(r, "style.css", "text/css; charset=utf-8");
+}
+
+enum MHD_Result dsrd_page_icon(struct dsr_hreq *r)
+{
+  return dsr_reply_asset(r, "icon.svg", "image/svg+xml");
 }

@@ -170,6 +170,7 @@ enum MHD_Result dsrd_page_resend(struct dsr_hreq *r);
 enum MHD_Result dsrd_page_status(struct dsr_hreq *r);
 enum MHD_Result dsrd_page_withdraw(struct dsr_hreq *r);
 enum MHD_Result dsrd_page_css(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_icon(struct dsr_hreq *r);
 
 /**
  * Intake shared by the API and the form: per-identity rate limits, the

@@ -34,6 +34,7 @@ const struct dsr_route dsr_routes[] = {
     {"POST", "/requests/{id}/withdraw", dsrd_page_withdraw, DSR_AUTH_NONE, NULL,
      dsrd_page_empty_form, DSR_RATE_NONE, true},
     {"GET", "/static/style.css", dsrd_page_css, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
+    {"GET", "/static/icon.svg", dsrd_page_icon, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
     {NULL, NULL, NULL, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
 };
 
