@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include <ctype.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,9 +55,12 @@ static json_t *create_and_read(const char *type, const char *email, const char *
   return j;
 }
 
+/* A 6-digit code that differs from @p code in its last digit. */
 static void wrong_code_of(const char *code, char out[7])
 {
-  snprintf(out, 7, "%06d", (atoi(code) + 1) % 1000000);
+  memcpy(out, code, 6);
+  out[5] = (char)('0' + (code[5] - '0' + 1) % 10);
+  out[6] = '\0';
 }
 
 START_TEST(email_code_wrong_then_right_then_reused)
@@ -338,7 +342,7 @@ END_TEST
 
 START_TEST(idempotent_retry_sends_one_code)
 {
-  char email[100], body[300], key[80];
+  char email[100], body[300], key[140];
   unique_email(email, sizeof email, "idem");
   snprintf(body, sizeof body, "{\"type\":\"access\",\"subject\":{\"email\":\"%s\"}}", email);
   snprintf(key, sizeof key, "Idempotency-Key: %s", email);
@@ -386,14 +390,15 @@ START_TEST(intake_answers_the_same_for_any_identity)
    * knows and one it cannot know have the same shape, status, headers and
    * (within noise) time. The request store itself is the only thing touched.
    */
-  const char *ids[2] = {"{\"type\":\"access\",\"subject\":{\"email\":\"known.customer@callorbit.example\"}}",
-                        "{\"type\":\"access\",\"subject\":{\"email\":\"nobody.%u@nowhere.example\"}}"};
+  const char *known = "known.customer@callorbit.example";
   double total[2] = {0, 0};
   char shape[2][600] = {"", ""};
   for (int round = 0; round < 6; round++) {
     for (int w = 0; w < 2; w++) {
-      char body[300];
-      snprintf(body, sizeof body, ids[w], (unsigned)randombytes_random());
+      char body[300], unknown[80];
+      snprintf(unknown, sizeof unknown, "nobody.%u@nowhere.example", (unsigned)randombytes_random());
+      snprintf(body, sizeof body, "{\"type\":\"access\",\"subject\":{\"email\":\"%s\"}}",
+               w == 0 ? known : unknown);
       struct h_resp r;
       double t0 = ms_now();
       h_http(&it_dsrd, "POST", "/v1/requests", NULL, body, &r);
@@ -477,6 +482,116 @@ START_TEST(no_raw_code_link_or_token_in_dump)
 }
 END_TEST
 
+START_TEST(manual_verification_by_staff_is_audited)
+{
+  char id[40], token[64];
+  json_decref(vu_create(&it_dsrd, "{\"type\":\"erasure\",\"subject\":{\"phone\":\"+4930555123\"}}",
+                        id, token));
+  char err[256];
+  PGconn *c = dsr_db_connect(it_pg.conninfo, err, sizeof err);
+  ck_assert_msg(c != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(c);
+  struct dsr_verify_env env = {.link_base = "http://127.0.0.1"};
+  struct dsr_verify_outcome o;
+  dsr_verify_manual(db, &env, id, "staff:42", "identity document checked", &o);
+  ck_assert_int_eq(o.ec, DSR_OK);
+  ck_assert_str_eq(o.status, "verified");
+  dsr_verify_manual(db, &env, "00000000-0000-4000-8000-000000000000", "staff:42", "x", &o);
+  ck_assert_int_eq(o.ec, DSR_E_NOT_FOUND);
+  dsr_db_unwrap(db);
+  PQfinish(c);
+  char sql[300];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+           "'verification.manual' AND actor = 'staff:42' AND data->>'note' = "
+           "'identity document checked'", id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  char *st = vu_status(it_pg.conninfo, id);
+  ck_assert_str_eq(st, "verified");
+  free(st);
+}
+END_TEST
+
+START_TEST(message_language_follows_the_request)
+{
+  char email[100], id[40], token[64], body[300];
+  unique_email(email, sizeof email, "sprache");
+  snprintf(body, sizeof body,
+           "{\"type\":\"access\",\"language\":\"de-AT\",\"subject\":{\"email\":\"%s\"}}", email);
+  json_decref(vu_create(&it_dsrd, body, id, token));
+  char *mail = vu_wait_mail(maildir, email, id, 20);
+  ck_assert(strstr(mail, "Guten Tag") != NULL);
+  free(mail);
+}
+END_TEST
+
+/* A dsrd with a policy: its own jurisdictions and a rule that needs email and SMS for access. */
+START_TEST(policy_rules_and_jurisdictions_apply)
+{
+  char dir[256], path[300];
+  h_tmpdir(dir, sizeof dir, "policy");
+  snprintf(path, sizeof path, "%s/policy.json", dir);
+  FILE *f = fopen(path, "w");
+  fputs("{\"organization\":{\"name\":\"CallOrbit Ltd\"},\"default_jurisdiction\":\"quebec\","
+        "\"jurisdictions\":{\"quebec\":{\"name\":\"Quebec Law 25\",\"deadline\":\"30 days\","
+        "\"rights\":[\"access\",\"erasure\"]}},"
+        "\"verification\":{\"rules\":[{\"types\":[\"access\"],\"jurisdictions\":[\"*\"],"
+        "\"require\":[[\"email\",\"sms\"]]}]}}", f);
+  fclose(f);
+  char url[512], pol[400], key[400];
+  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
+  snprintf(pol, sizeof pol, "--policy-file=%s", path);
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", it_dsrd.state_dir);
+  const char *args[] = {url, pol, key, "--workers=0", NULL};
+  struct h_dsrd d;
+  h_dsrd_start(&d, NULL, args); /* no workers: the shared daemon's send its mail */
+  struct h_resp r;
+  h_http(&d, "POST", "/v1/requests", NULL,
+         "{\"type\":\"opt_out\",\"subject\":{\"email\":\"q1@example.org\"}}", &r);
+  ck_assert_int_eq(r.status, 422);
+  ck_assert(strstr(r.body, "\"right_not_offered\"") != NULL);
+  h_resp_free(&r);
+  h_http(&d, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"jurisdiction\":\"gdpr\",\"subject\":{\"email\":\"q1@example.org\"}}",
+         &r);
+  ck_assert_int_eq(r.status, 400); /* gdpr is not in this deployment's table */
+  h_resp_free(&r);
+  h_http(&d, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"subject\":{\"email\":\"q1@example.org\"}}", &r);
+  ck_assert_int_eq(r.status, 422);
+  ck_assert(strstr(r.body, "\"channel_unavailable\"") != NULL);
+  h_resp_free(&r);
+  char email[100], phone[20], id[40], token[64], body[300];
+  unique_email(email, sizeof email, "quebec");
+  unique_phone(phone, sizeof phone);
+  snprintf(body, sizeof body,
+           "{\"type\":\"access\",\"subject\":{\"email\":\"%s\",\"phone\":\"%s\"}}", email, phone);
+  json_t *j = vu_create(&d, body, id, token);
+  struct tm a = {0}, b = {0};
+  strptime(json_string_value(json_object_get(j, "received_at")), "%Y-%m-%dT%H:%M:%SZ", &a);
+  strptime(json_string_value(json_object_get(j, "due_at")), "%Y-%m-%dT%H:%M:%SZ", &b);
+  ck_assert_int_eq((long)(timegm(&b) - timegm(&a)), 30 * 86400L);
+  char *mail = vu_wait_mail(maildir, email, id, 20);
+  ck_assert(strstr(mail, "CallOrbit Ltd") != NULL);
+  char code[7], smscode[7];
+  vu_code(mail, code);
+  free(mail);
+  char *sms = vu_wait_mail(maildir, phone, NULL, 20);
+  vu_code(sms, smscode);
+  free(sms);
+  snprintf(body, sizeof body, "{\"channel\":\"email\",\"code\":\"%s\"}", code);
+  ck_assert_int_eq(vu_verify(&d, id, body, &r), 200);
+  ck_assert(strstr(r.body, "\"status\":\"pending_verification\"") != NULL); /* SMS still needed */
+  h_resp_free(&r);
+  snprintf(body, sizeof body, "{\"channel\":\"sms\",\"code\":\"%s\"}", smscode);
+  ck_assert_int_eq(vu_verify(&d, id, body, &r), 200);
+  ck_assert(strstr(r.body, "\"status\":\"verified\"") != NULL);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  json_decref(j);
+}
+END_TEST
+
 Suite *suite_verify(void)
 {
   Suite *s = suite_create("verify");
@@ -495,6 +610,9 @@ Suite *suite_verify(void)
   tcase_add_test(tc, idempotent_retry_sends_one_code);
   tcase_add_test(tc, intake_answers_the_same_for_any_identity);
   tcase_add_test(tc, no_raw_code_link_or_token_in_dump);
+  tcase_add_test(tc, manual_verification_by_staff_is_audited);
+  tcase_add_test(tc, message_language_follows_the_request);
+  tcase_add_test(tc, policy_rules_and_jurisdictions_apply);
   suite_add_tcase(s, tc);
   return s;
 }
