@@ -107,6 +107,24 @@ static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
                    values ? values : json_object());
 }
 
+/* "/email is not a valid email address" -> "The email address is not a valid email address". */
+static void humanize(const char *error, char *out, size_t outlen)
+{
+  static const struct {
+    const char *pointer, *name;
+  } names[] = {{"/email", "The email address"}, {"/phone", "The phone number"},
+               {"/details", "The text"},         {"/type", "The kind of request"},
+               {"/jurisdiction", "The law"},     {"/language", "The language"}};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(names); i++) {
+    size_t n = strlen(names[i].pointer);
+    if (!strncmp(error, names[i].pointer, n) && error[n] == ' ') {
+      snprintf(out, outlen, "%s%s", names[i].name, error + n);
+      return;
+    }
+  }
+  dsr_strlcpy(out, error, outlen);
+}
+
 static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json_t *values,
                                  const char *error, const char *field)
 {
@@ -114,7 +132,9 @@ static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json
   if (ctx)
     json_object_set_new(ctx, "title", json_string("Make a privacy request"));
   if (ctx && error) {
-    json_object_set_new(ctx, "error", json_string(error));
+    char human[300];
+    humanize(error, human, sizeof human);
+    json_object_set_new(ctx, "error", json_string(human));
     if (field && *field)
       json_object_set_new(ctx, "error_field", json_string(field + 1)); /* "/email" -> "email" */
   }

@@ -107,12 +107,35 @@ cleanup:
   return st;
 }
 
-/* Records the outcome of one try; on the last failure marks the message failed. */
-static void record_try(struct dsr_db *db, const char *ids, const char *error, bool final)
+struct try_ctx {
+  const char *ids, *error, *request_id;
+  bool final;
+};
+
+/* Records a failed try; the last one marks the message failed, with its event. */
+static enum dsr_tx_status record_try_body(struct dsr_db *db, void *arg)
 {
-  const char *v[] = {ids, error, final ? "true" : "false"};
+  struct try_ctx *t = arg;
+  const char *v[] = {t->ids, t->error, t->final ? "true" : "false"};
   PGresult *r = dsr_db_exec(db, DSR_STMT_OUTBOX_TRY_FAILED, 3, v);
+  bool ok = dsr_db_ok(r), retry = dsr_db_is_retryable(r);
   PQclear(r);
+  if (!ok)
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  if (!t->final)
+    return DSR_TX_COMMIT;
+  json_t *ev = json_pack("{s:s}", "outbox_id", t->ids);
+  ok = ev && dsr_event_record(db, t->request_id, "message.failed", "system", ev, &retry);
+  json_decref(ev);
+  return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+static void record_try(struct dsr_db *db, const char *ids, const char *request_id,
+                       const char *error, bool final)
+{
+  struct try_ctx t = {.ids = ids, .error = error, .request_id = request_id, .final = final};
+  if (!dsr_db_tx(db, "READ COMMITTED", record_try_body, &t))
+    DSR_WARN("outbox.record_failed", "outbox=%s", ids);
 }
 
 struct sent_ctx {
@@ -156,6 +179,7 @@ enum dsr_job_result dsr_outbox_send(struct dsr_db *db, const struct dsr_config *
   unsigned char *sealed = NULL, *plain = NULL;
   size_t sl = 0, pl = 0;
   json_t *msg = NULL;
+  const char *rid = NULL;
   if (!dsr_db_ok(r)) {
     snprintf(err, errlen, "database: %s", dsr_db_sqlstate(r));
     goto cleanup;
@@ -164,11 +188,12 @@ enum dsr_job_result dsr_outbox_send(struct dsr_db *db, const struct dsr_config *
     res = DSR_JOB_DONE; /* already sent, failed or deleted with its request */
     goto cleanup;
   }
+  rid = PQgetisnull(r, 0, 3) ? NULL : PQgetvalue(r, 0, 3);
   sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 2), &sl);
   if (!sealed || !dsr_unseal(sealed, sl, &plain, &pl) ||
       !(msg = json_loadb((const char *)plain, pl, 0, NULL))) {
     snprintf(err, errlen, "cannot open the sealed message (wrong secret key?)");
-    record_try(db, ids, err, true);
+    record_try(db, ids, rid, err, true);
     res = DSR_JOB_FAIL;
     goto cleanup;
   }
@@ -179,12 +204,12 @@ enum dsr_job_result dsr_outbox_send(struct dsr_db *db, const struct dsr_config *
                           .html = json_string_value(json_object_get(msg, "html"))};
   if (!m.to || !m.text) {
     snprintf(err, errlen, "message without recipient or text");
-    record_try(db, ids, err, true);
+    record_try(db, ids, rid, err, true);
     res = DSR_JOB_FAIL;
     goto cleanup;
   }
   if (!dsr_transport_send(cfg, &m, now, err, errlen)) {
-    record_try(db, ids, err, last_attempt);
+    record_try(db, ids, rid, err, last_attempt);
     goto cleanup;
   }
   struct sent_ctx sc = {.ids = ids, .now = nows};

@@ -23,6 +23,9 @@
 #include <unistd.h>
 #include "suites.h"
 #include "verify_util.h"
+#include "dsr/config.h"
+#include "dsr/crypto.h"
+#include "dsr/outbox.h"
 
 static unsigned free_port(void)
 {
@@ -271,6 +274,36 @@ START_TEST(failing_transport_keeps_the_request_and_retries)
   ck_assert_str_eq(st, "pending_verification");
   free(st);
   ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  /* The last attempt gives up on the message: failed, body erased, event recorded. */
+  char err[256], keyfile[400];
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", d.state_dir);
+  ck_assert(dsr_crypto_init(keyfile, err, sizeof err));
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  ck_assert(dsr_config_set(&cfg, "mail_transport", "smtp", err, sizeof err));
+  ck_assert(dsr_config_set(&cfg, "smtp_url", smtp + strlen("--smtp-url="), err, sizeof err));
+  PGconn *c = dsr_db_connect(ci, err, sizeof err);
+  ck_assert_msg(c != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(c);
+  snprintf(sql, sizeof sql, "SELECT id FROM dsr_outbox WHERE request_id = '%s'", id);
+  long outbox = h_sql_long(ci, sql);
+  ck_assert_int_eq(dsr_outbox_send(db, &cfg, outbox, true, time(NULL), err, sizeof err),
+                   DSR_JOB_RETRY);
+  ck_assert(strstr(err, "smtp:") != NULL);
+  /* and a message that is no longer pending is done at once (idempotent) */
+  ck_assert_int_eq(dsr_outbox_send(db, &cfg, outbox, false, time(NULL), err, sizeof err),
+                   DSR_JOB_DONE);
+  dsr_db_unwrap(db);
+  PQfinish(c);
+  dsr_config_free(&cfg);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_outbox WHERE id = %ld AND status = 'failed' "
+           "AND body_sealed IS NULL", outbox);
+  ck_assert_int_eq(h_sql_long(ci, sql), 1);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = 'message.failed'",
+           id);
+  ck_assert_int_eq(h_sql_long(ci, sql), 1);
   json_decref(j);
   free(ci);
 }
