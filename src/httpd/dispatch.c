@@ -6,8 +6,11 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "forms.h"
 #include "dsr/log.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,32 @@ static bool json_content_type(const char *ct)
     return false;
   const char *rest = ct + sizeof want - 1;
   return *rest == '\0' || *rest == ';' || *rest == ' ';
+}
+
+static bool form_content_type(const char *ct)
+{
+  static const char want[] = "application/x-www-form-urlencoded";
+  if (!ct || strncasecmp(ct, want, sizeof want - 1) != 0)
+    return false;
+  const char *rest = ct + sizeof want - 1;
+  return *rest == '\0' || *rest == ';' || *rest == ' ';
+}
+
+/* The peer's address as text, for rate limits only. */
+static void client_of(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  out[0] = '\0';
+  if (!ci || !ci->client_addr)
+    return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+              (socklen_t)outlen);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+              (socklen_t)outlen);
 }
 
 /** Reads "Authorization: Bearer <token>" (token68 characters only). */
@@ -79,11 +108,17 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
   if (cl && strtoull(cl, NULL, 10) > (unsigned long long)r->app->cfg->max_body_bytes)
     return dsr_reply_problem(r, DSR_E_BODY_TOO_LARGE, NULL, NULL);
-  if (r->route->body) {
+  client_of(r->conn, r->client, sizeof r->client);
+  if (r->route->rate != DSR_RATE_NONE && !dsr_rate_ok(r, r->route->rate, r->client))
+    return dsr_reply_problem(r, DSR_E_RATE_LIMITED, "too many requests from your address", NULL);
+  if (r->route->body || r->route->form) {
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!json_content_type(ct))
-      return dsr_reply_problem(r, DSR_E_UNSUPPORTED_MEDIA, NULL, NULL);
+    if (r->route->body ? !json_content_type(ct) : !form_content_type(ct))
+      return dsr_reply_problem(r, DSR_E_UNSUPPORTED_MEDIA,
+                               r->route->body ? NULL
+                                              : "the body must be application/x-www-form-urlencoded",
+                               NULL);
   }
   if (r->route->auth == DSR_AUTH_STATUS_TOKEN) {
     r->bearer = bearer_of(r->conn);
@@ -94,9 +129,25 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
   return MHD_YES;
 }
 
+/* Form routes: decode, check the CSRF token, validate; the handler sees any input error. */
+static enum MHD_Result on_form(struct dsr_hreq *r)
+{
+  const char *why = NULL;
+  r->json = dsr_form_decode(r->body.data ? r->body.data : "", r->body.len, &why);
+  if (!r->json)
+    return dsr_reply_problem(r, DSR_E_BAD_REQUEST, why, NULL);
+  if (!dsr_csrf_check(r, dsr_json_str(r->json, "csrf")))
+    return dsr_reply_problem(r, DSR_E_CSRF, NULL, NULL);
+  json_object_del(r->json, "csrf");
+  r->input_invalid = !dsr_jspec_parse(r->json, r->route->form, &r->input_err);
+  return r->route->handler(r);
+}
+
 /* Last call: the whole body is in; parse and check it, then run the handler. */
 static enum MHD_Result on_complete(struct dsr_hreq *r)
 {
+  if (r->route->form)
+    return on_form(r);
   if (!r->route->body) {
     if (r->body.len > 0)
       return dsr_reply_problem(r, DSR_E_BAD_REQUEST, "this endpoint takes no request body", NULL);

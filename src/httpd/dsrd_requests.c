@@ -4,6 +4,9 @@
 #include "dsr/jurisdiction.h"
 #include "dsr/requests.h"
 #include "dsr/validate.h"
+#include "dsr/verify.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -16,11 +19,13 @@ static const struct dsr_jspec subject_spec[] = {
     {0},
 };
 
+/* Shape only: which codes exist depends on the policy, checked in dsrd_intake(). */
 static bool valid_jurisdiction(const char *s, const char **why)
 {
-  if (dsr_jurisdiction_find(s))
+  size_t n = strlen(s);
+  if (n > 0 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n)
     return true;
-  *why = "is not a known jurisdiction (gdpr, uk_gdpr, ccpa, lgpd, pipeda, dpdp, it_act)";
+  *why = "is not a jurisdiction code";
   return false;
 }
 
@@ -57,39 +62,109 @@ static bool idempotency_key_ok(const char *k)
   return true;
 }
 
-enum MHD_Result dsrd_requests_create(struct dsr_hreq *r)
+/* Channels the subject gave, as a mask (what verification could use). */
+static unsigned offered_channels(const struct dsr_intake *in)
 {
-  const json_t *subject = json_object_get(r->json, "subject");
+  return (in->email ? DSR_CH_EMAIL : 0) | (in->phone ? DSR_CH_SMS : 0) |
+         (in->account_id ? DSR_CH_ACCOUNT : 0);
+}
+
+/* Per-identity intake limit: each identity given counts. */
+static bool identities_within_limit(struct dsr_hreq *r, const struct dsr_intake *in)
+{
+  const char *kinds[] = {"email", "phone", "account"};
+  const char *values[] = {in->email, in->phone, in->account_id};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(kinds); i++) {
+    if (!values[i])
+      continue;
+    char *norm = i == 0 ? dsr_normalize_email(values[i]) : strdup(values[i]);
+    char *key = norm ? dsr_asprintf("%s:%s", kinds[i], norm) : NULL;
+    bool ok = !key || dsr_rate_ok(r, DSR_RATE_INTAKE_IDENTITY, key);
+    free(key);
+    free(norm);
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
+                        unsigned int *status, const char **field)
+{
+  const json_t *subject = json_object_get(body, "subject");
   struct dsr_intake in = {
-      .type = dsr_json_str(r->json, "type"),
-      .jurisdiction = dsr_json_str(r->json, "jurisdiction"),
-      .language = dsr_json_str(r->json, "language"),
-      .details = dsr_json_str(r->json, "details"),
+      .type = dsr_json_str(body, "type"),
+      .jurisdiction = dsr_json_str(body, "jurisdiction"),
+      .language = dsr_json_str(body, "language"),
+      .details = dsr_json_str(body, "details"),
       .email = dsr_json_str(subject, "email"),
       .phone = dsr_json_str(subject, "phone"),
       .name = dsr_json_str(subject, "name"),
       .account_id = dsr_json_str(subject, "account_id"),
-      .body = r->json,
+      .body = body,
+      .venv = &r->app->venv,
   };
-  if (!in.email && !in.phone && !in.account_id)
-    return dsr_reply_problem(r, DSR_E_FIELD_MISSING,
-                             "/subject needs an email, a phone or an account_id to verify",
-                             "/subject");
-  if (!in.jurisdiction)
-    in.jurisdiction = r->app->cfg->default_jurisdiction;
+  *field = NULL;
+  if (!in.email && !in.phone && !in.account_id) {
+    *field = "/subject";
+    return DSR_E_FIELD_MISSING;
+  }
+  if (!in.jurisdiction) {
+    const char *pd = json_string_value(dsr_policy_section(r->app->policy, "default_jurisdiction"));
+    in.jurisdiction = pd ? pd : r->app->cfg->default_jurisdiction;
+  }
+  struct dsr_jur_view jur;
+  if (!dsr_jur_view_get(r->app->policy, in.jurisdiction, &jur)) {
+    *field = "/jurisdiction";
+    return DSR_E_FIELD_INVALID;
+  }
+  if (!dsr_jur_offers(&jur, in.type)) {
+    *field = "/type";
+    return DSR_E_RIGHT_NOT_OFFERED;
+  }
+  in.jurisdiction = jur.code;
+  in.deadline = jur.deadline;
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t nalt = dsr_verify_requirements(r->app->policy, in.type, jur.code, masks);
+  unsigned offered = offered_channels(&in);
+  bool possible = false;
+  for (size_t i = 0; i < nalt; i++)
+    possible = possible || (masks[i] & offered) == masks[i];
+  if (!possible) {
+    *field = "/subject";
+    return DSR_E_CHANNEL_UNAVAILABLE;
+  }
+  if (!identities_within_limit(r, &in))
+    return DSR_E_RATE_LIMITED;
   in.idempotency_key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
   if (in.idempotency_key && !idempotency_key_ok(in.idempotency_key))
-    return dsr_reply_problem(r, DSR_E_BAD_HEADER,
-                             "Idempotency-Key must be 1 to 255 visible ASCII characters", NULL);
+    return DSR_E_BAD_HEADER;
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
-    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+    return DSR_E_DB_UNAVAILABLE;
+  enum dsr_ec ec = dsr_request_create(db, &in, reply, status);
+  dsr_db_release(db);
+  return ec;
+}
+
+enum MHD_Result dsrd_requests_create(struct dsr_hreq *r)
+{
   json_t *reply = NULL;
   unsigned int status = 0;
-  enum dsr_ec ec = dsr_request_create(db, &in, &reply, &status);
-  dsr_db_release(db);
-  if (ec != DSR_OK)
-    return dsr_reply_problem(r, ec, NULL, ec == DSR_E_FIELD_INVALID ? "/jurisdiction" : NULL);
+  const char *field = NULL;
+  enum dsr_ec ec = dsrd_intake(r, r->json, &reply, &status, &field);
+  if (ec != DSR_OK) {
+    const char *detail = NULL;
+    if (ec == DSR_E_FIELD_MISSING)
+      detail = "/subject needs an email, a phone or an account_id to verify";
+    else if (ec == DSR_E_BAD_HEADER)
+      detail = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+    else if (ec == DSR_E_FIELD_INVALID)
+      detail = "/jurisdiction is not a jurisdiction of this deployment";
+    else if (ec == DSR_E_CHANNEL_UNAVAILABLE)
+      detail = "this request type needs more ways to verify you (see the verification rules)";
+    return dsr_reply_problem(r, ec, detail, field);
+  }
   enum MHD_Result ret = dsr_reply_json(r, status, reply);
   json_decref(reply);
   return ret;

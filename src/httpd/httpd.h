@@ -18,12 +18,26 @@
 #include "dsr/error.h"
 #include "dsr/jspec.h"
 #include "dsr/policy.h"
+#include "dsr/ratelimit.h"
+#include "dsr/verify.h"
+
+/** Rate limits the dispatcher and handlers apply (ratelimit.h), indexes into dsr_app.rl. */
+enum dsr_rate {
+  DSR_RATE_NONE,
+  DSR_RATE_INTAKE_ADDRESS,  /**< per route: new requests from one client address */
+  DSR_RATE_VERIFY_ADDRESS,  /**< per route: verification attempts from one address */
+  DSR_RATE_INTAKE_IDENTITY, /**< in the intake code: per email, phone or account */
+  DSR_RATE_VERIFY_REQUEST,  /**< in the verification handlers: per request id */
+  DSR_RATE_COUNT
+};
 
 /** Process-wide state shared by all handler threads (read-only after start). */
 struct dsr_app {
   const struct dsr_config *cfg;
   struct dsr_db_pool *pool;
   const struct dsr_policy *policy; /**< NULL: built-in defaults (docs/policy-sections.md) */
+  struct dsr_ratelimit *rl[DSR_RATE_COUNT]; /**< NULL entries: no limit */
+  struct dsr_verify_env venv;               /**< policy and the public base URL for links */
 };
 
 #define DSR_MAX_PATH_ARGS 4
@@ -40,6 +54,17 @@ struct dsr_route {
   dsr_handler handler;
   enum dsr_auth auth;
   const struct dsr_jspec *body;   /**< JSON body spec; NULL means the route takes no body */
+  /**
+   * HTML form spec (application/x-www-form-urlencoded): the dispatcher decodes
+   * the fields into a JSON object of strings (empty fields dropped), checks
+   * the double-submit CSRF token (field "csrf" = cookie "dsr_csrf", 403
+   * otherwise), validates the rest against this spec and then ALWAYS calls the
+   * handler: on invalid input with r->input_invalid set and r->input_err
+   * filled, so the page can show the form again with the message.
+   */
+  const struct dsr_jspec *form;
+  enum dsr_rate rate;             /**< per-address limit checked before anything else */
+  bool html;                      /**< errors answer as an HTML page, not problem+json */
 };
 
 /** Per-request state, built by the dispatcher. */
@@ -60,6 +85,12 @@ struct dsr_hreq {
   bool too_large;                      /**< body over max_body_bytes: drop it, answer 413 */
   size_t discarded;
   bool replied;
+  bool input_invalid;                  /**< form routes: the body failed its spec */
+  struct dsr_jspec_error input_err;    /**< ... and why */
+  char client[64];                     /**< client address (for rate limits only; never logged) */
+  char set_cookie[3][512];             /**< Set-Cookie values queued for the reply */
+  int ncookies;
+  long retry_after;                    /**< > 0: the reply carries Retry-After */
 };
 
 /** The routing table (routes.c), terminated by a row with method NULL. */
@@ -83,6 +114,36 @@ enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *
 /** Replies with an RFC 9457 problem; @p field (JSON pointer) and @p detail may be NULL. */
 enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
                                   const char *field);
+/**
+ * Replies with a problem carrying extra members @p extra (stolen; may be
+ * NULL), e.g. {"attempts_left": 3}; on HTML routes renders the error page.
+ */
+enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
+                                    const char *field, json_t *extra);
+/**
+ * Renders template @p name ("page_form.html") with @p ctx (borrowed; the
+ * dispatcher adds "org", "lang", "csrf" when absent) and replies text/html
+ * with the page security headers (strict CSP, no framing, no referrer).
+ */
+enum MHD_Result dsr_reply_html(struct dsr_hreq *r, unsigned int status, const char *name,
+                               json_t *ctx);
+/** 303 See Other to the local path @p location. */
+enum MHD_Result dsr_reply_redirect(struct dsr_hreq *r, const char *location);
+/** Serves template @p name as a static asset of type @p ctype (cacheable). */
+enum MHD_Result dsr_reply_asset(struct dsr_hreq *r, const char *name, const char *ctype);
+/** Queues a Set-Cookie header for the reply (false when too many or too long). */
+DSR_MUST_USE bool dsr_reply_cookie(struct dsr_hreq *r, const char *cookie);
+/**
+ * The page's CSRF token: the dsr_csrf cookie when it is well formed, else a
+ * new one that is set as a cookie with the reply. Written into @p out (>= 48).
+ */
+void dsr_csrf_token(struct dsr_hreq *r, char *out, size_t outlen);
+/**
+ * Applies limit @p which to @p key; on excess queues Retry-After and returns
+ * false (the caller then replies DSR_E_RATE_LIMITED).
+ */
+DSR_MUST_USE bool dsr_rate_ok(struct dsr_hreq *r, enum dsr_rate which, const char *key);
+
 /** Builds the problem document (caller decrefs). Exposed for tests. */
 json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
 
@@ -98,8 +159,37 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
+enum MHD_Result dsrd_verify(struct dsr_hreq *r);
+enum MHD_Result dsrd_resend(struct dsr_hreq *r);
+enum MHD_Result dsrd_withdraw(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_form(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_create(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_verify(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_resend(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_status(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_withdraw(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_css(struct dsr_hreq *r);
+enum MHD_Result dsrd_page_icon(struct dsr_hreq *r);
+
+/**
+ * Intake shared by the API and the form: per-identity rate limits, the
+ * jurisdiction from the policy, then dsr_request_create(). @p body is the
+ * validated request object. On DSR_OK reply and status are the answer.
+ */
+enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
+                        unsigned int *status, const char **field);
+/** Maps a verification outcome to the reply (problem with attempts_left / Retry-After). */
+enum MHD_Result dsrd_verify_reply(struct dsr_hreq *r, const char *id,
+                                  const struct dsr_verify_outcome *o);
 
 /** Body specs referenced by the routing table. */
 extern const struct dsr_jspec dsrd_request_create_spec[];
+extern const struct dsr_jspec dsrd_verify_spec[];
+extern const struct dsr_jspec dsrd_resend_spec[];
+extern const struct dsr_jspec dsrd_page_create_form[];
+extern const struct dsr_jspec dsrd_page_verify_form[];
+extern const struct dsr_jspec dsrd_page_resend_form[];
+extern const struct dsr_jspec dsrd_page_empty_form[];
 
 #endif

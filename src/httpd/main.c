@@ -9,6 +9,9 @@
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
 #include "dsr/validate.h"
+#include "dsr/ratelimit.h"
+
+#include <curl/curl.h>
 #include "worker.h"
 
 #include <arpa/inet.h>
@@ -38,7 +41,25 @@ struct daemon_state {
   struct dsr_workers *workers;
   struct dsr_worker_env env;
   char *key_file;
+  char *link_base;
 };
+
+#define RATE_SLOTS 65536
+
+/* One token-bucket table per limit (ratelimit.h). */
+static bool start_limits(struct daemon_state *s)
+{
+  const long per_hour[DSR_RATE_COUNT] = {
+      [DSR_RATE_INTAKE_ADDRESS] = s->cfg.rate_intake_per_address,
+      [DSR_RATE_VERIFY_ADDRESS] = s->cfg.rate_verify_per_address,
+      [DSR_RATE_INTAKE_IDENTITY] = s->cfg.rate_intake_per_identity,
+      [DSR_RATE_VERIFY_REQUEST] = s->cfg.rate_verify_per_request,
+  };
+  for (int i = 1; i < DSR_RATE_COUNT; i++)
+    if (!(s->app.rl[i] = dsr_ratelimit_new(per_hour[i], RATE_SLOTS)))
+      return false;
+  return true;
+}
 
 static bool start_http(struct daemon_state *s, char *err, size_t errlen)
 {
@@ -118,6 +139,11 @@ int main(int argc, char **argv)
     return 2;
   }
   dsr_log_set_level(lvl);
+  if (s.cfg.test_clock_offset) {
+    dsr_set_clock_offset(s.cfg.test_clock_offset);
+    DSR_WARN("clock.offset", "seconds=%ld note=\"test_clock_offset is for tests only\"",
+             s.cfg.test_clock_offset);
+  }
   bool run_http = !strcmp(s.cfg.role, "http") || !strcmp(s.cfg.role, "all");
   bool run_workers = !strcmp(s.cfg.role, "worker") || !strcmp(s.cfg.role, "all");
   if (!run_http && !run_workers) {
@@ -133,6 +159,7 @@ int main(int argc, char **argv)
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: libcurl's rule */
 
   if (mkdir(s.cfg.state_dir, 0755) != 0 && errno != EEXIST) {
     snprintf(err, sizeof err, "cannot create state_dir %s: %s", s.cfg.state_dir, strerror(errno));
@@ -155,6 +182,15 @@ int main(int argc, char **argv)
   if (!dsr_dbsetup_open(&s.cfg, s.cfg.migrate_on_start, &s.db, err, sizeof err))
     goto cleanup;
   s.app.cfg = &s.cfg;
+  s.link_base = s.cfg.base_url ? strdup(s.cfg.base_url)
+                               : dsr_asprintf("http://%s:%ld", s.cfg.listen_address, s.cfg.port);
+  if (s.link_base && *s.link_base && s.link_base[strlen(s.link_base) - 1] == '/')
+    s.link_base[strlen(s.link_base) - 1] = '\0';
+  s.app.venv = (struct dsr_verify_env){.policy = s.policy, .link_base = s.link_base};
+  if (!s.link_base || !start_limits(&s)) {
+    snprintf(err, sizeof err, "out of memory");
+    goto cleanup;
+  }
   s.app.pool = dsr_db_pool_new(s.db.conninfo, (unsigned)s.cfg.db_pool_size);
   if (!s.app.pool) {
     snprintf(err, sizeof err, "out of memory");
@@ -177,12 +213,16 @@ cleanup:
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
   dsr_workers_stop(s.workers);
+  for (int i = 0; i < DSR_RATE_COUNT; i++)
+    dsr_ratelimit_free(s.app.rl[i]);
+  free(s.link_base);
   dsr_db_pool_free(s.app.pool);
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();
   dsr_policy_free(s.policy);
   free(s.key_file);
   dsr_config_free(&s.cfg);
+  curl_global_cleanup();
   if (rc == 0)
     DSR_INFO("dsrd.stopped", NULL);
   return rc;

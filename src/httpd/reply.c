@@ -3,8 +3,16 @@
 #include "httpd.h"
 #include "dsr/log.h"
 
+#include "dsr/template.h"
+
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Pages load only their own stylesheet; no script runs, no form posts elsewhere. */
+#define PAGE_CSP                                                                              \
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "               \
+  "base-uri 'none'; frame-ancestors 'none'"
 
 static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const char *ctype)
 {
@@ -14,7 +22,22 @@ static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const 
   MHD_add_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-  MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  bool page = !strncmp(ctype, "text/html", 9);
+  MHD_add_response_header(resp, "Content-Security-Policy",
+                          page ? PAGE_CSP : "default-src 'none'; frame-ancestors 'none'");
+  if (page) {
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    MHD_add_response_header(resp, "Permissions-Policy",
+                            "camera=(), microphone=(), geolocation=(), interest-cohort=()");
+  }
+  for (int i = 0; i < r->ncookies; i++)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie[i]);
+  if (r->retry_after > 0) {
+    char ra[24];
+    snprintf(ra, sizeof ra, "%ld", r->retry_after);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+  }
 }
 
 static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *text,
@@ -61,7 +84,34 @@ json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field)
 enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
                                   const char *field)
 {
+  return dsr_reply_problem_x(r, ec, detail, field, NULL);
+}
+
+/* The HTML form of a problem, for page routes. */
+static enum MHD_Result problem_page(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
+                                    json_t *extra)
+{
+  json_t *ctx = json_pack("{s:s, s:s, s:i}", "title", dsr_ec_title(ec), "detail",
+                          detail ? detail : dsr_ec_title(ec), "status", (int)dsr_ec_status(ec));
+  if (ctx && extra)
+    json_object_update(ctx, extra);
+  enum MHD_Result ret = dsr_reply_html(r, dsr_ec_status(ec), "page_error.html", ctx);
+  json_decref(ctx);
+  return ret;
+}
+
+enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
+                                    const char *field, json_t *extra)
+{
+  if (r->route && r->route->html) {
+    enum MHD_Result ret = problem_page(r, ec, detail, extra);
+    json_decref(extra);
+    return ret;
+  }
   json_t *p = dsr_problem_json(ec, detail, field);
+  if (p && extra)
+    json_object_update_missing(p, extra);
+  json_decref(extra);
   char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
   json_decref(p);
   char allow[64] = "";
@@ -70,4 +120,75 @@ enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char
   const char *www = ec == DSR_E_UNAUTHORIZED ? "Bearer" : NULL;
   return send_text(r, dsr_ec_status(ec), text, "application/problem+json", *allow ? allow : NULL,
                    www);
+}
+
+enum MHD_Result dsr_reply_html(struct dsr_hreq *r, unsigned int status, const char *name,
+                               json_t *ctx)
+{
+  json_t *full = ctx ? json_copy(ctx) : json_object();
+  if (!full)
+    return MHD_NO;
+  if (!json_object_get(full, "org"))
+    json_object_set_new(full, "org", dsr_org_json(r->app->policy));
+  if (!json_object_get(full, "csrf")) {
+    char csrf[48];
+    dsr_csrf_token(r, csrf, sizeof csrf);
+    json_object_set_new(full, "csrf", json_string(csrf));
+  }
+  const char *lang = json_string_value(json_object_get(full, "lang"));
+  if (!lang)
+    json_object_set_new(full, "lang", json_string("en"));
+  char *out = NULL;
+  char err[256];
+  bool ok = dsr_template_render(name, lang, full, &out, err, sizeof err);
+  json_decref(full);
+  if (!ok) {
+    DSR_ERROR("http.template_failed", "rid=%s error=\"%s\"", r->rid, err);
+    return send_text(r, 500, strdup("Internal error\n"), "text/plain; charset=utf-8", NULL,
+                     NULL);
+  }
+  return send_text(r, status, out, "text/html; charset=utf-8", NULL, NULL);
+}
+
+enum MHD_Result dsr_reply_redirect(struct dsr_hreq *r, const char *location)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  if (!resp)
+    return MHD_NO;
+  common_headers(r, resp, "text/html; charset=utf-8");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+  enum MHD_Result ret = MHD_queue_response(r->conn, 303, resp);
+  MHD_destroy_response(resp);
+  r->status = 303;
+  r->replied = true;
+  return ret;
+}
+
+enum MHD_Result dsr_reply_asset(struct dsr_hreq *r, const char *name, const char *ctype)
+{
+  const char *text = dsr_template_find(name, "en", NULL);
+  if (!text)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+  if (!resp)
+    return MHD_NO;
+  common_headers(r, resp, ctype);
+  MHD_del_response_header(resp, "Cache-Control", "no-store");
+  MHD_add_response_header(resp, "Cache-Control", "public, max-age=3600");
+  enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+  MHD_destroy_response(resp);
+  r->status = 200;
+  r->replied = true;
+  return ret;
+}
+
+bool dsr_reply_cookie(struct dsr_hreq *r, const char *cookie)
+{
+  if (r->ncookies >= (int)DSR_ARRAY_LEN(r->set_cookie))
+    return false;
+  if (!dsr_strlcpy(r->set_cookie[r->ncookies], cookie, sizeof r->set_cookie[0]))
+    return false;
+  r->ncookies++;
+  return true;
 }

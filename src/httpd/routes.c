@@ -4,12 +4,38 @@
 
 #include <string.h>
 
+/* method, pattern, handler, auth, JSON body spec, form spec, per-address rate limit, HTML */
 const struct dsr_route dsr_routes[] = {
-    {"GET", "/healthz", dsrd_healthz, DSR_AUTH_NONE, NULL},
-    {"GET", "/readyz", dsrd_readyz, DSR_AUTH_NONE, NULL},
-    {"POST", "/v1/requests", dsrd_requests_create, DSR_AUTH_NONE, dsrd_request_create_spec},
-    {"GET", "/v1/requests/{id}", dsrd_requests_get, DSR_AUTH_STATUS_TOKEN, NULL},
-    {NULL, NULL, NULL, DSR_AUTH_NONE, NULL},
+    {"GET", "/healthz", dsrd_healthz, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
+    {"GET", "/readyz", dsrd_readyz, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
+    {"POST", "/v1/requests", dsrd_requests_create, DSR_AUTH_NONE, dsrd_request_create_spec, NULL,
+     DSR_RATE_INTAKE_ADDRESS, false},
+    {"GET", "/v1/requests/{id}", dsrd_requests_get, DSR_AUTH_STATUS_TOKEN, NULL, NULL,
+     DSR_RATE_NONE, false},
+    {"POST", "/v1/requests/{id}/verify", dsrd_verify, DSR_AUTH_NONE, dsrd_verify_spec, NULL,
+     DSR_RATE_VERIFY_ADDRESS, false},
+    {"POST", "/v1/requests/{id}/resend", dsrd_resend, DSR_AUTH_STATUS_TOKEN, dsrd_resend_spec,
+     NULL, DSR_RATE_VERIFY_ADDRESS, false},
+    {"POST", "/v1/requests/{id}/withdraw", dsrd_withdraw, DSR_AUTH_STATUS_TOKEN, NULL, NULL,
+     DSR_RATE_NONE, false},
+    /* Public pages (HTML; forms carry a double-submit CSRF token). */
+    {"GET", "/", dsrd_page_form, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, true},
+    {"GET", "/requests/new", dsrd_page_form, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, true},
+    {"POST", "/requests/new", dsrd_page_create, DSR_AUTH_NONE, NULL, dsrd_page_create_form,
+     DSR_RATE_INTAKE_ADDRESS, true},
+    {"GET", "/requests/{id}/verify", dsrd_page_verify, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE,
+     true},
+    {"POST", "/requests/{id}/verify", dsrd_page_verify_post, DSR_AUTH_NONE, NULL,
+     dsrd_page_verify_form, DSR_RATE_VERIFY_ADDRESS, true},
+    {"POST", "/requests/{id}/resend", dsrd_page_resend, DSR_AUTH_NONE, NULL, dsrd_page_resend_form,
+     DSR_RATE_VERIFY_ADDRESS, true},
+    {"GET", "/requests/{id}/status", dsrd_page_status, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE,
+     true},
+    {"POST", "/requests/{id}/withdraw", dsrd_page_withdraw, DSR_AUTH_NONE, NULL,
+     dsrd_page_empty_form, DSR_RATE_NONE, true},
+    {"GET", "/static/style.css", dsrd_page_css, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
+    {"GET", "/static/icon.svg", dsrd_page_icon, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
+    {NULL, NULL, NULL, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
 };
 
 bool dsr_path_safe(const char *path)

@@ -15,13 +15,13 @@ const char *const dsr_request_types[] = {"access", "portability", "erasure", "re
                                          "restriction", "objection", "withdraw_consent",
                                          "opt_out", NULL};
 
-#define CODE_LIFETIME_S 600 /* verification codes live 10 minutes (DESIGN.md section 3) */
 #define IDEMPOTENCY_SCOPE "POST /v1/requests"
 
 /** Everything one intake transaction needs and produces. */
 struct create_ctx {
   const struct dsr_intake *in;
-  const struct dsr_jurisdiction *jur;
+  const char *jur;      /* jurisdiction code */
+  const char *deadline; /* its response time (interval) */
   unsigned char key_hash[DSR_HASH_BYTES];
   unsigned char fingerprint[DSR_HASH_BYTES];
   json_t *reply;        /* owned until handed to the caller */
@@ -181,8 +181,8 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
     return DSR_TX_ROLLBACK;
   }
   dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), token_hash);
-  const char *v[] = {in->type, c->jur->code, in->language ? in->language : "en",
-                     (const char *)details, (const char *)token_hash, now, c->jur->deadline};
+  const char *v[] = {in->type, c->jur, in->language ? in->language : "en",
+                     (const char *)details, (const char *)token_hash, now, c->deadline};
   const int lens[] = {0, 0, 0, (int)details_len, DSR_HASH_BYTES, 0, 0};
   PGresult *r = exec_mixed(db, DSR_STMT_REQUEST_INSERT, 7, v, lens);
   free(details);
@@ -192,8 +192,7 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
   }
   char id[40];
   dsr_strlcpy(id, PQgetvalue(r, 0, 0), sizeof id);
-  char expires[21];
-  dsr_time_rfc3339(dsr_now() + CODE_LIFETIME_S, expires);
+  char expires[24] = "";
   c->reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:o, s:s}}", "id", id, "status",
                        PQgetvalue(r, 0, 1), "type", in->type, "received_at", PQgetvalue(r, 0, 2),
                        "due_at", PQgetvalue(r, 0, 3), "status_token", token, "verification",
@@ -213,7 +212,22 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
     if (s != DSR_TX_COMMIT)
       return s;
   }
-  json_t *data = json_pack("{s:s, s:s}", "type", in->type, "jurisdiction", c->jur->code);
+  if (in->venv) {
+    struct dsr_verify_start vs = {.request_id = id, .type = in->type, .language = in->language,
+                                  .due_at = json_string_value(json_object_get(c->reply, "due_at")),
+                                  .email = in->email, .phone = in->phone};
+    enum dsr_ec vec = DSR_OK;
+    enum dsr_tx_status s = (enum dsr_tx_status)dsr_verify_start(
+        db, in->venv, &vs, (time_t)strtoll(now, NULL, 10), expires, sizeof expires, &vec);
+    if (s != DSR_TX_COMMIT) {
+      if (s == DSR_TX_ROLLBACK)
+        c->ec = vec != DSR_OK ? vec : DSR_E_INTERNAL;
+      return s;
+    }
+    json_object_set_new(json_object_get(c->reply, "verification"), "expires_at",
+                        json_string(expires));
+  }
+  json_t *data = json_pack("{s:s, s:s}", "type", in->type, "jurisdiction", c->jur);
   bool retry = false;
   bool recorded = data && dsr_event_record(db, id, "request.received", "subject", data, &retry);
   json_decref(data);
@@ -236,10 +250,14 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
 enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, json_t **reply,
                                unsigned int *status)
 {
-  struct create_ctx c = {.in = in, .ec = DSR_OK};
-  c.jur = dsr_jurisdiction_find(in->jurisdiction);
-  if (!c.jur)
-    return DSR_E_FIELD_INVALID;
+  struct create_ctx c = {.in = in, .ec = DSR_OK, .jur = in->jurisdiction,
+                         .deadline = in->deadline};
+  if (!c.deadline) {
+    const struct dsr_jurisdiction *b = dsr_jurisdiction_find(in->jurisdiction);
+    if (!b)
+      return DSR_E_FIELD_INVALID;
+    c.deadline = b->deadline;
+  }
   if (in->idempotency_key) {
     dsr_keyed_hash(DSR_KEY_IDEMPOTENCY, in->idempotency_key, strlen(in->idempotency_key),
                    c.key_hash);
@@ -260,7 +278,7 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
   *reply = c.reply;
   *status = c.status;
   DSR_INFO("request.created", "id=%s type=%s jurisdiction=%s",
-           json_string_value(json_object_get(c.reply, "id")), in->type, c.jur->code);
+           json_string_value(json_object_get(c.reply, "id")), in->type, c.jur);
   return DSR_OK;
 }
 
@@ -285,6 +303,10 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
                          "type", PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2),
                          "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
                          "due_at", PQgetvalue(r, 0, 5), "updated_at", PQgetvalue(r, 0, 6));
+      if (*reply && !PQgetisnull(r, 0, 8) && strcmp(PQgetvalue(r, 0, 3), "pending_verification"))
+        json_object_set_new(*reply, "duplicate_of", json_string(PQgetvalue(r, 0, 8)));
+      if (*reply && !PQgetisnull(r, 0, 9))
+        json_object_set_new(*reply, "close_reason", json_string(PQgetvalue(r, 0, 9)));
       ec = *reply ? DSR_OK : DSR_E_INTERNAL;
     }
     PQfreemem(have);

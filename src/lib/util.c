@@ -116,11 +116,17 @@ bool dsr_strlcpy(char *dst, const char *src, size_t size)
 }
 
 static volatile time_t fake_now;
+static volatile long clock_offset;
 
 time_t dsr_now(void)
 {
   time_t f = fake_now;
-  return f ? f : time(NULL);
+  return f ? f : time(NULL) + clock_offset;
+}
+
+void dsr_set_clock_offset(long seconds)
+{
+  clock_offset = seconds;
 }
 
 void dsr_set_fake_now(time_t t)

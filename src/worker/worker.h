@@ -22,6 +22,12 @@ struct dsr_worker_env {
 /** The registry: every job kind dsrd runs, terminated by a row with kind NULL. */
 extern const struct dsr_job_kind dsr_job_registry[];
 
+/* Handlers, one file per kind (ctx is the struct dsr_worker_env). */
+enum dsr_job_result dsr_job_send_message(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                         char *err, size_t errlen);
+enum dsr_job_result dsr_job_expire_request(struct dsr_db *db, const struct dsr_job *job,
+                                           void *ctx, char *err, size_t errlen);
+
 struct dsr_workers;
 
 /**

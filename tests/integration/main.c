@@ -17,10 +17,15 @@ int main(void)
 {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   h_setup_phase = true;
+  /* The shared key of account assertions (verify.h), inherited by every dsrd started here. */
+  setenv("PLATFORM_ASSERTION_KEY", "test-assertion-key-0123456789abcdef", 1);
   h_pg_start(&it_pg);
   char url_arg[512];
   snprintf(url_arg, sizeof url_arg, "--database-url=%s", it_pg.conninfo);
-  const char *args[] = {url_arg, NULL};
+  /* Suites share one address and few identities: their own limits are tested on their own daemons. */
+  const char *args[] = {url_arg, "--rate-intake-per-address=1000000",
+                        "--rate-intake-per-identity=1000000", "--rate-verify-per-address=1000000",
+                        "--rate-verify-per-request=1000000", NULL};
   h_dsrd_start(&it_dsrd, NULL, args);
   h_setup_phase = false;
 
@@ -29,6 +34,9 @@ int main(void)
   srunner_add_suite(sr, suite_embedded());
   srunner_add_suite(sr, suite_queue());
   srunner_add_suite(sr, suite_sample());
+  srunner_add_suite(sr, suite_verify());
+  srunner_add_suite(sr, suite_expiry());
+  srunner_add_suite(sr, suite_transports());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

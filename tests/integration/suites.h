@@ -13,5 +13,8 @@ Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_queue(void);
 Suite *suite_sample(void);
+Suite *suite_verify(void);
+Suite *suite_expiry(void);
+Suite *suite_transports(void);
 
 #endif

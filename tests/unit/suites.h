@@ -12,5 +12,6 @@ Suite *suite_config(void);
 Suite *suite_crypto(void);
 Suite *suite_template(void);
 Suite *suite_sample(void);
+Suite *suite_verify_unit(void);
 
 #endif

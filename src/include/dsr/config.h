@@ -33,6 +33,19 @@ struct dsr_config {
   char *policy_file;
   long workers;
   char *role;
+  char *mail_transport;
+  char *mail_from;
+  char *smtp_url;
+  char *smtp_username;
+  char *smtp_password;
+  char *sms_transport;
+  char *sms_webhook_url;
+  char *sms_webhook_token;
+  long rate_intake_per_address;
+  long rate_intake_per_identity;
+  long rate_verify_per_address;
+  long rate_verify_per_request;
+  long test_clock_offset;
 };
 
 /** One row of the key table. */

@@ -9,10 +9,12 @@
 #include "dsr/stmts_core.h"
 #include "dsr/stmts_requests.h"
 #include "dsr/stmts_queue.h"
+#include "dsr/stmts_verify.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
   DSR_STMTS_REQUESTS(X)    \
-  DSR_STMTS_QUEUE(X)
+  DSR_STMTS_QUEUE(X)       \
+  DSR_STMTS_VERIFY(X)
 
 #endif

@@ -32,7 +32,21 @@
   X(DSR_E_RATE_LIMITED, "rate_limited", 429, "Too many requests")                            \
   X(DSR_E_HEADERS_TOO_LARGE, "headers_too_large", 431, "The request headers are too large")  \
   X(DSR_E_INTERNAL, "internal", 500, "Internal error")                                       \
-  X(DSR_E_DB_UNAVAILABLE, "db_unavailable", 503, "The database is unavailable")
+  X(DSR_E_DB_UNAVAILABLE, "db_unavailable", 503, "The database is unavailable")              \
+  X(DSR_E_CODE_WRONG, "verification_failed", 422, "The code or token is not right")         \
+  X(DSR_E_VERIFY_LOCKED, "verification_locked", 429,                                        \
+    "Too many wrong codes: verification on this channel is locked")                          \
+  X(DSR_E_CODE_EXPIRED, "code_expired", 410, "The code has expired; ask for a new one")     \
+  X(DSR_E_CODE_USED, "code_used", 410, "The code was already used")                         \
+  X(DSR_E_REQUEST_EXPIRED, "request_expired", 410,                                          \
+    "The request expired before it was verified")                                            \
+  X(DSR_E_REQUEST_CLOSED, "request_closed", 409, "The request is already closed")           \
+  X(DSR_E_RESEND_TOO_SOON, "resend_too_soon", 429, "Wait before asking for a new code")     \
+  X(DSR_E_CHANNEL_UNAVAILABLE, "channel_unavailable", 422,                                  \
+    "The request cannot be verified this way")                                               \
+  X(DSR_E_RIGHT_NOT_OFFERED, "right_not_offered", 422,                                      \
+    "The jurisdiction does not offer this right")                                            \
+  X(DSR_E_CSRF, "csrf_failed", 403, "The form is stale; reload the page and try again")
 
 enum dsr_ec {
 #define DSR_X_ENUM(e, code, status, title) e,

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "dsr/db.h"
 #include "dsr/error.h"
+#include "dsr/verify.h"
 
 /** NULL-terminated request types, in DESIGN.md order. */
 extern const char *const dsr_request_types[];
@@ -25,6 +26,8 @@ struct dsr_intake {
   const char *account_id;
   const char *idempotency_key; /**< NULL when the client sent none */
   const json_t *body;          /**< the whole body, fingerprinted for Idempotency-Key */
+  const char *deadline;        /**< interval from the jurisdiction (NULL: built-in table) */
+  const struct dsr_verify_env *venv; /**< verification settings; NULL: no codes are sent */
 };
 
 /**

@@ -18,7 +18,8 @@
     " VALUES ($1::uuid, to_timestamp($2::bigint), $3, $4, $5::jsonb)")                          \
   X(DSR_STMT_REQUEST_GET,                                                                       \
     "SELECT id, type, jurisdiction, status, dsr_rfc3339(received_at), dsr_rfc3339(due_at),"    \
-    " dsr_rfc3339(updated_at), status_token_hash FROM dsr_requests WHERE id = $1::uuid")        \
+    " dsr_rfc3339(updated_at), status_token_hash, duplicate_of, close_reason"                 \
+    " FROM dsr_requests WHERE id = $1::uuid")        \
   X(DSR_STMT_IDEMPOTENCY_GET,                                                                   \
     "SELECT fingerprint, status, response_sealed FROM dsr_idempotency"                         \
     " WHERE scope = $1 AND key_hash = $2")                                                      \

@@ -42,6 +42,8 @@ bool dsr_strlcpy(char *dst, const char *src, size_t size);
 time_t dsr_now(void);
 /** Sets a fixed clock for tests; 0 restores the real clock. */
 void dsr_set_fake_now(time_t t);
+/** Shifts the real clock by @p seconds (tests of expiry run a daemon in the future). */
+void dsr_set_clock_offset(long seconds);
 /** Formats @p t as RFC 3339 UTC ("2026-01-02T03:04:05Z") into @p out (>= 21 bytes). */
 void dsr_time_rfc3339(time_t t, char out[static 21]);
 /** Monotonic milliseconds, for durations in logs. */

@@ -1,0 +1,411 @@
+/**
+ * @file dsrd_pages.c
+ * @brief The public HTML pages: request form, verification (code entry and
+ *        one-click link landing), status, re-send and withdraw. No script;
+ *        every value goes through the template's HTML escaping. The status
+ *        token of a request made with the form lives in an HttpOnly,
+ *        SameSite=Strict cookie scoped to that request's path.
+ */
+#include "config.h"
+#include "httpd.h"
+#include "dsr/jurisdiction.h"
+#include "dsr/requests.h"
+#include "dsr/validate.h"
+#include "dsr/verify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STATUS_COOKIE "dsr_st"
+
+static const struct {
+  const char *type, *label;
+} type_labels[] = {
+    {"access", "See the personal data you hold about me"},
+    {"portability", "Get a copy of my data to take elsewhere"},
+    {"erasure", "Erase my personal data"},
+    {"rectification", "Correct my personal data"},
+    {"restriction", "Restrict the use of my data"},
+    {"objection", "Object to the use of my data"},
+    {"withdraw_consent", "Withdraw my consent"},
+    {"opt_out", "Opt out of marketing, sale or sharing"},
+};
+
+static const struct {
+  const char *status, *label;
+} status_labels[] = {
+    {"received", "Received"},
+    {"pending_verification", "Waiting for you to confirm it is you"},
+    {"verified", "Confirmed: we are working on it"},
+    {"in_progress", "In progress"},
+    {"completed", "Completed"},
+    {"denied", "Closed without action"},
+    {"withdrawn", "Withdrawn by you"},
+    {"expired", "Expired: it was never confirmed"},
+    {"on_hold", "On hold"},
+};
+
+const struct dsr_jspec dsrd_page_create_form[] = {
+    {.name = "type", .type = DSR_JT_STRING, .required = true, .max_len = 32},
+    {.name = "jurisdiction", .type = DSR_JT_STRING, .max_len = 32},
+    {.name = "email", .type = DSR_JT_STRING, .max_len = 254, .validate = dsr_valid_email},
+    {.name = "phone", .type = DSR_JT_STRING, .max_len = 16, .validate = dsr_valid_phone},
+    {.name = "details", .type = DSR_JT_STRING, .max_len = 4000, .validate = dsr_valid_text},
+    {.name = "language", .type = DSR_JT_STRING, .max_len = 35, .validate = dsr_valid_language},
+    {0},
+};
+
+static const char *const code_channels[] = {"email", "sms", NULL};
+
+const struct dsr_jspec dsrd_page_verify_form[] = {
+    {.name = "channel", .type = DSR_JT_STRING, .max_len = 16, .one_of = code_channels},
+    {.name = "code", .type = DSR_JT_STRING, .max_len = 16},
+    {.name = "token", .type = DSR_JT_STRING, .max_len = 2048},
+    {0},
+};
+
+const struct dsr_jspec dsrd_page_resend_form[] = {
+    {.name = "channel", .type = DSR_JT_STRING, .required = true, .max_len = 16,
+     .one_of = code_channels},
+    {0},
+};
+
+const struct dsr_jspec dsrd_page_empty_form[] = {{0}};
+
+/* Form choices: request types and the deployment's jurisdictions. */
+static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
+{
+  const char *sel_type = dsr_json_str(values, "type");
+  const char *sel_jur = dsr_json_str(values, "jurisdiction");
+  json_t *types = json_array(), *jurs = json_array();
+  for (size_t i = 0; i < DSR_ARRAY_LEN(type_labels); i++)
+    json_array_append_new(types, json_pack("{s:s, s:s, s:b}", "value", type_labels[i].type,
+                                           "label", type_labels[i].label, "selected",
+                                           sel_type && !strcmp(sel_type, type_labels[i].type)));
+  const json_t *table = dsr_policy_section(r->app->policy, "jurisdictions");
+  const char *def = json_string_value(dsr_policy_section(r->app->policy, "default_jurisdiction"));
+  if (!def)
+    def = r->app->cfg->default_jurisdiction;
+  if (!sel_jur)
+    sel_jur = def;
+  if (json_is_object(table)) {
+    const char *key;
+    const json_t *j;
+    json_object_foreach((json_t *)table, key, j)
+    {
+      const char *name = json_string_value(json_object_get(j, "name"));
+      json_array_append_new(jurs, json_pack("{s:s, s:s, s:b}", "code", key, "name",
+                                            name ? name : key, "selected", !strcmp(key, sel_jur)));
+    }
+  } else {
+    for (const char *const *c = dsr_jurisdiction_codes(); *c; c++)
+      json_array_append_new(jurs, json_pack("{s:s, s:s, s:b}", "code", *c, "name",
+                                            dsr_jurisdiction_find(*c)->name, "selected",
+                                            !strcmp(*c, sel_jur)));
+  }
+  return json_pack("{s:o, s:o, s:O}", "types", types, "jurisdictions", jurs, "values",
+                   values ? values : json_object());
+}
+
+/* "/email is not a valid email address" -> "The email address is not a valid email address". */
+static void humanize(const char *error, char *out, size_t outlen)
+{
+  static const struct {
+    const char *pointer, *name;
+  } names[] = {{"/email", "The email address"}, {"/phone", "The phone number"},
+               {"/details", "The text"},         {"/type", "The kind of request"},
+               {"/jurisdiction", "The law"},     {"/language", "The language"}};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(names); i++) {
+    size_t n = strlen(names[i].pointer);
+    if (!strncmp(error, names[i].pointer, n) && error[n] == ' ') {
+      snprintf(out, outlen, "%s%s", names[i].name, error + n);
+      return;
+    }
+  }
+  dsr_strlcpy(out, error, outlen);
+}
+
+static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json_t *values,
+                                 const char *error, const char *field)
+{
+  json_t *ctx = form_ctx(r, values);
+  if (ctx)
+    json_object_set_new(ctx, "title", json_string("Make a privacy request"));
+  if (ctx && error) {
+    char human[300];
+    humanize(error, human, sizeof human);
+    json_object_set_new(ctx, "error", json_string(human));
+    if (field && *field)
+      json_object_set_new(ctx, "error_field", json_string(field + 1)); /* "/email" -> "email" */
+  }
+  enum MHD_Result ret = dsr_reply_html(r, status, "page_form.html", ctx);
+  json_decref(ctx);
+  return ret;
+}
+
+enum MHD_Result dsrd_page_form(struct dsr_hreq *r)
+{
+  return form_page(r, 200, NULL, NULL, NULL);
+}
+
+/* Turns the flat form into the API's request body. */
+static json_t *form_to_request(const json_t *f)
+{
+  json_t *subject = json_object();
+  json_t *req = json_pack("{s:s}", "type", dsr_json_str(f, "type"));
+  const char *skeys[] = {"email", "phone"};
+  for (size_t i = 0; subject && i < DSR_ARRAY_LEN(skeys); i++)
+    if (dsr_json_str(f, skeys[i]))
+      json_object_set_new(subject, skeys[i], json_string(dsr_json_str(f, skeys[i])));
+  const char *rkeys[] = {"jurisdiction", "details", "language"};
+  for (size_t i = 0; req && i < DSR_ARRAY_LEN(rkeys); i++)
+    if (dsr_json_str(f, rkeys[i]))
+      json_object_set_new(req, rkeys[i], json_string(dsr_json_str(f, rkeys[i])));
+  if (req && subject)
+    json_object_set(req, "subject", subject);
+  json_decref(subject);
+  return req;
+}
+
+static bool known_type(const char *t)
+{
+  for (size_t i = 0; t && i < DSR_ARRAY_LEN(type_labels); i++)
+    if (!strcmp(type_labels[i].type, t))
+      return true;
+  return false;
+}
+
+enum MHD_Result dsrd_page_create(struct dsr_hreq *r)
+{
+  if (r->input_invalid)
+    return form_page(r, 400, r->json, r->input_err.detail, r->input_err.field);
+  if (!known_type(dsr_json_str(r->json, "type")))
+    return form_page(r, 400, r->json, "Choose what you would like us to do.", "/type");
+  if (!dsr_json_str(r->json, "email") && !dsr_json_str(r->json, "phone"))
+    return form_page(r, 400, r->json,
+                     "Give an email address or a phone number so we can confirm it is you.",
+                     "/email");
+  json_t *req = form_to_request(r->json);
+  json_t *reply = NULL;
+  unsigned int status = 0;
+  const char *field = NULL;
+  enum dsr_ec ec = req ? dsrd_intake(r, req, &reply, &status, &field) : DSR_E_INTERNAL;
+  json_decref(req);
+  if (ec != DSR_OK) {
+    const char *msg = dsr_ec_title(ec);
+    if (ec == DSR_E_CHANNEL_UNAVAILABLE)
+      msg = "This kind of request needs both an email address and a phone number.";
+    else if (ec == DSR_E_RIGHT_NOT_OFFERED)
+      msg = "This right is not offered in the jurisdiction you chose.";
+    if (ec == DSR_E_RATE_LIMITED || ec == DSR_E_DB_UNAVAILABLE || ec == DSR_E_INTERNAL)
+      return dsr_reply_problem(r, ec, NULL, NULL);
+    return form_page(r, dsr_ec_status(ec), r->json, msg, field);
+  }
+  const char *id = json_string_value(json_object_get(reply, "id"));
+  const char *token = json_string_value(json_object_get(reply, "status_token"));
+  char cookie[400], location[128];
+  bool secure = r->app->venv.link_base && !strncmp(r->app->venv.link_base, "https:", 6);
+  snprintf(cookie, sizeof cookie,
+           STATUS_COOKIE "=%s.%s; Path=/requests/%s; HttpOnly; SameSite=Strict; Max-Age=2592000%s",
+           id, token, id, secure ? "; Secure" : "");
+  snprintf(location, sizeof location, "/requests/%s/verify", id);
+  enum MHD_Result ret = dsr_reply_cookie(r, cookie) ? dsr_reply_redirect(r, location)
+                                                     : dsr_reply_problem(r, DSR_E_INTERNAL, NULL,
+                                                                         NULL);
+  json_decref(reply);
+  return ret;
+}
+
+/* The status token for request @p id from this browser's cookie, or NULL. */
+static const char *cookie_token(struct dsr_hreq *r, const char *id)
+{
+  const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, STATUS_COOKIE);
+  size_t n = strlen(id);
+  if (!c || strncmp(c, id, n) != 0 || c[n] != '.')
+    return NULL;
+  return c + n + 1;
+}
+
+static bool valid_request_id(const char *id)
+{
+  const char *why;
+  return dsr_valid_uuid(id, &why);
+}
+
+static enum MHD_Result verify_page(struct dsr_hreq *r, unsigned status, const char *token,
+                                   const char *error, const char *notice)
+{
+  const char *id = r->args[0];
+  if (!valid_request_id(id))
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  json_t *ctx = json_pack("{s:s, s:s, s:b}", "title", "Confirm it is you", "id", id,
+                          "can_resend", cookie_token(r, id) != NULL);
+  if (ctx && token)
+    json_object_set_new(ctx, "token", json_string(token));
+  if (ctx && error)
+    json_object_set_new(ctx, "error", json_string(error));
+  if (ctx && notice)
+    json_object_set_new(ctx, "notice", json_string(notice));
+  enum MHD_Result ret = dsr_reply_html(r, status, "page_verify.html", ctx);
+  json_decref(ctx);
+  return ret;
+}
+
+enum MHD_Result dsrd_page_verify(struct dsr_hreq *r)
+{
+  const char *t = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "t");
+  size_t n = t ? strlen(t) : 0;
+  bool ok = n >= 16 && n <= 2048 &&
+            strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
+  return verify_page(r, 200, ok ? t : NULL, NULL, NULL);
+}
+
+/* A failed verification as a sentence for the page. */
+static const char *explain(const struct dsr_verify_outcome *o, char *buf, size_t len)
+{
+  switch (o->ec) {
+  case DSR_E_CODE_WRONG:
+    snprintf(buf, len, "That code is not right. You have %d attempt%s left.", o->attempts_left,
+             o->attempts_left == 1 ? "" : "s");
+    return buf;
+  case DSR_E_VERIFY_LOCKED:
+    return "Too many wrong codes. This way of confirming is locked; contact the privacy team.";
+  case DSR_E_CODE_EXPIRED:
+    return "That code has expired. Ask for a new one below.";
+  case DSR_E_CODE_USED:
+    return "That code was already used.";
+  case DSR_E_REQUEST_EXPIRED:
+    return "This request expired before it was confirmed. Please make a new request.";
+  case DSR_E_REQUEST_CLOSED:
+    return "This request is already closed.";
+  case DSR_E_RESEND_TOO_SOON:
+    snprintf(buf, len, "Please wait %ld seconds before asking for a new code.", o->retry_after);
+    return buf;
+  case DSR_E_CHANNEL_UNAVAILABLE:
+    return "This request cannot be confirmed that way.";
+  default:
+    return dsr_ec_title(o->ec);
+  }
+}
+
+enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r)
+{
+  const char *token = dsr_json_str(r->json, "token");
+  const char *channel = dsr_json_str(r->json, "channel");
+  const char *code = dsr_json_str(r->json, "code");
+  if (r->input_invalid || (!token && !(channel && code)))
+    return verify_page(r, 400, NULL, "Enter the 6-digit code and choose where you received it.",
+                       NULL);
+  if (code && (strlen(code) != 6 || strspn(code, "0123456789") != 6))
+    return verify_page(r, 400, NULL, "The code has 6 digits.", NULL);
+  if (!valid_request_id(r->args[0]))
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  if (!dsr_rate_ok(r, DSR_RATE_VERIFY_REQUEST, r->args[0]))
+    return dsr_reply_problem(r, DSR_E_RATE_LIMITED, NULL, NULL);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  struct dsr_verify_outcome o;
+  dsr_verify_submit(db, &r->app->venv, r->args[0], token ? NULL : channel, token ? NULL : code,
+                    token, &o);
+  dsr_db_release(db);
+  if (o.ec == DSR_OK) {
+    char location[128];
+    snprintf(location, sizeof location, "/requests/%s/status", r->args[0]);
+    return dsr_reply_redirect(r, location);
+  }
+  if (o.ec == DSR_E_NOT_FOUND)
+    return dsr_reply_problem(r, o.ec, NULL, NULL);
+  char buf[160];
+  return verify_page(r, dsr_ec_status(o.ec), NULL, explain(&o, buf, sizeof buf), NULL);
+}
+
+enum MHD_Result dsrd_page_resend(struct dsr_hreq *r)
+{
+  const char *token = valid_request_id(r->args[0]) ? cookie_token(r, r->args[0]) : NULL;
+  if (!token)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND,
+                             "open this page in the browser you made the request with", NULL);
+  if (r->input_invalid)
+    return verify_page(r, 400, NULL, "Choose where to send the new code.", NULL);
+  if (!dsr_rate_ok(r, DSR_RATE_VERIFY_REQUEST, r->args[0]))
+    return dsr_reply_problem(r, DSR_E_RATE_LIMITED, NULL, NULL);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  struct dsr_verify_outcome o;
+  dsr_verify_resend(db, &r->app->venv, r->args[0], token, dsr_json_str(r->json, "channel"), &o);
+  dsr_db_release(db);
+  if (o.ec == DSR_E_NOT_FOUND)
+    return dsr_reply_problem(r, o.ec, NULL, NULL);
+  if (o.ec == DSR_E_RESEND_TOO_SOON)
+    r->retry_after = o.retry_after;
+  char buf[160];
+  return o.ec == DSR_OK ? verify_page(r, 200, NULL, NULL, "A new code is on its way.")
+                        : verify_page(r, dsr_ec_status(o.ec), NULL,
+                                      explain(&o, buf, sizeof buf), NULL);
+}
+
+static const char *label_of(const char *status)
+{
+  for (size_t i = 0; i < DSR_ARRAY_LEN(status_labels); i++)
+    if (!strcmp(status_labels[i].status, status))
+      return status_labels[i].label;
+  return status;
+}
+
+enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
+{
+  const char *token = valid_request_id(r->args[0]) ? cookie_token(r, r->args[0]) : NULL;
+  if (!token)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND,
+                             "Open this page in the browser you made the request with, or ask "
+                             "for the status with your status token through the API.",
+                             NULL);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  json_t *view = NULL;
+  enum dsr_ec ec = dsr_request_status(db, r->args[0], token, &view);
+  dsr_db_release(db);
+  if (ec != DSR_OK)
+    return dsr_reply_problem(r, ec, NULL, NULL);
+  const char *st = dsr_json_str(view, "status");
+  bool open = !strcmp(st, "pending_verification") || !strcmp(st, "verified") ||
+              !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
+  json_object_set_new(view, "title", json_string("Your request"));
+  json_object_set_new(view, "status_label", json_string(label_of(st)));
+  json_object_set_new(view, "can_withdraw", json_boolean(open));
+  json_object_set_new(view, "pending", json_boolean(!strcmp(st, "pending_verification")));
+  enum MHD_Result ret = dsr_reply_html(r, 200, "page_status.html", view);
+  json_decref(view);
+  return ret;
+}
+
+enum MHD_Result dsrd_page_withdraw(struct dsr_hreq *r)
+{
+  const char *token = valid_request_id(r->args[0]) ? cookie_token(r, r->args[0]) : NULL;
+  if (!token)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  struct dsr_verify_outcome o;
+  dsr_request_withdraw(db, r->args[0], token, &o);
+  dsr_db_release(db);
+  if (o.ec != DSR_OK)
+    return dsr_reply_problem(r, o.ec, NULL, NULL);
+  char location[128];
+  snprintf(location, sizeof location, "/requests/%s/status", r->args[0]);
+  return dsr_reply_redirect(r, location);
+}
+
+enum MHD_Result dsrd_page_css(struct dsr_hreq *r)
+{
+  return dsr_reply_asset(r, "style.css", "text/css; charset=utf-8");
+}
+
+enum MHD_Result dsrd_page_icon(struct dsr_hreq *r)
+{
+  return dsr_reply_asset(r, "icon.svg", "image/svg+xml");
+}

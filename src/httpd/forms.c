@@ -1,0 +1,145 @@
+/**
+ * @file forms.c
+ * @brief HTML form support for the dispatcher: urlencoded decoding into a
+ *        JSON object (so forms reuse the JSON spec tables), the double-submit
+ *        CSRF token, and the rate-limit check shared by routes and handlers.
+ */
+#include "config.h"
+#include "httpd.h"
+#include "forms.h"
+#include "dsr/crypto.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSRF_COOKIE "dsr_csrf"
+#define CSRF_LEN 43 /* base64url of 32 random bytes */
+
+static int hexval(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decodes [s, s+n) ('+' is a space). Caller frees. NULL on a bad escape. */
+static char *decode(const char *s, size_t n, size_t *outlen)
+{
+  char *out = malloc(n + 1);
+  if (!out)
+    return NULL;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '+') {
+      out[o++] = ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+        free(out);
+        return NULL;
+      }
+      out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+      i += 2;
+    } else {
+      out[o++] = s[i];
+    }
+  }
+  out[o] = '\0';
+  *outlen = o;
+  return out;
+}
+
+json_t *dsr_form_decode(const char *body, size_t len, const char **why)
+{
+  json_t *obj = json_object();
+  if (!obj) {
+    *why = "out of memory";
+    return NULL;
+  }
+  size_t i = 0;
+  while (i < len) {
+    size_t end = i;
+    while (end < len && body[end] != '&')
+      end++;
+    const char *eq = memchr(body + i, '=', end - i);
+    size_t kl = eq ? (size_t)(eq - (body + i)) : end - i;
+    size_t klen = 0, vlen = 0;
+    char *k = decode(body + i, kl, &klen);
+    char *v = eq ? decode(eq + 1, (size_t)(body + end - eq - 1), &vlen) : strdup("");
+    const char *bad = NULL;
+    if (!k || !v)
+      bad = "the form has a malformed %-escape";
+    else if (!dsr_utf8_valid(k, klen) || !dsr_utf8_valid(v, vlen))
+      bad = "the form is not valid UTF-8";
+    else if (klen == 0 && vlen > 0)
+      bad = "the form has a value without a name";
+    else if (klen > 0 && json_object_get(obj, k))
+      bad = "the form repeats a field";
+    else if (klen > 0 && vlen > 0)
+      json_object_set_new(obj, k, json_string(v)); /* empty fields count as absent */
+    free(k);
+    free(v);
+    if (bad) {
+      *why = bad;
+      json_decref(obj);
+      return NULL;
+    }
+    i = end + 1;
+  }
+  return obj;
+}
+
+static bool csrf_shape(const char *t)
+{
+  return t && strlen(t) == CSRF_LEN &&
+         strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == CSRF_LEN;
+}
+
+void dsr_csrf_token(struct dsr_hreq *r, char *out, size_t outlen)
+{
+  const char *have = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CSRF_COOKIE);
+  if (csrf_shape(have)) {
+    dsr_strlcpy(out, have, outlen);
+    return;
+  }
+  for (int i = 0; i < r->ncookies; i++)
+    if (!strncmp(r->set_cookie[i], CSRF_COOKIE "=", sizeof CSRF_COOKIE)) {
+      dsr_strlcpy(out, r->set_cookie[i] + sizeof CSRF_COOKIE, CSRF_LEN + 1 < outlen ? CSRF_LEN + 1 : outlen);
+      return;
+    }
+  char *t = dsr_token_new();
+  if (!t) {
+    out[0] = '\0';
+    return;
+  }
+  dsr_strlcpy(out, t, outlen);
+  char cookie[160];
+  snprintf(cookie, sizeof cookie, CSRF_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", t);
+  if (!dsr_reply_cookie(r, cookie))
+    out[0] = '\0';
+  free(t);
+}
+
+bool dsr_csrf_check(struct dsr_hreq *r, const char *field)
+{
+  const char *have = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CSRF_COOKIE);
+  return csrf_shape(have) && csrf_shape(field) && sodium_memcmp(have, field, CSRF_LEN) == 0;
+}
+
+bool dsr_rate_ok(struct dsr_hreq *r, enum dsr_rate which, const char *key)
+{
+  struct dsr_ratelimit *rl = r->app->rl[which];
+  if (!rl || !key)
+    return true;
+  char k[300];
+  snprintf(k, sizeof k, "%d:%s", (int)which, key);
+  long wait = 0;
+  if (dsr_ratelimit_take(rl, k, strlen(k), dsr_mono_ms(), &wait))
+    return true;
+  r->retry_after = wait;
+  return false;
+}

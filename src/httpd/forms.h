@@ -1,0 +1,17 @@
+/** @file forms.h @brief Form decoding and CSRF checks used by the dispatcher (forms.c). */
+#ifndef DSRD_FORMS_H
+#define DSRD_FORMS_H
+
+#include <jansson.h>
+#include "httpd.h"
+
+/**
+ * Decodes an application/x-www-form-urlencoded body into a new JSON object
+ * of strings (caller decrefs); empty fields are left out. NULL with *why on
+ * malformed escapes, invalid UTF-8 or repeated fields.
+ */
+json_t *dsr_form_decode(const char *body, size_t len, const char **why);
+/** True when @p field equals the dsr_csrf cookie (constant-time). */
+bool dsr_csrf_check(struct dsr_hreq *r, const char *field);
+
+#endif

@@ -1,0 +1,160 @@
+/**
+ * @file verify.h
+ * @brief Identity verification (DESIGN.md section 3): which channels suffice
+ *        (the policy's verification section, docs/policy-sections.md), codes
+ *        and one-click links, account assertions, manual verification, and
+ *        the subject's other actions on a request (resend, withdraw).
+ *
+ * Codes are 6 digits from randombytes_uniform(); link tokens carry 256 bits.
+ * Only keyed hashes of either are stored (dsr_keyed_hash, DSR_KEY_TOKEN; the
+ * code's hash also covers the request id and channel, so a code never
+ * matches another request), compared with sodium_memcmp(). Every state
+ * change records an event in the same transaction; messages to the subject
+ * go through the outbox (outbox.h) in that transaction too.
+ */
+#ifndef DSR_VERIFY_H
+#define DSR_VERIFY_H
+
+#include <jansson.h>
+#include "dsr/db.h"
+#include "dsr/error.h"
+#include "dsr/policy.h"
+
+/** Verification channels as bits, so a policy alternative is a mask. */
+enum dsr_channel {
+  DSR_CH_EMAIL = 1,
+  DSR_CH_SMS = 2,
+  DSR_CH_ACCOUNT = 4,
+  DSR_CH_AGENT = 8,
+  DSR_CH_MANUAL = 16,
+};
+#define DSR_MAX_ALTERNATIVES 8
+
+/** Bit of channel @p name ("email"...), 0 when unknown. */
+unsigned dsr_channel_bit(const char *name);
+/** Name of a single channel bit, or NULL. */
+const char *dsr_channel_name(unsigned bit);
+
+/** The policy's verification settings, with the defaults of docs/policy-sections.md. */
+struct dsr_verify_settings {
+  const char *code_ttl;        /**< interval, "10 minutes" */
+  int max_attempts;            /**< 5 */
+  const char *resend_cooldown; /**< "60 seconds" */
+  const char *request_expiry;  /**< "7 days" */
+  const char *assertion_key_env; /**< "PLATFORM_ASSERTION_KEY" */
+  const char *assertion_max_age; /**< "5 minutes" */
+};
+/** Fills @p out; strings are borrowed from the policy (or static). */
+void dsr_verify_settings_get(const struct dsr_policy *p, struct dsr_verify_settings *out);
+
+/**
+ * The alternatives that verify a request of @p type in @p jurisdiction: the
+ * first matching rule's "require", as channel masks. Returns how many.
+ */
+size_t dsr_verify_requirements(const struct dsr_policy *p, const char *type,
+                               const char *jurisdiction, unsigned masks[DSR_MAX_ALTERNATIVES]);
+/** True when @p verified covers one alternative (manual always suffices). */
+bool dsr_verify_satisfied(const unsigned *masks, size_t n, unsigned verified);
+
+/** What verification code needs from its caller (borrowed, read-only). */
+struct dsr_verify_env {
+  const struct dsr_policy *policy; /**< NULL: defaults */
+  const char *link_base;           /**< "https://privacy.example" (no trailing slash) */
+};
+
+/** A new request's verification, started inside the intake transaction. */
+struct dsr_verify_start {
+  const char *request_id;
+  const char *type;
+  const char *language;
+  const char *due_at;    /**< RFC 3339, for the message */
+  const char *email;     /**< NULL when not given */
+  const char *phone;     /**< NULL when not given */
+};
+
+/**
+ * Inside the caller's transaction: creates the email/SMS codes, writes the
+ * messages to the outbox, sets the request's expiry and enqueues the jobs
+ * that send the messages and expire the request. @p expires_at (>= 21 bytes)
+ * receives when the codes stop working. Returns DSR_TX_RETRY on a
+ * serialization failure, DSR_TX_ROLLBACK (with *ec) on any other failure.
+ */
+DSR_MUST_USE int dsr_verify_start(struct dsr_db *db, const struct dsr_verify_env *env,
+                                  const struct dsr_verify_start *s, time_t now,
+                                  char *expires_at, size_t expires_len, enum dsr_ec *ec);
+
+/** Outcome of a verification call (also for failures: attempts left, Retry-After). */
+struct dsr_verify_outcome {
+  enum dsr_ec ec;
+  char status[32];      /**< the request's status afterwards */
+  int attempts_left;    /**< for DSR_E_CODE_WRONG */
+  long retry_after;     /**< seconds, for DSR_E_RESEND_TOO_SOON */
+  unsigned verified;    /**< channel mask verified so far */
+  char expires_at[24];  /**< resend: when the new code stops working */
+};
+
+/**
+ * Checks a code (@p channel "email" or "sms" and @p code) or a @p token (an
+ * email link token or a "v1." account assertion) for request @p id.
+ */
+void dsr_verify_submit(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       const char *channel, const char *code, const char *token,
+                       struct dsr_verify_outcome *out);
+
+/** Sends a new code on @p channel, if @p status_token is the request's and the cool-down passed. */
+void dsr_verify_resend(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       const char *status_token, const char *channel,
+                       struct dsr_verify_outcome *out);
+
+/**
+ * Manual verification by staff (@p actor "staff:<id>") with a @p note that is
+ * kept in the event (it must not hold personal data). Always sufficient.
+ */
+void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       const char *actor, const char *note, struct dsr_verify_outcome *out);
+
+/** Withdraws request @p id for the holder of @p status_token. */
+void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
+                          struct dsr_verify_outcome *out);
+
+/**
+ * Checks an account assertion for @p request_id (see docs/verification.md):
+ * "v1." base64url(JSON {"sub","rid","iat"}) "." base64url(HMAC-SHA256).
+ * @p key (@p keylen bytes) is the shared key; on success *sub (caller frees)
+ * is the account id it asserts.
+ */
+DSR_MUST_USE bool dsr_assertion_check(const char *token, const unsigned char *key, size_t keylen,
+                                      const char *request_id, time_t now, long max_age_s,
+                                      char **sub);
+/** Makes an assertion (what the platform's login system does; tests). Caller frees. */
+char *dsr_assertion_make(const unsigned char *key, size_t keylen, const char *sub,
+                         const char *request_id, time_t iat);
+
+/** Jurisdiction as the request flow sees it: the policy's table when it has one, else built in. */
+struct dsr_jur_view {
+  const char *code;
+  const char *name;
+  const char *deadline;         /**< interval */
+  const char *duplicate_window; /**< interval; "30 days" by default */
+  const json_t *rights;         /**< array of types, or NULL: every right */
+};
+/** Looks up @p code; false when the deployment does not know it. */
+bool dsr_jur_view_get(const struct dsr_policy *p, const char *code, struct dsr_jur_view *out);
+/** True when @p j offers right @p type. */
+bool dsr_jur_offers(const struct dsr_jur_view *j, const char *type);
+/** Seconds in a simple interval ("90 seconds", "5 minutes", "2 hours", "7 days"); -1 if unparsable. */
+long dsr_interval_seconds(const char *interval);
+
+#define DSR_JOB_EXPIRE_REQUEST "expire_request"
+
+/**
+ * The expire_request job: marks request @p id expired when it is still
+ * unverified, records the event and tells the subject. Idempotent.
+ */
+DSR_MUST_USE bool dsr_verify_expire(struct dsr_db *db, const struct dsr_verify_env *env,
+                                    const char *id, time_t now, bool *expired);
+
+/** Organization for message and page templates: {"name", "contact_email", "url"} (new ref). */
+json_t *dsr_org_json(const struct dsr_policy *p);
+
+#endif

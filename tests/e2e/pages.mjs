@@ -1,0 +1,234 @@
+// End-to-end checks of dsrd's public pages in headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core). Starts its own dsrd on a
+// fresh state directory (embedded PostgreSQL) and a free loopback port,
+// reads the verification mail from STATE_DIR/maildir, saves screenshots into
+// OUT_DIR, and prints "e2e: N passed, M failed".
+//
+// Usage: DSRD=path/to/dsrd OUT_DIR=build node tests/e2e/pages.mjs
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const dsrdBin = process.env.DSRD || 'build/default/dsrd';
+const outDir = process.env.OUT_DIR || 'build';
+fs.mkdirSync(outDir, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what, fn, ms = 60000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100)); // polling for a condition, not a race
+  }
+}
+
+// The decoded text/plain part of the newest unread mail to `to`.
+function readMail(state, to, needle) {
+  const dir = path.join(state, 'maildir', 'new');
+  if (!fs.existsSync(dir)) return null;
+  for (const f of fs.readdirSync(dir)) {
+    const raw = fs.readFileSync(path.join(dir, f), 'utf8');
+    if (!raw.includes(`To: ${to}\r\n`)) continue;
+    const m = raw.match(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n(--|$)/);
+    if (!m) continue;
+    const text = Buffer.from(m[1].replace(/\r\n/g, ''), 'base64').toString('utf8');
+    if (needle && !text.includes(needle)) continue;
+    fs.renameSync(path.join(dir, f), path.join(state, 'maildir', 'cur', f));
+    return text;
+  }
+  return null;
+}
+
+const results = [];
+async function check(name, fn) {
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e.message}`);
+  }
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const state = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-e2e-'));
+fs.chmodSync(state, 0o755); // the embedded cluster's user must be able to enter it
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const dsrd = spawn(dsrdBin, [`--state-dir=${state}`, `--port=${port}`, '--log-level=warn'],
+  { stdio: ['ignore', 'ignore', fs.openSync(path.join(state, 'dsrd.log'), 'a')] });
+let browser;
+let profile;
+try {
+  await until('dsrd', async () => {
+    try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
+  }, 120000);
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-chromium-'));
+  // A fresh profile: playwright passes it to Chromium as --user-data-dir.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1000, height: 900 },
+  });
+  const page = browser.pages()[0] || await browser.newPage();
+  // Console errors fail the run, except the network line Chromium logs for a page that is
+  // deliberately answered with a 4xx (a form shown again with its error).
+  let expected = [];
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const t = m.text();
+    if (expected.some((code) => t.includes(`status of ${code}`))) return;
+    errors.push(t);
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('dialog', (d) => { errors.push(`dialog opened: ${d.message()}`); d.dismiss(); });
+  const noErrors = (where) => assert(errors.length === 0, `${where}: ${errors.join(' | ')}`);
+  const shot = (name) => page.screenshot({ path: path.join(outDir, `e2e-${name}.png`), fullPage: true });
+
+  await check('request form renders with labels and security headers', async () => {
+    const resp = await page.goto(`${base}/requests/new`);
+    assert(resp.status() === 200, `status ${resp.status()}`);
+    const h = resp.headers();
+    assert(h['content-security-policy'].includes("default-src 'none'"), 'CSP');
+    assert(h['x-frame-options'] === 'DENY', 'XFO');
+    assert(h['x-content-type-options'] === 'nosniff', 'nosniff');
+    const unlabeled = await page.$$eval('input:not([type=hidden]), select, textarea',
+      (els) => els.filter((e) => !e.labels || e.labels.length === 0).map((e) => e.name));
+    assert(unlabeled.length === 0, `unlabeled: ${unlabeled}`);
+    assert((await page.title()).includes('Make a privacy request'), 'title');
+    assert(await page.$eval('link[rel=stylesheet]', (l) => !!l.sheet), 'stylesheet loaded');
+    await shot('form');
+    noErrors('form');
+  });
+
+  await check('keyboard: Tab reaches the skip link, then the form', async () => {
+    await page.goto(`${base}/requests/new`);
+    await page.keyboard.press('Tab');
+    assert(await page.evaluate(() => document.activeElement.className) === 'skip', 'skip link first');
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => `${document.activeElement.tagName}:${document.activeElement.type}`);
+    assert(first === 'INPUT:radio', `focus on ${first}`);
+    await page.keyboard.press('Space'); // choose the first type from the keyboard
+    assert(await page.isChecked('#type-access'), 'radio chosen by keyboard');
+    await page.keyboard.press('Tab');
+    const next = await page.evaluate(() => document.activeElement.id);
+    assert(next === 'jurisdiction', `then ${next}`);
+    noErrors('keyboard');
+  });
+
+  await check('invalid input is shown again, escaped', async () => {
+    expected = [400];
+    await page.goto(`${base}/requests/new`);
+    await page.check('#type-erasure');
+    await page.fill('#email', 'not-an-email');
+    await page.fill('#phone', '"><script>alert(1)</script>');
+    await page.fill('#details', '<b>bold</b> & "quotes"');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.error');
+    assert((await page.textContent('.error')).includes('email'), 'error names the field');
+    assert(await page.$('script') === null, 'no script element');
+    assert(await page.inputValue('#details') === '<b>bold</b> & "quotes"', 'value kept verbatim');
+    await shot('form-error');
+    noErrors('form error');
+    expected = [];
+  });
+
+  const email = `e2e.${Date.now()}@example.org`;
+  let requestUrl;
+  await check('making a request leads to the verify page', async () => {
+    await page.goto(`${base}/`);
+    await page.check('#type-access');
+    await page.selectOption('#jurisdiction', 'ccpa');
+    await page.fill('#email', email);
+    await page.fill('#details', 'Calls from last spring, please.');
+    await Promise.all([page.waitForURL(/\/requests\/[0-9a-f-]{36}\/verify$/), page.click('button[type=submit]')]);
+    requestUrl = page.url().replace(/\/verify$/, '');
+    assert((await page.textContent('h1')).includes('Confirm'), 'verify heading');
+    await shot('verify');
+    noErrors('verify');
+  });
+
+  await check('a wrong code says how many attempts are left', async () => {
+    expected = [422];
+    const text = await until('the code mail', () => readMail(state, email, null), 30000);
+    const code = text.match(/^ {4}(\d{6})$/m)[1];
+    const wrong = String((Number(code) + 1) % 1000000).padStart(6, '0');
+    await page.fill('#code', wrong);
+    await page.click('form[action$="/verify"] button[type=submit]');
+    await page.waitForSelector('.error');
+    assert((await page.textContent('.error')).includes('4 attempts left'), 'attempts left');
+    await shot('verify-wrong');
+    noErrors('wrong code');
+    expected = [];
+    await page.fill('#code', code);
+    await Promise.all([page.waitForURL(/\/status$/), page.click('form[action$="/verify"] button[type=submit]')]);
+    assert((await page.textContent('dl.status')).includes('Confirmed'), 'status confirmed');
+    await shot('status');
+    noErrors('status');
+  });
+
+  await check('the one-click link confirms after a button press', async () => {
+    const email2 = `e2e.link.${Date.now()}@example.org`;
+    await page.goto(`${base}/requests/new`);
+    await page.check('#type-erasure');
+    await page.fill('#email', email2);
+    await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
+    const text = await until('the link mail', () => readMail(state, email2, null), 30000);
+    const link = text.match(/http:\/\/\S+\/verify\?t=[A-Za-z0-9_-]+/)[0];
+    await page.goto(link.replace(/^http:\/\/[^/]+/, base));
+    await shot('link');
+    await Promise.all([page.waitForURL(/\/status$/), page.click('button[type=submit]')]);
+    assert((await page.textContent('dl.status')).includes('Confirmed'), 'confirmed by link');
+    noErrors('link');
+  });
+
+  await check('withdraw from the status page', async () => {
+    await page.goto(`${requestUrl}/status`);
+    await Promise.all([page.waitForURL(/\/status$/), page.click('button.link')]);
+    assert((await page.textContent('dl.status')).includes('Withdrawn'), 'withdrawn');
+    await shot('withdrawn');
+    noErrors('withdraw');
+  });
+
+  await check('a forged form post is refused (CSRF)', async () => {
+    const r = await fetch(`${base}/requests/new`, {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=forged&type=erasure&email=victim%40example.org',
+    });
+    assert(r.status === 403, `status ${r.status}`);
+  });
+} catch (e) {
+  results.push({ name: 'setup', ok: false });
+  console.log(`FAIL setup: ${e.message}`);
+} finally {
+  if (browser) await browser.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  dsrd.kill('SIGTERM');
+  await new Promise((r) => (dsrd.exitCode !== null ? r() : dsrd.on('exit', r)));
+  if (!process.env.DSR_KEEP_TMP) fs.rmSync(state, { recursive: true, force: true });
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
