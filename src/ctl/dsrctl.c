@@ -11,6 +11,8 @@
 static const struct ctl_command commands[] = {
     {"migrate", ctl_migrate, "migrate [--status]",
      "apply pending database migrations (--status lists them)"},
+    {"policy", ctl_policy, "policy lint|explain ...",
+     "check a policy file; print a subject's plan (dry run)"},
     {NULL, NULL, NULL, NULL},
 };
 
