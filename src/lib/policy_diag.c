@@ -64,6 +64,7 @@ bool dsr_diags_add(struct dsr_diags *d, enum dsr_diag_level level, const char *f
 static bool key_of(const char *ptr, struct dsr_buf *out)
 {
   bool ok = dsr_buf_puts(out, "");
+  size_t start = out->len;
   const char *s = ptr;
   while (ok && *s == '/') {
     s++;
@@ -76,7 +77,7 @@ static bool key_of(const char *ptr, struct dsr_buf *out)
     if (digits) {
       ok = dsr_buf_puts(out, "[") && dsr_buf_append(out, s, n) && dsr_buf_puts(out, "]");
     } else {
-      if (out->len)
+      if (out->len > start)
         ok = dsr_buf_puts(out, ".");
       for (size_t i = 0; ok && i < n; i++) {
         if (s[i] == '~' && i + 1 < n) {
@@ -89,7 +90,7 @@ static bool key_of(const char *ptr, struct dsr_buf *out)
     }
     s += n;
   }
-  if (ok && out->len == 0)
+  if (ok && out->len == start)
     ok = dsr_buf_puts(out, "(top level)");
   return ok;
 }
