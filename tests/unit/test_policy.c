@@ -63,7 +63,7 @@ START_TEST(jpos_positions)
   /* unknown pointers fall back to the nearest ancestor */
   ck_assert(dsr_jpos_find(ix, "/a/1/zz", false, &at));
   ck_assert_int_eq(at.col, 12);
-  ck_assert_uint_eq(dsr_jpos_count(ix), 10);
+  ck_assert_uint_eq(dsr_jpos_count(ix), 9);
   const char *dp;
   ck_assert(!dsr_jpos_duplicate(ix, &dp, &at));
   dsr_jpos_free(ix);
