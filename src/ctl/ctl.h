@@ -19,6 +19,7 @@ struct ctl_command {
 
 int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_policy(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_sample(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
