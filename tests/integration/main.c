@@ -28,6 +28,7 @@ int main(void)
   srunner_add_suite(sr, suite_malformed());
   srunner_add_suite(sr, suite_embedded());
   srunner_add_suite(sr, suite_policy_plan());
+  srunner_add_suite(sr, suite_policy_sample());
   srunner_add_suite(sr, suite_sample());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

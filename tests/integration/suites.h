@@ -12,6 +12,7 @@ Suite *suite_intake(void);
 Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_policy_plan(void);
+Suite *suite_policy_sample(void);
 Suite *suite_sample(void);
 
 #endif
