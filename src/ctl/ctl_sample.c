@@ -210,51 +210,44 @@ static int parse_args(int argc, char **argv, struct gen_args *a)
 
 struct progress {
   bool tty;
-  size_t index, count;
-  char table[40];
   int last_pct;
+  size_t last_index;
+  double t0;
 };
 
-static void p_start(void *ctx, size_t index, size_t count, const char *table)
-{
-  struct progress *p = ctx;
-  p->index = index;
-  p->count = count;
-  p->last_pct = -1;
-  dsr_strlcpy(p->table, table, sizeof p->table);
-}
-
-static void p_draw(void *ctx, double fraction)
+static void p_draw(void *ctx, size_t index, size_t count, const char *table, double fraction)
 {
   struct progress *p = ctx;
   if (!p->tty)
     return;
   int pct = (int)(fraction * 100.0);
-  if (pct == p->last_pct)
+  if (pct == p->last_pct && index == p->last_index)
     return;
   p->last_pct = pct;
+  p->last_index = index;
   char bar[31];
   int fill = pct * 30 / 100;
   for (int i = 0; i < 30; i++)
     bar[i] = i < fill ? '#' : '.';
   bar[30] = '\0';
-  fprintf(stderr, "\r[%2zu/%zu] %-18s [%s] %3d%%", p->index + 1, p->count, p->table, bar, pct);
+  fprintf(stderr, "\r[%2zu/%zu] %-18s [%s] %3d%%", index + 1, count, table, bar, pct);
   fflush(stderr);
 }
 
-static void p_done(void *ctx, const char *table, long rows, double ms)
+static void p_done(void *ctx, size_t index, size_t count, const char *table, long rows, double ms)
 {
   struct progress *p = ctx;
   if (p->tty)
     fprintf(stderr, "\r\033[K");
-  fprintf(stderr, "[%2zu/%zu] %-18s %10ld rows %8.1f s\n", p->index + 1, p->count, table, rows,
+  fprintf(stderr, "[%2zu/%zu] %-18s %10ld rows %8.1f s\n", index + 1, count, table, rows,
           ms / 1000.0);
+  p->last_pct = -1;
 }
 
 static void p_phase(void *ctx, const char *what)
 {
-  (void)ctx;
-  fprintf(stderr, "sample: %s\n", what);
+  struct progress *p = ctx;
+  fprintf(stderr, "sample: %s (at %.1f s)\n", what, (dsr_mono_ms() - p->t0) / 1000.0);
 }
 
 /* --- media directories ------------------------------------------------------------- */
@@ -411,11 +404,11 @@ static int generate(const struct dsr_config *cfg, int argc, char **argv)
     ctl_error("sample generate: %s", err);
     goto cleanup;
   }
-  struct progress prog = {.tty = isatty(STDERR_FILENO) == 1};
-  struct dsr_sample_progress p = {p_start, p_draw, p_done, p_phase, &prog};
-  struct dsr_sample_counts counts;
   double t0 = dsr_mono_ms();
-  if (!dsr_sample_load(c, g, &p, &counts, err, sizeof err)) {
+  struct progress prog = {.tty = isatty(STDERR_FILENO) == 1, .last_pct = -1, .t0 = t0};
+  struct dsr_sample_progress p = {p_draw, p_done, p_phase, &prog};
+  struct dsr_sample_counts counts;
+  if (!dsr_sample_load(c, conninfo, g, &p, &counts, err, sizeof err)) {
     if (prog.tty)
       fputc('\n', stderr);
     ctl_error("sample generate: %s", err);

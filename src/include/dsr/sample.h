@@ -145,11 +145,16 @@ struct dsr_sample_counts {
   size_t ntables;
 };
 
-/** Progress callbacks for dsr_sample_load(). */
+/**
+ * Progress callbacks for dsr_sample_load(). They are called from one thread
+ * at a time (the loader serialises them), table_progress only for the tables
+ * of the first lane.
+ */
 struct dsr_sample_progress {
-  void (*table_start)(void *ctx, size_t index, size_t count, const char *table);
-  void (*table_progress)(void *ctx, double fraction);
-  void (*table_done)(void *ctx, const char *table, long rows, double ms);
+  void (*table_progress)(void *ctx, size_t index, size_t count, const char *table,
+                         double fraction);
+  void (*table_done)(void *ctx, size_t index, size_t count, const char *table, long rows,
+                     double ms);
   void (*phase)(void *ctx, const char *what);
   void *ctx;
 };
@@ -162,10 +167,15 @@ struct dsr_sample_progress {
 DSR_MUST_USE bool dsr_sample_prepare_db(PGconn *c, bool reset, char *err, size_t errlen);
 
 /**
- * In one transaction: creates the tables, COPYs every table from @p g,
- * moves the id sequences past the data, adds indexes and foreign keys.
+ * Loads the platform through @p c and a second connection to @p conninfo
+ * (two lanes, so the database works on two tables at once): creates the
+ * tables, COPYs every table from @p g (COPY FREEZE, each lane in one
+ * transaction), moves the id sequences past the data, adds indexes and
+ * foreign keys, and analyzes. A failure leaves a partial platform behind,
+ * which --reset replaces.
  */
-DSR_MUST_USE bool dsr_sample_load(PGconn *c, struct dsr_sample *g, const struct dsr_sample_progress *p,
+DSR_MUST_USE bool dsr_sample_load(PGconn *c, const char *conninfo, struct dsr_sample *g,
+                                  const struct dsr_sample_progress *p,
                                   struct dsr_sample_counts *counts, char *err, size_t errlen);
 
 /** Removes a directory tree (no symlinks followed); true if it is gone. */
