@@ -312,12 +312,14 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
   }
   if (reached) {
     psql_need(pc, c, need);
-    const struct dsr_pcollection *ch[64];
-    const struct dsr_preference *refs[64];
-    size_t n = dsr_policy_children(pc->p, c, ch, refs, 64);
-    for (size_t i = 0; i < n && i < 64 && verb == DSR_STEP_DELETE; i++)
-      if (refs[i]->cascade && ch[i]->action == DSR_ACT_DELETE)
-        psql_need(pc, ch[i], need);
+    /* the kept count looks at children this plan deletes first */
+    for (size_t i = 0; i < pc->ncolls && verb == DSR_STEP_DELETE; i++) {
+      const struct dsr_pcollection *ch = dsr_policy_topo_at(pc->p, i);
+      for (size_t k = 0; k < ch->nreferences; k++)
+        if (ch->references[k].parent == c && ch->references[k].cascade &&
+            ch->action == DSR_ACT_DELETE)
+          psql_need(pc, ch, need);
+    }
     psql_ctes(pc, &s, need, NULL);
     psql_puts(&s, "SELECT x.\"__dsr_tenant\", count(*), ");
     psql_files_expr(&s, c);

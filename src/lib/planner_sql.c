@@ -391,19 +391,26 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
   }
 }
 
-/* References into @p c: (child, ref) pairs; returns count (<= 64 used). */
-static size_t inbound(const struct plan_ctx *pc, const struct dsr_pcollection *c,
-                      const struct dsr_pcollection **ch, const struct dsr_preference **refs)
+/* References into @p c as (child, reference) pairs; arrays malloc'd, caller
+ * frees both. Returns the count; on allocation failure 0 with s->oom set. */
+static size_t inbound(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                      const struct dsr_pcollection ***ch, const struct dsr_preference ***refs)
 {
-  size_t n = dsr_policy_children(pc->p, c, ch, refs, 64);
-  return n > 64 ? 64 : n;
+  size_t n = dsr_policy_children(pc->p, c, NULL, NULL, 0);
+  *ch = calloc(n + 1, sizeof **ch);
+  *refs = calloc(n + 1, sizeof **refs);
+  if (!*ch || !*refs) {
+    s->oom = true;
+    return 0;
+  }
+  return dsr_policy_children(pc->p, c, *ch, *refs, n);
 }
 
 void psql_not_referenced(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
-  const struct dsr_pcollection *ch[64];
-  const struct dsr_preference *refs[64];
-  size_t n = inbound(pc, c, ch, refs);
+  const struct dsr_pcollection **ch = NULL;
+  const struct dsr_preference **refs = NULL;
+  size_t n = inbound(pc, s, c, &ch, &refs);
   for (size_t i = 0; i < n; i++) {
     psql_puts(s, " AND NOT EXISTS (SELECT 1 FROM ");
     psql_table(s, ch[i]);
@@ -413,16 +420,18 @@ void psql_not_referenced(const struct plan_ctx *pc, struct psql *s, const struct
     psql_ident(s, refs[i]->parent_column);
     psql_puts(s, ")");
   }
+  free(ch);
+  free(refs);
 }
 
 void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
-  const struct dsr_pcollection *ch[64];
-  const struct dsr_preference *refs[64];
-  size_t n = inbound(pc, c, ch, refs);
+  const struct dsr_pcollection **ch = NULL;
+  const struct dsr_preference **refs = NULL;
+  size_t n = inbound(pc, s, c, &ch, &refs);
   if (n == 0) {
     psql_puts(s, "0");
-    return;
+    goto cleanup;
   }
   psql_puts(s, "count(*) FILTER (WHERE FALSE");
   for (size_t i = 0; i < n; i++) {
@@ -443,6 +452,9 @@ void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_
     psql_puts(s, ")");
   }
   psql_puts(s, ")");
+cleanup:
+  free(ch);
+  free(refs);
 }
 
 void psql_files_expr(struct psql *s, const struct dsr_pcollection *c)
