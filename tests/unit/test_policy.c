@@ -99,6 +99,56 @@ START_TEST(jpos_rejects_and_duplicates)
 }
 END_TEST
 
+static size_t count_values(const json_t *v)
+{
+  size_t n = 1, i;
+  const char *k;
+  const json_t *e;
+  if (json_is_object(v))
+    json_object_foreach((json_t *)v, k, e) n += count_values(e);
+  else if (json_is_array(v))
+    json_array_foreach(v, i, e) n += count_values(e);
+  return n;
+}
+
+/* The index and jansson agree on every shipped file: same number of values,
+ * and every member's key is found where the text has it. */
+START_TEST(jpos_agrees_with_jansson)
+{
+  to_srcdir();
+  const char *files[] = {"policies/callorbit.json", "policies/callcenter-ai.json",
+                         "policies/callos.json", "policies/callers360.json",
+                         "policies/call-manager.json", "tests/data/policy-alt/policy.json",
+                         "policies/dsr-policy.schema.json"};
+  for (size_t f = 0; f < DSR_ARRAY_LEN(files); f++) {
+    char *text = slurp(files[f]);
+    json_t *doc = json_loads(text, 0, NULL);
+    struct dsr_jpos *ix = dsr_jpos_index(text, strlen(text));
+    ck_assert_msg(doc && ix, "%s", files[f]);
+    ck_assert_uint_eq(dsr_jpos_count(ix), count_values(doc));
+    const char *k;
+    const json_t *v;
+    json_object_foreach(doc, k, v) {
+      struct dsr_buf ptr = {0};
+      struct dsr_jpos_at at;
+      ck_assert(dsr_jpos_append(&ptr, k));
+      ck_assert(dsr_jpos_find(ix, ptr.data, true, &at));
+      /* walk to line:col in the text: a quote, then the key */
+      const char *c = text;
+      for (int line = 1; line < at.line; line++)
+        c = strchr(c, '\n') + 1;
+      c += at.col - 1; /* these files are ASCII up to the top-level keys */
+      ck_assert_msg(*c == '"' && !strncmp(c + 1, k, strlen(k)), "%s: %s at %d:%d", files[f], k,
+                    at.line, at.col);
+      dsr_buf_free(&ptr);
+    }
+    dsr_jpos_free(ix);
+    json_decref(doc);
+    free(text);
+  }
+}
+END_TEST
+
 START_TEST(durations)
 {
   long long s = 0;
@@ -321,6 +371,7 @@ Suite *suite_policy(void)
   TCase *tc = tcase_create("policy");
   tcase_add_test(tc, jpos_positions);
   tcase_add_test(tc, jpos_rejects_and_duplicates);
+  tcase_add_test(tc, jpos_agrees_with_jansson);
   tcase_add_test(tc, durations);
   tcase_add_test(tc, loader_data_map);
   tcase_add_test(tc, broken_policies);
