@@ -485,7 +485,8 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
     if ((pc.reached[i] || mentions) && !plan_collection(&pc, plan, conn, c, err, errlen))
       goto cleanup;
   }
-  qsort(plan->parts, plan->nparts, sizeof *plan->parts, part_cmp);
+  if (plan->nparts > 1)
+    qsort(plan->parts, plan->nparts, sizeof *plan->parts, part_cmp);
   unsigned sk = dsr_policy_suppression_kinds(policy);
   if (kind == DSR_PLAN_ERASURE && sk) {
     for (int k = 0; k < DSR_ID_KIND_COUNT; k++)
