@@ -18,6 +18,7 @@ struct ctl_command {
 };
 
 int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_policy(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_sample(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */

@@ -11,6 +11,8 @@
 static const struct ctl_command commands[] = {
     {"migrate", ctl_migrate, "migrate [--status]",
      "apply pending database migrations (--status lists them)"},
+    {"policy", ctl_policy, "policy lint|explain ...",
+     "check a policy file; print a subject's plan (dry run)"},
     {"sample", ctl_sample, "sample generate OPTIONS",
      "build the sample call-center platform (own database, media, backups)"},
     {NULL, NULL, NULL, NULL},

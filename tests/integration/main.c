@@ -33,6 +33,8 @@ int main(void)
   srunner_add_suite(sr, suite_malformed());
   srunner_add_suite(sr, suite_embedded());
   srunner_add_suite(sr, suite_queue());
+  srunner_add_suite(sr, suite_policy_plan());
+  srunner_add_suite(sr, suite_policy_sample());
   srunner_add_suite(sr, suite_sample());
   srunner_add_suite(sr, suite_verify());
   srunner_add_suite(sr, suite_expiry());

@@ -12,6 +12,8 @@ Suite *suite_intake(void);
 Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_queue(void);
+Suite *suite_policy_plan(void);
+Suite *suite_policy_sample(void);
 Suite *suite_sample(void);
 Suite *suite_verify(void);
 Suite *suite_expiry(void);

@@ -15,6 +15,7 @@ int main(void)
   srunner_add_suite(sr, suite_config());
   srunner_add_suite(sr, suite_crypto());
   srunner_add_suite(sr, suite_template());
+  srunner_add_suite(sr, suite_policy());
   srunner_add_suite(sr, suite_sample());
   srunner_add_suite(sr, suite_verify_unit());
   srunner_run_all(sr, CK_NORMAL);

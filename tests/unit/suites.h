@@ -11,6 +11,7 @@ Suite *suite_errors(void);
 Suite *suite_config(void);
 Suite *suite_crypto(void);
 Suite *suite_template(void);
+Suite *suite_policy(void);
 Suite *suite_sample(void);
 Suite *suite_verify_unit(void);
 
