@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <time.h>
 #include <grp.h>
 #include <libpq-fe.h>
 #include <limits.h>
@@ -215,16 +217,40 @@ cleanup:
   return ok;
 }
 
+/** The postmaster's pid from postmaster.pid, or 0. */
+static pid_t postmaster_pid(const struct dsr_pgembed *pg)
+{
+  char *path = dsr_asprintf("%s/postmaster.pid", pg->datadir);
+  FILE *f = path ? fopen(path, "r") : NULL;
+  long pid = 0;
+  if (f && fscanf(f, "%ld", &pid) != 1)
+    pid = 0;
+  if (f)
+    fclose(f);
+  free(path);
+  return (pid_t)pid;
+}
+
 static void stop(const struct dsr_pgembed *pg)
 {
   char *bin = prog(pg, "pg_ctl");
   char *log = dsr_asprintf("%s/setup.log", pg->pgdir);
+  pid_t pid = postmaster_pid(pg);
   if (bin && log) {
     DSR_INFO("pg.stop", "dir=%s", pg->pgdir);
     const char *argv[] = {bin, "stop", "-D", pg->datadir, "-m", "fast", "-w", "-t", "60", "-s",
                           NULL};
     if (run_pg(pg, argv, log) != 0)
       DSR_WARN("pg.stop_failed", "dir=%s", pg->pgdir);
+  }
+  /*
+   * pg_ctl returns once postmaster.pid is gone, which the postmaster removes
+   * just before it exits: wait (bounded) for the process itself, so that when
+   * dsrd exits no PostgreSQL process of this cluster is left.
+   */
+  for (int i = 0; pid > 0 && i < 500 && kill(pid, 0) == 0; i++) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
   }
   free(bin);
   free(log);

@@ -44,7 +44,8 @@ START_TEST(rules_first_match_and_defaults)
       "{\"types\":[\"*\"],\"jurisdictions\":[\"ccpa\"],\"require\":[[\"account\"]]},"
       "{\"types\":[\"*\"],\"jurisdictions\":[\"*\"],\"require\":[[\"email\"],[\"sms\"]]}]},"
       "\"jurisdictions\":{\"quebec\":{\"name\":\"Quebec Law 25\",\"deadline\":\"30 days\","
-      "\"rights\":[\"access\",\"erasure\"],\"duplicate_window\":\"10 days\"}}}");
+      "\"rights\":[\"access\",\"erasure\"],\"duplicate_window\":\"10 days\"},"
+      "\"ccpa\":{\"name\":\"CCPA\",\"deadline\":\"45 days\",\"rights\":[\"access\",\"erasure\"]}}}");
   n = dsr_verify_requirements(p, "access", "gdpr", m);
   ck_assert_uint_eq(n, 1);
   ck_assert(!dsr_verify_satisfied(m, n, DSR_CH_EMAIL));
