@@ -11,6 +11,11 @@
 static const struct ctl_command commands[] = {
     {"migrate", ctl_migrate, "migrate [--status]",
      "apply pending database migrations (--status lists them)"},
+    {"customer", ctl_customer,
+     "customer add|rotate-key|rotate-secret|enable",
+     "manage customers: webhook endpoints, whsec_ secrets and API keys"},
+    {"staff", ctl_staff, "staff token create --role R --name N",
+     "create a staff API token (admin, triager, approver or auditor)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -43,6 +43,18 @@ static const struct dsr_config_key keys[] = {
      "database connections per process"},
     {"policy_file", "DSRD_POLICY_FILE", DSR_CFG_STRING, NULL, S(policy_file), 0, 0,
      "the deployment's policy file (dsr-policy(5))"},
+    {"webhook_allow_http", "DSRD_WEBHOOK_ALLOW_HTTP", DSR_CFG_BOOL, "false",
+     S(webhook_allow_http), 0, 0, "allow http:// customer endpoints (default: https only)"},
+    {"webhook_allow_private", "DSRD_WEBHOOK_ALLOW_PRIVATE", DSR_CFG_BOOL, "false",
+     S(webhook_allow_private), 0, 0,
+     "allow endpoints on loopback, private, link-local and reserved addresses"},
+    {"webhook_timeout", "DSRD_WEBHOOK_TIMEOUT", DSR_CFG_INT, "15", S(webhook_timeout), 1, 120,
+     "seconds one webhook delivery attempt may take"},
+    {"webhook_secret_grace_hours", "DSRD_WEBHOOK_SECRET_GRACE_HOURS", DSR_CFG_INT, "24",
+     S(webhook_secret_grace_hours), 0, 720,
+     "hours a rotated whsec_ secret still signs deliveries"},
+    {"due_reminder_days", "DSRD_DUE_REMINDER_DAYS", DSR_CFG_INT, "7", S(due_reminder_days), 0,
+     90, "days before a request's due date that staff are reminded"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -10,5 +10,6 @@ Suite *suite_router(void);
 Suite *suite_errors(void);
 Suite *suite_config(void);
 Suite *suite_crypto(void);
+Suite *suite_routing(void);
 
 #endif

@@ -31,6 +31,11 @@ struct dsr_config {
   char *pg_user;
   long db_pool_size;
   char *policy_file;
+  bool webhook_allow_http;
+  bool webhook_allow_private;
+  long webhook_timeout;
+  long webhook_secret_grace_hours;
+  long due_reminder_days;
 };
 
 /** One row of the key table. */
