@@ -55,6 +55,10 @@ static const struct dsr_config_key keys[] = {
      "hours a rotated whsec_ secret still signs deliveries"},
     {"due_reminder_days", "DSRD_DUE_REMINDER_DAYS", DSR_CFG_INT, "7", S(due_reminder_days), 0,
      90, "days before a request's due date that staff are reminded"},
+    {"workers", "DSRD_WORKERS", DSR_CFG_INT, "2", S(workers), 0, 64,
+     "job-queue worker threads (role worker or all)"},
+    {"role", "DSRD_ROLE", DSR_CFG_STRING, "all", S(role), 0, 0,
+     "what this process runs: http, worker or all"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

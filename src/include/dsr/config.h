@@ -36,6 +36,8 @@ struct dsr_config {
   long webhook_timeout;
   long webhook_secret_grace_hours;
   long due_reminder_days;
+  long workers;
+  char *role;
 };
 
 /** One row of the key table. */
