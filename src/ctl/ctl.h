@@ -33,6 +33,7 @@ bool ctl_session_open(const struct dsr_config *cfg, struct ctl_session *s);
 void ctl_session_close(struct ctl_session *s);
 /** The value after option @p name ("--name VALUE" or "--name=VALUE") in argv, or NULL. */
 const char *ctl_opt(int argc, char **argv, const char *name);
+int ctl_policy(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

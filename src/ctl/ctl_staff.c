@@ -15,7 +15,14 @@
 int ctl_staff(const struct dsr_config *cfg, int argc, char **argv)
 {
   const char *name = ctl_opt(argc, argv, "--name");
+  /*
+   * "--role" is also dsrd's process role (dsrd.conf(5)), so the shared option
+   * parser has already stored it in cfg->role. Its dsrd values (http, worker,
+   * all) are never staff roles, so a configured process role cannot grant one.
+   */
   const char *role_s = ctl_opt(argc, argv, "--role");
+  if (!role_s)
+    role_s = cfg->role;
   enum dsr_role role;
   if (argc < 3 || strcmp(argv[1], "token") != 0 || strcmp(argv[2], "create") != 0 || !name ||
       !*name || !role_s) {

@@ -16,6 +16,8 @@ static const struct ctl_command commands[] = {
      "manage customers: webhook endpoints, whsec_ secrets and API keys"},
     {"staff", ctl_staff, "staff token create --role R --name N",
      "create a staff API token (admin, triager, approver or auditor)"},
+    {"policy", ctl_policy, "policy lint|explain ...",
+     "check a policy file; print a subject's plan (dry run)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -12,15 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Indexed by enum dsr_id_kind: the identities the planner searches by. */
 static const struct {
-  enum dsr_id_kind bit;
+  unsigned bit;
   const char *kind; /* dsr_identities.kind */
   const char *key;  /* name in webhook payloads */
 } kinds[] = {
-    {DSR_ID_EMAIL, "email", "email"},
-    {DSR_ID_PHONE, "phone", "phone"},
-    {DSR_ID_ACCOUNT, "account_id", "account_id"},
-    {DSR_ID_NAME, "name", "name"},
+    {DSR_IDBIT(DSR_ID_EMAIL), "email", "email"},
+    {DSR_IDBIT(DSR_ID_PHONE), "phone", "phone"},
+    {DSR_IDBIT(DSR_ID_ACCOUNT), "account_id", "account_id"},
 };
 
 void dsr_id_kinds_literal(unsigned k, char *out, size_t outlen)
@@ -251,7 +251,8 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
   }
   if (!subject_load(db, request_id, &subj))
     goto cleanup;
-  struct dsr_subject s = {subj.value[0], subj.value[1], subj.value[2], subj.value[3]};
+  struct dsr_subject s = {subj.value[DSR_ID_EMAIL], subj.value[DSR_ID_PHONE],
+                         subj.value[DSR_ID_ACCOUNT]};
   if (!f->find(f->ctx, type, &s, &found, err, sizeof err)) {
     DSR_WARN("discovery.search_failed", "request=%s", request_id);
     goto cleanup;

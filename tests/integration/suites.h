@@ -13,5 +13,6 @@ Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_routing(void);
 Suite *suite_queue(void);
+Suite *suite_policy_plan(void);
 
 #endif

@@ -246,8 +246,8 @@ START_TEST(three_parts_signed_webhooks_retries_and_decisions)
   verify_by_staff(&q, triager);
 
   /* Controller data (account, billing) and content in two workspaces. */
-  struct dsr_found_tenant tenants[] = {{a.tenant, DSR_ID_EMAIL, 5}, {b.tenant, DSR_ID_PHONE, 2}};
-  struct dsr_found found = {.controller_rows = 3, .controller_kinds = DSR_ID_EMAIL,
+  struct dsr_found_tenant tenants[] = {{a.tenant, DSR_IDBIT(DSR_ID_EMAIL), 5}, {b.tenant, DSR_IDBIT(DSR_ID_PHONE), 2}};
+  struct dsr_found found = {.controller_rows = 3, .controller_kinds = DSR_IDBIT(DSR_ID_EMAIL),
                             .ntenants = 2, .tenants = tenants};
   ck_assert_int_eq(discover(q.id, &found), 3);
   ck_assert_int_eq(discover(q.id, &found), -1); /* idempotent: a second run splits nothing */
@@ -376,7 +376,7 @@ START_TEST(silent_customer_is_reminded_then_escalated)
   struct request q;
   new_request(&q, "access", "quiet@example.org", "+14155550111");
   verify_by_staff(&q, admin);
-  struct dsr_found_tenant t[] = {{c.tenant, DSR_ID_EMAIL | DSR_ID_PHONE, 4}};
+  struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_EMAIL) | DSR_IDBIT(DSR_ID_PHONE), 4}};
   struct dsr_found found = {.ntenants = 1, .tenants = t};
   ck_assert_int_eq(discover(q.id, &found), 1);
   time_t t0 = dsr_now();
@@ -462,7 +462,7 @@ START_TEST(gone_disables_the_endpoint)
   struct request q;
   new_request(&q, "erasure", "gone@example.org", "+14155550122");
   verify_by_staff(&q, admin);
-  struct dsr_found_tenant t[] = {{c.tenant, DSR_ID_PHONE, 1}};
+  struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_PHONE), 1}};
   struct dsr_found found = {.ntenants = 1, .tenants = t};
   ck_assert_int_eq(discover(q.id, &found), 1);
   ck_assert_int_eq(deliver(), 1);
@@ -508,7 +508,7 @@ START_TEST(rotated_secret_signs_twice_during_grace)
   struct request q;
   new_request(&q, "erasure", "rot@example.org", "+14155550133");
   verify_by_staff(&q, admin);
-  struct dsr_found_tenant t[] = {{c.tenant, DSR_ID_EMAIL, 1}};
+  struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
   struct dsr_found found = {.ntenants = 1, .tenants = t};
   ck_assert_int_eq(discover(q.id, &found), 1);
   ck_assert_int_eq(deliver(), 1);

@@ -11,5 +11,6 @@ Suite *suite_errors(void);
 Suite *suite_config(void);
 Suite *suite_crypto(void);
 Suite *suite_routing(void);
+Suite *suite_policy(void);
 
 #endif

@@ -182,43 +182,47 @@ START_TEST(identities_are_masked)
 }
 END_TEST
 
+static struct dsr_policy *load_policy(const char *rel)
+{
+  const char *top = getenv("DSR_TOP_SRCDIR");
+  char path[1024], err[512];
+  snprintf(path, sizeof path, "%s/%s", top ? top : ".", rel);
+  struct dsr_policy *p = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  return p;
+}
+
 START_TEST(policy_approval_and_jurisdiction_rules)
 {
-  char path[] = "/tmp/dsr-policy-XXXXXX";
-  int fd = mkstemp(path);
-  ck_assert_int_ge(fd, 0);
-  const char *doc =
-      "{\"jurisdictions\": {\"gdpr\": {\"deadline\": \"1 month\", \"extension\": \"2 months\","
-      " \"extension_notice_within\": \"1 month\", \"hold_pauses_clock\": true,"
-      " \"no_data_message\": \"Nothing held.\"}, \"lgpd\": {\"deadline\": \"15 days\"}},"
-      " \"approval\": [{\"types\": [\"erasure\"], \"jurisdictions\": [\"gdpr\"], \"mode\": "
-      "\"staff\"}, {\"types\": [\"*\"], \"jurisdictions\": [\"*\"], \"mode\": \"auto\"}],"
-      " \"customers\": {\"decision_timeout\": \"3 days\"}}";
-  ck_assert_int_eq(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-  close(fd);
-  char err[256];
-  struct dsr_policy *p = dsr_policy_load(path, err, sizeof err);
-  unlink(path);
-  ck_assert_msg(p != NULL, "%s", err);
+  /* A shipped policy with every section routing reads. */
+  struct dsr_policy *p = load_policy("policies/callorbit.json");
   ck_assert_str_eq(dsr_rp_approval(p, "erasure", "gdpr"), "staff");
-  ck_assert_str_eq(dsr_rp_approval(p, "erasure", "ccpa"), "auto");
-  ck_assert_str_eq(dsr_rp_approval(p, "access", "gdpr"), "auto");
-  ck_assert_str_eq(dsr_rp_approval(NULL, "access", "gdpr"), "staff");
-  ck_assert_str_eq(dsr_rp_decision_timeout(p), "3 days");
+  ck_assert_str_eq(dsr_rp_approval(p, "portability", "ccpa"), "staff");
+  ck_assert_str_eq(dsr_rp_approval(p, "opt_out", "gdpr"), "auto"); /* first match wins */
+  ck_assert_str_eq(dsr_rp_decision_timeout(p), "10 days");
   ck_assert_str_eq(dsr_rp_reminder_after(p), "5 days");
-  ck_assert_str_eq(dsr_rp_decision_timeout(NULL), "10 days");
   struct dsr_jur_rules jr;
   ck_assert(dsr_rp_jurisdiction(p, "gdpr", &jr));
   ck_assert_str_eq(jr.extension, "2 months");
+  ck_assert_str_eq(jr.extension_notice_within, "1 month");
   ck_assert(jr.hold_pauses_clock);
-  ck_assert_str_eq(jr.no_data_message, "Nothing held.");
-  ck_assert(dsr_rp_jurisdiction(p, "lgpd", &jr));
-  ck_assert_str_eq(jr.extension, "0 days");
-  ck_assert_str_eq(jr.extension_notice_within, "15 days");
-  ck_assert(!dsr_rp_jurisdiction(p, "ccpa", &jr)); /* the policy's table replaces the built-in */
-  ck_assert(dsr_rp_jurisdiction(NULL, "ccpa", &jr));
-  ck_assert_str_eq(jr.extension, "45 days");
+  ck_assert_str_eq(jr.no_data_message, "We searched all systems and hold no personal data about you.");
+  ck_assert(dsr_rp_jurisdiction(p, "ccpa", &jr));
+  ck_assert(!jr.hold_pauses_clock);
+  ck_assert(!dsr_rp_jurisdiction(p, "lgpd", &jr)); /* the policy's table replaces the built-in */
   dsr_policy_free(p);
+  /* A policy without those sections: the documented defaults. */
+  p = load_policy("tests/data/policy-alt/policy.json");
+  ck_assert_str_eq(dsr_rp_approval(p, "opt_out", "gdpr"), "staff");
+  ck_assert_str_eq(dsr_rp_decision_timeout(p), "10 days");
+  ck_assert(dsr_rp_jurisdiction(p, "lgpd", &jr));
+  ck_assert_str_eq(jr.deadline, "15 days");
+  ck_assert_str_eq(jr.extension, "0 days");
+  ck_assert(dsr_rp_jurisdiction(p, "ccpa", &jr));
+  ck_assert_str_eq(jr.extension, "45 days");
+  ck_assert(!jr.hold_pauses_clock);
+  dsr_policy_free(p);
+  ck_assert_str_eq(dsr_rp_approval(NULL, "access", "gdpr"), "staff");
 }
 END_TEST
 

@@ -16,28 +16,16 @@
 #include <jansson.h>
 #include "dsr/db.h"
 #include "dsr/error.h"
+#include "dsr/planner.h"
 #include "dsr/policy.h"
 
-/** Identity kinds as bits (dsr_identities.kind). */
-enum dsr_id_kind {
-  DSR_ID_EMAIL = 1,
-  DSR_ID_PHONE = 2,
-  DSR_ID_ACCOUNT = 4,
-  DSR_ID_NAME = 8,
-};
-
-/** The subject's verified identities in clear, for the search only (borrowed). */
-struct dsr_subject {
-  const char *email;
-  const char *phone;
-  const char *account_id;
-  const char *name;
-};
+/** Identity kinds as bits of a mask: bit (1 << enum dsr_id_kind). */
+#define DSR_IDBIT(kind) (1u << (unsigned)(kind))
 
 /** Data held for the subject in one tenant's content. */
 struct dsr_found_tenant {
   char *tenant_ref;        /**< the tenant column's value; owned by the finder's result */
-  unsigned identity_kinds; /**< which identities matched in THIS tenant's data */
+  unsigned identity_kinds; /**< DSR_IDBIT()s of the identities that matched in THIS tenant */
   long rows;
 };
 
