@@ -11,6 +11,10 @@
 static const struct ctl_command commands[] = {
     {"migrate", ctl_migrate, "migrate [--status]",
      "apply pending database migrations (--status lists them)"},
+    {"audit", ctl_audit, "audit verify|export|seal ...",
+     "verify the audit hash chain, export a period for offline checks, seal"},
+    {"report", ctl_report, "report --from T --to T ...",
+     "compliance report for a period (json, csv or html)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "dsr/audit.h"
 #include "dsr/crypto.h"
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
@@ -34,6 +35,7 @@ struct daemon_state {
   struct dsr_app app;
   struct dsr_policy *policy;
   struct MHD_Daemon *mhd;
+  struct dsr_audit_sealer *sealer;
   char *key_file;
 };
 
@@ -150,6 +152,11 @@ int main(int argc, char **argv)
     snprintf(err, sizeof err, "out of memory");
     goto cleanup;
   }
+  s.sealer = dsr_audit_sealer_start(s.app.pool, s.cfg.audit_seal_interval_ms);
+  if (!s.sealer) {
+    snprintf(err, sizeof err, "cannot start the audit sealer");
+    goto cleanup;
+  }
   if (!start_http(&s, err, sizeof err))
     goto cleanup;
   int sig = wait_for_signal();
@@ -160,6 +167,7 @@ cleanup:
     fprintf(stderr, "dsrd: %s\n", err);
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
+  dsr_audit_sealer_stop(s.sealer); /* after the last request: seals what they recorded */
   dsr_db_pool_free(s.app.pool);
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();

@@ -43,6 +43,9 @@ static const struct dsr_config_key keys[] = {
      "database connections per process"},
     {"policy_file", "DSRD_POLICY_FILE", DSR_CFG_STRING, NULL, S(policy_file), 0, 0,
      "the deployment's policy file (dsr-policy(5))"},
+    {"audit_seal_interval_ms", "DSRD_AUDIT_SEAL_INTERVAL_MS", DSR_CFG_INT, "1000",
+     S(audit_seal_interval_ms), 10, 600000,
+     "how often dsrd links new audit entries into the hash chain"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

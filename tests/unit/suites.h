@@ -10,5 +10,7 @@ Suite *suite_router(void);
 Suite *suite_errors(void);
 Suite *suite_config(void);
 Suite *suite_crypto(void);
+Suite *suite_audit(void);
+Suite *suite_report(void);
 
 #endif

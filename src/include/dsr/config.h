@@ -31,6 +31,7 @@ struct dsr_config {
   char *pg_user;
   long db_pool_size;
   char *policy_file;
+  long audit_seal_interval_ms;
 };
 
 /** One row of the key table. */
