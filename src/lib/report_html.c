@@ -27,6 +27,7 @@ static const char css[] =
     "figure{margin:0 0 1rem;break-inside:avoid}figcaption{font-weight:600;margin:.3rem 0}"
     "svg{width:100%;height:auto}svg .grid{stroke:#e6e9ef}svg .axis{stroke:#7a8396}"
     "svg .tick{font-size:10px;fill:#566074}svg .val{font-size:9px;fill:#1d2330}"
+    ".grid2 svg .tick{font-size:15px}.grid2 svg .val{font-size:15px}"
     "table{border-collapse:collapse;width:100%;margin:.2rem 0 1rem;break-inside:avoid}"
     "th,td{border-bottom:1px solid #e6e9ef;padding:.25rem .5rem;text-align:left}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
@@ -202,7 +203,8 @@ static bool charts(struct dsr_buf *b, const json_t *r)
   double *recv = calloc(nw + 1, sizeof *recv), *rate = calloc(nw + 1, sizeof *rate);
   double *tv = calloc(nt + 1, sizeof *tv);
   char(*wk)[11] = calloc(nw + 1, sizeof *wk);
-  bool ok = wl && tl && recv && rate && tv && wk;
+  bool *answered = calloc(nw + 1, sizeof *answered);
+  bool ok = wl && tl && recv && rate && tv && wk && answered;
   for (size_t i = 0; ok && i < nw; i++) {
     const json_t *w = json_array_get(weekly, i);
     snprintf(wk[i], sizeof wk[i], "%.10s", jstr(w, "week_start", NULL));
@@ -210,19 +212,22 @@ static bool charts(struct dsr_buf *b, const json_t *r)
     recv[i] = (double)json_integer_value(json_object_get(w, "received"));
     json_int_t resp = json_integer_value(json_object_get(w, "responded"));
     rate[i] = resp ? (double)json_integer_value(json_object_get(w, "on_time")) / (double)resp : 0;
+    answered[i] = resp > 0;
   }
   for (size_t i = 0; ok && i < nt; i++) {
     tl[i] = jstr(json_array_get(ttc, i), "bucket", NULL);
     tv[i] = (double)json_integer_value(json_object_get(json_array_get(ttc, i), "count"));
   }
-  struct dsr_svg_chart weekly_chart = {"Requests received per week", nw, wl, recv, false, "#3b6fd4"};
-  struct dsr_svg_chart ttc_chart = {"Time to complete", nt, tl, tv, false, "#2a9d7c"};
-  struct dsr_svg_chart rate_chart = {"On-time rate per week", nw, wl, rate, true, "#d98b2b"};
+  struct dsr_svg_chart weekly_chart = {"Requests received per week", nw, wl, recv, false,
+                                       "#3b6fd4", NULL};
+  struct dsr_svg_chart ttc_chart = {"Time to complete", nt, tl, tv, false, "#2a9d7c", NULL};
+  struct dsr_svg_chart rate_chart = {"On-time rate per week", nw,        wl, rate, true,
+                                     "#d98b2b",               answered};
   ok = ok && dsr_buf_puts(b, "<section><h2>Charts</h2>") &&
        figure(b, "Requests received per week (week starting)", &weekly_chart) &&
        dsr_buf_puts(b, "<div class=\"grid2\">") &&
        figure(b, "Time to complete (completed requests)", &ttc_chart) &&
-       figure(b, "On-time rate of answers, per week", &rate_chart) &&
+       figure(b, "On-time rate of answers, per week (no label: no answers)", &rate_chart) &&
        dsr_buf_puts(b, "</div></section>");
   free(wl);
   free(tl);
@@ -230,6 +235,7 @@ static bool charts(struct dsr_buf *b, const json_t *r)
   free(rate);
   free(tv);
   free(wk);
+  free(answered);
   return ok;
 }
 

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #define W 640.0
-#define H 240.0
-#define LEFT 48.0
+#define H 260.0
+#define LEFT 56.0
 #define RIGHT 12.0
-#define TOP 12.0
-#define BOTTOM 48.0
+#define TOP 20.0
+#define BOTTOM 72.0
 
 bool dsr_html_escape(struct dsr_buf *out, const char *s)
 {
@@ -75,7 +75,8 @@ static bool bar(struct dsr_buf *out, const struct dsr_svg_chart *c, size_t i, do
                            x, y, bw, h, c->color) &&
             dsr_html_escape(out, c->labels[i]) &&
             dsr_buf_printf(out, ": %s</title></rect>", value);
-  if (ok && v > 0 && c->n <= 16)
+  bool shown = v > 0 || (c->present && c->present[i]);
+  if (ok && shown && c->n <= 16)
     ok = dsr_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"val\" text-anchor=\"middle\">%s</text>",
                         x + bw / 2, y - 3, value);
   /* Labels under the bars; thinned out when there are many. */
@@ -95,7 +96,8 @@ bool dsr_svg_bars(struct dsr_buf *out, const struct dsr_svg_chart *c)
   for (size_t i = 0; i < c->n; i++)
     if (c->values[i] > max)
       max = c->values[i];
-  max = c->percent ? 1 : nice_max(max);
+  /* Counts: four whole-number steps on the axis. */
+  max = c->percent ? 1 : 4 * nice_max(max / 4 < 1 ? 1 : max / 4);
   bool ok = dsr_buf_printf(out,
                            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
                            "role=\"img\" aria-label=\"",

@@ -13,6 +13,7 @@ struct dsr_svg_chart {
   const double *values;
   bool percent;               /**< values are rates 0..1, axis 0-100 % */
   const char *color;          /**< CSS color of the bars */
+  const bool *present;        /**< NULL, or which bars have data (a zero is then labelled) */
 };
 
 /** Appends an <svg> element for @p c to @p out (text escaped). */

@@ -508,6 +508,14 @@ START_TEST(cli_formats_agree_and_html_renders)
                           "--format", fmts[f][0], "--out", fmts[f][1], NULL};
     ck_assert_int_eq(it_run(argv, NULL), 0);
   }
+  /* The JSON follows the published schema (an independent validator: python3-jsonschema). */
+  char cmd[1600];
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c 'import json, sys, jsonschema; jsonschema.validate("
+           "json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' %s "
+           "%s/docs/compliance-report.schema.json",
+           jpath, getenv("DSR_TOP_SRCDIR"));
+  ck_assert_msg(system(cmd) == 0, "the JSON report does not follow its schema");
   json_error_t je;
   json_t *rep = json_load_file(jpath, 0, &je);
   ck_assert_msg(rep != NULL, "%s", je.text);
