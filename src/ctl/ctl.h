@@ -9,6 +9,8 @@
 #define DSRCTL_CTL_H
 
 #include "dsr/config.h"
+#include "dsr/db.h"
+#include "dsr/dbsetup.h"
 
 struct ctl_command {
   const char *name;
@@ -34,6 +36,19 @@ void ctl_session_close(struct ctl_session *s);
 /** The value after option @p name ("--name VALUE" or "--name=VALUE") in argv, or NULL. */
 const char *ctl_opt(int argc, char **argv, const char *name);
 int ctl_policy(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_audit(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_report(const struct dsr_config *cfg, int argc, char **argv);
+
+/** A command's database: the setup, one connection and its wrapper. */
+struct ctl_db {
+  struct dsr_dbsetup setup;
+  PGconn *conn;
+  struct dsr_db *db;
+};
+/** Opens the configured (or embedded) database; prints the error and returns false. */
+bool ctl_db_open(const struct dsr_config *cfg, struct ctl_db *out);
+/** Closes what ctl_db_open() opened (safe on a zeroed or half-open one). */
+void ctl_db_close(struct ctl_db *d);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

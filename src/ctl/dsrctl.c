@@ -18,6 +18,10 @@ static const struct ctl_command commands[] = {
      "create a staff API token (admin, triager, approver or auditor)"},
     {"policy", ctl_policy, "policy lint|explain ...",
      "check a policy file; print a subject's plan (dry run)"},
+    {"audit", ctl_audit, "audit verify|export|seal ...",
+     "verify the audit hash chain, export a period for offline checks, seal"},
+    {"report", ctl_report, "report --from T --to T ...",
+     "compliance report for a period (json, csv or html)"},
     {NULL, NULL, NULL, NULL},
 };
 

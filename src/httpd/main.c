@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "dsr/audit.h"
 #include "dsr/crypto.h"
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
@@ -37,6 +38,7 @@ struct daemon_state {
   struct MHD_Daemon *mhd;
   struct dsr_workers *workers;
   struct dsr_worker_env env;
+  struct dsr_audit_sealer *sealer;
   char *key_file;
 };
 
@@ -166,6 +168,11 @@ int main(int argc, char **argv)
     if (!s.workers)
       goto cleanup;
   }
+  s.sealer = dsr_audit_sealer_start(s.app.pool, s.cfg.audit_seal_interval_ms);
+  if (!s.sealer) {
+    snprintf(err, sizeof err, "cannot start the audit sealer");
+    goto cleanup;
+  }
   if (run_http && !start_http(&s, err, sizeof err))
     goto cleanup;
   int sig = wait_for_signal();
@@ -177,6 +184,7 @@ cleanup:
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
   dsr_workers_stop(s.workers);
+  dsr_audit_sealer_stop(s.sealer); /* after the last request: seals what they recorded */
   dsr_db_pool_free(s.app.pool);
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();

@@ -59,6 +59,9 @@ static const struct dsr_config_key keys[] = {
      "job-queue worker threads (role worker or all)"},
     {"role", "DSRD_ROLE", DSR_CFG_STRING, "all", S(role), 0, 0,
      "what this process runs: http, worker or all"},
+    {"audit_seal_interval_ms", "DSRD_AUDIT_SEAL_INTERVAL_MS", DSR_CFG_INT, "1000",
+     S(audit_seal_interval_ms), 10, 600000,
+     "how often dsrd links new audit entries into the hash chain"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -38,6 +38,7 @@ struct dsr_config {
   long due_reminder_days;
   long workers;
   char *role;
+  long audit_seal_interval_ms;
 };
 
 /** One row of the key table. */
