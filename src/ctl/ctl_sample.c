@@ -86,12 +86,23 @@ static int parse_args(int argc, char **argv, struct gen_args *a)
     const char *arg = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     long n;
-    bool takes = true;
-    if (!strcmp(arg, "--no-media") || !strcmp(arg, "--reset") || !strcmp(arg, "--json") ||
-        !strcmp(arg, "--no-subject-account") || !strcmp(arg, "--subject-account"))
-      takes = false;
-    else if (strncmp(arg, "--", 2) != 0) {
-      ctl_error("sample generate: unexpected argument \"%s\"", arg);
+    static const char *const flags[] = {"--no-media", "--reset", "--json", "--subject-account",
+                                        "--no-subject-account"};
+    static const char *const valued[] = {
+        "--subjects", "--seed", "--calls-per-subject", "--now", "--media", "--backup-dir",
+        "--platform-url", "--manifest", "--backup-sets", "--subject-email", "--subject-phone",
+        "--subject-name", "--subject-workspaces", "--subject-calls"};
+    bool takes = false, known = false;
+    for (size_t k = 0; k < DSR_ARRAY_LEN(flags); k++)
+      known |= !strcmp(arg, flags[k]);
+    for (size_t k = 0; k < DSR_ARRAY_LEN(valued); k++)
+      if (!strcmp(arg, valued[k]))
+        known = takes = true;
+    if (!known) {
+      if (strncmp(arg, "--", 2) == 0)
+        ctl_error("sample generate: unknown option %s\n%s", arg, generate_usage);
+      else
+        ctl_error("sample generate: unexpected argument \"%s\"\n%s", arg, generate_usage);
       return 2;
     }
     if (takes && !val) {
@@ -283,15 +294,16 @@ static bool prepare_media(const struct gen_args *a, char *err, size_t errlen)
 
 /* --- the manifest ------------------------------------------------------------------- */
 
+/** The manifest (see dsrctl(1)). Caller decrefs; NULL on allocation failure. */
 static json_t *manifest(const struct gen_args *a, struct dsr_sample *g, PGconn *c,
                         const struct dsr_sample_counts *counts)
 {
   json_t *m = json_object(), *tables = json_object(), *sets = json_array();
-  if (!m || !tables || !sets) {
+  json_t *subjects = dsr_sample_subjects_json(g);
+  if (!m || !tables || !sets || !subjects) {
     json_decref(m);
-    json_decref(tables);
-    json_decref(sets);
-    return NULL;
+    m = NULL;
+    goto cleanup;
   }
   char now[21];
   dsr_time_rfc3339(a->o.now, now);
@@ -324,11 +336,14 @@ static json_t *manifest(const struct gen_args *a, struct dsr_sample *g, PGconn *
   json_object_set_new(m, "media_root", a->o.media_root ? json_string(a->o.media_root) : json_null());
   json_object_set_new(m, "media_files", json_integer(files));
   json_object_set_new(m, "media_bytes", json_integer(bytes));
-  json_object_set_new(m, "backup_sets", sets);
+  json_object_set(m, "backup_sets", sets);
   json_object_set_new(m, "rows_total", json_integer(total));
-  json_object_set_new(m, "tables", tables);
-  json_t *subjects = dsr_sample_subjects_json(g);
-  json_object_set_new(m, "subjects_of_note", subjects ? subjects : json_array());
+  json_object_set(m, "tables", tables);
+  json_object_set(m, "subjects_of_note", subjects);
+cleanup:
+  json_decref(tables);
+  json_decref(sets);
+  json_decref(subjects);
   return m;
 }
 

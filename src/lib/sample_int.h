@@ -122,15 +122,15 @@ void sample_uuid(struct dsr_sample_rng *r, char out[static 37]);
 const char *sample_pick(struct dsr_sample_rng *r, const char *const *list, size_t n);
 #define PICK(r, list) sample_pick((r), (list), DSR_ARRAY_LEN(list))
 void sample_ip(struct dsr_sample_rng *r, char out[static 20]);
-/** A person's first designated-or-generated workspace slot as a workspace id list. */
-bool sample_build(struct dsr_sample *g, char *err, size_t errlen);
+/** Builds the workspaces and users (owned by @p g, freed by dsr_sample_free()). */
+DSR_MUST_USE bool sample_build(struct dsr_sample *g, char *err, size_t errlen);
 
 /* sample_media.c */
-bool sample_media_open(struct dsr_sample *g, char *err, size_t errlen);
-/** Writes one WAV file (and its backup copies) at media path @p rel. */
-bool sample_media_write(struct dsr_sample *g, const char *kind, long ws, const char *uuid,
+DSR_MUST_USE bool sample_media_open(struct dsr_sample *g, char *err, size_t errlen);
+/** Writes one WAV file KIND/WORKSPACE-UUID/UUID.wav and its backup-set copies. */
+DSR_MUST_USE bool sample_media_write(struct dsr_sample *g, const char *kind, long ws, const char *uuid,
                         time_t created, uint32_t samples, uint32_t freq, char *err, size_t errlen);
 void sample_media_close(struct dsr_sample *g);
-bool sample_mkdirs(const char *path, char *err, size_t errlen);
+DSR_MUST_USE bool sample_mkdirs(const char *path, char *err, size_t errlen);
 
 #endif

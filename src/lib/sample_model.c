@@ -312,9 +312,11 @@ static void build_user(struct dsr_sample *g, long u)
   x->has_phone = dsr_sample_rng_pct(&r, 85) || u >= g->U;
   unsigned k = (unsigned)dsr_sample_rng_below(&r, 100);
   x->status = "active";
-  if (u < g->U && k < 6) {
+  /* Some accounts closed, a few of them long ago (every 25th user at least). */
+  bool long_ago = u < g->U && u % 25 == 7;
+  if (u < g->U && (k < 6 || long_ago)) {
     x->status = "closed";
-    x->closed_long_ago = dsr_sample_rng_pct(&r, 40);
+    x->closed_long_ago = long_ago || dsr_sample_rng_pct(&r, 40);
     time_t ago = (time_t)(x->closed_long_ago ? dsr_sample_rng_range(&r, 700, 1500)
                                              : dsr_sample_rng_range(&r, 1, 60)) * DAY;
     if (x->created > g->o.now - ago - 30 * DAY)
