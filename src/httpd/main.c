@@ -9,6 +9,7 @@
 #include "dsr/crypto.h"
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
+#include "dsr/routing_sweep.h"
 #include "dsr/validate.h"
 #include "worker.h"
 
@@ -167,6 +168,11 @@ int main(int argc, char **argv)
     s.workers = dsr_workers_start(s.db.conninfo, (int)s.cfg.workers, &s.env, err, sizeof err);
     if (!s.workers)
       goto cleanup;
+    /* The routing sweep reschedules itself; this starts the chain (once per slot). */
+    struct dsr_db *db = dsr_db_acquire(s.app.pool);
+    if (!db || !dsr_routing_schedule(db, s.cfg.routing_sweep_interval))
+      DSR_WARN("routing.schedule_failed", "retry=next_start");
+    dsr_db_release(db);
   }
   s.sealer = dsr_audit_sealer_start(s.app.pool, s.cfg.audit_seal_interval_ms);
   if (!s.sealer) {

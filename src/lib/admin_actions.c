@@ -6,6 +6,7 @@
 #include "config.h"
 #include "dsr/admin.h"
 #include "dsr/crypto.h"
+#include "dsr/discovery.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"
 #include "dsr/validate.h"
@@ -105,8 +106,14 @@ static enum dsr_tx_status do_verify(struct dsr_db *db, struct act_ctx *c)
   if (!changed)
     return refuse(c, DSR_E_CONFLICT, "only a request waiting for verification can be verified",
                   NULL);
-  return dsr_tx_event(db, c->id, "request.verified", c->actor,
-                      json_pack("{s:s}", "channel", "manual"));
+  enum dsr_tx_status s2 = dsr_tx_event(db, c->id, "request.verified", c->actor,
+                                       json_pack("{s:s}", "channel", "manual"));
+  if (s2 != DSR_TX_COMMIT)
+    return s2;
+  bool retry = false;
+  if (!dsr_discovery_enqueue(db, c->id, &retry)) /* discovery runs once this commits */
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  return DSR_TX_COMMIT;
 }
 
 static enum dsr_tx_status do_approve(struct dsr_db *db, struct act_ctx *c)

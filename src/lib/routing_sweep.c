@@ -1,6 +1,7 @@
 /** @file routing_sweep.c @brief Reminders, escalations and deadline flags (see routing_sweep.h). */
 #include "config.h"
 #include "dsr/parts.h"
+#include "dsr/queue.h"
 #include "dsr/routing_policy.h"
 #include "dsr/routing_sweep.h"
 
@@ -95,5 +96,22 @@ bool dsr_routing_sweep(struct dsr_db *db, const struct dsr_policy *p, long due_r
   struct sweep_ctx c = {.policy = p, .days = due_reminder_days};
   bool ok = dsr_db_tx(db, "READ COMMITTED", sweep_body, &c);
   *out = ok ? c.n : (struct dsr_sweep_counts){0};
+  return ok;
+}
+
+bool dsr_routing_schedule(struct dsr_db *db, long interval_s)
+{
+  if (interval_s < 1)
+    interval_s = 1;
+  time_t now = dsr_now();
+  time_t slot = (now / interval_s + 1) * interval_s;
+  char key[64];
+  snprintf(key, sizeof key, "routing_sweep:%lld", (long long)slot);
+  struct dsr_job_opts o = {.run_at = slot, .dedupe_key = key, .max_attempts = 3};
+  bool enqueued = false, retry = false;
+  json_t *payload = json_object();
+  bool ok = payload && dsr_queue_enqueue(db, DSR_JOB_ROUTING_SWEEP, payload, &o, now, &enqueued,
+                                         &retry);
+  json_decref(payload);
   return ok;
 }

@@ -9,6 +9,7 @@
 #include "dsr/crypto.h"
 #include "dsr/events.h"
 #include "dsr/log.h"
+#include "dsr/queue.h"
 #include "dsr/webhook.h"
 
 #include <curl/curl.h>
@@ -95,6 +96,7 @@ static char *unseal_col(const PGresult *r, int row, int col)
 
 struct claim_ctx {
   struct job *job;
+  const char *only; /* one outbox id, or NULL for any due row */
   bool found;
 };
 
@@ -107,8 +109,8 @@ static enum dsr_tx_status claim_body(struct dsr_db *db, void *arg)
   char now[24], lease[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   snprintf(lease, sizeof lease, "%lld", (long long)dsr_now() + LEASE_S);
-  const char *v[] = {now};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_OUTBOX_CLAIM, 1, v);
+  const char *v[] = {now, c->only};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_OUTBOX_CLAIM, 2, v);
   if (!dsr_db_ok(r)) {
     bool retry = dsr_db_is_retryable(r);
     PQclear(r);
@@ -314,6 +316,11 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
   if (!dsr_db_ok(r))
     return fail_tx(r);
   PQclear(r);
+  if (!strcmp(state, "pending")) {
+    bool retry = false;
+    if (!dsr_webhook_enqueue(db, j->outbox_id, attempt, (time_t)next, &retry))
+      return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
   const char *rid = j->request_id[0] ? j->request_id : NULL;
   if (gone) {
     const char *dv[] = {j->customer_id, "endpoint answered 410 Gone", nows};
@@ -341,30 +348,48 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
   return DSR_TX_COMMIT;
 }
 
+/* Claims one row (any due one, or @p only), delivers it and records the outcome. */
+static bool deliver_next(struct dsr_db *db, const struct dsr_webhook_opts *o, struct job *j,
+                         const char *only, bool *found)
+{
+  struct claim_ctx c = {.job = j, .only = only};
+  *found = false;
+  if (!dsr_db_tx(db, "READ COMMITTED", claim_body, &c))
+    return false;
+  if (!c.found)
+    return true;
+  *found = true;
+  post(o, j);
+  struct finish_ctx f = {.job = j};
+  if (!dsr_db_tx(db, "READ COMMITTED", finish_body, &f))
+    return false; /* the lease runs out and the row is tried again: same webhook-id */
+  DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
+           j->outbox_id, j->customer_id, j->attempts + 1, j->status, j->ms);
+  return true;
+}
+
 bool dsr_webhook_deliver_due(struct dsr_db *db, const struct dsr_webhook_opts *o, int max,
                              int *sent)
 {
   *sent = 0;
   struct job j = {0};
-  bool ok = true;
-  for (int i = 0; i < max; i++) {
-    struct claim_ctx c = {.job = &j};
-    if (!dsr_db_tx(db, "READ COMMITTED", claim_body, &c)) {
-      ok = false;
-      break;
-    }
-    if (!c.found)
-      break;
-    post(o, &j);
-    struct finish_ctx f = {.job = &j};
-    if (!dsr_db_tx(db, "READ COMMITTED", finish_body, &f)) {
-      ok = false; /* the lease runs out and the row is tried again: same webhook-id */
-      break;
-    }
-    (*sent)++;
-    DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
-             j.outbox_id, j.customer_id, j.attempts + 1, j.status, j.ms);
+  bool ok = true, found = true;
+  for (int i = 0; i < max && ok && found; i++) {
+    ok = deliver_next(db, o, &j, NULL, &found);
+    if (ok && found)
+      (*sent)++;
   }
+  job_free(&j);
+  return ok;
+}
+
+bool dsr_webhook_deliver_one(struct dsr_db *db, const struct dsr_webhook_opts *o,
+                             long long outbox_id, bool *attempted)
+{
+  char id[24];
+  snprintf(id, sizeof id, "%lld", outbox_id);
+  struct job j = {0};
+  bool ok = deliver_next(db, o, &j, id, attempted);
   job_free(&j);
   return ok;
 }

@@ -11,6 +11,7 @@
  * given a fixed result (the planner's part, tested by the policy module).
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -22,8 +23,33 @@
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/discovery.h"
+#include "dsr/pgembed.h"
 #include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
+
+/* This suite's own database and dsrd (HTTP only: jobs run here, by the test's clock). */
+static struct h_dsrd rt_dsrd;
+static char *rt_conninfo;
+
+static void suite_setup(void)
+{
+  char err[512];
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "dsr_routing", err, sizeof err), "%s", err);
+  rt_conninfo = dsr_pgembed_conninfo(it_pg.embed, "dsr_routing");
+  H_REQUIRE1(rt_conninfo != NULL);
+  char url[600];
+  snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
+  const char *args[] = {url, "--workers=0", NULL};
+  h_dsrd_start(&rt_dsrd, NULL, args);
+}
+
+static void suite_teardown(void)
+{
+  int st = h_dsrd_stop(&rt_dsrd, SIGTERM);
+  H_REQUIRE(st == 0, "routing dsrd exited with %d; log: %s", st, rt_dsrd.log);
+  free(rt_conninfo);
+  rt_conninfo = NULL;
+}
 
 static PGconn *tconn;
 static struct dsr_db *tdb;
@@ -32,16 +58,16 @@ static struct dsr_webhook_opts wopts;
 static void setup(void)
 {
   char key[400], err[512];
-  snprintf(key, sizeof key, "%s/secret.key", it_dsrd.state_dir);
+  snprintf(key, sizeof key, "%s/secret.key", rt_dsrd.state_dir);
   ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
-  tconn = dsr_db_connect(it_pg.conninfo, err, sizeof err);
+  tconn = dsr_db_connect(rt_conninfo, err, sizeof err);
   ck_assert_msg(tconn != NULL, "%s", err);
   tdb = dsr_db_wrap(tconn);
   wopts = (struct dsr_webhook_opts){.allow_http = true, .allow_private = true, .timeout_s = 15,
-                                    .base_url = it_dsrd.base};
+                                    .base_url = rt_dsrd.base};
   dsr_set_fake_now(time(NULL));
   /* Endpoints of earlier tests are gone: keep their leftover deliveries out of this one. */
-  PQclear(h_sql(it_pg.conninfo, "UPDATE dsr_customers SET status = 'disabled'"));
+  PQclear(h_sql(rt_conninfo, "UPDATE dsr_customers SET status = 'disabled'"));
 }
 
 static void teardown(void)
@@ -58,8 +84,8 @@ static char *ctl_run(const char *const *args)
 {
   char *prog = h_program("dsrctl");
   char url[600], key[400];
-  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
-  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", it_dsrd.state_dir);
+  snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", rt_dsrd.state_dir);
   const char *argv[24] = {prog, url, key, "--webhook-allow-http=true"};
   int n = 4;
   for (int i = 0; args[i] && n < 23; i++)
@@ -142,7 +168,7 @@ static long call(const char *method, const char *path, const char *token, const 
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
   const char *hdrs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
   struct h_resp r;
-  h_http(&it_dsrd, method, path, hdrs, body, &r);
+  h_http(&rt_dsrd, method, path, hdrs, body, &r);
   if (json)
     *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
   long st = r.status;
@@ -201,7 +227,7 @@ static int discover(const char *id, struct dsr_found *found)
 {
   struct dsr_finder f = {.find = fixed_find, .ctx = found};
   int n = -2;
-  ck_assert_int_eq(dsr_discovery_run(tdb, NULL, &f, it_dsrd.base, id, &n), DSR_OK);
+  ck_assert_int_eq(dsr_discovery_run(tdb, NULL, &f, rt_dsrd.base, id, &n), DSR_OK);
   return n;
 }
 
@@ -212,11 +238,15 @@ static int deliver(void)
   return sent;
 }
 
-static long sqlv(const char *fmt, const char *a, const char *b)
+static long sqlv(const char *fmt, ...) DSR_PRINTF(1, 2);
+static long sqlv(const char *fmt, ...)
 {
   char sql[600];
-  snprintf(sql, sizeof sql, fmt, a, b ? b : "");
-  return h_sql_long(it_pg.conninfo, sql);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(sql, sizeof sql, fmt, ap);
+  va_end(ap);
+  return h_sql_long(rt_conninfo, sql);
 }
 
 static json_t *hit_json(struct wh_receiver *w, int i)
@@ -251,9 +281,9 @@ START_TEST(three_parts_signed_webhooks_retries_and_decisions)
                             .ntenants = 2, .tenants = tenants};
   ck_assert_int_eq(discover(q.id, &found), 3);
   ck_assert_int_eq(discover(q.id, &found), -1); /* idempotent: a second run splits nothing */
-  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s'%s", q.id, NULL), 3);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s'", q.id), 3);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
-                        "'in_progress'%s", q.id, NULL), 1);
+                        "'in_progress'", q.id), 1);
 
   /* First pass: acme takes it, globex fails; then the clock moves past each backoff. */
   ck_assert_int_eq(deliver(), 2);
@@ -307,12 +337,12 @@ START_TEST(three_parts_signed_webhooks_retries_and_decisions)
 
   /* The delivery log: one row per attempt. */
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts t JOIN dsr_webhook_outbox o"
-                        " ON o.id = t.outbox_id WHERE o.customer_id = '%s'%s", b.id, NULL), 3);
+                        " ON o.id = t.outbox_id WHERE o.customer_id = '%s'", b.id), 3);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts t JOIN dsr_webhook_outbox o"
                         " ON o.id = t.outbox_id WHERE o.customer_id = '%s' AND t.status_code = 500"
-                        " AND t.error = 'HTTP 500'%s", b.id, NULL), 2);
+                        " AND t.error = 'HTTP 500'", b.id), 2);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND "
-                        "state = 'delivered' AND attempts = 3%s", b.id, NULL), 1);
+                        "state = 'delivered' AND attempts = 3", b.id), 1);
 
   /* Customer API: own parts only; a decision moves the part on; the other customer gets 404. */
   json_t *list = NULL;
@@ -333,7 +363,7 @@ START_TEST(three_parts_signed_webhooks_retries_and_decisions)
   json_decref(d);
   ck_assert_int_eq(call("POST", path, a.key, "{\"decision\":\"fulfill\"}", NULL), 409);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE id = '%s' AND state = 'approved'"
-                        " AND decision = 'fulfill'%s", pa, NULL), 1);
+                        " AND decision = 'fulfill'", pa), 1);
   snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", pb);
   ck_assert_int_eq(call("POST", path, b.key, "{\"decision\":\"deny\"}", NULL), 422);
   ck_assert_int_eq(call("POST", path, b.key, "{\"decision\":\"handled\"}", NULL), 200);
@@ -386,17 +416,17 @@ START_TEST(silent_customer_is_reminded_then_escalated)
   dsr_set_fake_now(t0 + 4 * 86400);
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state = "
-                        "'forwarded' AND reminded_at IS NULL%s", q.id, NULL), 1);
+                        "'forwarded' AND reminded_at IS NULL", q.id), 1);
 
   dsr_set_fake_now(t0 + 5 * 86400 + 60); /* customers.reminder_after: 5 days */
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_ge(n.reminded, 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state = "
-                        "'forwarded' AND reminded_at IS NOT NULL%s", q.id, NULL), 1);
+                        "'forwarded' AND reminded_at IS NOT NULL", q.id), 1);
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_eq(n.reminded, 0); /* once */
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
-                        "'part.reminded'%s", q.id, NULL), 1);
+                        "'part.reminded'", q.id), 1);
   ck_assert_int_eq(deliver(), 1);
   ck_assert_int_eq(wh_count(&r), 2);
   json_t *j = hit_json(&r, 1);
@@ -409,9 +439,9 @@ START_TEST(silent_customer_is_reminded_then_escalated)
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_ge(n.escalated, 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state = "
-                        "'escalated'%s", q.id, NULL), 1);
+                        "'escalated'", q.id), 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
-                        "'part.escalated'%s", q.id, NULL), 1);
+                        "'part.escalated'", q.id), 1);
   ck_assert_int_eq(deliver(), 1); /* the customer is reminded once more */
   j = hit_json(&r, 2);
   ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "data"), "status")),
@@ -428,7 +458,7 @@ START_TEST(silent_customer_is_reminded_then_escalated)
   json_decref(list);
   ck_assert_int_eq(act(q.id, approver, "{\"action\":\"approve\"}", NULL), 200);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state = "
-                        "'approved'%s", q.id, NULL), 1);
+                        "'approved'", q.id), 1);
   /* Deadline flags: due soon, then overdue, each recorded once. */
   dsr_set_fake_now(t0 + 26 * 86400);
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
@@ -436,16 +466,15 @@ START_TEST(silent_customer_is_reminded_then_escalated)
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_eq(n.due_soon, 0);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
-                        "'request.due_soon'%s", q.id, NULL), 1);
+                        "'request.due_soon'", q.id), 1);
   dsr_set_fake_now(t0 + 40 * 86400);
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_ge(n.overdue, 1);
   ck_assert(dsr_routing_sweep(tdb, NULL, 7, &n));
   ck_assert_int_eq(n.overdue, 0);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
-                        "'request.overdue'%s", q.id, NULL), 1);
-  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND overdue%s", q.id,
-                        NULL), 1);
+                        "'request.overdue'", q.id), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND overdue", q.id), 1);
   wh_stop(&r);
 }
 END_TEST
@@ -468,12 +497,11 @@ START_TEST(gone_disables_the_endpoint)
   ck_assert_int_eq(deliver(), 1);
   ck_assert_int_eq(wh_count(&r), 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_customers WHERE id = '%s' AND status = "
-                        "'disabled'%s", c.id, NULL), 1);
+                        "'disabled'", c.id), 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND "
-                        "state = 'failed' AND attempts = 1%s", c.id, NULL), 1);
+                        "state = 'failed' AND attempts = 1", c.id), 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE kind = "
-                        "'customer.endpoint_disabled' AND data->>'customer_id' = '%s'%s", c.id,
-                        NULL), 1);
+                        "'customer.endpoint_disabled' AND data->>'customer_id' = '%s'", c.id), 1);
   /* Later events wait while the endpoint is disabled, whatever the clock says. */
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"extend\",\"reason\":\"complex\"}", NULL), 200);
   dsr_set_fake_now(dsr_now() + 3 * 86400);
@@ -527,7 +555,7 @@ START_TEST(rotated_secret_signs_twice_during_grace)
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"hold\"}", NULL), 200);
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"release\"}", NULL), 200);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND "
-                        "state = 'pending'%s", c.id, NULL), 0); /* gdpr built-in: clock runs */
+                        "state = 'pending'", c.id), 0); /* gdpr built-in: clock runs */
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"extend\",\"reason\":\"volume\"}", NULL), 200);
   ck_assert_int_eq(deliver(), 1);
   h = &r.hits[1];
@@ -615,17 +643,17 @@ START_TEST(actions_deny_extend_hold_assign)
   ck_assert_str_eq(json_string_value(json_object_get(ext, "reason")), "backups");
   /* GDPR: one month plus the two-month extension */
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND due_at = "
-                        "received_at + interval '3 months'%s", q.id, NULL), 1);
+                        "received_at + interval '3 months'", q.id), 1);
   json_decref(j);
   (void)auth;
   /* out of the notice window: a second request, a month and a day later */
   struct request late;
   new_request(&late, "erasure", "late@example.org", "+14155550156");
-  h_sql(it_pg.conninfo, "SELECT 1");
+  h_sql(rt_conninfo, "SELECT 1");
   char sql[300];
   snprintf(sql, sizeof sql, "UPDATE dsr_requests SET received_at = received_at - interval "
                             "'1 month 1 day' WHERE id = '%s'", late.id);
-  PQclear(h_sql(it_pg.conninfo, sql));
+  PQclear(h_sql(rt_conninfo, sql));
   ck_assert_int_eq(act(late.id, approver, "{\"action\":\"extend\",\"reason\":\"late\"}", &j),
                    422);
   ck_assert(strstr(json_string_value(json_object_get(j, "detail")), "notice window") != NULL);
@@ -652,7 +680,7 @@ START_TEST(actions_deny_extend_hold_assign)
   ck_assert_int_eq(act("00000000-0000-4000-8000-000000000000", admin, "{\"action\":\"hold\"}",
                        NULL), 404);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND actor LIKE "
-                        "'staff:%%'%s", q.id, NULL), 5);
+                        "'staff:%%'", q.id), 5);
 }
 END_TEST
 
@@ -709,7 +737,7 @@ START_TEST(list_filters_and_cursor_pages)
     if (!next)
       break;
   }
-  ck_assert_int_eq(nseen, (int)h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_requests "
+  ck_assert_int_eq(nseen, (int)h_sql_long(rt_conninfo, "SELECT count(*) FROM dsr_requests "
                                                           "WHERE type = 'opt_out'"));
   ck_assert_int_ge(nseen, 5);
   ck_assert_int_eq(call("GET", "/v1/admin/requests?cursor=bm9wZQ", auditor, NULL, NULL), 400);
@@ -728,6 +756,7 @@ Suite *suite_routing(void)
   Suite *s = suite_create("routing");
   TCase *tc = tcase_create("routing");
   tcase_set_timeout(tc, 120);
+  tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, three_parts_signed_webhooks_retries_and_decisions);
   tcase_add_test(tc, silent_customer_is_reminded_then_escalated);

@@ -36,6 +36,7 @@ struct dsr_config {
   long webhook_timeout;
   long webhook_secret_grace_hours;
   long due_reminder_days;
+  long routing_sweep_interval;
   long workers;
   char *role;
   long audit_seal_interval_ms;

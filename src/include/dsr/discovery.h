@@ -54,6 +54,25 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
                               const struct dsr_finder *f, const char *base_url,
                               const char *request_id, int *nparts);
 
+/** The job kind that runs discovery for one request (payload {"request_id"}). */
+#define DSR_JOB_DISCOVERY "discovery"
+
+/**
+ * Enqueues discovery for @p request_id in the caller's transaction (call it
+ * with the change that made the request "verified"). At most one live job
+ * per request.
+ */
+DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry);
+
+/**
+ * Fills @p f with the planner as discovery's search over @p policy: the plan
+ * matching the request type (access for access and portability, erasure
+ * otherwise) on the policy's postgresql store (its dsn or dsn_env), split by
+ * owner; one more plan per identity tells which identities matched in which
+ * tenant. @p policy must outlive @p f.
+ */
+void dsr_planner_finder(struct dsr_finder *f, const struct dsr_policy *policy);
+
 /** Identity kinds -> PostgreSQL text[] literal ("{email,phone}"), into @p out. */
 void dsr_id_kinds_literal(unsigned kinds, char *out, size_t outlen);
 

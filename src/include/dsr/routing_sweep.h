@@ -23,4 +23,14 @@ struct dsr_sweep_counts {
 DSR_MUST_USE bool dsr_routing_sweep(struct dsr_db *db, const struct dsr_policy *p,
                                     long due_reminder_days, struct dsr_sweep_counts *out);
 
+/** The job kind of the sweep (payload {}); it schedules its next run itself. */
+#define DSR_JOB_ROUTING_SWEEP "routing_sweep"
+
+/**
+ * Enqueues the next sweep at the next multiple of @p interval_s after now
+ * (a dedupe key per slot: many processes schedule it once). Runs in its own
+ * statement, outside a caller's transaction.
+ */
+DSR_MUST_USE bool dsr_routing_schedule(struct dsr_db *db, long interval_s);
+
 #endif

@@ -47,7 +47,11 @@
   X(DSR_STMT_OUTBOX_INSERT,                                                                      \
     "INSERT INTO dsr_webhook_outbox (webhook_id, customer_id, part_id, event, body_sealed,"      \
     " created_at, next_attempt_at) VALUES ($1, $2::uuid, $3::uuid, $4, $5, " DSR_NOW(6) ", "     \
-    DSR_NOW(6) ")")                                                                              \
+    DSR_NOW(6) ") RETURNING id")                                                                 \
+  X(DSR_STMT_OUTBOX_DUE,                                                                         \
+    "SELECT o.id, o.attempts FROM dsr_webhook_outbox o JOIN dsr_customers c"                     \
+    " ON c.id = o.customer_id WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)    \
+    " AND c.status = 'enabled' ORDER BY o.next_attempt_at LIMIT 500")                            \
   X(DSR_STMT_OUTBOX_CLAIM,                                                                       \
     "SELECT o.id, o.webhook_id, o.body_sealed, o.attempts, c.id, c.webhook_url, c.secret_sealed," \
     " CASE WHEN c.prev_secret_expires_at > " DSR_NOW(1) " THEN c.prev_secret_sealed END,"        \
@@ -55,7 +59,8 @@
     " FROM dsr_webhook_outbox o JOIN dsr_customers c ON c.id = o.customer_id"                    \
     " LEFT JOIN dsr_parts p ON p.id = o.part_id"                                                 \
     " WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)                            \
-    " AND c.status = 'enabled' ORDER BY o.next_attempt_at, o.id LIMIT 1"                         \
+    " AND c.status = 'enabled' AND ($2::bigint IS NULL OR o.id = $2::bigint)"                    \
+    " ORDER BY o.next_attempt_at, o.id LIMIT 1"                                                  \
     " FOR UPDATE OF o SKIP LOCKED")                                                              \
   X(DSR_STMT_OUTBOX_LEASE,                                                                       \
     "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = $1::bigint")      \

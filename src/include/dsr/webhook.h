@@ -15,6 +15,9 @@
 
 #define DSR_WHSEC_PREFIX "whsec_"
 #define DSR_WHSEC_BYTES 32
+/** The job kind that delivers one outbox row (payload {"outbox_id": N}). */
+#define DSR_JOB_WEBHOOK "webhook_deliver"
+
 /** How long a failed delivery waits for its last retry: about three days in all. */
 #define DSR_WEBHOOK_MAX_ATTEMPTS 10
 
@@ -62,14 +65,37 @@ DSR_MUST_USE bool dsr_webhook_url_check(const struct dsr_webhook_opts *o, const 
 
 /**
  * Writes an outbox row for customer @p customer_id in the caller's
- * transaction. @p data is the event's "data" object (borrowed); the whole
- * payload is sealed at rest. *retry is set when the failure is retryable.
+ * transaction, with the DSR_JOB_WEBHOOK job that delivers it. @p data is the
+ * event's "data" object (borrowed); the whole payload is sealed at rest.
+ * *retry is set when the failure is retryable.
  */
 DSR_MUST_USE bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part_id,
                                  const char *event, const json_t *data, bool *retry);
 
 /** The wait before attempt number @p attempt + 1 (1-based count of failures), with jitter. */
 long dsr_webhook_backoff_s(int attempt);
+
+/**
+ * Enqueues (in the caller's transaction) the job for attempt @p attempts + 1
+ * of outbox row @p outbox_id at @p run_at. A live job for that attempt is
+ * not duplicated.
+ */
+DSR_MUST_USE bool dsr_webhook_enqueue(struct dsr_db *db, const char *outbox_id, int attempts,
+                                      time_t run_at, bool *retry);
+
+/**
+ * Delivers outbox row @p outbox_id if it is pending, due and its endpoint
+ * enabled (else does nothing: *attempted false). Same steps as one row of
+ * dsr_webhook_deliver_due(). Returns false when the database failed.
+ */
+DSR_MUST_USE bool dsr_webhook_deliver_one(struct dsr_db *db, const struct dsr_webhook_opts *o,
+                                          long long outbox_id, bool *attempted);
+
+/**
+ * Re-arms delivery jobs for pending rows that are due and have no live job
+ * (an endpoint re-enabled, a job that died). *n counts rows looked at.
+ */
+DSR_MUST_USE bool dsr_webhook_rearm(struct dsr_db *db, int *n);
 
 /**
  * One delivery pass: takes due outbox rows (FOR UPDATE SKIP LOCKED, leased so
