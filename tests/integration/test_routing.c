@@ -24,8 +24,11 @@
 #include "dsr/db.h"
 #include "dsr/discovery.h"
 #include "dsr/pgembed.h"
+#include "dsr/queue.h"
 #include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
+#include "routing_jobs.h"
+#include "worker.h"
 
 /* This suite's own database and dsrd (HTTP only: jobs run here, by the test's clock). */
 static struct h_dsrd rt_dsrd;
@@ -136,10 +139,15 @@ struct customer {
   char id[40], name[64], tenant[64], key[128];
 };
 
-static void add_customer(struct customer *c, const char *tag, struct wh_receiver *w)
+/** Adds a customer whose platform tenant value is @p tenant (NULL: a made-up one). */
+static void add_tenant_customer(struct customer *c, const char *tag, const char *tenant,
+                                struct wh_receiver *w)
 {
   snprintf(c->name, sizeof c->name, "%s-%d", tag, (int)getpid());
-  snprintf(c->tenant, sizeof c->tenant, "ws-%s-%d", tag, (int)getpid());
+  if (tenant)
+    snprintf(c->tenant, sizeof c->tenant, "%s", tenant);
+  else
+    snprintf(c->tenant, sizeof c->tenant, "ws-%s-%d", tag, (int)getpid());
   const char *args[] = {"customer", "add",          "--name", c->name, "--tenant", c->tenant,
                         "--webhook-url", w->url, NULL};
   char *out = ctl_run(args);
@@ -147,6 +155,11 @@ static void add_customer(struct customer *c, const char *tag, struct wh_receiver
   field_of(out, "api_key", c->key, sizeof c->key);
   field_of(out, "webhook_secret", w->secret, sizeof w->secret);
   free(out);
+}
+
+static void add_customer(struct customer *c, const char *tag, struct wh_receiver *w)
+{
+  add_tenant_customer(c, tag, NULL, w);
 }
 
 static void staff_token(const char *role, char *tok, size_t n)
@@ -751,6 +764,117 @@ START_TEST(list_filters_and_cursor_pages)
 }
 END_TEST
 
+/* ---- the whole chain through the job queue and the real planner ------------------- */
+
+/* The alternate test platform of the policy module (tests/data/policy-alt), own database. */
+static char *alt_load(void)
+{
+  char err[512];
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "routing_alt", err, sizeof err), "%s", err);
+  char *alt = dsr_pgembed_conninfo(it_pg.embed, "routing_alt");
+  H_REQUIRE1(alt != NULL);
+  PQclear(h_sql(alt, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS hd CASCADE;"
+                     " DROP SCHEMA IF EXISTS acct CASCADE"));
+  const char *files[] = {"schema.sql", "data.sql"};
+  for (size_t i = 0; i < 2; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/data/policy-alt/%s", getenv("DSR_TOP_SRCDIR"), files[i]);
+    char *sql = h_slurp(path, NULL);
+    PQclear(h_sql(alt, sql));
+    free(sql);
+  }
+  H_REQUIRE1(setenv("DSR_ALT_DSN", alt, 1) == 0);
+  return alt;
+}
+
+static const struct dsr_job_kind routing_registry[] = {
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
+    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120},
+    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
+    {NULL, NULL, 0},
+};
+
+/* Runs queued routing jobs until none is due; returns how many ran. */
+static int run_jobs(struct dsr_worker_env *env)
+{
+  int total = 0, ran;
+  while ((ran = dsr_queue_run_batch(tdb, routing_registry, "routing-test", dsr_now(), 8, env)) > 0)
+    total += ran;
+  ck_assert_int_eq(ran, 0);
+  return total;
+}
+
+START_TEST(planner_discovery_through_the_job_queue)
+{
+  char *alt = alt_load();
+  char path[512], err[512];
+  snprintf(path, sizeof path, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  ck_assert(dsr_config_set(&cfg, "webhook_allow_http", "true", err, sizeof err));
+  ck_assert(dsr_config_set(&cfg, "webhook_allow_private", "true", err, sizeof err));
+  ck_assert(dsr_config_set(&cfg, "base_url", rt_dsrd.base, err, sizeof err));
+  struct dsr_worker_env env = {.cfg = &cfg, .policy = policy};
+
+  /* Tenants 10 and 20 of the platform are customers; tenant 30 is nobody's yet. */
+  struct wh_receiver r10, r20;
+  wh_start(&r10, NULL);
+  wh_start(&r20, NULL);
+  struct customer c10, c20;
+  add_tenant_customer(&c10, "alt10", "10", &r10);
+  add_tenant_customer(&c20, "alt20", "20", &r20);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  struct request q;
+  new_request(&q, "erasure", "sam@example.org", "+15550001111");
+  (void)run_jobs(&env); /* leftovers of earlier tests; this request is not verified yet */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s'", q.id), 0);
+  verify_by_staff(&q, triager);         /* enqueues discovery with the state change */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_jobs WHERE kind = 'discovery' AND "
+                        "payload->>'request_id' = '%s'", q.id), 1);
+  dsr_set_fake_now(time(NULL) + 1); /* dsrd enqueued it by the real clock */
+  ck_assert_int_ge(run_jobs(&env), 3); /* discovery, then one delivery per customer */
+
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s'", q.id), 3);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND owner_kind ="
+                        " 'controller' AND state = 'pending' AND 'email' = ANY(identity_kinds)",
+                        q.id), 1); /* members 1 and 3; the policy's default approval: staff */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'request.discovered' AND (data->>'unclaimed_tenant_rows')::int > 0", q.id),
+                   1); /* tenant 30 only mentions the subject, and has no customer */
+  ck_assert_int_eq(wh_count(&r10), 1);
+  ck_assert_int_eq(wh_count(&r20), 1);
+  ck_assert(r10.hits[0].sig_ok && r10.hits[0].ts_ok);
+  ck_assert(r20.hits[0].sig_ok && r20.hits[0].ts_ok);
+  json_t *j10 = hit_json(&r10, 0), *j20 = hit_json(&r20, 0);
+  json_t *i10 = json_object_get(json_object_get(j10, "data"), "identities");
+  json_t *i20 = json_object_get(json_object_get(j20, "data"), "identities");
+  /* tenant 10 knows the caller by phone only; tenant 20 by phone and email */
+  ck_assert_str_eq(json_string_value(json_object_get(i10, "phone")), "+15550001111");
+  ck_assert_ptr_null(json_object_get(i10, "email"));
+  ck_assert_str_eq(json_string_value(json_object_get(i20, "phone")), "+15550001111");
+  ck_assert_str_eq(json_string_value(json_object_get(i20, "email")), "sam@example.org");
+  json_decref(j10);
+  json_decref(j20);
+  /* The platform is untouched by discovery. */
+  ck_assert_int_eq(h_sql_long(alt, "SELECT count(*) FROM hd.engagement"), 5);
+
+  /* The sweep job reschedules itself in its next slot. */
+  ck_assert(dsr_routing_schedule(tdb, cfg.routing_sweep_interval));
+  dsr_set_fake_now(dsr_now() + cfg.routing_sweep_interval + 1);
+  ck_assert_int_ge(run_jobs(&env), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_jobs WHERE kind = 'routing_sweep' AND state ="
+                        " 'queued' AND run_at > to_timestamp(%lld)", (long long)dsr_now()), 1);
+  wh_stop(&r10);
+  wh_stop(&r20);
+  dsr_config_free(&cfg);
+  dsr_policy_free(policy);
+  free(alt);
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -766,6 +890,7 @@ Suite *suite_routing(void)
   tcase_add_test(tc, actions_deny_extend_hold_assign);
   tcase_add_test(tc, no_data_anywhere_still_gets_an_answer);
   tcase_add_test(tc, list_filters_and_cursor_pages);
+  tcase_add_test(tc, planner_discovery_through_the_job_queue);
   suite_add_tcase(s, tc);
   return s;
 }
