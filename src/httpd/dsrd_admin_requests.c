@@ -2,7 +2,8 @@
  * @file dsrd_admin_requests.c
  * @brief The privacy team's requests: GET /v1/admin/requests (filters and
  *        cursor pagination), GET /v1/admin/requests/{id} (parts, masked
- *        identities, timeline), POST /v1/admin/requests/{id}/actions. The
+ *        identities, timeline), GET /v1/admin/requests/{id}/plan (dry run),
+ *        POST /v1/admin/requests/{id}/actions. The
  *        dispatcher has authenticated the staff token and checked the role.
  */
 #include "config.h"
@@ -93,6 +94,21 @@ enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &reply);
+  dsr_db_release(db);
+  if (ec != DSR_OK)
+    return dsr_reply_problem(r, ec, NULL, NULL);
+  enum MHD_Result ret = dsr_reply_json(r, 200, reply);
+  json_decref(reply);
+  return ret;
+}
+
+enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r)
+{
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  json_t *reply = NULL;
+  enum dsr_ec ec = dsr_admin_plan(db, r->app->policy, r->args[0], &reply);
   dsr_db_release(db);
   if (ec != DSR_OK)
     return dsr_reply_problem(r, ec, NULL, NULL);

@@ -130,6 +130,7 @@ enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
 

@@ -28,6 +28,8 @@ const struct dsr_route dsr_routes[] = {
      NULL, NULL},
     {"GET", "/v1/admin/requests/{id}", dsrd_admin_requests_get, DSR_AUTH_STAFF, NULL, STAFF_ALL,
      NULL, NULL},
+    {"GET", "/v1/admin/requests/{id}/plan", dsrd_admin_requests_plan, DSR_AUTH_STAFF, NULL,
+     STAFF_ALL, NULL, NULL},
     {"POST", "/v1/admin/requests/{id}/actions", dsrd_admin_requests_act, DSR_AUTH_STAFF,
      dsrd_admin_action_spec, STAFF_ACTORS, "action", dsrd_admin_action_roles},
     /* customers */

@@ -38,14 +38,9 @@ void dsr_id_kinds_literal(unsigned k, char *out, size_t outlen)
   dsr_buf_free(&b);
 }
 
-/** The subject's identities, unsealed; values owned, freed by subject_free(). */
-struct subject_store {
-  char *value[DSR_ARRAY_LEN(kinds)];
-};
-
-static void subject_free(struct subject_store *s)
+void dsr_subject_free(struct dsr_subject_values *s)
 {
-  for (size_t i = 0; i < DSR_ARRAY_LEN(kinds); i++) {
+  for (size_t i = 0; i < DSR_ARRAY_LEN(s->value); i++) {
     if (s->value[i]) {
       sodium_memzero(s->value[i], strlen(s->value[i]));
       free(s->value[i]);
@@ -54,8 +49,9 @@ static void subject_free(struct subject_store *s)
   }
 }
 
-static bool subject_load(struct dsr_db *db, const char *request_id, struct subject_store *s)
+bool dsr_subject_load(struct dsr_db *db, const char *request_id, struct dsr_subject_values *s)
 {
+  memset(s, 0, sizeof *s);
   const char *v[] = {request_id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_IDENTITIES_GET, 1, v);
   bool ok = dsr_db_ok(r);
@@ -73,7 +69,15 @@ static bool subject_load(struct dsr_db *db, const char *request_id, struct subje
     }
   }
   PQclear(r);
+  if (!ok)
+    dsr_subject_free(s);
   return ok;
+}
+
+struct dsr_subject dsr_subject_of(const struct dsr_subject_values *v)
+{
+  return (struct dsr_subject){v->value[DSR_ID_EMAIL], v->value[DSR_ID_PHONE],
+                              v->value[DSR_ID_ACCOUNT]};
 }
 
 struct split_ctx {
@@ -81,7 +85,7 @@ struct split_ctx {
   const struct dsr_policy *policy;
   const char *base_url;
   const struct dsr_found *found;
-  const struct subject_store *subject;
+  const struct dsr_subject_values *subject;
   int nparts;   /* -1: nothing done (already split) */
   long unknown; /* rows in tenants that no customer claims */
   enum dsr_ec ec;
@@ -227,7 +231,7 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
                               const struct dsr_finder *f, const char *base_url,
                               const char *request_id, int *nparts)
 {
-  struct subject_store subj = {{0}};
+  struct dsr_subject_values subj = {{0}};
   struct dsr_found found = {0};
   bool have_found = false;
   enum dsr_ec ec = DSR_E_INTERNAL;
@@ -249,10 +253,9 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
     ec = DSR_OK; /* nothing to do: split already, or not verified */
     goto cleanup;
   }
-  if (!subject_load(db, request_id, &subj))
+  if (!dsr_subject_load(db, request_id, &subj))
     goto cleanup;
-  struct dsr_subject s = {subj.value[DSR_ID_EMAIL], subj.value[DSR_ID_PHONE],
-                         subj.value[DSR_ID_ACCOUNT]};
+  struct dsr_subject s = dsr_subject_of(&subj);
   if (!f->find(f->ctx, type, &s, &found, err, sizeof err)) {
     DSR_WARN("discovery.search_failed", "request=%s", request_id);
     goto cleanup;
@@ -271,6 +274,6 @@ cleanup:
   PQclear(r);
   if (have_found && f->free_found)
     f->free_found(f->ctx, &found);
-  subject_free(&subj);
+  dsr_subject_free(&subj);
   return ec;
 }

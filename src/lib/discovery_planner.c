@@ -24,8 +24,7 @@ bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retr
   return ok;
 }
 
-/* The connection string of the policy's first postgresql store, or NULL. */
-static const char *store_dsn(const struct dsr_policy *p)
+const char *dsr_policy_pg_dsn(const struct dsr_policy *p)
 {
   for (size_t i = 0; i < dsr_policy_store_count(p); i++) {
     const struct dsr_pstore *s = dsr_policy_store_at(p, i);
@@ -107,7 +106,7 @@ static bool find(void *ctx, const char *type, const struct dsr_subject *s, struc
                                 ? DSR_PLAN_ACCESS
                                 : DSR_PLAN_ERASURE;
   memset(out, 0, sizeof *out);
-  const char *dsn = store_dsn(p);
+  const char *dsn = dsr_policy_pg_dsn(p);
   if (!dsn) {
     snprintf(err, errlen, "the policy's postgresql store has no DSN");
     return false;

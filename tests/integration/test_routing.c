@@ -20,6 +20,7 @@
 
 #include "suites.h"
 #include "webhook_receiver.h"
+#include "dsr/admin.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/discovery.h"
@@ -34,15 +35,22 @@
 static struct h_dsrd rt_dsrd;
 static char *rt_conninfo;
 
+static char *alt_load(void);
+static char *alt_conninfo;
+
 static void suite_setup(void)
 {
   char err[512];
+  alt_conninfo = alt_load(); /* the platform of the policy dsrd runs with */
   H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "dsr_routing", err, sizeof err), "%s", err);
   rt_conninfo = dsr_pgembed_conninfo(it_pg.embed, "dsr_routing");
   H_REQUIRE1(rt_conninfo != NULL);
   char url[600];
   snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
-  const char *args[] = {url, "--workers=0", NULL};
+  char policy[600];
+  snprintf(policy, sizeof policy, "--policy-file=%s/tests/data/policy-alt/policy.json",
+           getenv("DSR_TOP_SRCDIR"));
+  const char *args[] = {url, policy, "--workers=0", NULL};
   h_dsrd_start(&rt_dsrd, NULL, args);
 }
 
@@ -52,6 +60,8 @@ static void suite_teardown(void)
   H_REQUIRE(st == 0, "routing dsrd exited with %d; log: %s", st, rt_dsrd.log);
   free(rt_conninfo);
   rt_conninfo = NULL;
+  free(alt_conninfo);
+  alt_conninfo = NULL;
 }
 
 static PGconn *tconn;
@@ -806,7 +816,7 @@ static int run_jobs(struct dsr_worker_env *env)
 
 START_TEST(planner_discovery_through_the_job_queue)
 {
-  char *alt = alt_load();
+  const char *alt = alt_conninfo;
   char path[512], err[512];
   snprintf(path, sizeof path, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
   struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
@@ -861,6 +871,25 @@ START_TEST(planner_discovery_through_the_job_queue)
   /* The platform is untouched by discovery. */
   ck_assert_int_eq(h_sql_long(alt, "SELECT count(*) FROM hd.engagement"), 5);
 
+  /* Staff see the same split as a dry run, identities masked. */
+  char auditor[128], ppath[160];
+  staff_token("auditor", auditor, sizeof auditor);
+  snprintf(ppath, sizeof ppath, "/v1/admin/requests/%s/plan", q.id);
+  json_t *pl = NULL;
+  ck_assert_int_eq(call("GET", ppath, auditor, NULL, &pl), 200);
+  json_t *parts = json_object_get(json_object_get(pl, "plan"), "parts");
+  ck_assert_uint_eq(json_array_size(parts), 4); /* controller, tenants 10, 20 and 30 */
+  char *text = json_dumps(pl, 0);
+  ck_assert(strstr(text, "sam@example.org") == NULL);
+  ck_assert(strstr(text, "5550001111") == NULL);
+  ck_assert(strstr(text, "s***@e***.org") != NULL);
+  free(text);
+  json_decref(pl);
+  json_t *none = NULL;
+  ck_assert_int_eq(dsr_admin_plan(tdb, NULL, q.id, &none), DSR_E_NO_POLICY);
+  ck_assert_int_eq(call("GET", "/v1/admin/requests/00000000-0000-4000-8000-000000000000/plan",
+                        auditor, NULL, NULL), 404);
+
   /* The sweep job reschedules itself in its next slot. */
   ck_assert(dsr_routing_schedule(tdb, cfg.routing_sweep_interval));
   dsr_set_fake_now(dsr_now() + cfg.routing_sweep_interval + 1);
@@ -871,7 +900,6 @@ START_TEST(planner_discovery_through_the_job_queue)
   wh_stop(&r20);
   dsr_config_free(&cfg);
   dsr_policy_free(policy);
-  free(alt);
 }
 END_TEST
 

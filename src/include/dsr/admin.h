@@ -38,6 +38,16 @@ enum dsr_ec dsr_admin_list(struct dsr_db *db, const struct dsr_admin_filter *f, 
 /** Request @p id with its parts, masked identities and timeline (caller decrefs). */
 enum dsr_ec dsr_admin_detail(struct dsr_db *db, const char *id, json_t **reply);
 
+/**
+ * The dry-run plan of request @p id (DESIGN.md section 4): the planner's plan
+ * for its identities, erasure or access by the request type, nothing changed.
+ * Identity values among the statement parameters are masked. *reply:
+ * {"request_id", "type", "plan": {...}} (caller decrefs). DSR_E_NO_POLICY
+ * without a policy, DSR_E_STORE_UNAVAILABLE when the platform cannot be read.
+ */
+enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const char *id,
+                           json_t **reply);
+
 /** Input of one action (borrowed from the parsed body). */
 struct dsr_admin_action {
   const char *action;

@@ -73,6 +73,22 @@ DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_i
  */
 void dsr_planner_finder(struct dsr_finder *f, const struct dsr_policy *policy);
 
+/** A request's identities, unsealed, indexed by enum dsr_id_kind. Free with dsr_subject_free(). */
+struct dsr_subject_values {
+  char *value[DSR_ID_KIND_COUNT];
+};
+
+/** Loads and unseals the identities of @p request_id. False on a database or key failure. */
+DSR_MUST_USE bool dsr_subject_load(struct dsr_db *db, const char *request_id,
+                                   struct dsr_subject_values *out);
+/** Wipes and frees the values. */
+void dsr_subject_free(struct dsr_subject_values *s);
+/** The planner's view of @p v (borrows its strings). */
+struct dsr_subject dsr_subject_of(const struct dsr_subject_values *v);
+
+/** The connection string of the policy's postgresql store (dsn or dsn_env), or NULL. */
+const char *dsr_policy_pg_dsn(const struct dsr_policy *p);
+
 /** Identity kinds -> PostgreSQL text[] literal ("{email,phone}"), into @p out. */
 void dsr_id_kinds_literal(unsigned kinds, char *out, size_t outlen);
 
