@@ -15,6 +15,13 @@ static const struct ctl_command commands[] = {
      "verify the audit hash chain, export a period for offline checks, seal"},
     {"report", ctl_report, "report --from T --to T ...",
      "compliance report for a period (json, csv or html)"},
+    {"customer", ctl_customer,
+     "customer add|rotate-key|rotate-secret|enable",
+     "manage customers: webhook endpoints, whsec_ secrets and API keys"},
+    {"staff", ctl_staff, "staff token create --role R --name N",
+     "create a staff API token (admin, triager, approver or auditor)"},
+    {"policy", ctl_policy, "policy lint|explain ...",
+     "check a policy file; print a subject's plan (dry run)"},
     {NULL, NULL, NULL, NULL},
 };
 

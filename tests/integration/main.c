@@ -29,6 +29,9 @@ int main(void)
   srunner_add_suite(sr, suite_embedded());
   srunner_add_suite(sr, suite_audit());
   srunner_add_suite(sr, suite_report());
+  srunner_add_suite(sr, suite_routing());
+  srunner_add_suite(sr, suite_queue());
+  srunner_add_suite(sr, suite_policy_plan());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -25,5 +25,8 @@ void it_disconnect(struct dsr_db *db);
  * (NULL: inherited); returns its exit status.
  */
 int it_run(const char *const *argv, const char *out_path);
+Suite *suite_routing(void);
+Suite *suite_queue(void);
+Suite *suite_policy_plan(void);
 
 #endif

@@ -12,5 +12,7 @@ Suite *suite_config(void);
 Suite *suite_crypto(void);
 Suite *suite_audit(void);
 Suite *suite_report(void);
+Suite *suite_routing(void);
+Suite *suite_policy(void);
 
 #endif

@@ -32,6 +32,13 @@ struct dsr_config {
   long db_pool_size;
   char *policy_file;
   long audit_seal_interval_ms;
+  bool webhook_allow_http;
+  bool webhook_allow_private;
+  long webhook_timeout;
+  long webhook_secret_grace_hours;
+  long due_reminder_days;
+  long workers;
+  char *role;
 };
 
 /** One row of the key table. */

@@ -1,0 +1,46 @@
+/** @file webhook_outbox.c @brief The transactional outbox: rows written with the state change. */
+#include "config.h"
+#include "dsr/crypto.h"
+#include "dsr/webhook.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part_id,
+                    const char *event, const json_t *data, bool *retry)
+{
+  *retry = false;
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[33], msg_id[40];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  snprintf(msg_id, sizeof msg_id, "msg_%s", hex);
+  char ts[21], now[24];
+  dsr_time_rfc3339(dsr_now(), ts);
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  json_t *payload = json_pack("{s:s, s:s, s:O}", "type", event, "timestamp", ts, "data", data);
+  char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  bool ok = false;
+  PGresult *r = NULL;
+  if (!text || !dsr_seal(text, strlen(text), &sealed, &sl))
+    goto cleanup;
+  const char *v[] = {msg_id, customer_id, part_id, event, (const char *)sealed, now};
+  const int lens[] = {0, 0, 0, 0, (int)sl, 0};
+  const int fmts[] = {0, 0, 0, 0, 1, 0};
+  r = dsr_db_exec_bin(db, DSR_STMT_OUTBOX_INSERT, 6, v, lens, fmts);
+  ok = dsr_db_ok(r);
+  *retry = !ok && dsr_db_is_retryable(r);
+cleanup:
+  PQclear(r);
+  if (text) {
+    sodium_memzero(text, strlen(text));
+    free(text);
+  }
+  free(sealed);
+  json_decref(payload);
+  return ok;
+}
