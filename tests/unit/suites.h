@@ -14,5 +14,6 @@ Suite *suite_audit(void);
 Suite *suite_report(void);
 Suite *suite_routing(void);
 Suite *suite_policy(void);
+Suite *suite_template(void);
 
 #endif
