@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dsr/template.h"
+#include "suites.h"
 
 /* Renders @p text with the JSON context @p ctx_json; returns the output or NULL (err filled). */
 static char *render(const char *text, const char *ctx_json, char *err, size_t errlen)
