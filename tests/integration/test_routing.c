@@ -212,7 +212,8 @@ static int deliver(void)
   return sent;
 }
 
-static long sqlv(const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 1, 0))) static long sqlv(const char *fmt, const char *a,
+                                                         const char *b)
 {
   char sql[600];
   snprintf(sql, sizeof sql, fmt, a, b ? b : "");
