@@ -64,6 +64,15 @@ static void suite_teardown(void)
   alt_conninfo = NULL;
 }
 
+static char *e2e_conninfo; /* set while the end-to-end test switches to its own dsrd */
+/* The dsrd (and its database) that helpers talk to: this suite's, unless a test switches. */
+static struct h_dsrd *api = &rt_dsrd;
+
+static const char *api_db(void)
+{
+  return api == &rt_dsrd ? rt_conninfo : e2e_conninfo;
+}
+
 static PGconn *tconn;
 static struct dsr_db *tdb;
 static struct dsr_webhook_opts wopts;
@@ -92,13 +101,14 @@ static void teardown(void)
 
 /* ---- dsrctl ----------------------------------------------------------------------- */
 
-/** Runs dsrctl against the shared database and key; returns its stdout (caller frees). */
+
+/** Runs dsrctl against the api daemon's database and key; returns its stdout (caller frees). */
 static char *ctl_run(const char *const *args)
 {
   char *prog = h_program("dsrctl");
   char url[600], key[400];
-  snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
-  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", rt_dsrd.state_dir);
+  snprintf(url, sizeof url, "--database-url=%s", api_db());
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", api->state_dir);
   const char *argv[24] = {prog, url, key, "--webhook-allow-http=true"};
   int n = 4;
   for (int i = 0; args[i] && n < 23; i++)
@@ -191,7 +201,7 @@ static long call(const char *method, const char *path, const char *token, const 
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
   const char *hdrs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
   struct h_resp r;
-  h_http(&rt_dsrd, method, path, hdrs, body, &r);
+  h_http(api, method, path, hdrs, body, &r);
   if (json)
     *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
   long st = r.status;
@@ -672,7 +682,6 @@ START_TEST(actions_deny_extend_hold_assign)
   /* out of the notice window: a second request, a month and a day later */
   struct request late;
   new_request(&late, "erasure", "late@example.org", "+14155550156");
-  h_sql(rt_conninfo, "SELECT 1");
   char sql[300];
   snprintf(sql, sizeof sql, "UPDATE dsr_requests SET received_at = received_at - interval "
                             "'1 month 1 day' WHERE id = '%s'", late.id);
@@ -903,6 +912,70 @@ START_TEST(planner_discovery_through_the_job_queue)
 }
 END_TEST
 
+/* The same chain inside a real dsrd: its worker threads run discovery (planner) and the
+ * deliveries; the test only talks HTTP and waits for the receivers. */
+START_TEST(dsrd_workers_discover_and_deliver)
+{
+  char err[512];
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "routing_e2e", err, sizeof err), "%s", err);
+  e2e_conninfo = dsr_pgembed_conninfo(it_pg.embed, "routing_e2e");
+  ck_assert_ptr_nonnull(e2e_conninfo);
+  char url[600], policy[600];
+  snprintf(url, sizeof url, "--database-url=%s", e2e_conninfo);
+  snprintf(policy, sizeof policy, "--policy-file=%s/tests/data/policy-alt/policy.json",
+           getenv("DSR_TOP_SRCDIR"));
+  const char *args[] = {url, policy, "--workers=1", "--webhook-allow-http=true",
+                        "--webhook-allow-private=true", NULL};
+  struct h_dsrd e2e;
+  h_dsrd_start(&e2e, NULL, args);
+  api = &e2e;
+  dsr_set_fake_now(0); /* the daemon signs with the real clock */
+
+  struct wh_receiver r10, r20;
+  wh_start(&r10, NULL);
+  wh_start(&r20, NULL);
+  struct customer c10, c20;
+  add_tenant_customer(&c10, "e2e10", "10", &r10);
+  add_tenant_customer(&c20, "e2e20", "20", &r20);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  struct request q;
+  new_request(&q, "erasure", "sam@example.org", "+15550001111");
+  verify_by_staff(&q, triager);
+  /* Wait (bounded) for the workers: discovery, then one delivery per customer. */
+  for (int i = 0; i < 600 && (wh_count(&r10) < 1 || wh_count(&r20) < 1); i++) {
+    struct timespec ts = {0, 100000000L};
+    nanosleep(&ts, NULL);
+  }
+  ck_assert_msg(wh_count(&r10) == 1 && wh_count(&r20) == 1, "deliveries: %d and %d; log: %s",
+                wh_count(&r10), wh_count(&r20), e2e.log);
+  ck_assert(r10.hits[0].sig_ok && r10.hits[0].ts_ok);
+  ck_assert(r20.hits[0].sig_ok && r20.hits[0].ts_ok);
+  json_t *j = hit_json(&r10, 0);
+  const char *part = json_string_value(json_object_get(json_object_get(j, "data"), "part_id"));
+  ck_assert_ptr_nonnull(part);
+  const char *link = json_string_value(json_object_get(json_object_get(j, "data"), "api_url"));
+  ck_assert(strncmp(link, "http://127.0.0.1:", 17) == 0); /* base_url defaults to the listener */
+  char path[160];
+  snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", part);
+  ck_assert_int_eq(call("POST", path, c20.key, "{\"decision\":\"handled\"}", NULL), 404);
+  ck_assert_int_eq(call("POST", path, c10.key, "{\"decision\":\"handled\"}", NULL), 200);
+  json_decref(j);
+  ck_assert_int_eq(h_sql_long(e2e_conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"),
+                   1);
+  /* dsrd scheduled its routing sweep when its workers started. */
+  ck_assert_int_eq(h_sql_long(e2e_conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = "
+                                            "'routing_sweep' AND state = 'queued'"),
+                   1);
+  wh_stop(&r10);
+  wh_stop(&r20);
+  ck_assert_int_eq(h_dsrd_stop(&e2e, SIGTERM), 0);
+  api = &rt_dsrd;
+  free(e2e_conninfo);
+  e2e_conninfo = NULL;
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -919,6 +992,7 @@ Suite *suite_routing(void)
   tcase_add_test(tc, no_data_anywhere_still_gets_an_answer);
   tcase_add_test(tc, list_filters_and_cursor_pages);
   tcase_add_test(tc, planner_discovery_through_the_job_queue);
+  tcase_add_test(tc, dsrd_workers_discover_and_deliver);
   suite_add_tcase(s, tc);
   return s;
 }
