@@ -672,7 +672,7 @@ START_TEST(actions_deny_extend_hold_assign)
   /* out of the notice window: a second request, a month and a day later */
   struct request late;
   new_request(&late, "erasure", "late@example.org", "+14155550156");
-  h_sql(rt_conninfo, "SELECT 1");
+  PQclear(h_sql(rt_conninfo, "SELECT 1"));
   char sql[300];
   snprintf(sql, sizeof sql, "UPDATE dsr_requests SET received_at = received_at - interval "
                             "'1 month 1 day' WHERE id = '%s'", late.id);
