@@ -30,6 +30,7 @@ enum dsr_rate {
   DSR_RATE_VERIFY_REQUEST,  /**< in the verification handlers: per request id */
   DSR_RATE_COUNT
 };
+#include "dsr/staff.h"
 
 /** Process-wide state shared by all handler threads (read-only after start). */
 struct dsr_app {
@@ -42,7 +43,18 @@ struct dsr_app {
 
 #define DSR_MAX_PATH_ARGS 4
 
-enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN };
+/**
+ * Who may call a route. The dispatcher authenticates and checks roles before
+ * any handler runs: STAFF takes a staff API token, CUSTOMER a customer API
+ * key, both as "Authorization: Bearer".
+ */
+enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN, DSR_AUTH_STAFF, DSR_AUTH_CUSTOMER };
+
+/** Roles allowed when the body's role field has this value (e.g. action "deny"). */
+struct dsr_role_rule {
+  const char *value;
+  unsigned roles; /**< enum dsr_role bits */
+};
 
 struct dsr_hreq;
 typedef enum MHD_Result (*dsr_handler)(struct dsr_hreq *r);
@@ -65,6 +77,9 @@ struct dsr_route {
   const struct dsr_jspec *form;
   enum dsr_rate rate;             /**< per-address limit checked before anything else */
   bool html;                      /**< errors answer as an HTML page, not problem+json */
+  unsigned roles;                 /**< DSR_AUTH_STAFF: enum dsr_role bits allowed on the route */
+  const char *role_field;         /**< body field that narrows the roles further, or NULL */
+  const struct dsr_role_rule *role_rules; /**< per value of role_field; {NULL} ends */
 };
 
 /** Per-request state, built by the dispatcher. */
@@ -79,6 +94,9 @@ struct dsr_hreq {
   struct dsr_buf body;                 /**< raw upload */
   json_t *json;                        /**< parsed and validated body, or NULL */
   const char *bearer;                  /**< token from Authorization: Bearer, or NULL */
+  char staff_id[40];                   /**< DSR_AUTH_STAFF: the authenticated staff user */
+  enum dsr_role role;                  /**< ... and their role */
+  char customer_id[40];                /**< DSR_AUTH_CUSTOMER: the authenticated customer */
   char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
   double started_ms;
   unsigned int status;                 /**< status of the queued reply, for the log */
@@ -111,6 +129,12 @@ bool dsr_path_safe(const char *path);
 
 /** Replies with a JSON body (takes a reference to @p body). */
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
+/**
+ * Replies with a non-JSON document (CSV, HTML report) of type @p ctype; takes
+ * ownership of @p text (malloc'd; NULL closes the connection).
+ */
+enum MHD_Result dsr_reply_document(struct dsr_hreq *r, unsigned int status, char *text,
+                                   const char *ctype);
 /** Replies with an RFC 9457 problem; @p field (JSON pointer) and @p detail may be NULL. */
 enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
                                   const char *field);
@@ -146,6 +170,17 @@ DSR_MUST_USE bool dsr_rate_ok(struct dsr_hreq *r, enum dsr_rate which, const cha
 
 /** Builds the problem document (caller decrefs). Exposed for tests. */
 json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
+
+/**
+ * Authenticates @p r for its route's auth kind and checks the route's roles
+ * (auth.c). Returns true when the request may go on; otherwise a problem has
+ * been queued and *ret holds the result to return to libmicrohttpd.
+ */
+bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret);
+/** Checks the route's role_rules against the parsed body (auth.c); same contract. */
+bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret);
+/** True when role @p role may use a route with @p route's role rules for @p value. */
+bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const char *value);
 
 /** The libmicrohttpd callbacks (dispatch.c). */
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,
@@ -191,5 +226,17 @@ extern const struct dsr_jspec dsrd_page_create_form[];
 extern const struct dsr_jspec dsrd_page_verify_form[];
 extern const struct dsr_jspec dsrd_page_resend_form[];
 extern const struct dsr_jspec dsrd_page_empty_form[];
+enum MHD_Result dsrd_admin_audit(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_report(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r);
+enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r);
+enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_admin_action_spec[];
+extern const struct dsr_jspec dsrd_customer_decision_spec[];
+/** Which roles may take which admin action (routes.c). */
+extern const struct dsr_role_rule dsrd_admin_action_roles[];
 
 #endif

@@ -14,7 +14,11 @@
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "               \
   "base-uri 'none'; frame-ancestors 'none'"
 
-static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const char *ctype)
+#define CSP_NONE "default-src 'none'; frame-ancestors 'none'"
+
+/* @p csp overrides the default policy (pages: PAGE_CSP, everything else: CSP_NONE). */
+static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const char *ctype,
+                           const char *csp)
 {
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
   MHD_add_response_header(resp, "X-Request-Id", r->rid);
@@ -24,7 +28,7 @@ static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const 
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");
   bool page = !strncmp(ctype, "text/html", 9);
   MHD_add_response_header(resp, "Content-Security-Policy",
-                          page ? PAGE_CSP : "default-src 'none'; frame-ancestors 'none'");
+                          csp ? csp : (page ? PAGE_CSP : CSP_NONE));
   if (page) {
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
@@ -40,8 +44,9 @@ static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const 
   }
 }
 
-static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *text,
-                                 const char *ctype, const char *allow, const char *www_auth)
+static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *text,
+                                const char *ctype, const char *allow, const char *www_auth,
+                                const char *csp)
 {
   if (!text)
     return MHD_NO; /* out of memory: closing the connection is all that is left */
@@ -51,7 +56,7 @@ static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *
     free(text);
     return MHD_NO;
   }
-  common_headers(r, resp, ctype);
+  common_headers(r, resp, ctype, csp);
   if (allow)
     MHD_add_response_header(resp, "Allow", allow);
   if (www_auth)
@@ -61,6 +66,20 @@ static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *
   r->status = status;
   r->replied = true;
   return ret;
+}
+
+static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *text,
+                                 const char *ctype, const char *allow, const char *www_auth)
+{
+  return send_doc(r, status, text, ctype, allow, www_auth, NULL);
+}
+
+enum MHD_Result dsr_reply_document(struct dsr_hreq *r, unsigned int status, char *text,
+                                   const char *ctype)
+{
+  /* Documents carry inline CSS (HTML reports) but never scripts or outside resources. */
+  return send_doc(r, status, text, ctype, NULL, NULL,
+                  "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
 }
 
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body)
@@ -155,7 +174,7 @@ enum MHD_Result dsr_reply_redirect(struct dsr_hreq *r, const char *location)
   struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
   if (!resp)
     return MHD_NO;
-  common_headers(r, resp, "text/html; charset=utf-8");
+  common_headers(r, resp, "text/html; charset=utf-8", NULL);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
   enum MHD_Result ret = MHD_queue_response(r->conn, 303, resp);
   MHD_destroy_response(resp);
@@ -173,7 +192,7 @@ enum MHD_Result dsr_reply_asset(struct dsr_hreq *r, const char *name, const char
       MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
   if (!resp)
     return MHD_NO;
-  common_headers(r, resp, ctype);
+  common_headers(r, resp, ctype, NULL);
   MHD_del_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "Cache-Control", "public, max-age=3600");
   enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);

@@ -4,39 +4,74 @@
 
 #include <string.h>
 
-/* method, pattern, handler, auth, JSON body spec, form spec, per-address rate limit, HTML */
-const struct dsr_route dsr_routes[] = {
-    {"GET", "/healthz", dsrd_healthz, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
-    {"GET", "/readyz", dsrd_readyz, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
-    {"POST", "/v1/requests", dsrd_requests_create, DSR_AUTH_NONE, dsrd_request_create_spec, NULL,
-     DSR_RATE_INTAKE_ADDRESS, false},
-    {"GET", "/v1/requests/{id}", dsrd_requests_get, DSR_AUTH_STATUS_TOKEN, NULL, NULL,
-     DSR_RATE_NONE, false},
-    {"POST", "/v1/requests/{id}/verify", dsrd_verify, DSR_AUTH_NONE, dsrd_verify_spec, NULL,
-     DSR_RATE_VERIFY_ADDRESS, false},
-    {"POST", "/v1/requests/{id}/resend", dsrd_resend, DSR_AUTH_STATUS_TOKEN, dsrd_resend_spec,
-     NULL, DSR_RATE_VERIFY_ADDRESS, false},
-    {"POST", "/v1/requests/{id}/withdraw", dsrd_withdraw, DSR_AUTH_STATUS_TOKEN, NULL, NULL,
-     DSR_RATE_NONE, false},
-    /* Public pages (HTML; forms carry a double-submit CSRF token). */
-    {"GET", "/", dsrd_page_form, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, true},
-    {"GET", "/requests/new", dsrd_page_form, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, true},
-    {"POST", "/requests/new", dsrd_page_create, DSR_AUTH_NONE, NULL, dsrd_page_create_form,
-     DSR_RATE_INTAKE_ADDRESS, true},
-    {"GET", "/requests/{id}/verify", dsrd_page_verify, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE,
-     true},
-    {"POST", "/requests/{id}/verify", dsrd_page_verify_post, DSR_AUTH_NONE, NULL,
-     dsrd_page_verify_form, DSR_RATE_VERIFY_ADDRESS, true},
-    {"POST", "/requests/{id}/resend", dsrd_page_resend, DSR_AUTH_NONE, NULL, dsrd_page_resend_form,
-     DSR_RATE_VERIFY_ADDRESS, true},
-    {"GET", "/requests/{id}/status", dsrd_page_status, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE,
-     true},
-    {"POST", "/requests/{id}/withdraw", dsrd_page_withdraw, DSR_AUTH_NONE, NULL,
-     dsrd_page_empty_form, DSR_RATE_NONE, true},
-    {"GET", "/static/style.css", dsrd_page_css, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
-    {"GET", "/static/icon.svg", dsrd_page_icon, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
-    {NULL, NULL, NULL, DSR_AUTH_NONE, NULL, NULL, DSR_RATE_NONE, false},
+/* Role sets for staff routes. */
+#define STAFF_ALL DSR_ROLES_ALL
+#define STAFF_ACTORS (DSR_ROLE_ADMIN | DSR_ROLE_TRIAGER | DSR_ROLE_APPROVER)
+#define TRIAGE (DSR_ROLE_ADMIN | DSR_ROLE_TRIAGER)
+#define DECIDE (DSR_ROLE_ADMIN | DSR_ROLE_APPROVER)
+#define AUDIT (DSR_ROLE_ADMIN | DSR_ROLE_AUDITOR)
+
+/* Auditors read only; triagers verify, assign and hold; approvers decide. */
+const struct dsr_role_rule dsrd_admin_action_roles[] = {
+    {"verify", TRIAGE}, {"assign", TRIAGE},  {"hold", TRIAGE},   {"release", TRIAGE},
+    {"approve", DECIDE}, {"deny", DECIDE}, {"extend", DECIDE}, {NULL, 0},
 };
+
+/* Short forms for the table below; every column not named is empty. */
+#define GET(p, h) .method = "GET", .pattern = (p), .handler = (h)
+#define POST(p, h) .method = "POST", .pattern = (p), .handler = (h)
+
+const struct dsr_route dsr_routes[] = {
+    /* operations */
+    {GET("/healthz", dsrd_healthz)},
+    {GET("/readyz", dsrd_readyz)},
+    /* the public subject API */
+    {POST("/v1/requests", dsrd_requests_create), .body = dsrd_request_create_spec,
+     .rate = DSR_RATE_INTAKE_ADDRESS},
+    {GET("/v1/requests/{id}", dsrd_requests_get), .auth = DSR_AUTH_STATUS_TOKEN},
+    {POST("/v1/requests/{id}/verify", dsrd_verify), .body = dsrd_verify_spec,
+     .rate = DSR_RATE_VERIFY_ADDRESS},
+    {POST("/v1/requests/{id}/resend", dsrd_resend), .auth = DSR_AUTH_STATUS_TOKEN,
+     .body = dsrd_resend_spec, .rate = DSR_RATE_VERIFY_ADDRESS},
+    {POST("/v1/requests/{id}/withdraw", dsrd_withdraw), .auth = DSR_AUTH_STATUS_TOKEN},
+    /* public pages (HTML; forms carry a double-submit CSRF token) */
+    {GET("/", dsrd_page_form), .html = true},
+    {GET("/requests/new", dsrd_page_form), .html = true},
+    {POST("/requests/new", dsrd_page_create), .form = dsrd_page_create_form,
+     .rate = DSR_RATE_INTAKE_ADDRESS, .html = true},
+    {GET("/requests/{id}/verify", dsrd_page_verify), .html = true},
+    {POST("/requests/{id}/verify", dsrd_page_verify_post), .form = dsrd_page_verify_form,
+     .rate = DSR_RATE_VERIFY_ADDRESS, .html = true},
+    {POST("/requests/{id}/resend", dsrd_page_resend), .form = dsrd_page_resend_form,
+     .rate = DSR_RATE_VERIFY_ADDRESS, .html = true},
+    {GET("/requests/{id}/status", dsrd_page_status), .html = true},
+    {POST("/requests/{id}/withdraw", dsrd_page_withdraw), .form = dsrd_page_empty_form,
+     .html = true},
+    {GET("/static/style.css", dsrd_page_css)},
+    {GET("/static/icon.svg", dsrd_page_icon)},
+    /* staff: the privacy team's queue */
+    {GET("/v1/admin/requests", dsrd_admin_requests_list), .auth = DSR_AUTH_STAFF,
+     .roles = STAFF_ALL},
+    {GET("/v1/admin/requests/{id}", dsrd_admin_requests_get), .auth = DSR_AUTH_STAFF,
+     .roles = STAFF_ALL},
+    {GET("/v1/admin/requests/{id}/plan", dsrd_admin_requests_plan), .auth = DSR_AUTH_STAFF,
+     .roles = STAFF_ALL},
+    {POST("/v1/admin/requests/{id}/actions", dsrd_admin_requests_act), .auth = DSR_AUTH_STAFF,
+     .body = dsrd_admin_action_spec, .roles = STAFF_ACTORS, .role_field = "action",
+     .role_rules = dsrd_admin_action_roles},
+    /* staff: auditors and admins read the audit trail and the compliance report */
+    {GET("/v1/admin/audit", dsrd_admin_audit), .auth = DSR_AUTH_STAFF, .roles = AUDIT},
+    {GET("/v1/admin/reports/compliance", dsrd_admin_report), .auth = DSR_AUTH_STAFF,
+     .roles = AUDIT},
+    /* customers */
+    {GET("/v1/customer/requests", dsrd_customer_parts_list), .auth = DSR_AUTH_CUSTOMER},
+    {POST("/v1/customer/requests/{part_id}/decision", dsrd_customer_decision),
+     .auth = DSR_AUTH_CUSTOMER, .body = dsrd_customer_decision_spec},
+    {.method = NULL},
+};
+
+#undef GET
+#undef POST
 
 bool dsr_path_safe(const char *path)
 {

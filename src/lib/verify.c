@@ -1,6 +1,7 @@
 /** @file verify.c @brief Codes, links, checks and the subject's actions (see verify.h). */
 #include "config.h"
 #include "dsr/verify.h"
+#include "dsr/discovery.h"
 #include "dsr/crypto.h"
 #include "dsr/events.h"
 #include "dsr/log.h"
@@ -283,9 +284,17 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
     if (mask & b)
       json_array_append_new(chs, json_string(dsr_channel_name(b)));
   st = event(c, db, "request.verified", "system", json_pack("{s:o}", "channels", chs));
-  if (st != DSR_TX_COMMIT)
+  if (st == DSR_TX_COMMIT)
+    st = link_duplicate(db, c);
+  if (st != DSR_TX_COMMIT || strcmp(c->out->status, "verified") != 0)
     return st;
-  return link_duplicate(db, c);
+  /* Verified and not a duplicate: discovery runs once this commits. */
+  bool retry = false;
+  if (dsr_discovery_enqueue(db, c->id, &retry))
+    return DSR_TX_COMMIT;
+  if (!retry)
+    c->out->ec = DSR_E_INTERNAL;
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
 /* Checks a code or link token against the channel's row. */
@@ -645,8 +654,9 @@ static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
   if (!dsr_db_ok(r))
     return db_failed(c, r);
   PQclear(r);
+  /* The note may name the person: it is not copied into the (append-only) events. */
   st = event(c, db, "verification.manual", c->actor,
-             json_pack("{s:s}", "note", c->note ? c->note : ""));
+             json_pack("{s:b}", "has_note", c->note && *c->note));
   if (st != DSR_TX_COMMIT)
     return st;
   return channel_verified(db, c, "manual", c->actor);

@@ -125,9 +125,21 @@ void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *ar
   snprintf(port_arg, sizeof port_arg, "--port=%u", d->port);
   snprintf(state_arg, sizeof state_arg, "--state-dir=%s", d->state_dir);
   char *prog = h_program("dsrd");
-  const char *argv[32] = {prog, port_arg, state_arg, "--log-level=debug"};
-  int n = 4;
-  for (int i = 0; args && args[i] && n < 31; i++)
+  /*
+   * Suites share daemons and post many requests from one address: rate limits
+   * start wide open; a test of the limits passes its own values, which come
+   * later on the command line and win.
+   */
+  const char *argv[40] = {prog,
+                          port_arg,
+                          state_arg,
+                          "--log-level=debug",
+                          "--rate-intake-per-address=1000000",
+                          "--rate-intake-per-identity=1000000",
+                          "--rate-verify-per-address=1000000",
+                          "--rate-verify-per-request=1000000"};
+  int n = 8;
+  for (int i = 0; args && args[i] && n < 39; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
   d->pid = fork();

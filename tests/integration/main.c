@@ -32,8 +32,11 @@ int main(void)
   SRunner *sr = srunner_create(suite_intake());
   srunner_add_suite(sr, suite_malformed());
   srunner_add_suite(sr, suite_embedded());
+  srunner_add_suite(sr, suite_routing());
   srunner_add_suite(sr, suite_queue());
   srunner_add_suite(sr, suite_policy_plan());
+  srunner_add_suite(sr, suite_audit());
+  srunner_add_suite(sr, suite_report());
   srunner_add_suite(sr, suite_policy_sample());
   srunner_add_suite(sr, suite_sample());
   srunner_add_suite(sr, suite_verify());

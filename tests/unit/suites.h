@@ -14,5 +14,11 @@ Suite *suite_template(void);
 Suite *suite_policy(void);
 Suite *suite_sample(void);
 Suite *suite_verify_unit(void);
+Suite *suite_routing(void);
+Suite *suite_policy(void);
+Suite *suite_audit(void);
+Suite *suite_report(void);
+Suite *suite_sample(void);
+Suite *suite_template(void);
 
 #endif

@@ -46,7 +46,9 @@
     "The request cannot be verified this way")                                               \
   X(DSR_E_RIGHT_NOT_OFFERED, "right_not_offered", 422,                                      \
     "The jurisdiction does not offer this right")                                            \
-  X(DSR_E_CSRF, "csrf_failed", 403, "The form is stale; reload the page and try again")
+  X(DSR_E_CSRF, "csrf_failed", 403, "The form is stale; reload the page and try again") \
+  X(DSR_E_NO_POLICY, "no_policy", 409, "No policy file is configured")                       \
+  X(DSR_E_STORE_UNAVAILABLE, "store_unavailable", 503, "A data store of the policy is unavailable")
 
 enum dsr_ec {
 #define DSR_X_ENUM(e, code, status, title) e,
