@@ -7,6 +7,7 @@
 #include "dsr/admin.h"
 #include "dsr/crypto.h"
 #include "dsr/discovery.h"
+#include "dsr/notify.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"
 #include "dsr/validate.h"
@@ -47,6 +48,19 @@ static enum dsr_tx_status refuse(struct act_ctx *c, enum dsr_ec ec, const char *
   dsr_strlcpy(c->detail, detail, c->detlen);
   *c->field = field;
   return DSR_TX_ROLLBACK;
+}
+
+/* Tells the subject (outbox, same transaction); takes @p what. */
+static enum dsr_tx_status tell_subject(struct dsr_db *db, struct act_ctx *c, json_t *what)
+{
+  enum dsr_ec ec = DSR_E_INTERNAL;
+  enum dsr_tx_status s =
+      what ? dsr_notify_subject(db, c->policy, c->id, what, (time_t)atoll(c->now), &ec)
+           : DSR_TX_ROLLBACK;
+  json_decref(what);
+  if (s == DSR_TX_ROLLBACK)
+    return refuse(c, ec, "the subject could not be told", NULL);
+  return s;
 }
 
 /* Seals @p text for storage; the caller frees *out. */
@@ -182,8 +196,11 @@ static enum dsr_tx_status do_deny(struct dsr_db *db, struct act_ctx *c)
   if (s != DSR_TX_COMMIT)
     return s;
   PQclear(r);
-  return dsr_tx_event(db, c->id, "request.denied", c->actor,
-                      json_pack("{s:s}", "reason", c->a->reason));
+  s = dsr_tx_event(db, c->id, "request.denied", c->actor,
+                   json_pack("{s:s}", "reason", c->a->reason));
+  if (s != DSR_TX_COMMIT)
+    return s;
+  return tell_subject(db, c, json_pack("{s:b, s:s}", "denied", 1, "reason", c->a->reason));
 }
 
 static bool open_status(const char *s)
@@ -244,10 +261,13 @@ static enum dsr_tx_status do_extend(struct dsr_db *db, struct act_ctx *c)
   char due[24];
   dsr_strlcpy(due, PQgetvalue(r, 0, 0), sizeof due);
   PQclear(r);
-  /* The subject sees the new date and the reason on the status page (status_extra). */
+  /* The subject is told the new date and the reason: by message, and on the status page. */
   s = dsr_tx_event(db, c->id, "request.extended", c->actor,
                    json_pack("{s:s, s:s, s:b}", "due_at", due, "extension", jr.extension,
                              "subject_told", 1));
+  if (s == DSR_TX_COMMIT)
+    s = tell_subject(db, c, json_pack("{s:b, s:s, s:s}", "extended", 1, "reason", c->a->reason,
+                                      "due_at", due));
   return s == DSR_TX_COMMIT ? sync_parts_due(db, c, "extended") : s;
 }
 

@@ -5,6 +5,7 @@
 #include "dsr/crypto.h"
 #include "dsr/events.h"
 #include "dsr/log.h"
+#include "dsr/notify.h"
 #include "dsr/outbox.h"
 #include "dsr/queue.h"
 #include "dsr/validate.h"
@@ -91,29 +92,6 @@ static const char *identity_kind(const char *channel)
 }
 
 /* The sealed identity of @p kind, opened (caller frees), or NULL. Sets *lookup when given. */
-static char *identity_value(struct dsr_db *db, const char *id, const char *kind,
-                            unsigned char lookup[DSR_HASH_BYTES], bool *found)
-{
-  const char *v[] = {id, kind};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_IDENTITY_GET, 2, v);
-  char *out = NULL;
-  *found = false;
-  if (dsr_db_ok(r) && PQntuples(r) == 1) {
-    *found = true;
-    size_t sl = 0, pl = 0, ll = 0;
-    unsigned char *sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &sl);
-    unsigned char *lh = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 1), &ll);
-    unsigned char *plain = NULL;
-    if (sealed && dsr_unseal(sealed, sl, &plain, &pl))
-      out = (char *)plain;
-    if (lookup && lh && ll == DSR_HASH_BYTES)
-      memcpy(lookup, lh, DSR_HASH_BYTES);
-    PQfreemem(sealed);
-    PQfreemem(lh);
-  }
-  PQclear(r);
-  return out;
-}
 
 /* Template context of a message about request @p c (caller decrefs). */
 static json_t *message_ctx(const struct vctx *c)
@@ -122,30 +100,14 @@ static json_t *message_ctx(const struct vctx *c)
                    "request_id", c->id, "due_at", c->due_at);
 }
 
-/* Sends a notice (expired, duplicate) on every channel the request gave. */
+/* Sends a notice (expired, duplicate) on every channel the request gave; takes @p ctx. */
 static enum dsr_tx_status notify(struct dsr_db *db, struct vctx *c, json_t *ctx)
 {
-  static const char *const channels[] = {"email", "sms"};
-  enum dsr_tx_status st = DSR_TX_COMMIT;
-  for (size_t i = 0; st == DSR_TX_COMMIT && ctx && i < DSR_ARRAY_LEN(channels); i++) {
-    bool found = false;
-    char *to = identity_value(db, c->id, identity_kind(channels[i]), NULL, &found);
-    if (to) {
-      enum dsr_ec ec;
-      st = dsr_outbox_put(db, c->id, channels[i], to, "notice", c->lang, ctx, c->now_t, &ec);
-      if (st == DSR_TX_ROLLBACK)
-        c->out->ec = ec;
-      sodium_memzero(to, strlen(to));
-      free(to);
-    } else if (found) {
-      c->out->ec = DSR_E_INTERNAL;
-      st = DSR_TX_ROLLBACK;
-    }
-  }
-  if (!ctx) {
-    c->out->ec = DSR_E_INTERNAL;
-    st = DSR_TX_ROLLBACK;
-  }
+  enum dsr_ec ec = DSR_E_INTERNAL;
+  enum dsr_tx_status st =
+      ctx ? dsr_notify_subject(db, c->env->policy, c->id, ctx, c->now_t, &ec) : DSR_TX_ROLLBACK;
+  if (st == DSR_TX_ROLLBACK)
+    c->out->ec = ec;
   json_decref(ctx);
   return st;
 }
@@ -367,7 +329,7 @@ static enum dsr_tx_status check_assertion(struct dsr_db *db, struct vctx *c)
                                     c->now_t, max_age, &sub);
   unsigned char want[DSR_HASH_BYTES], have[DSR_HASH_BYTES] = {0};
   bool found = false;
-  char *stored = identity_value(db, c->id, "account_id", have, &found);
+  char *stored = dsr_identity_value(db, c->id, "account_id", have, &found);
   free(stored);
   bool right = false;
   if (sig_ok && found) {
@@ -609,7 +571,7 @@ static enum dsr_tx_status resend_body(struct dsr_db *db, void *arg)
     return DSR_TX_ROLLBACK;
   }
   bool found = false;
-  char *to = identity_value(db, c->id, identity_kind(c->channel), NULL, &found);
+  char *to = dsr_identity_value(db, c->id, identity_kind(c->channel), NULL, &found);
   if (!to) {
     c->out->ec = DSR_E_INTERNAL;
     return DSR_TX_ROLLBACK;

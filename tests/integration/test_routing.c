@@ -701,6 +701,9 @@ START_TEST(actions_deny_extend_hold_assign)
                    200);
   ck_assert_int_eq(act(q.id, approver, "{\"action\":\"extend\",\"reason\":\"again\"}", NULL),
                    409);
+  /* ... and is told by message on both of its channels (sealed in the outbox until sent) */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_outbox WHERE request_id = '%s' AND template ="
+                        " 'notice' AND body_sealed IS NOT NULL", q.id), 2);
   char path[120], auth[120];
   snprintf(path, sizeof path, "/v1/requests/%s", q.id);
   ck_assert_int_eq(call("GET", path, q.token, NULL, &j), 200);

@@ -117,6 +117,29 @@ START_TEST(deep_nesting_is_an_error_not_a_crash)
 }
 END_TEST
 
+START_TEST(notices_say_what_happened)
+{
+  json_t *ctx = json_pack("{s:{s:s}, s:s, s:s, s:b, s:s, s:s}", "org", "name", "CallOrbit",
+                          "type", "erasure", "request_id", "r-1", "extended", 1, "reason",
+                          "<many> systems", "due_at", "2027-03-01T00:00:00Z");
+  char *out = NULL;
+  char err[256];
+  ck_assert_msg(dsr_template_render("email_notice.html", "en", ctx, &out, err, sizeof err), "%s",
+                err);
+  ck_assert(strstr(out, "we will answer by <strong>2027-03-01T00:00:00Z</strong>") != NULL);
+  ck_assert(strstr(out, "&lt;many&gt; systems") != NULL); /* the staff text is escaped */
+  ck_assert(strstr(out, "cannot carry out") == NULL);
+  free(out);
+  json_object_del(ctx, "extended");
+  json_object_set_new(ctx, "denied", json_true());
+  json_object_set_new(ctx, "reason", json_string("excessive"));
+  ck_assert(dsr_template_render("sms_notice.txt", "en", ctx, &out, err, sizeof err));
+  ck_assert_str_eq(out, "CallOrbit: your privacy request was declined (excessive).\n");
+  free(out);
+  json_decref(ctx);
+}
+END_TEST
+
 START_TEST(embedded_set_language_fallback_and_partials)
 {
   json_t *ctx = json_pack("{s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "org", "name", "Acme <Ltd>",
@@ -160,6 +183,7 @@ Suite *suite_template(void)
   tcase_add_test(tc, malformed_templates_fail_clearly);
   tcase_add_test(tc, deep_nesting_is_an_error_not_a_crash);
   tcase_add_test(tc, embedded_set_language_fallback_and_partials);
+  tcase_add_test(tc, notices_say_what_happened);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -43,6 +43,8 @@
   X(DSR_STMT_IDENTITY_VERIFIED,                                                                 \
     "UPDATE dsr_identities SET verified_at = to_timestamp($3::bigint)"                          \
     " WHERE request_id = $1::uuid AND kind = $2 AND verified_at IS NULL")                       \
+  X(DSR_STMT_REQUEST_NOTICE_INFO,                                                               \
+    "SELECT type, language, dsr_rfc3339(due_at) FROM dsr_requests WHERE id = $1::uuid")         \
   X(DSR_STMT_IDENTITY_GET,                                                                      \
     "SELECT value_sealed, lookup_hash FROM dsr_identities"                                     \
     " WHERE request_id = $1::uuid AND kind = $2")                                               \
