@@ -9,6 +9,7 @@
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
 #include "dsr/validate.h"
+#include "worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 
 static void usage(FILE *out)
 {
-  fprintf(out, "usage: dsrd [-c FILE] [--KEY=VALUE ...]\n"
+  fprintf(out, "usage: dsrd [-c FILE] [--role=http|worker|all] [--KEY=VALUE ...]\n"
                "Privacy-rights engine: HTTP API and workers. Settings (see dsrd.conf(5)):\n");
   for (const struct dsr_config_key *k = dsr_config_keys(); k->name; k++)
     fprintf(out, "  --%-22s %s\n", k->name, k->help);
@@ -34,6 +35,8 @@ struct daemon_state {
   struct dsr_app app;
   struct dsr_policy *policy;
   struct MHD_Daemon *mhd;
+  struct dsr_workers *workers;
+  struct dsr_worker_env env;
   char *key_file;
 };
 
@@ -115,6 +118,13 @@ int main(int argc, char **argv)
     return 2;
   }
   dsr_log_set_level(lvl);
+  bool run_http = !strcmp(s.cfg.role, "http") || !strcmp(s.cfg.role, "all");
+  bool run_workers = !strcmp(s.cfg.role, "worker") || !strcmp(s.cfg.role, "all");
+  if (!run_http && !run_workers) {
+    fprintf(stderr, "dsrd: role must be http, worker or all\n");
+    dsr_config_free(&s.cfg);
+    return 2;
+  }
 
   /* Signals go to the main thread only; every thread created later inherits the mask. */
   sigset_t set;
@@ -150,7 +160,13 @@ int main(int argc, char **argv)
     snprintf(err, sizeof err, "out of memory");
     goto cleanup;
   }
-  if (!start_http(&s, err, sizeof err))
+  s.env = (struct dsr_worker_env){.cfg = &s.cfg, .policy = s.policy};
+  if (run_workers && s.cfg.workers > 0) {
+    s.workers = dsr_workers_start(s.db.conninfo, (int)s.cfg.workers, &s.env, err, sizeof err);
+    if (!s.workers)
+      goto cleanup;
+  }
+  if (run_http && !start_http(&s, err, sizeof err))
     goto cleanup;
   int sig = wait_for_signal();
   DSR_INFO("dsrd.stopping", "signal=%d", sig);
@@ -160,6 +176,7 @@ cleanup:
     fprintf(stderr, "dsrd: %s\n", err);
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
+  dsr_workers_stop(s.workers);
   dsr_db_pool_free(s.app.pool);
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();

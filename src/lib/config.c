@@ -43,6 +43,10 @@ static const struct dsr_config_key keys[] = {
      "database connections per process"},
     {"policy_file", "DSRD_POLICY_FILE", DSR_CFG_STRING, NULL, S(policy_file), 0, 0,
      "the deployment's policy file (dsr-policy(5))"},
+    {"workers", "DSRD_WORKERS", DSR_CFG_INT, "2", S(workers), 0, 64,
+     "job-queue worker threads (role worker or all)"},
+    {"role", "DSRD_ROLE", DSR_CFG_STRING, "all", S(role), 0, 0,
+     "what this process runs: http, worker or all"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -27,6 +27,7 @@ int main(void)
   SRunner *sr = srunner_create(suite_intake());
   srunner_add_suite(sr, suite_malformed());
   srunner_add_suite(sr, suite_embedded());
+  srunner_add_suite(sr, suite_queue());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

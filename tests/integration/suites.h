@@ -11,5 +11,6 @@ extern struct h_dsrd it_dsrd;
 Suite *suite_intake(void);
 Suite *suite_malformed(void);
 Suite *suite_embedded(void);
+Suite *suite_queue(void);
 
 #endif

@@ -31,6 +31,8 @@ struct dsr_config {
   char *pg_user;
   long db_pool_size;
   char *policy_file;
+  long workers;
+  char *role;
 };
 
 /** One row of the key table. */

@@ -8,9 +8,11 @@
 
 #include "dsr/stmts_core.h"
 #include "dsr/stmts_requests.h"
+#include "dsr/stmts_queue.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
-  DSR_STMTS_REQUESTS(X)
+  DSR_STMTS_REQUESTS(X)    \
+  DSR_STMTS_QUEUE(X)
 
 #endif

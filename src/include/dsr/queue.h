@@ -1,0 +1,137 @@
+/**
+ * @file queue.h
+ * @brief The PostgreSQL-backed job queue (DESIGN.md section 5).
+ *
+ * A job is a row of dsr_jobs: a kind, a JSON payload (ids only, never
+ * personal data), when it may run, how often it was tried. Producers enqueue
+ * inside their own transaction, so a job exists exactly when the state change
+ * that caused it committed; the same transaction NOTIFYs channel "dsr_jobs"
+ * (delivered at commit) to wake workers. Workers claim runnable jobs in
+ * batches with FOR UPDATE SKIP LOCKED, each under a lease: a worker that dies
+ * leaves a lease that runs out, and the next claim takes the job over. A
+ * failed job is retried with exponential back-off plus jitter (capped); after
+ * max_attempts it is "dead" and stays for an operator. Handlers must be
+ * idempotent: a job may run again after a crash between its work and its
+ * completion. Completion and failure are fenced by the lease owner, so a
+ * worker whose lease was taken over cannot complete the job a second time.
+ *
+ * Clock: every function takes @p now (epoch seconds) from the caller, so tests
+ * move time instead of sleeping; dsrd passes dsr_now().
+ */
+#ifndef DSR_QUEUE_H
+#define DSR_QUEUE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include "dsr/db.h"
+
+#define DSR_QUEUE_DEFAULT_MAX_ATTEMPTS 8
+#define DSR_QUEUE_BACKOFF_BASE_S 10   /**< first retry after about 10 s */
+#define DSR_QUEUE_BACKOFF_CAP_S 3600  /**< never wait longer than an hour between tries */
+
+/** A claimed job. Owned by the caller of dsr_queue_claim(); free with dsr_queue_jobs_free(). */
+struct dsr_job {
+  int64_t id;
+  char kind[64];
+  json_t *payload;   /**< owned */
+  int attempts;      /**< including the current one */
+  int max_attempts;
+};
+
+/** What a handler reports. */
+enum dsr_job_result {
+  DSR_JOB_DONE,  /**< finished (or nothing left to do): the row is deleted */
+  DSR_JOB_RETRY, /**< transient failure: try again after back-off, dead after max_attempts */
+  DSR_JOB_FAIL,  /**< permanent failure: dead now */
+};
+
+/**
+ * A job handler. Runs outside any transaction on @p db (it opens its own);
+ * @p ctx is the worker's context (dsrd passes its app); on failure it writes a
+ * short reason (no personal data) into @p err.
+ */
+typedef enum dsr_job_result (*dsr_job_handler)(struct dsr_db *db, const struct dsr_job *job,
+                                               void *ctx, char *err, size_t errlen);
+
+/** One row of a registry of job kinds (see src/worker/jobs.c). */
+struct dsr_job_kind {
+  const char *kind;        /**< "send_message", "expire_request" ... */
+  dsr_job_handler handler;
+  int lease_s;             /**< how long one run may take before another worker takes over */
+};
+
+/** Options of one enqueue. Zero values mean: now, default attempts, no dedupe key. */
+struct dsr_job_opts {
+  time_t run_at;              /**< 0: @p now */
+  int max_attempts;           /**< 0: DSR_QUEUE_DEFAULT_MAX_ATTEMPTS */
+  const char *dedupe_key;     /**< NULL: none; else at most one live job holds this key */
+};
+
+/**
+ * Enqueues a job inside the caller's open transaction and NOTIFYs the
+ * workers (the notification is delivered when that transaction commits).
+ * @p payload is borrowed. *enqueued is false when a live job with the same
+ * dedupe key exists (not an error). On failure *retry tells whether the
+ * caller's transaction should be retried (serialization failure, deadlock).
+ */
+DSR_MUST_USE bool dsr_queue_enqueue(struct dsr_db *db, const char *kind, const json_t *payload,
+                                    const struct dsr_job_opts *opts, time_t now, bool *enqueued,
+                                    bool *retry);
+
+/**
+ * Claims up to @p max runnable jobs of the kinds in @p registry for
+ * @p owner, each leased for its kind's lease_s (the longest in the batch).
+ * Also marks running jobs whose lease ran out with no attempts left as dead.
+ * On success *jobs (caller frees with dsr_queue_jobs_free) holds *n jobs.
+ */
+DSR_MUST_USE bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry,
+                                  const char *owner, time_t now, int max, struct dsr_job **jobs,
+                                  size_t *n);
+void dsr_queue_jobs_free(struct dsr_job *jobs, size_t n);
+
+/** Completes (deletes) a job. False when @p owner no longer holds its lease. */
+DSR_MUST_USE bool dsr_queue_done(struct dsr_db *db, const struct dsr_job *job, const char *owner);
+
+/**
+ * Records a failed run: requeued at now + back-off, or dead when @p permanent
+ * or attempts are exhausted. *dead tells which. False when @p owner no longer
+ * holds the lease (the failure is then ignored).
+ */
+DSR_MUST_USE bool dsr_queue_failed(struct dsr_db *db, const struct dsr_job *job,
+                                   const char *owner, const char *error, bool permanent,
+                                   time_t now, bool *dead);
+
+/**
+ * Back-off before try number @p attempts + 1: base * 2^(attempts-1), capped,
+ * of which the upper half is jitter chosen by @p rnd (uniform 32-bit random).
+ */
+long dsr_queue_backoff(int attempts, uint32_t rnd);
+
+/**
+ * Claims one batch and runs it: each job through its kind's handler, then
+ * completed or failed. Returns how many jobs ran, or -1 when the database
+ * failed.
+ */
+int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
+                        const char *owner, time_t now, int max, void *ctx);
+
+/**
+ * Seconds from @p now until the next queued job becomes runnable or lease
+ * runs out (0 when one is due, -1 when the queue is empty or on error).
+ */
+long dsr_queue_next_due(struct dsr_db *db, time_t now);
+
+/** Puts a dead job back in the queue with its attempts reset. False if no such dead job. */
+DSR_MUST_USE bool dsr_queue_requeue_dead(struct dsr_db *db, int64_t id, time_t now);
+
+/** Starts listening for "dsr_jobs" notifications on @p db's connection. */
+DSR_MUST_USE bool dsr_queue_listen(struct dsr_db *db);
+
+/**
+ * Waits up to @p timeout_ms for a notification on @p db (after
+ * dsr_queue_listen) or for @p wake_fd (may be -1) to become readable.
+ * Returns true when woken by a notification or @p wake_fd, false on timeout.
+ */
+bool dsr_queue_wait(struct dsr_db *db, int wake_fd, int timeout_ms);
+
+#endif

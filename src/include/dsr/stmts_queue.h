@@ -1,0 +1,49 @@
+/** @file stmts_queue.h @brief Statements of the job queue (queue.c). */
+#ifndef DSR_STMTS_QUEUE_H
+#define DSR_STMTS_QUEUE_H
+
+/*
+ * $now parameters are epoch seconds from the caller's clock (dsr_now() or a
+ * test's), so lease expiry and back-off can be tested without sleeping.
+ */
+#define DSR_STMTS_QUEUE(X)                                                                      \
+  X(DSR_STMT_JOB_ENQUEUE,                                                                       \
+    "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, dedupe_key, created_at,"       \
+    " updated_at) VALUES ($1, $2::jsonb, to_timestamp($3::bigint), $4::integer, $5,"           \
+    " to_timestamp($6::bigint), to_timestamp($6::bigint))"                                      \
+    " ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued', 'running')" \
+    " DO NOTHING RETURNING id")                                                                 \
+  X(DSR_STMT_JOB_NOTIFY, "SELECT pg_notify('dsr_jobs', $1)")                                    \
+  X(DSR_STMT_JOB_REAP,                                                                          \
+    "UPDATE dsr_jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL,"         \
+    " last_error = coalesce(last_error, 'lease expired') || ' (attempts exhausted)',"          \
+    " updated_at = to_timestamp($1::bigint)"                                                    \
+    " WHERE state = 'running' AND lease_expires_at < to_timestamp($1::bigint)"                  \
+    " AND attempts >= max_attempts")                                                            \
+  X(DSR_STMT_JOB_CLAIM,                                                                         \
+    "UPDATE dsr_jobs j SET state = 'running', lease_owner = $1,"                               \
+    " lease_expires_at = to_timestamp($2::bigint) + make_interval(secs => $3::integer),"       \
+    " attempts = j.attempts + 1, updated_at = to_timestamp($2::bigint)"                         \
+    " FROM (SELECT id FROM dsr_jobs WHERE ((state = 'queued' AND run_at <="                   \
+    " to_timestamp($2::bigint)) OR (state = 'running' AND lease_expires_at <"                  \
+    " to_timestamp($2::bigint))) AND attempts < max_attempts AND kind = ANY($5::text[])"       \
+    " ORDER BY run_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED) c WHERE j.id = c.id"       \
+    " RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts")                     \
+  X(DSR_STMT_JOB_DONE, "DELETE FROM dsr_jobs WHERE id = $1::bigint AND lease_owner = $2"       \
+                       " AND state = 'running'")                                                \
+  X(DSR_STMT_JOB_RETRY,                                                                         \
+    "UPDATE dsr_jobs SET state = CASE WHEN attempts >= max_attempts OR $5::boolean"            \
+    " THEN 'dead' ELSE 'queued' END, run_at = to_timestamp($3::bigint),"                       \
+    " last_error = left($4, 500), lease_owner = NULL, lease_expires_at = NULL,"               \
+    " updated_at = to_timestamp($6::bigint)"                                                    \
+    " WHERE id = $1::bigint AND lease_owner = $2 AND state = 'running' RETURNING state")        \
+  X(DSR_STMT_JOB_NEXT_RUN,                                                                      \
+    "SELECT extract(epoch FROM min(t))::bigint FROM (SELECT min(run_at) t FROM dsr_jobs"       \
+    " WHERE state = 'queued' UNION ALL SELECT min(lease_expires_at) FROM dsr_jobs"             \
+    " WHERE state = 'running') s")                                                              \
+  X(DSR_STMT_JOB_REQUEUE_DEAD,                                                                  \
+    "UPDATE dsr_jobs SET state = 'queued', attempts = 0, run_at = to_timestamp($2::bigint),"   \
+    " updated_at = to_timestamp($2::bigint) WHERE id = $1::bigint AND state = 'dead'"          \
+    " RETURNING id")
+
+#endif

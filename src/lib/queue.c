@@ -1,0 +1,280 @@
+/** @file queue.c @brief The PostgreSQL job queue (see queue.h). */
+#include "config.h"
+#include "dsr/queue.h"
+#include "dsr/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool dsr_queue_enqueue(struct dsr_db *db, const char *kind, const json_t *payload,
+                       const struct dsr_job_opts *opts, time_t now, bool *enqueued, bool *retry)
+{
+  static const struct dsr_job_opts none = {0};
+  if (!opts)
+    opts = &none;
+  *enqueued = false;
+  *retry = false;
+  char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  char run_at[24], nows[24], attempts[16];
+  snprintf(run_at, sizeof run_at, "%lld", (long long)(opts->run_at ? opts->run_at : now));
+  snprintf(nows, sizeof nows, "%lld", (long long)now);
+  snprintf(attempts, sizeof attempts, "%d",
+           opts->max_attempts > 0 ? opts->max_attempts : DSR_QUEUE_DEFAULT_MAX_ATTEMPTS);
+  bool ok = false;
+  PGresult *r = NULL;
+  if (payload && !text)
+    goto cleanup;
+  const char *v[] = {kind, text ? text : "{}", run_at, attempts, opts->dedupe_key, nows};
+  r = dsr_db_exec(db, DSR_STMT_JOB_ENQUEUE, 6, v);
+  if (!dsr_db_ok(r)) {
+    *retry = dsr_db_is_retryable(r);
+    goto cleanup;
+  }
+  *enqueued = PQntuples(r) == 1;
+  PQclear(r);
+  r = NULL;
+  if (*enqueued) {
+    const char *nv[] = {kind};
+    r = dsr_db_exec(db, DSR_STMT_JOB_NOTIFY, 1, nv);
+    if (!dsr_db_ok(r)) {
+      *retry = dsr_db_is_retryable(r);
+      goto cleanup;
+    }
+  }
+  ok = true;
+cleanup:
+  PQclear(r);
+  free(text);
+  return ok;
+}
+
+void dsr_queue_jobs_free(struct dsr_job *jobs, size_t n)
+{
+  if (!jobs)
+    return;
+  for (size_t i = 0; i < n; i++)
+    json_decref(jobs[i].payload);
+  free(jobs);
+}
+
+/** Postgres array literal of the registry's kinds: {"a","b"}. Caller frees. */
+static char *kinds_array(const struct dsr_job_kind *registry, int *max_lease)
+{
+  struct dsr_buf b = {0};
+  bool ok = dsr_buf_puts(&b, "{");
+  *max_lease = 1;
+  for (const struct dsr_job_kind *k = registry; ok && k->kind; k++) {
+    /* Kinds are compile-time identifiers; quoting keeps the literal well-formed anyway. */
+    ok = dsr_buf_printf(&b, "%s\"%s\"", k == registry ? "" : ",", k->kind);
+    if (k->lease_s > *max_lease)
+      *max_lease = k->lease_s;
+  }
+  ok = ok && dsr_buf_puts(&b, "}");
+  if (!ok) {
+    dsr_buf_free(&b);
+    return NULL;
+  }
+  return dsr_buf_steal(&b);
+}
+
+bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, const char *owner,
+                     time_t now, int max, struct dsr_job **jobs, size_t *n)
+{
+  *jobs = NULL;
+  *n = 0;
+  int lease = 1;
+  char *kinds = kinds_array(registry, &lease);
+  char nows[24], leases[16], maxs[16];
+  snprintf(nows, sizeof nows, "%lld", (long long)now);
+  snprintf(leases, sizeof leases, "%d", lease);
+  snprintf(maxs, sizeof maxs, "%d", max > 0 ? max : 1);
+  bool ok = false;
+  PGresult *r = NULL;
+  struct dsr_job *out = NULL;
+  if (!kinds)
+    goto cleanup;
+  const char *rv[] = {nows};
+  r = dsr_db_exec(db, DSR_STMT_JOB_REAP, 1, rv);
+  if (!dsr_db_ok(r))
+    goto cleanup;
+  PQclear(r);
+  const char *v[] = {owner, nows, leases, maxs, kinds};
+  r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 5, v);
+  if (!dsr_db_ok(r))
+    goto cleanup;
+  int rows = PQntuples(r);
+  if (rows > 0) {
+    out = calloc((size_t)rows, sizeof *out);
+    if (!out)
+      goto cleanup;
+  }
+  for (int i = 0; i < rows; i++) {
+    out[i].id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    dsr_strlcpy(out[i].kind, PQgetvalue(r, i, 1), sizeof out[i].kind);
+    out[i].payload = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+    out[i].attempts = atoi(PQgetvalue(r, i, 3));
+    out[i].max_attempts = atoi(PQgetvalue(r, i, 4));
+    if (!out[i].payload)
+      out[i].payload = json_object();
+  }
+  *jobs = out;
+  *n = (size_t)rows;
+  out = NULL;
+  ok = true;
+cleanup:
+  dsr_queue_jobs_free(out, 0);
+  PQclear(r);
+  free(kinds);
+  return ok;
+}
+
+bool dsr_queue_done(struct dsr_db *db, const struct dsr_job *job, const char *owner)
+{
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, job->id);
+  const char *v[] = {id, owner};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_DONE, 2, v);
+  bool ok = dsr_db_ok(r) && atoi(PQcmdTuples(r)) == 1;
+  PQclear(r);
+  return ok;
+}
+
+long dsr_queue_backoff(int attempts, uint32_t rnd)
+{
+  if (attempts < 1)
+    attempts = 1;
+  long full = DSR_QUEUE_BACKOFF_CAP_S;
+  if (attempts <= 20) {
+    long b = (long)DSR_QUEUE_BACKOFF_BASE_S << (attempts - 1);
+    if (b < full)
+      full = b;
+  }
+  /* "Equal jitter": half fixed, half random, so colliding jobs spread out. */
+  long half = full / 2;
+  return half + (long)(rnd % (uint32_t)(full - half + 1));
+}
+
+bool dsr_queue_failed(struct dsr_db *db, const struct dsr_job *job, const char *owner,
+                      const char *error, bool permanent, time_t now, bool *dead)
+{
+  *dead = false;
+  char id[24], run_at[24], nows[24];
+  snprintf(id, sizeof id, "%" PRId64, job->id);
+  snprintf(run_at, sizeof run_at, "%lld",
+           (long long)(now + dsr_queue_backoff(job->attempts, randombytes_random())));
+  snprintf(nows, sizeof nows, "%lld", (long long)now);
+  const char *v[] = {id, owner, run_at, error && *error ? error : "failed",
+                     permanent ? "true" : "false", nows};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_RETRY, 6, v);
+  bool ok = dsr_db_ok(r) && PQntuples(r) == 1;
+  if (ok)
+    *dead = !strcmp(PQgetvalue(r, 0, 0), "dead");
+  PQclear(r);
+  return ok;
+}
+
+static const struct dsr_job_kind *kind_of(const struct dsr_job_kind *registry, const char *kind)
+{
+  for (const struct dsr_job_kind *k = registry; k->kind; k++)
+    if (!strcmp(k->kind, kind))
+      return k;
+  return NULL;
+}
+
+int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
+                        const char *owner, time_t now, int max, void *ctx)
+{
+  struct dsr_job *jobs = NULL;
+  size_t n = 0;
+  if (!dsr_queue_claim(db, registry, owner, now, max, &jobs, &n))
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    const struct dsr_job_kind *k = kind_of(registry, jobs[i].kind);
+    char err[256] = "";
+    enum dsr_job_result res =
+        k ? k->handler(db, &jobs[i], ctx, err, sizeof err) : DSR_JOB_FAIL;
+    if (!k)
+      snprintf(err, sizeof err, "no handler for kind %.60s", jobs[i].kind);
+    if (res == DSR_JOB_DONE) {
+      if (!dsr_queue_done(db, &jobs[i], owner))
+        DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", jobs[i].id, jobs[i].kind);
+      else
+        DSR_DEBUG("job.done", "job=%" PRId64 " kind=%s attempt=%d", jobs[i].id, jobs[i].kind,
+                  jobs[i].attempts);
+      continue;
+    }
+    bool dead = false;
+    if (!dsr_queue_failed(db, &jobs[i], owner, err, res == DSR_JOB_FAIL, now, &dead))
+      DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", jobs[i].id, jobs[i].kind);
+    else
+      dsr_log(dead ? DSR_LOG_ERROR : DSR_LOG_WARN, dead ? "job.dead" : "job.retry",
+              "job=%" PRId64 " kind=%s attempt=%d error=\"%s\"", jobs[i].id, jobs[i].kind,
+              jobs[i].attempts, err);
+  }
+  dsr_queue_jobs_free(jobs, n);
+  return (int)n;
+}
+
+long dsr_queue_next_due(struct dsr_db *db, time_t now)
+{
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_NEXT_RUN, 0, NULL);
+  long out = -1;
+  if (dsr_db_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+    long long t = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    out = t <= (long long)now ? 0 : (long)(t - (long long)now);
+  }
+  PQclear(r);
+  return out;
+}
+
+bool dsr_queue_requeue_dead(struct dsr_db *db, int64_t id, time_t now)
+{
+  char ids[24], nows[24];
+  snprintf(ids, sizeof ids, "%" PRId64, id);
+  snprintf(nows, sizeof nows, "%lld", (long long)now);
+  const char *v[] = {ids, nows};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_REQUEUE_DEAD, 2, v);
+  bool ok = dsr_db_ok(r) && PQntuples(r) == 1;
+  PQclear(r);
+  return ok;
+}
+
+bool dsr_queue_listen(struct dsr_db *db)
+{
+  PGresult *r = PQexec(db->conn, "LISTEN dsr_jobs");
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  return ok;
+}
+
+/* Drains pending notifications; true if there was one. */
+static bool drain(PGconn *c)
+{
+  bool any = false;
+  PGnotify *n;
+  PQconsumeInput(c);
+  while ((n = PQnotifies(c)) != NULL) {
+    any = true;
+    PQfreemem(n);
+  }
+  return any;
+}
+
+bool dsr_queue_wait(struct dsr_db *db, int wake_fd, int timeout_ms)
+{
+  if (drain(db->conn))
+    return true;
+  struct pollfd p[2] = {{.fd = PQsocket(db->conn), .events = POLLIN},
+                        {.fd = wake_fd, .events = POLLIN}};
+  int rc = poll(p, wake_fd >= 0 ? 2 : 1, timeout_ms);
+  if (rc <= 0)
+    return false;
+  if (wake_fd >= 0 && (p[1].revents & POLLIN))
+    return true;
+  return drain(db->conn) || (p[0].revents & (POLLHUP | POLLERR));
+}

@@ -1,0 +1,301 @@
+/**
+ * @file test_queue.c
+ * @brief The job queue against real PostgreSQL: transactional enqueue,
+ *        leases and takeover after a crash, back-off and dead jobs, dedupe,
+ *        NOTIFY, and two workers never running the same job. Time is passed
+ *        in explicitly; nothing sleeps.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include "suites.h"
+#include "dsr/queue.h"
+
+#define T0 ((time_t)2000000000) /* a fixed "now" far from the real clock */
+
+static struct dsr_db *open_db(void)
+{
+  char err[256];
+  PGconn *c = dsr_db_connect(it_pg.conninfo, err, sizeof err);
+  ck_assert_msg(c != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(c);
+  ck_assert_ptr_nonnull(db);
+  return db;
+}
+
+static void close_db(struct dsr_db *db)
+{
+  PGconn *c = db->conn;
+  dsr_db_unwrap(db);
+  PQfinish(c);
+}
+
+static void exec_ok(struct dsr_db *db, const char *sql)
+{
+  PGresult *r = PQexec(db->conn, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(r));
+  PQclear(r);
+}
+
+/** Enqueues one job of @p kind in its own transaction; returns whether it was new. */
+static bool put(struct dsr_db *db, const char *kind, int n, const char *dedupe, time_t now)
+{
+  exec_ok(db, "BEGIN");
+  json_t *p = json_pack("{s:i}", "n", n);
+  struct dsr_job_opts o = {.dedupe_key = dedupe, .max_attempts = 3};
+  bool enq = false, retry = false;
+  ck_assert(dsr_queue_enqueue(db, kind, p, &o, now, &enq, &retry));
+  json_decref(p);
+  exec_ok(db, "COMMIT");
+  return enq;
+}
+
+static enum dsr_job_result ok_handler(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                      char *err, size_t errlen)
+{
+  return DSR_JOB_DONE;
+}
+
+static long count_kind(const char *kind, const char *state)
+{
+  char sql[200];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_jobs WHERE kind = '%s' AND state = '%s'",
+           kind, state);
+  return h_sql_long(it_pg.conninfo, sql);
+}
+
+START_TEST(enqueue_is_transactional_and_claim_runs_once)
+{
+  const struct dsr_job_kind reg[] = {{"t_basic", ok_handler, 30}, {NULL, NULL, 0}};
+  struct dsr_db *db = open_db();
+  exec_ok(db, "BEGIN");
+  bool enq, retry;
+  ck_assert(dsr_queue_enqueue(db, "t_basic", NULL, NULL, T0, &enq, &retry));
+  ck_assert(enq);
+  exec_ok(db, "ROLLBACK");
+  ck_assert_int_eq(count_kind("t_basic", "queued"), 0);
+  ck_assert(put(db, "t_basic", 7, NULL, T0));
+  struct dsr_job *jobs;
+  size_t n;
+  ck_assert(dsr_queue_claim(db, reg, "w1", T0 - 1, 10, &jobs, &n));
+  ck_assert_uint_eq(n, 0); /* not yet due */
+  dsr_queue_jobs_free(jobs, n);
+  ck_assert(dsr_queue_claim(db, reg, "w1", T0, 10, &jobs, &n));
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(jobs[0].kind, "t_basic");
+  ck_assert_int_eq(json_integer_value(json_object_get(jobs[0].payload, "n")), 7);
+  ck_assert_int_eq(jobs[0].attempts, 1);
+  ck_assert(!dsr_queue_done(db, &jobs[0], "someone-else"));
+  ck_assert(dsr_queue_done(db, &jobs[0], "w1"));
+  dsr_queue_jobs_free(jobs, n);
+  ck_assert_int_eq(count_kind("t_basic", "queued") + count_kind("t_basic", "running"), 0);
+  close_db(db);
+}
+END_TEST
+
+START_TEST(crashed_worker_lease_is_taken_over)
+{
+  const struct dsr_job_kind reg[] = {{"t_lease", ok_handler, 60}, {NULL, NULL, 0}};
+  struct dsr_db *a = open_db(), *b = open_db();
+  ck_assert(put(a, "t_lease", 1, NULL, T0));
+  struct dsr_job *ja, *jb;
+  size_t na, nb;
+  ck_assert(dsr_queue_claim(a, reg, "worker-a", T0, 5, &ja, &na));
+  ck_assert_uint_eq(na, 1);
+  /* worker-a "crashes": it never completes. Inside the lease nobody else gets the job. */
+  ck_assert(dsr_queue_claim(b, reg, "worker-b", T0 + 59, 5, &jb, &nb));
+  ck_assert_uint_eq(nb, 0);
+  dsr_queue_jobs_free(jb, nb);
+  ck_assert(dsr_queue_claim(b, reg, "worker-b", T0 + 61, 5, &jb, &nb));
+  ck_assert_uint_eq(nb, 1);
+  ck_assert(jb[0].id == ja[0].id);
+  ck_assert_int_eq(jb[0].attempts, 2);
+  /* The crashed worker coming back cannot complete or fail a job it no longer holds. */
+  bool dead;
+  ck_assert(!dsr_queue_done(a, &ja[0], "worker-a"));
+  ck_assert(!dsr_queue_failed(a, &ja[0], "worker-a", "late", false, T0 + 62, &dead));
+  ck_assert(dsr_queue_done(b, &jb[0], "worker-b"));
+  dsr_queue_jobs_free(ja, na);
+  dsr_queue_jobs_free(jb, nb);
+  close_db(a);
+  close_db(b);
+}
+END_TEST
+
+START_TEST(lease_expiry_with_no_attempts_left_is_dead)
+{
+  const struct dsr_job_kind reg[] = {{"t_lease_dead", ok_handler, 10}, {NULL, NULL, 0}};
+  struct dsr_db *db = open_db();
+  ck_assert(put(db, "t_lease_dead", 1, NULL, T0)); /* max_attempts 3 */
+  for (int i = 0; i < 3; i++) {
+    struct dsr_job *j;
+    size_t n;
+    ck_assert(dsr_queue_claim(db, reg, "crashy", T0 + i * 11, 5, &j, &n));
+    ck_assert_uint_eq(n, 1);
+    dsr_queue_jobs_free(j, n);
+  }
+  struct dsr_job *j;
+  size_t n;
+  ck_assert(dsr_queue_claim(db, reg, "crashy", T0 + 100, 5, &j, &n));
+  ck_assert_uint_eq(n, 0);
+  ck_assert_int_eq(count_kind("t_lease_dead", "dead"), 1);
+  close_db(db);
+}
+END_TEST
+
+/** Seconds from @p now until the t_retry job may run again. */
+static long retry_wait(time_t now)
+{
+  char sql[200];
+  snprintf(sql, sizeof sql,
+           "SELECT extract(epoch FROM run_at)::bigint - %lld FROM dsr_jobs WHERE kind = 't_retry'",
+           (long long)now);
+  return h_sql_long(it_pg.conninfo, sql);
+}
+
+static enum dsr_job_result failing_handler(struct dsr_db *db, const struct dsr_job *job,
+                                           void *ctx, char *err, size_t errlen)
+{
+  snprintf(err, errlen, "transport down (try %d)", job->attempts);
+  return DSR_JOB_RETRY;
+}
+
+START_TEST(retries_back_off_then_die)
+{
+  const struct dsr_job_kind reg[] = {{"t_retry", failing_handler, 30}, {NULL, NULL, 0}};
+  struct dsr_db *db = open_db();
+  ck_assert(put(db, "t_retry", 1, NULL, T0));
+  time_t now = T0;
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", now, 5, NULL), 1);
+  ck_assert_int_eq(count_kind("t_retry", "queued"), 1);
+  /* first retry after 5..10 s */
+  long wait = retry_wait(now);
+  ck_assert_int_ge(wait, 5);
+  ck_assert_int_le(wait, 10);
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", now + 4, 5, NULL), 0);
+  now += wait;
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", now, 5, NULL), 1);
+  wait = retry_wait(now);
+  ck_assert_int_ge(wait, 10); /* second retry after 10..20 s */
+  ck_assert_int_le(wait, 20);
+  now += wait;
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", now, 5, NULL), 1);
+  ck_assert_int_eq(count_kind("t_retry", "dead"), 1);
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", now + 100000, 5, NULL), 0);
+  PGresult *r = h_sql(it_pg.conninfo, "SELECT last_error, attempts FROM dsr_jobs WHERE kind = 't_retry'");
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), "transport down (try 3)");
+  ck_assert_str_eq(PQgetvalue(r, 0, 1), "3");
+  PQclear(r);
+  long id = h_sql_long(it_pg.conninfo, "SELECT id FROM dsr_jobs WHERE kind = 't_retry'");
+  ck_assert(dsr_queue_requeue_dead(db, id, now));
+  ck_assert_int_eq(count_kind("t_retry", "queued"), 1);
+  ck_assert(!dsr_queue_requeue_dead(db, id, now)); /* no longer dead */
+  close_db(db);
+}
+END_TEST
+
+START_TEST(backoff_grows_with_jitter_and_a_cap)
+{
+  for (int a = 1; a <= 30; a++) {
+    long lo = dsr_queue_backoff(a, 0), hi = dsr_queue_backoff(a, UINT32_MAX);
+    long full = a <= 20 ? (long)DSR_QUEUE_BACKOFF_BASE_S << (a - 1) : DSR_QUEUE_BACKOFF_CAP_S;
+    if (full > DSR_QUEUE_BACKOFF_CAP_S)
+      full = DSR_QUEUE_BACKOFF_CAP_S;
+    ck_assert_int_eq(lo, full / 2);
+    ck_assert_int_le(hi, full);
+    ck_assert_int_ge(hi, lo);
+  }
+  ck_assert_int_eq(dsr_queue_backoff(40, 12345) <= DSR_QUEUE_BACKOFF_CAP_S, 1);
+  /* jitter really varies */
+  ck_assert_int_ne(dsr_queue_backoff(5, 1), dsr_queue_backoff(5, 77));
+}
+END_TEST
+
+START_TEST(dedupe_key_allows_one_live_job)
+{
+  const struct dsr_job_kind reg[] = {{"t_dedupe", ok_handler, 30}, {NULL, NULL, 0}};
+  struct dsr_db *db = open_db();
+  ck_assert(put(db, "t_dedupe", 1, "expire:abc", T0));
+  ck_assert(!put(db, "t_dedupe", 2, "expire:abc", T0));
+  ck_assert(put(db, "t_dedupe", 3, "expire:other", T0));
+  ck_assert_int_eq(count_kind("t_dedupe", "queued"), 2);
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", T0, 10, NULL), 2);
+  ck_assert(put(db, "t_dedupe", 4, "expire:abc", T0)); /* finished: the key is free again */
+  close_db(db);
+}
+END_TEST
+
+START_TEST(notify_wakes_listener_only_after_commit)
+{
+  struct dsr_db *l = open_db(), *p = open_db();
+  ck_assert(dsr_queue_listen(l));
+  exec_ok(p, "BEGIN");
+  bool enq, retry;
+  ck_assert(dsr_queue_enqueue(p, "t_notify", NULL, NULL, T0, &enq, &retry));
+  ck_assert(!dsr_queue_wait(l, -1, 200)); /* uncommitted: nothing delivered */
+  exec_ok(p, "COMMIT");
+  ck_assert(dsr_queue_wait(l, -1, 10000));
+  close_db(l);
+  close_db(p);
+}
+END_TEST
+
+#define RACE_JOBS 120
+static atomic_int runs[RACE_JOBS];
+
+static enum dsr_job_result count_handler(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                         char *err, size_t errlen)
+{
+  json_int_t n = json_integer_value(json_object_get(job->payload, "n"));
+  if (n >= 0 && n < RACE_JOBS)
+    atomic_fetch_add(&runs[n], 1);
+  return DSR_JOB_DONE;
+}
+
+static const struct dsr_job_kind race_reg[] = {{"t_race", count_handler, 300}, {NULL, NULL, 0}};
+
+static void *race_worker(void *arg)
+{
+  struct dsr_db *db = open_db();
+  int idle = 0;
+  while (idle < 3) {
+    int n = dsr_queue_run_batch(db, race_reg, arg, T0, 7, NULL);
+    idle = n == 0 ? idle + 1 : 0;
+  }
+  close_db(db);
+  return NULL;
+}
+
+START_TEST(two_workers_never_run_the_same_job)
+{
+  struct dsr_db *db = open_db();
+  for (int i = 0; i < RACE_JOBS; i++)
+    ck_assert(put(db, "t_race", i, NULL, T0));
+  pthread_t a, b;
+  pthread_create(&a, NULL, race_worker, "race-a");
+  pthread_create(&b, NULL, race_worker, "race-b");
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  for (int i = 0; i < RACE_JOBS; i++)
+    ck_assert_msg(atomic_load(&runs[i]) == 1, "job %d ran %d times", i, atomic_load(&runs[i]));
+  ck_assert_int_eq(count_kind("t_race", "queued") + count_kind("t_race", "running"), 0);
+  close_db(db);
+}
+END_TEST
+
+Suite *suite_queue(void)
+{
+  Suite *s = suite_create("queue");
+  TCase *tc = tcase_create("jobs");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, enqueue_is_transactional_and_claim_runs_once);
+  tcase_add_test(tc, crashed_worker_lease_is_taken_over);
+  tcase_add_test(tc, lease_expiry_with_no_attempts_left_is_dead);
+  tcase_add_test(tc, retries_back_off_then_die);
+  tcase_add_test(tc, backoff_grows_with_jitter_and_a_cap);
+  tcase_add_test(tc, dedupe_key_allows_one_live_job);
+  tcase_add_test(tc, notify_wakes_listener_only_after_commit);
+  tcase_add_test(tc, two_workers_never_run_the_same_job);
+  suite_add_tcase(s, tc);
+  return s;
+}
