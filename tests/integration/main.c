@@ -28,6 +28,7 @@ int main(void)
   srunner_add_suite(sr, suite_malformed());
   srunner_add_suite(sr, suite_embedded());
   srunner_add_suite(sr, suite_queue());
+  srunner_add_suite(sr, suite_queue_batch());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -12,5 +12,6 @@ Suite *suite_intake(void);
 Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_queue(void);
+Suite *suite_queue_batch(void);
 
 #endif
