@@ -98,11 +98,20 @@ bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, con
   struct dsr_job *out = NULL;
   if (!kinds)
     goto cleanup;
-  const char *rv[] = {nows};
-  r = dsr_db_exec(db, DSR_STMT_JOB_REAP, 1, rv);
-  if (!dsr_db_ok(r))
-    goto cleanup;
-  PQclear(r);
+  /*
+   * Reaping settles jobs that are past help (lease gone, no attempts left; the
+   * claim skips them anyway), so once per second of the caller's clock and
+   * thread is enough: a busy worker saves a round trip per batch.
+   */
+  static _Thread_local time_t last_reap = (time_t)-1;
+  if (now != last_reap) {
+    const char *rv[] = {nows};
+    r = dsr_db_exec(db, DSR_STMT_JOB_REAP, 1, rv);
+    if (!dsr_db_ok(r))
+      goto cleanup;
+    PQclear(r);
+    last_reap = now;
+  }
   const char *v[] = {owner, nows, leases, maxs, kinds};
   r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 5, v);
   if (!dsr_db_ok(r))
