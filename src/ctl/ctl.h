@@ -9,6 +9,8 @@
 #define DSRCTL_CTL_H
 
 #include "dsr/config.h"
+#include "dsr/db.h"
+#include "dsr/dbsetup.h"
 
 struct ctl_command {
   const char *name;
@@ -18,6 +20,36 @@ struct ctl_command {
 };
 
 int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_customer(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_staff(const struct dsr_config *cfg, int argc, char **argv);
+
+struct dsr_db;
+/** An open database with the master key loaded, for commands that read or write data. */
+struct ctl_session {
+  void *setup;       /**< struct dsr_dbsetup, owned */
+  void *conn;        /**< PGconn, owned */
+  struct dsr_db *db; /**< wrapper, owned */
+};
+/** Opens the database (migrated) and loads the master key; prints errors. */
+bool ctl_session_open(const struct dsr_config *cfg, struct ctl_session *s);
+void ctl_session_close(struct ctl_session *s);
+/** The value after option @p name ("--name VALUE" or "--name=VALUE") in argv, or NULL. */
+const char *ctl_opt(int argc, char **argv, const char *name);
+int ctl_policy(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_audit(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_report(const struct dsr_config *cfg, int argc, char **argv);
+
+/** A command's database: the setup, one connection and its wrapper. */
+struct ctl_db {
+  struct dsr_dbsetup setup;
+  PGconn *conn;
+  struct dsr_db *db;
+};
+/** Opens the configured (or embedded) database; prints the error and returns false. */
+bool ctl_db_open(const struct dsr_config *cfg, struct ctl_db *out);
+/** Closes what ctl_db_open() opened (safe on a zeroed or half-open one). */
+void ctl_db_close(struct ctl_db *d);
+int ctl_sample(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

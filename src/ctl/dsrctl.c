@@ -11,6 +11,19 @@
 static const struct ctl_command commands[] = {
     {"migrate", ctl_migrate, "migrate [--status]",
      "apply pending database migrations (--status lists them)"},
+    {"customer", ctl_customer,
+     "customer add|rotate-key|rotate-secret|enable",
+     "manage customers: webhook endpoints, whsec_ secrets and API keys"},
+    {"staff", ctl_staff, "staff token create --role R --name N",
+     "create a staff API token (admin, triager, approver or auditor)"},
+    {"policy", ctl_policy, "policy lint|explain ...",
+     "check a policy file; print a subject's plan (dry run)"},
+    {"audit", ctl_audit, "audit verify|export|seal ...",
+     "verify the audit hash chain, export a period for offline checks, seal"},
+    {"report", ctl_report, "report --from T --to T ...",
+     "compliance report for a period (json, csv or html)"},
+    {"sample", ctl_sample, "sample generate --subjects N --seed S",
+     "build the sample call-center platform (own database, media, backups)"},
     {NULL, NULL, NULL, NULL},
 };
 

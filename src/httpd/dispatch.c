@@ -106,11 +106,17 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
     if (!json_content_type(ct))
       return dsr_reply_problem(r, DSR_E_UNSUPPORTED_MEDIA, NULL, NULL);
   }
-  if (r->route->auth == DSR_AUTH_STATUS_TOKEN) {
+  if (r->route->auth != DSR_AUTH_NONE) {
     r->bearer = bearer_of(r->conn);
     if (!r->bearer)
       return dsr_reply_problem(r, DSR_E_UNAUTHORIZED,
-                               "send the status token as Authorization: Bearer <token>", NULL);
+                               r->route->auth == DSR_AUTH_STATUS_TOKEN
+                                   ? "send the status token as Authorization: Bearer <token>"
+                                   : "send your API token as Authorization: Bearer <token>",
+                               NULL);
+    enum MHD_Result ret;
+    if (!dsr_dispatch_auth(r, &ret))
+      return ret;
   }
   return MHD_YES;
 }
@@ -138,6 +144,9 @@ static enum MHD_Result on_complete(struct dsr_hreq *r)
   struct dsr_jspec_error err;
   if (!dsr_jspec_parse(r->json, r->route->body, &err))
     return dsr_reply_problem(r, err.ec, err.detail, err.field);
+  enum MHD_Result ret;
+  if (!dsr_dispatch_role_rules(r, &ret))
+    return ret;
   return r->route->handler(r);
 }
 

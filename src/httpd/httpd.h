@@ -18,6 +18,7 @@
 #include "dsr/error.h"
 #include "dsr/jspec.h"
 #include "dsr/policy.h"
+#include "dsr/staff.h"
 
 /** Process-wide state shared by all handler threads (read-only after start). */
 struct dsr_app {
@@ -28,7 +29,18 @@ struct dsr_app {
 
 #define DSR_MAX_PATH_ARGS 4
 
-enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN };
+/**
+ * Who may call a route. The dispatcher authenticates and checks roles before
+ * any handler runs: STAFF takes a staff API token, CUSTOMER a customer API
+ * key, both as "Authorization: Bearer".
+ */
+enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN, DSR_AUTH_STAFF, DSR_AUTH_CUSTOMER };
+
+/** Roles allowed when the body's role field has this value (e.g. action "deny"). */
+struct dsr_role_rule {
+  const char *value;
+  unsigned roles; /**< enum dsr_role bits */
+};
 
 struct dsr_hreq;
 typedef enum MHD_Result (*dsr_handler)(struct dsr_hreq *r);
@@ -40,6 +52,9 @@ struct dsr_route {
   dsr_handler handler;
   enum dsr_auth auth;
   const struct dsr_jspec *body;   /**< JSON body spec; NULL means the route takes no body */
+  unsigned roles;                 /**< DSR_AUTH_STAFF: enum dsr_role bits allowed on the route */
+  const char *role_field;         /**< body field that narrows the roles further, or NULL */
+  const struct dsr_role_rule *role_rules; /**< per value of role_field; {NULL} ends */
 };
 
 /** Per-request state, built by the dispatcher. */
@@ -54,6 +69,9 @@ struct dsr_hreq {
   struct dsr_buf body;                 /**< raw upload */
   json_t *json;                        /**< parsed and validated body, or NULL */
   const char *bearer;                  /**< token from Authorization: Bearer, or NULL */
+  char staff_id[40];                   /**< DSR_AUTH_STAFF: the authenticated staff user */
+  enum dsr_role role;                  /**< ... and their role */
+  char customer_id[40];                /**< DSR_AUTH_CUSTOMER: the authenticated customer */
   char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
   double started_ms;
   unsigned int status;                 /**< status of the queued reply, for the log */
@@ -86,6 +104,17 @@ enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char
 /** Builds the problem document (caller decrefs). Exposed for tests. */
 json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
 
+/**
+ * Authenticates @p r for its route's auth kind and checks the route's roles
+ * (auth.c). Returns true when the request may go on; otherwise a problem has
+ * been queued and *ret holds the result to return to libmicrohttpd.
+ */
+bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret);
+/** Checks the route's role_rules against the parsed body (auth.c); same contract. */
+bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret);
+/** True when role @p role may use a route with @p route's role rules for @p value. */
+bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const char *value);
+
 /** The libmicrohttpd callbacks (dispatch.c). */
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,
                              const char *method, const char *version, const char *upload_data,
@@ -98,8 +127,18 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r);
+enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r);
+enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
 
 /** Body specs referenced by the routing table. */
 extern const struct dsr_jspec dsrd_request_create_spec[];
+extern const struct dsr_jspec dsrd_admin_action_spec[];
+extern const struct dsr_jspec dsrd_customer_decision_spec[];
+/** Which roles may take which admin action (routes.c). */
+extern const struct dsr_role_rule dsrd_admin_action_roles[];
 
 #endif

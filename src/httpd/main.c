@@ -5,9 +5,11 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "dsr/audit.h"
 #include "dsr/crypto.h"
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
+#include "dsr/routing_sweep.h"
 #include "dsr/validate.h"
 #include "worker.h"
 
@@ -37,6 +39,7 @@ struct daemon_state {
   struct MHD_Daemon *mhd;
   struct dsr_workers *workers;
   struct dsr_worker_env env;
+  struct dsr_audit_sealer *sealer;
   char *key_file;
 };
 
@@ -170,6 +173,16 @@ int main(int argc, char **argv)
     s.workers = dsr_workers_start(s.db.conninfo, (int)s.cfg.workers, &s.env, err, sizeof err);
     if (!s.workers)
       goto cleanup;
+    /* The routing sweep reschedules itself; this starts the chain (once per slot). */
+    struct dsr_db *db = dsr_db_acquire(s.app.pool);
+    if (!db || !dsr_routing_schedule(db, s.cfg.routing_sweep_interval))
+      DSR_WARN("routing.schedule_failed", "retry=next_start");
+    dsr_db_release(db);
+  }
+  s.sealer = dsr_audit_sealer_start(s.app.pool, s.cfg.audit_seal_interval_ms);
+  if (!s.sealer) {
+    snprintf(err, sizeof err, "cannot start the audit sealer");
+    goto cleanup;
   }
   if (run_http && !start_http(&s, err, sizeof err))
     goto cleanup;
@@ -182,6 +195,7 @@ cleanup:
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
   dsr_workers_stop(s.workers);
+  dsr_audit_sealer_stop(s.sealer); /* after the last request: seals what they recorded */
   dsr_db_pool_free(s.app.pool);
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();

@@ -4,12 +4,40 @@
 
 #include <string.h>
 
+/* Routes without staff roles: columns roles, role_field, role_rules empty. */
+#define NO_ROLES 0, NULL, NULL
+#define STAFF_ALL DSR_ROLES_ALL
+#define STAFF_ACTORS (DSR_ROLE_ADMIN | DSR_ROLE_TRIAGER | DSR_ROLE_APPROVER)
+#define TRIAGE (DSR_ROLE_ADMIN | DSR_ROLE_TRIAGER)
+#define DECIDE (DSR_ROLE_ADMIN | DSR_ROLE_APPROVER)
+
+/* Auditors read only; triagers verify, assign and hold; approvers decide. */
+const struct dsr_role_rule dsrd_admin_action_roles[] = {
+    {"verify", TRIAGE}, {"assign", TRIAGE},  {"hold", TRIAGE},   {"release", TRIAGE},
+    {"approve", DECIDE}, {"deny", DECIDE}, {"extend", DECIDE}, {NULL, 0},
+};
+
 const struct dsr_route dsr_routes[] = {
-    {"GET", "/healthz", dsrd_healthz, DSR_AUTH_NONE, NULL},
-    {"GET", "/readyz", dsrd_readyz, DSR_AUTH_NONE, NULL},
-    {"POST", "/v1/requests", dsrd_requests_create, DSR_AUTH_NONE, dsrd_request_create_spec},
-    {"GET", "/v1/requests/{id}", dsrd_requests_get, DSR_AUTH_STATUS_TOKEN, NULL},
-    {NULL, NULL, NULL, DSR_AUTH_NONE, NULL},
+    {"GET", "/healthz", dsrd_healthz, DSR_AUTH_NONE, NULL, NO_ROLES},
+    {"GET", "/readyz", dsrd_readyz, DSR_AUTH_NONE, NULL, NO_ROLES},
+    {"POST", "/v1/requests", dsrd_requests_create, DSR_AUTH_NONE, dsrd_request_create_spec,
+     NO_ROLES},
+    {"GET", "/v1/requests/{id}", dsrd_requests_get, DSR_AUTH_STATUS_TOKEN, NULL, NO_ROLES},
+    /* staff: the privacy team's queue */
+    {"GET", "/v1/admin/requests", dsrd_admin_requests_list, DSR_AUTH_STAFF, NULL, STAFF_ALL,
+     NULL, NULL},
+    {"GET", "/v1/admin/requests/{id}", dsrd_admin_requests_get, DSR_AUTH_STAFF, NULL, STAFF_ALL,
+     NULL, NULL},
+    {"GET", "/v1/admin/requests/{id}/plan", dsrd_admin_requests_plan, DSR_AUTH_STAFF, NULL,
+     STAFF_ALL, NULL, NULL},
+    {"POST", "/v1/admin/requests/{id}/actions", dsrd_admin_requests_act, DSR_AUTH_STAFF,
+     dsrd_admin_action_spec, STAFF_ACTORS, "action", dsrd_admin_action_roles},
+    /* customers */
+    {"GET", "/v1/customer/requests", dsrd_customer_parts_list, DSR_AUTH_CUSTOMER, NULL,
+     NO_ROLES},
+    {"POST", "/v1/customer/requests/{part_id}/decision", dsrd_customer_decision,
+     DSR_AUTH_CUSTOMER, dsrd_customer_decision_spec, NO_ROLES},
+    {NULL, NULL, NULL, DSR_AUTH_NONE, NULL, NO_ROLES},
 };
 
 bool dsr_path_safe(const char *path)

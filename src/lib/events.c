@@ -1,4 +1,8 @@
-/** @file events.c @brief Records timeline events (see events.h). */
+/**
+ * @file events.c
+ * @brief Records timeline events (see events.h). The same statement appends the
+ *        event to the audit trail (audit.h), so every event is in both or neither.
+ */
 #include "config.h"
 #include "dsr/events.h"
 
@@ -10,9 +14,15 @@ bool dsr_event_record(struct dsr_db *db, const char *request_id, const char *kin
 {
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  /* The canonical form of data (docs/audit-format.md): compact, keys sorted. */
   char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  if (data && !text) {
+    if (retry)
+      *retry = false;
+    return false; /* not an object or array, or out of memory */
+  }
   const char *v[] = {request_id, now, kind, actor, text ? text : "{}"};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_EVENT_INSERT, 5, v);
+  PGresult *r = dsr_db_exec(db, DSR_STMT_AUDIT_APPEND, 5, v);
   bool ok = dsr_db_ok(r);
   if (retry)
     *retry = !ok && dsr_db_is_retryable(r);

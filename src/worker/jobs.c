@@ -5,7 +5,14 @@
  */
 #include "config.h"
 #include "worker.h"
+#include "routing_jobs.h"
+#include "dsr/discovery.h"
+#include "dsr/routing_sweep.h"
+#include "dsr/webhook.h"
 
 const struct dsr_job_kind dsr_job_registry[] = {
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
+    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120}, /* > webhook_timeout (at most 120 s) */
+    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
     {NULL, NULL, 0},
 };

@@ -11,7 +11,24 @@ extern struct h_dsrd it_dsrd;
 Suite *suite_intake(void);
 Suite *suite_malformed(void);
 Suite *suite_embedded(void);
+Suite *suite_routing(void);
 Suite *suite_queue(void);
 Suite *suite_queue_batch(void);
+Suite *suite_policy_plan(void);
+Suite *suite_audit(void);
+Suite *suite_report(void);
+
+struct dsr_db;
+/** Creates database @p name in the shared cluster if needed and migrates it; caller frees. */
+char *it_fresh_db(const char *name);
+/** A wrapped connection with the statements available (it_disconnect() frees). */
+struct dsr_db *it_connect(const char *conninfo);
+void it_disconnect(struct dsr_db *db);
+/**
+ * Runs built program argv[0] ("dsrctl") with @p argv, stdout to @p out_path
+ * (NULL: inherited); returns its exit status.
+ */
+int it_run(const char *const *argv, const char *out_path);
+Suite *suite_sample(void);
 
 #endif

@@ -14,6 +14,11 @@ int main(void)
   srunner_add_suite(sr, suite_errors());
   srunner_add_suite(sr, suite_config());
   srunner_add_suite(sr, suite_crypto());
+  srunner_add_suite(sr, suite_routing());
+  srunner_add_suite(sr, suite_policy());
+  srunner_add_suite(sr, suite_audit());
+  srunner_add_suite(sr, suite_report());
+  srunner_add_suite(sr, suite_sample());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

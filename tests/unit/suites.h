@@ -10,5 +10,10 @@ Suite *suite_router(void);
 Suite *suite_errors(void);
 Suite *suite_config(void);
 Suite *suite_crypto(void);
+Suite *suite_routing(void);
+Suite *suite_policy(void);
+Suite *suite_audit(void);
+Suite *suite_report(void);
+Suite *suite_sample(void);
 
 #endif

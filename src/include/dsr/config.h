@@ -31,8 +31,15 @@ struct dsr_config {
   char *pg_user;
   long db_pool_size;
   char *policy_file;
+  bool webhook_allow_http;
+  bool webhook_allow_private;
+  long webhook_timeout;
+  long webhook_secret_grace_hours;
+  long due_reminder_days;
+  long routing_sweep_interval;
   long workers;
   char *role;
+  long audit_seal_interval_ms;
 };
 
 /** One row of the key table. */

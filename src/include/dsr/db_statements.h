@@ -8,11 +8,17 @@
 
 #include "dsr/stmts_core.h"
 #include "dsr/stmts_requests.h"
+#include "dsr/stmts_routing.h"
 #include "dsr/stmts_queue.h"
+#include "dsr/stmts_policy.h"
+#include "dsr/stmts_audit.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
-  DSR_STMTS_REQUESTS(X)    \
-  DSR_STMTS_QUEUE(X)
+  DSR_STMTS_REQUESTS(X)   \
+  DSR_STMTS_ROUTING(X)    \
+  DSR_STMTS_QUEUE(X)      \
+  DSR_STMTS_POLICY(X)     \
+  DSR_STMTS_AUDIT(X)
 
 #endif

@@ -32,7 +32,9 @@
   X(DSR_E_RATE_LIMITED, "rate_limited", 429, "Too many requests")                            \
   X(DSR_E_HEADERS_TOO_LARGE, "headers_too_large", 431, "The request headers are too large")  \
   X(DSR_E_INTERNAL, "internal", 500, "Internal error")                                       \
-  X(DSR_E_DB_UNAVAILABLE, "db_unavailable", 503, "The database is unavailable")
+  X(DSR_E_DB_UNAVAILABLE, "db_unavailable", 503, "The database is unavailable")             \
+  X(DSR_E_NO_POLICY, "no_policy", 409, "No policy file is configured")                       \
+  X(DSR_E_STORE_UNAVAILABLE, "store_unavailable", 503, "A data store of the policy is unavailable")
 
 enum dsr_ec {
 #define DSR_X_ENUM(e, code, status, title) e,

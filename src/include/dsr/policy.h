@@ -1,8 +1,11 @@
 /**
  * @file policy.h
  * @brief The deployment's policy file (dsr-policy(5)): loading, validation
- *        and read access. A loaded policy is immutable and shared read-only
- *        by all threads; the caller of dsr_policy_load() frees it.
+ *        and read access, including the compiled data map (stores,
+ *        collections, references in topological order, identities, owners,
+ *        files, erasure actions, retention, redaction patterns compiled once
+ *        with pcre2). A loaded policy is immutable and shared read-only by all
+ *        threads; the caller of dsr_policy_load() frees it.
  */
 #ifndef DSR_POLICY_H
 #define DSR_POLICY_H
@@ -12,16 +15,205 @@
 
 struct dsr_policy;
 
+/** Kinds of identity a collection can be searched by. */
+enum dsr_id_kind { DSR_ID_EMAIL, DSR_ID_PHONE, DSR_ID_ACCOUNT, DSR_ID_KIND_COUNT };
+/** How a subject's value is normalized before it is compared with the column. */
+enum dsr_id_norm {
+  DSR_NORM_EXACT, /**< compared as given (trimmed) */
+  DSR_NORM_LOWER, /**< lower(column) = lower(value) */
+  DSR_NORM_E164,  /**< value reduced to "+" and digits */
+  DSR_NORM_DIGITS /**< value reduced to digits only */
+};
+enum dsr_owner { DSR_OWNER_CONTROLLER, DSR_OWNER_PROCESSOR };
+enum dsr_store_type { DSR_STORE_POSTGRESQL, DSR_STORE_FILES, DSR_STORE_BACKUP_SET };
+enum dsr_action { DSR_ACT_DELETE, DSR_ACT_MASK, DSR_ACT_REDACT, DSR_ACT_RETAIN };
+enum dsr_mask_strategy { DSR_MASK_NULL, DSR_MASK_FIXED, DSR_MASK_HMAC, DSR_MASK_RANDOM };
+enum dsr_retention_rule {
+  DSR_RET_NONE,
+  DSR_RET_AGE,            /**< period after a timestamp column */
+  DSR_RET_WITH_PARENT,    /**< rows go when their parent row goes */
+  DSR_RET_AFTER_EVENT,    /**< period after an event column is set */
+  DSR_RET_TENANT_SETTING, /**< per-tenant period read from a settings collection */
+  DSR_RET_INDEFINITE      /**< kept, with a basis */
+};
+enum dsr_backup_mechanism { DSR_BACKUP_FILE_SET, DSR_BACKUP_LEDGER, DSR_BACKUP_CRYPTO_SHRED };
+
+struct dsr_pstore {
+  const char *name;
+  enum dsr_store_type type;
+  const char *dsn, *dsn_env;   /**< postgresql: one of them */
+  const char *root, *root_env; /**< files / backup_set: one of them (optional for sets) */
+  const struct dsr_pstore *of; /**< backup_set: the store it copies */
+  /* backups section, for backup sets */
+  enum dsr_backup_mechanism mechanism;
+  const char *max_residual_age;
+  const char *backup_description;
+};
+
+struct dsr_pcolumn {
+  const char *name;
+  const char *type; /**< declared SQL type, e.g. "bigint", "text", "timestamptz" */
+};
+
+struct dsr_pidentity {
+  const char *column;
+  enum dsr_id_kind kind;
+  enum dsr_id_norm norm;
+};
+
+struct dsr_pcollection;
+
+/** A reference child.column -> parent.parent_column. */
+struct dsr_preference {
+  const char *column;
+  const struct dsr_pcollection *parent;
+  const char *parent_column;
+  bool cascade; /**< the subject's parent rows make these child rows the subject's */
+};
+
+struct dsr_pfile {
+  const char *column;
+  const struct dsr_pstore *store;
+};
+
+struct dsr_pmask {
+  const char *field;
+  enum dsr_mask_strategy strategy;
+  const char *value; /**< fixed */
+  int length;        /**< random */
+};
+
+struct dsr_ppattern {
+  const char *name;
+  const char *regex;
+  enum dsr_id_kind kind;
+  const char *replacement;
+  void *code; /**< pcre2_code *, compiled once at load */
+};
+
+struct dsr_pretention {
+  enum dsr_retention_rule rule;
+  const char *column;   /**< age / after_event / tenant_setting: timestamp column */
+  const char *period;   /**< interval string; tenant_setting: the default */
+  const struct dsr_preference *via; /**< with_parent */
+  const char *basis;    /**< indefinite */
+  const char *description;
+  /* tenant_setting */
+  const struct dsr_pcollection *setting;
+  const char *setting_tenant_column, *setting_value_column, *setting_unit;
+  const char *min, *max;
+};
+
+struct dsr_pcollection {
+  const char *name;
+  const struct dsr_pstore *store;
+  const char *schema, *table, *primary_key;
+  enum dsr_owner owner;
+  const char *tenant_column;               /**< processor: own tenant column, or NULL */
+  const struct dsr_preference *tenant_via; /**< processor without a tenant column */
+  const char *description;
+  struct dsr_pcolumn *columns;
+  size_t ncolumns;
+  struct dsr_pidentity *identities;
+  size_t nidentities;
+  struct dsr_preference *references;
+  size_t nreferences;
+  const char **categories;
+  size_t ncategories;
+  struct dsr_pfile *files;
+  size_t nfiles;
+  const char **portable;
+  size_t nportable;
+  const char **rectifiable;
+  size_t nrectifiable;
+  /* erasure */
+  enum dsr_action action;
+  const char *action_basis, *action_description;
+  struct dsr_pmask *masks;
+  size_t nmasks;
+  const char **redact_columns;
+  size_t nredact_columns;
+  const struct dsr_ppattern **redact_patterns;
+  size_t nredact_patterns;
+  struct dsr_pretention retention;
+  /* export */
+  const char *export_label;
+  const json_t *export_fields; /**< object column -> label, or NULL (all columns) */
+  size_t topo_index;           /**< position in dsr_policy_topo_order() */
+};
+
+/** Severity of a diagnostic. */
+enum dsr_diag_level { DSR_DIAG_ERROR, DSR_DIAG_WARNING };
+
+/** One problem found in a policy; text is "file:line:column: key: message (expected ...)". */
+struct dsr_diag {
+  enum dsr_diag_level level;
+  char *text;
+};
+
+/** Every problem found by dsr_policy_check(); free with dsr_diags_free(). */
+struct dsr_diags {
+  struct dsr_diag *v;
+  size_t n, cap;
+  size_t errors, warnings;
+};
+
+void dsr_diags_free(struct dsr_diags *d);
+/** Appends a formatted diagnostic (no position); false on allocation failure (then dropped). */
+bool dsr_diags_add(struct dsr_diags *d, enum dsr_diag_level level, const char *fmt,
+                                ...) DSR_PRINTF(3, 4);
+
 /**
  * Loads and validates @p path. On failure returns NULL and writes the first
- * problem ("file:line:column: message") into @p err.
+ * problem ("file:line:column: key: message (expected ...)") into @p err.
  */
 struct dsr_policy *dsr_policy_load(const char *path, char *err, size_t errlen);
+/**
+ * Loads and validates @p path, collecting every diagnostic into @p diags
+ * (caller frees with dsr_diags_free()). Returns the policy when there was no
+ * error (warnings allowed), else NULL.
+ */
+struct dsr_policy *dsr_policy_check(const char *path, struct dsr_diags *diags);
 void dsr_policy_free(struct dsr_policy *p);
 
 /** The whole validated document (borrowed; lives as long as @p p). */
 const json_t *dsr_policy_json(const struct dsr_policy *p);
 /** Top-level section @p name, or NULL when the policy omits it (borrowed). */
 const json_t *dsr_policy_section(const struct dsr_policy *p, const char *name);
+/** The path the policy was loaded from (borrowed). */
+const char *dsr_policy_path(const struct dsr_policy *p);
+
+/* --- the data map (all borrowed; valid as long as the policy) ------------ */
+size_t dsr_policy_store_count(const struct dsr_policy *p);
+const struct dsr_pstore *dsr_policy_store_at(const struct dsr_policy *p, size_t i);
+const struct dsr_pstore *dsr_policy_store(const struct dsr_policy *p, const char *name);
+size_t dsr_policy_collection_count(const struct dsr_policy *p);
+/** Collections in topological order: every parent before its children. */
+const struct dsr_pcollection *dsr_policy_topo_at(const struct dsr_policy *p, size_t i);
+const struct dsr_pcollection *dsr_policy_collection(const struct dsr_policy *p, const char *name);
+const struct dsr_ppattern *dsr_policy_pattern(const struct dsr_policy *p, const char *name);
+/** Identity kinds recorded by suppression after an erasure (bit i = enum dsr_id_kind i). */
+unsigned dsr_policy_suppression_kinds(const struct dsr_policy *p);
+
+/** Declared type of @p col in @p c, or NULL when the column is not declared. */
+const char *dsr_pcollection_column_type(const struct dsr_pcollection *c, const char *col);
+/** Collections that reference @p parent (children), via the out array (borrowed refs). */
+size_t dsr_policy_children(const struct dsr_policy *p, const struct dsr_pcollection *parent,
+                           const struct dsr_pcollection **child_out,
+                           const struct dsr_preference **ref_out, size_t max);
+
+/** Names for enums ("email", "processor", "delete", ...). */
+const char *dsr_id_kind_name(enum dsr_id_kind k);
+const char *dsr_action_name(enum dsr_action a);
+const char *dsr_mask_strategy_name(enum dsr_mask_strategy s);
+const char *dsr_retention_rule_name(enum dsr_retention_rule r);
+
+/**
+ * Checks an interval string ("90 days", "1 month", "10 minutes"): a positive
+ * integer and a unit (second, minute, hour, day, week, month, year, singular
+ * or plural). True when valid; *seconds gets an approximation (month = 30
+ * days, year = 365 days) when non-NULL.
+ */
+bool dsr_duration_parse(const char *s, long long *seconds);
 
 #endif

@@ -42,4 +42,12 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
 enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *token,
                                json_t **reply);
 
+/**
+ * Adds to the subject's status view what routing decided: "outcome" and its
+ * "message" (e.g. the jurisdiction's "no data held" wording) and an
+ * "extension" {"due_at", "reason"} when staff extended the deadline.
+ * @p reply is modified in place. False when the database failed.
+ */
+DSR_MUST_USE bool dsr_request_status_extra(struct dsr_db *db, const char *id, json_t *reply);
+
 #endif

@@ -1,0 +1,265 @@
+/**
+ * @file ctl_policy.c
+ * @brief dsrctl policy lint FILE [--live] and dsrctl policy explain: check a
+ *        policy file (and, with --live, the live schema of its stores), and
+ *        print the access or erasure plan of a subject without changing
+ *        anything.
+ */
+#include "config.h"
+#include "ctl.h"
+#include "dsr/db.h"
+#include "dsr/planner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+  enum dsr_stmt st;
+  const char *sql;
+} fixed_sql[] = {
+#define DSR_X_POLICY(e, sql) {e, sql},
+    DSR_STMTS_POLICY(DSR_X_POLICY)
+#undef DSR_X_POLICY
+};
+
+static PGresult *exec_fixed(PGconn *c, enum dsr_stmt st, int n, const char *const *params)
+{
+  for (size_t i = 0; i < DSR_ARRAY_LEN(fixed_sql); i++)
+    if (fixed_sql[i].st == st)
+      return PQexecParams(c, fixed_sql[i].sql, n, NULL, params, NULL, NULL, 0);
+  return NULL;
+}
+
+/** Connection string of a postgresql store, or NULL when not configured. */
+static const char *store_dsn(const struct dsr_pstore *s)
+{
+  if (s->dsn)
+    return s->dsn;
+  const char *v = s->dsn_env ? getenv(s->dsn_env) : NULL;
+  return v && *v ? v : NULL;
+}
+
+/* Canonical spelling of a type for comparison (format_type() output). */
+static const char *canon_type(const char *t)
+{
+  static const char *const map[][2] = {
+      {"int8", "bigint"},       {"int4", "integer"},          {"int", "integer"},
+      {"int2", "smallint"},     {"bool", "boolean"},          {"float8", "double precision"},
+      {"float4", "real"},       {"timestamptz", "timestamp with time zone"},
+      {"timestamp", "timestamp without time zone"},           {"varchar", "character varying"},
+      {"int8[]", "bigint[]"},   {"int4[]", "integer[]"},      {"bool[]", "boolean[]"}};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(map); i++)
+    if (!strcmp(t, map[i][0]))
+      return map[i][1];
+  return t;
+}
+
+static bool same_type(const char *declared, const char *live)
+{
+  if (!strcmp(canon_type(declared), live))
+    return true;
+  /* "varchar(20)" vs "character varying(20)" */
+  if (!strncmp(declared, "varchar(", 8) && !strncmp(live, "character varying(", 18))
+    return !strcmp(declared + 7, live + 17);
+  return false;
+}
+
+/* Checks one collection against the live schema; returns the number of errors. */
+static int live_collection(PGconn *conn, const struct dsr_policy *p,
+                           const struct dsr_pcollection *c, int *warnings)
+{
+  const char *pr[3] = {c->schema, c->table, NULL};
+  int errors = 0;
+  PGresult *r = exec_fixed(conn, DSR_STMT_POLICY_COLUMNS, 2, pr);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    printf("%s: collections.%s: cannot read the catalog: %s", dsr_policy_path(p), c->name,
+           PQresultErrorMessage(r));
+    PQclear(r);
+    return 1;
+  }
+  if (PQntuples(r) == 0) {
+    printf("%s: collections.%s: error: table %s.%s does not exist in store \"%s\" (expected the "
+           "table of this collection)\n", dsr_policy_path(p), c->name, c->schema, c->table,
+           c->store->name);
+    PQclear(r);
+    return 1;
+  }
+  for (size_t i = 0; i < c->ncolumns; i++) {
+    const char *live = NULL;
+    for (int row = 0; row < PQntuples(r); row++)
+      if (!strcmp(PQgetvalue(r, row, 0), c->columns[i].name))
+        live = PQgetvalue(r, row, 1);
+    if (!live) {
+      printf("%s: collections.%s.columns.%s: error: no column %s in table %s.%s (expected an "
+             "existing column)\n", dsr_policy_path(p), c->name, c->columns[i].name,
+             c->columns[i].name, c->schema, c->table);
+      errors++;
+    } else if (!same_type(c->columns[i].type, live)) {
+      printf("%s: collections.%s.columns.%s: error: declared \"%s\" but the column is \"%s\" "
+             "(expected the live type)\n", dsr_policy_path(p), c->name, c->columns[i].name,
+             c->columns[i].type, live);
+      errors++;
+    }
+  }
+  PQclear(r);
+  for (size_t k = 0; k < c->nreferences; k++) {
+    const char *pi[3] = {c->schema, c->table, c->references[k].column};
+    PGresult *ri = exec_fixed(conn, DSR_STMT_POLICY_COLUMN_INDEXED, 3, pi);
+    if (PQresultStatus(ri) == PGRES_TUPLES_OK && atol(PQgetvalue(ri, 0, 0)) == 0) {
+      struct dsr_buf stmt = {0};
+      bool ok = dsr_buf_puts(&stmt, "CREATE INDEX ON ") && dsr_sql_ident(&stmt, c->schema) &&
+                dsr_buf_puts(&stmt, ".") && dsr_sql_ident(&stmt, c->table) &&
+                dsr_buf_puts(&stmt, " (") && dsr_sql_ident(&stmt, c->references[k].column) &&
+                dsr_buf_puts(&stmt, ");");
+      printf("%s: collections.%s.references[%zu]: warning: no index on reference column %s "
+             "(erasure scans the table); run: %s\n", dsr_policy_path(p), c->name, k,
+             c->references[k].column, ok ? stmt.data : "?");
+      dsr_buf_free(&stmt);
+      (*warnings)++;
+    }
+    PQclear(ri);
+  }
+  return errors;
+}
+
+static int lint(int argc, char **argv)
+{
+  const char *file = NULL;
+  bool live = false;
+  for (int i = 2; i < argc; i++) {
+    if (!strcmp(argv[i], "--live"))
+      live = true;
+    else if (argv[i][0] != '-' && !file)
+      file = argv[i];
+    else {
+      ctl_error("policy lint: unknown argument %s (usage: dsrctl policy lint FILE [--live])", argv[i]);
+      return 2;
+    }
+  }
+  if (!file) {
+    ctl_error("policy lint: missing FILE (usage: dsrctl policy lint FILE [--live])");
+    return 2;
+  }
+  struct dsr_diags d = {0};
+  struct dsr_policy *p = dsr_policy_check(file, &d);
+  for (size_t i = 0; i < d.n; i++)
+    printf("%s%s\n", d.v[i].text, d.v[i].level == DSR_DIAG_WARNING ? " [warning]" : "");
+  int errors = (int)d.errors, warnings = (int)d.warnings;
+  dsr_diags_free(&d);
+  if (p && live) {
+    for (size_t s = 0; s < dsr_policy_store_count(p); s++) {
+      const struct dsr_pstore *st = dsr_policy_store_at(p, s);
+      if (st->type != DSR_STORE_POSTGRESQL)
+        continue;
+      const char *dsn = store_dsn(st);
+      PGconn *conn = dsn ? PQconnectdb(dsn) : NULL;
+      if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        printf("%s: stores.%s: error: store not reachable (expected %s)\n", file, st->name,
+               st->dsn_env ? "its environment variable to hold a working DSN" : "a working DSN");
+        errors++;
+        PQfinish(conn);
+        continue;
+      }
+      for (size_t i = 0; i < dsr_policy_collection_count(p); i++) {
+        const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
+        if (c->store == st)
+          errors += live_collection(conn, p, c, &warnings);
+      }
+      PQfinish(conn);
+    }
+  }
+  printf("%s: %d error%s, %d warning%s\n", file, errors, errors == 1 ? "" : "s", warnings,
+         warnings == 1 ? "" : "s");
+  dsr_policy_free(p);
+  return errors ? 1 : 0;
+}
+
+static int explain(int argc, char **argv)
+{
+  const char *file = NULL;
+  struct dsr_subject subj = {0};
+  bool json = false, access = false, sql = false;
+  for (int i = 2; i < argc; i++) {
+    const char **slot = !strcmp(argv[i], "--policy")       ? &file
+                        : !strcmp(argv[i], "--email")      ? &subj.email
+                        : !strcmp(argv[i], "--phone")      ? &subj.phone
+                        : !strcmp(argv[i], "--account-id") ? &subj.account_id
+                                                           : NULL;
+    if (slot && i + 1 < argc) {
+      *slot = argv[++i];
+    } else if (!strcmp(argv[i], "--json")) {
+      json = true;
+    } else if (!strcmp(argv[i], "--access")) {
+      access = true;
+    } else if (!strcmp(argv[i], "--sql")) {
+      sql = true;
+    } else {
+      ctl_error("policy explain: bad argument %s (usage: dsrctl policy explain --policy FILE "
+                "[--email X] [--phone Y] [--account-id Z] [--access] [--json] [--sql])", argv[i]);
+      return 2;
+    }
+  }
+  if (!file || (!subj.email && !subj.phone && !subj.account_id)) {
+    ctl_error("policy explain: need --policy FILE and at least one of --email, --phone, --account-id");
+    return 2;
+  }
+  char err[1024];
+  int rc = 1;
+  PGconn *conn = NULL;
+  struct dsr_plan *plan = NULL;
+  struct dsr_policy *p = dsr_policy_load(file, err, sizeof err);
+  if (!p) {
+    ctl_error("%s", err);
+    goto cleanup;
+  }
+  const struct dsr_pstore *st = NULL;
+  for (size_t i = 0; i < dsr_policy_store_count(p) && !st; i++)
+    if (dsr_policy_store_at(p, i)->type == DSR_STORE_POSTGRESQL)
+      st = dsr_policy_store_at(p, i);
+  const char *dsn = st ? store_dsn(st) : NULL;
+  if (!dsn) {
+    ctl_error("store \"%s\" has no DSN (set %s)", st ? st->name : "?",
+              st && st->dsn_env ? st->dsn_env : "its dsn");
+    goto cleanup;
+  }
+  conn = PQconnectdb(dsn);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    ctl_error("store \"%s\" not reachable: %s", st->name, PQerrorMessage(conn));
+    goto cleanup;
+  }
+  plan = dsr_plan_build(p, conn, access ? DSR_PLAN_ACCESS : DSR_PLAN_ERASURE, &subj, err, sizeof err);
+  if (!plan) {
+    ctl_error("%s", err);
+    goto cleanup;
+  }
+  if (json) {
+    json_t *j = dsr_plan_to_json(plan);
+    char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+      puts(s);
+    free(s);
+    json_decref(j);
+  } else {
+    dsr_plan_print(plan, stdout, sql);
+  }
+  rc = 0;
+cleanup:
+  dsr_plan_free(plan);
+  PQfinish(conn);
+  dsr_policy_free(p);
+  return rc;
+}
+
+int ctl_policy(const struct dsr_config *cfg, int argc, char **argv)
+{
+  (void)cfg;
+  if (argc >= 2 && !strcmp(argv[1], "lint"))
+    return lint(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "explain"))
+    return explain(argc, argv);
+  ctl_error("policy: usage: dsrctl policy lint FILE [--live] | dsrctl policy explain --policy FILE "
+            "[--email X] [--phone Y] [--account-id Z] [--access] [--json] [--sql]");
+  return 2;
+}

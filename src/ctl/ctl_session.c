@@ -1,0 +1,73 @@
+/** @file ctl_session.c @brief Database and key setup shared by data commands; option lookup. */
+#include "config.h"
+#include "ctl.h"
+#include "dsr/crypto.h"
+#include "dsr/db.h"
+#include "dsr/dbsetup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool ctl_session_open(const struct dsr_config *cfg, struct ctl_session *s)
+{
+  char err[1024];
+  memset(s, 0, sizeof *s);
+  char *key = cfg->secret_key_file ? strdup(cfg->secret_key_file)
+                                   : dsr_asprintf("%s/secret.key", cfg->state_dir);
+  struct dsr_dbsetup *setup = calloc(1, sizeof *setup);
+  bool ok = false;
+  if (!key || !setup) {
+    ctl_error("out of memory");
+    goto cleanup;
+  }
+  if (!dsr_crypto_init(key, err, sizeof err)) {
+    ctl_error("%s", err);
+    goto cleanup;
+  }
+  if (!dsr_dbsetup_open(cfg, true, setup, err, sizeof err)) {
+    ctl_error("%s", err);
+    goto cleanup;
+  }
+  s->setup = setup;
+  setup = NULL;
+  PGconn *c = dsr_db_connect(((struct dsr_dbsetup *)s->setup)->conninfo, err, sizeof err);
+  if (!c) {
+    ctl_error("%s", err);
+    goto cleanup;
+  }
+  s->conn = c;
+  s->db = dsr_db_wrap(c);
+  ok = s->db != NULL;
+  if (!ok)
+    ctl_error("out of memory");
+cleanup:
+  free(key);
+  free(setup);
+  if (!ok)
+    ctl_session_close(s);
+  return ok;
+}
+
+void ctl_session_close(struct ctl_session *s)
+{
+  dsr_db_unwrap(s->db);
+  if (s->conn)
+    PQfinish(s->conn);
+  if (s->setup) {
+    dsr_dbsetup_close(s->setup);
+    free(s->setup);
+  }
+  memset(s, 0, sizeof *s);
+}
+
+const char *ctl_opt(int argc, char **argv, const char *name)
+{
+  size_t n = strlen(name);
+  for (int i = 1; i < argc; i++) {
+    if (!strncmp(argv[i], name, n) && argv[i][n] == '=')
+      return argv[i] + n + 1;
+    if (!strcmp(argv[i], name) && i + 1 < argc)
+      return argv[i + 1];
+  }
+  return NULL;
+}

@@ -1,0 +1,70 @@
+/**
+ * @file admin.h
+ * @brief The privacy team's side: request queries (list with filters and
+ *        cursor pagination, detail with masked identities and timeline) and
+ *        actions (verify, approve, deny, extend, hold, release, assign).
+ *        Who may do what is the HTTP dispatcher's business (role rules in
+ *        the routing table); these functions assume an authorised caller.
+ */
+#ifndef DSR_ADMIN_H
+#define DSR_ADMIN_H
+
+#include <jansson.h>
+#include "dsr/db.h"
+#include "dsr/error.h"
+#include "dsr/policy.h"
+
+/** The fixed list of reason codes a denial may carry (NULL-terminated). */
+extern const char *const dsr_deny_reasons[];
+/** The actions of POST /v1/admin/requests/{id}/actions (NULL-terminated). */
+extern const char *const dsr_admin_actions[];
+
+/** Filters of the list; NULL members do not filter. */
+struct dsr_admin_filter {
+  const char *status;
+  const char *type;
+  const char *queue;   /**< "controller" (waiting for staff), "escalated", "customer" */
+  const char *overdue; /**< "true" / "false" */
+  const char *cursor;  /**< opaque, from a previous page's next_cursor */
+  int limit;           /**< 1..200 */
+};
+
+/**
+ * One page of requests, newest first: *reply is {"items": [...], "next_cursor"?}
+ * (caller decrefs). DSR_E_FIELD_INVALID for a malformed cursor.
+ */
+enum dsr_ec dsr_admin_list(struct dsr_db *db, const struct dsr_admin_filter *f, json_t **reply);
+
+/** Request @p id with its parts, masked identities and timeline (caller decrefs). */
+enum dsr_ec dsr_admin_detail(struct dsr_db *db, const char *id, json_t **reply);
+
+/**
+ * The dry-run plan of request @p id (DESIGN.md section 4): the planner's plan
+ * for its identities, erasure or access by the request type, nothing changed.
+ * Identity values among the statement parameters are masked. *reply:
+ * {"request_id", "type", "plan": {...}} (caller decrefs). DSR_E_NO_POLICY
+ * without a policy, DSR_E_STORE_UNAVAILABLE when the platform cannot be read.
+ */
+enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const char *id,
+                           json_t **reply);
+
+/** Input of one action (borrowed from the parsed body). */
+struct dsr_admin_action {
+  const char *action;
+  const char *reason;   /**< deny: a code of dsr_deny_reasons; extend: text told to the subject */
+  const char *note;     /**< verify: the manual verification note (sealed at rest) */
+  const char *part_id;  /**< approve / deny: one part instead of all that wait */
+  const char *assignee; /**< assign: staff user id or name */
+};
+
+/**
+ * Applies @p a to request @p id as staff user @p staff_id in one transaction
+ * (events and outbox rows included). *reply is the request's new summary
+ * (caller decrefs). Invalid transitions answer DSR_E_CONFLICT, missing or bad
+ * input DSR_E_UNPROCESSABLE with @p detail / @p field filled.
+ */
+enum dsr_ec dsr_admin_act(struct dsr_db *db, const struct dsr_policy *p, const char *staff_id,
+                          const char *id, const struct dsr_admin_action *a, json_t **reply,
+                          char *detail, size_t detlen, const char **field);
+
+#endif

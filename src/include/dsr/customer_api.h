@@ -1,0 +1,26 @@
+/**
+ * @file customer_api.h
+ * @brief What a customer sees and does through its API key: its own parts,
+ *        and decisions on them. A part of another customer is "not found".
+ */
+#ifndef DSR_CUSTOMER_API_H
+#define DSR_CUSTOMER_API_H
+
+#include <jansson.h>
+#include "dsr/db.h"
+#include "dsr/error.h"
+
+/** The parts of customer @p customer_id, optionally in @p state. *reply: {"items": [...]}. */
+enum dsr_ec dsr_customer_parts(struct dsr_db *db, const char *customer_id, const char *state,
+                               json_t **reply);
+
+/**
+ * Records @p decision ("fulfill": the engine executes it on the tenant's
+ * data; "deny" with a reason code; "handled": the customer did it) on part
+ * @p part_id of @p customer_id. DSR_E_NOT_FOUND for someone else's part,
+ * DSR_E_CONFLICT when the part no longer waits for a decision.
+ */
+enum dsr_ec dsr_customer_decide(struct dsr_db *db, const char *customer_id, const char *part_id,
+                                const char *decision, const char *reason, json_t **reply);
+
+#endif

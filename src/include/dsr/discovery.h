@@ -1,0 +1,95 @@
+/**
+ * @file discovery.h
+ * @brief Discovery: after verification, find who holds the subject's data
+ *        and split the request into parts — one controller part, one part
+ *        per customer (tenant) — each routed by the policy's approval rules;
+ *        customer parts are forwarded through the webhook outbox in the same
+ *        transaction. A subject found nowhere gets a completed request with
+ *        the jurisdiction's "no data held" wording.
+ *
+ * The search itself is the planner's (policy module): discovery sees it only
+ * through struct dsr_finder, so no platform table is known here.
+ */
+#ifndef DSR_DISCOVERY_H
+#define DSR_DISCOVERY_H
+
+#include <jansson.h>
+#include "dsr/db.h"
+#include "dsr/error.h"
+#include "dsr/planner.h"
+#include "dsr/policy.h"
+
+/** Identity kinds as bits of a mask: bit (1 << enum dsr_id_kind). */
+#define DSR_IDBIT(kind) (1u << (unsigned)(kind))
+
+/** Data held for the subject in one tenant's content. */
+struct dsr_found_tenant {
+  char *tenant_ref;        /**< the tenant column's value; owned by the finder's result */
+  unsigned identity_kinds; /**< DSR_IDBIT()s of the identities that matched in THIS tenant */
+  long rows;
+};
+
+/** What the search found, split by owner. */
+struct dsr_found {
+  long controller_rows;
+  unsigned controller_kinds;
+  size_t ntenants;
+  struct dsr_found_tenant *tenants;
+};
+
+/** The search: fills @p out (released with free_found) or fails with a message. */
+struct dsr_finder {
+  bool (*find)(void *ctx, const char *request_type, const struct dsr_subject *s,
+               struct dsr_found *out, char *err, size_t errlen);
+  void (*free_found)(void *ctx, struct dsr_found *found);
+  void *ctx;
+};
+
+/**
+ * Runs discovery for verified request @p request_id. Idempotent: a request
+ * already split (or no longer "verified") is left alone and answers DSR_OK
+ * with *nparts = -1. @p base_url prefixes the customer API links.
+ */
+enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
+                              const struct dsr_finder *f, const char *base_url,
+                              const char *request_id, int *nparts);
+
+/** The job kind that runs discovery for one request (payload {"request_id"}). */
+#define DSR_JOB_DISCOVERY "discovery"
+
+/**
+ * Enqueues discovery for @p request_id in the caller's transaction (call it
+ * with the change that made the request "verified"). At most one live job
+ * per request.
+ */
+DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry);
+
+/**
+ * Fills @p f with the planner as discovery's search over @p policy: the plan
+ * matching the request type (access for access and portability, erasure
+ * otherwise) on the policy's postgresql store (its dsn or dsn_env), split by
+ * owner; one more plan per identity tells which identities matched in which
+ * tenant. @p policy must outlive @p f.
+ */
+void dsr_planner_finder(struct dsr_finder *f, const struct dsr_policy *policy);
+
+/** A request's identities, unsealed, indexed by enum dsr_id_kind. Free with dsr_subject_free(). */
+struct dsr_subject_values {
+  char *value[DSR_ID_KIND_COUNT];
+};
+
+/** Loads and unseals the identities of @p request_id. False on a database or key failure. */
+DSR_MUST_USE bool dsr_subject_load(struct dsr_db *db, const char *request_id,
+                                   struct dsr_subject_values *out);
+/** Wipes and frees the values. */
+void dsr_subject_free(struct dsr_subject_values *s);
+/** The planner's view of @p v (borrows its strings). */
+struct dsr_subject dsr_subject_of(const struct dsr_subject_values *v);
+
+/** The connection string of the policy's postgresql store (dsn or dsn_env), or NULL. */
+const char *dsr_policy_pg_dsn(const struct dsr_policy *p);
+
+/** Identity kinds -> PostgreSQL text[] literal ("{email,phone}"), into @p out. */
+void dsr_id_kinds_literal(unsigned kinds, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,42 @@
+/**
+ * @file parts.h
+ * @brief Shared steps on parts, used inside callers' transactions: telling
+ *        a part's customer about a change (outbox) and completing a request
+ *        once every part is final. Each returns a transaction status for the
+ *        caller's dsr_db_tx() body.
+ */
+#ifndef DSR_PARTS_H
+#define DSR_PARTS_H
+
+#include <jansson.h>
+#include "dsr/db.h"
+
+/** Part states that end a part. */
+bool dsr_part_state_final(const char *state);
+
+/**
+ * Queues @p event ("dsr.updated", "dsr.completed") for the customer of part
+ * @p part_id, with the part's id, request type, jurisdiction, due date and
+ * state, plus the members of @p extra (borrowed; may be NULL). Controller parts
+ * are skipped.
+ */
+enum dsr_tx_status dsr_part_notify(struct dsr_db *db, const char *part_id, const char *event,
+                                   const json_t *extra);
+
+/**
+ * Completes request @p request_id (with @p outcome, e.g. "fulfilled") when all
+ * its parts are final, records request.completed, and sends dsr.completed to
+ * customers whose part was carried out. No-op otherwise.
+ */
+enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
+                                      const char *actor);
+
+/** Runs a statement; maps failure to RETRY/ROLLBACK; on success *out (caller PQclear()s). */
+enum dsr_tx_status dsr_tx_exec(struct dsr_db *db, enum dsr_stmt st, int n,
+                               const char *const *v, PGresult **out);
+
+/** Records an event in a transaction body: COMMIT, RETRY or ROLLBACK. Takes @p data. */
+enum dsr_tx_status dsr_tx_event(struct dsr_db *db, const char *request_id, const char *kind,
+                                const char *actor, json_t *data);
+
+#endif

@@ -1,0 +1,105 @@
+/**
+ * @file planner.h
+ * @brief The planner: from a validated policy and a subject's identities,
+ *        the access plan and the erasure plan. A plan is a list of parts, one
+ *        per owner (the controller, then one per customer tenant); each part
+ *        is a list of steps in execution order (erasure: children before
+ *        parents; access: parents first). A step is one set-based statement
+ *        generated from the data map: quoted identifiers from the policy,
+ *        every value a $n parameter. Counting runs COUNT queries in one
+ *        read-only REPEATABLE READ transaction that is rolled back: planning
+ *        never changes the platform. Discovery, the executor and exports
+ *        reuse these plans.
+ */
+#ifndef DSR_PLANNER_H
+#define DSR_PLANNER_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include "dsr/policy.h"
+
+/** The subject's verified identities; NULL members are unknown. */
+struct dsr_subject {
+  const char *email;
+  const char *phone;
+  const char *account_id;
+};
+
+enum dsr_plan_kind { DSR_PLAN_ACCESS, DSR_PLAN_ERASURE };
+
+/** What a step does. */
+enum dsr_step_verb {
+  DSR_STEP_SELECT, /**< access: read the subject's rows */
+  DSR_STEP_DELETE, /**< erasure: delete rows (files listed for deletion) */
+  DSR_STEP_MASK,   /**< erasure: overwrite fields */
+  DSR_STEP_REDACT, /**< erasure: replace the subject's identifiers in text */
+  DSR_STEP_RETAIN  /**< erasure: keep rows, with a basis; no statement */
+};
+
+/** One statement parameter, in $n order. */
+struct dsr_plan_param {
+  char *label; /**< "email", "phone", "tenant", "fixed:col", "hmac_ipad", ... */
+  char *value; /**< text value; NULL for secrets the executor supplies (hmac keys) */
+  bool secret;
+};
+
+/** One step: one collection, one owner. All strings owned by the plan. */
+struct dsr_plan_step {
+  const struct dsr_pcollection *coll;
+  enum dsr_step_verb verb;
+  char *sql;  /**< the statement to run, or NULL for retain */
+  struct dsr_plan_param *params;
+  size_t nparams;
+  long long rows;      /**< rows the step reads / deletes / masks / redacts / keeps */
+  long long files;     /**< files pointed to by those rows (delete, select) */
+  long long kept;      /**< delete: rows kept because other rows still reference them */
+  long long mentions;  /**< rows that are not the subject's but mention the subject (redacted) */
+  char *reason;        /**< why rows are retained / kept, or NULL */
+};
+
+struct dsr_plan_part {
+  char *tenant; /**< NULL: the controller part; else the tenant key as text */
+  struct dsr_plan_step *steps;
+  size_t nsteps;
+};
+
+struct dsr_plan {
+  enum dsr_plan_kind kind;
+  const struct dsr_policy *policy; /**< borrowed */
+  struct dsr_plan_part *parts;     /**< controller part first, then tenants in order */
+  size_t nparts;
+  char **notes; /**< plan-level remarks (suppression, unmatched patterns) */
+  size_t nnotes;
+};
+
+/**
+ * Computes the plan of @p kind for @p subj over every postgresql store of
+ * @p policy. @p conn is a connection to the store (one store per policy in
+ * this version: collections of other stores are reported as an error).
+ * Returns NULL and a message in @p err on failure. Caller frees with
+ * dsr_plan_free(). Nothing is written: counts run in a read-only transaction.
+ */
+DSR_MUST_USE struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
+                                             enum dsr_plan_kind kind,
+                                             const struct dsr_subject *subj, char *err,
+                                             size_t errlen);
+void dsr_plan_free(struct dsr_plan *plan);
+
+/** The plan as JSON (new reference; caller decrefs). Secrets are never included. */
+json_t *dsr_plan_to_json(const struct dsr_plan *plan);
+/** Writes a readable table of the plan to @p out. */
+void dsr_plan_print(const struct dsr_plan *plan, FILE *out, bool with_sql);
+
+/** Total rows of a collection over all parts (tests, receipts). */
+long long dsr_plan_rows(const struct dsr_plan *plan, const char *collection);
+
+const char *dsr_step_verb_name(enum dsr_step_verb v);
+
+/* --- SQL generation (planner_sql.c), also used by lint and sweeps --------- */
+
+/** Appends @p name as a quoted SQL identifier ("a""b"). */
+DSR_MUST_USE bool dsr_sql_ident(struct dsr_buf *b, const char *name);
+/** Normalizes a subject value for an identity of @p norm; caller frees. NULL: unusable. */
+char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value);
+
+#endif

@@ -1,0 +1,32 @@
+/**
+ * @file stmts_policy.h
+ * @brief Fixed statements of the policy module: catalog queries of
+ *        `dsrctl policy lint --live` and the read-only transaction of the
+ *        planner. They also run, unprepared, on platform store connections.
+ *        Plan statements are generated from the data map (planner_sql.c).
+ */
+#ifndef DSR_STMTS_POLICY_H
+#define DSR_STMTS_POLICY_H
+
+#define DSR_STMTS_POLICY(X)                                                          \
+  X(DSR_STMT_POLICY_COLUMNS,                                                         \
+    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)"                   \
+    " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid" \
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
+    " WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm')" \
+    " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")                    \
+  X(DSR_STMT_POLICY_TABLE_EXISTS,                                                    \
+    "SELECT count(*) FROM pg_catalog.pg_class c"                                     \
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
+    " WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm')") \
+  X(DSR_STMT_POLICY_COLUMN_INDEXED,                                                  \
+    "SELECT count(*) FROM pg_catalog.pg_index i"                                     \
+    " JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"                              \
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
+    " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]" \
+    " WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3")                   \
+  X(DSR_STMT_POLICY_BEGIN_READ_ONLY,                                                 \
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")                               \
+  X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")
+
+#endif

@@ -1,0 +1,92 @@
+/** @file admin_plan.c @brief The staff's dry run of a request's plan (see admin.h). */
+#include "config.h"
+#include "dsr/admin.h"
+#include "dsr/discovery.h"
+#include "dsr/log.h"
+#include "dsr/mask.h"
+#include "dsr/planner.h"
+#include "dsr/validate.h"
+
+#include <string.h>
+
+/* Masks parameter values that are the subject's identities, in place. */
+static void mask_params(json_t *plan)
+{
+  size_t i, k, n;
+  json_t *part, *step, *param;
+  json_array_foreach(json_object_get(plan, "parts"), i, part)
+  {
+    json_array_foreach(json_object_get(part, "steps"), k, step)
+    {
+      json_array_foreach(json_object_get(step, "params"), n, param)
+      {
+        const char *label = json_string_value(json_object_get(param, "label"));
+        const char *value = json_string_value(json_object_get(param, "value"));
+        if (!label || !value)
+          continue;
+        const char *kind = !strcmp(label, "email")        ? "email"
+                           : !strcmp(label, "phone")      ? "phone"
+                           : !strcmp(label, "account_id") ? "account_id"
+                                                          : NULL;
+        if (!kind)
+          continue;
+        char masked[300];
+        dsr_mask_identity(kind, value, masked, sizeof masked);
+        json_object_set_new(param, "value", json_string(masked));
+      }
+    }
+  }
+}
+
+enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const char *id,
+                           json_t **reply)
+{
+  const char *why;
+  if (!dsr_valid_uuid(id, &why))
+    return DSR_E_NOT_FOUND;
+  if (!p)
+    return DSR_E_NO_POLICY;
+  const char *v[] = {id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_ROUTING_GET, 1, v);
+  struct dsr_subject_values subj = {{0}};
+  struct dsr_plan *plan = NULL;
+  PGconn *conn = NULL;
+  enum dsr_ec ec = DSR_E_DB_UNAVAILABLE;
+  char type[32], err[512];
+  if (!dsr_db_ok(r))
+    goto cleanup;
+  if (PQntuples(r) != 1) {
+    ec = DSR_E_NOT_FOUND;
+    goto cleanup;
+  }
+  dsr_strlcpy(type, PQgetvalue(r, 0, 1), sizeof type);
+  if (!dsr_subject_load(db, id, &subj))
+    goto cleanup;
+  const char *dsn = dsr_policy_pg_dsn(p);
+  conn = dsn ? PQconnectdb(dsn) : NULL;
+  if (!conn || PQstatus(conn) != CONNECTION_OK) {
+    ec = DSR_E_STORE_UNAVAILABLE;
+    goto cleanup;
+  }
+  struct dsr_subject s = dsr_subject_of(&subj);
+  bool access = !strcmp(type, "access") || !strcmp(type, "portability");
+  plan = dsr_plan_build(p, conn, access ? DSR_PLAN_ACCESS : DSR_PLAN_ERASURE, &s, err, sizeof err);
+  if (!plan) {
+    /* The planner's message may quote the platform, never the subject: log the fact only. */
+    DSR_WARN("admin.plan_failed", "request=%s", id);
+    ec = DSR_E_STORE_UNAVAILABLE;
+    goto cleanup;
+  }
+  json_t *pj = dsr_plan_to_json(plan);
+  if (pj)
+    mask_params(pj);
+  *reply = pj ? json_pack("{s:s, s:s, s:o}", "request_id", id, "type", type, "plan", pj) : NULL;
+  ec = *reply ? DSR_OK : DSR_E_INTERNAL;
+cleanup:
+  PQclear(r);
+  dsr_plan_free(plan);
+  if (conn)
+    PQfinish(conn);
+  dsr_subject_free(&subj);
+  return ec;
+}

@@ -1,0 +1,58 @@
+/**
+ * @file planner_int.h
+ * @brief Internals of the planner: the statement builder (SQL text plus its
+ *        $n parameters) and the generators of planner_sql.c.
+ */
+#ifndef DSR_PLANNER_INT_H
+#define DSR_PLANNER_INT_H
+
+#include "dsr/planner.h"
+
+/** A statement under construction; owner frees with psql_free(). */
+struct psql {
+  struct dsr_buf sql;
+  struct dsr_plan_param *params;
+  size_t n, cap;
+  bool oom;
+};
+
+/** What the planner knows about one subject and policy. */
+struct plan_ctx {
+  const struct dsr_policy *p;
+  size_t ncolls;
+  /* normalized identity values by [kind][norm], NULL when absent */
+  char *ids[DSR_ID_KIND_COUNT][4];
+  /* subject-specific regular expressions (PostgreSQL ARE) by kind, for mentions */
+  char *mention_re[DSR_ID_KIND_COUNT];
+  bool *reached; /* by topo index: the subject has rows here */
+};
+
+void psql_free(struct psql *s);
+/** Adds a parameter (deduplicated by label and value) and returns its $n. */
+int psql_param(struct psql *s, const char *label, const char *value, bool secret);
+/** Appends text; records allocation failure in s->oom. */
+void psql_puts(struct psql *s, const char *text);
+void psql_printf(struct psql *s, const char *fmt, ...) DSR_PRINTF(2, 3);
+void psql_ident(struct psql *s, const char *name);
+/** "schema"."table" */
+void psql_table(struct psql *s, const struct dsr_pcollection *c);
+
+/** Marks in @p need (by topo index) the CTEs that the rows of @p c depend on. */
+void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need);
+/** Emits "WITH s<i> AS (...), m<i> AS (...) " for the needed collections. */
+void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m);
+/** True when @p c redacts mentions of the subject (has columns and patterns usable now). */
+bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c);
+/** The condition "x is in this part": x."__dsr_tenant" = $n / IS NULL / TRUE. */
+void psql_tenant_filter(struct psql *s, const struct dsr_pcollection *c, const char *tenant);
+/** Appends the SET list of a mask or redact on alias t. */
+void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** Appends "NOT EXISTS (...)" for every reference into @p c (alias t). */
+void psql_not_referenced(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** Appends the expression counting rows of x (alias) still referenced after the plan. */
+void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** Appends the sum of non-NULL file columns of x. */
+void psql_files_expr(struct psql *s, const struct dsr_pcollection *c);
+
+#endif

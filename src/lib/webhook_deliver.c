@@ -1,0 +1,395 @@
+/**
+ * @file webhook_deliver.c
+ * @brief Delivery of outbox rows: claim (leased, SKIP LOCKED), sign, POST
+ *        with libcurl through the SSRF guard, log the attempt, then mark it
+ *        delivered, schedule a retry (backoff with jitter, Retry-After
+ *        honoured) or give up; 410 Gone disables the endpoint.
+ */
+#include "config.h"
+#include "dsr/crypto.h"
+#include "dsr/events.h"
+#include "dsr/log.h"
+#include "dsr/queue.h"
+#include "dsr/webhook.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* A claimed row is leased this long: another worker will not take it meanwhile. */
+#define LEASE_S 300
+/* Never wait longer than this between two attempts, whatever Retry-After says. */
+#define MAX_WAIT_S (24L * 3600)
+
+/* Waits after the 1st, 2nd, ... failure: about three days in all. */
+static const long schedule_s[DSR_WEBHOOK_MAX_ATTEMPTS - 1] = {
+    5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 72000};
+
+long dsr_webhook_backoff_s(int attempt)
+{
+  if (attempt < 1)
+    attempt = 1;
+  if (attempt > (int)DSR_ARRAY_LEN(schedule_s))
+    attempt = (int)DSR_ARRAY_LEN(schedule_s);
+  long base = schedule_s[attempt - 1];
+  /* +-10% jitter so endpoints that failed together do not all retry together */
+  long spread = base / 10;
+  if (spread == 0)
+    return base;
+  return base - spread + (long)randombytes_uniform((uint32_t)(2 * spread + 1));
+}
+
+/** One claimed delivery; strings owned, freed by job_free(). */
+struct job {
+  char outbox_id[24];
+  char webhook_id[48];
+  char customer_id[40];
+  char request_id[40]; /* "" when the row has no part */
+  char part_id[40];
+  char event[24];
+  int attempts; /* before this one */
+  char *url;
+  char *body;
+  char *secret;
+  char *prev_secret;
+  /* outcome */
+  long status;
+  long retry_after;
+  double ms;
+  char error[160];
+};
+
+static void job_free(struct job *j)
+{
+  free(j->url);
+  if (j->body) {
+    sodium_memzero(j->body, strlen(j->body));
+    free(j->body);
+  }
+  if (j->secret) {
+    sodium_memzero(j->secret, strlen(j->secret));
+    free(j->secret);
+  }
+  if (j->prev_secret) {
+    sodium_memzero(j->prev_secret, strlen(j->prev_secret));
+    free(j->prev_secret);
+  }
+  memset(j, 0, sizeof *j);
+}
+
+/* Unseals a bytea column; NULL when it is NULL or does not open. Caller frees. */
+static char *unseal_col(const PGresult *r, int row, int col)
+{
+  if (PQgetisnull(r, row, col))
+    return NULL;
+  size_t n = 0, pl = 0;
+  unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+  unsigned char *plain = NULL;
+  if (raw && !dsr_unseal(raw, n, &plain, &pl))
+    plain = NULL;
+  PQfreemem(raw);
+  return (char *)plain;
+}
+
+struct claim_ctx {
+  struct job *job;
+  const char *only; /* one outbox id, or NULL for any due row */
+  bool found;
+};
+
+static enum dsr_tx_status claim_body(struct dsr_db *db, void *arg)
+{
+  struct claim_ctx *c = arg;
+  struct job *j = c->job;
+  job_free(j);
+  c->found = false;
+  char now[24], lease[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  snprintf(lease, sizeof lease, "%lld", (long long)dsr_now() + LEASE_S);
+  const char *v[] = {now, c->only};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_OUTBOX_CLAIM, 2, v);
+  if (!dsr_db_ok(r)) {
+    bool retry = dsr_db_is_retryable(r);
+    PQclear(r);
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return DSR_TX_COMMIT;
+  }
+  dsr_strlcpy(j->outbox_id, PQgetvalue(r, 0, 0), sizeof j->outbox_id);
+  dsr_strlcpy(j->webhook_id, PQgetvalue(r, 0, 1), sizeof j->webhook_id);
+  j->body = unseal_col(r, 0, 2);
+  j->attempts = atoi(PQgetvalue(r, 0, 3));
+  dsr_strlcpy(j->customer_id, PQgetvalue(r, 0, 4), sizeof j->customer_id);
+  j->url = strdup(PQgetvalue(r, 0, 5));
+  j->secret = unseal_col(r, 0, 6);
+  j->prev_secret = unseal_col(r, 0, 7);
+  dsr_strlcpy(j->request_id, PQgetvalue(r, 0, 8), sizeof j->request_id);
+  dsr_strlcpy(j->part_id, PQgetvalue(r, 0, 9), sizeof j->part_id);
+  dsr_strlcpy(j->event, PQgetvalue(r, 0, 10), sizeof j->event);
+  PQclear(r);
+  const char *lv[] = {j->outbox_id, lease};
+  r = dsr_db_exec(db, DSR_STMT_OUTBOX_LEASE, 2, lv);
+  bool ok = dsr_db_ok(r);
+  bool retry = !ok && dsr_db_is_retryable(r);
+  PQclear(r);
+  if (!ok)
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  c->found = true;
+  return DSR_TX_COMMIT;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+  (void)p;
+  (void)ud;
+  return size * n;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *ud)
+{
+  struct job *j = ud;
+  size_t len = size * n;
+  static const char name[] = "retry-after:";
+  if (len > sizeof name - 1 && !strncasecmp(buf, name, sizeof name - 1)) {
+    char val[64];
+    size_t vl = len - (sizeof name - 1);
+    if (vl >= sizeof val)
+      vl = sizeof val - 1;
+    memcpy(val, buf + sizeof name - 1, vl);
+    val[vl] = '\0';
+    char *s = val;
+    while (*s == ' ' || *s == '\t')
+      s++;
+    s[strcspn(s, "\r\n")] = '\0';
+    char *end = NULL;
+    long secs = strtol(s, &end, 10);
+    if (end != s && *end == '\0' && secs >= 0) {
+      j->retry_after = secs;
+    } else {
+      time_t t = curl_getdate(s, NULL);
+      if (t > 0)
+        j->retry_after = t > dsr_now() ? (long)(t - dsr_now()) : 0;
+    }
+  }
+  return len;
+}
+
+/* Signatures for the current secret and, during a rotation's grace, the previous one. */
+static char *signature_header(const struct job *j, long long ts)
+{
+  size_t blen = strlen(j->body);
+  char *a = dsr_webhook_sign(j->secret, j->webhook_id, ts, j->body, blen);
+  char *b = j->prev_secret ? dsr_webhook_sign(j->prev_secret, j->webhook_id, ts, j->body, blen)
+                           : NULL;
+  char *h = NULL;
+  if (a)
+    h = b ? dsr_asprintf("webhook-signature: %s %s", a, b)
+          : dsr_asprintf("webhook-signature: %s", a);
+  free(a);
+  free(b);
+  return h;
+}
+
+/* One HTTP attempt. Fills status / retry_after / error / ms. */
+static void post(const struct dsr_webhook_opts *o, struct job *j)
+{
+  j->status = 0;
+  j->retry_after = -1;
+  double t0 = dsr_mono_ms();
+  char pin[400], why[160];
+  CURL *h = NULL;
+  struct curl_slist *hdrs = NULL, *resolve = NULL;
+  char *sig = NULL;
+  if (!j->body || !j->secret || !j->url) {
+    snprintf(j->error, sizeof j->error, "cannot unseal the payload or the secret");
+    goto cleanup;
+  }
+  if (!dsr_webhook_url_check(o, j->url, pin, sizeof pin, why, sizeof why)) {
+    snprintf(j->error, sizeof j->error, "refused: %.140s", why);
+    goto cleanup;
+  }
+  long long ts = (long long)dsr_now();
+  char idh[80], tsh[48];
+  snprintf(idh, sizeof idh, "webhook-id: %s", j->webhook_id);
+  snprintf(tsh, sizeof tsh, "webhook-timestamp: %lld", ts);
+  sig = signature_header(j, ts);
+  h = curl_easy_init();
+  if (!h || !sig) {
+    snprintf(j->error, sizeof j->error, "out of memory");
+    goto cleanup;
+  }
+  hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+  hdrs = curl_slist_append(hdrs, idh);
+  hdrs = curl_slist_append(hdrs, tsh);
+  hdrs = curl_slist_append(hdrs, sig);
+  hdrs = curl_slist_append(hdrs, "Expect:");
+  resolve = curl_slist_append(resolve, pin);
+  curl_easy_setopt(h, CURLOPT_URL, j->url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, o->allow_http ? "http,https" : "https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 15L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->timeout_s > 0 ? o->timeout_s : 15L);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "dsrd-webhooks/" PACKAGE_VERSION);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(j->body));
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, j);
+  CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) {
+    snprintf(j->error, sizeof j->error, "%s", curl_easy_strerror(rc));
+  } else {
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &j->status);
+    if (j->status < 200 || j->status > 299)
+      snprintf(j->error, sizeof j->error, "HTTP %ld", j->status);
+  }
+cleanup:
+  j->ms = dsr_mono_ms() - t0;
+  curl_slist_free_all(hdrs);
+  curl_slist_free_all(resolve);
+  curl_easy_cleanup(h);
+  free(sig);
+}
+
+struct finish_ctx {
+  const struct job *job;
+};
+
+static enum dsr_tx_status fail_tx(PGresult *r)
+{
+  bool retry = dsr_db_is_retryable(r);
+  PQclear(r);
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+static enum dsr_tx_status event_tx(struct dsr_db *db, const char *request_id, const char *kind,
+                                   json_t *data)
+{
+  bool retry = false;
+  bool ok = data && dsr_event_record(db, request_id, kind, "system", data, &retry);
+  json_decref(data);
+  return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
+{
+  const struct job *j = ((struct finish_ctx *)arg)->job;
+  int attempt = j->attempts + 1;
+  long long now = (long long)dsr_now();
+  char nows[24], att[12], code[12], ms[16];
+  snprintf(nows, sizeof nows, "%lld", now);
+  snprintf(att, sizeof att, "%d", attempt);
+  snprintf(code, sizeof code, "%ld", j->status);
+  snprintf(ms, sizeof ms, "%ld", (long)(j->ms + 0.5));
+  const char *av[] = {j->outbox_id, att, nows, j->status ? code : NULL, ms,
+                      j->error[0] ? j->error : NULL};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_ATTEMPT_INSERT, 6, av);
+  if (!dsr_db_ok(r))
+    return fail_tx(r);
+  PQclear(r);
+  const char *state = "pending";
+  long long next = now;
+  bool gone = j->status == 410;
+  if (j->status >= 200 && j->status <= 299) {
+    state = "delivered";
+  } else if (gone || attempt >= DSR_WEBHOOK_MAX_ATTEMPTS) {
+    state = "failed";
+  } else {
+    long wait = dsr_webhook_backoff_s(attempt);
+    if (j->retry_after > wait)
+      wait = j->retry_after < MAX_WAIT_S ? j->retry_after : MAX_WAIT_S;
+    next = now + wait;
+  }
+  char nexts[24];
+  snprintf(nexts, sizeof nexts, "%lld", next);
+  const char *uv[] = {j->outbox_id, state, att, nexts, nows};
+  r = dsr_db_exec(db, DSR_STMT_OUTBOX_FINISH, 5, uv);
+  if (!dsr_db_ok(r))
+    return fail_tx(r);
+  PQclear(r);
+  if (!strcmp(state, "pending")) {
+    bool retry = false;
+    if (!dsr_webhook_enqueue(db, j->outbox_id, attempt, (time_t)next, &retry))
+      return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  const char *rid = j->request_id[0] ? j->request_id : NULL;
+  if (gone) {
+    const char *dv[] = {j->customer_id, "endpoint answered 410 Gone", nows};
+    r = dsr_db_exec(db, DSR_STMT_CUSTOMER_DISABLE, 3, dv);
+    if (!dsr_db_ok(r))
+      return fail_tx(r);
+    bool changed = PQntuples(r) == 1;
+    PQclear(r);
+    if (changed) {
+      enum dsr_tx_status s = event_tx(db, NULL, "customer.endpoint_disabled",
+                                      json_pack("{s:s, s:s}", "customer_id", j->customer_id,
+                                                "reason", "http_410"));
+      if (s != DSR_TX_COMMIT)
+        return s;
+    }
+  }
+  if (strcmp(state, "pending") != 0) {
+    json_t *d = json_pack("{s:s, s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event",
+                          j->event, "customer_id", j->customer_id, "attempts", attempt);
+    if (d && j->part_id[0])
+      json_object_set_new(d, "part_id", json_string(j->part_id));
+    return event_tx(db, rid, !strcmp(state, "delivered") ? "webhook.delivered" : "webhook.failed",
+                    d);
+  }
+  return DSR_TX_COMMIT;
+}
+
+/* Claims one row (any due one, or @p only), delivers it and records the outcome. */
+static bool deliver_next(struct dsr_db *db, const struct dsr_webhook_opts *o, struct job *j,
+                         const char *only, bool *found)
+{
+  struct claim_ctx c = {.job = j, .only = only};
+  *found = false;
+  if (!dsr_db_tx(db, "READ COMMITTED", claim_body, &c))
+    return false;
+  if (!c.found)
+    return true;
+  *found = true;
+  post(o, j);
+  struct finish_ctx f = {.job = j};
+  if (!dsr_db_tx(db, "READ COMMITTED", finish_body, &f))
+    return false; /* the lease runs out and the row is tried again: same webhook-id */
+  DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
+           j->outbox_id, j->customer_id, j->attempts + 1, j->status, j->ms);
+  return true;
+}
+
+bool dsr_webhook_deliver_due(struct dsr_db *db, const struct dsr_webhook_opts *o, int max,
+                             int *sent)
+{
+  *sent = 0;
+  struct job j = {0};
+  bool ok = true, found = true;
+  for (int i = 0; i < max && ok && found; i++) {
+    ok = deliver_next(db, o, &j, NULL, &found);
+    if (ok && found)
+      (*sent)++;
+  }
+  job_free(&j);
+  return ok;
+}
+
+bool dsr_webhook_deliver_one(struct dsr_db *db, const struct dsr_webhook_opts *o,
+                             long long outbox_id, bool *attempted)
+{
+  char id[24];
+  snprintf(id, sizeof id, "%lld", outbox_id);
+  struct job j = {0};
+  bool ok = deliver_next(db, o, &j, id, attempted);
+  job_free(&j);
+  return ok;
+}

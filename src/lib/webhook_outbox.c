@@ -1,0 +1,81 @@
+/** @file webhook_outbox.c @brief The transactional outbox: rows written with the state change. */
+#include "config.h"
+#include "dsr/crypto.h"
+#include "dsr/queue.h"
+#include "dsr/webhook.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part_id,
+                    const char *event, const json_t *data, bool *retry)
+{
+  *retry = false;
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[33], msg_id[40];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  snprintf(msg_id, sizeof msg_id, "msg_%s", hex);
+  char ts[21], now[24];
+  dsr_time_rfc3339(dsr_now(), ts);
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  json_t *payload = json_pack("{s:s, s:s, s:O}", "type", event, "timestamp", ts, "data", data);
+  char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  bool ok = false;
+  PGresult *r = NULL;
+  if (!text || !dsr_seal(text, strlen(text), &sealed, &sl))
+    goto cleanup;
+  const char *v[] = {msg_id, customer_id, part_id, event, (const char *)sealed, now};
+  const int lens[] = {0, 0, 0, 0, (int)sl, 0};
+  const int fmts[] = {0, 0, 0, 0, 1, 0};
+  r = dsr_db_exec_bin(db, DSR_STMT_OUTBOX_INSERT, 6, v, lens, fmts);
+  ok = dsr_db_ok(r) && PQntuples(r) == 1;
+  *retry = !ok && dsr_db_is_retryable(r);
+  if (ok)
+    ok = dsr_webhook_enqueue(db, PQgetvalue(r, 0, 0), 0, dsr_now(), retry);
+cleanup:
+  PQclear(r);
+  if (text) {
+    sodium_memzero(text, strlen(text));
+    free(text);
+  }
+  free(sealed);
+  json_decref(payload);
+  return ok;
+}
+
+bool dsr_webhook_enqueue(struct dsr_db *db, const char *outbox_id, int attempts, time_t run_at,
+                         bool *retry)
+{
+  char key[64];
+  snprintf(key, sizeof key, "webhook:%s:%d", outbox_id, attempts);
+  json_t *payload = json_pack("{s:I}", "outbox_id", (json_int_t)atoll(outbox_id));
+  /* The outbox keeps its own schedule; the queue only retries a crashed run. */
+  struct dsr_job_opts o = {.run_at = run_at, .dedupe_key = key, .max_attempts = 3};
+  bool enqueued = false;
+  bool ok = payload && dsr_queue_enqueue(db, DSR_JOB_WEBHOOK, payload, &o, dsr_now(), &enqueued,
+                                         retry);
+  json_decref(payload);
+  return ok;
+}
+
+bool dsr_webhook_rearm(struct dsr_db *db, int *n)
+{
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_OUTBOX_DUE, 1, v);
+  bool ok = dsr_db_ok(r);
+  *n = ok ? PQntuples(r) : 0;
+  for (int i = 0; ok && i < PQntuples(r); i++) {
+    bool retry = false;
+    ok = dsr_webhook_enqueue(db, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), dsr_now(),
+                             &retry);
+  }
+  PQclear(r);
+  return ok;
+}

@@ -1,0 +1,34 @@
+/**
+ * @file job_routing_sweep.c
+ * @brief Job "routing_sweep": reminders and escalations of customer parts,
+ *        deadline flags, re-armed deliveries; then schedules the next run.
+ */
+#include "config.h"
+#include "routing_jobs.h"
+#include "worker.h"
+#include "dsr/log.h"
+#include "dsr/routing_sweep.h"
+#include "dsr/webhook.h"
+
+#include <stdio.h>
+
+enum dsr_job_result dsr_job_routing_sweep(struct dsr_db *db, const struct dsr_job *job,
+                                          void *ctx, char *err, size_t errlen)
+{
+  (void)job;
+  const struct dsr_worker_env *env = ctx;
+  struct dsr_sweep_counts n;
+  int rearmed = 0;
+  if (!dsr_routing_sweep(db, env->policy, env->cfg->due_reminder_days, &n) ||
+      !dsr_webhook_rearm(db, &rearmed)) {
+    snprintf(err, errlen, "database error in the routing sweep");
+    return DSR_JOB_RETRY;
+  }
+  DSR_INFO("routing.sweep", "reminded=%d escalated=%d due_soon=%d overdue=%d rearmed=%d",
+           n.reminded, n.escalated, n.due_soon, n.overdue, rearmed);
+  if (!dsr_routing_schedule(db, env->cfg->routing_sweep_interval)) {
+    snprintf(err, errlen, "cannot schedule the next routing sweep");
+    return DSR_JOB_RETRY;
+  }
+  return DSR_JOB_DONE;
+}

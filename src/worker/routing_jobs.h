@@ -1,0 +1,19 @@
+/**
+ * @file routing_jobs.h
+ * @brief Job handlers of discovery and routing, one file each:
+ *        job_discovery.c, job_webhook.c, job_routing_sweep.c. Their context
+ *        is the worker environment (struct dsr_worker_env).
+ */
+#ifndef DSRD_ROUTING_JOBS_H
+#define DSRD_ROUTING_JOBS_H
+
+#include "dsr/queue.h"
+
+enum dsr_job_result dsr_job_discovery(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                      char *err, size_t errlen);
+enum dsr_job_result dsr_job_webhook(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                    char *err, size_t errlen);
+enum dsr_job_result dsr_job_routing_sweep(struct dsr_db *db, const struct dsr_job *job,
+                                          void *ctx, char *err, size_t errlen);
+
+#endif
