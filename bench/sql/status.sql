@@ -5,4 +5,4 @@
 -- under a microsecond; the ids stay randomly spread over the index, like
 -- gen_random_uuid()). :nids comes from pgbench -D.
 \set i random(1, :nids)
-SELECT id, type, jurisdiction, status, dsr_rfc3339(received_at), dsr_rfc3339(due_at), dsr_rfc3339(updated_at), status_token_hash FROM dsr_requests WHERE id = md5('bench' || :i::text)::uuid;
+SELECT id, type, jurisdiction, status, dsr_rfc3339(received_at), dsr_rfc3339(due_at), dsr_rfc3339(updated_at), status_token_hash, outcome, outcome_message, dsr_rfc3339(extended_at), extension_reason_sealed FROM dsr_requests WHERE id = md5('bench' || :i::text)::uuid;

@@ -286,11 +286,8 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
                          "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
                          "due_at", PQgetvalue(r, 0, 5), "updated_at", PQgetvalue(r, 0, 6));
       ec = *reply ? DSR_OK : DSR_E_INTERNAL;
-      if (ec == DSR_OK && !dsr_request_status_extra(db, id, *reply)) {
-        json_decref(*reply);
-        *reply = NULL;
-        ec = DSR_E_DB_UNAVAILABLE;
-      }
+      if (ec == DSR_OK)
+        dsr_request_status_extra(r, 0, 8, *reply);
     }
     PQfreemem(have);
   }

@@ -112,9 +112,6 @@
     "SELECT p.customer_id, r.type, r.jurisdiction, dsr_rfc3339(p.due_at), p.state"               \
     " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
     " WHERE p.id = $1::uuid AND p.customer_id IS NOT NULL")                                      \
-  X(DSR_STMT_STATUS_EXTRA,                                                                       \
-    "SELECT outcome, outcome_message, dsr_rfc3339(extended_at), extension_reason_sealed"         \
-    " FROM dsr_requests WHERE id = $1::uuid")                                                    \
   /* --- customer API ------------------------------------------------------------------ */     \
   X(DSR_STMT_CUSTOMER_PARTS,                                                                     \
     "SELECT p.id, r.type, r.jurisdiction, p.state, dsr_rfc3339(p.due_at),"                       \
