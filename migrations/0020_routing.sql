@@ -36,7 +36,7 @@ CREATE TABLE dsr_staff_tokens (
 CREATE INDEX dsr_staff_tokens_user ON dsr_staff_tokens (user_id);
 
 ALTER TABLE dsr_requests
-  ADD COLUMN verified_at          timestamptz,
+  ADD COLUMN IF NOT EXISTS verified_at timestamptz, -- verification may add it first
   ADD COLUMN manual_note_sealed   bytea,
   ADD COLUMN assigned_to          uuid REFERENCES dsr_staff_users (id),
   ADD COLUMN extended_at          timestamptz,

@@ -351,6 +351,11 @@ cleanup:
 
 static int generate(const struct dsr_config *cfg, int argc, char **argv)
 {
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(generate_usage, stdout);
+      return 0;
+    }
   struct gen_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc)

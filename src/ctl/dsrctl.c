@@ -22,7 +22,7 @@ static const struct ctl_command commands[] = {
      "verify the audit hash chain, export a period for offline checks, seal"},
     {"report", ctl_report, "report --from T --to T ...",
      "compliance report for a period (json, csv or html)"},
-    {"sample", ctl_sample, "sample generate --subjects N --seed S",
+    {"sample", ctl_sample, "sample generate OPTIONS",
      "build the sample call-center platform (own database, media, backups)"},
     {NULL, NULL, NULL, NULL},
 };

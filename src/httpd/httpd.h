@@ -98,6 +98,12 @@ bool dsr_path_safe(const char *path);
 
 /** Replies with a JSON body (takes a reference to @p body). */
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
+/**
+ * Replies with a non-JSON document (CSV, HTML report) of type @p ctype; takes
+ * ownership of @p text (malloc'd; NULL closes the connection).
+ */
+enum MHD_Result dsr_reply_document(struct dsr_hreq *r, unsigned int status, char *text,
+                                   const char *ctype);
 /** Replies with an RFC 9457 problem; @p field (JSON pointer) and @p detail may be NULL. */
 enum MHD_Result dsr_reply_problem(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
                                   const char *field);
@@ -127,6 +133,8 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_audit(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_report(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r);

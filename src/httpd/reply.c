@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const char *ctype)
+#define CSP_NONE "default-src 'none'; frame-ancestors 'none'"
+
+static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const char *ctype,
+                           const char *csp)
 {
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
   MHD_add_response_header(resp, "X-Request-Id", r->rid);
@@ -14,11 +17,12 @@ static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const 
   MHD_add_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-  MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  MHD_add_response_header(resp, "Content-Security-Policy", csp ? csp : CSP_NONE);
 }
 
-static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *text,
-                                 const char *ctype, const char *allow, const char *www_auth)
+static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *text,
+                                const char *ctype, const char *allow, const char *www_auth,
+                                const char *csp)
 {
   if (!text)
     return MHD_NO; /* out of memory: closing the connection is all that is left */
@@ -28,7 +32,7 @@ static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *
     free(text);
     return MHD_NO;
   }
-  common_headers(r, resp, ctype);
+  common_headers(r, resp, ctype, csp);
   if (allow)
     MHD_add_response_header(resp, "Allow", allow);
   if (www_auth)
@@ -38,6 +42,20 @@ static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *
   r->status = status;
   r->replied = true;
   return ret;
+}
+
+static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *text,
+                                 const char *ctype, const char *allow, const char *www_auth)
+{
+  return send_doc(r, status, text, ctype, allow, www_auth, NULL);
+}
+
+enum MHD_Result dsr_reply_document(struct dsr_hreq *r, unsigned int status, char *text,
+                                   const char *ctype)
+{
+  /* Documents carry inline CSS (HTML reports) but never scripts or outside resources. */
+  return send_doc(r, status, text, ctype, NULL, NULL,
+                  "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
 }
 
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body)

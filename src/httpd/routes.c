@@ -10,6 +10,7 @@
 #define STAFF_ACTORS (DSR_ROLE_ADMIN | DSR_ROLE_TRIAGER | DSR_ROLE_APPROVER)
 #define TRIAGE (DSR_ROLE_ADMIN | DSR_ROLE_TRIAGER)
 #define DECIDE (DSR_ROLE_ADMIN | DSR_ROLE_APPROVER)
+#define AUDIT (DSR_ROLE_ADMIN | DSR_ROLE_AUDITOR)
 
 /* Auditors read only; triagers verify, assign and hold; approvers decide. */
 const struct dsr_role_rule dsrd_admin_action_roles[] = {
@@ -32,6 +33,10 @@ const struct dsr_route dsr_routes[] = {
      STAFF_ALL, NULL, NULL},
     {"POST", "/v1/admin/requests/{id}/actions", dsrd_admin_requests_act, DSR_AUTH_STAFF,
      dsrd_admin_action_spec, STAFF_ACTORS, "action", dsrd_admin_action_roles},
+    /* staff: auditors and admins read the audit trail and the compliance report */
+    {"GET", "/v1/admin/audit", dsrd_admin_audit, DSR_AUTH_STAFF, NULL, AUDIT, NULL, NULL},
+    {"GET", "/v1/admin/reports/compliance", dsrd_admin_report, DSR_AUTH_STAFF, NULL, AUDIT,
+     NULL, NULL},
     /* customers */
     {"GET", "/v1/customer/requests", dsrd_customer_parts_list, DSR_AUTH_CUSTOMER, NULL,
      NO_ROLES},

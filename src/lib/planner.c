@@ -312,12 +312,14 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
   }
   if (reached) {
     psql_need(pc, c, need);
-    const struct dsr_pcollection *ch[64];
-    const struct dsr_preference *refs[64];
-    size_t n = dsr_policy_children(pc->p, c, ch, refs, 64);
-    for (size_t i = 0; i < n && i < 64 && verb == DSR_STEP_DELETE; i++)
-      if (refs[i]->cascade && ch[i]->action == DSR_ACT_DELETE)
-        psql_need(pc, ch[i], need);
+    /* the kept count looks at children this plan deletes first */
+    for (size_t i = 0; i < pc->ncolls && verb == DSR_STEP_DELETE; i++) {
+      const struct dsr_pcollection *ch = dsr_policy_topo_at(pc->p, i);
+      for (size_t k = 0; k < ch->nreferences; k++)
+        if (ch->references[k].parent == c && ch->references[k].cascade &&
+            ch->action == DSR_ACT_DELETE)
+          psql_need(pc, ch, need);
+    }
     psql_ctes(pc, &s, need, NULL);
     psql_puts(&s, "SELECT x.\"__dsr_tenant\", count(*), ");
     psql_files_expr(&s, c);
@@ -483,7 +485,8 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
     if ((pc.reached[i] || mentions) && !plan_collection(&pc, plan, conn, c, err, errlen))
       goto cleanup;
   }
-  qsort(plan->parts, plan->nparts, sizeof *plan->parts, part_cmp);
+  if (plan->nparts > 1)
+    qsort(plan->parts, plan->nparts, sizeof *plan->parts, part_cmp);
   unsigned sk = dsr_policy_suppression_kinds(policy);
   if (kind == DSR_PLAN_ERASURE && sk) {
     for (int k = 0; k < DSR_ID_KIND_COUNT; k++)

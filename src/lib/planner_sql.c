@@ -6,8 +6,11 @@
  *
  * For each collection reached by the subject, a CTE s<i> selects its rows
  * with their tenant ("__dsr_tenant", text, NULL for controller data):
- *   s<i> AS (SELECT a.*, (<tenant>)::text AS "__dsr_tenant" FROM "schema"."table" a
- *            WHERE <identity matches> OR a."fk" IN (SELECT "pk" FROM s<parent>) ...)
+ *   s<i> AS (SELECT a0.*, (<tenant>)::text AS "__dsr_tenant" FROM "schema"."table" a0
+ *            WHERE a0."pk" IN (SELECT b."pk" FROM "schema"."table" b WHERE b."id_col" = $1
+ *                              UNION SELECT b."pk" ... WHERE b."fk" IN (SELECT x."pk" FROM s<parent> x)))
+ * one UNION branch per identity column and cascading reference, so that
+ * each can use its own index.
  * and, for collections that redact mentions, m<i> selects the other rows whose
  * text mentions the subject's identifiers.
  */
@@ -161,9 +164,11 @@ static void tenant_expr(struct psql *s, const struct dsr_pcollection *c, int dep
   psql_puts(s, " LIMIT 1)");
 }
 
-/* Identity matches of @p c on alias a0, OR-ed; false when none applies. */
-static bool identity_cond(const struct plan_ctx *pc, struct psql *s,
-                          const struct dsr_pcollection *c, bool first)
+/* One "SELECT b.pk FROM table b WHERE ..." branch per identity of @p c that the
+ * subject has, UNION-ed (each branch can use its own index); returns whether
+ * any was emitted. */
+static bool identity_branches(const struct plan_ctx *pc, struct psql *s,
+                              const struct dsr_pcollection *c, bool any)
 {
   for (size_t i = 0; i < c->nidentities; i++) {
     const struct dsr_pidentity *id = &c->identities[i];
@@ -172,20 +177,24 @@ static bool identity_cond(const struct plan_ctx *pc, struct psql *s,
       continue;
     const char *type = dsr_pcollection_column_type(c, id->column);
     int n = psql_param(s, dsr_id_kind_name(id->kind), v, false);
-    psql_puts(s, first ? "" : " OR ");
-    first = false;
+    psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
+    any = true;
+    psql_ident(s, c->primary_key);
+    psql_puts(s, " FROM ");
+    psql_table(s, c);
+    psql_puts(s, " b WHERE ");
     if (id->norm == DSR_NORM_LOWER) {
-      psql_puts(s, "lower(a0.");
+      psql_puts(s, "lower(b.");
       psql_ident(s, id->column);
       psql_printf(s, ") = lower($%d::text)", n);
     } else {
-      psql_puts(s, "a0.");
+      psql_puts(s, "b.");
       psql_ident(s, id->column);
       psql_printf(s, " = $%d::", n);
       psql_puts(s, type); /* validated type name */
     }
   }
-  return !first;
+  return any;
 }
 
 void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need)
@@ -229,7 +238,8 @@ static void mention_cond(const struct plan_ctx *pc, struct psql *s, const struct
 static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
                     bool mentions)
 {
-  psql_printf(s, "%c%zu AS (SELECT a0.*, (", mentions ? 'm' : 's', c->topo_index);
+  /* MATERIALIZED: each CTE runs once per statement, never once per row */
+  psql_printf(s, "%c%zu AS MATERIALIZED (SELECT a0.*, (", mentions ? 'm' : 's', c->topo_index);
   tenant_expr(s, c, 0);
   psql_puts(s, ")::text AS \"__dsr_tenant\" FROM ");
   psql_table(s, c);
@@ -237,22 +247,28 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
   if (mentions) {
     mention_cond(pc, s, c);
     if (pc->reached[c->topo_index]) {
-      psql_puts(s, " AND a0.");
+      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu x WHERE x.", c->topo_index);
       psql_ident(s, c->primary_key);
-      psql_printf(s, " NOT IN (SELECT x.");
+      psql_puts(s, " = a0.");
       psql_ident(s, c->primary_key);
-      psql_printf(s, " FROM s%zu x)", c->topo_index);
+      psql_puts(s, ")");
     }
     psql_puts(s, ")");
     return;
   }
-  psql_puts(s, "(");
-  bool any = identity_cond(pc, s, c, true);
+  psql_puts(s, "a0.");
+  psql_ident(s, c->primary_key);
+  psql_puts(s, " IN (");
+  bool any = identity_branches(pc, s, c, false);
   for (size_t r = 0; r < c->nreferences; r++) {
     const struct dsr_preference *ref = &c->references[r];
     if (!ref->cascade || !pc->reached[ref->parent->topo_index])
       continue;
-    psql_puts(s, any ? " OR a0." : "a0.");
+    psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
+    psql_ident(s, c->primary_key);
+    psql_puts(s, " FROM ");
+    psql_table(s, c);
+    psql_puts(s, " b WHERE b.");
     psql_ident(s, ref->column);
     psql_puts(s, " IN (SELECT x.");
     psql_ident(s, ref->parent_column);
@@ -260,7 +276,7 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
     any = true;
   }
   if (!any)
-    psql_puts(s, "FALSE");
+    psql_puts(s, "SELECT NULL WHERE FALSE");
   psql_puts(s, "))");
 }
 
@@ -375,19 +391,26 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
   }
 }
 
-/* References into @p c: (child, ref) pairs; returns count (<= 64 used). */
-static size_t inbound(const struct plan_ctx *pc, const struct dsr_pcollection *c,
-                      const struct dsr_pcollection **ch, const struct dsr_preference **refs)
+/* References into @p c as (child, reference) pairs; arrays malloc'd, caller
+ * frees both. Returns the count; on allocation failure 0 with s->oom set. */
+static size_t inbound(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                      const struct dsr_pcollection ***ch, const struct dsr_preference ***refs)
 {
-  size_t n = dsr_policy_children(pc->p, c, ch, refs, 64);
-  return n > 64 ? 64 : n;
+  size_t n = dsr_policy_children(pc->p, c, NULL, NULL, 0);
+  *ch = calloc(n + 1, sizeof **ch);
+  *refs = calloc(n + 1, sizeof **refs);
+  if (!*ch || !*refs) {
+    s->oom = true;
+    return 0;
+  }
+  return dsr_policy_children(pc->p, c, *ch, *refs, n);
 }
 
 void psql_not_referenced(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
-  const struct dsr_pcollection *ch[64];
-  const struct dsr_preference *refs[64];
-  size_t n = inbound(pc, c, ch, refs);
+  const struct dsr_pcollection **ch = NULL;
+  const struct dsr_preference **refs = NULL;
+  size_t n = inbound(pc, s, c, &ch, &refs);
   for (size_t i = 0; i < n; i++) {
     psql_puts(s, " AND NOT EXISTS (SELECT 1 FROM ");
     psql_table(s, ch[i]);
@@ -397,16 +420,18 @@ void psql_not_referenced(const struct plan_ctx *pc, struct psql *s, const struct
     psql_ident(s, refs[i]->parent_column);
     psql_puts(s, ")");
   }
+  free(ch);
+  free(refs);
 }
 
 void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
-  const struct dsr_pcollection *ch[64];
-  const struct dsr_preference *refs[64];
-  size_t n = inbound(pc, c, ch, refs);
+  const struct dsr_pcollection **ch = NULL;
+  const struct dsr_preference **refs = NULL;
+  size_t n = inbound(pc, s, c, &ch, &refs);
   if (n == 0) {
     psql_puts(s, "0");
-    return;
+    goto cleanup;
   }
   psql_puts(s, "count(*) FILTER (WHERE FALSE");
   for (size_t i = 0; i < n; i++) {
@@ -418,15 +443,18 @@ void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_
     psql_ident(s, refs[i]->parent_column);
     if (refs[i]->cascade && ch[i]->action == DSR_ACT_DELETE && pc->reached[ch[i]->topo_index]) {
       /* rows this plan deletes first do not keep the parent */
-      psql_puts(s, " AND r.");
+      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu y WHERE y.", ch[i]->topo_index);
       psql_ident(s, ch[i]->primary_key);
-      psql_printf(s, " NOT IN (SELECT y.");
+      psql_puts(s, " = r.");
       psql_ident(s, ch[i]->primary_key);
-      psql_printf(s, " FROM s%zu y)", ch[i]->topo_index);
+      psql_puts(s, ")");
     }
     psql_puts(s, ")");
   }
   psql_puts(s, ")");
+cleanup:
+  free(ch);
+  free(refs);
 }
 
 void psql_files_expr(struct psql *s, const struct dsr_pcollection *c)

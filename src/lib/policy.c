@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every section may be omitted (docs/policy-sections.md): a policy with only
+ * the request-flow sections is valid and has nothing to plan. */
 static const struct pkey top_spec[] = {
-    {"policy_version", PT_STR, true},
+    {"policy_version", PT_STR, false},
     {"description", PT_STR, false},
     {"organization", PT_OBJ, false},
     {"default_jurisdiction", PT_STR, false},
@@ -24,12 +26,12 @@ static const struct pkey top_spec[] = {
     {"approval", PT_ARR, false},
     {"customers", PT_OBJ, false},
     {"retention_of_dsr_data", PT_OBJ, false},
-    {"stores", PT_OBJ, true},
+    {"stores", PT_OBJ, false},
     {"backups", PT_OBJ, false},
     {"categories", PT_OBJ, false},
     {"patterns", PT_OBJ, false},
     {"suppression", PT_OBJ, false},
-    {"collections", PT_OBJ, true},
+    {"collections", PT_OBJ, false},
     {NULL, PT_ANY, false},
 };
 

@@ -12,17 +12,6 @@
 #define TOP 20.0
 #define BOTTOM 72.0
 
-bool dsr_html_escape(struct dsr_buf *out, const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
-                  : *p == '"' ? "&quot;" : *p == '\'' ? "&#39;" : NULL;
-    if (!(e ? dsr_buf_puts(out, e) : dsr_buf_append(out, p, 1)))
-      return false;
-  }
-  return true;
-}
-
 /* A round axis maximum >= v: 1, 2 or 5 times a power of ten. */
 static double nice_max(double v)
 {
@@ -36,28 +25,37 @@ static double nice_max(double v)
   return v <= p ? p : v <= 2 * p ? 2 * p : v <= 5 * p ? 5 * p : 10 * p;
 }
 
-static bool axis(struct dsr_buf *out, double max, bool percent)
+static json_t *num(double v)
 {
-  double plot_h = H - TOP - BOTTOM;
-  for (int i = 0; i <= 4; i++) {
-    double v = max * i / 4, y = TOP + plot_h - plot_h * i / 4;
-    char label[32];
-    if (percent)
-      snprintf(label, sizeof label, "%.0f%%", v * 100);
-    else
-      snprintf(label, sizeof label, "%g", v);
-    if (!dsr_buf_printf(out,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>",
-                        LEFT, y, W - RIGHT, y, LEFT - 6, y + 4, label))
-      return false;
-  }
-  return dsr_buf_printf(out,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>",
-                        LEFT, H - BOTTOM, W - RIGHT, H - BOTTOM);
+  char s[32];
+  snprintf(s, sizeof s, "%.1f", v);
+  return json_string(s);
 }
 
-static bool bar(struct dsr_buf *out, const struct dsr_svg_chart *c, size_t i, double max)
+static void value_text(double v, bool percent, char *out, size_t len)
+{
+  if (percent)
+    snprintf(out, len, "%.0f%%", v * 100);
+  else
+    snprintf(out, len, "%g", v);
+}
+
+static json_t *ticks(double max, bool percent)
+{
+  json_t *a = json_array();
+  double plot_h = H - TOP - BOTTOM;
+  for (int i = 0; a && i <= 4; i++) {
+    double y = TOP + plot_h - plot_h * i / 4;
+    char label[32];
+    value_text(max * i / 4, percent, label, sizeof label);
+    json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "x1", num(LEFT), "x2",
+                                       num(W - RIGHT), "y", num(y), "tx", num(LEFT - 6), "ty",
+                                       num(y + 4), "label", label));
+  }
+  return a;
+}
+
+static json_t *bar(const struct dsr_svg_chart *c, size_t i, double max)
 {
   double plot_w = W - LEFT - RIGHT, plot_h = H - TOP - BOTTOM;
   double slot = plot_w / (double)c->n, bw = slot * 0.7;
@@ -65,32 +63,25 @@ static bool bar(struct dsr_buf *out, const struct dsr_svg_chart *c, size_t i, do
   double h = plot_h * (v > max ? 1 : v / max);
   double x = LEFT + slot * (double)i + (slot - bw) / 2, y = TOP + plot_h - h;
   char value[32];
-  if (c->percent)
-    snprintf(value, sizeof value, "%.0f%%", v * 100);
-  else
-    snprintf(value, sizeof value, "%g", v);
-  bool ok = dsr_buf_printf(out,
-                           "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                           "fill=\"%s\"><title>",
-                           x, y, bw, h, c->color) &&
-            dsr_html_escape(out, c->labels[i]) &&
-            dsr_buf_printf(out, ": %s</title></rect>", value);
-  bool shown = v > 0 || (c->present && c->present[i]);
-  if (ok && shown && c->n <= 16)
-    ok = dsr_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"val\" text-anchor=\"middle\">%s</text>",
-                        x + bw / 2, y - 3, value);
+  value_text(v, c->percent, value, sizeof value);
+  bool shown = (v > 0 || (c->present && c->present[i])) && c->n <= 16;
   /* Labels under the bars; thinned out when there are many. */
   size_t every = c->n > 12 ? (c->n + 11) / 12 : 1;
-  if (ok && i % every == 0)
-    ok = dsr_buf_printf(out,
-                        "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\" "
-                        "transform=\"rotate(-35 %.1f %.1f)\">",
-                        x + bw / 2, H - BOTTOM + 14, x + bw / 2, H - BOTTOM + 14) &&
-         dsr_html_escape(out, c->labels[i]) && dsr_buf_puts(out, "</text>");
-  return ok;
+  json_t *b = json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "x", num(x), "y", num(y), "w",
+                        num(bw), "h", num(h), "color", c->color, "name", c->labels[i], "value",
+                        value);
+  if (b && shown)
+    json_object_set_new(b, "value_label",
+                        json_pack("{s:o, s:o, s:s}", "x", num(x + bw / 2), "y", num(y - 3),
+                                  "text", value));
+  if (b && i % every == 0)
+    json_object_set_new(b, "axis_label",
+                        json_pack("{s:o, s:o, s:s}", "x", num(x + bw / 2), "y",
+                                  num(H - BOTTOM + 14), "text", c->labels[i]));
+  return b;
 }
 
-bool dsr_svg_bars(struct dsr_buf *out, const struct dsr_svg_chart *c)
+json_t *dsr_svg_chart_model(const struct dsr_svg_chart *c)
 {
   double max = 0;
   for (size_t i = 0; i < c->n; i++)
@@ -98,15 +89,15 @@ bool dsr_svg_bars(struct dsr_buf *out, const struct dsr_svg_chart *c)
       max = c->values[i];
   /* Counts: four whole-number steps on the axis. */
   max = c->percent ? 1 : 4 * nice_max(max / 4 < 1 ? 1 : max / 4);
-  bool ok = dsr_buf_printf(out,
-                           "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                           "role=\"img\" aria-label=\"",
-                           W, H) &&
-            dsr_html_escape(out, c->title) && dsr_buf_puts(out, "\">") && axis(out, max, c->percent);
-  for (size_t i = 0; ok && i < c->n; i++)
-    ok = bar(out, c, i, max);
-  if (ok && c->n == 0)
-    ok = dsr_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">"
-                             "no data in this period</text>", W / 2, H / 2);
-  return ok && dsr_buf_puts(out, "</svg>");
+  json_t *bars = json_array();
+  for (size_t i = 0; bars && i < c->n; i++)
+    if (json_array_append_new(bars, bar(c, i, max)) != 0) {
+      json_decref(bars);
+      return NULL;
+    }
+  return json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:b, s:o, s:o}", "title",
+                   c->title, "width", num(W), "height", num(H), "ticks", ticks(max, c->percent),
+                   "bars", bars, "axis", "x1", num(LEFT), "x2", num(W - RIGHT), "y",
+                   num(H - BOTTOM), "y2", num(H - BOTTOM), "empty", c->n == 0, "cx", num(W / 2),
+                   "cy", num(H / 2));
 }

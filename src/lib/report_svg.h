@@ -1,7 +1,14 @@
-/** @file report_svg.h @brief Inline SVG bar charts for the HTML report (internal to libdsr). */
+/**
+ * @file report_svg.h
+ * @brief Geometry of the bar charts in the HTML report (internal to libdsr).
+ *        The chart is computed here and drawn as inline SVG by the template
+ *        partial templates/report_chart.en.html, so every text is escaped by
+ *        the renderer.
+ */
 #ifndef DSR_REPORT_SVG_H
 #define DSR_REPORT_SVG_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include "dsr/util.h"
 
@@ -16,9 +23,11 @@ struct dsr_svg_chart {
   const bool *present;        /**< NULL, or which bars have data (a zero is then labelled) */
 };
 
-/** Appends an <svg> element for @p c to @p out (text escaped). */
-DSR_MUST_USE bool dsr_svg_bars(struct dsr_buf *out, const struct dsr_svg_chart *c);
-/** Appends @p s with &, <, >, " and ' escaped for HTML text and attributes. */
-DSR_MUST_USE bool dsr_html_escape(struct dsr_buf *out, const char *s);
+/**
+ * The chart as a template context: {"title", "width", "height", "ticks": [...],
+ * "bars": [...], "axis": {...}, "empty"}; coordinates are preformatted strings.
+ * Caller decrefs; NULL on allocation failure.
+ */
+json_t *dsr_svg_chart_model(const struct dsr_svg_chart *c);
 
 #endif

@@ -49,6 +49,9 @@ static bool query_true(PGconn *c, const char *sql, bool *out, char *err, size_t 
 bool dsr_sample_prepare_db(PGconn *c, bool reset, char *err, size_t errlen)
 {
   bool is_dsrd = false, has_platform = false;
+  /* DROP ... CASCADE would list every table as a NOTICE. */
+  if (!exec_ok(c, "SET client_min_messages = warning", "settings", err, errlen))
+    return false;
   if (!query_true(c, "SELECT to_regclass('public.dsr_schema_migrations') IS NOT NULL", &is_dsrd,
                   err, errlen))
     return false;

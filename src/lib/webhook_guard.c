@@ -21,6 +21,10 @@ void dsr_webhook_opts_from_config(struct dsr_webhook_opts *o, const struct dsr_c
   o->allow_private = cfg->webhook_allow_private;
   o->timeout_s = cfg->webhook_timeout;
   o->base_url = cfg->base_url;
+  if (!o->base_url) {
+    snprintf(o->base_buf, sizeof o->base_buf, "http://%s:%ld", cfg->listen_address, cfg->port);
+    o->base_url = o->base_buf;
+  }
 }
 
 static bool v4_private(uint32_t a)
@@ -146,8 +150,10 @@ bool dsr_webhook_url_check(const struct dsr_webhook_opts *o, const char *url, ch
     const void *src = res->ai_family == AF_INET
                           ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
                           : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
-    if (!inet_ntop(res->ai_family, src, text, sizeof text))
+    if (!inet_ntop(res->ai_family, src, text, sizeof text)) {
+      snprintf(why, whylen, "the endpoint address cannot be printed");
       ok = false;
+    }
     else if (res->ai_family == AF_INET6)
       snprintf(addr, sizeof addr, "[%s]", text);
     else

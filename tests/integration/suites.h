@@ -30,6 +30,7 @@ void it_disconnect(struct dsr_db *db);
  * (NULL: inherited); returns its exit status.
  */
 int it_run(const char *const *argv, const char *out_path);
+Suite *suite_policy_sample(void);
 Suite *suite_sample(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "suites.h"
 #include "dsr/audit.h"
 #include "dsr/events.h"
@@ -316,6 +317,140 @@ START_TEST(dsrd_seals_what_it_recorded_before_it_stops)
 }
 END_TEST
 
+/** Creates a staff token with @p role through dsrctl, sharing it_dsrd's database and key. */
+static void staff_token(const char *role, char *tok, size_t n)
+{
+  char url[600], key[400], name[64], out[300];
+  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", it_dsrd.state_dir);
+  snprintf(name, sizeof name, "audit-%s-%d", role, (int)getpid());
+  snprintf(out, sizeof out, "%s/token-%s.out", it_pg.dir, role);
+  const char *argv[] = {"dsrctl", url, key, "staff", "token", "create", "--role", role,
+                        "--name", name, NULL};
+  ck_assert_int_eq(it_run(argv, out), 0);
+  char *text = h_slurp(out, NULL);
+  const char *p = strstr(text, "token: ");
+  ck_assert_ptr_nonnull(p);
+  p += 7;
+  size_t len = strcspn(p, "\n");
+  ck_assert_uint_lt(len, n);
+  memcpy(tok, p, len);
+  tok[len] = '\0';
+  free(text);
+}
+
+static long get(const char *path, const char *token, struct h_resp *out)
+{
+  char auth[256];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+  const char *hdrs[] = {auth, NULL};
+  h_http(&it_dsrd, "GET", path, token ? hdrs : NULL, NULL, out);
+  return out->status;
+}
+
+START_TEST(admin_api_serves_the_chain_and_reports)
+{
+  struct h_resp r;
+  h_http(&it_dsrd, "POST", "/v1/requests", NULL,
+         "{\"type\":\"erasure\",\"subject\":{\"email\":\"api@example.com\"}}", &r);
+  ck_assert_int_eq(r.status, 202);
+  h_resp_free(&r);
+  struct dsr_db *db = it_connect(it_pg.conninfo);
+  seal_all(db);
+  char auditor[128], triager[128], admin[128];
+  staff_token("auditor", auditor, sizeof auditor);
+  staff_token("triager", triager, sizeof triager);
+  staff_token("admin", admin, sizeof admin);
+
+  ck_assert_int_eq(get("/v1/admin/audit", NULL, &r), 401);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/audit", triager, &r), 403);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/audit?limit=0", auditor, &r), 400);
+  ck_assert(strstr(r.body, "\"field\":\"limit\"") != NULL);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/audit?after=-1", auditor, &r), 400);
+  h_resp_free(&r);
+
+  /* Page through the chain two entries at a time and recompute every link. */
+  unsigned char prev[DSR_AUDIT_HASH_BYTES] = {0};
+  long long after = 0, seen = 0, head = -1;
+  for (;;) {
+    char path[80];
+    snprintf(path, sizeof path, "/v1/admin/audit?after=%lld&limit=2", after);
+    ck_assert_int_eq(get(path, auditor, &r), 200);
+    json_t *j = h_resp_json(&r);
+    h_resp_free(&r);
+    head = json_integer_value(json_object_get(json_object_get(j, "head"), "pos"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(j, "entries"), i, e)
+    {
+      const json_t *rid = json_object_get(e, "request_id");
+      struct dsr_audit_entry en = {
+          .pos = json_integer_value(json_object_get(e, "pos")),
+          .seq = json_integer_value(json_object_get(e, "seq")),
+          .at = json_string_value(json_object_get(e, "at")),
+          .request_id = json_is_string(rid) ? json_string_value(rid) : "",
+          .kind = json_string_value(json_object_get(e, "kind")),
+          .actor = json_string_value(json_object_get(e, "actor")),
+          .data = json_string_value(json_object_get(e, "data"))};
+      ck_assert_int_eq(en.pos, after + 1);
+      unsigned char h[DSR_AUDIT_HASH_BYTES];
+      char hex[DSR_AUDIT_HEX_LEN];
+      ck_assert(dsr_audit_link_hash(prev, &en, h));
+      dsr_audit_hex(h, hex);
+      ck_assert_str_eq(hex, json_string_value(json_object_get(e, "hash")));
+      memcpy(prev, h, sizeof prev);
+      after = en.pos;
+      seen++;
+    }
+    bool more = json_is_integer(json_object_get(j, "next_after"));
+    json_decref(j);
+    if (!more)
+      break;
+  }
+  ck_assert_int_gt(seen, 0);
+  ck_assert_int_eq(seen, head);
+
+  ck_assert_int_eq(get("/v1/admin/reports/compliance?from=2000-01-01&to=2100-01-01", auditor, &r),
+                   200);
+  json_t *rep = h_resp_json(&r);
+  ck_assert_int_ge(json_integer_value(json_object_get(json_object_get(rep, "requests"),
+                                                      "received")), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(rep, "audit"), "head_pos")),
+                   head);
+  json_decref(rep);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/reports/compliance?from=2000-01-01&to=2100-01-01&format=csv",
+                       admin, &r), 200);
+  ck_assert_str_eq(r.content_type, "text/csv; charset=utf-8");
+  ck_assert(strncmp(r.body, "section,item,field,value\r\n", 26) == 0);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/reports/compliance?from=2000-01-01&to=2100-01-01&format=html",
+                       auditor, &r), 200);
+  ck_assert_str_eq(r.content_type, "text/html; charset=utf-8");
+  ck_assert(strstr(r.headers, "style-src 'unsafe-inline'") != NULL);
+  ck_assert(strstr(r.headers, "script-src") == NULL);
+  ck_assert(strstr(r.body, "<svg") != NULL);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/reports/compliance?from=2000-01-01&to=2100-01-01", triager, &r),
+                   403);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/reports/compliance?to=2100-01-01", auditor, &r), 400);
+  ck_assert(strstr(r.body, "\"field\":\"from\"") != NULL);
+  h_resp_free(&r);
+  ck_assert_int_eq(get("/v1/admin/reports/compliance?from=2026-02-01&to=2026-01-01", auditor, &r),
+                   400);
+  h_resp_free(&r);
+  ck_assert_int_eq(
+      get("/v1/admin/reports/compliance?from=2026-01-01&to=2026-02-01&format=pdf", auditor, &r),
+      400);
+  h_resp_free(&r);
+  it_disconnect(db);
+}
+END_TEST
+
 Suite *suite_audit(void)
 {
   Suite *s = suite_create("audit");
@@ -326,6 +461,7 @@ Suite *suite_audit(void)
   tcase_add_test(tc, entries_behind_an_open_transaction_wait_then_keep_order);
   tcase_add_test(tc, concurrent_appends_and_sealers_never_fork);
   tcase_add_test(tc, dsrd_seals_what_it_recorded_before_it_stops);
+  tcase_add_test(tc, admin_api_serves_the_chain_and_reports);
   suite_add_tcase(s, tc);
   return s;
 }

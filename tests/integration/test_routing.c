@@ -64,6 +64,15 @@ static void suite_teardown(void)
   alt_conninfo = NULL;
 }
 
+static char *e2e_conninfo; /* set while the end-to-end test switches to its own dsrd */
+/* The dsrd (and its database) that helpers talk to: this suite's, unless a test switches. */
+static struct h_dsrd *api = &rt_dsrd;
+
+static const char *api_db(void)
+{
+  return api == &rt_dsrd ? rt_conninfo : e2e_conninfo;
+}
+
 static PGconn *tconn;
 static struct dsr_db *tdb;
 static struct dsr_webhook_opts wopts;
@@ -92,13 +101,14 @@ static void teardown(void)
 
 /* ---- dsrctl ----------------------------------------------------------------------- */
 
-/** Runs dsrctl against the shared database and key; returns its stdout (caller frees). */
+
+/** Runs dsrctl against the api daemon's database and key; returns its stdout (caller frees). */
 static char *ctl_run(const char *const *args)
 {
   char *prog = h_program("dsrctl");
   char url[600], key[400];
-  snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
-  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", rt_dsrd.state_dir);
+  snprintf(url, sizeof url, "--database-url=%s", api_db());
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", api->state_dir);
   const char *argv[24] = {prog, url, key, "--webhook-allow-http=true"};
   int n = 4;
   for (int i = 0; args[i] && n < 23; i++)
@@ -191,7 +201,7 @@ static long call(const char *method, const char *path, const char *token, const 
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
   const char *hdrs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
   struct h_resp r;
-  h_http(&rt_dsrd, method, path, hdrs, body, &r);
+  h_http(api, method, path, hdrs, body, &r);
   if (json)
     *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
   long st = r.status;
@@ -539,6 +549,39 @@ START_TEST(gone_disables_the_endpoint)
 }
 END_TEST
 
+START_TEST(retry_after_is_honoured)
+{
+  struct wh_receiver r;
+  static const unsigned busy[] = {503, 0};
+  wh_start(&r, busy);
+  snprintf(r.retry_after, sizeof r.retry_after, "7200");
+  struct customer c;
+  add_customer(&c, "busy", &r);
+  char admin[128];
+  staff_token("admin", admin, sizeof admin);
+  struct request q;
+  new_request(&q, "erasure", "busy@example.org", "+14155550188");
+  verify_by_staff(&q, admin);
+  struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_PHONE), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = t};
+  ck_assert_int_eq(discover(q.id, &found), 1);
+  time_t t0 = dsr_now();
+  ck_assert_int_eq(deliver(), 1);
+  /* The endpoint asked for two hours, far more than the 5 s back-off. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND "
+                        "state = 'pending' AND next_attempt_at = to_timestamp(%lld)",
+                        c.id, (long long)t0 + 7200), 1);
+  dsr_set_fake_now(t0 + 60);
+  ck_assert_int_eq(deliver(), 0);
+  dsr_set_fake_now(t0 + 7200);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(wh_count(&r), 2);
+  ck_assert_str_eq(r.hits[0].id, r.hits[1].id);
+  ck_assert_uint_eq(r.hits[1].answered, 200);
+  wh_stop(&r);
+}
+END_TEST
+
 START_TEST(rotated_secret_signs_twice_during_grace)
 {
   struct wh_receiver r;
@@ -672,7 +715,6 @@ START_TEST(actions_deny_extend_hold_assign)
   /* out of the notice window: a second request, a month and a day later */
   struct request late;
   new_request(&late, "erasure", "late@example.org", "+14155550156");
-  h_sql(rt_conninfo, "SELECT 1");
   char sql[300];
   snprintf(sql, sizeof sql, "UPDATE dsr_requests SET received_at = received_at - interval "
                             "'1 month 1 day' WHERE id = '%s'", late.id);
@@ -903,6 +945,70 @@ START_TEST(planner_discovery_through_the_job_queue)
 }
 END_TEST
 
+/* The same chain inside a real dsrd: its worker threads run discovery (planner) and the
+ * deliveries; the test only talks HTTP and waits for the receivers. */
+START_TEST(dsrd_workers_discover_and_deliver)
+{
+  char err[512];
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "routing_e2e", err, sizeof err), "%s", err);
+  e2e_conninfo = dsr_pgembed_conninfo(it_pg.embed, "routing_e2e");
+  ck_assert_ptr_nonnull(e2e_conninfo);
+  char url[600], policy[600];
+  snprintf(url, sizeof url, "--database-url=%s", e2e_conninfo);
+  snprintf(policy, sizeof policy, "--policy-file=%s/tests/data/policy-alt/policy.json",
+           getenv("DSR_TOP_SRCDIR"));
+  const char *args[] = {url, policy, "--workers=1", "--webhook-allow-http=true",
+                        "--webhook-allow-private=true", NULL};
+  struct h_dsrd e2e;
+  h_dsrd_start(&e2e, NULL, args);
+  api = &e2e;
+  dsr_set_fake_now(0); /* the daemon signs with the real clock */
+
+  struct wh_receiver r10, r20;
+  wh_start(&r10, NULL);
+  wh_start(&r20, NULL);
+  struct customer c10, c20;
+  add_tenant_customer(&c10, "e2e10", "10", &r10);
+  add_tenant_customer(&c20, "e2e20", "20", &r20);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  struct request q;
+  new_request(&q, "erasure", "sam@example.org", "+15550001111");
+  verify_by_staff(&q, triager);
+  /* Wait (bounded) for the workers: discovery, then one delivery per customer. */
+  for (int i = 0; i < 600 && (wh_count(&r10) < 1 || wh_count(&r20) < 1); i++) {
+    struct timespec ts = {0, 100000000L};
+    nanosleep(&ts, NULL);
+  }
+  ck_assert_msg(wh_count(&r10) == 1 && wh_count(&r20) == 1, "deliveries: %d and %d; log: %s",
+                wh_count(&r10), wh_count(&r20), e2e.log);
+  ck_assert(r10.hits[0].sig_ok && r10.hits[0].ts_ok);
+  ck_assert(r20.hits[0].sig_ok && r20.hits[0].ts_ok);
+  json_t *j = hit_json(&r10, 0);
+  const char *part = json_string_value(json_object_get(json_object_get(j, "data"), "part_id"));
+  ck_assert_ptr_nonnull(part);
+  const char *link = json_string_value(json_object_get(json_object_get(j, "data"), "api_url"));
+  ck_assert(strncmp(link, "http://127.0.0.1:", 17) == 0); /* base_url defaults to the listener */
+  char path[160];
+  snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", part);
+  ck_assert_int_eq(call("POST", path, c20.key, "{\"decision\":\"handled\"}", NULL), 404);
+  ck_assert_int_eq(call("POST", path, c10.key, "{\"decision\":\"handled\"}", NULL), 200);
+  json_decref(j);
+  ck_assert_int_eq(h_sql_long(e2e_conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"),
+                   1);
+  /* dsrd scheduled its routing sweep when its workers started. */
+  ck_assert_int_eq(h_sql_long(e2e_conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = "
+                                            "'routing_sweep' AND state = 'queued'"),
+                   1);
+  wh_stop(&r10);
+  wh_stop(&r20);
+  ck_assert_int_eq(h_dsrd_stop(&e2e, SIGTERM), 0);
+  api = &rt_dsrd;
+  free(e2e_conninfo);
+  e2e_conninfo = NULL;
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -913,12 +1019,14 @@ Suite *suite_routing(void)
   tcase_add_test(tc, three_parts_signed_webhooks_retries_and_decisions);
   tcase_add_test(tc, silent_customer_is_reminded_then_escalated);
   tcase_add_test(tc, gone_disables_the_endpoint);
+  tcase_add_test(tc, retry_after_is_honoured);
   tcase_add_test(tc, rotated_secret_signs_twice_during_grace);
   tcase_add_test(tc, roles_checked_on_every_admin_action);
   tcase_add_test(tc, actions_deny_extend_hold_assign);
   tcase_add_test(tc, no_data_anywhere_still_gets_an_answer);
   tcase_add_test(tc, list_filters_and_cursor_pages);
   tcase_add_test(tc, planner_discovery_through_the_job_queue);
+  tcase_add_test(tc, dsrd_workers_discover_and_deliver);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -26,7 +26,7 @@
 struct plat {
   char db[32];
   char *conninfo;
-  char dir[256]; /* media, backups, outputs */
+  char dir[320]; /* media, backups, outputs */
   json_t *manifest;
 };
 
@@ -214,15 +214,14 @@ START_TEST(overlaps_as_in_life)
   ck_assert_int_gt(h_sql_long(pa.conninfo, "SELECT count(*) FROM users WHERE closed_at < "
                                            "'2026-01-01'::timestamptz - interval '1 year'"),
                    0);
-  const char *past = "SELECT count(*) FROM recordings r JOIN workspaces w ON w.id = r.workspace_id "
-                     "LEFT JOIN workspace_settings s ON s.workspace_id = w.id WHERE r.created_at %s "
-                     "'2026-01-01'::timestamptz - make_interval(days => "
-                     "coalesce(s.recording_retention_days, w.recording_retention_days))";
-  char sql[600];
-  snprintf(sql, sizeof sql, past, "<");
-  ck_assert_int_gt(h_sql_long(pa.conninfo, sql), 0);
-  snprintf(sql, sizeof sql, past, ">=");
-  ck_assert_int_gt(h_sql_long(pa.conninfo, sql), 0);
+#define PAST(op)                                                                              \
+  "SELECT count(*) FROM recordings r JOIN workspaces w ON w.id = r.workspace_id "              \
+  "LEFT JOIN workspace_settings s ON s.workspace_id = w.id WHERE r.created_at " op             \
+  " '2026-01-01'::timestamptz - make_interval(days => "                                      \
+  "coalesce(s.recording_retention_days, w.recording_retention_days))"
+  ck_assert_int_gt(h_sql_long(pa.conninfo, PAST("<")), 0);
+  ck_assert_int_gt(h_sql_long(pa.conninfo, PAST(">=")), 0);
+#undef PAST
   ck_assert_int_gt(h_sql_long(pa.conninfo, "SELECT count(*) FROM workspace_settings WHERE "
                                            "recording_retention_days IS NOT NULL"),
                    0);
@@ -301,7 +300,7 @@ START_TEST(backup_sets_are_real_copies)
       ck_assert_ptr_nonnull(tab);
       *tab = '\0';
       long size = atol(tab + 1);
-      char copy[1200], orig[1200];
+      char copy[2400], orig[2400];
       snprintf(copy, sizeof copy, "%s/%s", dir, line);
       snprintf(orig, sizeof orig, "%s/media/%s", pa.dir, line);
       struct stat sc, so;
@@ -398,6 +397,7 @@ START_TEST(bad_input_is_refused_clearly)
   expect_refusal("sample generate --subjects 100 --seed 1 --subject-email a@example.com "
                  "--subject-phone 12345", 2, "E.164");
   expect_refusal("sample frobnicate", 2, "expected \"generate\"");
+  expect_refusal("sample generate --help", 0, "usage: dsrctl sample generate");
   /* a database that already holds a platform, and dsrd's own database */
   char args[1024];
   snprintf(args, sizeof args, "sample generate --platform-url '%s' --subjects 10 --seed 1 --no-media",
@@ -430,6 +430,9 @@ START_TEST(reset_regenerates_the_same_platform)
   char *log = h_slurp(out, NULL);
   ck_assert_msg(rc == 0, "%s", log);
   ck_assert(strstr(log, "generated the sample platform") != NULL);
+  /* not a terminal: plain progress lines, one per table, no bar */
+  ck_assert(strstr(log, "] calls ") != NULL && strstr(log, " rows ") != NULL);
+  ck_assert(strchr(log, '\r') == NULL);
   free(log);
   char *after = checksum(&pc, "transcripts");
   ck_assert_str_eq(before, after);

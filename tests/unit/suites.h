@@ -15,5 +15,6 @@ Suite *suite_policy(void);
 Suite *suite_audit(void);
 Suite *suite_report(void);
 Suite *suite_sample(void);
+Suite *suite_template(void);
 
 #endif

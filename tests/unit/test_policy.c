@@ -8,6 +8,7 @@
 #include "suites.h"
 #include "dsr/jpos.h"
 #include "dsr/planner.h"
+#include "../../src/lib/planner_int.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -95,6 +96,56 @@ START_TEST(jpos_rejects_and_duplicates)
   ck_assert(dsr_jpos_append(&b, "a/b~c"));
   ck_assert_str_eq(b.data, "/a~1b~0c");
   dsr_buf_free(&b);
+}
+END_TEST
+
+static size_t count_values(const json_t *v)
+{
+  size_t n = 1, i;
+  const char *k;
+  const json_t *e;
+  if (json_is_object(v))
+    json_object_foreach((json_t *)v, k, e) n += count_values(e);
+  else if (json_is_array(v))
+    json_array_foreach(v, i, e) n += count_values(e);
+  return n;
+}
+
+/* The index and jansson agree on every shipped file: same number of values,
+ * and every member's key is found where the text has it. */
+START_TEST(jpos_agrees_with_jansson)
+{
+  to_srcdir();
+  const char *files[] = {"policies/callorbit.json", "policies/callcenter-ai.json",
+                         "policies/callos.json", "policies/callers360.json",
+                         "policies/call-manager.json", "tests/data/policy-alt/policy.json",
+                         "policies/dsr-policy.schema.json"};
+  for (size_t f = 0; f < DSR_ARRAY_LEN(files); f++) {
+    char *text = slurp(files[f]);
+    json_t *doc = json_loads(text, 0, NULL);
+    struct dsr_jpos *ix = dsr_jpos_index(text, strlen(text));
+    ck_assert_msg(doc && ix, "%s", files[f]);
+    ck_assert_uint_eq(dsr_jpos_count(ix), count_values(doc));
+    const char *k;
+    const json_t *v;
+    json_object_foreach(doc, k, v) {
+      struct dsr_buf ptr = {0};
+      struct dsr_jpos_at at;
+      ck_assert(dsr_jpos_append(&ptr, k));
+      ck_assert(dsr_jpos_find(ix, ptr.data, true, &at));
+      /* walk to line:col in the text: a quote, then the key */
+      const char *c = text;
+      for (int line = 1; line < at.line; line++)
+        c = strchr(c, '\n') + 1;
+      c += at.col - 1; /* these files are ASCII up to the top-level keys */
+      ck_assert_msg(*c == '"' && !strncmp(c + 1, k, strlen(k)), "%s: %s at %d:%d", files[f], k,
+                    at.line, at.col);
+      dsr_buf_free(&ptr);
+    }
+    dsr_jpos_free(ix);
+    json_decref(doc);
+    free(text);
+  }
 }
 END_TEST
 
@@ -218,6 +269,81 @@ START_TEST(shipped_policies)
 }
 END_TEST
 
+/* The example of docs/policy-sections.md (request-flow sections only) is valid. */
+START_TEST(flow_sections_contract)
+{
+  to_srcdir();
+  char err[512];
+  struct dsr_policy *p = dsr_policy_load("tests/data/policies/flow-only.json", err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  ck_assert_uint_eq(dsr_policy_collection_count(p), 0);
+  const json_t *v = dsr_policy_section(p, "verification");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "max_attempts")), 5);
+  ck_assert_ptr_null(dsr_policy_section(p, "collections"));
+  dsr_policy_free(p);
+}
+END_TEST
+
+/* SQL generation without a database: quoted identifiers from the policy,
+ * values only as parameters, tenant inherited through the chain. */
+START_TEST(planner_sql_generation)
+{
+  to_srcdir();
+  char err[512];
+  struct dsr_policy *p = dsr_policy_load("tests/data/policy-alt/policy.json", err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct plan_ctx pc = {.p = p, .ncolls = dsr_policy_collection_count(p)};
+  pc.reached = calloc(pc.ncolls, sizeof *pc.reached);
+  bool *need = calloc(pc.ncolls, sizeof *need);
+  ck_assert(pc.reached && need);
+  pc.ids[DSR_ID_PHONE][DSR_NORM_E164] = dsr_identity_normalize(DSR_NORM_E164, "+1 555 000 1111");
+  for (size_t i = 0; i < pc.ncolls; i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
+    for (size_t k = 0; k < c->nidentities; k++)
+      if (pc.ids[c->identities[k].kind][c->identities[k].norm])
+        pc.reached[i] = true;
+    for (size_t r = 0; r < c->nreferences; r++)
+      if (c->references[r].cascade && pc.reached[c->references[r].parent->topo_index])
+        pc.reached[i] = true;
+  }
+  const struct dsr_pcollection *tags = dsr_policy_collection(p, "clip_tags");
+  ck_assert(pc.reached[tags->topo_index]);
+  ck_assert(pc.reached[dsr_policy_collection(p, "members")->topo_index]); /* phone_e164 */
+  ck_assert(!pc.reached[dsr_policy_collection(p, "org_prefs")->topo_index]);
+  psql_need(&pc, tags, need);
+  struct psql s = {0};
+  psql_ctes(&pc, &s, need, NULL);
+  psql_printf(&s, "SELECT count(*) FROM s%zu x WHERE ", tags->topo_index);
+  psql_tenant_filter(&s, tags, "20");
+  ck_assert(!s.oom);
+  const char *sql = s.sql.data;
+  ck_assert_ptr_null(strstr(sql, "5550001111")); /* values are parameters */
+  ck_assert_ptr_nonnull(strstr(sql, "FROM \"hd\".\"engagement\" b WHERE b.\"contact_msisdn\" = $1::text"));
+  ck_assert_ptr_nonnull(strstr(sql, "b.\"text_ref\" IN (SELECT x.\"text_id\" FROM s"));
+  /* clip_tags inherits its tenant through clip_texts, clips and sessions */
+  ck_assert_ptr_nonnull(strstr(sql, "(SELECT (a3.\"org_ref\")::text FROM \"hd\".\"session\" a3"));
+  ck_assert_ptr_nonnull(strstr(sql, "x.\"__dsr_tenant\" = $2::text"));
+  ck_assert_uint_eq(s.n, 2);
+  ck_assert_str_eq(s.params[0].label, "phone");
+  ck_assert_str_eq(s.params[0].value, "+15550001111");
+  ck_assert_str_eq(s.params[1].label, "tenant");
+  ck_assert_str_eq(s.params[1].value, "20");
+  /* controller collections ignore the tenant; processors with none go to the controller */
+  struct psql f = {0};
+  psql_tenant_filter(&f, dsr_policy_collection(p, "members"), "20");
+  ck_assert_str_eq(f.sql.data, "TRUE");
+  psql_free(&f);
+  psql_tenant_filter(&f, tags, NULL);
+  ck_assert_str_eq(f.sql.data, "x.\"__dsr_tenant\" IS NULL");
+  psql_free(&f);
+  psql_free(&s);
+  free(pc.ids[DSR_ID_PHONE][DSR_NORM_E164]);
+  free(pc.reached);
+  free(need);
+  dsr_policy_free(p);
+}
+END_TEST
+
 START_TEST(planner_helpers)
 {
   char *v = dsr_identity_normalize(DSR_NORM_E164, " +1 (555) 000-1111 ");
@@ -245,11 +371,14 @@ Suite *suite_policy(void)
   TCase *tc = tcase_create("policy");
   tcase_add_test(tc, jpos_positions);
   tcase_add_test(tc, jpos_rejects_and_duplicates);
+  tcase_add_test(tc, jpos_agrees_with_jansson);
   tcase_add_test(tc, durations);
   tcase_add_test(tc, loader_data_map);
   tcase_add_test(tc, broken_policies);
   tcase_add_test(tc, shipped_policies);
   tcase_add_test(tc, planner_helpers);
+  tcase_add_test(tc, flow_sections_contract);
+  tcase_add_test(tc, planner_sql_generation);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -11,6 +11,7 @@
 #ifndef DSR_AUDIT_H
 #define DSR_AUDIT_H
 
+#include <jansson.h>
 #include <stdio.h>
 #include "dsr/db.h"
 
@@ -98,6 +99,14 @@ DSR_MUST_USE bool dsr_audit_verify_file(FILE *in, struct dsr_audit_verdict *v, c
  */
 DSR_MUST_USE bool dsr_audit_export(struct dsr_db *db, time_t from, time_t to, FILE *out,
                                    long long *count, char *err, size_t errlen);
+
+/**
+ * Up to @p limit sealed entries after position @p after, in chain order, for
+ * the admin API: {"head": {"pos", "hash"}, "entries": [{pos, seq, at,
+ * request_id, kind, actor, data (stored text), prev_hash, hash, sealed_at}],
+ * "next_after": pos | null}. *out is owned by the caller.
+ */
+DSR_MUST_USE bool dsr_audit_page(struct dsr_db *db, long long after, int limit, json_t **out);
 
 struct dsr_db_pool;
 struct dsr_audit_sealer;

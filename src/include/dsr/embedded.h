@@ -10,5 +10,7 @@ struct dsr_embedded_file {
 
 /** migrations/NNNN_name.sql, in order. */
 extern const struct dsr_embedded_file dsr_migrations[];
+/** templates/NAME.LANG.EXT (template.h). */
+extern const struct dsr_embedded_file dsr_templates[];
 
 #endif

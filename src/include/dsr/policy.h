@@ -197,7 +197,11 @@ unsigned dsr_policy_suppression_kinds(const struct dsr_policy *p);
 
 /** Declared type of @p col in @p c, or NULL when the column is not declared. */
 const char *dsr_pcollection_column_type(const struct dsr_pcollection *c, const char *col);
-/** Collections that reference @p parent (children), via the out array (borrowed refs). */
+/**
+ * Collections that reference @p parent: fills at most @p max (child,
+ * reference) pairs (borrowed) and returns how many there are in all, so a
+ * first call with max 0 and NULL arrays sizes them.
+ */
 size_t dsr_policy_children(const struct dsr_policy *p, const struct dsr_pcollection *parent,
                            const struct dsr_pcollection **child_out,
                            const struct dsr_preference **ref_out, size_t max);

@@ -64,7 +64,8 @@
     "SELECT r.type, r.jurisdiction, r.status, coalesce(v.channel, 'unverified'),"              \
     " extract(epoch FROM r.received_at)::bigint FROM dsr_requests r"                            \
     " LEFT JOIN LATERAL (SELECT e.data::jsonb->>'channel' AS channel FROM dsr_audit_entries e" \
-    " WHERE e.request_id = r.id AND e.kind = 'verification.succeeded' ORDER BY e.seq LIMIT 1)" \
+    " WHERE e.request_id = r.id AND e.kind IN ('verification.succeeded', 'request.verified')"   \
+    " ORDER BY e.seq LIMIT 1)"                                                                  \
     " v ON true WHERE" DSR_REPORT_PERIOD("r.received_at") " AND $3::bigint IS NOT NULL"       \
     " ORDER BY r.received_at")                                                                  \
   X(DSR_STMT_REPORT_RESPONDED,                                                                  \
@@ -94,7 +95,8 @@
     " LEFT JOIN LATERAL (SELECT e.at FROM dsr_audit_entries e WHERE e.kind = 'part.escalated'" \
     " AND e.request_id = f.request_id AND e.data::jsonb->>'part_id' = f.data::jsonb->>'part_id'" \
     " AND e.at <= to_timestamp($3::bigint) ORDER BY e.seq LIMIT 1) x ON true"                   \
-    " WHERE f.kind = 'part.forwarded' AND f.data::jsonb->>'customer_id' IS NOT NULL AND"        \
+    " WHERE f.kind IN ('part.forwarded', 'part.created')"                                      \
+    " AND f.data::jsonb->>'customer_id' IS NOT NULL AND"                                        \
     DSR_REPORT_PERIOD("f.at") " GROUP BY 1 ORDER BY 1")                                         \
   X(DSR_STMT_REPORT_RECEIPTS,                                                                   \
     "SELECT (c->>'store') || '.' || (c->>'collection'), coalesce(c->>'action', 'unspecified'),"\

@@ -45,9 +45,10 @@ struct dsr_webhook_opts {
   bool allow_private; /**< accept loopback, private, link-local and similar addresses */
   long timeout_s;     /**< whole-exchange timeout */
   const char *base_url; /**< where the customer API lives, for links in payloads */
+  char base_buf[160];   /**< holds the default base_url (http://listen_address:port) */
 };
 
-/** Fills @p o from the configuration (borrows its strings). */
+/** Fills @p o from the configuration (borrows its strings; base_url may point into @p o). */
 void dsr_webhook_opts_from_config(struct dsr_webhook_opts *o, const struct dsr_config *cfg);
 
 /** True when @p addr (AF_INET/AF_INET6 sockaddr) is loopback, private, link-local or reserved. */

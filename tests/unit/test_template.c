@@ -1,0 +1,165 @@
+/** @file test_template.c @brief The mustache-style renderer: escaping, sections, partials, errors. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dsr/template.h"
+#include "suites.h"
+
+/* Renders @p text with the JSON context @p ctx_json; returns the output or NULL (err filled). */
+static char *render(const char *text, const char *ctx_json, char *err, size_t errlen)
+{
+  json_t *ctx = ctx_json ? json_loads(ctx_json, 0, NULL) : NULL;
+  ck_assert(ctx_json == NULL || ctx != NULL);
+  char *out = NULL;
+  bool ok = dsr_template_render_text("test", text, "en", ctx, &out, err, errlen);
+  json_decref(ctx);
+  return ok ? out : NULL;
+}
+
+static void expect(const char *text, const char *ctx, const char *want)
+{
+  char err[256] = "";
+  char *out = render(text, ctx, err, sizeof err);
+  ck_assert_msg(out != NULL, "render failed: %s", err);
+  ck_assert_str_eq(out, want);
+  free(out);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+  char err[256] = "";
+  char *out = render(text, "{\"a\":[1],\"b\":true}", err, sizeof err);
+  ck_assert_msg(out == NULL, "\"%s\" rendered as \"%s\"", text, out ? out : "");
+  ck_assert_msg(strstr(err, needle) != NULL, "error \"%s\" lacks \"%s\"", err, needle);
+}
+
+START_TEST(escapes_every_html_special)
+{
+  expect("<p>{{x}}</p>", "{\"x\":\"a&b<c>d\\\"e'f\"}", "<p>a&amp;b&lt;c&gt;d&quot;e&#39;f</p>");
+  expect("{{{x}}}|{{&x}}", "{\"x\":\"<b>&'\\\"\"}", "<b>&'\"|<b>&'\"");
+  expect("{{ x }}", "{\"x\":\"<script>\"}", "&lt;script&gt;");
+}
+END_TEST
+
+START_TEST(values_and_missing_keys)
+{
+  expect("[{{nope}}][{{n}}][{{r}}][{{t}}][{{f}}][{{z}}][{{o}}]",
+         "{\"n\":42,\"r\":1.5,\"t\":true,\"f\":false,\"z\":null,\"o\":{\"k\":1}}",
+         "[][42][1.5][true][][][]");
+  expect("no tags at all", NULL, "no tags at all");
+  expect("{{a.b.c}}/{{a.x.c}}/{{a.b}}", "{\"a\":{\"b\":{\"c\":\"deep\"}}}", "deep//");
+  expect("", "{}", "");
+}
+END_TEST
+
+START_TEST(sections_lists_objects_booleans)
+{
+  expect("{{#list}}<{{name}}>{{/list}}", "{\"list\":[{\"name\":\"a\"},{\"name\":\"b\"}]}",
+         "<a><b>");
+  expect("{{#list}}{{.}},{{/list}}", "{\"list\":[1,\"x\",true]}", "1,x,true,");
+  expect("{{#o}}{{k}}{{/o}}", "{\"o\":{\"k\":\"v\"}}", "v");
+  expect("{{#t}}yes{{/t}}{{#f}}no{{/f}}{{#e}}empty{{/e}}{{#s}}str{{/s}}",
+         "{\"t\":true,\"f\":false,\"e\":[],\"s\":\"\"}", "yes");
+  expect("{{^e}}none{{/e}}{{^t}}hidden{{/t}}{{^missing}}missing{{/missing}}",
+         "{\"t\":true,\"e\":[]}", "nonemissing");
+}
+END_TEST
+
+START_TEST(nesting_and_outer_lookup)
+{
+  expect("{{#a}}{{#b}}{{x}}{{y}}{{/b}}{{/a}}", "{\"y\":\"Y\",\"a\":{\"b\":[{\"x\":1},{\"x\":2}]}}",
+         "1Y2Y");
+  /* the same section name nested inside itself */
+  expect("{{#a}}[{{#a}}{{v}}{{/a}}]{{/a}}", "{\"a\":{\"v\":\"in\",\"a\":{\"v\":\"deep\"}}}",
+         "[deep]");
+  expect("{{#list}}{{#ok}}+{{/ok}}{{^ok}}-{{/ok}}{{/list}}",
+         "{\"list\":[{\"ok\":true},{\"ok\":false}]}", "+-");
+}
+END_TEST
+
+START_TEST(comments_and_standalone_lines)
+{
+  expect("a{{! a comment with }} braces }}b", NULL, "a braces }}b");
+  expect("a{{! note }}b", NULL, "ab");
+  expect("line1\n{{#t}}\nin\n{{/t}}\nline2\n", "{\"t\":true}", "line1\nin\nline2\n");
+  expect("  {{! standalone }}\nx\n", NULL, "x\n");
+  expect("a {{#t}}b{{/t}} c\n", "{\"t\":true}", "a b c\n");
+}
+END_TEST
+
+START_TEST(malformed_templates_fail_clearly)
+{
+  expect_error("hello {{name", "unclosed tag");
+  expect_error("{{#a}}never closed", "never closed");
+  expect_error("{{#a}}x{{/b}}", "closes section");
+  expect_error("x{{/a}}", "not open");
+  expect_error("{{}}", "empty tag name");
+  expect_error("{{ }}", "empty tag name");
+  expect_error("{{=<% %>=}}", "delimiters");
+  expect_error("{{a b}}", "invalid character");
+  expect_error("{{> no_such_partial.txt}}", "no partial");
+  expect_error("{{{raw}}", "unclosed tag");
+  expect_error("line\n\n{{#b}}", "line 3");
+}
+END_TEST
+
+START_TEST(deep_nesting_is_an_error_not_a_crash)
+{
+  char text[4096] = "";
+  for (int i = 0; i < 40; i++)
+    strcat(text, "{{#o}}");
+  for (int i = 0; i < 40; i++)
+    strcat(text, "{{/o}}");
+  char err[256];
+  char *out = render(text, "{\"o\":{\"o\":1}}", err, sizeof err);
+  ck_assert_ptr_null(out);
+  ck_assert(strstr(err, "nested too deeply") != NULL);
+}
+END_TEST
+
+START_TEST(embedded_set_language_fallback_and_partials)
+{
+  json_t *ctx = json_pack("{s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "org", "name", "Acme <Ltd>",
+                          "code", "123456", "link", "https://x.invalid/v?t=a&b", "expires_at",
+                          "2026-01-01T00:10:00Z", "type", "erasure", "request_id", "rid");
+  char err[256];
+  char *out = NULL;
+  const char *chosen = NULL;
+  ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "pt-BR", &chosen));
+  ck_assert_str_eq(chosen, "email_code.en.txt");
+  ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "de-AT", &chosen));
+  ck_assert_str_eq(chosen, "email_code.de.txt");
+  ck_assert_ptr_null(dsr_template_find("nonexistent.txt", "en", NULL));
+  ck_assert(dsr_template_render("email_code.txt", "de", ctx, &out, err, sizeof err));
+  ck_assert(strstr(out, "Guten Tag") != NULL);
+  ck_assert(strstr(out, "123456") != NULL);
+  free(out);
+  ck_assert(dsr_template_render("email_code.html", "de", ctx, &out, err, sizeof err));
+  ck_assert(strstr(out, "Acme &lt;Ltd&gt;") != NULL); /* English HTML, escaped */
+  ck_assert(strstr(out, "href=\"https://x.invalid/v?t=a&amp;b\"") != NULL);
+  free(out);
+  ck_assert(dsr_template_render_text("p", "[{{> email_code_subject.txt}}]", "de", ctx, &out, err,
+                                     sizeof err));
+  ck_assert_str_eq(out, "[Acme <Ltd>: Bestätigen Sie Ihre Datenschutzanfrage\n]");
+  free(out);
+  ck_assert(!dsr_template_render("nonexistent.txt", "en", ctx, &out, err, sizeof err));
+  ck_assert(strstr(err, "no template") != NULL);
+  json_decref(ctx);
+}
+END_TEST
+
+Suite *suite_template(void)
+{
+  Suite *s = suite_create("template");
+  TCase *tc = tcase_create("render");
+  tcase_add_test(tc, escapes_every_html_special);
+  tcase_add_test(tc, values_and_missing_keys);
+  tcase_add_test(tc, sections_lists_objects_booleans);
+  tcase_add_test(tc, nesting_and_outer_lookup);
+  tcase_add_test(tc, comments_and_standalone_lines);
+  tcase_add_test(tc, malformed_templates_fail_clearly);
+  tcase_add_test(tc, deep_nesting_is_an_error_not_a_crash);
+  tcase_add_test(tc, embedded_set_language_fallback_and_partials);
+  suite_add_tcase(s, tc);
+  return s;
+}
