@@ -75,8 +75,13 @@ static bool start_http(struct daemon_state *s, char *err, size_t errlen)
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)s->cfg.port, NULL, NULL,
       dsr_dispatch, &s->app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
-      /* Larger than max_header_bytes so oversized headers reach us and get a problem+json. */
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(s->cfg.max_header_bytes * 4 + 65536),
+      /*
+       * Larger than max_header_bytes (twice, for libmicrohttpd's per-header records), so
+       * oversized headers reach us and get a problem+json. No larger: libmicrohttpd zeroes
+       * the whole pool between the requests of a keep-alive connection, so its size is a
+       * cost paid on every request (bench/README.md, status reads).
+       */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(s->cfg.max_header_bytes * 2 + 16384),
       MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, dsr_dispatch_completed,
       NULL, MHD_OPTION_END);
   if (!s->mhd) {

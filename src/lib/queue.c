@@ -98,11 +98,20 @@ bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, con
   struct dsr_job *out = NULL;
   if (!kinds)
     goto cleanup;
-  const char *rv[] = {nows};
-  r = dsr_db_exec(db, DSR_STMT_JOB_REAP, 1, rv);
-  if (!dsr_db_ok(r))
-    goto cleanup;
-  PQclear(r);
+  /*
+   * Reaping settles jobs that are past help (lease gone, no attempts left; the
+   * claim skips them anyway), so once per second of the caller's clock and
+   * thread is enough: a busy worker saves a round trip per batch.
+   */
+  static _Thread_local time_t last_reap = (time_t)-1;
+  if (now != last_reap) {
+    const char *rv[] = {nows};
+    r = dsr_db_exec(db, DSR_STMT_JOB_REAP, 1, rv);
+    if (!dsr_db_ok(r))
+      goto cleanup;
+    PQclear(r);
+    last_reap = now;
+  }
   const char *v[] = {owner, nows, leases, maxs, kinds};
   r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 5, v);
   if (!dsr_db_ok(r))
@@ -186,6 +195,51 @@ static const struct dsr_job_kind *kind_of(const struct dsr_job_kind *registry, c
   return NULL;
 }
 
+/**
+ * Completes (deletes) the jobs of @p jobs marked in @p done with one statement,
+ * so a batch costs one commit, not one per job. Jobs whose lease @p owner lost
+ * meanwhile are left alone and logged.
+ */
+static void complete_done(struct dsr_db *db, const struct dsr_job *jobs, const bool *done,
+                          size_t n, const char *owner)
+{
+  struct dsr_buf ids = {0};
+  size_t want = 0;
+  bool ok = dsr_buf_puts(&ids, "{");
+  for (size_t i = 0; ok && i < n; i++)
+    if (done[i])
+      ok = dsr_buf_printf(&ids, "%s%" PRId64, want++ ? "," : "", jobs[i].id);
+  ok = ok && dsr_buf_puts(&ids, "}");
+  if (!ok || want == 0) {
+    if (!ok)
+      DSR_WARN("job.complete_failed", "jobs=%zu error=\"out of memory\"", want);
+    dsr_buf_free(&ids);
+    return;
+  }
+  const char *v[] = {ids.data, owner};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_DONE_MANY, 2, v);
+  if (!dsr_db_ok(r)) {
+    /* Not completed: the jobs run again when their lease runs out (handlers are idempotent). */
+    DSR_WARN("job.complete_failed", "jobs=%zu sqlstate=%s", want, dsr_db_sqlstate(r));
+  } else {
+    int rows = PQntuples(r);
+    for (size_t i = 0; i < n; i++) {
+      if (!done[i])
+        continue;
+      bool found = false;
+      for (int k = 0; k < rows && !found; k++)
+        found = strtoll(PQgetvalue(r, k, 0), NULL, 10) == jobs[i].id;
+      if (found)
+        DSR_DEBUG("job.done", "job=%" PRId64 " kind=%s attempt=%d", jobs[i].id, jobs[i].kind,
+                  jobs[i].attempts);
+      else
+        DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", jobs[i].id, jobs[i].kind);
+    }
+  }
+  PQclear(r);
+  dsr_buf_free(&ids);
+}
+
 int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
                         const char *owner, time_t now, int max, void *ctx)
 {
@@ -193,6 +247,7 @@ int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
   size_t n = 0;
   if (!dsr_queue_claim(db, registry, owner, now, max, &jobs, &n))
     return -1;
+  bool *done = n ? calloc(n, sizeof *done) : NULL;
   for (size_t i = 0; i < n; i++) {
     const struct dsr_job_kind *k = kind_of(registry, jobs[i].kind);
     char err[256] = "";
@@ -201,11 +256,11 @@ int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
     if (!k)
       snprintf(err, sizeof err, "no handler for kind %.60s", jobs[i].kind);
     if (res == DSR_JOB_DONE) {
-      if (!dsr_queue_done(db, &jobs[i], owner))
+      if (done) {
+        done[i] = true; /* completed with the rest of the batch, below */
+      } else if (!dsr_queue_done(db, &jobs[i], owner)) {
         DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", jobs[i].id, jobs[i].kind);
-      else
-        DSR_DEBUG("job.done", "job=%" PRId64 " kind=%s attempt=%d", jobs[i].id, jobs[i].kind,
-                  jobs[i].attempts);
+      }
       continue;
     }
     bool dead = false;
@@ -216,6 +271,9 @@ int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
               "job=%" PRId64 " kind=%s attempt=%d error=\"%s\"", jobs[i].id, jobs[i].kind,
               jobs[i].attempts, err);
   }
+  if (done)
+    complete_done(db, jobs, done, n, owner);
+  free(done);
   dsr_queue_jobs_free(jobs, n);
   return (int)n;
 }

@@ -308,11 +308,8 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
       if (*reply && !PQgetisnull(r, 0, 9))
         json_object_set_new(*reply, "close_reason", json_string(PQgetvalue(r, 0, 9)));
       ec = *reply ? DSR_OK : DSR_E_INTERNAL;
-      if (ec == DSR_OK && !dsr_request_status_extra(db, id, *reply)) {
-        json_decref(*reply);
-        *reply = NULL;
-        ec = DSR_E_DB_UNAVAILABLE;
-      }
+      if (ec == DSR_OK)
+        dsr_request_status_extra(r, 0, 10, *reply);
     }
     PQfreemem(have);
   }

@@ -110,7 +110,8 @@ static enum dsr_tx_status claim_body(struct dsr_db *db, void *arg)
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   snprintf(lease, sizeof lease, "%lld", (long long)dsr_now() + LEASE_S);
   const char *v[] = {now, c->only};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM, 2, v);
+  PGresult *r = c->only ? dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE, 2, v)
+                        : dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM, 1, v);
   if (!dsr_db_ok(r)) {
     bool retry = dsr_db_is_retryable(r);
     PQclear(r);

@@ -34,6 +34,8 @@ int main(void)
   srunner_add_suite(sr, suite_embedded());
   srunner_add_suite(sr, suite_routing());
   srunner_add_suite(sr, suite_queue());
+  srunner_add_suite(sr, suite_queue_batch());
+  srunner_add_suite(sr, suite_claim_plans());
   srunner_add_suite(sr, suite_policy_plan());
   srunner_add_suite(sr, suite_audit());
   srunner_add_suite(sr, suite_report());

@@ -13,6 +13,8 @@ Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_routing(void);
 Suite *suite_queue(void);
+Suite *suite_queue_batch(void);
+Suite *suite_claim_plans(void);
 Suite *suite_policy_plan(void);
 Suite *suite_audit(void);
 Suite *suite_report(void);

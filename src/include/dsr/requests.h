@@ -48,9 +48,12 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
 /**
  * Adds to the subject's status view what routing decided: "outcome" and its
  * "message" (e.g. the jurisdiction's "no data held" wording) and an
- * "extension" {"due_at", "reason"} when staff extended the deadline.
- * @p reply is modified in place. False when the database failed.
+ * "extension" {"due_at", "reason"} when staff extended the deadline. Reads
+ * row @p row of @p r from column @p col on: outcome, outcome_message,
+ * extended_at (RFC 3339), extension_reason_sealed, as DSR_STMT_REQUEST_GET
+ * returns them (so a status read is one statement). @p reply is modified in
+ * place.
  */
-DSR_MUST_USE bool dsr_request_status_extra(struct dsr_db *db, const char *id, json_t *reply);
+void dsr_request_status_extra(const PGresult *r, int row, int col, json_t *reply);
 
 #endif

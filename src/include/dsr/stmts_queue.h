@@ -20,17 +20,26 @@
     " updated_at = to_timestamp($1::bigint)"                                                    \
     " WHERE state = 'running' AND lease_expires_at < to_timestamp($1::bigint)"                  \
     " AND attempts >= max_attempts")                                                            \
+  /* Two index scans, never a scan of the whole backlog: jobs whose lease ran out         */ \
+  /* (dsr_jobs_leases), then runnable queued jobs in run_at order (dsr_jobs_runnable).      */ \
   X(DSR_STMT_JOB_CLAIM,                                                                         \
-    "UPDATE dsr_jobs j SET state = 'running', lease_owner = $1,"                               \
+    "WITH expired AS (SELECT id FROM dsr_jobs WHERE state = 'running' AND lease_expires_at <"  \
+    " to_timestamp($2::bigint) AND attempts < max_attempts AND kind = ANY($5::text[])"          \
+    " ORDER BY lease_expires_at LIMIT $4::integer FOR UPDATE SKIP LOCKED),"                     \
+    " queued AS (SELECT id FROM dsr_jobs WHERE state = 'queued' AND run_at <="                  \
+    " to_timestamp($2::bigint) AND attempts < max_attempts AND kind = ANY($5::text[])"          \
+    " ORDER BY run_at LIMIT $4::integer FOR UPDATE SKIP LOCKED),"                               \
+    " c AS (SELECT id FROM expired UNION ALL SELECT id FROM queued LIMIT $4::integer)"          \
+    " UPDATE dsr_jobs j SET state = 'running', lease_owner = $1,"                               \
     " lease_expires_at = to_timestamp($2::bigint) + make_interval(secs => $3::integer),"       \
     " attempts = j.attempts + 1, updated_at = to_timestamp($2::bigint)"                         \
-    " FROM (SELECT id FROM dsr_jobs WHERE ((state = 'queued' AND run_at <="                   \
-    " to_timestamp($2::bigint)) OR (state = 'running' AND lease_expires_at <"                  \
-    " to_timestamp($2::bigint))) AND attempts < max_attempts AND kind = ANY($5::text[])"       \
-    " ORDER BY run_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED) c WHERE j.id = c.id"       \
+    " FROM c WHERE j.id = c.id"                                                                 \
     " RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts")                     \
   X(DSR_STMT_JOB_DONE, "DELETE FROM dsr_jobs WHERE id = $1::bigint AND lease_owner = $2"       \
                        " AND state = 'running'")                                                \
+  X(DSR_STMT_JOB_DONE_MANY,                                                                     \
+    "DELETE FROM dsr_jobs WHERE id = ANY($1::bigint[]) AND lease_owner = $2"                   \
+    " AND state = 'running' RETURNING id")                                                      \
   X(DSR_STMT_JOB_RETRY,                                                                         \
     "UPDATE dsr_jobs SET state = CASE WHEN attempts >= max_attempts OR $5::boolean"            \
     " THEN 'dead' ELSE 'queued' END, run_at = to_timestamp($3::bigint),"                       \

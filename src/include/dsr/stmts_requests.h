@@ -16,10 +16,13 @@
   X(DSR_STMT_EVENT_INSERT,                                                                      \
     "INSERT INTO dsr_events (request_id, at, kind, actor, data)"                                \
     " VALUES ($1::uuid, to_timestamp($2::bigint), $3, $4, $5::jsonb)")                          \
+  /* Columns 8-11 are routing's part of the status view (dsr_request_status_extra()):       */ \
+  /* one statement per status read, not two.                                               */ \
   X(DSR_STMT_REQUEST_GET,                                                                       \
     "SELECT id, type, jurisdiction, status, dsr_rfc3339(received_at), dsr_rfc3339(due_at),"    \
-    " dsr_rfc3339(updated_at), status_token_hash, duplicate_of, close_reason"                 \
-    " FROM dsr_requests WHERE id = $1::uuid")        \
+    " dsr_rfc3339(updated_at), status_token_hash, duplicate_of, close_reason, outcome,"        \
+    " outcome_message, dsr_rfc3339(extended_at), extension_reason_sealed"                     \
+    " FROM dsr_requests WHERE id = $1::uuid")                                                   \
   X(DSR_STMT_IDEMPOTENCY_GET,                                                                   \
     "SELECT fingerprint, status, response_sealed FROM dsr_idempotency"                         \
     " WHERE scope = $1 AND key_hash = $2")                                                      \

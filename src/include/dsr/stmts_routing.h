@@ -10,6 +10,14 @@
 #define DSR_OPEN_STATUSES "('received','pending_verification','verified','in_progress','on_hold')"
 #define DSR_NOW(n) "to_timestamp($" #n "::bigint)"
 
+/* What a delivery claim reads ($1: now), before its WHERE clause. */
+#define DSR_OUTBOX_CLAIM_FROM                                                                    \
+  "SELECT o.id, o.webhook_id, o.body_sealed, o.attempts, c.id, c.webhook_url, c.secret_sealed,"  \
+  " CASE WHEN c.prev_secret_expires_at > " DSR_NOW(1) " THEN c.prev_secret_sealed END,"         \
+  " COALESCE(p.request_id::text, ''), COALESCE(o.part_id::text, ''), o.event"                   \
+  " FROM dsr_webhook_outbox o JOIN dsr_customers c ON c.id = o.customer_id"                     \
+  " LEFT JOIN dsr_parts p ON p.id = o.part_id"
+
 #define DSR_STMTS_ROUTING(X)                                                                     \
   /* --- staff ------------------------------------------------------------------------- */     \
   X(DSR_STMT_STAFF_USER_UPSERT,                                                                  \
@@ -52,15 +60,15 @@
     "SELECT o.id, o.attempts FROM dsr_webhook_outbox o JOIN dsr_customers c"                     \
     " ON c.id = o.customer_id WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)    \
     " AND c.status = 'enabled' ORDER BY o.next_attempt_at LIMIT 500")                            \
+  /* Two statements, not one with "$2 IS NULL OR o.id = $2": once a prepared statement    */   \
+  /* goes generic, that form walks every pending row to find one id (bench/README.md).     */   \
   X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM,                                                                       \
-    "SELECT o.id, o.webhook_id, o.body_sealed, o.attempts, c.id, c.webhook_url, c.secret_sealed," \
-    " CASE WHEN c.prev_secret_expires_at > " DSR_NOW(1) " THEN c.prev_secret_sealed END,"        \
-    " COALESCE(p.request_id::text, ''), COALESCE(o.part_id::text, ''), o.event"                  \
-    " FROM dsr_webhook_outbox o JOIN dsr_customers c ON c.id = o.customer_id"                    \
-    " LEFT JOIN dsr_parts p ON p.id = o.part_id"                                                 \
-    " WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)                            \
-    " AND c.status = 'enabled' AND ($2::bigint IS NULL OR o.id = $2::bigint)"                    \
-    " ORDER BY o.next_attempt_at, o.id LIMIT 1"                                                  \
+    DSR_OUTBOX_CLAIM_FROM " WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)      \
+    " AND c.status = 'enabled' ORDER BY o.next_attempt_at, o.id LIMIT 1"                         \
+    " FOR UPDATE OF o SKIP LOCKED")                                                              \
+  X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE,                                                                   \
+    DSR_OUTBOX_CLAIM_FROM " WHERE o.id = $2::bigint AND o.state = 'pending'"                     \
+    " AND o.next_attempt_at <= " DSR_NOW(1) " AND c.status = 'enabled'"                          \
     " FOR UPDATE OF o SKIP LOCKED")                                                              \
   X(DSR_STMT_WEBHOOK_OUTBOX_LEASE,                                                                       \
     "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = $1::bigint")      \
@@ -104,9 +112,6 @@
     "SELECT p.customer_id, r.type, r.jurisdiction, dsr_rfc3339(p.due_at), p.state"               \
     " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
     " WHERE p.id = $1::uuid AND p.customer_id IS NOT NULL")                                      \
-  X(DSR_STMT_STATUS_EXTRA,                                                                       \
-    "SELECT outcome, outcome_message, dsr_rfc3339(extended_at), extension_reason_sealed"         \
-    " FROM dsr_requests WHERE id = $1::uuid")                                                    \
   /* --- customer API ------------------------------------------------------------------ */     \
   X(DSR_STMT_CUSTOMER_PARTS,                                                                     \
     "SELECT p.id, r.type, r.jurisdiction, p.state, dsr_rfc3339(p.due_at),"                       \
