@@ -21,7 +21,7 @@
   X(DSR_STMT_UI_LOGIN_FAILED,                                                                   \
     "UPDATE dsr_staff_users SET failed_logins = failed_logins + 1,"                             \
     " locked_until = CASE WHEN failed_logins + 1 >= $2::integer"                                \
-    "  THEN " DSR_UI_NOW(3) " + make_interval(secs => $4::integer) ELSE locked_until END,"      \
+    "  THEN " DSR_UI_NOW(3) " + make_interval(secs => $4::integer) ELSE locked_until END"      \
     " WHERE id = $1::uuid"                                                                      \
     " RETURNING COALESCE(extract(epoch FROM locked_until)::bigint, 0)")                         \
   X(DSR_STMT_UI_LOGIN_OK,                                                                       \
