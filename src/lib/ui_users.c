@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dsr/ui_auth.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,20 +78,22 @@ enum dsr_ec dsr_ui_user_passwd(struct dsr_db *db, const char *email, const char 
 }
 
 /* A valid argon2id string of a random password: unknown emails verify against it. */
+static char decoy[crypto_pwhash_STRBYTES];
+static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
+
+static void decoy_init(void)
+{
+  char pw[33];
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  sodium_bin2hex(pw, sizeof pw, raw, sizeof raw);
+  if (!dsr_password_hash(pw, decoy, sizeof decoy))
+    decoy[0] = '\0'; /* then nothing verifies against it, which is all it is for */
+}
+
 static const char *decoy_hash(void)
 {
-  static char decoy[crypto_pwhash_STRBYTES];
-  static int ready;
-  if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-    char pw[33], h[crypto_pwhash_STRBYTES];
-    unsigned char raw[16];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(pw, sizeof pw, raw, sizeof raw);
-    if (dsr_password_hash(pw, h, sizeof h)) {
-      memcpy(decoy, h, sizeof h); /* identical content whichever thread writes it */
-      __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
-  }
+  pthread_once(&decoy_once, decoy_init);
   return decoy;
 }
 
