@@ -11,6 +11,7 @@
 #include "dsr/db.h"
 #include "dsr/ui_auth.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,151 @@ START_TEST(sessions_expire_idle_and_absolute_and_end_on_logout)
 }
 END_TEST
 
+/* --- the pages over HTTP, against the shared dsrd (so also under ASan) ------------- */
+
+/* The value of cookie @p name set by @p r into @p out (43 characters), or "". */
+static void set_cookie(const struct h_resp *r, const char *name, char *out, size_t outlen)
+{
+  char needle[64];
+  snprintf(needle, sizeof needle, "Set-Cookie: %s=", name);
+  const char *p = strstr(r->headers, needle);
+  out[0] = '\0';
+  if (p)
+    snprintf(out, outlen, "%.*s", (int)strcspn(p + strlen(needle), ";\r\n"), p + strlen(needle));
+}
+
+struct ui_client {
+  char csrf[64];
+  char session[64];
+  char cookie[200];
+};
+
+static void ui_login(struct ui_client *c, const char *email)
+{
+  struct h_resp r = {0};
+  h_http(&it_dsrd, "GET", "/ui/login", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  set_cookie(&r, "dsr_csrf", c->csrf, sizeof c->csrf);
+  ck_assert_uint_eq(strlen(c->csrf), 43);
+  ck_assert_ptr_nonnull(strstr(r.body, c->csrf)); /* the hidden field carries it */
+  h_resp_free(&r);
+  char cookie[128], body[400];
+  snprintf(cookie, sizeof cookie, "Cookie: dsr_csrf=%s", c->csrf);
+  snprintf(body, sizeof body, "csrf=%s&email=%s&password=a+sufficiently+long+password", c->csrf,
+           email);
+  const char *h[] = {"Content-Type: application/x-www-form-urlencoded", cookie, NULL};
+  h_http(&it_dsrd, "POST", "/ui/login", h, body, &r);
+  ck_assert_msg(r.status == 303, "login: %ld %s", r.status, r.body);
+  ck_assert_ptr_nonnull(strstr(r.headers, "Location: /ui/"));
+  ck_assert_ptr_nonnull(strstr(r.headers, "; Path=/ui; HttpOnly; SameSite=Strict"));
+  set_cookie(&r, "dsr_ui", c->session, sizeof c->session);
+  ck_assert_uint_eq(strlen(c->session), 43);
+  h_resp_free(&r);
+  snprintf(c->cookie, sizeof c->cookie, "Cookie: dsr_csrf=%s; dsr_ui=%s", c->csrf, c->session);
+}
+
+static long ui_get(const struct ui_client *c, const char *path, struct h_resp *r)
+{
+  const char *h[] = {c->cookie, NULL};
+  h_http(&it_dsrd, "GET", path, h, NULL, r);
+  return r->status;
+}
+
+static long ui_post(const struct ui_client *c, const char *path, const char *form)
+{
+  const char *h[] = {"Content-Type: application/x-www-form-urlencoded", c->cookie, NULL};
+  struct h_resp r = {0};
+  h_http(&it_dsrd, "POST", path, h, form, &r);
+  long st = r.status;
+  h_resp_free(&r);
+  return st;
+}
+
+START_TEST(pages_sessions_roles_and_csrf_over_http)
+{
+  char key[400], err[256];
+  snprintf(key, sizeof key, "%s/secret.key", it_dsrd.state_dir);
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
+  struct dsr_db *db = it_connect(it_pg.conninfo);
+  char id[40];
+  ck_assert_int_eq(dsr_ui_user_add(db, "ida@example.org", "Ida", DSR_ROLE_AUDITOR, pw, id), DSR_OK);
+  ck_assert_int_eq(dsr_ui_user_add(db, "tia@example.org", "Tia", DSR_ROLE_TRIAGER, pw, id), DSR_OK);
+  it_disconnect(db);
+
+  /* A request waiting for verification. */
+  struct h_resp r = {0};
+  const char *jh[] = {"Content-Type: application/json", NULL};
+  h_http(&it_dsrd, "POST", "/v1/requests", jh,
+         "{\"type\":\"erasure\",\"subject\":{\"email\":\"ui.http@example.org\"}}", &r);
+  ck_assert_int_eq(r.status, 202);
+  json_t *created = h_resp_json(&r);
+  char rid[40], path[128], actions[160];
+  snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(created, "id")));
+  json_decref(created);
+  h_resp_free(&r);
+  snprintf(path, sizeof path, "/ui/requests/%s", rid);
+  snprintf(actions, sizeof actions, "/ui/requests/%s/actions", rid);
+
+  /* No session: pages lead to the login page, forms answer 401. */
+  h_http(&it_dsrd, "GET", "/ui/", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 303);
+  ck_assert_ptr_nonnull(strstr(r.headers, "Location: /ui/login"));
+  h_resp_free(&r);
+
+  /* The auditor reads, but may not act, rotate or see the (demo-only) inbox. */
+  struct ui_client aud;
+  ui_login(&aud, "ida%40example.org");
+  ck_assert_int_eq(ui_get(&aud, "/ui/", &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "<h1>Request queue</h1>"));
+  ck_assert_ptr_nonnull(strstr(r.headers, "X-Frame-Options: DENY"));
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_get(&aud, path, &r), 200);
+  ck_assert_ptr_null(strstr(r.body, "name=\"action\""));
+  ck_assert_ptr_nonnull(strstr(r.body, "pending_verification"));
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_get(&aud, "/ui/report", &r), 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_get(&aud, "/ui/inbox", &r), 404);
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_get(&aud, "/ui/?status=bogus", &r), 400);
+  h_resp_free(&r);
+  char form[300];
+  snprintf(form, sizeof form, "csrf=%s&action=verify&note=called+back", aud.csrf);
+  ck_assert_int_eq(ui_post(&aud, actions, form), 403);
+  snprintf(form, sizeof form, "csrf=%s&customer=Nobody", aud.csrf);
+  ck_assert_int_eq(ui_post(&aud, "/ui/customers/rotate", form), 403);
+
+  /* The triager verifies by hand; without the CSRF token nothing happens. */
+  struct ui_client tri;
+  ui_login(&tri, "tia%40example.org");
+  ck_assert_int_eq(ui_get(&tri, "/ui/report", &r), 403);
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_post(&tri, actions, "action=verify&note=called+back"), 403);
+  snprintf(form, sizeof form, "csrf=%s&action=approve", tri.csrf);
+  ck_assert_int_eq(ui_post(&tri, actions, form), 403);
+  snprintf(form, sizeof form, "csrf=%s&action=verify&note=called+back+on+the+number+we+hold", tri.csrf);
+  ck_assert_int_eq(ui_post(&tri, actions, form), 303);
+  ck_assert_int_eq(ui_get(&tri, path, &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "Verified at"));
+  ck_assert_ptr_null(strstr(r.body, "ui.http@example.org")); /* masked */
+  h_resp_free(&r);
+  /* An action outside the role rules is refused before any handler runs. */
+  snprintf(form, sizeof form, "csrf=%s&action=fly", tri.csrf);
+  ck_assert_int_eq(ui_post(&tri, actions, form), 403); /* no role rule: allowed to nobody */
+
+  /* Logout ends the session for good. */
+  snprintf(form, sizeof form, "csrf=%s", tri.csrf);
+  ck_assert_int_eq(ui_post(&tri, "/ui/logout", form), 303);
+  ck_assert_int_eq(ui_get(&tri, "/ui/", &r), 303);
+  h_resp_free(&r);
+  snprintf(form, sizeof form, "csrf=%s&action=hold", tri.csrf);
+  ck_assert_int_eq(ui_post(&tri, actions, form), 401);
+  /* The auditor's session is untouched. */
+  ck_assert_int_eq(ui_get(&aud, "/ui/customers", &r), 200);
+  h_resp_free(&r);
+}
+END_TEST
+
 Suite *suite_ui(void)
 {
   Suite *s = suite_create("ui");
@@ -144,6 +290,7 @@ Suite *suite_ui(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, login_lockout_and_password_change);
   tcase_add_test(tc, sessions_expire_idle_and_absolute_and_end_on_logout);
+  tcase_add_test(tc, pages_sessions_roles_and_csrf_over_http);
   suite_add_tcase(s, tc);
   return s;
 }
