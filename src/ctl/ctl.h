@@ -22,6 +22,7 @@ struct ctl_command {
 int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_customer(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_staff(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_user(const struct dsr_config *cfg, int argc, char **argv);
 
 struct dsr_db;
 /** An open database with the master key loaded, for commands that read or write data. */

@@ -16,6 +16,8 @@ static const struct ctl_command commands[] = {
      "manage customers: webhook endpoints, whsec_ secrets and API keys"},
     {"staff", ctl_staff, "staff token create --role R --name N",
      "create a staff API token (admin, triager, approver or auditor)"},
+    {"user", ctl_user, "user add --role R --email E [--name N] | user passwd --email E",
+     "staff UI accounts (password from standard input or prompted without echo)"},
     {"policy", ctl_policy, "policy lint|explain ...",
      "check a policy file; print a subject's plan (dry run)"},
     {"audit", ctl_audit, "audit verify|export|seal ...",

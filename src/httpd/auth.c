@@ -3,14 +3,35 @@
  * @brief Authentication and role checks for the dispatcher: staff API tokens
  *        and customer API keys (both bearer tokens, looked up by keyed hash),
  *        the route's allowed roles, and per-value role rules on a body field
- *        (which admin action may be taken by which role).
+ *        (which admin action may be taken by which role). Staff UI routes
+ *        authenticate by session cookie and then go through the very same
+ *        role checks as staff API tokens.
  */
 #include "config.h"
 #include "httpd.h"
 #include "dsr/customers.h"
 #include "dsr/log.h"
+#include "dsr/ui_auth.h"
 
 #include <string.h>
+
+/* The staff UI session named by the cookie; fills r->staff_id, role and name. */
+static enum dsr_ec ui_session(struct dsr_hreq *r, struct dsr_db *db)
+{
+  r->session = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);
+  if (!r->session)
+    return DSR_E_UNAUTHORIZED;
+  const struct dsr_session_limits l = {.idle = r->app->cfg->ui_session_idle,
+                                       .absolute = r->app->cfg->ui_session_absolute};
+  struct dsr_session_user u;
+  enum dsr_ec ec = dsr_ui_session_get(db, &l, r->session, dsr_now(), &u);
+  if (ec == DSR_OK) {
+    dsr_strlcpy(r->staff_id, u.user_id, sizeof r->staff_id);
+    dsr_strlcpy(r->staff_name, u.name, sizeof r->staff_name);
+    r->role = u.role;
+  }
+  return ec;
+}
 
 bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
 {
@@ -21,16 +42,26 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     *ret = dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
     return false;
   }
-  enum dsr_ec ec = r->route->auth == DSR_AUTH_STAFF
-                       ? dsr_staff_auth(db, r->bearer, r->staff_id, &r->role)
-                       : dsr_customer_auth(db, r->bearer, r->customer_id);
+  enum dsr_ec ec;
+  if (r->route->auth == DSR_AUTH_UI)
+    ec = ui_session(r, db);
+  else if (r->route->auth == DSR_AUTH_STAFF)
+    ec = dsr_staff_auth(db, r->bearer, r->staff_id, &r->role);
+  else
+    ec = dsr_customer_auth(db, r->bearer, r->customer_id);
   dsr_db_release(db);
-  if (ec != DSR_OK) {
-    *ret = dsr_reply_problem(r, ec, ec == DSR_E_UNAUTHORIZED ? "unknown or revoked token" : NULL,
-                             NULL);
+  if (ec == DSR_E_UNAUTHORIZED && r->route->auth == DSR_AUTH_UI && !strcmp(r->route->method, "GET")) {
+    *ret = dsr_reply_redirect(r, "/ui/login");
     return false;
   }
-  if (r->route->auth == DSR_AUTH_STAFF && !(r->route->roles & (unsigned)r->role)) {
+  if (ec != DSR_OK) {
+    const char *why = r->route->auth == DSR_AUTH_UI ? "your session has ended; sign in again"
+                                                    : "unknown or revoked token";
+    *ret = dsr_reply_problem(r, ec, ec == DSR_E_UNAUTHORIZED ? why : NULL, NULL);
+    return false;
+  }
+  bool staff = r->route->auth == DSR_AUTH_STAFF || r->route->auth == DSR_AUTH_UI;
+  if (staff && !(r->route->roles & (unsigned)r->role)) {
     DSR_INFO("auth.forbidden", "rid=%s staff=%s role=%s route=%s", r->rid, r->staff_id,
              dsr_role_name(r->role), r->route->pattern);
     *ret = dsr_reply_problem(r, DSR_E_FORBIDDEN, NULL, NULL);
@@ -53,7 +84,8 @@ bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const c
 
 bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret)
 {
-  if (r->route->auth != DSR_AUTH_STAFF || !r->route->role_field)
+  if ((r->route->auth != DSR_AUTH_STAFF && r->route->auth != DSR_AUTH_UI) ||
+      !r->route->role_field)
     return true;
   const char *value = json_string_value(json_object_get(r->json, r->route->role_field));
   if (dsr_role_allowed(r->route, r->role, value))

@@ -143,7 +143,7 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
   }
   if (r->route->auth != DSR_AUTH_NONE) {
     r->bearer = bearer_of(r->conn);
-    if (!r->bearer)
+    if (!r->bearer && r->route->auth != DSR_AUTH_UI)
       return dsr_reply_problem(r, DSR_E_UNAUTHORIZED,
                                r->route->auth == DSR_AUTH_STATUS_TOKEN
                                    ? "send the status token as Authorization: Bearer <token>"
@@ -166,6 +166,9 @@ static enum MHD_Result on_form(struct dsr_hreq *r)
   if (!dsr_csrf_check(r, dsr_json_str(r->json, "csrf")))
     return dsr_reply_problem(r, DSR_E_CSRF, NULL, NULL);
   json_object_del(r->json, "csrf");
+  enum MHD_Result ret;
+  if (!dsr_dispatch_role_rules(r, &ret))
+    return ret;
   r->input_invalid = !dsr_jspec_parse(r->json, r->route->form, &r->input_err);
   return r->route->handler(r);
 }

@@ -124,10 +124,15 @@ void dsr_csrf_token(struct dsr_hreq *r, char *out, size_t outlen)
   free(t);
 }
 
+bool dsr_csrf_match(const char *cookie, const char *field)
+{
+  return csrf_shape(cookie) && csrf_shape(field) && sodium_memcmp(cookie, field, CSRF_LEN) == 0;
+}
+
 bool dsr_csrf_check(struct dsr_hreq *r, const char *field)
 {
-  const char *have = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CSRF_COOKIE);
-  return csrf_shape(have) && csrf_shape(field) && sodium_memcmp(have, field, CSRF_LEN) == 0;
+  return dsr_csrf_match(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CSRF_COOKIE),
+                        field);
 }
 
 bool dsr_rate_ok(struct dsr_hreq *r, enum dsr_rate which, const char *key)

@@ -11,6 +11,8 @@
  * malformed escapes, invalid UTF-8 or repeated fields.
  */
 json_t *dsr_form_decode(const char *body, size_t len, const char **why);
+/** True when both are well-formed CSRF tokens and equal (constant-time); NULLs never match. */
+bool dsr_csrf_match(const char *cookie, const char *field);
 /** True when @p field equals the dsr_csrf cookie (constant-time). */
 bool dsr_csrf_check(struct dsr_hreq *r, const char *field);
 

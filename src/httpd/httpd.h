@@ -28,6 +28,7 @@ enum dsr_rate {
   DSR_RATE_VERIFY_ADDRESS,  /**< per route: verification attempts from one address */
   DSR_RATE_INTAKE_IDENTITY, /**< in the intake code: per email, phone or account */
   DSR_RATE_VERIFY_REQUEST,  /**< in the verification handlers: per request id */
+  DSR_RATE_LOGIN_ADDRESS,   /**< per route: staff UI login attempts from one address */
   DSR_RATE_COUNT
 };
 #include "dsr/staff.h"
@@ -46,9 +47,12 @@ struct dsr_app {
 /**
  * Who may call a route. The dispatcher authenticates and checks roles before
  * any handler runs: STAFF takes a staff API token, CUSTOMER a customer API
- * key, both as "Authorization: Bearer".
+ * key, both as "Authorization: Bearer"; UI takes the staff UI session cookie
+ * and then applies the same role checks as STAFF (a GET without a session is
+ * sent to the login page, anything else answers 401).
  */
-enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN, DSR_AUTH_STAFF, DSR_AUTH_CUSTOMER };
+enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN, DSR_AUTH_STAFF, DSR_AUTH_CUSTOMER,
+                DSR_AUTH_UI };
 
 /** Roles allowed when the body's role field has this value (e.g. action "deny"). */
 struct dsr_role_rule {
@@ -96,6 +100,8 @@ struct dsr_hreq {
   const char *bearer;                  /**< token from Authorization: Bearer, or NULL */
   char staff_id[40];                   /**< DSR_AUTH_STAFF: the authenticated staff user */
   enum dsr_role role;                  /**< ... and their role */
+  char staff_name[128];                /**< DSR_AUTH_UI: the user's display name */
+  const char *session;                 /**< DSR_AUTH_UI: the session cookie (borrowed) */
   char customer_id[40];                /**< DSR_AUTH_CUSTOMER: the authenticated customer */
   char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
   double started_ms;
@@ -177,6 +183,8 @@ json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
  * been queued and *ret holds the result to return to libmicrohttpd.
  */
 bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret);
+/** Name of the staff UI session cookie. */
+#define DSR_UI_COOKIE "dsr_ui"
 /** Checks the route's role_rules against the parsed body (auth.c); same contract. */
 bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret);
 /** True when role @p role may use a route with @p route's role rules for @p value. */
@@ -236,6 +244,33 @@ enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_admin_action_spec[];
 extern const struct dsr_jspec dsrd_customer_decision_spec[];
+/* The staff UI (one file per page group: dsrd_ui_*.c). */
+enum MHD_Result dsrd_ui_login_page(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_login(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_logout(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_home(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_queue(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_request(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_plan(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_act(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_customers(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_rotate(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_report(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_report_view(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_inbox(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_css(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_ui_login_form[];
+extern const struct dsr_jspec dsrd_ui_action_form[];
+extern const struct dsr_jspec dsrd_ui_rotate_form[];
+/**
+ * Renders staff page @p name with @p ctx (borrowed) plus the signed-in user,
+ * the navigation allowed to their role and the CSRF token (dsrd_ui_common.c).
+ */
+enum MHD_Result dsrd_ui_page(struct dsr_hreq *r, unsigned int status, const char *name,
+                             json_t *ctx);
+/** True when the signed-in user may POST @p path with role field value @p value. */
+bool dsrd_ui_may(const struct dsr_hreq *r, const char *method, const char *path,
+                 const char *value);
 /** Which roles may take which admin action (routes.c). */
 extern const struct dsr_role_rule dsrd_admin_action_roles[];
 

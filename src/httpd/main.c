@@ -57,6 +57,7 @@ static bool start_limits(struct daemon_state *s)
       [DSR_RATE_VERIFY_ADDRESS] = s->cfg.rate_verify_per_address,
       [DSR_RATE_INTAKE_IDENTITY] = s->cfg.rate_intake_per_identity,
       [DSR_RATE_VERIFY_REQUEST] = s->cfg.rate_verify_per_request,
+      [DSR_RATE_LOGIN_ADDRESS] = s->cfg.rate_login_per_address,
   };
   for (int i = 1; i < DSR_RATE_COUNT; i++)
     if (!(s->app.rl[i] = dsr_ratelimit_new(per_hour[i], RATE_SLOTS)))

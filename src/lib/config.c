@@ -93,6 +93,18 @@ static const struct dsr_config_key keys[] = {
     {"audit_seal_interval_ms", "DSRD_AUDIT_SEAL_INTERVAL_MS", DSR_CFG_INT, "1000",
      S(audit_seal_interval_ms), 10, 600000,
      "how often dsrd links new audit entries into the hash chain"},
+    {"ui_session_idle", "DSRD_UI_SESSION_IDLE", DSR_CFG_INT, "1800", S(ui_session_idle), 60,
+     86400, "seconds a staff UI session lives without a request"},
+    {"ui_session_absolute", "DSRD_UI_SESSION_ABSOLUTE", DSR_CFG_INT, "43200",
+     S(ui_session_absolute), 300, 604800, "seconds a staff UI session lives after login"},
+    {"ui_login_max_failures", "DSRD_UI_LOGIN_MAX_FAILURES", DSR_CFG_INT, "5",
+     S(ui_login_max_failures), 1, 100, "consecutive wrong passwords that lock a staff account"},
+    {"ui_login_lockout", "DSRD_UI_LOGIN_LOCKOUT", DSR_CFG_INT, "900", S(ui_login_lockout), 1,
+     86400, "seconds a locked staff account waits"},
+    {"rate_login_per_address", "DSRD_RATE_LOGIN_PER_ADDRESS", DSR_CFG_INT, "30",
+     S(rate_login_per_address), 1, 1000000, "staff UI login attempts per hour from one address"},
+    {"demo_mode", "DSRD_DEMO_MODE", DSR_CFG_BOOL, "false", S(demo_mode), 0, 0,
+     "FOR DEMOS ONLY: the staff UI shows the maildir messages (/ui/inbox)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -8,34 +8,13 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { assert, check, freePort, results, summary, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const outDir = process.env.OUT_DIR || 'build';
 fs.mkdirSync(outDir, { recursive: true });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100)); // polling for a condition, not a race
-  }
-}
 
 // The decoded text/plain part of the newest unread mail to `to`.
 function readMail(state, to, needle) {
@@ -52,21 +31,6 @@ function readMail(state, to, needle) {
     return text;
   }
   return null;
-}
-
-const results = [];
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
 }
 
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-e2e-'));
@@ -228,7 +192,4 @@ try {
   await new Promise((r) => (dsrd.exitCode !== null ? r() : dsrd.on('exit', r)));
   if (!process.env.DSR_KEEP_TMP) fs.rmSync(state, { recursive: true, force: true });
 }
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(summary());

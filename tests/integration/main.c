@@ -44,6 +44,7 @@ int main(void)
   srunner_add_suite(sr, suite_verify());
   srunner_add_suite(sr, suite_expiry());
   srunner_add_suite(sr, suite_transports());
+  srunner_add_suite(sr, suite_ui());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -35,5 +35,6 @@ Suite *suite_sample(void);
 Suite *suite_verify(void);
 Suite *suite_expiry(void);
 Suite *suite_transports(void);
+Suite *suite_ui(void);
 
 #endif

@@ -18,6 +18,7 @@ Suite *suite_routing(void);
 Suite *suite_policy(void);
 Suite *suite_audit(void);
 Suite *suite_report(void);
+Suite *suite_ui(void);
 Suite *suite_sample(void);
 Suite *suite_template(void);
 

@@ -53,6 +53,12 @@ struct dsr_config {
   long rate_verify_per_request;
   long test_clock_offset;
   long audit_seal_interval_ms;
+  long ui_session_idle;
+  long ui_session_absolute;
+  long ui_login_max_failures;
+  long ui_login_lockout;
+  long rate_login_per_address;
+  bool demo_mode;
 };
 
 /** One row of the key table. */

@@ -1,0 +1,88 @@
+/**
+ * @file dsrd_ui_report.c
+ * @brief GET /ui/report (choose a period), GET /ui/report/view (the
+ *        compliance report's existing HTML rendering for that period) and,
+ *        in demo mode only, GET /ui/inbox (the maildir transport's messages).
+ */
+#include "config.h"
+#include "httpd.h"
+#include "dsr/report.h"
+#include "dsr/timeparse.h"
+#include "dsr/ui_inbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define INBOX_MAX 50
+
+/* A date as YYYY-MM-DD. */
+static void ymd(time_t t, char out[16])
+{
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static enum MHD_Result report_form(struct dsr_hreq *r, unsigned status, const char *error)
+{
+  char from[16], to[16];
+  time_t now = dsr_now();
+  ymd(now - 30 * 86400, from);
+  ymd(now + 86400, to);
+  json_t *ctx = json_pack("{s:s, s:s, s:s, s:s}", "title", "Compliance report", "nav",
+                          "/ui/report", "from", from, "to", to);
+  if (ctx && error)
+    json_object_set_new(ctx, "error", json_string(error));
+  enum MHD_Result ret = ctx ? dsrd_ui_page(r, status, "ui_report.html", ctx)
+                            : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
+  json_decref(ctx);
+  return ret;
+}
+
+enum MHD_Result dsrd_ui_report(struct dsr_hreq *r)
+{
+  return report_form(r, 200, NULL);
+}
+
+static bool period_arg(struct dsr_hreq *r, const char *name, time_t *out)
+{
+  const char *s = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+  return s && strlen(s) <= 32 && dsr_time_parse(s, out);
+}
+
+enum MHD_Result dsrd_ui_report_view(struct dsr_hreq *r)
+{
+  time_t from, to;
+  if (!period_arg(r, "from", &from) || !period_arg(r, "to", &to) || to <= from)
+    return report_form(r, 400, "Give a start and an end date (YYYY-MM-DD), the end after the start.");
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  json_t *rep = NULL;
+  char err[256];
+  bool ok = dsr_report_build(db, from, to, dsr_now(), &rep, err, sizeof err);
+  dsr_db_release(db);
+  if (!ok)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  enum MHD_Result ret = dsr_reply_document(r, 200, dsr_report_html(rep), "text/html; charset=utf-8");
+  json_decref(rep);
+  return ret;
+}
+
+enum MHD_Result dsrd_ui_inbox(struct dsr_hreq *r)
+{
+  if (!r->app->cfg->demo_mode)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  char *dir = dsr_asprintf("%s/maildir", r->app->cfg->state_dir);
+  json_t *list = dir ? dsr_maildir_list(dir, INBOX_MAX) : NULL;
+  free(dir);
+  if (!list)
+    return dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
+  json_t *ctx = json_pack("{s:s, s:s, s:o}", "title", "Dev inbox", "nav", "/ui/inbox",
+                          "messages", list);
+  enum MHD_Result ret = ctx ? dsrd_ui_page(r, 200, "ui_inbox.html", ctx)
+                            : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
+  json_decref(ctx);
+  return ret;
+}

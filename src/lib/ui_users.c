@@ -1,0 +1,153 @@
+/**
+ * @file ui_users.c
+ * @brief Staff UI accounts: creating users with a password, changing it,
+ *        and password logins with a per-account lockout. A wrong email costs
+ *        the same argon2id work as a wrong password.
+ */
+#include "config.h"
+#include "dsr/ui_auth.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum dsr_ec dsr_ui_user_add(struct dsr_db *db, const char *email, const char *name,
+                            enum dsr_role role, const char *password, char user_id[40])
+{
+  char hash[crypto_pwhash_STRBYTES];
+  if (!dsr_password_hash(password, hash, sizeof hash))
+    return DSR_E_FIELD_INVALID;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {email, name && *name ? name : NULL, dsr_role_name(role), hash, now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_UI_USER_ADD, 5, v);
+  enum dsr_ec ec = DSR_E_DB_UNAVAILABLE;
+  if (dsr_db_ok(r)) {
+    ec = PQntuples(r) == 1 ? DSR_OK : DSR_E_CONFLICT;
+    if (ec == DSR_OK)
+      dsr_strlcpy(user_id, PQgetvalue(r, 0, 0), 40);
+  }
+  PQclear(r);
+  sodium_memzero(hash, sizeof hash);
+  return ec;
+}
+
+struct passwd_ctx {
+  const char *v[3];
+  enum dsr_ec ec;
+};
+
+static enum dsr_tx_status passwd_tx(struct dsr_db *db, void *arg)
+{
+  struct passwd_ctx *c = arg;
+  c->ec = DSR_E_DB_UNAVAILABLE;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_UI_USER_PASSWD, 3, c->v);
+  enum dsr_tx_status s = DSR_TX_ROLLBACK;
+  if (!dsr_db_ok(r)) {
+    s = dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  } else if (PQntuples(r) != 1) {
+    c->ec = DSR_E_NOT_FOUND;
+  } else {
+    const char *uv[] = {PQgetvalue(r, 0, 0)};
+    PGresult *d = dsr_db_exec(db, DSR_STMT_UI_SESSIONS_DROP_USER, 1, uv);
+    if (dsr_db_ok(d)) {
+      c->ec = DSR_OK;
+      s = DSR_TX_COMMIT;
+    } else if (dsr_db_is_retryable(d)) {
+      s = DSR_TX_RETRY;
+    }
+    PQclear(d);
+  }
+  PQclear(r);
+  return s;
+}
+
+enum dsr_ec dsr_ui_user_passwd(struct dsr_db *db, const char *email, const char *password)
+{
+  char hash[crypto_pwhash_STRBYTES];
+  if (!dsr_password_hash(password, hash, sizeof hash))
+    return DSR_E_FIELD_INVALID;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  struct passwd_ctx c = {.v = {email, hash, now}, .ec = DSR_E_DB_UNAVAILABLE};
+  bool committed = dsr_db_tx(db, "READ COMMITTED", passwd_tx, &c);
+  sodium_memzero(hash, sizeof hash);
+  return committed ? DSR_OK : c.ec == DSR_OK ? DSR_E_DB_UNAVAILABLE : c.ec;
+}
+
+/* A valid argon2id string of a random password: unknown emails verify against it. */
+static char decoy[crypto_pwhash_STRBYTES];
+static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
+
+static void decoy_init(void)
+{
+  char pw[33];
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  sodium_bin2hex(pw, sizeof pw, raw, sizeof raw);
+  if (!dsr_password_hash(pw, decoy, sizeof decoy))
+    decoy[0] = '\0'; /* then nothing verifies against it, which is all it is for */
+}
+
+static const char *decoy_hash(void)
+{
+  pthread_once(&decoy_once, decoy_init);
+  return decoy;
+}
+
+enum dsr_ec dsr_ui_login(struct dsr_db *db, const struct dsr_login_rules *rules,
+                         const char *email, const char *password, time_t now, char user_id[40],
+                         enum dsr_role *role, long *retry_after)
+{
+  *retry_after = 0;
+  const char *v[] = {email};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_UI_USER_BY_EMAIL, 1, v);
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    return DSR_E_DB_UNAVAILABLE;
+  }
+  enum dsr_ec ec = DSR_E_UNAUTHORIZED;
+  bool found = PQntuples(r) == 1;
+  const char *hash = found && !PQgetisnull(r, 0, 2) ? PQgetvalue(r, 0, 2) : decoy_hash();
+  long long locked_until = found ? atoll(PQgetvalue(r, 0, 4)) : 0;
+  if (found && locked_until > (long long)now) {
+    *retry_after = (long)(locked_until - (long long)now);
+    PQclear(r);
+    return DSR_E_RATE_LIMITED;
+  }
+  bool ok = dsr_password_verify(hash, password);
+  if (!found) {
+    PQclear(r);
+    return DSR_E_UNAUTHORIZED;
+  }
+  char id[40], nowbuf[24], maxf[24], lock[24];
+  dsr_strlcpy(id, PQgetvalue(r, 0, 0), sizeof id);
+  bool enabled = !strcmp(PQgetvalue(r, 0, 3), "enabled");
+  enum dsr_role ro;
+  bool role_ok = dsr_role_parse(PQgetvalue(r, 0, 1), &ro);
+  PQclear(r);
+  r = NULL;
+  snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+  if (ok && enabled && role_ok) {
+    const char *uv[] = {id};
+    r = dsr_db_exec(db, DSR_STMT_UI_LOGIN_OK, 1, uv);
+    if (dsr_db_ok(r)) {
+      dsr_strlcpy(user_id, id, 40);
+      *role = ro;
+      ec = DSR_OK;
+    } else {
+      ec = DSR_E_DB_UNAVAILABLE;
+    }
+  } else if (!ok) {
+    snprintf(maxf, sizeof maxf, "%ld", rules->max_failures);
+    snprintf(lock, sizeof lock, "%ld", rules->lockout);
+    const char *fv[] = {id, maxf, nowbuf, lock};
+    r = dsr_db_exec(db, DSR_STMT_UI_LOGIN_FAILED, 4, fv);
+    if (!dsr_db_ok(r))
+      ec = DSR_E_DB_UNAVAILABLE;
+  }
+  PQclear(r);
+  return ec;
+}
