@@ -81,7 +81,9 @@ bool dsr_migrate(PGconn *conn, int *applied, char *err, size_t errlen)
   if (!exec_ok(conn, lock_sql, err, errlen, "migration lock"))
     goto cleanup;
   locked = true;
-  if (!exec_ok(conn, bootstrap_sql, err, errlen, "migration table"))
+  /* IF NOT EXISTS would print a NOTICE on every run: only warnings matter here. */
+  if (!exec_ok(conn, "SET client_min_messages = warning", err, errlen, "migration setup") ||
+      !exec_ok(conn, bootstrap_sql, err, errlen, "migration table"))
     goto cleanup;
   r = dsr_db_exec(db, DSR_STMT_MIGRATION_APPLIED, 0, NULL);
   if (!dsr_db_ok(r)) {
