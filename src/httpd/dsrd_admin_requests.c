@@ -95,11 +95,7 @@ enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r)
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &reply);
   dsr_db_release(db);
-  if (ec != DSR_OK)
-    return dsr_reply_problem(r, ec, NULL, NULL);
-  enum MHD_Result ret = dsr_reply_json(r, 200, reply);
-  json_decref(reply);
-  return ret;
+  return dsr_reply_outcome(r, ec, reply);
 }
 
 enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r)
@@ -110,22 +106,12 @@ enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r)
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_admin_plan(db, r->app->policy, r->args[0], &reply);
   dsr_db_release(db);
-  if (ec != DSR_OK)
-    return dsr_reply_problem(r, ec, NULL, NULL);
-  enum MHD_Result ret = dsr_reply_json(r, 200, reply);
-  json_decref(reply);
-  return ret;
+  return dsr_reply_outcome(r, ec, reply);
 }
 
 enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r)
 {
-  struct dsr_admin_action a = {
-      .action = dsr_json_str(r->json, "action"),
-      .reason = dsr_json_str(r->json, "reason"),
-      .note = dsr_json_str(r->json, "note"),
-      .part_id = dsr_json_str(r->json, "part_id"),
-      .assignee = dsr_json_str(r->json, "assignee"),
-  };
+  struct dsr_admin_action a = dsr_admin_action_of(r->json);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);

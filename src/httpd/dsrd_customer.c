@@ -40,11 +40,7 @@ enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r)
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_customer_parts(db, r->customer_id, status, &reply);
   dsr_db_release(db);
-  if (ec != DSR_OK)
-    return dsr_reply_problem(r, ec, NULL, NULL);
-  enum MHD_Result ret = dsr_reply_json(r, 200, reply);
-  json_decref(reply);
-  return ret;
+  return dsr_reply_outcome(r, ec, reply);
 }
 
 enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r)
@@ -61,9 +57,5 @@ enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r)
     return dsr_reply_problem(r, ec, "deny needs a reason code", "/reason");
   if (ec == DSR_E_CONFLICT)
     return dsr_reply_problem(r, ec, "this part no longer waits for a decision", NULL);
-  if (ec != DSR_OK)
-    return dsr_reply_problem(r, ec, NULL, NULL);
-  enum MHD_Result ret = dsr_reply_json(r, 200, reply);
-  json_decref(reply);
-  return ret;
+  return dsr_reply_outcome(r, ec, reply);
 }

@@ -194,13 +194,7 @@ enum MHD_Result dsrd_ui_act(struct dsr_hreq *r)
 {
   if (r->input_invalid)
     return detail_page(r, 400, NULL, r->input_err.detail);
-  struct dsr_admin_action a = {
-      .action = dsr_json_str(r->json, "action"),
-      .reason = dsr_json_str(r->json, "reason"),
-      .note = dsr_json_str(r->json, "note"),
-      .part_id = dsr_json_str(r->json, "part_id"),
-      .assignee = dsr_json_str(r->json, "assignee"),
-  };
+  struct dsr_admin_action a = dsr_admin_action_of(r->json);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);

@@ -133,6 +133,11 @@ void dsr_route_allowed(const char *path, char *out, size_t outlen);
 /** Rejects traversal, empty or dot segments, control and non-ASCII bytes. */
 bool dsr_path_safe(const char *path);
 
+/**
+ * The usual end of a handler: a problem for @p ec (no detail, no field) or
+ * 200 with @p body. Releases @p body either way.
+ */
+enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *body);
 /** Replies with a JSON body (takes a reference to @p body). */
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
 /**

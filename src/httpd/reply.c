@@ -88,6 +88,14 @@ enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *
   return send_text(r, status, text, "application/json; charset=utf-8", NULL, NULL);
 }
 
+enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *body)
+{
+  enum MHD_Result ret = ec == DSR_OK ? dsr_reply_json(r, 200, body)
+                                     : dsr_reply_problem(r, ec, NULL, NULL);
+  json_decref(body);
+  return ret;
+}
+
 json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field)
 {
   char type[128];

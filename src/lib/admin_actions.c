@@ -402,3 +402,14 @@ enum dsr_ec dsr_admin_act(struct dsr_db *db, const struct dsr_policy *p, const c
   PQclear(r);
   return ec;
 }
+
+struct dsr_admin_action dsr_admin_action_of(const json_t *body)
+{
+  return (struct dsr_admin_action){
+      .action = json_string_value(json_object_get(body, "action")),
+      .reason = json_string_value(json_object_get(body, "reason")),
+      .note = json_string_value(json_object_get(body, "note")),
+      .part_id = json_string_value(json_object_get(body, "part_id")),
+      .assignee = json_string_value(json_object_get(body, "assignee")),
+  };
+}

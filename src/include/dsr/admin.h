@@ -57,6 +57,9 @@ struct dsr_admin_action {
   const char *assignee; /**< assign: staff user id or name */
 };
 
+/** The action named by a request body or form (strings borrowed from @p body). */
+struct dsr_admin_action dsr_admin_action_of(const json_t *body);
+
 /**
  * Applies @p a to request @p id as staff user @p staff_id in one transaction
  * (events and outbox rows included). *reply is the request's new summary
