@@ -22,6 +22,8 @@ static const struct ctl_command commands[] = {
      "verify the audit hash chain, export a period for offline checks, seal"},
     {"report", ctl_report, "report --from T --to T ...",
      "compliance report for a period (json, csv or html)"},
+    {"export", ctl_export, "export --policy FILE --email X --out F.zip",
+     "write a subject's access or portability package (same code as dsrd)"},
     {"sample", ctl_sample, "sample generate OPTIONS",
      "build the sample call-center platform (own database, media, backups)"},
     {NULL, NULL, NULL, NULL},

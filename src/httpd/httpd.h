@@ -151,6 +151,12 @@ enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const ch
  */
 enum MHD_Result dsr_reply_html(struct dsr_hreq *r, unsigned int status, const char *name,
                                json_t *ctx);
+/**
+ * Replies with a prepared response @p resp (streamed downloads, ranges),
+ * adding the common headers and @p ctype; takes ownership of @p resp.
+ */
+enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,
+                                 struct MHD_Response *resp, const char *ctype);
 /** 303 See Other to the local path @p location. */
 enum MHD_Result dsr_reply_redirect(struct dsr_hreq *r, const char *location);
 /** Serves template @p name as a static asset of type @p ctype (cacheable). */
@@ -193,6 +199,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
 enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
+enum MHD_Result dsrd_exports_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
 enum MHD_Result dsrd_verify(struct dsr_hreq *r);
 enum MHD_Result dsrd_resend(struct dsr_hreq *r);

@@ -34,6 +34,8 @@ const struct dsr_route dsr_routes[] = {
     {POST("/v1/requests/{id}/resend", dsrd_resend), .auth = DSR_AUTH_STATUS_TOKEN,
      .body = dsrd_resend_spec, .rate = DSR_RATE_VERIFY_ADDRESS},
     {POST("/v1/requests/{id}/withdraw", dsrd_withdraw), .auth = DSR_AUTH_STATUS_TOKEN},
+    /* download links of access / portability packages (token: ?token= or Bearer) */
+    {GET("/v1/exports/{id}", dsrd_exports_get)},
     /* public pages (HTML; forms carry a double-submit CSRF token) */
     {GET("/", dsrd_page_form), .html = true},
     {GET("/requests/new", dsrd_page_form), .html = true},

@@ -93,6 +93,12 @@ static const struct dsr_config_key keys[] = {
     {"audit_seal_interval_ms", "DSRD_AUDIT_SEAL_INTERVAL_MS", DSR_CFG_INT, "1000",
      S(audit_seal_interval_ms), 10, 600000,
      "how often dsrd links new audit entries into the hash chain"},
+    {"export_dir", "DSRD_EXPORT_DIR", DSR_CFG_STRING, NULL, S(export_dir), 0, 0,
+     "directory of encrypted export packages (default: STATE_DIR/exports)"},
+    {"export_link_days", "DSRD_EXPORT_LINK_DAYS", DSR_CFG_INT, "7", S(export_link_days), 1, 365,
+     "days an export download link stays valid"},
+    {"export_max_downloads", "DSRD_EXPORT_MAX_DOWNLOADS", DSR_CFG_INT, "5",
+     S(export_max_downloads), 1, 1000, "downloads an export link allows"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -20,5 +20,6 @@ Suite *suite_audit(void);
 Suite *suite_report(void);
 Suite *suite_sample(void);
 Suite *suite_template(void);
+Suite *suite_export(void);
 
 #endif

@@ -53,6 +53,9 @@ struct dsr_config {
   long rate_verify_per_request;
   long test_clock_offset;
   long audit_seal_interval_ms;
+  char *export_dir;
+  long export_link_days;
+  long export_max_downloads;
 };
 
 /** One row of the key table. */

@@ -13,6 +13,7 @@
 #include "dsr/stmts_routing.h"
 #include "dsr/stmts_policy.h"
 #include "dsr/stmts_audit.h"
+#include "dsr/stmts_exports.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -21,6 +22,7 @@
   DSR_STMTS_VERIFY(X)     \
   DSR_STMTS_ROUTING(X)    \
   DSR_STMTS_POLICY(X)     \
-  DSR_STMTS_AUDIT(X)
+  DSR_STMTS_AUDIT(X)      \
+  DSR_STMTS_EXPORTS(X)
 
 #endif
