@@ -10,12 +10,23 @@
  *        process stays under 64 MiB.
  */
 #include "suites.h"
+#include "dsr/config.h"
+#include "dsr/crypto.h"
+#include "dsr/db.h"
+#include "dsr/discovery.h"
+#include "dsr/export.h"
 #include "dsr/pgembed.h"
+#include "dsr/queue.h"
+#include "../../src/worker/worker.h"
+#include "../../src/worker/export_jobs.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define SUBJ_EMAIL "erin.export@example.org"
 #define SUBJ_PHONE "+14155550123"
@@ -266,6 +277,286 @@ START_TEST(two_hundred_thousand_rows_in_bounded_memory)
 }
 END_TEST
 
+
+/* ---- the export job and the download link, through dsrd --------------------------- */
+
+static struct h_dsrd xd;
+static char *xdb;
+
+static char *ctl(const char *args)
+{
+  char *out = NULL;
+  char *full = NULL;
+  ck_assert(asprintf(&full, "--database-url='%s' --secret-key-file='%s/secret.key' %s", xdb,
+                     xd.state_dir, args) > 0);
+  int rc;
+  out = dsrctl(full, &rc);
+  ck_assert_msg(rc == 0, "dsrctl %s: %s", args, out);
+  free(full);
+  return out;
+}
+
+static void field(const char *out, const char *key, char *dst, size_t n)
+{
+  char want[64];
+  snprintf(want, sizeof want, "%s: ", key);
+  const char *p = strstr(out, want);
+  ck_assert_msg(p != NULL, "no %s in %s", key, out);
+  p += strlen(want);
+  size_t len = strcspn(p, "\n");
+  ck_assert_uint_lt(len, n);
+  memcpy(dst, p, len);
+  dst[len] = '\0';
+}
+
+static long xcall(const struct h_dsrd *d, const char *method, const char *path,
+                  const char *auth, const char *extra, const char *body, struct h_resp *r)
+{
+  char a[300];
+  snprintf(a, sizeof a, "Authorization: Bearer %s", auth ? auth : "");
+  const char *hdrs[] = {"Content-Type: application/json", auth ? a : extra, auth ? extra : NULL,
+                        NULL};
+  h_http(d, method, path, hdrs, body, r);
+  return r->status;
+}
+
+static long xsql(const char *fmt, const char *arg) DSR_PRINTF(1, 0);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static long xsql(const char *fmt, const char *arg)
+{
+  char *q = NULL;
+  ck_assert(asprintf(&q, fmt, arg) > 0);
+  long v = h_sql_long(xdb, q);
+  free(q);
+  return v;
+}
+#pragma GCC diagnostic pop
+
+static const struct dsr_job_kind xregistry[] = {
+    {DSR_JOB_EXPORT, dsr_job_export, 600},
+    {DSR_JOB_EXPORT_EXPIRE, dsr_job_export_expire, 60},
+    {NULL, NULL, 0},
+};
+
+/* The download link from the newest export message of @p request_id. */
+static void link_of(const char *request_id, char *export_id, char *token)
+{
+  char *q = NULL;
+  ck_assert(asprintf(&q, "SELECT encode(body_sealed, 'hex') FROM dsr_outbox WHERE request_id ="
+                         " '%s' AND template = 'export' ORDER BY id DESC LIMIT 1", request_id) > 0);
+  PGresult *r = h_sql(xdb, q);
+  free(q);
+  ck_assert_int_eq(PQntuples(r), 1);
+  const char *hex = PQgetvalue(r, 0, 0);
+  size_t n = strlen(hex) / 2, bl = 0;
+  unsigned char *bin = malloc(n + 1);
+  ck_assert_int_eq(sodium_hex2bin(bin, n, hex, strlen(hex), NULL, &bl, NULL), 0);
+  unsigned char *plain = NULL;
+  size_t pl = 0;
+  ck_assert(dsr_unseal(bin, bl, &plain, &pl));
+  free(bin);
+  PQclear(r);
+  const char *p = strstr((char *)plain, "/v1/exports/");
+  ck_assert_ptr_nonnull(p);
+  p += strlen("/v1/exports/");
+  ck_assert(sscanf(p, "%36[0-9a-f-]?token=%60[A-Za-z0-9_-]", export_id, token) == 2);
+  free(plain);
+}
+
+START_TEST(job_link_range_expiry_and_customer_scope)
+{
+  char err[512], path[700];
+  snprintf(path, sizeof path, "%s/policies/callos.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  ck_assert(setenv("DSR_PLATFORM_DSN", xplat, 1) == 0);
+  ck_assert(setenv("DSR_MEDIA_ROOT", xmedia, 1) == 0);
+  ck_assert(dsr_pgembed_ensure_db(it_pg.embed, "dsr_exports", err, sizeof err));
+  xdb = dsr_pgembed_conninfo(it_pg.embed, "dsr_exports");
+  char url[600], pol[800];
+  snprintf(url, sizeof url, "--database-url=%s", xdb);
+  snprintf(pol, sizeof pol, "--policy-file=%s", path);
+  const char *args[] = {url, pol, "--workers=0", "--export-max-downloads=2", NULL};
+  h_dsrd_start(&xd, NULL, args);
+  char key[400];
+  snprintf(key, sizeof key, "%s/secret.key", xd.state_dir);
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
+  PGconn *conn = dsr_db_connect(xdb, err, sizeof err);
+  ck_assert_msg(conn != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(conn);
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  ck_assert(dsr_config_set(&cfg, "state_dir", xd.state_dir, err, sizeof err));
+  ck_assert(dsr_config_set(&cfg, "base_url", xd.base, err, sizeof err));
+  ck_assert(dsr_config_set(&cfg, "export_max_downloads", "2", err, sizeof err));
+  struct dsr_worker_env env = {.cfg = &cfg, .policy = policy};
+
+  /* one of the subject's workspaces is a customer */
+  PGresult *ws = h_sql(xplat, "SELECT min(workspace_id)::text FROM contacts WHERE phone = '"
+                              SUBJ_PHONE "'");
+  char tenant[32];
+  snprintf(tenant, sizeof tenant, "%s", PQgetvalue(ws, 0, 0));
+  PQclear(ws);
+  char cargs[200], cid[40], ckey[128], tok[128];
+  snprintf(cargs, sizeof cargs, "customer add --name exp-%d --tenant %s --webhook-url "
+                                "https://customer.invalid/hook", (int)getpid(), tenant);
+  char *out = ctl(cargs);
+  field(out, "customer_id", cid, sizeof cid);
+  field(out, "api_key", ckey, sizeof ckey);
+  free(out);
+  snprintf(cargs, sizeof cargs, "staff token create --role admin --name exp-%d", (int)getpid());
+  out = ctl(cargs);
+  field(out, "token", tok, sizeof tok);
+  free(out);
+
+  struct h_resp r;
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"access\",\"jurisdiction\":\"india\",\"subject\":{\"email\":\""
+                         SUBJ_EMAIL "\",\"phone\":\"" SUBJ_PHONE "\"}}", &r), 202);
+  json_t *j = h_resp_json(&r);
+  char rid[40];
+  snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(j, "id")));
+  json_decref(j);
+  h_resp_free(&r);
+  char p2[200];
+  snprintf(p2, sizeof p2, "/v1/admin/requests/%s/actions", rid);
+  ck_assert_int_eq(xcall(&xd, "POST", p2, tok, NULL, "{\"action\":\"verify\",\"note\":\"seen\"}",
+                         &r), 200);
+  h_resp_free(&r);
+  /* discovery in this process (the planner over the sample platform) */
+  struct dsr_finder f;
+  dsr_planner_finder(&f, policy);
+  int nparts = 0;
+  ck_assert_int_eq(dsr_discovery_run(db, policy, &f, xd.base, rid, &nparts), DSR_OK);
+  ck_assert_int_eq(nparts, 2); /* the controller part and the customer's */
+  /* nothing is exported before an approval or a decision */
+  dsr_set_fake_now(time(NULL) + 1);
+  ck_assert_int_eq(dsr_queue_run_batch(db, xregistry, "exp-test", dsr_now(), 8, &env), 0);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_exports WHERE request_id = '%s'", rid), 0);
+  ck_assert_int_eq(xcall(&xd, "POST", p2, tok, NULL, "{\"action\":\"approve\"}", &r), 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(dsr_queue_run_batch(db, xregistry, "exp-test", dsr_now(), 8, &env), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_exports WHERE request_id = '%s'", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state = "
+                        "'done' AND owner_kind = 'controller'", rid), 1);
+  /* the controller's package holds none of the customer's rows */
+  long ctl_rows = xsql("SELECT row_count FROM dsr_exports WHERE request_id = '%s'", rid);
+  ck_assert_int_gt(ctl_rows, 0);
+
+  /* the customer decides: its package holds its tenant's rows only */
+  char cpath[200], cpart[40];
+  PGresult *pr = h_sql(xdb, "SELECT id FROM dsr_parts WHERE owner_kind = 'customer' ORDER BY "
+                            "created_at DESC LIMIT 1");
+  snprintf(cpart, sizeof cpart, "%s", PQgetvalue(pr, 0, 0));
+  PQclear(pr);
+  snprintf(cpath, sizeof cpath, "/v1/customer/requests/%s/decision", cpart);
+  ck_assert_int_eq(xcall(&xd, "POST", cpath, ckey, NULL, "{\"decision\":\"fulfill\"}", &r), 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(dsr_queue_run_batch(db, xregistry, "exp-test", dsr_now(), 8, &env), 1);
+  char *q = NULL;
+  ck_assert(asprintf(&q, "SELECT row_count FROM dsr_exports WHERE part_id = '%s'", cpart) > 0);
+  long cust_rows = h_sql_long(xdb, q);
+  free(q);
+  char *sq = NULL;
+  ck_assert(asprintf(&sq, "SELECT (SELECT count(*) FROM contacts WHERE workspace_id = %s AND"
+                          " (phone = '" SUBJ_PHONE "' OR lower(email) = lower('" SUBJ_EMAIL "')))"
+                          " + (SELECT count(*) FROM calls WHERE workspace_id = %s AND"
+                          " (caller_number = '" SUBJ_PHONE "' OR called_number = '" SUBJ_PHONE "'))",
+                     tenant, tenant) > 0);
+  long direct = h_sql_long(xplat, sq);
+  free(sq);
+  ck_assert_int_ge(cust_rows, direct); /* contacts, calls and what hangs off them */
+  ck_assert_int_gt(direct, 0);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
+                        "'completed'", rid), 1);
+
+  /* the controller package's link */
+  char xid[40], xtok[64], dl[200], bad[200];
+  link_of(rid, xid, xtok);
+  snprintf(bad, sizeof bad, "/v1/exports/%s?token=%s", xid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  ck_assert_int_eq(xcall(&xd, "GET", bad, NULL, NULL, NULL, &r), 404);
+  h_resp_free(&r);
+  snprintf(dl, sizeof dl, "/v1/exports/%s", xid);
+  ck_assert_int_eq(xcall(&xd, "GET", dl, NULL, NULL, NULL, &r), 404); /* no token */
+  h_resp_free(&r);
+  long size = xsql("SELECT plain_bytes FROM dsr_exports WHERE id = '%s'", xid);
+  char rng[64];
+  snprintf(rng, sizeof rng, "Range: bytes=%ld-", size);
+  ck_assert_int_eq(xcall(&xd, "GET", dl, xtok, rng, NULL, &r), 416);
+  ck_assert_ptr_nonnull(strstr(r.headers, "Content-Range: bytes */"));
+  h_resp_free(&r);
+  ck_assert_int_eq(xsql("SELECT downloads FROM dsr_exports WHERE id = '%s'", xid), 0);
+  /* 206: the last 100 bytes */
+  ck_assert_int_eq(xcall(&xd, "GET", dl, xtok, "Range: bytes=-100", NULL, &r), 206);
+  ck_assert_uint_eq(r.len, 100);
+  char *tail = malloc(100);
+  memcpy(tail, r.body, 100);
+  h_resp_free(&r);
+  /* 200: the whole ZIP, by the query token */
+  snprintf(dl, sizeof dl, "/v1/exports/%s?token=%s", xid, xtok);
+  ck_assert_int_eq(xcall(&xd, "GET", dl, NULL, NULL, NULL, &r), 200);
+  ck_assert_int_eq((long)r.len, size);
+  ck_assert(memcmp(r.body + r.len - 100, tail, 100) == 0);
+  free(tail);
+  ck_assert(strstr(r.headers, "application/zip") != NULL);
+  char zpath[400];
+  snprintf(zpath, sizeof zpath, "%s/dl.zip", xtmp);
+  FILE *zf = fopen(zpath, "wb");
+  ck_assert(zf && fwrite(r.body, 1, r.len, zf) == r.len);
+  fclose(zf);
+  h_resp_free(&r);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "unzip -tq '%s' 2>&1", zpath);
+  int rc;
+  out = sh(cmd, &rc);
+  ck_assert_msg(rc == 0, "unzip -t: %s", out);
+  free(out);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'export.downloaded'", rid), 2);
+  /* used up */
+  ck_assert_int_eq(xcall(&xd, "GET", dl, NULL, NULL, NULL, &r), 410);
+  ck_assert_ptr_nonnull(strstr(r.body, "export_used_up"));
+  h_resp_free(&r);
+  /* the link, seen by a dsrd whose clock is 8 days ahead: expired (before used up) */
+  PGresult *er;
+  struct h_dsrd late;
+  const char *largs[] = {url, pol, "--workers=0", "--test-clock-offset=691200", NULL};
+  h_dsrd_start(&late, xd.state_dir, largs);
+  snprintf(dl, sizeof dl, "/v1/exports/%s?token=%s", xid, xtok);
+  ck_assert_int_eq(xcall(&late, "GET", dl, NULL, NULL, NULL, &r), 410);
+  ck_assert_ptr_nonnull(strstr(r.body, "export_expired"));
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&late, SIGTERM), 0);
+  /* the expiry jobs destroy both packages once their time has come, not before */
+  char file[600];
+  ck_assert(asprintf(&q, "SELECT file_name FROM dsr_exports WHERE id = '%s'", xid) > 0);
+  er = h_sql(xdb, q);
+  free(q);
+  snprintf(file, sizeof file, "%s/exports/%s", xd.state_dir, PQgetvalue(er, 0, 0));
+  PQclear(er);
+  ck_assert_int_eq(access(file, F_OK), 0);
+  ck_assert_int_eq(dsr_queue_run_batch(db, xregistry, "exp-test", dsr_now(), 8, &env), 0);
+  dsr_set_fake_now(time(NULL) + 8 * 86400);
+  ck_assert_int_eq(dsr_queue_run_batch(db, xregistry, "exp-test", dsr_now(), 8, &env), 2);
+  ck_assert_int_ne(access(file, F_OK), 0);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_exports WHERE request_id = '%s' AND state = "
+                        "'destroyed' AND key_sealed IS NULL", rid), 2);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'export.destroyed'", rid), 2);
+  dsr_set_fake_now(0);
+  ck_assert_int_eq(xcall(&xd, "GET", dl, NULL, NULL, NULL, &r), 410);
+  h_resp_free(&r);
+  dsr_db_unwrap(db);
+  PQfinish(conn);
+  dsr_config_free(&cfg);
+  dsr_policy_free(policy);
+  ck_assert_int_eq(h_dsrd_stop(&xd, SIGTERM), 0);
+  free(xdb);
+  xdb = NULL;
+}
+END_TEST
+
 Suite *suite_export(void)
 {
   Suite *s = suite_create("export");
@@ -274,6 +565,7 @@ Suite *suite_export(void)
   tcase_set_timeout(t, 900);
   tcase_add_test(t, access_package_matches_the_platform);
   tcase_add_test(t, portability_holds_only_portable_fields);
+  tcase_add_test(t, job_link_range_expiry_and_customer_scope);
   tcase_add_test(t, two_hundred_thousand_rows_in_bounded_memory);
   suite_add_tcase(s, t);
   return s;
