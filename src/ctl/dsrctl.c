@@ -24,6 +24,8 @@ static const struct ctl_command commands[] = {
      "compliance report for a period (json, csv or html)"},
     {"export", ctl_export, "export --policy FILE --email X --out F.zip",
      "write a subject's access or portability package (same code as dsrd)"},
+    {"service-key", ctl_service, "service-key create --name N",
+     "create a platform service key (restriction checks)"},
     {"sample", ctl_sample, "sample generate OPTIONS",
      "build the sample call-center platform (own database, media, backups)"},
     {NULL, NULL, NULL, NULL},

@@ -9,6 +9,7 @@
 #include "httpd.h"
 #include "dsr/customers.h"
 #include "dsr/log.h"
+#include "dsr/rights.h"
 
 #include <string.h>
 
@@ -23,6 +24,8 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
   }
   enum dsr_ec ec = r->route->auth == DSR_AUTH_STAFF
                        ? dsr_staff_auth(db, r->bearer, r->staff_id, &r->role)
+                   : r->route->auth == DSR_AUTH_SERVICE
+                       ? dsr_service_auth(db, r->bearer, r->service_id)
                        : dsr_customer_auth(db, r->bearer, r->customer_id);
   dsr_db_release(db);
   if (ec != DSR_OK) {

@@ -48,7 +48,13 @@ struct dsr_app {
  * any handler runs: STAFF takes a staff API token, CUSTOMER a customer API
  * key, both as "Authorization: Bearer".
  */
-enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN, DSR_AUTH_STAFF, DSR_AUTH_CUSTOMER };
+enum dsr_auth {
+  DSR_AUTH_NONE,
+  DSR_AUTH_STATUS_TOKEN,
+  DSR_AUTH_STAFF,
+  DSR_AUTH_CUSTOMER,
+  DSR_AUTH_SERVICE /**< a platform service key ("dsrsvc_...", dsrctl service-key create) */
+};
 
 /** Roles allowed when the body's role field has this value (e.g. action "deny"). */
 struct dsr_role_rule {
@@ -97,6 +103,7 @@ struct dsr_hreq {
   char staff_id[40];                   /**< DSR_AUTH_STAFF: the authenticated staff user */
   enum dsr_role role;                  /**< ... and their role */
   char customer_id[40];                /**< DSR_AUTH_CUSTOMER: the authenticated customer */
+  char service_id[40];                 /**< DSR_AUTH_SERVICE: the authenticated service key */
   char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
   double started_ms;
   unsigned int status;                 /**< status of the queued reply, for the log */
@@ -153,7 +160,8 @@ enum MHD_Result dsr_reply_html(struct dsr_hreq *r, unsigned int status, const ch
                                json_t *ctx);
 /**
  * Replies with a prepared response @p resp (streamed downloads, ranges),
- * adding the common headers and @p ctype; takes ownership of @p resp.
+ * adding the common headers and @p ctype; takes ownership of @p resp. A
+ * Cache-Control header already on @p resp replaces the default no-store.
  */
 enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,
                                  struct MHD_Response *resp, const char *ctype);
@@ -200,6 +208,9 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
 enum MHD_Result dsrd_exports_get(struct dsr_hreq *r);
+enum MHD_Result dsrd_restrictions_check(struct dsr_hreq *r);
+enum MHD_Result dsrd_restrictions_lift(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_restriction_lift_spec[];
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
 enum MHD_Result dsrd_verify(struct dsr_hreq *r);
 enum MHD_Result dsrd_resend(struct dsr_hreq *r);

@@ -99,6 +99,9 @@ static const struct dsr_config_key keys[] = {
      "days an export download link stays valid"},
     {"export_max_downloads", "DSRD_EXPORT_MAX_DOWNLOADS", DSR_CFG_INT, "5",
      S(export_max_downloads), 1, 1000, "downloads an export link allows"},
+    {"restriction_check_max_age", "DSRD_RESTRICTION_CHECK_MAX_AGE", DSR_CFG_INT, "60",
+     S(restriction_check_max_age), 0, 86400,
+     "seconds services may cache a restriction check answer (Cache-Control max-age)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -17,6 +17,7 @@
 #include "dsr/export.h"
 #include "dsr/pgembed.h"
 #include "dsr/queue.h"
+#include "dsr/rights.h"
 #include "../../src/worker/worker.h"
 #include "../../src/worker/export_jobs.h"
 
@@ -557,6 +558,176 @@ START_TEST(job_link_range_expiry_and_customer_scope)
 }
 END_TEST
 
+
+/* ---- restriction: registry, service-key check, lifting ----------------------------- */
+
+static const struct dsr_job_kind rregistry[] = {
+    {DSR_JOB_RIGHTS, dsr_job_rights, 120},
+    {NULL, NULL, 0},
+};
+
+/* GET the check for @p q; returns the status, the body in *body (caller frees), ETag in etag. */
+static long check(const char *key, const char *q, const char *inm, char **body, char *etag,
+                  size_t en, char *cc, size_t cn)
+{
+  char path[400], a[200], h[200];
+  snprintf(path, sizeof path, "/v1/restrictions/check?%s", q);
+  snprintf(a, sizeof a, "Authorization: Bearer %s", key ? key : "");
+  snprintf(h, sizeof h, "If-None-Match: %s", inm ? inm : "");
+  const char *hdrs[] = {key ? a : "X-No: 1", inm ? h : NULL, NULL};
+  struct h_resp r;
+  h_http(&xd, "GET", path, hdrs, NULL, &r);
+  if (etag) {
+    const char *e = strcasestr(r.headers, "ETag: ");
+    etag[0] = '\0';
+    if (e)
+      snprintf(etag, en, "%.*s", (int)strcspn(e + 6, "\r\n"), e + 6);
+  }
+  if (cc) {
+    const char *e = strcasestr(r.headers, "Cache-Control: ");
+    cc[0] = '\0';
+    if (e)
+      snprintf(cc, cn, "%.*s", (int)strcspn(e + 15, "\r\n"), e + 15);
+  }
+  if (body)
+    *body = strdup(r.body ? r.body : "");
+  long st = r.status;
+  h_resp_free(&r);
+  return st;
+}
+
+START_TEST(restriction_registry_check_and_lift)
+{
+  char err[512], path[700];
+  snprintf(path, sizeof path, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  ck_assert(setenv("DSR_PLATFORM_DSN", xplat, 1) == 0);
+  ck_assert(dsr_pgembed_ensure_db(it_pg.embed, "dsr_rights", err, sizeof err));
+  xdb = dsr_pgembed_conninfo(it_pg.embed, "dsr_rights");
+  char url[600], pol[800];
+  snprintf(url, sizeof url, "--database-url=%s", xdb);
+  snprintf(pol, sizeof pol, "--policy-file=%s", path);
+  const char *args[] = {url, pol, "--workers=0", NULL};
+  h_dsrd_start(&xd, NULL, args);
+  char key[400];
+  snprintf(key, sizeof key, "%s/secret.key", xd.state_dir);
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
+  PGconn *conn = dsr_db_connect(xdb, err, sizeof err);
+  ck_assert_msg(conn != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(conn);
+
+  char cargs[200], skey[128], admin[128], triager[128];
+  snprintf(cargs, sizeof cargs, "service-key create --name platform-%d", (int)getpid());
+  char *out = ctl(cargs);
+  field(out, "service_key", skey, sizeof skey);
+  free(out);
+  snprintf(cargs, sizeof cargs, "staff token create --role approver --name ap-%d", (int)getpid());
+  out = ctl(cargs);
+  field(out, "token", admin, sizeof admin);
+  free(out);
+  snprintf(cargs, sizeof cargs, "staff token create --role triager --name tr-%d", (int)getpid());
+  out = ctl(cargs);
+  field(out, "token", triager, sizeof triager);
+  free(out);
+
+  char *body = NULL, etag0[80], etag1[80], cc[80];
+  /* a service key is required; staff tokens are not one */
+  ck_assert_int_eq(check(NULL, "identity=%2B14155550123", NULL, NULL, NULL, 0, NULL, 0), 401);
+  ck_assert_int_eq(check(admin, "identity=%2B14155550123", NULL, NULL, NULL, 0, NULL, 0), 401);
+  ck_assert_int_eq(check(skey, "kind=fax&identity=x", NULL, NULL, NULL, 0, NULL, 0), 400);
+  ck_assert_int_eq(check(skey, "kind=email", NULL, NULL, NULL, 0, NULL, 0), 400);
+  ck_assert_int_eq(check(skey, "identity=%2B14155550123", NULL, &body, etag0, sizeof etag0, cc,
+                         sizeof cc), 200);
+  ck_assert_str_eq(body, "{\"restricted\":false}");
+  free(body);
+  ck_assert_str_eq(cc, "private, max-age=60");
+  ck_assert_int_gt(strlen(etag0), 2);
+  ck_assert_int_eq(check(skey, "identity=%2B14155550123", etag0, NULL, NULL, 0, NULL, 0), 304);
+
+  /* a restriction request: auto-approved under this policy, so discovery sets it going */
+  struct h_resp r;
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"restriction\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\",\"phone\":\"" SUBJ_PHONE "\"}}", &r), 202);
+  json_t *j = h_resp_json(&r);
+  char rid[40];
+  snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(j, "id")));
+  json_decref(j);
+  h_resp_free(&r);
+  char p2[200];
+  snprintf(p2, sizeof p2, "/v1/admin/requests/%s/actions", rid);
+  ck_assert_int_eq(xcall(&xd, "POST", p2, triager, NULL,
+                         "{\"action\":\"verify\",\"note\":\"seen\"}", &r), 200);
+  h_resp_free(&r);
+  struct dsr_finder f;
+  dsr_planner_finder(&f, policy);
+  int nparts = 0;
+  ck_assert_int_eq(dsr_discovery_run(db, policy, &f, xd.base, rid, &nparts), DSR_OK);
+  ck_assert_int_eq(nparts, 1);
+  dsr_set_fake_now(time(NULL) + 1);
+  ck_assert_int_eq(dsr_queue_run_batch(db, rregistry, "rights-test", dsr_now(), 8, NULL), 1);
+  dsr_set_fake_now(0);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_restrictions WHERE request_id = '%s' AND "
+                        "lifted_at IS NULL AND scope IS NULL", rid), 2);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
+                        "'completed'", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'restriction.applied'", rid), 1);
+  /* the registry holds hashes, never the identities */
+  ck_assert_int_eq(h_sql_long(xdb, "SELECT count(*) FROM dsr_restrictions WHERE "
+                                   "position(convert_to('" SUBJ_PHONE "', 'UTF8') in identity_hash) > 0"),
+                   0);
+
+  /* restricted: by phone written another way, by email in capitals; others not */
+  ck_assert_int_eq(check(skey, "identity=%2B1%20415-555-0123", NULL, &body, etag1, sizeof etag1,
+                         NULL, 0), 200);
+  ck_assert_ptr_nonnull(strstr(body, "\"restricted\":true"));
+  ck_assert_ptr_nonnull(strstr(body, "\"since\":\""));
+  free(body);
+  ck_assert_str_ne(etag0, etag1);
+  ck_assert_int_eq(check(skey, "identity=%2B14155550123", etag0, NULL, NULL, 0, NULL, 0), 200);
+  ck_assert_int_eq(check(skey, "identity=%2B14155550123", etag1, NULL, NULL, 0, NULL, 0), 304);
+  ck_assert_int_eq(check(skey, "identity=ERIN.EXPORT%40EXAMPLE.ORG&tenant=7", NULL, &body, NULL,
+                         0, NULL, 0), 200);
+  ck_assert_ptr_nonnull(strstr(body, "\"restricted\":true"));
+  free(body);
+  ck_assert_int_eq(check(skey, "identity=someone.else%40example.org", NULL, &body, NULL, 0, NULL,
+                         0), 200);
+  ck_assert_str_eq(body, "{\"restricted\":false}");
+  free(body);
+
+  /* lifting: approvers and admins only; recorded; twice is a conflict */
+  char lp[200];
+  snprintf(lp, sizeof lp, "/v1/admin/requests/%s/restriction/lift", rid);
+  ck_assert_int_eq(xcall(&xd, "POST", lp, triager, NULL, "{\"reason\":\"court order ended\"}", &r),
+                   403);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", lp, admin, NULL, "{}", &r), 400);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", lp, admin, NULL, "{\"reason\":\"court order ended\"}", &r),
+                   200);
+  ck_assert_ptr_nonnull(strstr(r.body, "\"lifted\":2"));
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", lp, admin, NULL, "{\"reason\":\"again\"}", &r), 409);
+  h_resp_free(&r);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'restriction.lifted' AND actor LIKE 'staff:%%'", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_restrictions WHERE request_id = '%s' AND "
+                        "lifted_at IS NOT NULL AND lift_reason_sealed IS NOT NULL", rid), 2);
+  ck_assert_int_eq(check(skey, "identity=%2B14155550123", NULL, &body, NULL, 0, NULL, 0), 200);
+  ck_assert_str_eq(body, "{\"restricted\":false}");
+  free(body);
+
+  dsr_db_unwrap(db);
+  PQfinish(conn);
+  dsr_policy_free(policy);
+  ck_assert_int_eq(h_dsrd_stop(&xd, SIGTERM), 0);
+  free(xdb);
+  xdb = NULL;
+}
+END_TEST
+
 Suite *suite_export(void)
 {
   Suite *s = suite_create("export");
@@ -566,6 +737,7 @@ Suite *suite_export(void)
   tcase_add_test(t, access_package_matches_the_platform);
   tcase_add_test(t, portability_holds_only_portable_fields);
   tcase_add_test(t, job_link_range_expiry_and_customer_scope);
+  tcase_add_test(t, restriction_registry_check_and_lift);
   tcase_add_test(t, two_hundred_thousand_rows_in_bounded_memory);
   suite_add_tcase(s, t);
   return s;

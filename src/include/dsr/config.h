@@ -56,6 +56,7 @@ struct dsr_config {
   char *export_dir;
   long export_link_days;
   long export_max_downloads;
+  long restriction_check_max_age;
 };
 
 /** One row of the key table. */

@@ -1,0 +1,72 @@
+/**
+ * @file rights.h
+ * @brief Rights that change what the platform may do with a subject's data
+ *        (issue 8): restriction of processing, with a registry of restricted
+ *        subjects (keyed identity hashes only) that the platform's services
+ *        check with a service key. Approved parts of these requests run as
+ *        the "rights" job; dsr_part_execute_enqueue() is the one hook that
+ *        approvals and customer decisions call for every request type.
+ */
+#ifndef DSR_RIGHTS_H
+#define DSR_RIGHTS_H
+
+#include <jansson.h>
+#include "dsr/crypto.h"
+#include "dsr/db.h"
+#include "dsr/error.h"
+#include "dsr/policy.h"
+
+#define DSR_JOB_RIGHTS "rights"
+#define DSR_SERVICE_KEY_PREFIX "dsrsvc_"
+
+/**
+ * Inside the caller's transaction, after part @p part_id (NULL: every
+ * approved part) of request @p request_id was approved: enqueues the work of
+ * its request type (export for access / portability, the rights job for
+ * restriction). DSR_TX_COMMIT when nothing was to do.
+ */
+enum dsr_tx_status dsr_part_execute_enqueue(struct dsr_db *db, const char *request_id,
+                                            const char *part_id);
+
+/** Enqueues the rights job for approved parts of a restriction request (same contract). */
+enum dsr_tx_status dsr_rights_enqueue(struct dsr_db *db, const char *request_id,
+                                      const char *part_id);
+
+/** Runs part @p part_id of a restriction request; returns an enum dsr_job_result. */
+int dsr_rights_run(struct dsr_db *db, const char *part_id, char *err, size_t errlen);
+
+/**
+ * Keyed hash of an identity for the registry: DSR_KEY_IDENTITY over
+ * "kind:normalized" (email lower-case, phone "+" and digits, account id
+ * trimmed). False when nothing is left after normalization.
+ */
+DSR_MUST_USE bool dsr_rights_identity_hash(enum dsr_id_kind kind, const char *value,
+                                           unsigned char out[DSR_HASH_BYTES]);
+
+/** The kind of a bare identity: "@" email, "+" / digits and separators phone, else account. */
+enum dsr_id_kind dsr_rights_guess_kind(const char *identity);
+
+/** Result of a check. */
+struct dsr_restriction_state {
+  bool restricted;
+  long long since; /**< epoch seconds of the oldest active restriction, or 0 */
+};
+
+/** Looks @p identity of @p kind up, for tenant @p scope (NULL: the controller). */
+enum dsr_ec dsr_restriction_check(struct dsr_db *db, enum dsr_id_kind kind, const char *identity,
+                                  const char *scope, struct dsr_restriction_state *out);
+
+/**
+ * Lifts every active restriction of request @p request_id, recording who
+ * (@p actor) and why (@p reason, stored sealed) and the event
+ * "restriction.lifted". *lifted gets the count (0: DSR_E_CONFLICT).
+ */
+enum dsr_ec dsr_restriction_lift(struct dsr_db *db, const char *request_id, const char *actor,
+                                 const char *reason, int *lifted);
+
+/** Creates a service key named @p name; *key (caller frees) is shown once. */
+enum dsr_ec dsr_service_key_create(struct dsr_db *db, const char *name, char **key, char id[40]);
+/** Authenticates a service key; its id into @p id. */
+enum dsr_ec dsr_service_auth(struct dsr_db *db, const char *key, char id[40]);
+
+#endif
