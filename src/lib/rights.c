@@ -1,9 +1,10 @@
 /**
  * @file rights.c
- * @brief The execution hook for approved parts, and the rights job for
- *        restriction requests: the subject's identities go into the registry
- *        as keyed hashes, scoped to the part's tenant (customer parts) or
- *        everywhere (the controller part). See rights.h.
+ * @brief The execution hook for approved parts, and the rights job:
+ *        restriction puts the subject's identities into the registry as
+ *        keyed hashes, scoped to the part's tenant (customer parts) or
+ *        everywhere (the controller part); objection, withdraw_consent and
+ *        opt_out apply the policy's choices (rights_choices.c). See rights.h.
  */
 #include "config.h"
 #include "dsr/discovery.h"
@@ -137,7 +138,97 @@ static enum dsr_tx_status restrict_body(struct dsr_db *db, void *arg)
   return dsr_request_settle(db, c->request_id, "system");
 }
 
-int dsr_rights_run(struct dsr_db *db, const char *part_id, char *err, size_t errlen)
+struct choice_ctx {
+  const char *part_id, *request_id, *type;
+  json_t *changes;
+  bool skipped;
+};
+
+static enum dsr_tx_status choice_body(struct dsr_db *db, void *arg)
+{
+  struct choice_ctx *c = arg;
+  const char *v[] = {c->part_id};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  bool go = PQntuples(r) == 1 && (!strcmp(PQgetvalue(r, 0, 0), "approved") ||
+                                  !strcmp(PQgetvalue(r, 0, 0), "executing"));
+  PQclear(r);
+  c->skipped = !go;
+  if (!go)
+    return DSR_TX_COMMIT;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *pv[] = {c->part_id, "done", now};
+  s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_SET_STATE, 3, pv, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  PQclear(r);
+  s = dsr_tx_event(db, c->request_id, "choice.applied", "system",
+                   json_pack("{s:s, s:s, s:O}", "part_id", c->part_id, "type", c->type,
+                             "changes", c->changes));
+  if (s != DSR_TX_COMMIT)
+    return s;
+  return dsr_request_settle(db, c->request_id, "system");
+}
+
+/* Objection, withdraw_consent, opt_out: the policy's choices on the platform, then the part. */
+static int run_choice(struct dsr_db *db, const struct dsr_policy *p, const char *part_id,
+                      const char *request_id, const char *type, const char *tenant, char *err,
+                      size_t errlen)
+{
+  struct dsr_subject_values subj;
+  json_t *changes = NULL;
+  PGconn *conn = NULL;
+  char *claimed = NULL;
+  int rc = DSR_JOB_RETRY;
+  const char *dsn = p ? dsr_policy_pg_dsn(p) : NULL;
+  if (!dsn) {
+    snprintf(err, errlen, "no policy with a postgresql store: choices cannot be applied");
+    return DSR_JOB_FAIL;
+  }
+  if (!dsr_subject_load(db, request_id, &subj)) {
+    snprintf(err, errlen, "cannot read the subject's identities");
+    return DSR_JOB_RETRY;
+  }
+  PGresult *r = dsr_db_exec(db, DSR_STMT_RIGHTS_CLAIMED, 0, NULL);
+  if (dsr_db_ok(r) && PQntuples(r) == 1)
+    claimed = strdup(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (!claimed) {
+    snprintf(err, errlen, "database unavailable");
+    goto cleanup;
+  }
+  conn = PQconnectdb(dsn);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    snprintf(err, errlen, "the policy's postgresql store is not reachable");
+    goto cleanup;
+  }
+  struct dsr_subject s = dsr_subject_of(&subj);
+  if (!dsr_choices_apply(p, conn, type, &s, tenant, claimed, &changes, err, errlen))
+    goto cleanup;
+  struct choice_ctx c = {.part_id = part_id, .request_id = request_id, .type = type,
+                         .changes = changes};
+  if (!dsr_db_tx(db, "READ COMMITTED", choice_body, &c)) {
+    snprintf(err, errlen, "recording the change failed");
+    goto cleanup;
+  }
+  if (!c.skipped)
+    DSR_INFO("choice.applied", "part=%s type=%s actions=%zu", part_id, type,
+             json_array_size(changes));
+  rc = DSR_JOB_DONE;
+cleanup:
+  if (conn)
+    PQfinish(conn);
+  json_decref(changes);
+  free(claimed);
+  dsr_subject_free(&subj);
+  return rc;
+}
+
+int dsr_rights_run(struct dsr_db *db, const struct dsr_policy *p, const char *part_id, char *err,
+                   size_t errlen)
 {
   const char *v[] = {part_id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_EXPORT_PART_GET, 1, v);
@@ -146,16 +237,23 @@ int dsr_rights_run(struct dsr_db *db, const char *part_id, char *err, size_t err
     snprintf(err, errlen, "database unavailable");
     return DSR_JOB_RETRY;
   }
-  if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "restriction") != 0 ||
-      !strcmp(PQgetvalue(r, 0, 6), "on_hold")) {
+  const char *type = PQntuples(r) == 1 ? PQgetvalue(r, 0, 1) : "";
+  bool choice = !strcmp(type, "objection") || !strcmp(type, "withdraw_consent") ||
+                !strcmp(type, "opt_out");
+  if ((strcmp(type, "restriction") != 0 && !choice) || !strcmp(PQgetvalue(r, 0, 6), "on_hold") ||
+      (strcmp(PQgetvalue(r, 0, 2), "approved") != 0 &&
+       strcmp(PQgetvalue(r, 0, 2), "executing") != 0)) {
     PQclear(r);
-    return DSR_JOB_DONE; /* gone, another type, or held (enqueued again on release) */
+    return DSR_JOB_DONE; /* gone, another type, done, or held (enqueued again on release) */
   }
-  char request_id[40], scope[128];
+  char request_id[40], scope[128], tname[32];
   dsr_strlcpy(request_id, PQgetvalue(r, 0, 0), sizeof request_id);
   bool scoped = !PQgetisnull(r, 0, 4);
   dsr_strlcpy(scope, PQgetvalue(r, 0, 4), sizeof scope);
+  dsr_strlcpy(tname, type, sizeof tname);
   PQclear(r);
+  if (choice)
+    return run_choice(db, p, part_id, request_id, tname, scoped ? scope : NULL, err, errlen);
   struct dsr_subject_values subj;
   if (!dsr_subject_load(db, request_id, &subj)) {
     snprintf(err, errlen, "cannot read the subject's identities");

@@ -728,6 +728,134 @@ START_TEST(restriction_registry_check_and_lift)
 }
 END_TEST
 
+
+/* ---- objection, withdraw_consent, opt_out: the policy's choices --------------------- */
+
+/* Files request @p type for the subject, verifies it by staff, discovers it and runs the rights job. */
+static void run_choice_request(struct dsr_db *db, const struct dsr_policy *policy,
+                               const char *type, const char *staff, char *rid, size_t n)
+{
+  char body[400];
+  snprintf(body, sizeof body, "{\"type\":\"%s\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                              "\"email\":\"" SUBJ_EMAIL "\",\"phone\":\"" SUBJ_PHONE "\"}}", type);
+  struct h_resp r;
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL, body, &r), 202);
+  json_t *j = h_resp_json(&r);
+  snprintf(rid, n, "%s", json_string_value(json_object_get(j, "id")));
+  json_decref(j);
+  h_resp_free(&r);
+  char p2[200];
+  snprintf(p2, sizeof p2, "/v1/admin/requests/%s/actions", rid);
+  ck_assert_int_eq(xcall(&xd, "POST", p2, staff, NULL, "{\"action\":\"verify\",\"note\":\"ok\"}",
+                         &r), 200);
+  h_resp_free(&r);
+  struct dsr_finder f;
+  dsr_planner_finder(&f, policy);
+  int nparts = 0;
+  ck_assert_int_eq(dsr_discovery_run(db, policy, &f, xd.base, rid, &nparts), DSR_OK);
+  ck_assert_int_ge(nparts, 1);
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  struct dsr_worker_env env = {.cfg = &cfg, .policy = policy};
+  dsr_set_fake_now(time(NULL) + 1);
+  ck_assert_int_eq(dsr_queue_run_batch(db, rregistry, "choice-test", dsr_now(), 8, &env), nparts);
+  dsr_set_fake_now(0);
+  dsr_config_free(&cfg);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
+                        "'completed'", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'choice.applied'", rid), nparts);
+}
+
+#define SUBJ_CONSENTS " FROM consents WHERE phone = '" SUBJ_PHONE "' AND source = 'export-test'"
+
+START_TEST(objection_opt_out_and_withdrawal_change_the_platform)
+{
+  char err[512], path[700];
+  snprintf(path, sizeof path, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  ck_assert(setenv("DSR_PLATFORM_DSN", xplat, 1) == 0);
+  ck_assert(dsr_pgembed_ensure_db(it_pg.embed, "dsr_choices", err, sizeof err));
+  xdb = dsr_pgembed_conninfo(it_pg.embed, "dsr_choices");
+  char url[600], pol[800];
+  snprintf(url, sizeof url, "--database-url=%s", xdb);
+  snprintf(pol, sizeof pol, "--policy-file=%s", path);
+  const char *args[] = {url, pol, "--workers=0", NULL};
+  h_dsrd_start(&xd, NULL, args);
+  char key[400];
+  snprintf(key, sizeof key, "%s/secret.key", xd.state_dir);
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
+  PGconn *conn = dsr_db_connect(xdb, err, sizeof err);
+  ck_assert_msg(conn != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(conn);
+  char cargs[200], staff[128];
+  snprintf(cargs, sizeof cargs, "staff token create --role triager --name ch-%d", (int)getpid());
+  char *out = ctl(cargs);
+  field(out, "token", staff, sizeof staff);
+  free(out);
+
+  /* the subject's consents in one of their workspaces, and someone else's */
+  PQclear(h_sql(xplat,
+                "INSERT INTO consents (workspace_id, phone, purpose, granted_at, source)"
+                " SELECT w, '" SUBJ_PHONE "', p, now(), 'export-test'"
+                " FROM (SELECT min(workspace_id) w FROM contacts WHERE phone = '" SUBJ_PHONE "') x,"
+                " unnest(ARRAY['marketing', 'ai_analysis', 'call_recording', 'sms']) p"));
+  PQclear(h_sql(xplat, "INSERT INTO consents (workspace_id, phone, purpose, granted_at, source)"
+                       " VALUES (1, '+14155559999', 'marketing', now(), 'export-test')"));
+  long other_suppressed = h_sql_long(xplat, "SELECT count(*) FROM suppressions WHERE phone <> '"
+                                            SUBJ_PHONE "'");
+
+  /* objection: marketing and AI analysis end, the number is suppressed platform-wide */
+  char rid[40];
+  run_choice_request(db, policy, "objection", staff, rid, sizeof rid);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*)" SUBJ_CONSENTS " AND withdrawn_at IS NOT"
+                                     " NULL AND purpose IN ('marketing', 'ai_analysis')"), 2);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*)" SUBJ_CONSENTS " AND withdrawn_at IS NULL"),
+                   2); /* call recording and SMS consents stand */
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM consents WHERE phone = '+14155559999'"
+                                     " AND withdrawn_at IS NOT NULL"), 0);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM suppressions WHERE phone = '" SUBJ_PHONE
+                                     "' AND workspace_id IS NULL AND reason = 'dnc_request'"), 1);
+  /* applying the same choices again changes nothing */
+  struct dsr_subject subj = {SUBJ_EMAIL, SUBJ_PHONE, NULL};
+  PGconn *pc = PQconnectdb(xplat);
+  ck_assert_int_eq(PQstatus(pc), CONNECTION_OK);
+  json_t *changes = NULL;
+  ck_assert_msg(dsr_choices_apply(policy, pc, "objection", &subj, NULL, "{}", &changes, err,
+                                  sizeof err), "%s", err);
+  size_t i;
+  json_t *c;
+  json_array_foreach(changes, i, c)
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "rows")), 0);
+  ck_assert_uint_eq(json_array_size(changes), 2);
+  json_decref(changes);
+
+  /* opt-out: SMS consent ends too, and the number is on the opt-out list */
+  run_choice_request(db, policy, "opt_out", staff, rid, sizeof rid);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*)" SUBJ_CONSENTS " AND withdrawn_at IS NULL"),
+                   1); /* only call recording */
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM suppressions WHERE phone = '" SUBJ_PHONE
+                                     "' AND workspace_id IS NULL AND reason = 'opt_out'"), 1);
+
+  /* withdrawal of consent: every consent of the subject */
+  run_choice_request(db, policy, "withdraw_consent", staff, rid, sizeof rid);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*)" SUBJ_CONSENTS " AND withdrawn_at IS NULL"),
+                   0);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM consents WHERE phone = '+14155559999'"
+                                     " AND withdrawn_at IS NOT NULL"), 0);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM suppressions WHERE phone <> '"
+                                     SUBJ_PHONE "'"), other_suppressed);
+  PQfinish(pc);
+  dsr_db_unwrap(db);
+  PQfinish(conn);
+  dsr_policy_free(policy);
+  ck_assert_int_eq(h_dsrd_stop(&xd, SIGTERM), 0);
+  free(xdb);
+  xdb = NULL;
+}
+END_TEST
+
 Suite *suite_export(void)
 {
   Suite *s = suite_create("export");
@@ -738,6 +866,7 @@ Suite *suite_export(void)
   tcase_add_test(t, portability_holds_only_portable_fields);
   tcase_add_test(t, job_link_range_expiry_and_customer_scope);
   tcase_add_test(t, restriction_registry_check_and_lift);
+  tcase_add_test(t, objection_opt_out_and_withdrawal_change_the_platform);
   tcase_add_test(t, two_hundred_thousand_rows_in_bounded_memory);
   suite_add_tcase(s, t);
   return s;

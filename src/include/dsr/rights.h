@@ -14,6 +14,7 @@
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/error.h"
+#include "dsr/planner.h"
 #include "dsr/policy.h"
 
 #define DSR_JOB_RIGHTS "rights"
@@ -32,8 +33,25 @@ enum dsr_tx_status dsr_part_execute_enqueue(struct dsr_db *db, const char *reque
 enum dsr_tx_status dsr_rights_enqueue(struct dsr_db *db, const char *request_id,
                                       const char *part_id);
 
-/** Runs part @p part_id of a restriction request; returns an enum dsr_job_result. */
-int dsr_rights_run(struct dsr_db *db, const char *part_id, char *err, size_t errlen);
+/**
+ * Applies the policy's "choices" actions for request type @p type
+ * (objection, withdraw_consent, opt_out) to @p subj on the platform @p conn,
+ * in one transaction, in the scope of tenant @p tenant (NULL: the
+ * controller's scope, which excludes the tenants in the text[] literal
+ * @p claimed). *changes (caller decrefs) lists {collection, action, rows}.
+ */
+DSR_MUST_USE bool dsr_choices_apply(const struct dsr_policy *p, PGconn *conn, const char *type,
+                                    const struct dsr_subject *subj, const char *tenant,
+                                    const char *claimed, json_t **changes, char *err,
+                                    size_t errlen);
+
+/**
+ * Runs part @p part_id of a restriction, objection, withdraw_consent or
+ * opt_out request (@p p: the policy, for the choices); returns an enum
+ * dsr_job_result.
+ */
+int dsr_rights_run(struct dsr_db *db, const struct dsr_policy *p, const char *part_id, char *err,
+                   size_t errlen);
 
 /**
  * Keyed hash of an identity for the registry: DSR_KEY_IDENTITY over

@@ -17,8 +17,10 @@
   X(DSR_STMT_RIGHTS_PARTS_TO_RUN,                                                                \
     "SELECT p.id FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                    \
     " WHERE p.request_id = $1::uuid AND ($2::uuid IS NULL OR p.id = $2::uuid)"                   \
-    " AND r.type IN ('restriction')" \
+    " AND r.type IN ('restriction', 'objection', 'withdraw_consent', 'opt_out')"     \
     " AND r.status <> 'on_hold' AND p.state IN ('approved', 'executing')")                       \
+  X(DSR_STMT_RIGHTS_CLAIMED,                                                                     \
+    "SELECT coalesce(array_agg(tenant_ref ORDER BY tenant_ref), '{}')::text FROM dsr_customers") \
   X(DSR_STMT_RESTRICTION_INSERT,                                                                 \
     "INSERT INTO dsr_restrictions (request_id, part_id, identity_hash, scope, created_at)"       \
     " VALUES ($1::uuid, $2::uuid, $3, $4, " DSR_RNOW(5) ") ON CONFLICT DO NOTHING RETURNING id") \
