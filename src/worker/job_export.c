@@ -52,6 +52,12 @@ enum dsr_job_result dsr_job_export(struct dsr_db *db, const struct dsr_job *job,
   }
   struct dsr_export_opts o;
   dsr_export_opts_from_config(&o, env->cfg, dir);
+  /* the policy's retention_of_dsr_data.exports, when set, decides how long links live */
+  const char *keep = json_string_value(
+      json_object_get(dsr_policy_section(env->policy, "retention_of_dsr_data"), "exports"));
+  long long secs = 0;
+  if (keep && dsr_duration_parse(keep, &secs) && secs > 0)
+    o.link_seconds = (long)secs;
   return (enum dsr_job_result)dsr_export_run(db, env->policy, &o, id, err, errlen);
 }
 

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "suites.h"
 #include "dsr/export.h"
+#include "dsr/policy.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -131,6 +132,64 @@ START_TEST(tamper_truncation_and_wrong_key_fail)
 }
 END_TEST
 
+/* callorbit.json with its "choices" replaced by @p choices; the diagnostics as one string. */
+static char *lint_choices(const char *choices)
+{
+  char src[600];
+  snprintf(src, sizeof src, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  json_error_t je;
+  json_t *doc = json_load_file(src, JSON_PRESERVE_ORDER, &je);
+  ck_assert_ptr_nonnull(doc);
+  json_object_set_new(doc, "choices", json_loads(choices, 0, &je));
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/dsr-choices-%ld.json", (long)getpid());
+  ck_assert_int_eq(json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER), 0);
+  json_decref(doc);
+  struct dsr_diags d = {0};
+  struct dsr_policy *p = dsr_policy_check(path, &d);
+  struct dsr_buf b = {0};
+  ck_assert(dsr_buf_puts(&b, ""));
+  for (size_t i = 0; i < d.n; i++)
+    ck_assert(dsr_buf_printf(&b, "%s\n", d.v[i].text));
+  ck_assert((p == NULL) == (d.errors > 0));
+  dsr_policy_free(p);
+  dsr_diags_free(&d);
+  unlink(path);
+  return dsr_buf_steal(&b);
+}
+
+START_TEST(choices_are_validated)
+{
+  char *ok = lint_choices("{\"opt_out\": [{\"collection\": \"suppressions\", \"action\": "
+                          "\"insert\", \"values\": {\"phone\": \"identity:phone\"}}]}");
+  ck_assert_str_eq(ok, "");
+  free(ok);
+  struct {
+    const char *choices, *want;
+  } bad[] = {
+      {"{\"erasure\": []}", "unknown request type"},
+      {"{\"opt_out\": [{\"collection\": \"nope\", \"action\": \"update\", \"set\": {}}]}",
+       "unknown collection"},
+      {"{\"opt_out\": [{\"collection\": \"consents\", \"action\": \"update\", \"set\": "
+       "{\"colour\": \"now\"}}]}",
+       "not a declared column"},
+      {"{\"opt_out\": [{\"collection\": \"consents\", \"action\": \"update\", \"set\": "
+       "{\"source\": \"yesterday\"}}]}",
+       "bad value"},
+      {"{\"opt_out\": [{\"collection\": \"consents\", \"action\": \"upsert\"}]}",
+       "unknown action"},
+      {"{\"opt_out\": [{\"collection\": \"consents\", \"action\": \"insert\"}]}",
+       "missing \"values\""},
+  };
+  for (size_t i = 0; i < DSR_ARRAY_LEN(bad); i++) {
+    char *out = lint_choices(bad[i].choices);
+    ck_assert_msg(strstr(out, bad[i].want) != NULL, "%s: %s", bad[i].choices, out);
+    ck_assert_msg(strstr(out, "/choices") || strstr(out, "choices"), "%s", out);
+    free(out);
+  }
+}
+END_TEST
+
 Suite *suite_export(void)
 {
   Suite *s = suite_create("export");
@@ -138,5 +197,8 @@ Suite *suite_export(void)
   tcase_add_test(t, round_trip_and_skip);
   tcase_add_test(t, tamper_truncation_and_wrong_key_fail);
   suite_add_tcase(s, t);
+  TCase *c = tcase_create("choices");
+  tcase_add_test(c, choices_are_validated);
+  suite_add_tcase(s, c);
   return s;
 }
