@@ -7,6 +7,8 @@
  *        If-None-Match answers 304. The identity is hashed at once and never
  *        logged. POST /v1/admin/requests/{id}/restriction/lift (admin,
  *        approver) lifts the request's restrictions, recorded as an event.
+ *        POST /v1/admin/requests/{id}/corrections/{n} (admin, approver)
+ *        approves or rejects one correction of a rectification request.
  */
 #include "config.h"
 #include "httpd.h"
@@ -137,6 +139,39 @@ enum MHD_Result dsrd_restrictions_lift(struct dsr_hreq *r)
   DSR_INFO("restriction.lifted", "request=%s entries=%d staff=%s", r->args[0], lifted,
            r->staff_id);
   json_t *body = json_pack("{s:s, s:i}", "request_id", r->args[0], "lifted", lifted);
+  enum MHD_Result ret = dsr_reply_json(r, MHD_HTTP_OK, body);
+  json_decref(body);
+  return ret;
+}
+
+const struct dsr_jspec dsrd_correction_decide_spec[] = {
+    {.name = "decision", .type = DSR_JT_STRING, .required = true, .max_len = 8,
+     .one_of = (const char *const[]){"approve", "reject", NULL}},
+    {0},
+};
+
+/* POST /v1/admin/requests/{id}/corrections/{n}: staff's field-level decision (rectification). */
+enum MHD_Result dsrd_corrections_decide(struct dsr_hreq *r)
+{
+  const char *why;
+  char *end;
+  long idx = strtol(r->args[1], &end, 10);
+  if (!dsr_valid_uuid(r->args[0], &why) || *end || end == r->args[1] || idx < 0 || idx > 1000)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  char actor[64];
+  snprintf(actor, sizeof actor, "staff:%s", r->staff_id);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  const char *decision = json_string_value(json_object_get(r->json, "decision"));
+  enum dsr_ec ec = dsr_correction_decide(db, r->args[0], (int)idx, decision, actor);
+  dsr_db_release(db);
+  if (ec == DSR_E_CONFLICT)
+    return dsr_reply_problem(r, ec, "the correction was decided already", NULL);
+  if (ec != DSR_OK)
+    return dsr_reply_problem(r, ec, NULL, NULL);
+  json_t *body = json_pack("{s:s, s:i, s:s}", "request_id", r->args[0], "index", (int)idx,
+                           "state", !strcmp(decision, "approve") ? "approved" : "rejected");
   enum MHD_Result ret = dsr_reply_json(r, MHD_HTTP_OK, body);
   json_decref(body);
   return ret;

@@ -211,6 +211,8 @@ enum MHD_Result dsrd_exports_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_restrictions_check(struct dsr_hreq *r);
 enum MHD_Result dsrd_restrictions_lift(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_restriction_lift_spec[];
+enum MHD_Result dsrd_corrections_decide(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_correction_decide_spec[];
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
 enum MHD_Result dsrd_verify(struct dsr_hreq *r);
 enum MHD_Result dsrd_resend(struct dsr_hreq *r);

@@ -138,15 +138,15 @@ static enum dsr_tx_status restrict_body(struct dsr_db *db, void *arg)
   return dsr_request_settle(db, c->request_id, "system");
 }
 
-struct choice_ctx {
-  const char *part_id, *request_id, *type;
-  json_t *changes;
+struct finish_ctx {
+  const char *part_id, *request_id, *kind;
+  json_t *data;
   bool skipped;
 };
 
-static enum dsr_tx_status choice_body(struct dsr_db *db, void *arg)
+static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
 {
-  struct choice_ctx *c = arg;
+  struct finish_ctx *c = arg;
   const char *v[] = {c->part_id};
   PGresult *r = NULL;
   enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
@@ -165,12 +165,24 @@ static enum dsr_tx_status choice_body(struct dsr_db *db, void *arg)
   if (s != DSR_TX_COMMIT)
     return s;
   PQclear(r);
-  s = dsr_tx_event(db, c->request_id, "choice.applied", "system",
-                   json_pack("{s:s, s:s, s:O}", "part_id", c->part_id, "type", c->type,
-                             "changes", c->changes));
+  s = dsr_tx_event(db, c->request_id, c->kind, "system", json_incref(c->data));
   if (s != DSR_TX_COMMIT)
     return s;
   return dsr_request_settle(db, c->request_id, "system");
+}
+
+int dsr_rights_finish(struct dsr_db *db, const char *part_id, const char *request_id,
+                      const char *event, json_t *data, char *err, size_t errlen)
+{
+  struct finish_ctx c = {.part_id = part_id, .request_id = request_id, .kind = event,
+                         .data = data};
+  bool ok = data && dsr_db_tx(db, "READ COMMITTED", finish_body, &c);
+  json_decref(data);
+  if (!ok) {
+    snprintf(err, errlen, "recording the change failed");
+    return DSR_JOB_RETRY;
+  }
+  return DSR_JOB_DONE;
 }
 
 /* Objection, withdraw_consent, opt_out: the policy's choices on the platform, then the part. */
@@ -208,16 +220,12 @@ static int run_choice(struct dsr_db *db, const struct dsr_policy *p, const char 
   struct dsr_subject s = dsr_subject_of(&subj);
   if (!dsr_choices_apply(p, conn, type, &s, tenant, claimed, &changes, err, errlen))
     goto cleanup;
-  struct choice_ctx c = {.part_id = part_id, .request_id = request_id, .type = type,
-                         .changes = changes};
-  if (!dsr_db_tx(db, "READ COMMITTED", choice_body, &c)) {
-    snprintf(err, errlen, "recording the change failed");
-    goto cleanup;
-  }
-  if (!c.skipped)
-    DSR_INFO("choice.applied", "part=%s type=%s actions=%zu", part_id, type,
-             json_array_size(changes));
-  rc = DSR_JOB_DONE;
+  DSR_INFO("choice.applied", "part=%s type=%s actions=%zu", part_id, type,
+           json_array_size(changes));
+  rc = dsr_rights_finish(db, part_id, request_id, "choice.applied",
+                         json_pack("{s:s, s:s, s:O}", "part_id", part_id, "type", type, "changes",
+                                   changes),
+                         err, errlen);
 cleanup:
   if (conn)
     PQfinish(conn);
@@ -240,7 +248,8 @@ int dsr_rights_run(struct dsr_db *db, const struct dsr_policy *p, const char *pa
   const char *type = PQntuples(r) == 1 ? PQgetvalue(r, 0, 1) : "";
   bool choice = !strcmp(type, "objection") || !strcmp(type, "withdraw_consent") ||
                 !strcmp(type, "opt_out");
-  if ((strcmp(type, "restriction") != 0 && !choice) || !strcmp(PQgetvalue(r, 0, 6), "on_hold") ||
+  bool rectify = !strcmp(type, "rectification");
+  if ((strcmp(type, "restriction") != 0 && !choice && !rectify) || !strcmp(PQgetvalue(r, 0, 6), "on_hold") ||
       (strcmp(PQgetvalue(r, 0, 2), "approved") != 0 &&
        strcmp(PQgetvalue(r, 0, 2), "executing") != 0)) {
     PQclear(r);
@@ -254,6 +263,8 @@ int dsr_rights_run(struct dsr_db *db, const struct dsr_policy *p, const char *pa
   PQclear(r);
   if (choice)
     return run_choice(db, p, part_id, request_id, tname, scoped ? scope : NULL, err, errlen);
+  if (rectify)
+    return dsr_rectify_run(db, p, part_id, request_id, scoped ? scope : NULL, err, errlen);
   struct dsr_subject_values subj;
   if (!dsr_subject_load(db, request_id, &subj)) {
     snprintf(err, errlen, "cannot read the subject's identities");

@@ -10,19 +10,13 @@
 #include "config.h"
 #include "dsr/planner.h"
 #include "dsr/rights.h"
+#include "rights_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct q {
-  struct dsr_buf sql;
-  char *vals[64];
-  int n;
-  bool oom;
-};
-
-static void q_free(struct q *q)
+void q_free(struct q *q)
 {
   dsr_buf_free(&q->sql);
   for (int i = 0; i < q->n; i++)
@@ -30,20 +24,20 @@ static void q_free(struct q *q)
   memset(q, 0, sizeof *q);
 }
 
-static void q_puts(struct q *q, const char *s)
+void q_puts(struct q *q, const char *s)
 {
   if (!dsr_buf_puts(&q->sql, s))
     q->oom = true;
 }
 
-static void q_ident(struct q *q, const char *s)
+void q_ident(struct q *q, const char *s)
 {
   if (!dsr_sql_ident(&q->sql, s))
     q->oom = true;
 }
 
 /* Appends "$n" for @p v (NULL: SQL NULL), cast to @p type when it is a plain type name. */
-static void q_param(struct q *q, const char *v, const char *type)
+void q_param(struct q *q, const char *v, const char *type)
 {
   if (q->n >= (int)DSR_ARRAY_LEN(q->vals)) {
     q->oom = true;
@@ -62,13 +56,6 @@ static void q_param(struct q *q, const char *v, const char *type)
   }
 }
 
-struct scope {
-  const struct dsr_subject *subj;
-  const char *tenant;      /* NULL: the controller's scope */
-  const char *claimed;     /* text[] literal of tenants customers claim */
-  const char *now;
-};
-
 static const char *subject_value(const struct scope *sc, enum dsr_id_kind k)
 {
   return k == DSR_ID_EMAIL ? sc->subj->email
@@ -77,7 +64,7 @@ static const char *subject_value(const struct scope *sc, enum dsr_id_kind k)
 }
 
 /* "(x.a = $1 OR lower(x.b) = $2)"; false when the subject has none of them. */
-static bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope *sc)
+bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope *sc)
 {
   bool any = false;
   for (size_t i = 0; i < c->nidentities; i++) {
@@ -98,7 +85,7 @@ static bool q_identity(struct q *q, const struct dsr_pcollection *c, const struc
   return any;
 }
 
-static void q_tenant(struct q *q, const struct dsr_pcollection *c, const struct scope *sc)
+void q_tenant(struct q *q, const struct dsr_pcollection *c, const struct scope *sc)
 {
   if (!c->tenant_column)
     return;

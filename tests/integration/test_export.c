@@ -856,6 +856,144 @@ START_TEST(objection_opt_out_and_withdrawal_change_the_platform)
 }
 END_TEST
 
+
+/* ---- rectification: corrections at intake, field-level decisions, applied and hashed ---- */
+
+START_TEST(rectification_corrections_decided_and_applied)
+{
+  char err[512], path[700];
+  snprintf(path, sizeof path, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  ck_assert(setenv("DSR_PLATFORM_DSN", xplat, 1) == 0);
+  ck_assert(dsr_pgembed_ensure_db(it_pg.embed, "dsr_rectify", err, sizeof err));
+  xdb = dsr_pgembed_conninfo(it_pg.embed, "dsr_rectify");
+  char url[600], pol[800];
+  snprintf(url, sizeof url, "--database-url=%s", xdb);
+  snprintf(pol, sizeof pol, "--policy-file=%s", path);
+  const char *args[] = {url, pol, "--workers=0", NULL};
+  h_dsrd_start(&xd, NULL, args);
+  char key[400];
+  snprintf(key, sizeof key, "%s/secret.key", xd.state_dir);
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
+  PGconn *conn = dsr_db_connect(xdb, err, sizeof err);
+  ck_assert_msg(conn != NULL, "%s", err);
+  struct dsr_db *db = dsr_db_wrap(conn);
+  char cargs[200], approver[128], triager[128];
+  snprintf(cargs, sizeof cargs, "staff token create --role approver --name rap-%d", (int)getpid());
+  char *out = ctl(cargs);
+  field(out, "token", approver, sizeof approver);
+  free(out);
+  snprintf(cargs, sizeof cargs, "staff token create --role triager --name rtr-%d", (int)getpid());
+  out = ctl(cargs);
+  field(out, "token", triager, sizeof triager);
+  free(out);
+
+  struct h_resp r;
+  /* only rectifiable fields, only on rectification requests */
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"rectification\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\"},\"corrections\":[{\"field\":\"users.status\","
+                         "\"value\":\"x\"}]}", &r), 400);
+  ck_assert_ptr_nonnull(strstr(r.body, "/corrections"));
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"access\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\"},\"corrections\":[{\"field\":\"users.full_name\","
+                         "\"value\":\"x\"}]}", &r), 400);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"rectification\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\"},\"corrections\":[{\"field\":\"users.full_name\"}]}",
+                         &r), 400);
+  h_resp_free(&r);
+  long before_rows = h_sql_long(xplat, "SELECT count(*) FROM users WHERE lower(email) = lower('"
+                                       SUBJ_EMAIL "') OR phone = '" SUBJ_PHONE "'");
+  ck_assert_int_gt(before_rows, 0);
+  PGresult *old = h_sql(xplat, "SELECT locale FROM users WHERE lower(email) = lower('" SUBJ_EMAIL
+                               "') ORDER BY id LIMIT 1");
+  char locale[64];
+  snprintf(locale, sizeof locale, "%s", PQgetvalue(old, 0, 0));
+  PQclear(old);
+
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"rectification\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\",\"phone\":\"" SUBJ_PHONE "\"},"
+                         "\"corrections\":[{\"field\":\"users.full_name\",\"value\":\"Erin O'Corrected\"},"
+                         "{\"field\":\"users.locale\",\"value\":\"xx-XX\"}]}", &r), 202);
+  json_t *j = h_resp_json(&r);
+  char rid[40];
+  snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(j, "id")));
+  json_decref(j);
+  h_resp_free(&r);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_corrections WHERE request_id = '%s' AND "
+                        "state = 'pending' AND value_sealed IS NOT NULL", rid), 2);
+  char p2[200];
+  snprintf(p2, sizeof p2, "/v1/admin/requests/%s/actions", rid);
+  ck_assert_int_eq(xcall(&xd, "POST", p2, triager, NULL, "{\"action\":\"verify\",\"note\":\"ok\"}",
+                         &r), 200);
+  h_resp_free(&r);
+  struct dsr_finder f;
+  dsr_planner_finder(&f, policy);
+  int nparts = 0;
+  ck_assert_int_eq(dsr_discovery_run(db, policy, &f, xd.base, rid, &nparts), DSR_OK);
+  ck_assert_int_eq(nparts, 1);
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  struct dsr_worker_env env = {.cfg = &cfg, .policy = policy};
+  /* the part is approved by policy, but waits for staff's field-level decisions */
+  dsr_set_fake_now(time(NULL) + 1);
+  ck_assert_int_eq(dsr_queue_run_batch(db, rregistry, "rect-test", dsr_now(), 8, &env), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state = "
+                        "'approved'", rid), 1);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM users WHERE full_name = 'Erin O''Corrected'"), 0);
+  char c0[200], c1[200], c9[200];
+  snprintf(c0, sizeof c0, "/v1/admin/requests/%s/corrections/0", rid);
+  snprintf(c1, sizeof c1, "/v1/admin/requests/%s/corrections/1", rid);
+  snprintf(c9, sizeof c9, "/v1/admin/requests/%s/corrections/9", rid);
+  ck_assert_int_eq(xcall(&xd, "POST", c0, triager, NULL, "{\"decision\":\"approve\"}", &r), 403);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", c0, approver, NULL, "{\"decision\":\"maybe\"}", &r), 400);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", c9, approver, NULL, "{\"decision\":\"approve\"}", &r), 404);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", c0, approver, NULL, "{\"decision\":\"approve\"}", &r), 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", c0, approver, NULL, "{\"decision\":\"reject\"}", &r), 409);
+  h_resp_free(&r);
+  /* one still undecided: the job waits */
+  ck_assert_int_eq(dsr_queue_run_batch(db, rregistry, "rect-test", dsr_now(), 8, &env), 1);
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM users WHERE full_name = 'Erin O''Corrected'"), 0);
+  ck_assert_int_eq(xcall(&xd, "POST", c1, approver, NULL, "{\"decision\":\"reject\"}", &r), 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(dsr_queue_run_batch(db, rregistry, "rect-test", dsr_now(), 8, &env), 1);
+  dsr_set_fake_now(0);
+  dsr_config_free(&cfg);
+  /* applied to the subject's rows only; the rejected field untouched */
+  ck_assert_int_eq(h_sql_long(xplat, "SELECT count(*) FROM users WHERE full_name = 'Erin O''Corrected'"),
+                   before_rows);
+  old = h_sql(xplat, "SELECT locale FROM users WHERE lower(email) = lower('" SUBJ_EMAIL
+                     "') ORDER BY id LIMIT 1");
+  ck_assert_str_eq(PQgetvalue(old, 0, 0), locale);
+  PQclear(old);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_correction_applications a JOIN dsr_corrections c"
+                        " ON c.id = a.correction_id WHERE c.request_id = '%s' AND a.rows > 0 AND"
+                        " a.before_hash <> a.after_hash AND length(a.after_hash) = 32", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
+                        "'completed'", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
+                        "'rectification.applied'", rid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND "
+                        "data::text LIKE '%%Corrected%%'", rid), 0); /* never the values */
+  dsr_db_unwrap(db);
+  PQfinish(conn);
+  dsr_policy_free(policy);
+  ck_assert_int_eq(h_dsrd_stop(&xd, SIGTERM), 0);
+  free(xdb);
+  xdb = NULL;
+}
+END_TEST
+
 Suite *suite_export(void)
 {
   Suite *s = suite_create("export");
@@ -867,6 +1005,7 @@ Suite *suite_export(void)
   tcase_add_test(t, job_link_range_expiry_and_customer_scope);
   tcase_add_test(t, restriction_registry_check_and_lift);
   tcase_add_test(t, objection_opt_out_and_withdrawal_change_the_platform);
+  tcase_add_test(t, rectification_corrections_decided_and_applied);
   tcase_add_test(t, two_hundred_thousand_rows_in_bounded_memory);
   suite_add_tcase(s, t);
   return s;

@@ -64,6 +64,44 @@ DSR_MUST_USE bool dsr_rights_identity_hash(enum dsr_id_kind kind, const char *va
 /** The kind of a bare identity: "@" email, "+" / digits and separators phone, else account. */
 enum dsr_id_kind dsr_rights_guess_kind(const char *identity);
 
+/**
+ * Marks part @p part_id done (when approved or executing), records @p event
+ * with @p data (stolen) and settles the request, in one transaction.
+ * Returns an enum dsr_job_result.
+ */
+int dsr_rights_finish(struct dsr_db *db, const char *part_id, const char *request_id,
+                      const char *event, json_t *data, char *err, size_t errlen);
+
+/* --- rectification (rectify.c) ------------------------------------------- */
+
+/**
+ * Checks the intake's "corrections" (may be NULL) for a request of @p type:
+ * only rectification carries them; 1 to 20 of {"field": "collection.column",
+ * "value": "1 to 1000 bytes"}, each field rectifiable in @p p. On failure
+ * writes the JSON pointer into @p field and a message into @p detail.
+ */
+DSR_MUST_USE bool dsr_corrections_check(const struct dsr_policy *p, const char *type,
+                                        const json_t *list, char *field, size_t flen,
+                                        char *detail, size_t dlen);
+/** Inside the intake's transaction: stores the corrections, values sealed. */
+enum dsr_tx_status dsr_corrections_store(struct dsr_db *db, const char *request_id,
+                                         const json_t *list);
+/**
+ * Staff's decision ("approve" / "reject") on correction @p idx of request
+ * @p request_id, recorded as "correction.decided"; then the request's
+ * approved parts are enqueued again. DSR_E_NOT_FOUND / DSR_E_CONFLICT
+ * (decided already).
+ */
+enum dsr_ec dsr_correction_decide(struct dsr_db *db, const char *request_id, int idx,
+                                  const char *decision, const char *actor);
+/**
+ * Applies the approved corrections of a rectification part in its scope
+ * (tenant, NULL: the controller's); waits (DSR_JOB_DONE, nothing done) while
+ * any correction is undecided. Returns an enum dsr_job_result.
+ */
+int dsr_rectify_run(struct dsr_db *db, const struct dsr_policy *p, const char *part_id,
+                    const char *request_id, const char *tenant, char *err, size_t errlen);
+
 /** Result of a check. */
 struct dsr_restriction_state {
   bool restricted;
