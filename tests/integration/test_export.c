@@ -29,6 +29,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DSR_HAS_ASAN 1
+#endif
+#endif
+#ifndef DSR_HAS_ASAN
+#define DSR_HAS_ASAN 0
+#endif
+
 #define SUBJ_EMAIL "erin.export@example.org"
 #define SUBJ_PHONE "+14155550123"
 
@@ -273,7 +282,13 @@ START_TEST(two_hundred_thousand_rows_in_bounded_memory)
   fprintf(stderr, "export: %lld rows, peak RSS %ld KiB\n", n, kib);
   ck_assert_int_ge(n, 200000);
   ck_assert_int_gt(kib, 0);
+#if defined(__SANITIZE_ADDRESS__) || DSR_HAS_ASAN
+  /* ASan's shadow memory and quarantine dwarf the program's own: the bound is
+   * checked by the regular build (the default stage of scripts/check). */
+  fprintf(stderr, "export: RSS bound not applied under AddressSanitizer\n");
+#else
   ck_assert_int_lt(kib, 64 * 1024);
+#endif
   free(out);
 }
 END_TEST
