@@ -335,49 +335,65 @@ cleanup:
   return rc;
 }
 
-int dsr_export_expire(struct dsr_db *db, const struct dsr_export_opts *o, const char *export_id,
-                      char *err, size_t errlen)
+struct expire_ctx {
+  const char *export_id, *dir;
+  bool destroyed, early;
+};
+
+/* Locks the package, removes its file, marks it destroyed and records the event. */
+static enum dsr_tx_status expire_body(struct dsr_db *db, void *arg)
 {
+  struct expire_ctx *c = arg;
+  c->destroyed = c->early = false;
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  const char *v[] = {export_id, now};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_EXPORT_LOCK, 2, v);
-  if (!dsr_db_ok(r)) {
-    PQclear(r);
-    snprintf(err, errlen, "database unavailable");
-    return DSR_JOB_RETRY;
-  }
+  const char *v[] = {c->export_id, now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_LOCK, 2, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
   if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "ready") != 0) {
     PQclear(r);
-    return DSR_JOB_DONE;
+    return DSR_TX_COMMIT; /* gone or destroyed already */
   }
   if (strcmp(PQgetvalue(r, 0, 8), "t") != 0) {
     PQclear(r);
-    snprintf(err, errlen, "not expired yet");
-    return DSR_JOB_RETRY; /* the clock was moved back; try later */
+    c->early = true; /* the clock was moved back: try later */
+    return DSR_TX_COMMIT;
   }
   char request_id[40];
   dsr_strlcpy(request_id, PQgetvalue(r, 0, 0), sizeof request_id);
-  char *path = dsr_asprintf("%s/%s", o->dir, PQgetvalue(r, 0, 2));
+  char *path = dsr_asprintf("%s/%s", c->dir, PQgetvalue(r, 0, 2));
   PQclear(r);
+  /* the row is locked: unlinking here cannot race a download starting */
   if (!path || (unlink(path) != 0 && errno != ENOENT)) {
     free(path);
-    snprintf(err, errlen, "cannot remove the package file");
-    return DSR_JOB_RETRY;
+    return DSR_TX_ROLLBACK;
   }
   free(path);
-  r = dsr_db_exec(db, DSR_STMT_EXPORT_DESTROY, 2, v);
-  bool ok = dsr_db_ok(r);
+  s = dsr_tx_exec(db, DSR_STMT_EXPORT_DESTROY, 2, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
   PQclear(r);
-  bool retry = false;
-  json_t *d = json_pack("{s:s}", "export_id", export_id);
-  ok = ok && dsr_event_record(db, request_id, "export.destroyed", "system", d, &retry);
-  json_decref(d);
-  if (!ok) {
-    snprintf(err, errlen, "database unavailable");
+  c->destroyed = true;
+  return dsr_tx_event(db, request_id, "export.destroyed", "system",
+                      json_pack("{s:s}", "export_id", c->export_id));
+}
+
+int dsr_export_expire(struct dsr_db *db, const struct dsr_export_opts *o, const char *export_id,
+                      char *err, size_t errlen)
+{
+  struct expire_ctx c = {.export_id = export_id, .dir = o->dir};
+  if (!dsr_db_tx(db, "READ COMMITTED", expire_body, &c)) {
+    snprintf(err, errlen, "destroying the package failed");
     return DSR_JOB_RETRY;
   }
-  DSR_INFO("export.destroyed", "export=%s", export_id);
+  if (c.early) {
+    snprintf(err, errlen, "not expired yet");
+    return DSR_JOB_RETRY;
+  }
+  if (c.destroyed)
+    DSR_INFO("export.destroyed", "export=%s", export_id);
   return DSR_JOB_DONE;
 }
 
