@@ -449,6 +449,8 @@ static const char *retention_text(const struct dsr_pcollection *c, char *buf, si
 
 static bool write_summary(struct xb *b)
 {
+  if (b->sp->kind == DSR_EXPORT_PORTABILITY)
+    return true; /* portability: machine-readable formats only */
   json_t *list = json_array();
   size_t ci = 0;
   for (size_t i = 0; list && i < dsr_policy_collection_count(b->sp->policy); i++) {

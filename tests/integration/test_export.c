@@ -249,6 +249,10 @@ START_TEST(portability_holds_only_portable_fields)
   }
   snprintf(path, sizeof path, "%s/media", dir);
   ck_assert_int_ne(access(path, F_OK), 0);
+  snprintf(path, sizeof path, "%s/summary.html", dir);
+  ck_assert_int_ne(access(path, F_OK), 0); /* machine-readable formats only */
+  snprintf(path, sizeof path, "%s/manifest.json", dir);
+  ck_assert_int_eq(access(path, F_OK), 0);
   json_decref(data);
 }
 END_TEST
