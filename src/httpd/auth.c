@@ -12,6 +12,7 @@
 #include "dsr/customers.h"
 #include "dsr/log.h"
 #include "dsr/ui_auth.h"
+#include "dsr/rights.h"
 
 #include <string.h>
 
@@ -47,6 +48,8 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     ec = ui_session(r, db);
   else if (r->route->auth == DSR_AUTH_STAFF)
     ec = dsr_staff_auth(db, r->bearer, r->staff_id, &r->role);
+  else if (r->route->auth == DSR_AUTH_SERVICE)
+    ec = dsr_service_auth(db, r->bearer, r->service_id);
   else
     ec = dsr_customer_auth(db, r->bearer, r->customer_id);
   dsr_db_release(db);

@@ -1,6 +1,8 @@
 /** @file dsrd_requests.c @brief POST /v1/requests and GET /v1/requests/{id} (public API). */
 #include "config.h"
 #include "httpd.h"
+#include "dsr/rights.h"
+#include "dsr/log.h"
 #include "dsr/jurisdiction.h"
 #include "dsr/requests.h"
 #include "dsr/validate.h"
@@ -47,6 +49,7 @@ const struct dsr_jspec dsrd_request_create_spec[] = {
      .min_fields = 1},
     {.name = "details", .type = DSR_JT_STRING, .max_len = 4000, .validate = dsr_valid_text},
     {.name = "language", .type = DSR_JT_STRING, .max_len = 35, .validate = dsr_valid_language},
+    {.name = "corrections", .type = DSR_JT_ARRAY},
     {0},
 };
 
@@ -105,6 +108,14 @@ enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
       .venv = &r->app->venv,
   };
   *field = NULL;
+  in.corrections = json_object_get(body, "corrections");
+  char cfield[64], cdetail[128];
+  if (!dsr_corrections_check(r->app->policy, in.type, in.corrections, cfield, sizeof cfield,
+                             cdetail, sizeof cdetail)) {
+    DSR_INFO("intake.corrections_invalid", "rid=%s at=%s", r->rid, cfield);
+    *field = "/corrections"; /* the reply names the list; the log the element */
+    return DSR_E_FIELD_INVALID;
+  }
   if (!in.email && !in.phone && !in.account_id) {
     *field = "/subject";
     return DSR_E_FIELD_MISSING;

@@ -51,8 +51,14 @@ struct dsr_app {
  * and then applies the same role checks as STAFF (a GET without a session is
  * sent to the login page, anything else answers 401).
  */
-enum dsr_auth { DSR_AUTH_NONE, DSR_AUTH_STATUS_TOKEN, DSR_AUTH_STAFF, DSR_AUTH_CUSTOMER,
-                DSR_AUTH_UI };
+enum dsr_auth {
+  DSR_AUTH_NONE,
+  DSR_AUTH_STATUS_TOKEN,
+  DSR_AUTH_STAFF,
+  DSR_AUTH_CUSTOMER,
+  DSR_AUTH_UI,     /**< a staff UI session cookie (same roles as staff tokens) */
+  DSR_AUTH_SERVICE /**< a platform service key ("dsrsvc_...", dsrctl service-key create) */
+};
 
 /** Roles allowed when the body's role field has this value (e.g. action "deny"). */
 struct dsr_role_rule {
@@ -103,6 +109,7 @@ struct dsr_hreq {
   char staff_name[128];                /**< DSR_AUTH_UI: the user's display name */
   const char *session;                 /**< DSR_AUTH_UI: the session cookie (borrowed) */
   char customer_id[40];                /**< DSR_AUTH_CUSTOMER: the authenticated customer */
+  char service_id[40];                 /**< DSR_AUTH_SERVICE: the authenticated service key */
   char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
   double started_ms;
   unsigned int status;                 /**< status of the queued reply, for the log */
@@ -162,6 +169,13 @@ enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const ch
  */
 enum MHD_Result dsr_reply_html(struct dsr_hreq *r, unsigned int status, const char *name,
                                json_t *ctx);
+/**
+ * Replies with a prepared response @p resp (streamed downloads, ranges),
+ * adding the common headers and @p ctype; takes ownership of @p resp. A
+ * Cache-Control header already on @p resp replaces the default no-store.
+ */
+enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,
+                                 struct MHD_Response *resp, const char *ctype);
 /** 303 See Other to the local path @p location. */
 enum MHD_Result dsr_reply_redirect(struct dsr_hreq *r, const char *location);
 /** Serves template @p name as a static asset of type @p ctype (cacheable). */
@@ -206,6 +220,12 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
 enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
+enum MHD_Result dsrd_exports_get(struct dsr_hreq *r);
+enum MHD_Result dsrd_restrictions_check(struct dsr_hreq *r);
+enum MHD_Result dsrd_restrictions_lift(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_restriction_lift_spec[];
+enum MHD_Result dsrd_corrections_decide(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_correction_decide_spec[];
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
 enum MHD_Result dsrd_verify(struct dsr_hreq *r);
 enum MHD_Result dsrd_resend(struct dsr_hreq *r);

@@ -219,3 +219,17 @@ bool dsr_reply_cookie(struct dsr_hreq *r, const char *cookie)
   r->ncookies++;
   return true;
 }
+
+enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,
+                                 struct MHD_Response *resp, const char *ctype)
+{
+  bool cacheable = MHD_get_response_header(resp, "Cache-Control") != NULL;
+  common_headers(r, resp, ctype, NULL);
+  if (cacheable) /* the handler chose its own caching (restriction checks) */
+    MHD_del_response_header(resp, "Cache-Control", "no-store");
+  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+  MHD_destroy_response(resp);
+  r->status = status;
+  r->replied = true;
+  return ret;
+}

@@ -34,6 +34,10 @@ const struct dsr_route dsr_routes[] = {
     {POST("/v1/requests/{id}/resend", dsrd_resend), .auth = DSR_AUTH_STATUS_TOKEN,
      .body = dsrd_resend_spec, .rate = DSR_RATE_VERIFY_ADDRESS},
     {POST("/v1/requests/{id}/withdraw", dsrd_withdraw), .auth = DSR_AUTH_STATUS_TOKEN},
+    /* download links of access / portability packages (token: ?token= or Bearer) */
+    {GET("/v1/exports/{id}", dsrd_exports_get)},
+    /* the platform's services: is this subject's processing restricted? (service key) */
+    {GET("/v1/restrictions/check", dsrd_restrictions_check), .auth = DSR_AUTH_SERVICE},
     /* public pages (HTML; forms carry a double-submit CSRF token) */
     {GET("/", dsrd_page_form), .html = true},
     {GET("/requests/new", dsrd_page_form), .html = true},
@@ -56,6 +60,12 @@ const struct dsr_route dsr_routes[] = {
      .roles = STAFF_ALL},
     {GET("/v1/admin/requests/{id}/plan", dsrd_admin_requests_plan), .auth = DSR_AUTH_STAFF,
      .roles = STAFF_ALL},
+    {POST("/v1/admin/requests/{id}/corrections/{n}", dsrd_corrections_decide),
+     .auth = DSR_AUTH_STAFF, .body = dsrd_correction_decide_spec,
+     .roles = DSR_ROLE_ADMIN | DSR_ROLE_APPROVER},
+    {POST("/v1/admin/requests/{id}/restriction/lift", dsrd_restrictions_lift),
+     .auth = DSR_AUTH_STAFF, .body = dsrd_restriction_lift_spec,
+     .roles = DSR_ROLE_ADMIN | DSR_ROLE_APPROVER},
     {POST("/v1/admin/requests/{id}/actions", dsrd_admin_requests_act), .auth = DSR_AUTH_STAFF,
      .body = dsrd_admin_action_spec, .roles = STAFF_ACTORS, .role_field = "action",
      .role_rules = dsrd_admin_action_roles},

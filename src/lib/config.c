@@ -105,6 +105,15 @@ static const struct dsr_config_key keys[] = {
      S(rate_login_per_address), 1, 1000000, "staff UI login attempts per hour from one address"},
     {"demo_mode", "DSRD_DEMO_MODE", DSR_CFG_BOOL, "false", S(demo_mode), 0, 0,
      "FOR DEMOS ONLY: the staff UI shows the maildir messages (/ui/inbox)"},
+    {"export_dir", "DSRD_EXPORT_DIR", DSR_CFG_STRING, NULL, S(export_dir), 0, 0,
+     "directory of encrypted export packages (default: STATE_DIR/exports)"},
+    {"export_link_days", "DSRD_EXPORT_LINK_DAYS", DSR_CFG_INT, "7", S(export_link_days), 1, 365,
+     "days an export download link stays valid"},
+    {"export_max_downloads", "DSRD_EXPORT_MAX_DOWNLOADS", DSR_CFG_INT, "5",
+     S(export_max_downloads), 1, 1000, "downloads an export link allows"},
+    {"restriction_check_max_age", "DSRD_RESTRICTION_CHECK_MAX_AGE", DSR_CFG_INT, "60",
+     S(restriction_check_max_age), 0, 86400,
+     "seconds services may cache a restriction check answer (Cache-Control max-age)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

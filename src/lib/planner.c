@@ -224,6 +224,19 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
         psql_puts(&s, n++ ? ", x." : "x.");
         psql_ident(&s, k);
       }
+      /* exports also need the file columns and the portable fields */
+      for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
+        const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
+        if (json_object_get(c->export_fields, col))
+          continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+          dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
+        if (dup)
+          continue;
+        psql_puts(&s, ", x.");
+        psql_ident(&s, col);
+      }
     } else {
       for (size_t i = 0; i < c->ncolumns; i++) {
         psql_puts(&s, i ? ", x." : "x.");

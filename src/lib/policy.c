@@ -32,6 +32,7 @@ static const struct pkey top_spec[] = {
     {"patterns", PT_OBJ, false},
     {"suppression", PT_OBJ, false},
     {"collections", PT_OBJ, false},
+    {"choices", PT_OBJ, false},
     {NULL, PT_ANY, false},
 };
 
@@ -110,6 +111,8 @@ struct dsr_policy *dsr_policy_check(const char *path, struct dsr_diags *diags)
   pcheck_flow(&c, doc);
   pcheck_stores(&c, doc);
   pcheck_collections(&c, doc);
+  if (diags->errors == 0)
+    pcheck_choices(&c, doc);
   if (c.oom)
     (void)dsr_diags_add(diags, DSR_DIAG_ERROR, "%s: out of memory", path);
 cleanup:

@@ -80,6 +80,9 @@ void pcheck_stores(struct pctx *c, const json_t *doc);
 /** Checks collections and builds them, their references and the topological order. */
 void pcheck_collections(struct pctx *c, const json_t *doc);
 
+/** Checks the "choices" section against the built collections (policy_choices.c). */
+void pcheck_choices(struct pctx *c, const json_t *doc);
+
 /** Frees the data map (not the document). */
 void policy_map_free(struct dsr_policy *p);
 

@@ -1,6 +1,7 @@
 /** @file requests.c @brief Intake and status of data-subject requests. */
 #include "config.h"
 #include "dsr/requests.h"
+#include "dsr/rights.h"
 #include "dsr/crypto.h"
 #include "dsr/events.h"
 #include "dsr/jurisdiction.h"
@@ -209,6 +210,11 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
   const char *values[] = {in->email, in->phone, in->account_id, in->name};
   for (size_t i = 0; i < DSR_ARRAY_LEN(kinds); i++) {
     enum dsr_tx_status s = put_identity(db, c, id, kinds[i], values[i]);
+    if (s != DSR_TX_COMMIT)
+      return s;
+  }
+  if (in->corrections) {
+    enum dsr_tx_status s = dsr_corrections_store(db, id, in->corrections);
     if (s != DSR_TX_COMMIT)
       return s;
   }

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "worker.h"
 #include "routing_jobs.h"
+#include "export_jobs.h"
+#include "dsr/rights.h"
 #include "dsr/discovery.h"
 #include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
@@ -20,5 +22,8 @@ const struct dsr_job_kind dsr_job_registry[] = {
     {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
     {DSR_JOB_WEBHOOK, dsr_job_webhook, 120}, /* > webhook_timeout (at most 120 s) */
     {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
+    {DSR_JOB_EXPORT, dsr_job_export, 1800}, /* a large package takes a while */
+    {DSR_JOB_EXPORT_EXPIRE, dsr_job_export_expire, 60},
+    {DSR_JOB_RIGHTS, dsr_job_rights, 120},
     {NULL, NULL, 0},
 };

@@ -40,6 +40,7 @@ int main(void)
   srunner_add_suite(sr, suite_audit());
   srunner_add_suite(sr, suite_report());
   srunner_add_suite(sr, suite_policy_sample());
+  srunner_add_suite(sr, suite_export());
   srunner_add_suite(sr, suite_sample());
   srunner_add_suite(sr, suite_verify());
   srunner_add_suite(sr, suite_expiry());

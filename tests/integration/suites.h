@@ -31,6 +31,7 @@ void it_disconnect(struct dsr_db *db);
  */
 int it_run(const char *const *argv, const char *out_path);
 Suite *suite_policy_sample(void);
+Suite *suite_export(void);
 Suite *suite_sample(void);
 Suite *suite_verify(void);
 Suite *suite_expiry(void);

@@ -21,5 +21,6 @@ Suite *suite_report(void);
 Suite *suite_ui(void);
 Suite *suite_sample(void);
 Suite *suite_template(void);
+Suite *suite_export(void);
 
 #endif

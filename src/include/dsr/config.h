@@ -59,6 +59,10 @@ struct dsr_config {
   long ui_login_lockout;
   long rate_login_per_address;
   bool demo_mode;
+  char *export_dir;
+  long export_link_days;
+  long export_max_downloads;
+  long restriction_check_max_age;
 };
 
 /** One row of the key table. */

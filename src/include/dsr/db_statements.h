@@ -14,6 +14,8 @@
 #include "dsr/stmts_policy.h"
 #include "dsr/stmts_audit.h"
 #include "dsr/stmts_ui.h"
+#include "dsr/stmts_exports.h"
+#include "dsr/stmts_rights.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -23,6 +25,8 @@
   DSR_STMTS_ROUTING(X)    \
   DSR_STMTS_POLICY(X)     \
   DSR_STMTS_AUDIT(X)      \
-  DSR_STMTS_UI(X)
+  DSR_STMTS_UI(X)         \
+  DSR_STMTS_EXPORTS(X)    \
+  DSR_STMTS_RIGHTS(X)
 
 #endif

@@ -48,7 +48,11 @@
     "The jurisdiction does not offer this right")                                            \
   X(DSR_E_CSRF, "csrf_failed", 403, "The form is stale; reload the page and try again") \
   X(DSR_E_NO_POLICY, "no_policy", 409, "No policy file is configured")                       \
-  X(DSR_E_STORE_UNAVAILABLE, "store_unavailable", 503, "A data store of the policy is unavailable")
+  X(DSR_E_STORE_UNAVAILABLE, "store_unavailable", 503, "A data store of the policy is unavailable") \
+  X(DSR_E_EXPORT_EXPIRED, "export_expired", 410, "The download link has expired")             \
+  X(DSR_E_EXPORT_USED_UP, "export_used_up", 410, "The download link has been used up")        \
+  X(DSR_E_RANGE_NOT_SATISFIABLE, "range_not_satisfiable", 416,                                 \
+    "The requested range is not within the package")
 
 enum dsr_ec {
 #define DSR_X_ENUM(e, code, status, title) e,

@@ -206,6 +206,9 @@ size_t dsr_policy_children(const struct dsr_policy *p, const struct dsr_pcollect
                            const struct dsr_pcollection **child_out,
                            const struct dsr_preference **ref_out, size_t max);
 
+/** True for a "choices" value spec: now, tenant, identity:KIND, fixed:TEXT. */
+bool dsr_choice_value_ok(const char *v);
+
 /** Names for enums ("email", "processor", "delete", ...). */
 const char *dsr_id_kind_name(enum dsr_id_kind k);
 const char *dsr_action_name(enum dsr_action a);

@@ -28,6 +28,7 @@ struct dsr_intake {
   const json_t *body;          /**< the whole body, fingerprinted for Idempotency-Key */
   const char *deadline;        /**< interval from the jurisdiction (NULL: built-in table) */
   const struct dsr_verify_env *venv; /**< verification settings; NULL: no codes are sent */
+  const json_t *corrections;   /**< rectification: checked corrections, or NULL (rights.h) */
 };
 
 /**

@@ -1,0 +1,35 @@
+/**
+ * @file export_int.h
+ * @brief Internals of the package writer: ZIP entries through libarchive into
+ *        an encrypted sink, each entry's SHA-256 and size recorded for the
+ *        manifest.
+ */
+#ifndef DSR_EXPORT_INT_H
+#define DSR_EXPORT_INT_H
+
+#include <archive.h>
+#include <archive_entry.h>
+#include "dsr/export.h"
+
+struct xzip {
+  struct archive *a;
+  struct dsr_xsink *sink;
+  crypto_hash_sha256_state h;
+  uint64_t entry_bytes;
+  char *entry_name; /**< current entry (owned) */
+  json_t *files;    /**< [{"name", "sha256", "bytes"}] of finished entries (owned) */
+  bool failed;
+};
+
+/** Starts a ZIP written into @p sink (borrowed). Free with xzip_close(). */
+DSR_MUST_USE bool xzip_open(struct xzip *z, struct dsr_xsink *sink, time_t mtime);
+/** Begins entry @p name (size unknown: streamed with a data descriptor). */
+DSR_MUST_USE bool xzip_begin(struct xzip *z, const char *name, time_t mtime);
+DSR_MUST_USE bool xzip_write(struct xzip *z, const void *p, size_t n);
+DSR_MUST_USE bool xzip_puts(struct xzip *z, const char *s);
+/** Ends the current entry and records its checksum. */
+DSR_MUST_USE bool xzip_end(struct xzip *z);
+/** Writes the central directory (unless @p abort) and frees everything. */
+DSR_MUST_USE bool xzip_close(struct xzip *z, bool abort);
+
+#endif
