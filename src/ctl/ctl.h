@@ -50,6 +50,8 @@ bool ctl_db_open(const struct dsr_config *cfg, struct ctl_db *out);
 /** Closes what ctl_db_open() opened (safe on a zeroed or half-open one). */
 void ctl_db_close(struct ctl_db *d);
 int ctl_sample(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_hold(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

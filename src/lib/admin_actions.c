@@ -7,6 +7,7 @@
 #include "dsr/admin.h"
 #include "dsr/crypto.h"
 #include "dsr/discovery.h"
+#include "dsr/erasure.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"
 #include "dsr/validate.h"
@@ -134,6 +135,8 @@ static enum dsr_tx_status do_approve(struct dsr_db *db, struct act_ctx *c)
                      json_pack("{s:s}", "part_id", PQgetvalue(r, i, 0)));
   if (s == DSR_TX_COMMIT)
     s = notify_parts(db, r, "approved_by_controller");
+  for (int i = 0; i < PQntuples(r) && s == DSR_TX_COMMIT; i++)
+    s = dsr_erasure_enqueue(db, c->id, PQgetvalue(r, i, 0)); /* runs once this commits */
   PQclear(r);
   return s;
 }
@@ -285,6 +288,8 @@ static enum dsr_tx_status do_release(struct dsr_db *db, struct act_ctx *c)
                         (json_int_t)(atoll(c->now) - c->held_at));
   PQclear(r);
   s = dsr_tx_event(db, c->id, "request.released", c->actor, d);
+  if (s == DSR_TX_COMMIT) /* erasures the hold stopped go on */
+    s = dsr_erasure_enqueue(db, c->id, NULL);
   if (s != DSR_TX_COMMIT || !pause)
     return s;
   return sync_parts_due(db, c, "released");

@@ -65,6 +65,11 @@ static const struct dsr_config_key keys[] = {
     {"audit_seal_interval_ms", "DSRD_AUDIT_SEAL_INTERVAL_MS", DSR_CFG_INT, "1000",
      S(audit_seal_interval_ms), 10, 600000,
      "how often dsrd links new audit entries into the hash chain"},
+    {"erasure_batch_rows", "DSRD_ERASURE_BATCH_ROWS", DSR_CFG_INT, "2000", S(erasure_batch_rows),
+     10, 100000, "primary keys per erasure or sweep batch (one store transaction each)"},
+    {"retention_sweep_interval", "DSRD_RETENTION_SWEEP_INTERVAL", DSR_CFG_INT, "86400",
+     S(retention_sweep_interval), 60, 2592000,
+     "seconds between scheduled retention sweeps (one node at a time)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "dsr/admin.h"
 #include "dsr/customer_api.h"
+#include "dsr/erasure.h"
 #include "dsr/parts.h"
 #include "dsr/validate.h"
 
@@ -81,6 +82,8 @@ static enum dsr_tx_status decide_body(struct dsr_db *db, void *arg)
   if (d && c->reason)
     json_object_set_new(d, "reason", json_string(c->reason));
   s = dsr_tx_event(db, request_id, "part.decided", actor, d);
+  if (s == DSR_TX_COMMIT && !strcmp(next, "approved"))
+    s = dsr_erasure_enqueue(db, request_id, c->part_id); /* runs once this commits */
   if (s != DSR_TX_COMMIT)
     return s;
   return dsr_request_settle(db, request_id, actor);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "dsr/crypto.h"
 #include "dsr/discovery.h"
+#include "dsr/erasure.h"
 #include "dsr/log.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"
@@ -200,6 +201,8 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
   if (controller_rows > 0) {
     s = insert_part(db, c, "controller", NULL, !strcmp(approval, "auto") ? "approved" : "pending",
                     approval, controller_kinds, controller_rows, part_id, due);
+    if (s == DSR_TX_COMMIT && part_id[0] && !strcmp(approval, "auto"))
+      s = dsr_erasure_enqueue(db, c->request_id, part_id); /* approved by the policy */
     if (s != DSR_TX_COMMIT)
       return s;
   }

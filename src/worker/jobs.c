@@ -6,6 +6,9 @@
 #include "config.h"
 #include "worker.h"
 #include "routing_jobs.h"
+#include "erasure_jobs.h"
+#include "dsr/erasure.h"
+#include "dsr/sweep.h"
 #include "dsr/discovery.h"
 #include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
@@ -14,5 +17,7 @@ const struct dsr_job_kind dsr_job_registry[] = {
     {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
     {DSR_JOB_WEBHOOK, dsr_job_webhook, 120}, /* > webhook_timeout (at most 120 s) */
     {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
+    {DSR_JOB_ERASURE, dsr_job_erasure, 900},  /* a busy run's lock keeps a second worker out */
+    {DSR_JOB_RETENTION_SWEEP, dsr_job_retention_sweep, 3600},
     {NULL, NULL, 0},
 };

@@ -30,5 +30,8 @@ void it_disconnect(struct dsr_db *db);
 int it_run(const char *const *argv, const char *out_path);
 Suite *suite_policy_sample(void);
 Suite *suite_sample(void);
+Suite *suite_erasure(void);
+Suite *suite_erasure_crash(void);
+Suite *suite_sweep(void);
 
 #endif

@@ -40,6 +40,8 @@ struct dsr_config {
   long workers;
   char *role;
   long audit_seal_interval_ms;
+  long erasure_batch_rows;
+  long retention_sweep_interval;
 };
 
 /** One row of the key table. */

@@ -12,6 +12,7 @@
 #include "dsr/stmts_queue.h"
 #include "dsr/stmts_policy.h"
 #include "dsr/stmts_audit.h"
+#include "dsr/stmts_erasure.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -19,6 +20,7 @@
   DSR_STMTS_ROUTING(X)    \
   DSR_STMTS_QUEUE(X)      \
   DSR_STMTS_POLICY(X)     \
-  DSR_STMTS_AUDIT(X)
+  DSR_STMTS_AUDIT(X)      \
+  DSR_STMTS_ERASURE(X)
 
 #endif
