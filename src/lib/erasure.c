@@ -139,8 +139,17 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
   struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = batch_rows,
                         .subject = &es};
   dsr_strlcpy(ex.run_id, sc->run_id, sizeof ex.run_id);
+  /* a batch a crash left in flight may belong to a step the new plan no longer has */
+  enum dsr_exec_result settled = dsr_exec_resolve_all(&ex, err, errlen);
+  if (settled != DSR_EXEC_OK) {
+    out = settled == DSR_EXEC_FAIL ? DSR_ERASURE_FAIL : DSR_ERASURE_RETRY;
+    goto cleanup;
+  }
   for (size_t i = 0; i < nsteps; i++) {
-    enum dsr_exec_result res = dsr_exec_step_run(&ex, &steps[i].st, (int)i, err, errlen);
+    /* the order is the data map's (children first), the same on every resume */
+    int ord = (int)(dsr_policy_collection_count(p) - steps[i].st.coll->topo_index) * 8 +
+              (int)steps[i].st.verb;
+    enum dsr_exec_result res = dsr_exec_step_run(&ex, &steps[i].st, ord, err, errlen);
     if (res != DSR_EXEC_OK) {
       out = res == DSR_EXEC_FAIL ? DSR_ERASURE_FAIL : DSR_ERASURE_RETRY;
       goto cleanup;

@@ -8,9 +8,29 @@
 #include "executor_int.h"
 #include "dsr/log.h"
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Fault injection for the crash tests: with DSRD_FAILPOINT=NAME in the
+ * environment, the process kills itself (SIGKILL, as an operator's kill -9
+ * would) when a batch reaches point NAME for the DSRD_FAILPOINT_SKIP+1-th
+ * time. Points: "pending" (outcome recorded, store not committed) and
+ * "committed" (store committed, outcome not applied). Unset, it costs a getenv.
+ */
+static void failpoint(const char *name)
+{
+  static atomic_int seen;
+  const char *fp = getenv("DSRD_FAILPOINT");
+  if (!fp || strcmp(fp, name) != 0)
+    return;
+  const char *skip = getenv("DSRD_FAILPOINT_SKIP");
+  if (atomic_fetch_add(&seen, 1) >= (skip ? atoi(skip) : 0))
+    raise(SIGKILL);
+}
 
 /* Runs a fixed statement on the store; true when it succeeded. */
 static bool store_fixed(PGconn *c, enum dsr_stmt st)
@@ -25,7 +45,7 @@ static bool store_fixed(PGconn *c, enum dsr_stmt st)
 
 struct pend_tx {
   const struct dsr_exec *ex;
-  const struct dsr_exec_step *st;
+  const char *key; /* the step's */
   const char *xid, *cursor, *rows, *kept, *files, *now;
   /* staged files per store: names and array literals, parallel */
   const char *const *fstores;
@@ -50,10 +70,10 @@ static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const c
 static enum dsr_tx_status pend_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->st->key, p->xid, p->cursor, p->rows, p->kept, p->files};
+  const char *v[] = {p->ex->run_id, p->key, p->xid, p->cursor, p->rows, p->kept, p->files};
   enum dsr_tx_status s = run(db, DSR_STMT_EX_STEP_PEND, 7, v, 1);
   for (size_t i = 0; s == DSR_TX_COMMIT && i < p->nfstores; i++) {
-    const char *fv[] = {p->ex->run_id, p->st->key, p->fstores[i], p->flits[i], p->now};
+    const char *fv[] = {p->ex->run_id, p->key, p->fstores[i], p->flits[i], p->now};
     s = run(db, DSR_STMT_EX_FILES_STAGE, 5, fv, -1);
   }
   return s;
@@ -62,7 +82,7 @@ static enum dsr_tx_status pend_body(struct dsr_db *db, void *arg)
 static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->st->key, p->xid};
+  const char *v[] = {p->ex->run_id, p->key, p->xid};
   enum dsr_tx_status s =
       run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
   if (s == DSR_TX_COMMIT)
@@ -71,15 +91,15 @@ static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
 }
 
 /* Applies (committed) or drops (aborted) the pending outcome of transaction @p xid. */
-static enum dsr_exec_result resolve(struct dsr_exec *ex, const struct dsr_exec_step *st,
-                                    const char *xid, char *err, size_t errlen)
+static enum dsr_exec_result resolve(struct dsr_exec *ex, const char *key, const char *xid,
+                                    char *err, size_t errlen)
 {
   const char *v[] = {xid};
   PGresult *r = PQexecParams(ex->store, exec_fixed_sql(DSR_STMT_STORE_TXID_STATUS), 1, NULL, v,
                              NULL, NULL, 0);
   if (!dsr_db_ok(r) || PQntuples(r) != 1) {
     PQclear(r);
-    snprintf(err, errlen, "%s: cannot ask the store about a batch in flight", st->key);
+    snprintf(err, errlen, "%s: cannot ask the store about a batch in flight", key);
     return DSR_EXEC_RETRY;
   }
   /* NULL: too old to know, which only happens long after it ended; it committed, since
@@ -88,15 +108,15 @@ static enum dsr_exec_result resolve(struct dsr_exec *ex, const struct dsr_exec_s
   bool committed = !strcmp(state, "committed"), aborted = !strcmp(state, "aborted");
   PQclear(r);
   if (!committed && !aborted) {
-    snprintf(err, errlen, "%s: a store transaction of this run is still finishing", st->key);
+    snprintf(err, errlen, "%s: a store transaction of this run is still finishing", key);
     return DSR_EXEC_RETRY;
   }
-  struct pend_tx p = {.ex = ex, .st = st, .xid = xid, .apply = committed};
+  struct pend_tx p = {.ex = ex, .key = key, .xid = xid, .apply = committed};
   if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
-    snprintf(err, errlen, "%s: cannot record a finished batch", st->key);
+    snprintf(err, errlen, "%s: cannot record a finished batch", key);
     return DSR_EXEC_RETRY;
   }
-  DSR_INFO("executor.resolved", "run=%s step=%s outcome=%s", ex->run_id, st->key,
+  DSR_INFO("executor.resolved", "run=%s step=%s outcome=%s", ex->run_id, key,
            committed ? "applied" : "dropped");
   return DSR_EXEC_OK;
 }
@@ -346,19 +366,21 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   const char *flits[DSR_ARRAY_LEN(o.lits)];
   for (size_t k = 0; k < o.nstores; k++)
     flits[k] = o.lits[k].data;
-  struct pend_tx p = {.ex = ex, .st = st, .xid = xid, .cursor = o.cursor.data, .rows = rows,
+  struct pend_tx p = {.ex = ex, .key = st->key, .xid = xid, .cursor = o.cursor.data, .rows = rows,
                       .kept = kept, .files = nfiles, .now = now, .fstores = o.stores,
                       .flits = flits, .nfstores = o.nstores};
   if (!dsr_db_tx(ex->db, "READ COMMITTED", pend_body, &p)) {
     snprintf(err, errlen, "%s: cannot record the batch before committing it", st->key);
     goto cleanup;
   }
+  failpoint("pending");
   in_tx = false;
   if (!store_fixed(ex->store, DSR_STMT_STORE_COMMIT)) {
     /* unknown outcome: the next attempt asks txid_status() */
     snprintf(err, errlen, "%s: the store's commit did not answer", st->key);
     goto cleanup;
   }
+  failpoint("committed");
   p.apply = true;
   if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
@@ -415,7 +437,7 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
     dsr_strlcpy(xid, pending ? PQgetvalue(r, 0, 2) : "", sizeof xid);
     PQclear(r);
     if (pending) {
-      enum dsr_exec_result res = resolve(ex, st, xid, err, errlen);
+      enum dsr_exec_result res = resolve(ex, st->key, xid, err, errlen);
       if (res != DSR_EXEC_OK)
         return res;
       continue;
@@ -439,4 +461,20 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
       return DSR_EXEC_OK;
     }
   }
+}
+
+enum dsr_exec_result dsr_exec_resolve_all(struct dsr_exec *ex, char *err, size_t errlen)
+{
+  const char *v[] = {ex->run_id};
+  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_RUN_PENDING, 1, v);
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    snprintf(err, errlen, "cannot read the run's batches in flight");
+    return DSR_EXEC_RETRY;
+  }
+  enum dsr_exec_result res = DSR_EXEC_OK;
+  for (int i = 0; i < PQntuples(r) && res == DSR_EXEC_OK; i++)
+    res = resolve(ex, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err, errlen);
+  PQclear(r);
+  return res;
 }

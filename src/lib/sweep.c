@@ -187,6 +187,11 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
   struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = o->batch_rows,
                         .progress = o->progress ? on_page : NULL, .progress_ctx = &pa};
   dsr_strlcpy(ex.run_id, run_id, sizeof ex.run_id);
+  enum dsr_exec_result settled = dsr_exec_resolve_all(&ex, err, errlen);
+  if (settled != DSR_EXEC_OK) {
+    out = settled == DSR_EXEC_FAIL ? DSR_SWEEP_FAIL : DSR_SWEEP_RETRY;
+    goto cleanup;
+  }
   for (size_t i = 0; i < n; i++) {
     enum dsr_exec_result res = dsr_exec_step_run(&ex, &steps[i].st, (int)i, err, errlen);
     if (res != DSR_EXEC_OK) {

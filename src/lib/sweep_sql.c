@@ -32,10 +32,11 @@ static void expired(struct psql *s, const struct dsr_pcollection *c, int depth)
 {
   char num[32], label[192];
   const struct dsr_pretention *r = &c->retention;
-  int asof = psql_param(s, "as_of", NULL, false);
+  int asof = 0; /* added where used: an unused parameter has no type */
   switch (r->rule) {
   case DSR_RET_AGE:
   case DSR_RET_AFTER_EVENT: {
+    asof = psql_param(s, "as_of", NULL, false);
     snprintf(label, sizeof label, "period:%s", c->name);
     int pn = psql_param(s, label, r->period, false);
     psql_printf(s, "(a%d.", depth);
@@ -51,6 +52,7 @@ static void expired(struct psql *s, const struct dsr_pcollection *c, int depth)
   case DSR_RET_TENANT_SETTING: {
     long long unit = 86400;
     char u[64];
+    asof = psql_param(s, "as_of", NULL, false);
     snprintf(u, sizeof u, "1 %s", r->setting_unit ? r->setting_unit : "days");
     if (!dsr_duration_parse(u, &unit))
       unit = 86400;

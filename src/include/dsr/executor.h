@@ -79,6 +79,15 @@ DSR_MUST_USE enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex,
                                                     char *err, size_t errlen);
 
 /**
+ * Settles every batch of the run left in flight by a crash (applied when the
+ * store committed it, dropped when it did not), whether or not its step is
+ * still part of the plan: call it before running steps. DSR_EXEC_RETRY when a
+ * store transaction is still finishing.
+ */
+DSR_MUST_USE enum dsr_exec_result dsr_exec_resolve_all(struct dsr_exec *ex, char *err,
+                                                       size_t errlen);
+
+/**
  * Removes the run's due files: unlink under the store's root (a missing
  * file counts as removed), fsync of each directory, then marked done.
  * *failed counts the files that could not be removed (they stay due; the

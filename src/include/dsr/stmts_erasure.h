@@ -26,6 +26,9 @@
   X(DSR_STMT_EX_STEP_GET,                                                                        \
     "SELECT cursor_key, done, pend_xid, rows FROM dsr_erasure_steps"                             \
     " WHERE run_id = $1::uuid AND step_key = $2")                                                \
+  X(DSR_STMT_EX_RUN_PENDING,                                                                     \
+    "SELECT step_key, pend_xid FROM dsr_erasure_steps WHERE run_id = $1::uuid"                   \
+    " AND pend_xid IS NOT NULL ORDER BY ord, step_key")                                          \
   X(DSR_STMT_EX_STEP_PEND,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = $3::bigint, pend_cursor = $4, pend_rows ="          \
     " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint"                               \
