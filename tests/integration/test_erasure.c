@@ -23,6 +23,9 @@
 #include "dsr/webhook.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define E_EMAIL "erin.subject@example.org"
 #define E_PHONE "+15550100777"
@@ -400,6 +403,66 @@ START_TEST(holds_keep_what_they_cover)
 }
 END_TEST
 
+/* A file that cannot be removed keeps the part executing, is retried with back-off and
+ * reported; once it can go, the part finishes. A file already missing is not an error. */
+START_TEST(unremovable_files_are_retried_not_forgotten)
+{
+  struct ef_platform pl;
+  ef_generate(&pl, "er_files", 200, true,
+              "--subject-email " E_EMAIL " --subject-phone " E_PHONE " --subject-workspaces 1 "
+              "--subject-calls 12");
+  ef_use(&pl);
+  char *pp = policy_path("callers360.json");
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_er_files", pp, NULL);
+  json_t *cov = covered(d.policy, pl.conninfo);
+  json_t *files = files_of(pl.conninfo, cov, "recordings");
+  ck_assert_int_ge(json_array_size(files), 2);
+  char stuck[700], gone[700], inside[760];
+  snprintf(stuck, sizeof stuck, "%s/%s", pl.media, json_string_value(json_array_get(files, 0)));
+  snprintf(gone, sizeof gone, "%s/%s", pl.media, json_string_value(json_array_get(files, 1)));
+  /* one file is already gone; another cannot be unlinked (a non-empty directory now) */
+  ck_assert_int_eq(unlink(gone), 0);
+  ck_assert_int_eq(unlink(stuck), 0);
+  ck_assert_int_eq(mkdir(stuck, 0700), 0);
+  snprintf(inside, sizeof inside, "%s/x", stuck);
+  FILE *f = fopen(inside, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  char id[40];
+  dsr_strlcpy(id, ef_request(&d, E_EMAIL, E_PHONE), sizeof id);
+  ef_run_jobs(&d);
+  ef_approve(&d, id);
+  ef_run_jobs(&d);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'executing'"), 1);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_file_deletions WHERE state = "
+                                       "'due' AND attempts >= 1 AND last_error IS NOT NULL"), 1);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = 'erasure' AND"
+                                       " state = 'queued' AND last_error LIKE '%%could not be removed%%'"), 1);
+  /* the rows are gone already; the file is reported, not forgotten */
+  ck_assert_int_eq(ef_long(pl.conninfo, "SELECT count(*) FROM recordings r JOIN calls c ON c.id ="
+                                        " r.call_id WHERE c.caller_number = '" E_PHONE "' OR "
+                                        "c.called_number = '" E_PHONE "'"), 0);
+  ck_assert_int_eq(unlink(inside), 0);
+  ck_assert_int_eq(rmdir(stuck), 0);
+  f = fopen(stuck, "w"); /* a plain file again: removable */
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  dsr_set_fake_now(time(NULL) + 7200); /* past the back-off */
+  ck_assert_int_ge(ef_run_jobs(&d), 1);
+  dsr_set_fake_now(0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"), 1);
+  ck_assert(!ef_file_exists(pl.media, json_string_value(json_array_get(files, 0))));
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_file_deletions WHERE state <> "
+                                       "'done'"), 0);
+  json_decref(files);
+  json_decref(cov);
+  ef_dsrd_close(&d);
+  ef_platform_free(&pl);
+  free(pp);
+}
+END_TEST
+
 /* Each seed policy, end to end on its own platform. */
 static void one_policy(const char *file, int idx)
 {
@@ -465,6 +528,7 @@ Suite *suite_erasure(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, erasure_of_a_subject_on_the_sample_platform);
   tcase_add_test(tc, holds_keep_what_they_cover);
+  tcase_add_test(tc, unremovable_files_are_retried_not_forgotten);
   tcase_add_loop_test(tc, each_seed_policy_end_to_end, 0, 5);
   suite_add_tcase(s, tc);
   return s;
