@@ -20,25 +20,38 @@
 struct bar {
   bool tty;
   char last[128];
+  long long done, total;
 };
 
+/*
+ * On a terminal: "recordings [##########..........] 50% 1200/2400"; otherwise one plain
+ * line per collection when it ends. done == -2 marks the end of a collection.
+ */
 static void progress(void *ctx, const char *collection, long long done, long long total)
 {
   struct bar *b = ctx;
-  if (!b->tty) { /* plain lines: one when a collection starts */
-    if (strcmp(b->last, collection) != 0)
-      fprintf(stderr, "sweep: %s\n", collection);
-  } else {
-    static const char spin[] = "|/-\\";
-    long long k = done / 1000;
-    if (total >= 0)
-      fprintf(stderr, "\r\033[K%-20s [%s] %lld rows", collection, "##############################",
-              total);
-    else
-      fprintf(stderr, "\r\033[K%-20s [%c] %lld rows", collection, spin[k % 4], done);
-    fflush(stderr);
+  if (done == -2) {
+    if (b->tty)
+      fputs("\r\033[K", stderr);
+    fprintf(stderr, "sweep: %s: %lld rows\n", collection, b->done);
+    b->done = b->total = 0;
+    return;
   }
+  b->done = done;
+  b->total = total;
   dsr_strlcpy(b->last, collection, sizeof b->last);
+  if (!b->tty)
+    return;
+  int pct = total > 0 ? (int)(done * 100 / total) : 0;
+  if (pct > 100)
+    pct = 100;
+  char bar[31];
+  for (int i = 0; i < 30; i++)
+    bar[i] = i < pct * 30 / 100 ? '#' : '.';
+  bar[30] = '\0';
+  fprintf(stderr, "\r\033[K%-20s [%s] %3d%% %lld/%lld", collection, bar, pct, done,
+          total > 0 ? total : done);
+  fflush(stderr);
 }
 
 static void print_table(const json_t *rc, bool dry)

@@ -129,7 +129,8 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     DSR_WARN("erasure.plan_failed", "run=%s", sc->run_id);
     goto cleanup;
   }
-  cust = dsr_db_exec(db, DSR_STMT_ERASURE_CUSTOMER_TENANTS, 0, NULL);
+  const char *rv[] = {sc->request_id};
+  cust = dsr_db_exec(db, DSR_STMT_ERASURE_CUSTOMER_TENANTS, 1, rv);
   if (!dsr_db_ok(cust) ||
       !erasure_steps_build(plan, sc->has_tenant ? sc->tenant_ref : NULL, cust, &holds, &steps,
                            &nsteps)) {

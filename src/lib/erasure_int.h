@@ -33,7 +33,7 @@ struct erasure_step {
 
 /**
  * The part's steps (borrowing from @p plan) in execution order; @p customers
- * lists the tenants that have a customer (column 0). *out is malloc'd
+ * lists the tenants that have a customer part in the request (column 0). *out is malloc'd
  * (caller frees). False on allocation failure.
  */
 DSR_MUST_USE bool erasure_steps_build(const struct dsr_plan *plan, const char *tenant_ref,

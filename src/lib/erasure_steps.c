@@ -68,7 +68,8 @@ static const struct erasure_hold *held(const struct erasure_holds *h, const char
   return NULL;
 }
 
-/* Whether plan part @p pt belongs to the dsrd part of tenant @p tenant_ref (NULL: controller). */
+/* Whether plan part @p pt belongs to the dsrd part of tenant @p tenant_ref (NULL: the
+ * controller, which also has every tenant without a part of its own in this request). */
 static bool mine(const struct dsr_plan_part *pt, const char *tenant_ref, PGresult *customers)
 {
   if (tenant_ref)
@@ -78,7 +79,7 @@ static bool mine(const struct dsr_plan_part *pt, const char *tenant_ref, PGresul
   for (int i = 0; i < PQntuples(customers); i++)
     if (!strcmp(PQgetvalue(customers, i, 0), pt->tenant))
       return false;
-  return true; /* nobody to forward to: the controller's part took these rows */
+  return true; /* nobody was forwarded these rows: the controller's part took them */
 }
 
 static int by_order(const void *a, const void *b)
@@ -116,7 +117,7 @@ bool erasure_steps_build(const struct dsr_plan *plan, const char *tenant_ref, PG
                dsr_step_verb_name(ps->verb), mentions ? "/mentions" : "", pt->tenant ? "@" : "",
                pt->tenant ? pt->tenant : "");
       const struct erasure_hold *hd = held(holds, ps->coll->name);
-      if (ps->verb == DSR_STEP_RETAIN || hd || (ps->verb != DSR_STEP_RETAIN && !ps->keys_sql)) {
+      if (ps->verb == DSR_STEP_RETAIN || hd || !ps->keys_sql) {
         if (hd)
           snprintf(es->basis, sizeof es->basis, "legal hold: %s", hd->basis);
         else

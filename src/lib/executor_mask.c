@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool dsr_exec_subject_init(struct dsr_exec_subject *s, const struct dsr_subject *subj)
 {

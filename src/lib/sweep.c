@@ -44,28 +44,42 @@ static bool single(struct dsr_db *db, enum dsr_stmt st, int n, const char *const
   return ok;
 }
 
+/* Counts what step @p st would remove now: rows into *rows, files into *files. */
+static bool count_step(PGconn *store, const struct dsr_sweep_step *st, long long *rows,
+                       long long *files)
+{
+  const char **vals = calloc(st->ncount_params + 1, sizeof *vals);
+  PGresult *r = NULL;
+  bool ok = false;
+  if (!vals)
+    goto cleanup;
+  for (size_t k = 0; k < st->ncount_params; k++)
+    vals[k] = st->count_params[k].value;
+  r = PQexecParams(store, st->count_sql, (int)st->ncount_params, NULL, vals, NULL, NULL, 0);
+  if (!dsr_db_ok(r) || PQntuples(r) != 1)
+    goto cleanup;
+  *rows = atoll(PQgetvalue(r, 0, 0));
+  *files = atoll(PQgetvalue(r, 0, 1));
+  ok = true;
+cleanup:
+  PQclear(r);
+  free(vals);
+  return ok;
+}
+
 /* The dry run: what each step would remove now. */
 static bool dry_run(PGconn *store, const struct dsr_sweep_step *v, size_t n,
                     const struct dsr_sweep_opts *o, json_t **receipt, char *err, size_t errlen)
 {
   json_t *cols = json_array();
-  for (size_t i = 0; cols && i < n; i++) {
-    const char **vals = calloc(v[i].ncount_params + 1, sizeof *vals);
-    for (size_t k = 0; vals && k < v[i].ncount_params; k++)
-      vals[k] = v[i].count_params[k].value;
-    PGresult *r = vals ? PQexecParams(store, v[i].count_sql, (int)v[i].ncount_params, NULL, vals,
-                                      NULL, NULL, 0)
-                       : NULL;
-    free(vals);
-    if (!dsr_db_ok(r)) {
-      snprintf(err, errlen, "%s: the count failed (SQLSTATE %s)", v[i].st.key,
-               r ? dsr_db_sqlstate(r) : "");
-      PQclear(r);
-      json_decref(cols);
-      return false;
+  bool ok = cols != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    long long rows = 0, files = 0;
+    ok = count_step(store, &v[i], &rows, &files);
+    if (!ok) {
+      snprintf(err, errlen, "%s: the count failed", v[i].st.key);
+      break;
     }
-    long long rows = atoll(PQgetvalue(r, 0, 0)), files = atoll(PQgetvalue(r, 0, 1));
-    PQclear(r);
     if (o->progress)
       o->progress(o->progress_ctx, v[i].st.coll->name, rows, rows);
     json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:I, s:I}", "store",
@@ -73,18 +87,28 @@ static bool dry_run(PGconn *store, const struct dsr_sweep_step *v, size_t n,
                                           v[i].st.coll->name, "action", "delete", "rows",
                                           (json_int_t)rows, "files", (json_int_t)files));
   }
-  *receipt = json_pack("{s:b, s:o}", "dry_run", 1, "collections", cols);
-  return *receipt != NULL;
+  if (ok)
+    ok = (*receipt = json_pack("{s:b, s:O}", "dry_run", 1, "collections", cols)) != NULL;
+  json_decref(cols);
+  return ok;
 }
 
+/* Turns the executor's per-page calls into (done, total) of the current step. */
 struct prog_adapter {
   const struct dsr_sweep_opts *o;
+  const struct dsr_exec_step *st; /* the step whose total is known */
+  long long base, remaining;      /* rows done when it started, rows left then */
 };
 
 static void on_page(void *ctx, const struct dsr_exec_step *st, long long done)
 {
   struct prog_adapter *a = ctx;
-  a->o->progress(a->o->progress_ctx, st->coll->name, done, -1);
+  if (a->st != st) { /* first page of this step */
+    a->st = st;
+    a->base = done;
+  }
+  a->o->progress(a->o->progress_ctx, st->coll->name, done,
+                 a->remaining >= 0 ? a->base + a->remaining : -1);
 }
 
 /* dsrd's own data past retention_of_dsr_data; counts into @p out. */
@@ -183,7 +207,7 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
     out = dry_run(store, steps, n, o, receipt, err, errlen) ? DSR_SWEEP_DONE : DSR_SWEEP_FAIL;
     goto cleanup;
   }
-  struct prog_adapter pa = {o};
+  struct prog_adapter pa = {.o = o, .remaining = -1};
   struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = o->batch_rows,
                         .progress = o->progress ? on_page : NULL, .progress_ctx = &pa};
   dsr_strlcpy(ex.run_id, run_id, sizeof ex.run_id);
@@ -193,11 +217,17 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
     goto cleanup;
   }
   for (size_t i = 0; i < n; i++) {
+    long long files = 0;
+    pa.st = NULL; /* the bar's total: what is left of this step now */
+    if (!o->progress || !count_step(store, &steps[i], &pa.remaining, &files))
+      pa.remaining = -1;
     enum dsr_exec_result res = dsr_exec_step_run(&ex, &steps[i].st, (int)i, err, errlen);
     if (res != DSR_EXEC_OK) {
       out = res == DSR_EXEC_FAIL ? DSR_SWEEP_FAIL : DSR_SWEEP_RETRY;
       goto cleanup;
     }
+    if (o->progress) /* the step's end: done equals its total */
+      o->progress(o->progress_ctx, steps[i].st.coll->name, -2, -2);
   }
   long removed = 0, failed = 0;
   if (dsr_exec_files(&ex, &removed, &failed, err, errlen) != DSR_EXEC_OK)

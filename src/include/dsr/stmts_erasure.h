@@ -93,7 +93,9 @@
   X(DSR_STMT_ERASURE_PART_FINISH,                                                                \
     "UPDATE dsr_parts SET state = 'done', updated_at = " DSR_ENOW(2)                             \
     " WHERE id = $1::uuid AND state = 'executing' RETURNING request_id")                         \
-  X(DSR_STMT_ERASURE_CUSTOMER_TENANTS, "SELECT tenant_ref FROM dsr_customers")                  \
+  X(DSR_STMT_ERASURE_CUSTOMER_TENANTS,                                                           \
+    "SELECT c.tenant_ref FROM dsr_parts p JOIN dsr_customers c ON c.id = p.customer_id"          \
+    " WHERE p.request_id = $1::uuid")                                                            \
   X(DSR_STMT_ERASURE_PARTS_TO_RUN,                                                               \
     "SELECT p.id FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                    \
     " WHERE p.request_id = $1::uuid AND r.type = 'erasure' AND r.status <> 'on_hold'"            \

@@ -26,7 +26,10 @@ struct dsr_sweep_opts {
   long batch_rows;    /**< 0: default */
   time_t now;         /**< the cutoff clock; 0: dsr_now() */
   bool own_data;      /**< also dsrd's own data (retention_of_dsr_data) */
-  /** Progress (may be NULL): collection, rows done, rows expected (-1 unknown). */
+  /**
+   * Progress (may be NULL): collection, rows done, rows expected (-1 unknown);
+   * done == total == -2 when a collection ends.
+   */
   void (*progress)(void *ctx, const char *collection, long long done, long long total);
   void *progress_ctx;
 };
