@@ -549,6 +549,39 @@ START_TEST(gone_disables_the_endpoint)
 }
 END_TEST
 
+START_TEST(retry_after_is_honoured)
+{
+  struct wh_receiver r;
+  static const unsigned busy[] = {503, 0};
+  wh_start(&r, busy);
+  snprintf(r.retry_after, sizeof r.retry_after, "7200");
+  struct customer c;
+  add_customer(&c, "busy", &r);
+  char admin[128];
+  staff_token("admin", admin, sizeof admin);
+  struct request q;
+  new_request(&q, "erasure", "busy@example.org", "+14155550188");
+  verify_by_staff(&q, admin);
+  struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_PHONE), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = t};
+  ck_assert_int_eq(discover(q.id, &found), 1);
+  time_t t0 = dsr_now();
+  ck_assert_int_eq(deliver(), 1);
+  /* The endpoint asked for two hours, far more than the 5 s back-off. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND "
+                        "state = 'pending' AND next_attempt_at = to_timestamp(%lld)",
+                        c.id, (long long)t0 + 7200), 1);
+  dsr_set_fake_now(t0 + 60);
+  ck_assert_int_eq(deliver(), 0);
+  dsr_set_fake_now(t0 + 7200);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(wh_count(&r), 2);
+  ck_assert_str_eq(r.hits[0].id, r.hits[1].id);
+  ck_assert_uint_eq(r.hits[1].answered, 200);
+  wh_stop(&r);
+}
+END_TEST
+
 START_TEST(rotated_secret_signs_twice_during_grace)
 {
   struct wh_receiver r;
@@ -986,6 +1019,7 @@ Suite *suite_routing(void)
   tcase_add_test(tc, three_parts_signed_webhooks_retries_and_decisions);
   tcase_add_test(tc, silent_customer_is_reminded_then_escalated);
   tcase_add_test(tc, gone_disables_the_endpoint);
+  tcase_add_test(tc, retry_after_is_honoured);
   tcase_add_test(tc, rotated_secret_signs_twice_during_grace);
   tcase_add_test(tc, roles_checked_on_every_admin_action);
   tcase_add_test(tc, actions_deny_extend_hold_assign);

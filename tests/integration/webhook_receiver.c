@@ -56,6 +56,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
   }
   pthread_mutex_unlock(&w->lock);
   struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  if (resp && w->retry_after[0] && (status < 200 || status > 299))
+    MHD_add_response_header(resp, "Retry-After", w->retry_after);
   enum MHD_Result ret = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
   return ret;

@@ -30,6 +30,7 @@ struct wh_receiver {
   char url[80];
   char secret[128];
   unsigned script[WH_MAX_HITS]; /**< statuses for hit 0, 1, ...; 0 ends (then 200) */
+  char retry_after[32];         /**< sent with every non-2xx answer when not empty */
   pthread_mutex_t lock;
   int nhits;
   struct wh_hit hits[WH_MAX_HITS];
