@@ -84,6 +84,16 @@ static bool run_lock(struct dsr_db *db, const char *run_id, bool lock)
   return ok;
 }
 
+/* Whether request @p id is on hold now (a failed read counts as not: the next step asks again). */
+static bool held_now(struct dsr_db *db, const char *id)
+{
+  const char *v[] = {id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_ERASURE_REQUEST_STATUS, 1, v);
+  bool held = dsr_db_ok(r) && PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "on_hold");
+  PQclear(r);
+  return held;
+}
+
 static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_policy *p,
                                         const struct start_ctx *sc, long batch_rows,
                                         const struct dsr_subject_values *sv, char *err,
@@ -147,6 +157,11 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     goto cleanup;
   }
   for (size_t i = 0; i < nsteps; i++) {
+    if (held_now(db, sc->request_id)) { /* a hold placed while it runs stops it here */
+      snprintf(err, errlen, "the request was put on hold");
+      out = DSR_ERASURE_HELD;
+      goto cleanup;
+    }
     /* the order is the data map's (children first), the same on every resume */
     int ord = (int)(dsr_policy_collection_count(p) - steps[i].st.coll->topo_index) * 8 +
               (int)steps[i].st.verb;

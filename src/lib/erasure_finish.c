@@ -16,6 +16,13 @@ bool erasure_suppress(struct dsr_db *db, const struct dsr_policy *p, const char 
   unsigned kinds = dsr_policy_suppression_kinds(p);
   const json_t *sec = dsr_policy_section(p, "suppression");
   const char *basis = json_string_value(json_object_get(sec, "basis"));
+  bool on_erasure = false; /* the policy says which requests leave a suppression entry */
+  size_t i;
+  const json_t *e;
+  json_array_foreach(json_object_get(sec, "on"), i, e)
+    on_erasure = on_erasure || (json_is_string(e) && !strcmp(json_string_value(e), "erasure"));
+  if (!on_erasure)
+    return true;
   const char *given[DSR_ID_KIND_COUNT] = {s->email, s->phone, s->account_id};
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());

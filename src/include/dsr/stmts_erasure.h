@@ -103,8 +103,7 @@
   X(DSR_STMT_ERASURE_RECEIPTS_OF_REQUEST,                                                        \
     "SELECT e.part_id, e.state, e.receipt::text FROM dsr_erasure_runs e"                         \
     " JOIN dsr_parts p ON p.id = e.part_id WHERE p.request_id = $1::uuid")                       \
-  X(DSR_STMT_ERASURE_RUN_OF_PART,                                                                \
-    "SELECT id FROM dsr_erasure_runs WHERE part_id = $1::uuid")                                  \
+  X(DSR_STMT_ERASURE_REQUEST_STATUS, "SELECT status FROM dsr_requests WHERE id = $1::uuid")    \
   /* --- suppression and holds -------------------------------------------------------- */      \
   X(DSR_STMT_SUPPRESSION_ADD,                                                                    \
     "INSERT INTO dsr_suppressions (kind, hash, basis, source, request_id, created_at)"           \
