@@ -53,6 +53,8 @@ void ctl_db_close(struct ctl_db *d);
 int ctl_sample(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_export(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_service(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_hold(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

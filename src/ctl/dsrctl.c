@@ -30,6 +30,10 @@ static const struct ctl_command commands[] = {
      "create a platform service key (restriction checks)"},
     {"sample", ctl_sample, "sample generate OPTIONS",
      "build the sample call-center platform (own database, media, backups)"},
+    {"sweep", ctl_sweep, "sweep [--dry-run] [--policy F]",
+     "apply the policy's retention rules now (and dsrd's own retention)"},
+    {"hold", ctl_hold, "hold add|release|list ...",
+     "legal holds that keep a request's or subject's data out of erasures"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -10,6 +10,7 @@
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
 #include "dsr/routing_sweep.h"
+#include "dsr/sweep.h"
 #include "dsr/validate.h"
 #include "dsr/ratelimit.h"
 
@@ -214,6 +215,9 @@ int main(int argc, char **argv)
     struct dsr_db *db = dsr_db_acquire(s.app.pool);
     if (!db || !dsr_routing_schedule(db, s.cfg.routing_sweep_interval))
       DSR_WARN("routing.schedule_failed", "retry=next_start");
+    /* Likewise the retention sweep, when there is a policy to sweep by. */
+    if (db && s.policy && !dsr_sweep_schedule(db, s.cfg.retention_sweep_interval))
+      DSR_WARN("sweep.schedule_failed", "retry=next_start");
     dsr_db_release(db);
   }
   s.sealer = dsr_audit_sealer_start(s.app.pool, s.cfg.audit_seal_interval_ms);

@@ -9,6 +9,7 @@
 #include "dsr/discovery.h"
 #include "dsr/notify.h"
 #include "dsr/rights.h"
+#include "dsr/erasure.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"
 #include "dsr/validate.h"

@@ -1,6 +1,7 @@
 /** @file admin_query.c @brief Staff queries: the request list and the request detail. */
 #include "config.h"
 #include "dsr/admin.h"
+#include "dsr/erasure.h"
 #include "dsr/crypto.h"
 #include "dsr/mask.h"
 #include "dsr/validate.h"
@@ -136,6 +137,7 @@ static json_t *parts_of(struct dsr_db *db, const char *id, const char *now)
     return NULL;
   }
   json_t *a = json_array();
+  json_t *receipts = dsr_erasure_receipts(db, id); /* erasure parts: their receipt */
   for (int i = 0; i < PQntuples(r); i++) {
     json_t *kinds = json_loads(PQgetvalue(r, i, 6), 0, NULL);
     json_t *p = json_pack(
@@ -148,8 +150,12 @@ static json_t *parts_of(struct dsr_db *db, const char *id, const char *now)
         jstr_or_null(col(r, i, 10)), "forwarded_at", jstr_or_null(col(r, i, 11)),
         "escalated_at", jstr_or_null(col(r, i, 12)), "decided_at", jstr_or_null(col(r, i, 13)),
         "overdue", PQgetvalue(r, i, 14)[0] == 't');
+    json_t *rc = json_object_get(receipts, PQgetvalue(r, i, 0));
+    if (p && rc)
+      json_object_set(p, "receipt", rc);
     json_array_append_new(a, p);
   }
+  json_decref(receipts);
   PQclear(r);
   return a;
 }

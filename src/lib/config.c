@@ -114,6 +114,11 @@ static const struct dsr_config_key keys[] = {
     {"restriction_check_max_age", "DSRD_RESTRICTION_CHECK_MAX_AGE", DSR_CFG_INT, "60",
      S(restriction_check_max_age), 0, 86400,
      "seconds services may cache a restriction check answer (Cache-Control max-age)"},
+    {"erasure_batch_rows", "DSRD_ERASURE_BATCH_ROWS", DSR_CFG_INT, "2000", S(erasure_batch_rows),
+     10, 100000, "primary keys per erasure or sweep batch (one store transaction each)"},
+    {"retention_sweep_interval", "DSRD_RETENTION_SWEEP_INTERVAL", DSR_CFG_INT, "86400",
+     S(retention_sweep_interval), 60, 2592000,
+     "seconds between scheduled retention sweeps (one node at a time)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -12,7 +12,7 @@
 
 #define KDF_CONTEXT "dsrdkeys"
 
-static unsigned char subkeys[5][32];
+static unsigned char subkeys[6][32];
 static bool ready;
 
 static void derive(const unsigned char master[32])
@@ -89,6 +89,18 @@ void dsr_keyed_hash(enum dsr_key_purpose purpose, const void *data, size_t len,
   if (!ready)
     abort(); /* a programming error: hashing with an all-zero key would be silent and wrong */
   crypto_generichash(out, DSR_HASH_BYTES, data, len, subkeys[purpose], 32);
+}
+
+void dsr_keyed_hmac(enum dsr_key_purpose purpose, const void *data, size_t len,
+                    unsigned char out[DSR_HASH_BYTES])
+{
+  if (!ready)
+    abort();
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, subkeys[purpose], 32);
+  crypto_auth_hmacsha256_update(&st, data, len);
+  crypto_auth_hmacsha256_final(&st, out);
+  sodium_memzero(&st, sizeof st);
 }
 
 bool dsr_seal(const void *plain, size_t len, unsigned char **out, size_t *outlen)

@@ -3,6 +3,7 @@
 #include "dsr/admin.h"
 #include "dsr/customer_api.h"
 #include "dsr/rights.h"
+#include "dsr/erasure.h"
 #include "dsr/parts.h"
 #include "dsr/validate.h"
 

@@ -3,6 +3,7 @@
 #include "dsr/crypto.h"
 #include "dsr/discovery.h"
 #include "dsr/rights.h"
+#include "dsr/erasure.h"
 #include "dsr/log.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"

@@ -286,7 +286,7 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
   st->nparams = s.n;
   s.params = NULL;
   s.n = 0;
-  ok = true;
+  ok = kind != DSR_PLAN_ERASURE || psql_keys_step(pc, verb, mentions_only, c, tenant, st);
 cleanup:
   psql_free(&s);
   free(need);
@@ -537,6 +537,12 @@ void dsr_plan_free(struct dsr_plan *plan)
       }
       free(st->params);
       free(st->sql);
+      for (size_t j = 0; j < st->nkeys_params; j++) {
+        free(st->keys_params[j].label);
+        free(st->keys_params[j].value);
+      }
+      free(st->keys_params);
+      free(st->keys_sql);
       free(st->reason);
     }
     free(pt->steps);

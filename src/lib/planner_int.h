@@ -52,6 +52,12 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
 void psql_not_referenced(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
 /** Appends the expression counting rows of x (alias) still referenced after the plan. */
 void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/**
+ * Fills st->keys_sql / keys_params: the page query of an erasure step (see
+ * planner.h). False on allocation failure.
+ */
+bool psql_keys_step(const struct plan_ctx *pc, enum dsr_step_verb verb, bool mentions_only,
+                    const struct dsr_pcollection *c, const char *tenant, struct dsr_plan_step *st);
 /** Appends the sum of non-NULL file columns of x. */
 void psql_files_expr(struct psql *s, const struct dsr_pcollection *c);
 

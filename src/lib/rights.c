@@ -14,6 +14,7 @@
 #include "dsr/planner.h"
 #include "dsr/queue.h"
 #include "dsr/rights.h"
+#include "dsr/erasure.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -23,9 +24,12 @@
 enum dsr_tx_status dsr_part_execute_enqueue(struct dsr_db *db, const char *request_id,
                                             const char *part_id)
 {
+  /* Each enqueue picks only the parts of its own request types. */
   enum dsr_tx_status s = dsr_export_enqueue(db, request_id, part_id);
   if (s == DSR_TX_COMMIT)
     s = dsr_rights_enqueue(db, request_id, part_id);
+  if (s == DSR_TX_COMMIT)
+    s = dsr_erasure_enqueue(db, request_id, part_id);
   return s;
 }
 

@@ -8,6 +8,9 @@
 #include "routing_jobs.h"
 #include "export_jobs.h"
 #include "dsr/rights.h"
+#include "erasure_jobs.h"
+#include "dsr/erasure.h"
+#include "dsr/sweep.h"
 #include "dsr/discovery.h"
 #include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
@@ -25,5 +28,7 @@ const struct dsr_job_kind dsr_job_registry[] = {
     {DSR_JOB_EXPORT, dsr_job_export, 1800}, /* a large package takes a while */
     {DSR_JOB_EXPORT_EXPIRE, dsr_job_export_expire, 60},
     {DSR_JOB_RIGHTS, dsr_job_rights, 120},
+    {DSR_JOB_ERASURE, dsr_job_erasure, 900},  /* a busy run's lock keeps a second worker out */
+    {DSR_JOB_RETENTION_SWEEP, dsr_job_retention_sweep, 3600},
     {NULL, NULL, 0},
 };

@@ -264,16 +264,21 @@ try {
     assert(await admin.$('#approve'), 'still waiting for approval');
   });
 
-  await check('ui: admin approves; the controller part reaches approved', async () => {
+  await check('ui: admin approves; the erasure runs and the controller part is done with a receipt', async () => {
     await admin.goto(`${base}/ui/requests/${erasureId}`);
     await Promise.all([admin.waitForURL(/done=approve$/), admin.click('#approve')]);
     assert((await admin.textContent('.notice')).includes('Approved'), 'notice');
-    const states = await admin.$$eval('.part h3 .st', (els) => els.map((e) => e.textContent));
-    assert(states[0] === 'approved', `controller part ${states[0]}`);
     assert(await admin.$('#approve') === null, 'nothing left to approve');
+    /* The worker executes the approved part; the customer's part still waits for its decision. */
+    await until('the controller part done', async () => {
+      await admin.goto(`${base}/ui/requests/${erasureId}`);
+      const states = await admin.$$eval('.part h3 .st', (els) => els.map((e) => e.textContent));
+      return states[0] === 'done';
+    }, 120000);
+    assert(await admin.$('#h-receipt'), 'the erasure receipt is shown');
     const tl = await admin.textContent('.timeline');
-    assert(tl.includes('part.approved'), 'timeline event');
-    await pageOk(admin, 'approved');
+    assert(tl.includes('part.approved') && tl.includes('erasure.receipt'), 'timeline events');
+    await pageOk(admin, 'executed');
   });
 
   await check('ui: a request whose discovery finds no data completes', async () => {

@@ -37,5 +37,8 @@ Suite *suite_verify(void);
 Suite *suite_expiry(void);
 Suite *suite_transports(void);
 Suite *suite_ui(void);
+Suite *suite_erasure(void);
+Suite *suite_erasure_crash(void);
+Suite *suite_sweep(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <check.h>
 
 Suite *suite_util(void);
+Suite *suite_erasure(void);
 Suite *suite_jspec(void);
 Suite *suite_validate(void);
 Suite *suite_router(void);

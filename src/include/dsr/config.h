@@ -63,6 +63,8 @@ struct dsr_config {
   long export_link_days;
   long export_max_downloads;
   long restriction_check_max_age;
+  long erasure_batch_rows;
+  long retention_sweep_interval;
 };
 
 /** One row of the key table. */

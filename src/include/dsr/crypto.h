@@ -19,6 +19,7 @@ enum dsr_key_purpose {
   DSR_KEY_TOKEN = 2,    /**< keyed hashes of bearer tokens and codes */
   DSR_KEY_SEAL = 3,     /**< secretbox of stored personal data */
   DSR_KEY_IDEMPOTENCY = 4,
+  DSR_KEY_PSEUDONYM = 5, /**< HMAC-SHA256 pseudonyms of masked fields (erasure) */
 };
 
 /** Loads or creates the master key. Must run before any other call here. */
@@ -28,6 +29,10 @@ void dsr_crypto_init_with_key(const unsigned char key[32]);
 
 /** Keyed BLAKE2b of @p data under the subkey of @p purpose. */
 void dsr_keyed_hash(enum dsr_key_purpose purpose, const void *data, size_t len,
+                    unsigned char out[DSR_HASH_BYTES]);
+
+/** HMAC-SHA256 of @p data under the subkey of @p purpose (pseudonyms). */
+void dsr_keyed_hmac(enum dsr_key_purpose purpose, const void *data, size_t len,
                     unsigned char out[DSR_HASH_BYTES]);
 
 /**

@@ -16,6 +16,7 @@
 #include "dsr/stmts_ui.h"
 #include "dsr/stmts_exports.h"
 #include "dsr/stmts_rights.h"
+#include "dsr/stmts_erasure.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -27,6 +28,7 @@
   DSR_STMTS_AUDIT(X)      \
   DSR_STMTS_UI(X)         \
   DSR_STMTS_EXPORTS(X)    \
-  DSR_STMTS_RIGHTS(X)
+  DSR_STMTS_RIGHTS(X)     \
+  DSR_STMTS_ERASURE(X)
 
 #endif

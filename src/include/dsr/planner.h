@@ -55,6 +55,15 @@ struct dsr_plan_step {
   long long kept;      /**< delete: rows kept because other rows still reference them */
   long long mentions;  /**< rows that are not the subject's but mention the subject (redacted) */
   char *reason;        /**< why rows are retained / kept, or NULL */
+  /**
+   * Erasure steps: the executor's page query. It returns the next primary
+   * keys (as text, in key order) of the rows this step covers, after the
+   * key in the parameter labelled "cursor" (NULL: from the start), at most
+   * the parameter labelled "limit"; both are left NULL for the executor.
+   */
+  char *keys_sql;
+  struct dsr_plan_param *keys_params;
+  size_t nkeys_params;
 };
 
 struct dsr_plan_part {

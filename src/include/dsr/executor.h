@@ -1,0 +1,126 @@
+/**
+ * @file executor.h
+ * @brief The executor shared by erasure and retention sweeps (DESIGN.md
+ *        section 5). A run is a list of steps, children before parents; a
+ *        step pages through the primary keys of the rows it covers (a page
+ *        query from the planner or the sweep) and acts on each page with one
+ *        set-based statement over a key array: DELETE ... WHERE pk =
+ *        ANY($1) (rows still referenced are kept), or a masked / redacted
+ *        UPDATE ... FROM unnest(...). Masks and redactions are computed here
+ *        (libsodium keyed pseudonyms, the policy's pcre2 patterns).
+ *
+ * Exactly once, whatever crashes: each page runs in its own transaction on
+ * the store. Before that transaction commits, its outcome (new cursor,
+ * counts, the files of the deleted rows as "staged" pending deletions) is
+ * committed in dsrd's database together with the store's transaction id;
+ * after it commits, the outcome is applied (cursor moved, files "due"). A
+ * run that finds an outcome still pending asks the store txid_status():
+ * committed, the outcome is applied; aborted, it is dropped and the page
+ * runs again. So a kill -9 at any moment resumes to the same final state.
+ * Files are unlinked only once they are due (their rows are gone), the
+ * directory is fsync'ed, and the row is marked done; a missing file is not
+ * an error; one that cannot be removed stays due and is retried.
+ */
+#ifndef DSR_EXECUTOR_H
+#define DSR_EXECUTOR_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include "dsr/db.h"
+#include "dsr/planner.h"
+#include "dsr/policy.h"
+
+#define DSR_EXEC_DEFAULT_BATCH 2000
+
+/** One step of a run. Everything is borrowed from the plan or the sweep. */
+struct dsr_exec_step {
+  char key[192];                        /**< unique in the run: "collection/verb[/mentions][@tenant]" */
+  const struct dsr_pcollection *coll;
+  enum dsr_step_verb verb;              /**< DELETE, MASK, REDACT, or RETAIN (no statement) */
+  const char *keys_sql;                 /**< page query (see planner.h); NULL for RETAIN */
+  const struct dsr_plan_param *params;  /**< its parameters; "cursor" and "limit" are set here */
+  size_t nparams;
+  const char *basis;                    /**< RETAIN: the basis recorded in the receipt */
+  long long retain_rows;                /**< RETAIN: rows kept */
+};
+
+/** The subject's identifiers as redaction compares them (NULL: unknown). */
+struct dsr_exec_subject {
+  char *phone_digits; /**< E.164 without "+" */
+  char *email_lower;
+};
+
+/** A run in progress. The caller owns both connections. */
+struct dsr_exec {
+  struct dsr_db *db;                   /**< dsrd's database */
+  PGconn *store;                       /**< the policy's postgresql store */
+  const struct dsr_policy *policy;
+  char run_id[40];
+  long batch_rows;                     /**< keys per page */
+  const struct dsr_exec_subject *subject; /**< redactions only; NULL for sweeps */
+  /** Called after every page (may be NULL): step key, rows done in the step so far. */
+  void (*progress)(void *ctx, const struct dsr_exec_step *st, long long done);
+  void *progress_ctx;
+};
+
+enum dsr_exec_result {
+  DSR_EXEC_OK,
+  DSR_EXEC_RETRY, /**< transient (a store transaction still finishing, files not removable...) */
+  DSR_EXEC_FAIL   /**< permanent (a statement the store refuses) */
+};
+
+/**
+ * Registers @p st at position @p ord of the run (once; a resumed run keeps
+ * its counts) and runs it to the end. Writes a reason without personal data
+ * into @p err when it does not return DSR_EXEC_OK.
+ */
+DSR_MUST_USE enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex,
+                                                    const struct dsr_exec_step *st, int ord,
+                                                    char *err, size_t errlen);
+
+/**
+ * Settles every batch of the run left in flight by a crash (applied when the
+ * store committed it, dropped when it did not), whether or not its step is
+ * still part of the plan: call it before running steps. DSR_EXEC_RETRY when a
+ * store transaction is still finishing.
+ */
+DSR_MUST_USE enum dsr_exec_result dsr_exec_resolve_all(struct dsr_exec *ex, char *err,
+                                                       size_t errlen);
+
+/**
+ * Removes the run's due files: unlink under the store's root (a missing
+ * file counts as removed), fsync of each directory, then marked done.
+ * *failed counts the files that could not be removed (they stay due; the
+ * result is then DSR_EXEC_RETRY).
+ */
+DSR_MUST_USE enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *failed,
+                                                 char *err, size_t errlen);
+
+/**
+ * The receipt's "collections" of run @p run_id, from its steps: one entry
+ * {"store","collection","action","rows","files"} per collection and action
+ * (retained rows with their "basis"), plus totals in @p totals (rows_deleted,
+ * rows_masked, rows_redacted, rows_retained, files_removed, files_pending).
+ * New reference; NULL when the database failed.
+ */
+json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json_t *totals);
+
+/** Root directory of a files / backup_set store (its root or root_env), or NULL. */
+const char *dsr_store_root(const struct dsr_pstore *s);
+
+/**
+ * Replaces the subject's own identifiers in @p text with the policy's
+ * replacement for @p pat: the pattern finds candidates (phone numbers
+ * written any way, e-mail addresses); only those that are the subject's are
+ * replaced (a phone's digits, separators allowed; an e-mail, ignoring case).
+ * Returns a new string (caller frees), or NULL on allocation failure;
+ * *changed tells whether anything was replaced.
+ */
+char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subject *subj,
+                      const char *text, bool *changed);
+
+/** Fills @p s from the subject's values (normalized); false on allocation failure. */
+DSR_MUST_USE bool dsr_exec_subject_init(struct dsr_exec_subject *s, const struct dsr_subject *subj);
+void dsr_exec_subject_free(struct dsr_exec_subject *s);
+
+#endif

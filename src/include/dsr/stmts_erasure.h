@@ -1,0 +1,155 @@
+/**
+ * @file stmts_erasure.h
+ * @brief dsrd-side statements of the executor, erasure parts, suppression,
+ *        holds, retention sweeps and dsrd's own retention. The statements run
+ *        on the platform's stores are generated from the data map (planner,
+ *        executor_sql.c), never here. $now parameters are epoch seconds from
+ *        dsr_now().
+ */
+#ifndef DSR_STMTS_ERASURE_H
+#define DSR_STMTS_ERASURE_H
+
+#define DSR_ENOW(n) "to_timestamp($" #n "::bigint)"
+
+#define DSR_STMTS_ERASURE(X)                                                                     \
+  /* --- fixed statements that also run, unprepared, on store connections ------------ */      \
+  X(DSR_STMT_STORE_BEGIN, "BEGIN ISOLATION LEVEL READ COMMITTED")                               \
+  X(DSR_STMT_STORE_COMMIT, "COMMIT")                                                             \
+  X(DSR_STMT_STORE_ROLLBACK, "ROLLBACK")                                                         \
+  X(DSR_STMT_STORE_TXID, "SELECT txid_current()")                                               \
+  X(DSR_STMT_STORE_TXID_STATUS, "SELECT txid_status($1::bigint)")                               \
+  /* --- steps and their pending batch ------------------------------------------------ */      \
+  X(DSR_STMT_EX_STEP_REGISTER,                                                                   \
+    "INSERT INTO dsr_erasure_steps (run_id, step_key, ord, store, collection, action, basis,"    \
+    " rows, done) VALUES ($1::uuid, $2, $3::integer, $4, $5, $6, $7, $8::bigint, $9::boolean)"   \
+    " ON CONFLICT DO NOTHING")                                                                   \
+  X(DSR_STMT_EX_STEP_GET,                                                                        \
+    "SELECT cursor_key, done, pend_xid, rows FROM dsr_erasure_steps"                             \
+    " WHERE run_id = $1::uuid AND step_key = $2")                                                \
+  X(DSR_STMT_EX_RUN_PENDING,                                                                     \
+    "SELECT step_key, pend_xid FROM dsr_erasure_steps WHERE run_id = $1::uuid"                   \
+    " AND pend_xid IS NOT NULL ORDER BY ord, step_key")                                          \
+  X(DSR_STMT_EX_STEP_PEND,                                                                       \
+    "UPDATE dsr_erasure_steps SET pend_xid = $3::bigint, pend_cursor = $4, pend_rows ="          \
+    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint"                               \
+    " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL RETURNING 1")               \
+  X(DSR_STMT_EX_STEP_APPLY,                                                                      \
+    "UPDATE dsr_erasure_steps SET cursor_key = pend_cursor, rows = rows + pend_rows,"            \
+    " kept = kept + pend_kept, files = files + pend_files, pend_xid = NULL, pend_cursor = NULL,"  \
+    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL"                                     \
+    " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
+  X(DSR_STMT_EX_STEP_DROP,                                                                       \
+    "UPDATE dsr_erasure_steps SET pend_xid = NULL, pend_cursor = NULL, pend_rows = NULL,"        \
+    " pend_kept = NULL, pend_files = NULL"                                                       \
+    " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
+  X(DSR_STMT_EX_STEP_DONE,                                                                       \
+    "UPDATE dsr_erasure_steps SET done = true"                                                   \
+    " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL")                           \
+  /* --- pending file deletions ------------------------------------------------------- */      \
+  X(DSR_STMT_EX_FILES_STAGE,                                                                     \
+    "INSERT INTO dsr_file_deletions (run_id, step_key, store, path, created_at)"                 \
+    " SELECT $1::uuid, $2, $3, p, " DSR_ENOW(5) " FROM unnest($4::text[]) p"                     \
+    " ON CONFLICT DO NOTHING")                                                                   \
+  X(DSR_STMT_EX_FILES_DUE,                                                                       \
+    "UPDATE dsr_file_deletions SET state = 'due'"                                                \
+    " WHERE run_id = $1::uuid AND step_key = $2 AND state = 'staged'")                           \
+  X(DSR_STMT_EX_FILES_UNSTAGE,                                                                   \
+    "DELETE FROM dsr_file_deletions WHERE run_id = $1::uuid AND step_key = $2"                   \
+    " AND state = 'staged'")                                                                     \
+  X(DSR_STMT_EX_FILES_LIST_DUE,                                                                  \
+    "SELECT id, store, path FROM dsr_file_deletions WHERE run_id = $1::uuid AND state = 'due'"   \
+    " AND id > $2::bigint ORDER BY id LIMIT 1000")                                               \
+  X(DSR_STMT_EX_FILES_MARK_DONE,                                                                 \
+    "UPDATE dsr_file_deletions SET state = 'done', done_at = " DSR_ENOW(2)                       \
+    " WHERE id = ANY($1::bigint[]) AND state = 'due'")                                           \
+  X(DSR_STMT_EX_FILES_MARK_FAILED,                                                               \
+    "UPDATE dsr_file_deletions SET attempts = attempts + 1, last_error = $2"                     \
+    " WHERE id = ANY($1::bigint[])")                                                             \
+  X(DSR_STMT_EX_FILES_COUNTS,                                                                    \
+    "SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state <> 'done')"     \
+    " FROM dsr_file_deletions WHERE run_id = $1::uuid")                                          \
+  X(DSR_STMT_EX_RECEIPT_STEPS,                                                                   \
+    "SELECT store, collection, action, basis, sum(rows)::bigint, sum(kept)::bigint,"             \
+    " sum(files)::bigint FROM dsr_erasure_steps WHERE run_id = $1::uuid"                         \
+    " GROUP BY 1, 2, 3, 4 ORDER BY min(ord), 3")                                                 \
+  X(DSR_STMT_EX_RUN_FINISH,                                                                      \
+    "UPDATE dsr_erasure_runs SET state = 'done', finished_at = " DSR_ENOW(3) ","                 \
+    " receipt = $2::jsonb WHERE id = $1::uuid AND state = 'running' RETURNING id")               \
+  X(DSR_STMT_EX_RUN_TRY_LOCK, "SELECT pg_try_advisory_lock(hashtext($1))")                     \
+  X(DSR_STMT_EX_RUN_UNLOCK, "SELECT pg_advisory_unlock(hashtext($1))")                          \
+  /* --- erasure parts ---------------------------------------------------------------- */      \
+  X(DSR_STMT_ERASURE_PART_LOCK,                                                                  \
+    "SELECT p.state, p.request_id, r.type, r.status, c.tenant_ref"                               \
+    " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
+    " LEFT JOIN dsr_customers c ON c.id = p.customer_id WHERE p.id = $1::uuid FOR UPDATE OF p")  \
+  X(DSR_STMT_ERASURE_PART_START,                                                                 \
+    "UPDATE dsr_parts SET state = 'executing', updated_at = " DSR_ENOW(2)                        \
+    " WHERE id = $1::uuid AND state = 'approved' RETURNING id")                                  \
+  X(DSR_STMT_ERASURE_RUN_OPEN,                                                                   \
+    "INSERT INTO dsr_erasure_runs (kind, part_id, as_of, started_at)"                            \
+    " VALUES ('erasure', $1::uuid, " DSR_ENOW(2) ", " DSR_ENOW(2) ")"                            \
+    " ON CONFLICT (part_id) DO UPDATE SET part_id = EXCLUDED.part_id"                            \
+    " RETURNING id, dsr_rfc3339(started_at), state")                                             \
+  X(DSR_STMT_ERASURE_PART_FINISH,                                                                \
+    "UPDATE dsr_parts SET state = 'done', updated_at = " DSR_ENOW(2)                             \
+    " WHERE id = $1::uuid AND state = 'executing' RETURNING request_id")                         \
+  X(DSR_STMT_ERASURE_CUSTOMER_TENANTS,                                                           \
+    "SELECT c.tenant_ref FROM dsr_parts p JOIN dsr_customers c ON c.id = p.customer_id"          \
+    " WHERE p.request_id = $1::uuid")                                                            \
+  X(DSR_STMT_ERASURE_PARTS_TO_RUN,                                                               \
+    "SELECT p.id FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                    \
+    " WHERE p.request_id = $1::uuid AND r.type = 'erasure' AND r.status <> 'on_hold'"            \
+    " AND ($2::uuid IS NULL OR p.id = $2::uuid) AND p.state IN ('approved', 'executing')")      \
+  X(DSR_STMT_ERASURE_RECEIPTS_OF_REQUEST,                                                        \
+    "SELECT e.part_id, e.state, e.receipt::text FROM dsr_erasure_runs e"                         \
+    " JOIN dsr_parts p ON p.id = e.part_id WHERE p.request_id = $1::uuid")                       \
+  X(DSR_STMT_ERASURE_REQUEST_STATUS, "SELECT status FROM dsr_requests WHERE id = $1::uuid")    \
+  /* --- suppression and holds -------------------------------------------------------- */      \
+  X(DSR_STMT_SUPPRESSION_ADD,                                                                    \
+    "INSERT INTO dsr_suppressions (kind, hash, basis, source, request_id, created_at)"           \
+    " VALUES ($1, $2, $3, 'erasure', $4::uuid, " DSR_ENOW(5) ") ON CONFLICT DO NOTHING")          \
+  X(DSR_STMT_SUPPRESSION_CHECK,                                                                  \
+    "SELECT basis, dsr_rfc3339(created_at) FROM dsr_suppressions WHERE kind = $1 AND hash = $2") \
+  X(DSR_STMT_HOLDS_ACTIVE,                                                                       \
+    "SELECT id, coalesce(array_to_json(collections)::text, 'null'), basis FROM dsr_holds"        \
+    " WHERE released_at IS NULL AND (request_id = $1::uuid"                                      \
+    " OR (identity_kind = 'email' AND identity_hash = $2)"                                       \
+    " OR (identity_kind = 'phone' AND identity_hash = $3)"                                       \
+    " OR (identity_kind = 'account_id' AND identity_hash = $4)) ORDER BY created_at, id")        \
+  X(DSR_STMT_HOLD_ADD,                                                                           \
+    "INSERT INTO dsr_holds (request_id, identity_kind, identity_hash, collections, basis,"       \
+    " created_at) VALUES ($1::uuid, $2, $3, $4::text[], $5, " DSR_ENOW(6) ") RETURNING id")      \
+  X(DSR_STMT_HOLD_RELEASE,                                                                       \
+    "UPDATE dsr_holds SET released_at = " DSR_ENOW(2) " WHERE id = $1::uuid"                     \
+    " AND released_at IS NULL RETURNING id, request_id")                                         \
+  X(DSR_STMT_HOLD_LIST,                                                                          \
+    "SELECT id, coalesce(request_id::text, ''), coalesce(identity_kind, ''),"                    \
+    " coalesce(array_to_string(collections, ','), '*'), basis, dsr_rfc3339(created_at)"          \
+    " FROM dsr_holds WHERE released_at IS NULL ORDER BY created_at, id")                         \
+  /* --- retention sweeps ------------------------------------------------------------- */      \
+  X(DSR_STMT_SWEEP_TRY_LOCK, "SELECT pg_try_advisory_lock(hashtext('dsrd.retention_sweep'))")   \
+  X(DSR_STMT_SWEEP_UNLOCK, "SELECT pg_advisory_unlock(hashtext('dsrd.retention_sweep'))")       \
+  X(DSR_STMT_SWEEP_RUN_RUNNING,                                                                  \
+    "SELECT id, extract(epoch FROM as_of)::bigint FROM dsr_erasure_runs"                         \
+    " WHERE kind = 'sweep' AND state = 'running' ORDER BY started_at, id LIMIT 1")               \
+  X(DSR_STMT_SWEEP_RUN_NEW,                                                                      \
+    "INSERT INTO dsr_erasure_runs (kind, as_of, started_at)"                                     \
+    " VALUES ('sweep', " DSR_ENOW(1) ", " DSR_ENOW(2) ") RETURNING id")                          \
+  X(DSR_STMT_SWEEP_RUN_STARTED,                                                                  \
+    "SELECT dsr_rfc3339(started_at), dsr_rfc3339(as_of) FROM dsr_erasure_runs WHERE id = $1::uuid") \
+  /* --- dsrd's own data -------------------------------------------------------------- */      \
+  X(DSR_STMT_OWN_PURGE_REQUESTS,                                                                 \
+    "WITH d AS (DELETE FROM dsr_requests r WHERE r.status IN ('completed', 'denied',"            \
+    " 'withdrawn', 'expired') AND coalesce(r.completed_at, r.updated_at) < " DSR_ENOW(1)         \
+    " - $2::interval AND NOT EXISTS (SELECT 1 FROM dsr_requests x WHERE x.duplicate_of = r.id)"  \
+    " AND NOT EXISTS (SELECT 1 FROM dsr_holds h WHERE h.request_id = r.id"                       \
+    " AND h.released_at IS NULL) RETURNING 1) SELECT count(*) FROM d")                           \
+  X(DSR_STMT_OWN_PURGE_DELIVERIES,                                                               \
+    "WITH d AS (DELETE FROM dsr_webhook_outbox WHERE state IN ('delivered', 'failed',"           \
+    " 'cancelled') AND created_at < " DSR_ENOW(1) " - $2::interval RETURNING 1)"                 \
+    " SELECT count(*) FROM d")                                                                   \
+  X(DSR_STMT_OWN_PURGE_RUNS,                                                                     \
+    "WITH d AS (DELETE FROM dsr_erasure_runs WHERE state = 'done' AND finished_at < "            \
+    DSR_ENOW(1) " - $2::interval RETURNING 1) SELECT count(*) FROM d")
+
+#endif

@@ -1,0 +1,73 @@
+/**
+ * @file sweep.h
+ * @brief Retention sweeps (issue 6): every retention rule of the policy —
+ *        N days from a column, N days after an event, per-tenant periods
+ *        read from a settings collection and clamped to the policy's bounds,
+ *        "with the parent" — applied by the executor (executor.h), children
+ *        before parents, with files removed and a "sweep.receipt". Then
+ *        dsrd's own data past retention_of_dsr_data. One sweep at a time
+ *        across all nodes (an advisory lock); an interrupted sweep resumes
+ *        with the same cutoff.
+ */
+#ifndef DSR_SWEEP_H
+#define DSR_SWEEP_H
+
+#include <jansson.h>
+#include <time.h>
+#include "dsr/db.h"
+#include "dsr/executor.h"
+#include "dsr/policy.h"
+
+/** The job kind of the scheduled sweep (payload {}); it schedules its next run itself. */
+#define DSR_JOB_RETENTION_SWEEP "retention_sweep"
+
+struct dsr_sweep_opts {
+  bool dry_run;       /**< count what would go; change nothing */
+  long batch_rows;    /**< 0: default */
+  time_t now;         /**< the cutoff clock; 0: dsr_now() */
+  bool own_data;      /**< also dsrd's own data (retention_of_dsr_data) */
+  /**
+   * Progress (may be NULL): collection, rows done, rows expected (-1 unknown);
+   * done == total == -2 when a collection ends.
+   */
+  void (*progress)(void *ctx, const char *collection, long long done, long long total);
+  void *progress_ctx;
+};
+
+enum dsr_sweep_outcome { DSR_SWEEP_DONE, DSR_SWEEP_BUSY, DSR_SWEEP_RETRY, DSR_SWEEP_FAIL };
+
+/**
+ * Runs one sweep (or resumes the interrupted one). On DSR_SWEEP_DONE
+ * *receipt (new reference, caller decrefs) is the receipt, or for a dry run
+ * {"dry_run": true, "collections": [{"store","collection","action","rows","files"}]}.
+ */
+enum dsr_sweep_outcome dsr_sweep_run(struct dsr_db *db, const struct dsr_policy *p,
+                                     const struct dsr_sweep_opts *o, json_t **receipt,
+                                     char *err, size_t errlen);
+
+/**
+ * Enqueues the next scheduled sweep at the next multiple of @p interval_s
+ * (a dedupe key per slot, so many processes schedule it once).
+ */
+DSR_MUST_USE bool dsr_sweep_schedule(struct dsr_db *db, long interval_s);
+
+/** One collection's sweep statements (sweep_sql.c); owned, free with dsr_sweep_steps_free(). */
+struct dsr_sweep_step {
+  struct dsr_exec_step st;
+  char *keys_sql;
+  struct dsr_plan_param *params;
+  size_t nparams;
+  char *count_sql; /**< SELECT count(*), files FROM ... WHERE expired (no cursor/limit) */
+  struct dsr_plan_param *count_params;
+  size_t ncount_params;
+};
+
+/**
+ * The steps of a sweep at cutoff @p as_of: one per collection with an
+ * expiring rule, children first. False on allocation failure.
+ */
+DSR_MUST_USE bool dsr_sweep_steps(const struct dsr_policy *p, time_t as_of,
+                                  struct dsr_sweep_step **out, size_t *n);
+void dsr_sweep_steps_free(struct dsr_sweep_step *v, size_t n);
+
+#endif

@@ -1,0 +1,480 @@
+/**
+ * @file executor.c
+ * @brief Running one step, page by page, exactly once (see executor.h):
+ *        page on the store, outcome pending in dsrd with the store's
+ *        transaction id, store commit, outcome applied.
+ */
+#include "config.h"
+#include "executor_int.h"
+#include "dsr/log.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Fault injection for the crash tests: with DSRD_FAILPOINT=NAME in the
+ * environment, the process kills itself (SIGKILL, as an operator's kill -9
+ * would) when a batch reaches point NAME for the DSRD_FAILPOINT_SKIP+1-th
+ * time. Points: "pending" (outcome recorded, store not committed) and
+ * "committed" (store committed, outcome not applied). Unset, it costs a getenv.
+ */
+static void failpoint(const char *name)
+{
+  static atomic_int seen;
+  const char *fp = getenv("DSRD_FAILPOINT");
+  if (!fp || strcmp(fp, name) != 0)
+    return;
+  const char *skip = getenv("DSRD_FAILPOINT_SKIP");
+  if (atomic_fetch_add(&seen, 1) >= (skip ? atoi(skip) : 0))
+    raise(SIGKILL);
+}
+
+/* Runs a fixed statement on the store; true when it succeeded. */
+static bool store_fixed(PGconn *c, enum dsr_stmt st)
+{
+  PGresult *r = PQexec(c, exec_fixed_sql(st));
+  bool ok = dsr_db_ok(r);
+  PQclear(r);
+  return ok;
+}
+
+/* ---- dsrd-side transactions ----------------------------------------------------- */
+
+struct pend_tx {
+  const struct dsr_exec *ex;
+  const char *key; /* the step's */
+  const char *xid, *cursor, *rows, *kept, *files, *now;
+  /* staged files per store: names and array literals, parallel */
+  const char *const *fstores;
+  const char *const *flits;
+  size_t nfstores;
+  bool apply; /* resolve: apply (true) or drop (false) */
+};
+
+static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const char *const *v,
+                              int want_rows)
+{
+  PGresult *r = dsr_db_exec(db, s, n, v);
+  enum dsr_tx_status st = DSR_TX_COMMIT;
+  if (!dsr_db_ok(r))
+    st = dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  else if (want_rows >= 0 && PQntuples(r) != want_rows)
+    st = DSR_TX_ROLLBACK;
+  PQclear(r);
+  return st;
+}
+
+static enum dsr_tx_status pend_body(struct dsr_db *db, void *arg)
+{
+  struct pend_tx *p = arg;
+  const char *v[] = {p->ex->run_id, p->key, p->xid, p->cursor, p->rows, p->kept, p->files};
+  enum dsr_tx_status s = run(db, DSR_STMT_EX_STEP_PEND, 7, v, 1);
+  for (size_t i = 0; s == DSR_TX_COMMIT && i < p->nfstores; i++) {
+    const char *fv[] = {p->ex->run_id, p->key, p->fstores[i], p->flits[i], p->now};
+    s = run(db, DSR_STMT_EX_FILES_STAGE, 5, fv, -1);
+  }
+  return s;
+}
+
+static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
+{
+  struct pend_tx *p = arg;
+  const char *v[] = {p->ex->run_id, p->key, p->xid};
+  enum dsr_tx_status s =
+      run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
+  if (s == DSR_TX_COMMIT)
+    s = run(db, p->apply ? DSR_STMT_EX_FILES_DUE : DSR_STMT_EX_FILES_UNSTAGE, 2, v, -1);
+  return s;
+}
+
+/* Applies (committed) or drops (aborted) the pending outcome of transaction @p xid. */
+static enum dsr_exec_result resolve(struct dsr_exec *ex, const char *key, const char *xid,
+                                    char *err, size_t errlen)
+{
+  const char *v[] = {xid};
+  PGresult *r = PQexecParams(ex->store, exec_fixed_sql(DSR_STMT_STORE_TXID_STATUS), 1, NULL, v,
+                             NULL, NULL, 0);
+  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+    PQclear(r);
+    snprintf(err, errlen, "%s: cannot ask the store about a batch in flight", key);
+    return DSR_EXEC_RETRY;
+  }
+  /* NULL: too old to know, which only happens long after it ended; it committed, since
+   * only committed batches are ever left pending that long by a live executor. */
+  const char *state = PQgetisnull(r, 0, 0) ? "committed" : PQgetvalue(r, 0, 0);
+  bool committed = !strcmp(state, "committed"), aborted = !strcmp(state, "aborted");
+  PQclear(r);
+  if (!committed && !aborted) {
+    snprintf(err, errlen, "%s: a store transaction of this run is still finishing", key);
+    return DSR_EXEC_RETRY;
+  }
+  struct pend_tx p = {.ex = ex, .key = key, .xid = xid, .apply = committed};
+  if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
+    snprintf(err, errlen, "%s: cannot record a finished batch", key);
+    return DSR_EXEC_RETRY;
+  }
+  DSR_INFO("executor.resolved", "run=%s step=%s outcome=%s", ex->run_id, key,
+           committed ? "applied" : "dropped");
+  return DSR_EXEC_OK;
+}
+
+/* ---- one page on the store ------------------------------------------------------ */
+
+struct page_out {
+  long long rows, kept;
+  struct dsr_buf cursor;
+  /* files of deleted rows, one array literal per file store of the collection */
+  struct dsr_buf lits[8];
+  const char *stores[8];
+  long long nfiles;
+  size_t nstores;
+};
+
+static void page_out_free(struct page_out *o)
+{
+  dsr_buf_free(&o->cursor);
+  for (size_t i = 0; i < DSR_ARRAY_LEN(o->lits); i++)
+    dsr_buf_free(&o->lits[i]);
+}
+
+/* Index of file store @p name in @p o, added when new; -1 when full. */
+static int store_slot(struct page_out *o, const char *name)
+{
+  for (size_t i = 0; i < o->nstores; i++)
+    if (!strcmp(o->stores[i], name))
+      return (int)i;
+  if (o->nstores == DSR_ARRAY_LEN(o->stores))
+    return -1;
+  o->stores[o->nstores] = name;
+  return (int)o->nstores++;
+}
+
+static bool page_delete(struct dsr_exec *ex, const struct dsr_exec_step *st, const char *keys,
+                        int nkeys, struct page_out *o, char *err, size_t errlen)
+{
+  const struct dsr_pcollection *c = st->coll;
+  char *sql = exsql_delete(ex->policy, c);
+  PGresult *r = NULL;
+  bool ok = false;
+  if (!sql) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
+  const char *v[] = {keys};
+  r = PQexecParams(ex->store, sql, 1, NULL, v, NULL, NULL, 0);
+  if (!dsr_db_ok(r)) {
+    snprintf(err, errlen, "%s: the store refused the delete (SQLSTATE %s)", st->key,
+             dsr_db_sqlstate(r));
+    goto cleanup;
+  }
+  o->rows = PQntuples(r);
+  o->kept = nkeys - o->rows;
+  for (int i = 0; i < PQntuples(r); i++)
+    for (size_t f = 0; f < c->nfiles; f++) {
+      if (PQgetisnull(r, i, (int)f + 1))
+        continue;
+      int k = store_slot(o, c->files[f].store->name);
+      if (k < 0 || !exsql_array_add(&o->lits[k], PQgetvalue(r, i, (int)f + 1),
+                                    o->lits[k].len == 0 && dsr_buf_puts(&o->lits[k], "{"))) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+      }
+      o->nfiles++;
+    }
+  for (size_t k = 0; k < o->nstores; k++)
+    if (!dsr_buf_puts(&o->lits[k], "}")) {
+      snprintf(err, errlen, "out of memory");
+      goto cleanup;
+    }
+  ok = true;
+cleanup:
+  PQclear(r);
+  free(sql);
+  return ok;
+}
+
+static void expage_free(struct expage *pg)
+{
+  size_t n = (size_t)pg->nrows * pg->ncols;
+  for (size_t i = 0; pg->vals && i < n; i++) {
+    if (pg->vals[i])
+      memset(pg->vals[i], 0, strlen(pg->vals[i]));
+    free(pg->vals[i]);
+  }
+  free(pg->vals);
+}
+
+static bool page_transform(struct dsr_exec *ex, const struct dsr_exec_step *st, const char *keys,
+                           struct page_out *o, char *err, size_t errlen)
+{
+  const struct dsr_pcollection *c = st->coll;
+  const char *cols[64];
+  size_t n = excols(st, cols, DSR_ARRAY_LEN(cols));
+  char *sel = exsql_select(c, cols, n), *upd = exsql_update(c, cols, n);
+  struct expage pg = {0};
+  struct dsr_buf *arr = calloc(n + 1, sizeof *arr);
+  const char **vals = calloc(n + 1, sizeof *vals);
+  bool *changed = NULL;
+  PGresult *r = NULL;
+  bool ok = false;
+  if (!sel || !upd || !arr || !vals) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
+  const char *v[] = {keys};
+  r = PQexecParams(ex->store, sel, 1, NULL, v, NULL, NULL, 0);
+  if (!dsr_db_ok(r)) {
+    snprintf(err, errlen, "%s: the store refused the read (SQLSTATE %s)", st->key,
+             dsr_db_sqlstate(r));
+    goto cleanup;
+  }
+  pg.nrows = PQntuples(r);
+  pg.ncols = n + 1;
+  pg.vals = calloc((size_t)pg.nrows * pg.ncols + 1, sizeof *pg.vals);
+  changed = calloc((size_t)pg.nrows + 1, sizeof *changed);
+  if (!pg.vals || !changed)
+    goto oom;
+  for (int i = 0; i < pg.nrows; i++)
+    for (size_t k = 0; k < pg.ncols; k++)
+      if (!PQgetisnull(r, i, (int)k) &&
+          !(pg.vals[(size_t)i * pg.ncols + k] = strdup(PQgetvalue(r, i, (int)k))))
+        goto oom;
+  PQclear(r);
+  r = NULL;
+  if (!extransform(ex, st, &pg, changed))
+    goto oom;
+  for (int i = 0; i < pg.nrows; i++) {
+    if (!changed[i])
+      continue;
+    for (size_t k = 0; k < pg.ncols; k++)
+      if (!exsql_array_add(&arr[k], pg.vals[(size_t)i * pg.ncols + k],
+                           arr[k].len == 0 && dsr_buf_puts(&arr[k], "{")))
+        goto oom;
+    o->rows++;
+  }
+  if (o->rows > 0) {
+    for (size_t k = 0; k < pg.ncols; k++) {
+      if (!dsr_buf_puts(&arr[k], "}"))
+        goto oom;
+      vals[k] = arr[k].data;
+    }
+    r = PQexecParams(ex->store, upd, (int)pg.ncols, NULL, vals, NULL, NULL, 0);
+    if (!dsr_db_ok(r)) {
+      snprintf(err, errlen, "%s: the store refused the update (SQLSTATE %s)", st->key,
+               dsr_db_sqlstate(r));
+      goto cleanup;
+    }
+  }
+  ok = true;
+  goto cleanup;
+oom:
+  snprintf(err, errlen, "out of memory");
+cleanup:
+  PQclear(r);
+  expage_free(&pg);
+  for (size_t k = 0; arr && k < n + 1; k++) {
+    if (arr[k].data)
+      memset(arr[k].data, 0, arr[k].len);
+    dsr_buf_free(&arr[k]);
+  }
+  free(arr);
+  free(vals);
+  free(changed);
+  free(sel);
+  free(upd);
+  return ok;
+}
+
+enum page_result { PAGE_DONE, PAGE_EMPTY, PAGE_ERR };
+
+/* Fills the page query's values: the plan's, with "cursor" and "limit" set. Caller frees. */
+static const char **page_params(const struct dsr_exec *ex, const struct dsr_exec_step *st,
+                                const char *cursor, const char *limit)
+{
+  (void)ex;
+  const char **v = calloc(st->nparams + 1, sizeof *v);
+  for (size_t i = 0; v && i < st->nparams; i++)
+    v[i] = !strcmp(st->params[i].label, "cursor") ? cursor
+           : !strcmp(st->params[i].label, "limit") ? limit
+                                                   : st->params[i].value;
+  return v;
+}
+
+static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st,
+                             const char *cursor, enum dsr_exec_result *res, char *err,
+                             size_t errlen)
+{
+  struct page_out o = {0};
+  struct dsr_buf keys = {0};
+  PGresult *r = NULL;
+  enum page_result pr = PAGE_ERR;
+  bool in_tx = false;
+  char limit[24], xid[32], rows[24], kept[24], nfiles[24], now[24];
+  snprintf(limit, sizeof limit, "%ld", ex->batch_rows > 0 ? ex->batch_rows : DSR_EXEC_DEFAULT_BATCH);
+  const char **pv = page_params(ex, st, cursor, limit);
+  *res = DSR_EXEC_RETRY;
+  if (!pv) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
+  if (!(in_tx = store_fixed(ex->store, DSR_STMT_STORE_BEGIN))) {
+    snprintf(err, errlen, "%s: cannot begin a store transaction", st->key);
+    goto cleanup;
+  }
+  r = PQexecParams(ex->store, st->keys_sql, (int)st->nparams, NULL, pv, NULL, NULL, 0);
+  if (!dsr_db_ok(r)) {
+    snprintf(err, errlen, "%s: the page query failed (SQLSTATE %s)", st->key, dsr_db_sqlstate(r));
+    *res = DSR_EXEC_FAIL;
+    goto cleanup;
+  }
+  int nk = PQntuples(r);
+  if (nk == 0) {
+    pr = PAGE_EMPTY;
+    goto cleanup;
+  }
+  bool ok = dsr_buf_puts(&keys, "{");
+  for (int i = 0; ok && i < nk; i++)
+    ok = exsql_array_add(&keys, PQgetvalue(r, i, 0), i == 0);
+  ok = ok && dsr_buf_puts(&keys, "}") && dsr_buf_puts(&o.cursor, PQgetvalue(r, nk - 1, 0));
+  PQclear(r);
+  r = NULL;
+  if (!ok) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
+  bool acted = st->verb == DSR_STEP_DELETE ? page_delete(ex, st, keys.data, nk, &o, err, errlen)
+                                           : page_transform(ex, st, keys.data, &o, err, errlen);
+  if (!acted) {
+    *res = DSR_EXEC_FAIL;
+    goto cleanup;
+  }
+  r = PQexec(ex->store, exec_fixed_sql(DSR_STMT_STORE_TXID));
+  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+    snprintf(err, errlen, "%s: cannot read the store's transaction id", st->key);
+    goto cleanup;
+  }
+  dsr_strlcpy(xid, PQgetvalue(r, 0, 0), sizeof xid);
+  PQclear(r);
+  r = NULL;
+  snprintf(rows, sizeof rows, "%lld", o.rows);
+  snprintf(kept, sizeof kept, "%lld", o.kept);
+  snprintf(nfiles, sizeof nfiles, "%lld", o.nfiles);
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *flits[DSR_ARRAY_LEN(o.lits)];
+  for (size_t k = 0; k < o.nstores; k++)
+    flits[k] = o.lits[k].data;
+  struct pend_tx p = {.ex = ex, .key = st->key, .xid = xid, .cursor = o.cursor.data, .rows = rows,
+                      .kept = kept, .files = nfiles, .now = now, .fstores = o.stores,
+                      .flits = flits, .nfstores = o.nstores};
+  if (!dsr_db_tx(ex->db, "READ COMMITTED", pend_body, &p)) {
+    snprintf(err, errlen, "%s: cannot record the batch before committing it", st->key);
+    goto cleanup;
+  }
+  failpoint("pending");
+  in_tx = false;
+  if (!store_fixed(ex->store, DSR_STMT_STORE_COMMIT)) {
+    /* unknown outcome: the next attempt asks txid_status() */
+    snprintf(err, errlen, "%s: the store's commit did not answer", st->key);
+    goto cleanup;
+  }
+  failpoint("committed");
+  p.apply = true;
+  if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
+    snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
+    goto cleanup;
+  }
+  pr = PAGE_DONE;
+  *res = DSR_EXEC_OK;
+cleanup:
+  if (in_tx)
+    (void)store_fixed(ex->store, DSR_STMT_STORE_ROLLBACK);
+  PQclear(r);
+  free(pv);
+  dsr_buf_free(&keys);
+  page_out_free(&o);
+  return pr;
+}
+
+/* ---- the step ------------------------------------------------------------------- */
+
+static bool register_step(struct dsr_exec *ex, const struct dsr_exec_step *st, int ord)
+{
+  char sord[16], rows[24];
+  snprintf(sord, sizeof sord, "%d", ord);
+  snprintf(rows, sizeof rows, "%lld", st->verb == DSR_STEP_RETAIN ? st->retain_rows : 0);
+  bool retain = st->verb == DSR_STEP_RETAIN;
+  const char *v[] = {ex->run_id, st->key, sord, st->coll->store->name, st->coll->name,
+                     dsr_step_verb_name(st->verb), st->basis, rows, retain ? "true" : "false"};
+  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v);
+  bool ok = dsr_db_ok(r);
+  PQclear(r);
+  return ok;
+}
+
+enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exec_step *st,
+                                       int ord, char *err, size_t errlen)
+{
+  if (!register_step(ex, st, ord)) {
+    snprintf(err, errlen, "%s: cannot register the step", st->key);
+    return DSR_EXEC_RETRY;
+  }
+  for (;;) {
+    const char *v[] = {ex->run_id, st->key};
+    PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_GET, 2, v);
+    if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+      PQclear(r);
+      snprintf(err, errlen, "%s: cannot read the step's progress", st->key);
+      return DSR_EXEC_RETRY;
+    }
+    char cursor[512], xid[32];
+    bool has_cursor = !PQgetisnull(r, 0, 0), done = PQgetvalue(r, 0, 1)[0] == 't';
+    bool pending = !PQgetisnull(r, 0, 2);
+    long long rows = atoll(PQgetvalue(r, 0, 3));
+    dsr_strlcpy(cursor, has_cursor ? PQgetvalue(r, 0, 0) : "", sizeof cursor);
+    dsr_strlcpy(xid, pending ? PQgetvalue(r, 0, 2) : "", sizeof xid);
+    PQclear(r);
+    if (pending) {
+      enum dsr_exec_result res = resolve(ex, st->key, xid, err, errlen);
+      if (res != DSR_EXEC_OK)
+        return res;
+      continue;
+    }
+    if (done || st->verb == DSR_STEP_RETAIN)
+      return DSR_EXEC_OK;
+    if (ex->progress)
+      ex->progress(ex->progress_ctx, st, rows);
+    enum dsr_exec_result res;
+    enum page_result pr = page(ex, st, has_cursor ? cursor : NULL, &res, err, errlen);
+    if (pr == PAGE_ERR)
+      return res;
+    if (pr == PAGE_EMPTY) {
+      r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_DONE, 2, v);
+      bool ok = dsr_db_ok(r);
+      PQclear(r);
+      if (!ok) {
+        snprintf(err, errlen, "%s: cannot mark the step done", st->key);
+        return DSR_EXEC_RETRY;
+      }
+      return DSR_EXEC_OK;
+    }
+  }
+}
+
+enum dsr_exec_result dsr_exec_resolve_all(struct dsr_exec *ex, char *err, size_t errlen)
+{
+  const char *v[] = {ex->run_id};
+  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_RUN_PENDING, 1, v);
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    snprintf(err, errlen, "cannot read the run's batches in flight");
+    return DSR_EXEC_RETRY;
+  }
+  enum dsr_exec_result res = DSR_EXEC_OK;
+  for (int i = 0; i < PQntuples(r) && res == DSR_EXEC_OK; i++)
+    res = resolve(ex, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err, errlen);
+  PQclear(r);
+  return res;
+}

@@ -1,0 +1,147 @@
+/**
+ * @file executor_files.c
+ * @brief Removing the files of erased rows: only files whose rows are gone
+ *        ("due" in dsr_file_deletions), under their store's root, then an
+ *        fsync of each directory touched, then marked done. A file already
+ *        missing counts as removed; one that cannot be removed stays due,
+ *        with its attempts and error, and the run is retried.
+ */
+#include "config.h"
+#include "executor_int.h"
+#include "dsr/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *dsr_store_root(const struct dsr_pstore *s)
+{
+  if (!s)
+    return NULL;
+  if (s->root)
+    return s->root;
+  const char *v = s->root_env ? getenv(s->root_env) : NULL;
+  return v && *v ? v : NULL;
+}
+
+/* A relative path that stays under its root: no "..", not absolute, not empty. */
+static bool safe_rel(const char *p)
+{
+  if (!*p || p[0] == '/')
+    return false;
+  for (const char *s = p; *s;) {
+    const char *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if ((n == 2 && s[0] == '.' && s[1] == '.') || n == 0)
+      return false;
+    s += n + (e ? 1 : 0);
+  }
+  return true;
+}
+
+/* fsync of the directory holding @p path; true when it worked or the directory is gone. */
+static bool sync_dir_of(const char *path)
+{
+  char dir[4096];
+  dsr_strlcpy(dir, path, sizeof dir);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    return true;
+  *slash = '\0';
+  int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT;
+  bool ok = fsync(fd) == 0;
+  close(fd);
+  return ok;
+}
+
+/* Removes one file; 0 when it is gone (or was), else an errno. */
+static int remove_one(const struct dsr_exec *ex, const char *store, const char *rel)
+{
+  const char *root = dsr_store_root(dsr_policy_store(ex->policy, store));
+  if (!root)
+    return ENXIO; /* the store's root is not configured here */
+  if (!safe_rel(rel))
+    return EINVAL;
+  char path[4096];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
+    return ENAMETOOLONG;
+  if (unlink(path) != 0 && errno != ENOENT)
+    return errno;
+  return sync_dir_of(path) ? 0 : EIO;
+}
+
+static bool mark(struct dsr_exec *ex, enum dsr_stmt st, struct dsr_buf *ids, const char *second)
+{
+  if (ids->len == 0)
+    return true;
+  if (!dsr_buf_puts(ids, "}"))
+    return false;
+  const char *v[] = {ids->data, second};
+  PGresult *r = dsr_db_exec(ex->db, st, 2, v);
+  bool ok = dsr_db_ok(r);
+  PQclear(r);
+  dsr_buf_reset(ids);
+  return ok;
+}
+
+enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *failed, char *err,
+                                    size_t errlen)
+{
+  struct dsr_buf done = {0}, bad = {0};
+  char after[24] = "0", now[24], why[96] = "";
+  enum dsr_exec_result res = DSR_EXEC_RETRY;
+  *removed = *failed = 0;
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  for (;;) {
+    const char *v[] = {ex->run_id, after};
+    PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_FILES_LIST_DUE, 2, v);
+    if (!dsr_db_ok(r)) {
+      PQclear(r);
+      snprintf(err, errlen, "cannot read the pending file deletions");
+      goto cleanup;
+    }
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+      const char *id = PQgetvalue(r, i, 0);
+      int e = remove_one(ex, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+      struct dsr_buf *to = e == 0 ? &done : &bad;
+      bool ok = (to->len ? dsr_buf_puts(to, ",") : dsr_buf_puts(to, "{")) && dsr_buf_puts(to, id);
+      if (!ok) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+      }
+      if (e == 0) {
+        (*removed)++;
+      } else {
+        (*failed)++;
+        snprintf(why, sizeof why, "%s", strerror(e));
+        DSR_WARN("executor.file_not_removed", "run=%s file_id=%s errno=%d", ex->run_id, id, e);
+      }
+    }
+    if (n > 0)
+      dsr_strlcpy(after, PQgetvalue(r, n - 1, 0), sizeof after);
+    PQclear(r);
+    if (!mark(ex, DSR_STMT_EX_FILES_MARK_DONE, &done, now) ||
+        !mark(ex, DSR_STMT_EX_FILES_MARK_FAILED, &bad, why)) {
+      snprintf(err, errlen, "cannot record removed files");
+      goto cleanup;
+    }
+    if (n == 0)
+      break;
+  }
+  if (*failed > 0) {
+    snprintf(err, errlen, "%ld file(s) could not be removed (%s); retried later", *failed, why);
+    goto cleanup;
+  }
+  res = DSR_EXEC_OK;
+cleanup:
+  dsr_buf_free(&done);
+  dsr_buf_free(&bad);
+  return res;
+}

@@ -1,0 +1,51 @@
+/**
+ * @file executor_int.h
+ * @brief Internals of the executor: statements generated for one
+ *        collection (executor_sql.c), the page transforms (executor_mask.c)
+ *        and the store's fixed statements.
+ */
+#ifndef DSR_EXECUTOR_INT_H
+#define DSR_EXECUTOR_INT_H
+
+#include "dsr/db.h"
+#include "dsr/executor.h"
+
+/** SQL text of a fixed statement, for store connections (not prepared there). */
+const char *exec_fixed_sql(enum dsr_stmt st);
+
+/**
+ * DELETE of the rows whose keys are in $1 (text[]), except those other
+ * collections still reference; RETURNING the key and each file column.
+ * Caller frees; NULL on allocation failure.
+ */
+char *exsql_delete(const struct dsr_policy *p, const struct dsr_pcollection *c);
+/** SELECT key::text and @p cols (as text) of the rows with keys in $1, FOR UPDATE. Caller frees. */
+char *exsql_select(const struct dsr_pcollection *c, const char *const *cols, size_t n);
+/**
+ * UPDATE setting @p cols from unnest($1 keys, $2.. values) (text arrays,
+ * cast to the declared types). Caller frees.
+ */
+char *exsql_update(const struct dsr_pcollection *c, const char *const *cols, size_t n);
+
+/** Appends one element to a PostgreSQL text[] literal under construction ("{" first). */
+DSR_MUST_USE bool exsql_array_add(struct dsr_buf *b, const char *v, bool first);
+
+/** A page read for a transform: keys and values (row-major), as text; NULL is SQL NULL. */
+struct expage {
+  int nrows;
+  size_t ncols;
+  char **vals; /**< nrows * ncols, owned */
+};
+
+/**
+ * Computes the new values of a mask or redact page in place; *changed[i]
+ * tells whether row i changes (allocated by the caller, nrows entries).
+ * False on allocation failure.
+ */
+DSR_MUST_USE bool extransform(const struct dsr_exec *ex, const struct dsr_exec_step *st,
+                              struct expage *pg, bool *changed);
+
+/** The columns a transform reads and writes: mask fields or redact columns (borrowed). */
+size_t excols(const struct dsr_exec_step *st, const char **cols, size_t max);
+
+#endif

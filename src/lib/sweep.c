@@ -1,0 +1,289 @@
+/**
+ * @file sweep.c
+ * @brief A retention sweep (see sweep.h): one at a time (advisory lock on
+ *        dsrd's database), resumed with its cutoff after a crash, executed
+ *        step by step by the executor, then dsrd's own data, then the
+ *        receipt and its "sweep.receipt" event in one transaction.
+ */
+#include "config.h"
+#include "dsr/discovery.h"
+#include "dsr/log.h"
+#include "dsr/parts.h"
+#include "dsr/queue.h"
+#include "dsr/sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool dsr_sweep_schedule(struct dsr_db *db, long interval_s)
+{
+  if (interval_s < 1)
+    interval_s = 1;
+  time_t now = dsr_now();
+  time_t slot = (now / interval_s + 1) * interval_s;
+  char key[64];
+  snprintf(key, sizeof key, "retention_sweep:%lld", (long long)slot);
+  struct dsr_job_opts o = {.run_at = slot, .dedupe_key = key, .max_attempts = 3};
+  bool enqueued = false, retry = false;
+  json_t *payload = json_object();
+  bool ok = payload && dsr_queue_enqueue(db, DSR_JOB_RETENTION_SWEEP, payload, &o, now,
+                                         &enqueued, &retry);
+  json_decref(payload);
+  return ok;
+}
+
+static bool single(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *v,
+                   char *out, size_t outlen)
+{
+  PGresult *r = dsr_db_exec(db, st, n, v);
+  bool ok = dsr_db_ok(r) && PQntuples(r) >= 1;
+  if (ok && out)
+    dsr_strlcpy(out, PQgetvalue(r, 0, 0), outlen);
+  PQclear(r);
+  return ok;
+}
+
+/* Counts what step @p st would remove now: rows into *rows, files into *files. */
+static bool count_step(PGconn *store, const struct dsr_sweep_step *st, long long *rows,
+                       long long *files)
+{
+  const char **vals = calloc(st->ncount_params + 1, sizeof *vals);
+  PGresult *r = NULL;
+  bool ok = false;
+  if (!vals)
+    goto cleanup;
+  for (size_t k = 0; k < st->ncount_params; k++)
+    vals[k] = st->count_params[k].value;
+  r = PQexecParams(store, st->count_sql, (int)st->ncount_params, NULL, vals, NULL, NULL, 0);
+  if (!dsr_db_ok(r) || PQntuples(r) != 1)
+    goto cleanup;
+  *rows = atoll(PQgetvalue(r, 0, 0));
+  *files = atoll(PQgetvalue(r, 0, 1));
+  ok = true;
+cleanup:
+  PQclear(r);
+  free(vals);
+  return ok;
+}
+
+/* The dry run: what each step would remove now. */
+static bool dry_run(PGconn *store, const struct dsr_sweep_step *v, size_t n,
+                    const struct dsr_sweep_opts *o, json_t **receipt, char *err, size_t errlen)
+{
+  json_t *cols = json_array();
+  bool ok = cols != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    long long rows = 0, files = 0;
+    ok = count_step(store, &v[i], &rows, &files);
+    if (!ok) {
+      snprintf(err, errlen, "%s: the count failed", v[i].st.key);
+      break;
+    }
+    if (o->progress)
+      o->progress(o->progress_ctx, v[i].st.coll->name, rows, rows);
+    json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:I, s:I}", "store",
+                                          v[i].st.coll->store->name, "collection",
+                                          v[i].st.coll->name, "action", "delete", "rows",
+                                          (json_int_t)rows, "files", (json_int_t)files));
+  }
+  if (ok)
+    ok = (*receipt = json_pack("{s:b, s:O}", "dry_run", 1, "collections", cols)) != NULL;
+  json_decref(cols);
+  return ok;
+}
+
+/* Turns the executor's per-page calls into (done, total) of the current step. */
+struct prog_adapter {
+  const struct dsr_sweep_opts *o;
+  const struct dsr_exec_step *st; /* the step whose total is known */
+  long long base, remaining;      /* rows done when it started, rows left then */
+};
+
+static void on_page(void *ctx, const struct dsr_exec_step *st, long long done)
+{
+  struct prog_adapter *a = ctx;
+  if (a->st != st) { /* first page of this step */
+    a->st = st;
+    a->base = done;
+  }
+  a->o->progress(a->o->progress_ctx, st->coll->name, done,
+                 a->remaining >= 0 ? a->base + a->remaining : -1);
+}
+
+/* dsrd's own data past retention_of_dsr_data; counts into @p out. */
+static bool own_data(struct dsr_db *db, const struct dsr_policy *p, time_t as_of, json_t *out)
+{
+  const json_t *sec = dsr_policy_section(p, "retention_of_dsr_data");
+  static const struct {
+    const char *key;
+    enum dsr_stmt st;
+    const char *fallback;
+  } rules[] = {
+      {"closed_requests", DSR_STMT_OWN_PURGE_REQUESTS, "3 years"},
+      {"deliveries", DSR_STMT_OWN_PURGE_DELIVERIES, "90 days"},
+      {"closed_requests", DSR_STMT_OWN_PURGE_RUNS, "3 years"},
+  };
+  static const char *const names[] = {"closed_requests", "deliveries", "erasure_runs"};
+  char now[24], n[24];
+  snprintf(now, sizeof now, "%lld", (long long)as_of);
+  for (size_t i = 0; i < DSR_ARRAY_LEN(rules); i++) {
+    const char *period = json_string_value(json_object_get(sec, rules[i].key));
+    const char *v[] = {now, period ? period : rules[i].fallback};
+    if (!single(db, rules[i].st, 2, v, n, sizeof n))
+      return false;
+    json_object_set_new(out, names[i], json_integer(atoll(n)));
+  }
+  return true;
+}
+
+struct fin_ctx {
+  const char *run_id;
+  json_t *receipt; /* borrowed */
+};
+
+static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
+{
+  struct fin_ctx *c = arg;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  char *text = json_dumps(c->receipt, JSON_COMPACT | JSON_SORT_KEYS);
+  const char *v[] = {c->run_id, text, now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
+                              : DSR_TX_ROLLBACK;
+  free(text);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  bool first = PQntuples(r) == 1;
+  PQclear(r);
+  return first ? dsr_tx_event(db, NULL, "sweep.receipt", "system", json_incref(c->receipt))
+               : DSR_TX_COMMIT;
+}
+
+static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy *p,
+                                     const struct dsr_sweep_opts *o, json_t **receipt,
+                                     char *err, size_t errlen)
+{
+  enum dsr_sweep_outcome out = DSR_SWEEP_RETRY;
+  struct dsr_sweep_step *steps = NULL;
+  size_t n = 0;
+  PGconn *store = NULL;
+  json_t *rc = NULL;
+  char run_id[40] = "", as_of_s[24] = "", started[32] = "", as_of_r[32] = "";
+  time_t as_of = o->now ? o->now : dsr_now();
+  PGresult *r = dsr_db_exec(db, DSR_STMT_SWEEP_RUN_RUNNING, 0, NULL);
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    snprintf(err, errlen, "cannot read sweeps");
+    goto cleanup;
+  }
+  if (PQntuples(r) == 1 && !o->dry_run) { /* resume the interrupted sweep, same cutoff */
+    dsr_strlcpy(run_id, PQgetvalue(r, 0, 0), sizeof run_id);
+    as_of = (time_t)atoll(PQgetvalue(r, 0, 1));
+  }
+  PQclear(r);
+  snprintf(as_of_s, sizeof as_of_s, "%lld", (long long)as_of);
+  if (!run_id[0] && !o->dry_run) {
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+    const char *v[] = {as_of_s, now};
+    if (!single(db, DSR_STMT_SWEEP_RUN_NEW, 2, v, run_id, sizeof run_id)) {
+      snprintf(err, errlen, "cannot open a sweep");
+      goto cleanup;
+    }
+  }
+  const char *dsn = dsr_policy_pg_dsn(p);
+  store = dsn ? PQconnectdb(dsn) : NULL;
+  if (!store || PQstatus(store) != CONNECTION_OK) {
+    snprintf(err, errlen, "the policy's postgresql store is not reachable");
+    goto cleanup;
+  }
+  if (!dsr_sweep_steps(p, as_of, &steps, &n)) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
+  if (o->dry_run) {
+    out = dry_run(store, steps, n, o, receipt, err, errlen) ? DSR_SWEEP_DONE : DSR_SWEEP_FAIL;
+    goto cleanup;
+  }
+  struct prog_adapter pa = {.o = o, .remaining = -1};
+  struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = o->batch_rows,
+                        .progress = o->progress ? on_page : NULL, .progress_ctx = &pa};
+  dsr_strlcpy(ex.run_id, run_id, sizeof ex.run_id);
+  enum dsr_exec_result settled = dsr_exec_resolve_all(&ex, err, errlen);
+  if (settled != DSR_EXEC_OK) {
+    out = settled == DSR_EXEC_FAIL ? DSR_SWEEP_FAIL : DSR_SWEEP_RETRY;
+    goto cleanup;
+  }
+  for (size_t i = 0; i < n; i++) {
+    long long files = 0;
+    pa.st = NULL; /* the bar's total: what is left of this step now */
+    if (!o->progress || !count_step(store, &steps[i], &pa.remaining, &files))
+      pa.remaining = -1;
+    enum dsr_exec_result res = dsr_exec_step_run(&ex, &steps[i].st, (int)i, err, errlen);
+    if (res != DSR_EXEC_OK) {
+      out = res == DSR_EXEC_FAIL ? DSR_SWEEP_FAIL : DSR_SWEEP_RETRY;
+      goto cleanup;
+    }
+    if (o->progress) /* the step's end: done equals its total */
+      o->progress(o->progress_ctx, steps[i].st.coll->name, -2, -2);
+  }
+  long removed = 0, failed = 0;
+  if (dsr_exec_files(&ex, &removed, &failed, err, errlen) != DSR_EXEC_OK)
+    goto cleanup;
+  json_t *totals = json_object(), *own = json_object();
+  json_t *cols = totals ? dsr_exec_receipt_collections(db, run_id, totals) : NULL;
+  const char *sv[] = {run_id};
+  PGresult *sr = dsr_db_exec(db, DSR_STMT_SWEEP_RUN_STARTED, 1, sv);
+  if (dsr_db_ok(sr) && PQntuples(sr) == 1) {
+    dsr_strlcpy(started, PQgetvalue(sr, 0, 0), sizeof started);
+    dsr_strlcpy(as_of_r, PQgetvalue(sr, 0, 1), sizeof as_of_r);
+  }
+  PQclear(sr);
+  if (!cols || !own || !started[0] || (o->own_data && !own_data(db, p, as_of, own))) {
+    json_decref(totals);
+    json_decref(own);
+    json_decref(cols);
+    snprintf(err, errlen, "cannot build the sweep receipt");
+    goto cleanup;
+  }
+  rc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "sweep_id", run_id, "started_at", started, "as_of",
+                 as_of_r, "collections", cols, "dsrd_data", own);
+  if (rc)
+    json_object_update(rc, totals);
+  json_decref(totals);
+  struct fin_ctx fc = {.run_id = run_id, .receipt = rc};
+  if (!rc || !dsr_db_tx(db, "READ COMMITTED", fin_body, &fc)) {
+    snprintf(err, errlen, "cannot record the sweep receipt");
+    goto cleanup;
+  }
+  DSR_INFO("sweep.done", "sweep=%s steps=%zu files_removed=%ld", run_id, n, removed);
+  *receipt = json_incref(rc);
+  out = DSR_SWEEP_DONE;
+cleanup:
+  json_decref(rc);
+  dsr_sweep_steps_free(steps, n);
+  if (store)
+    PQfinish(store);
+  return out;
+}
+
+enum dsr_sweep_outcome dsr_sweep_run(struct dsr_db *db, const struct dsr_policy *p,
+                                     const struct dsr_sweep_opts *o, json_t **receipt,
+                                     char *err, size_t errlen)
+{
+  *receipt = NULL;
+  char got[8] = "";
+  if (!single(db, DSR_STMT_SWEEP_TRY_LOCK, 0, NULL, got, sizeof got)) {
+    snprintf(err, errlen, "cannot reach dsrd's database");
+    return DSR_SWEEP_RETRY;
+  }
+  if (got[0] != 't') {
+    snprintf(err, errlen, "another retention sweep is running");
+    return DSR_SWEEP_BUSY;
+  }
+  enum dsr_sweep_outcome out = locked(db, p, o, receipt, err, errlen);
+  (void)single(db, DSR_STMT_SWEEP_UNLOCK, 0, NULL, NULL, 0);
+  return out;
+}

@@ -1,0 +1,231 @@
+/**
+ * @file sweep_sql.c
+ * @brief The statements of a retention sweep, from the data map. A row is
+ *        expired when, at the cutoff $asof:
+ *   age            t."col" < $asof - period
+ *   after_event    t."col" IS NOT NULL AND t."col" < $asof - period
+ *   tenant_setting t."col" < $asof - clamp(setting of t's tenant, or the default; min, max)
+ *   with_parent    its parent row is expired, or gone
+ * Every value is a parameter; identifiers are quoted, from the policy.
+ */
+#include "config.h"
+#include "planner_int.h"
+#include "dsr/sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Seconds of a duration string, as text for a parameter. */
+static void secs(const char *dur, char *out, size_t n, long long fallback)
+{
+  long long s = 0;
+  if (!dur || !dsr_duration_parse(dur, &s))
+    s = fallback;
+  snprintf(out, n, "%lld", s);
+}
+
+static bool has_rule(const struct dsr_pcollection *c, int depth);
+
+/* Appends the "expired" condition of alias @p a (a<depth>) of collection @p c. */
+static void expired(struct psql *s, const struct dsr_pcollection *c, int depth)
+{
+  char num[32], label[192];
+  const struct dsr_pretention *r = &c->retention;
+  int asof = 0; /* added where used: an unused parameter has no type */
+  switch (r->rule) {
+  case DSR_RET_AGE:
+  case DSR_RET_AFTER_EVENT: {
+    asof = psql_param(s, "as_of", NULL, false);
+    snprintf(label, sizeof label, "period:%s", c->name);
+    int pn = psql_param(s, label, r->period, false);
+    psql_printf(s, "(a%d.", depth);
+    psql_ident(s, r->column);
+    if (r->rule == DSR_RET_AFTER_EVENT) {
+      psql_puts(s, " IS NOT NULL AND a");
+      psql_printf(s, "%d.", depth);
+      psql_ident(s, r->column);
+    }
+    psql_printf(s, " < to_timestamp($%d::bigint) - $%d::interval)", asof, pn);
+    return;
+  }
+  case DSR_RET_TENANT_SETTING: {
+    long long unit = 86400;
+    char u[64];
+    asof = psql_param(s, "as_of", NULL, false);
+    snprintf(u, sizeof u, "1 %s", r->setting_unit ? r->setting_unit : "days");
+    if (!dsr_duration_parse(u, &unit))
+      unit = 86400;
+    snprintf(label, sizeof label, "default:%s", c->name);
+    secs(r->period, num, sizeof num, 0);
+    int dn = psql_param(s, label, num, false);
+    snprintf(label, sizeof label, "min:%s", c->name);
+    secs(r->min, num, sizeof num, 0);
+    int mn = psql_param(s, label, num, false);
+    snprintf(label, sizeof label, "max:%s", c->name);
+    secs(r->max, num, sizeof num, 1000LL * 365 * 86400);
+    int xn = psql_param(s, label, num, false);
+    snprintf(label, sizeof label, "unit:%s", c->name);
+    snprintf(num, sizeof num, "%lld", unit);
+    int un = psql_param(s, label, num, false);
+    psql_printf(s, "(a%d.", depth);
+    psql_ident(s, r->column);
+    psql_printf(s, " < to_timestamp($%d::bigint) - make_interval(secs => least(greatest(", asof);
+    if (r->setting && c->tenant_column) {
+      psql_puts(s, "coalesce((SELECT st.");
+      psql_ident(s, r->setting_value_column);
+      psql_printf(s, "::double precision * $%d::double precision FROM ", un);
+      psql_table(s, r->setting);
+      psql_puts(s, " st WHERE st.");
+      psql_ident(s, r->setting_tenant_column);
+      psql_printf(s, " = a%d.", depth);
+      psql_ident(s, c->tenant_column);
+      psql_printf(s, " LIMIT 1), $%d::double precision)", dn);
+    } else {
+      psql_printf(s, "$%d::double precision", dn);
+    }
+    psql_printf(s, ", $%d::double precision), $%d::double precision)))", mn, xn);
+    return;
+  }
+  case DSR_RET_WITH_PARENT: {
+    const struct dsr_preference *ref = r->via;
+    const struct dsr_pcollection *pa = ref->parent;
+    psql_printf(s, "(a%d.", depth);
+    psql_ident(s, ref->column);
+    psql_puts(s, " IS NOT NULL AND (NOT EXISTS (SELECT 1 FROM ");
+    psql_table(s, pa);
+    psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
+    psql_ident(s, ref->parent_column);
+    psql_printf(s, " = a%d.", depth);
+    psql_ident(s, ref->column);
+    psql_puts(s, ")");
+    if (has_rule(pa, depth + 1)) {
+      psql_puts(s, " OR EXISTS (SELECT 1 FROM ");
+      psql_table(s, pa);
+      psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
+      psql_ident(s, ref->parent_column);
+      psql_printf(s, " = a%d.", depth);
+      psql_ident(s, ref->column);
+      psql_puts(s, " AND ");
+      expired(s, pa, depth + 1);
+      psql_puts(s, ")");
+    }
+    psql_puts(s, "))");
+    return;
+  }
+  case DSR_RET_NONE:
+  case DSR_RET_INDEFINITE: break;
+  }
+  psql_puts(s, "FALSE");
+}
+
+/* Whether rows of @p c can expire (a bounded chain of with_parent). */
+static bool has_rule(const struct dsr_pcollection *c, int depth)
+{
+  const struct dsr_pretention *r = &c->retention;
+  if (depth > 16 || c->store->type != DSR_STORE_POSTGRESQL)
+    return false;
+  if (r->rule == DSR_RET_WITH_PARENT)
+    return r->via != NULL; /* a row whose parent is gone goes too */
+  return r->rule == DSR_RET_AGE || r->rule == DSR_RET_AFTER_EVENT ||
+         r->rule == DSR_RET_TENANT_SETTING;
+}
+
+static bool build(const struct dsr_pcollection *c, const char *as_of, bool page, char **sql,
+                  struct dsr_plan_param **params, size_t *n)
+{
+  struct psql s = {0};
+  const char *type = dsr_pcollection_column_type(c, c->primary_key);
+  if (page) {
+    psql_puts(&s, "SELECT a0.");
+    psql_ident(&s, c->primary_key);
+    psql_puts(&s, "::text FROM ");
+  } else {
+    psql_puts(&s, "SELECT count(*), ");
+    psql_files_expr(&s, c); /* over alias x */
+    psql_puts(&s, " FROM (SELECT a0.* FROM ");
+  }
+  psql_table(&s, c);
+  psql_puts(&s, " a0 WHERE ");
+  expired(&s, c, 0);
+  if (!page) {
+    psql_puts(&s, ") x");
+  } else {
+    int cn = psql_param(&s, "cursor", NULL, false);
+    psql_printf(&s, " AND ($%d::text IS NULL OR a0.", cn);
+    psql_ident(&s, c->primary_key);
+    if (type) {
+      psql_printf(&s, " > $%d::", cn);
+      psql_puts(&s, type);
+    } else {
+      psql_printf(&s, "::text > $%d::text", cn);
+    }
+    psql_puts(&s, ") ORDER BY a0.");
+    psql_ident(&s, c->primary_key);
+    psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
+  }
+  for (size_t i = 0; i < s.n && !s.oom; i++)
+    if (!strcmp(s.params[i].label, "as_of") && !(s.params[i].value = strdup(as_of)))
+      s.oom = true;
+  bool ok = !s.oom;
+  if (ok) {
+    *sql = dsr_buf_steal(&s.sql);
+    *params = s.params;
+    *n = s.n;
+    s.params = NULL;
+    s.n = 0;
+  }
+  psql_free(&s);
+  return ok;
+}
+
+static void free_params(struct dsr_plan_param *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(p[i].label);
+    free(p[i].value);
+  }
+  free(p);
+}
+
+void dsr_sweep_steps_free(struct dsr_sweep_step *v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++) {
+    free(v[i].keys_sql);
+    free(v[i].count_sql);
+    free_params(v[i].params, v[i].nparams);
+    free_params(v[i].count_params, v[i].ncount_params);
+  }
+  free(v);
+}
+
+bool dsr_sweep_steps(const struct dsr_policy *p, time_t as_of, struct dsr_sweep_step **out,
+                     size_t *n)
+{
+  size_t nc = dsr_policy_collection_count(p), k = 0;
+  struct dsr_sweep_step *v = calloc(nc + 1, sizeof *v);
+  char asof[24];
+  snprintf(asof, sizeof asof, "%lld", (long long)as_of);
+  if (!v)
+    return false;
+  for (size_t i = nc; i-- > 0;) { /* children first */
+    const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
+    if (!has_rule(c, 0))
+      continue;
+    struct dsr_sweep_step *st = &v[k++];
+    if (!build(c, asof, true, &st->keys_sql, &st->params, &st->nparams) ||
+        !build(c, asof, false, &st->count_sql, &st->count_params, &st->ncount_params)) {
+      dsr_sweep_steps_free(v, k);
+      return false;
+    }
+    snprintf(st->st.key, sizeof st->st.key, "%s/delete", c->name);
+    st->st.coll = c;
+    st->st.verb = DSR_STEP_DELETE;
+    st->st.keys_sql = st->keys_sql;
+    st->st.params = st->params;
+    st->st.nparams = st->nparams;
+  }
+  *out = v;
+  *n = k;
+  return true;
+}

@@ -1,0 +1,224 @@
+/**
+ * @file test_erasure_crash.c
+ * @brief kill -9 of a real dsrd at random points of a large erasure (the
+ *        generator's designated subject with thousands of calls: more than
+ *        50,000 rows across collections), restarts, and the final platform
+ *        equals that of an uninterrupted run of the same erasure on an
+ *        identical platform (every table's checksum), with equal receipts.
+ *        Waiting is by polling state with bounded timeouts; the dead
+ *        worker's lease is run out by moving it, not by waiting for it.
+ */
+#include "erasure_fixture.h"
+#include "dsr/admin.h"
+#include "dsr/erasure.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define C_EMAIL "casey.crash@example.org"
+#define C_PHONE "+15550100999"
+#define C_ARGS                                                                          \
+  "--subject-email " C_EMAIL " --subject-phone " C_PHONE " --subject-workspaces 4 "    \
+  "--subject-calls 19000 --subject-account"
+#define KILLS 3
+
+static void pause_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Polls @p sql on @p conninfo until it answers at least @p want, at most @p max_ms. */
+static long wait_for(const char *conninfo, const char *sql, long want, long max_ms)
+{
+  long v = 0;
+  for (long waited = 0; waited <= max_ms; waited += 50) {
+    v = h_sql_long(conninfo, sql);
+    if (v >= want)
+      return v;
+    pause_ms(50);
+  }
+  return v;
+}
+
+/* Waits (bounded) for a dsrd that kills itself at a failpoint; true when it died of SIGKILL. */
+static bool died(struct h_dsrd *dd, long max_ms)
+{
+  for (long waited = 0; waited <= max_ms; waited += 50) {
+    int st = 0;
+    pid_t p = waitpid(dd->pid, &st, WNOHANG);
+    if (p == dd->pid) {
+      dd->pid = 0;
+      return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+    }
+    pause_ms(50);
+  }
+  return false;
+}
+
+static void start(struct h_dsrd *dd, const char *state, const char *dsn, const char *policy)
+{
+  char url[600], pol[600];
+  snprintf(url, sizeof url, "--database-url=%s", dsn);
+  snprintf(pol, sizeof pol, "--policy-file=%s", policy);
+  const char *args[] = {url, pol, "--workers=1", NULL};
+  h_dsrd_start(dd, state, args);
+}
+
+/* Rows per collection and action of the request's receipts: "coll/action=rows/files;...". */
+static char *receipt_figures(struct dsr_db *db, const char *request)
+{
+  json_t *rcs = dsr_erasure_receipts(db, request);
+  struct dsr_buf b = {0};
+  ck_assert(dsr_buf_puts(&b, ""));
+  const char *k;
+  json_t *rc;
+  json_object_foreach(rcs, k, rc) {
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(rc, "collections"), i, e)
+      ck_assert(dsr_buf_printf(&b, "%s/%s=%lld/%lld;",
+                               json_string_value(json_object_get(e, "collection")),
+                               json_string_value(json_object_get(e, "action")),
+                               (long long)json_integer_value(json_object_get(e, "rows")),
+                               (long long)json_integer_value(json_object_get(e, "files"))));
+    ck_assert(dsr_buf_printf(&b, "files_removed=%lld;",
+                             (long long)json_integer_value(json_object_get(rc, "files_removed"))));
+  }
+  json_decref(rcs);
+  return dsr_buf_steal(&b);
+}
+
+START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
+{
+  unsigned seed = (unsigned)time(NULL);
+  srand(seed);
+  struct ef_platform a, b;
+  ef_generate(&a, "crash_a", 300, true, C_ARGS);
+  ef_generate(&b, "crash_b", 300, false, C_ARGS);
+  char *sum_a0 = ef_checksums(a.conninfo), *sum_b0 = ef_checksums(b.conninfo);
+  ck_assert_str_eq(sum_a0, sum_b0); /* the same platform twice */
+  char policy[512];
+  snprintf(policy, sizeof policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+
+  /* One master key for both runs (pseudonyms of masked fields depend on it). */
+  char state[256], keyfile[400];
+  h_tmpdir(state, sizeof state, "crash-state");
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", state);
+  unsigned char key[32];
+  randombytes_buf(key, sizeof key);
+  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ck_assert(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
+  close(fd);
+
+  /* --- the crashed run: a real dsrd, killed with SIGKILL, restarted ----------------- */
+  ef_use(&a);
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_crash_a", policy, key);
+  struct h_dsrd dd;
+  start(&dd, state, d.conninfo, policy);
+  char id[40];
+  dsr_strlcpy(id, ef_request(&d, C_EMAIL, C_PHONE), sizeof id); /* the daemon discovers */
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_parts WHERE request_id = '%s'", id);
+  ck_assert_msg(wait_for(d.conninfo, sql, 1, 60000) >= 1, "no parts; log: %s", dd.log);
+  const char *progress = "SELECT coalesce(sum(rows + kept), 0) FROM dsr_erasure_steps";
+  const char *done = "SELECT count(*) FROM dsr_parts WHERE state = 'done'";
+  ck_assert_int_eq(h_dsrd_stop(&dd, SIGTERM), 0); /* discovery done; the erasure is next */
+  ef_approve(&d, id);
+  /* Two kills inside the commit protocol, at a random batch each: after the batch's outcome
+   * is recorded but before the store commits, and after the store commits but before the
+   * outcome is applied. Then kills from outside at random moments. */
+  static const char *const points[] = {"pending", "committed"};
+  char skip[16];
+  long at[KILLS + 2];
+  int kills = 0;
+  for (int k = 0; k < 2; k++) {
+    snprintf(skip, sizeof skip, "%d", 1 + rand() % 4);
+    ck_assert(setenv("DSRD_FAILPOINT", points[k], 1) == 0 && setenv("DSRD_FAILPOINT_SKIP", skip, 1) == 0);
+    PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                              " WHERE state = 'running'"));
+    start(&dd, state, d.conninfo, policy);
+    ck_assert_msg(died(&dd, 120000), "dsrd did not stop at failpoint %s; log: %s", points[k], dd.log);
+    at[kills++] = h_sql_long(d.conninfo, progress);
+    ck_assert_int_eq(h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE "
+                                            "pend_xid IS NOT NULL"), 1); /* caught in flight */
+  }
+  unsetenv("DSRD_FAILPOINT");
+  unsetenv("DSRD_FAILPOINT_SKIP");
+  PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                            " WHERE state = 'running'"));
+  start(&dd, state, d.conninfo, policy);
+  for (int k = 0; k < KILLS; k++) {
+    long now = h_sql_long(d.conninfo, progress);
+    long target = now + 500 + rand() % 9000;
+    long v = wait_for(d.conninfo, progress, target, 120000);
+    if (h_sql_long(d.conninfo, done) > 0)
+      break; /* finished before this kill point */
+    pause_ms(rand() % 40); /* anywhere inside a batch: query, store commit, bookkeeping */
+    ck_assert_int_eq(h_dsrd_stop(&dd, SIGKILL), 128 + SIGKILL);
+    at[kills++] = v;
+    /* the dead worker's lease runs out (moved, not waited for) */
+    PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                              " WHERE state = 'running'"));
+    start(&dd, state, d.conninfo, policy);
+  }
+  ck_assert_msg(wait_for(d.conninfo, done, 1, 240000) == 1, "not finished; log: %s", dd.log);
+  ck_assert_int_eq(h_dsrd_stop(&dd, SIGTERM), 0);
+  ck_assert_int_ge(kills, 4);
+  long rows = h_sql_long(d.conninfo, "SELECT sum(rows) FROM dsr_erasure_steps WHERE action <> "
+                                     "'retain'");
+  ck_assert_int_ge(rows, 50000);
+  char *fig_a = receipt_figures(d.db, id);
+  char *sum_a = ef_checksums(a.conninfo);
+  long left_files = h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_file_deletions WHERE state"
+                                           " <> 'done'");
+  ef_dsrd_close(&d);
+
+  /* --- the same erasure, uninterrupted, on the twin platform ----------------------- */
+  ef_use(&b);
+  ef_dsrd_open(&d, "dsr_crash_b", policy, key);
+  char idb[40];
+  dsr_strlcpy(idb, ef_request(&d, C_EMAIL, C_PHONE), sizeof idb);
+  ef_run_jobs(&d);
+  ef_approve(&d, idb);
+  ef_run_jobs(&d);
+  ck_assert_int_eq(h_sql_long(d.conninfo, done), 1);
+  char *fig_b = receipt_figures(d.db, idb);
+  char *sum_b = ef_checksums(b.conninfo);
+  ef_dsrd_close(&d);
+
+  fprintf(stderr, "crash test: seed %u, %ld rows erased, %d kills at", seed, rows, kills);
+  for (int k = 0; k < kills; k++)
+    fprintf(stderr, " %ld", at[k]);
+  fprintf(stderr, " rows; checksums %s\n", strcmp(sum_a, sum_b) ? "DIFFER" : "equal");
+  ck_assert_str_ne(sum_a, sum_a0); /* something was erased */
+  ck_assert_str_eq(sum_a, sum_b);
+  ck_assert_str_eq(fig_a, fig_b);
+  ck_assert_int_eq(left_files, 0);
+  free(fig_a);
+  free(fig_b);
+  free(sum_a);
+  free(sum_b);
+  free(sum_a0);
+  free(sum_b0);
+  ef_platform_free(&a);
+  ef_platform_free(&b);
+}
+END_TEST
+
+Suite *suite_erasure_crash(void)
+{
+  Suite *s = suite_create("erasure_crash");
+  TCase *tc = tcase_create("erasure_crash");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, kill_9_at_random_points_resumes_to_the_same_state);
+  suite_add_tcase(s, tc);
+  return s;
+}
