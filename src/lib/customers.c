@@ -1,5 +1,6 @@
 /** @file customers.c @brief Customers: endpoints, sealed whsec_ secrets, hashed API keys. */
 #include "config.h"
+#include "dsr/keyauth.h"
 #include "dsr/crypto.h"
 #include "dsr/customers.h"
 #include "dsr/events.h"
@@ -150,22 +151,5 @@ enum dsr_ec dsr_customer_enable(struct dsr_db *db, const char *name)
 
 enum dsr_ec dsr_customer_auth(struct dsr_db *db, const char *api_key, char id[40])
 {
-  if (!api_key ||
-      strncmp(api_key, DSR_CUSTOMER_KEY_PREFIX, sizeof DSR_CUSTOMER_KEY_PREFIX - 1) != 0)
-    return DSR_E_UNAUTHORIZED;
-  unsigned char h[DSR_HASH_BYTES];
-  dsr_keyed_hash(DSR_KEY_TOKEN, api_key, strlen(api_key), h);
-  const char *v[] = {(const char *)h};
-  const int lens[] = {DSR_HASH_BYTES};
-  const int fmts[] = {1};
-  PGresult *r = dsr_db_exec_bin(db, DSR_STMT_CUSTOMER_AUTH, 1, v, lens, fmts);
-  enum dsr_ec ec = DSR_E_UNAUTHORIZED;
-  if (!dsr_db_ok(r))
-    ec = DSR_E_DB_UNAVAILABLE;
-  else if (PQntuples(r) == 1) {
-    dsr_strlcpy(id, PQgetvalue(r, 0, 0), 40);
-    ec = DSR_OK;
-  }
-  PQclear(r);
-  return ec;
+  return dsr_key_auth(db, api_key, DSR_CUSTOMER_KEY_PREFIX, DSR_STMT_CUSTOMER_AUTH, id);
 }

@@ -4,6 +4,7 @@
  *        keys the platform's services check it with (see rights.h).
  */
 #include "config.h"
+#include "dsr/keyauth.h"
 #include "dsr/events.h"
 #include "dsr/parts.h"
 #include "dsr/rights.h"
@@ -117,21 +118,5 @@ enum dsr_ec dsr_service_key_create(struct dsr_db *db, const char *name, char **k
 
 enum dsr_ec dsr_service_auth(struct dsr_db *db, const char *key, char id[40])
 {
-  if (!key || strncmp(key, DSR_SERVICE_KEY_PREFIX, sizeof DSR_SERVICE_KEY_PREFIX - 1) != 0)
-    return DSR_E_UNAUTHORIZED;
-  unsigned char h[DSR_HASH_BYTES];
-  dsr_keyed_hash(DSR_KEY_TOKEN, key, strlen(key), h);
-  const char *v[] = {(const char *)h};
-  const int lens[] = {DSR_HASH_BYTES};
-  const int fmts[] = {1};
-  PGresult *r = dsr_db_exec_bin(db, DSR_STMT_SERVICE_AUTH, 1, v, lens, fmts);
-  enum dsr_ec ec = DSR_E_UNAUTHORIZED;
-  if (!dsr_db_ok(r))
-    ec = DSR_E_DB_UNAVAILABLE;
-  else if (PQntuples(r) == 1) {
-    dsr_strlcpy(id, PQgetvalue(r, 0, 0), 40);
-    ec = DSR_OK;
-  }
-  PQclear(r);
-  return ec;
+  return dsr_key_auth(db, key, DSR_SERVICE_KEY_PREFIX, DSR_STMT_SERVICE_AUTH, id);
 }
