@@ -142,14 +142,11 @@ static enum dsr_tx_status tell_subject(struct dsr_db *db, struct finish_ctx *c, 
 static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
 {
   struct finish_ctx *c = arg;
-  const char *v[] = {c->part_id};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
+  bool go = false;
+  enum dsr_tx_status s = dsr_part_lock_runnable(db, c->part_id, &go);
   if (s != DSR_TX_COMMIT)
     return s;
-  bool go = PQntuples(r) == 1 && (!strcmp(PQgetvalue(r, 0, 0), "approved") ||
-                                  !strcmp(PQgetvalue(r, 0, 0), "executing"));
-  PQclear(r);
+  PGresult *r = NULL;
   c->already = !go;
   if (!go)
     return DSR_TX_COMMIT;

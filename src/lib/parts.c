@@ -96,3 +96,17 @@ enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
   PQclear(r);
   return s;
 }
+
+enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id, bool *runnable)
+{
+  const char *v[] = {part_id};
+  PGresult *r = NULL;
+  *runnable = false;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  *runnable = PQntuples(r) == 1 && (!strcmp(PQgetvalue(r, 0, 0), "approved") ||
+                                    !strcmp(PQgetvalue(r, 0, 0), "executing"));
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}

@@ -100,14 +100,11 @@ static enum dsr_tx_status restrict_body(struct dsr_db *db, void *arg)
 {
   struct restrict_ctx *c = arg;
   c->added = 0;
-  const char *v[] = {c->part_id};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
+  bool go = false;
+  enum dsr_tx_status s = dsr_part_lock_runnable(db, c->part_id, &go);
   if (s != DSR_TX_COMMIT)
     return s;
-  bool go = PQntuples(r) == 1 && (!strcmp(PQgetvalue(r, 0, 0), "approved") ||
-                                  !strcmp(PQgetvalue(r, 0, 0), "executing"));
-  PQclear(r);
+  PGresult *r = NULL;
   c->skipped = !go;
   if (!go)
     return DSR_TX_COMMIT;
@@ -151,14 +148,11 @@ struct finish_ctx {
 static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
 {
   struct finish_ctx *c = arg;
-  const char *v[] = {c->part_id};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
+  bool go = false;
+  enum dsr_tx_status s = dsr_part_lock_runnable(db, c->part_id, &go);
   if (s != DSR_TX_COMMIT)
     return s;
-  bool go = PQntuples(r) == 1 && (!strcmp(PQgetvalue(r, 0, 0), "approved") ||
-                                  !strcmp(PQgetvalue(r, 0, 0), "executing"));
-  PQclear(r);
+  PGresult *r = NULL;
   c->skipped = !go;
   if (!go)
     return DSR_TX_COMMIT;

@@ -32,6 +32,13 @@ enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
                                       const char *actor);
 
 /** Runs a statement; maps failure to RETRY/ROLLBACK; on success *out (caller PQclear()s). */
+/**
+ * Locks part @p part_id (FOR UPDATE) inside the caller's transaction; *runnable
+ * tells whether its work may run now (the part is approved, or executing
+ * after a crash). Returns the transaction status, like dsr_tx_exec().
+ */
+enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id, bool *runnable);
+
 enum dsr_tx_status dsr_tx_exec(struct dsr_db *db, enum dsr_stmt st, int n,
                                const char *const *v, PGresult **out);
 
