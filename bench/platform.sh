@@ -279,7 +279,7 @@ fig_sweep() {
   sweep_batch=$(grep -E '^#? *erasure_batch_rows *=' "$top/contrib/dsrd.conf.sample" | head -n 1 |
     sed 's/.*= *//')
   [ -n "$sweep_batch" ] || die "no erasure_batch_rows in contrib/dsrd.conf.sample"
-  local n per=() rows=() ratio
+  local n per=() sizes=() ratio
   for n in $sweep_sizes; do
     sweep_one "$n"
     ratio=$(ratio_of "$sw_dsrd" "$sw_ref")
@@ -287,12 +287,12 @@ fig_sweep() {
       "$sw_dsrd" "$sw_ref" "sql/sweep.sql: batches of $sweep_batch recordings, one transaction each" \
       "$ratio" "<= 1.3x" "$(at_most "$ratio" 1.3)" ""
     per+=("$(awk -v t="$sw_dsrd" -v n="$sw_rows" 'BEGIN { printf "%.9f", t / n }')")
-    rows+=("$sw_rows")
+    sizes+=("$sw_rows")
   done
   # Growth: dsrd's time per recording at the larger size over that at the smaller one.
   local g
   g=$(ratio_of "${per[1]}" "${per[0]}")
-  add_row "retention sweep growth: time per recording at ${rows[1]} over at ${rows[0]}" "x" "$g" \
+  add_row "retention sweep growth: time per recording at ${sizes[1]} over at ${sizes[0]}" "x" "$g" \
     "" "" "" "<= 1.3 (linear)" "$(at_most "$g" 1.3)" ""
 }
 

@@ -20,6 +20,11 @@ CREATE TEMP TABLE s_recordings ON COMMIT DROP AS
 DELETE FROM web_sessions WHERE user_id IN (SELECT id FROM s_users);
 DELETE FROM consents WHERE phone = :'phone' OR lower(email) = lower(:'email');
 DELETE FROM workspace_members WHERE user_id IN (SELECT id FROM s_users);
+DELETE FROM devices WHERE sim_number = :'phone' OR user_id IN (SELECT id FROM s_users);
+DELETE FROM support_tickets
+ WHERE lower(requester_email) = lower(:'email') OR user_id IN (SELECT id FROM s_users);
+DELETE FROM website_inquiries WHERE lower(email) = lower(:'email') OR phone = :'phone';
+DELETE FROM dncr_checks WHERE phone = :'phone';
 DELETE FROM crm_links
  WHERE contact_id IN (SELECT id FROM s_contacts) OR call_id IN (SELECT id FROM s_calls);
 DELETE FROM messages

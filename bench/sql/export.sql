@@ -2,7 +2,7 @@
 -- the access package of one subject holds under the bench policy
 -- (policies/callcenter-ai.json), every column. psql variables: email, phone.
 \set ON_ERROR_STOP on
-BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
 CREATE TEMP TABLE s_users ON COMMIT DROP AS
   SELECT id FROM users WHERE lower(email) = lower(:'email') OR phone = :'phone';
 CREATE TEMP TABLE s_contacts ON COMMIT DROP AS
@@ -24,6 +24,18 @@ COPY (SELECT * FROM invoices WHERE id IN (SELECT id FROM s_invoices) ORDER BY id
 COPY (SELECT * FROM payments WHERE invoice_id IN (SELECT id FROM s_invoices) ORDER BY id) TO STDOUT;
 COPY (SELECT * FROM security_events WHERE user_id IN (SELECT id FROM s_users) ORDER BY id) TO STDOUT;
 COPY (SELECT * FROM web_sessions WHERE user_id IN (SELECT id FROM s_users) ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM devices
+       WHERE sim_number = :'phone' OR user_id IN (SELECT id FROM s_users) ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM support_tickets
+       WHERE lower(requester_email) = lower(:'email') OR user_id IN (SELECT id FROM s_users)
+       ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM website_inquiries
+       WHERE lower(email) = lower(:'email') OR phone = :'phone' ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM abuse_reports
+       WHERE lower(reporter_email) = lower(:'email') OR reporter_phone = :'phone'
+          OR reported_number = :'phone' OR user_id IN (SELECT id FROM s_users) ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM suppressions WHERE phone = :'phone' ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM dncr_checks WHERE phone = :'phone' ORDER BY id) TO STDOUT;
 COPY (SELECT * FROM contacts WHERE id IN (SELECT id FROM s_contacts) ORDER BY id) TO STDOUT;
 COPY (SELECT * FROM calls WHERE id IN (SELECT id FROM s_calls) ORDER BY id) TO STDOUT;
 COPY (SELECT * FROM recordings WHERE id IN (SELECT id FROM s_recordings) ORDER BY id) TO STDOUT;
