@@ -104,6 +104,9 @@ plat_wait() {
 # DB. The daily retention sweep it schedules is removed so that it cannot run
 # in the middle of a figure.
 pdsrd_start() {
+  # Jobs left by the HTTP figures (verification messages of their synthetic
+  # requests) are not this figure's work.
+  psql_q -c "DELETE FROM dsr_jobs WHERE state = 'queued'"
   : >"$state/pdsrd.out"
   : >"$state/pdsrd.log"
   DSR_PLATFORM_DSN=$(plat_url "$1") DSR_MEDIA_ROOT=$2 "$dsrd_bin" --state-dir="$state" --port=0 \
@@ -302,14 +305,14 @@ fig_export() {
   log "export: dsrd (access request of a subject with about $export_rows rows; read-only, no copy)"
   pdsrd_start "$plat_db" "$state/no-media"
   plat_request access "$ex_email" "$ex_phone"
-  local before td rss rows bytes
+  local before td rss nrows bytes
   before=$(peak_rss_kib "$pd_pid")
   td=$(plat_approve_wait)
   rss=$(peak_rss_kib "$pd_pid")
-  read -r rows bytes < <(psql_q -At -F ' ' -c "SELECT sum(row_count), sum(plain_bytes) FROM
+  read -r nrows bytes < <(psql_q -At -F ' ' -c "SELECT sum(row_count), sum(plain_bytes) FROM
       dsr_exports WHERE request_id = '$plat_rid'")
   pdsrd_stop
-  log "export: dsrd ${td} s, $rows rows, $bytes bytes (ZIP); peak RSS ${rss} KiB (${before} KiB before the approval)"
+  log "export: dsrd ${td} s, $nrows rows, $bytes bytes (ZIP); peak RSS ${rss} KiB (${before} KiB before the approval)"
   local t0 t1 tr nref
   t0=$(now_s)
   plat_psql "$plat_db" -v email="$ex_email" -v phone="$ex_phone" -f "$bench/sql/export.sql" \
@@ -318,12 +321,12 @@ fig_export() {
   tr=$(secs_between "$t0" "$t1")
   nref=$(wc -l <"$state/export.copy")
   log "export: reference ${tr} s, $nref rows, $(wc -c <"$state/export.copy") bytes"
-  [ "$rows" = "$nref" ] || die "export: dsrd's package holds $rows rows, the reference copied $nref"
+  [ "$nrows" = "$nref" ] || die "export: dsrd's package holds $nrows rows, the reference copied $nref"
   rm -f "$state/export.copy"
   local ratio mib
   ratio=$(ratio_of "$td" "$tr")
   mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
-  add_row "access export: subject with $(printf "%'d" "$rows") rows" "s" "$td" "$tr" \
+  add_row "access export: subject with $(printf "%'d" "$nrows") rows" "s" "$td" "$tr" \
     "COPY ... TO STDOUT of the same rows (sql/export.sql)" "$ratio" "<= 2x" \
     "$(at_most "$ratio" 2)" ""
   add_row "access export: peak RSS of the dsrd process (VmHWM)" "MiB" "$mib" "" "" "" \
