@@ -87,12 +87,19 @@ plat_same() {
 }
 
 # plat_wait CONDITION SECONDS: waits, in one database session polling every
-# 20 ms, until the SQL condition holds in dsrd's database; fails after SECONDS.
+# 20 ms, until the SQL condition holds in dsrd's database; fails after SECONDS,
+# or as soon as a job failed (a retry would flatter nothing: it stops the run).
 plat_wait() {
   psql_q -c "DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN
       WHILE NOT ($1) LOOP
         IF clock_timestamp() - t0 > interval '$2 seconds' THEN
           RAISE EXCEPTION 'bench: timed out after $2 s waiting for: %', \$c\$$1\$c\$;
+        END IF;
+        IF EXISTS (SELECT 1 FROM dsr_jobs WHERE last_error IS NOT NULL
+            AND kind IN ('discovery', 'erasure', 'export')) THEN
+          RAISE EXCEPTION 'bench: a job failed: %', (SELECT kind || ': ' || last_error
+            FROM dsr_jobs WHERE last_error IS NOT NULL
+            AND kind IN ('discovery', 'erasure', 'export') LIMIT 1);
         END IF;
         PERFORM pg_sleep(0.02);
       END LOOP; END \$\$" ||
