@@ -2,7 +2,8 @@
  * @file test_sweep.c
  * @brief Retention sweeps on a generated sample platform: `dsrctl sweep`
  *        after 30% of the recordings were moved past their retention removes
- *        exactly those, with their transcripts and files, and nothing else
+ *        exactly those, with their transcripts, AI summaries and files, and
+ *        nothing else
  *        (every other row's checksum, every other file); --dry-run counts the
  *        same and changes nothing; a second run changes nothing. Then the
  *        scheduled job (by the test's clock), one sweep at a time (advisory
@@ -98,25 +99,32 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
                             " WHERE id IN (SELECT id FROM recordings ORDER BY md5(id::text) LIMIT %ld)",
            total * 3 / 10);
   PQclear(h_sql(plat, sql));
-  long ne = 0, nt = 0, nf = 0;
+  long ne = 0, nt = 0, ns = 0, nf = 0;
+  long summaries = h_sql_long(plat, "SELECT count(*) FROM ai_summaries");
   char *e = ids_literal(plat, "SELECT id FROM recordings WHERE created_at < '1990-01-01'", &ne);
   ck_assert_int_eq(ne, total * 3 / 10);
   snprintf(sql, sizeof sql, "SELECT t.id FROM transcripts t JOIN recordings r ON r.id = "
                             "t.recording_id WHERE r.created_at < '1990-01-01'");
   char *te = ids_literal(plat, sql, &nt);
   ck_assert_int_gt(nt, 0);
+  snprintf(sql, sizeof sql, "SELECT s.id FROM ai_summaries s JOIN recordings r ON r.id = "
+                            "s.recording_id WHERE r.created_at < '1990-01-01'");
+  char *se = ids_literal(plat, sql, &ns);
+  ck_assert_int_gt(ns, 0);
   PGresult *fr = h_sql(plat, "SELECT file_path FROM recordings WHERE created_at < '1990-01-01'");
   nf = PQntuples(fr);
   long files_before = ef_count_files(pl.media);
-  /* every table but these two, and these two without the expired rows */
+  /* every table but these three, and these three without the expired rows */
   char *sum0 = ef_checksums(plat);
   char *rec0 = ef_table_md5(plat, "recordings", "id", e);
   char *tr0 = ef_table_md5(plat, "transcripts", "id", te);
+  char *su0 = ef_table_md5(plat, "ai_summaries", "id", se);
 
   json_t *dry = sweep(&d, policy, "--dry-run");
   ck_assert_int_eq(figure(dry, "recordings", "rows"), ne);
   ck_assert_int_eq(figure(dry, "recordings", "files"), nf);
   ck_assert_int_eq(figure(dry, "transcripts", "rows"), nt);
+  ck_assert_int_eq(figure(dry, "ai_summaries", "rows"), ns);
   json_decref(dry);
   char *sum_dry = ef_checksums(plat);
   ck_assert_str_eq(sum0, sum_dry);
@@ -124,14 +132,21 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
   json_t *rc = sweep(&d, policy, NULL);
   ck_assert_int_eq(figure(rc, "recordings", "rows"), ne);
   ck_assert_int_eq(figure(rc, "transcripts", "rows"), nt);
-  ck_assert_int_eq(json_integer_value(json_object_get(rc, "rows_deleted")), ne + nt);
+  ck_assert_int_eq(figure(rc, "ai_summaries", "rows"), ns);
+  ck_assert_int_eq(json_integer_value(json_object_get(rc, "rows_deleted")), ne + nt + ns);
   ck_assert_int_eq(json_integer_value(json_object_get(rc, "files_removed")), nf);
   json_decref(rc);
   ck_assert_int_eq(h_sql_long(plat, "SELECT count(*) FROM recordings"), total - ne);
   char *rec1 = ef_table_md5(plat, "recordings", "id", e);
   char *tr1 = ef_table_md5(plat, "transcripts", "id", te);
+  char *su1 = ef_table_md5(plat, "ai_summaries", "id", se);
   ck_assert_str_eq(rec0, rec1);
   ck_assert_str_eq(tr0, tr1);
+  ck_assert_str_eq(su0, su1);
+  /* exactly the expired recordings' summaries are gone */
+  ck_assert_int_eq(h_sql_long(plat, "SELECT count(*) FROM ai_summaries"), summaries - ns);
+  ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM ai_summaries WHERE id::text = "
+                                 "ANY('%s'::text[])", se), 0);
   ck_assert_int_eq(h_sql_long(plat, "SELECT count(*) FROM recordings WHERE created_at < "
                                     "'1990-01-01'"), 0);
   /* every other table untouched */
@@ -141,7 +156,8 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
     char *ea = strchr(a, ';'), *eb = strchr(b, ';');
     if (!ea || !eb)
       break;
-    if (strncmp(a, "recordings=", 11) != 0 && strncmp(a, "transcripts=", 12) != 0)
+    if (strncmp(a, "recordings=", 11) != 0 && strncmp(a, "transcripts=", 12) != 0 &&
+        strncmp(a, "ai_summaries=", 13) != 0)
       ck_assert_msg(ea - a == eb - b && !strncmp(a, b, (size_t)(ea - a)), "changed: %.*s",
                     (int)(ea - a), a);
     a = ea + 1;
@@ -163,6 +179,9 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
                                           "'sweep.receipt'"), 3);
   free(e);
   free(te);
+  free(se);
+  free(su0);
+  free(su1);
   free(sum0);
   free(sum_dry);
   free(sum1);
