@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char keyfile[300];
@@ -268,6 +269,155 @@ START_TEST(scheduled_sweeps_one_at_a_time_and_dsrd_data)
 }
 END_TEST
 
+/* Runs one sweep of dsrd's own data at the test's clock; returns its "dsrd_data" counts. */
+static json_t *own_sweep(struct ef_dsrd *d, time_t at)
+{
+  dsr_set_fake_now(at);
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, &d->cfg);
+  json_t *rc = NULL;
+  char err[256];
+  ck_assert_msg(dsr_sweep_run(d->db, d->policy, &o, &rc, err, sizeof err) == DSR_SWEEP_DONE, "%s",
+                err);
+  dsr_set_fake_now(0);
+  json_t *own = json_incref(json_object_get(rc, "dsrd_data"));
+  json_decref(rc);
+  ck_assert_ptr_nonnull(own);
+  return own;
+}
+
+static long long own_count(const json_t *own, const char *what)
+{
+  const json_t *v = json_object_get(own, what);
+  ck_assert_msg(json_is_integer(v), "no %s in dsrd_data", what);
+  return json_integer_value(v);
+}
+
+/*
+ * dsrd's own retention of messages and export packages, by the test's clock,
+ * with the configured periods (the policy names no "messages" period here):
+ * an expired package is destroyed (file, key, event) and its record deleted
+ * export_retention_days later; messages go outbox_retention_days after they
+ * were sent (or created, unsent); nothing goes a day before.
+ */
+START_TEST(own_retention_of_messages_and_exports)
+{
+  char src[512], policy[512], dir[256], exports[300];
+  snprintf(src, sizeof src, "%s/policies/callos.json", getenv("DSR_TOP_SRCDIR"));
+  h_tmpdir(dir, sizeof dir, "own-retention");
+  snprintf(policy, sizeof policy, "%s/policy.json", dir);
+  snprintf(exports, sizeof exports, "%s/exports", dir);
+  ck_assert_int_eq(mkdir(exports, 0700), 0);
+  json_error_t je;
+  json_t *pj = json_load_file(src, 0, &je);
+  ck_assert_ptr_nonnull(pj);
+  ck_assert_int_eq(json_object_del(json_object_get(pj, "retention_of_dsr_data"), "messages"), 0);
+  ck_assert_int_eq(json_dump_file(pj, policy, JSON_INDENT(2)), 0);
+  json_decref(pj);
+  struct ef_platform pl;
+  ef_generate(&pl, "sw_own", 60, false, NULL);
+  ef_use(&pl);
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_sweep_own", policy, sweep_key);
+  free(d.cfg.export_dir);
+  d.cfg.export_dir = strdup(exports);
+  d.cfg.outbox_retention_days = 20;
+  d.cfg.export_retention_days = 10;
+  const time_t day = 86400, t0 = time(NULL);
+  char req[40], req2[40], sql[1200];
+  dsr_strlcpy(req, ef_request(&d, "own@example.org", NULL), sizeof req);
+  dsr_strlcpy(req2, ef_request(&d, "own2@example.org", NULL), sizeof req2);
+  /* a part each to hang a package on (no discovery ran) */
+  snprintf(sql, sizeof sql, "INSERT INTO dsr_parts (request_id, owner_kind, state, approval, due_at,"
+           " created_at, updated_at) VALUES ('%s', 'controller', 'done', 'staff', now(), now(), now()),"
+           " ('%s', 'controller', 'done', 'staff', now(), now(), now())", req, req2);
+  PQclear(h_sql(d.conninfo, sql));
+  /* a package whose link expires in 7 days (its file on disk), and one destroyed at t0 */
+  snprintf(sql, sizeof sql,
+           "INSERT INTO dsr_exports (request_id, part_id, kind, state, file_name, key_sealed,"
+           " token_hash, plain_bytes, row_count, file_count, max_downloads, created_at, expires_at,"
+           " destroyed_at) SELECT p.request_id, p.id, 'access', CASE WHEN p.request_id = '%s' THEN"
+           " 'ready' ELSE 'destroyed' END, p.id::text || '.zip.enc', CASE WHEN p.request_id = '%s'"
+           " THEN '\\x0102'::bytea END, sha256(p.id::text::bytea), 10, 1, 0, 5, to_timestamp(%lld),"
+           " to_timestamp(%lld), CASE WHEN p.request_id = '%s' THEN NULL ELSE to_timestamp(%lld) END"
+           " FROM dsr_parts p WHERE p.request_id IN ('%s', '%s') AND p.customer_id IS NULL"
+           " RETURNING state, file_name",
+           req, req, (long long)t0, (long long)(t0 + 7 * day), req, (long long)t0, req, req2);
+  PGresult *r = h_sql(d.conninfo, sql);
+  ck_assert_int_eq(PQntuples(r), 2);
+  char pkg[700];
+  for (int i = 0; i < 2; i++)
+    if (!strcmp(PQgetvalue(r, i, 0), "ready"))
+      snprintf(pkg, sizeof pkg, "%s/%s", exports, PQgetvalue(r, i, 1));
+  PQclear(r);
+  FILE *f = fopen(pkg, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("sealed package", f);
+  fclose(f);
+  /* messages: sent at t0, failed at t0, never sent since t0, and one sent at t0 + 15 days */
+  snprintf(sql, sizeof sql,
+           "INSERT INTO dsr_outbox (request_id, channel, template, status, body_sealed, created_at,"
+           " sent_at) VALUES ('%s', 'email', 'code', 'sent', NULL, to_timestamp(%lld), to_timestamp(%lld)),"
+           " ('%s', 'email', 'code', 'failed', '\\x01', to_timestamp(%lld), NULL),"
+           " (NULL, 'sms', 'code', 'pending', '\\x01', to_timestamp(%lld), NULL),"
+           " ('%s', 'email', 'link', 'sent', NULL, to_timestamp(%lld), to_timestamp(%lld))",
+           req, (long long)t0, (long long)t0, req, (long long)t0, (long long)t0, req2,
+           (long long)(t0 + 15 * day), (long long)(t0 + 15 * day));
+  PQclear(h_sql(d.conninfo, sql));
+  long msgs = ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox");
+
+  /* day 6: nothing is due */
+  json_t *own = own_sweep(&d, t0 + 6 * day);
+  ck_assert_int_eq(own_count(own, "expired_packages"), 0);
+  ck_assert_int_eq(own_count(own, "exports"), 0);
+  ck_assert_int_eq(own_count(own, "messages"), 0);
+  json_decref(own);
+  ck_assert(access(pkg, F_OK) == 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports"), 2);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox"), msgs);
+  /* day 8: the expired package is destroyed (file, key, event); its record stays */
+  own = own_sweep(&d, t0 + 8 * day);
+  ck_assert_int_eq(own_count(own, "expired_packages"), 1);
+  ck_assert_int_eq(own_count(own, "exports"), 0);
+  json_decref(own);
+  ck_assert(access(pkg, F_OK) != 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports WHERE state = 'destroyed'"
+                                       " AND key_sealed IS NULL"), 2);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_events WHERE kind ="
+                                       " 'export.destroyed'"), 1);
+  /* day 9 and 11: the record destroyed at t0 stays until export_retention_days (10) */
+  own = own_sweep(&d, t0 + 9 * day);
+  ck_assert_int_eq(own_count(own, "exports"), 0);
+  json_decref(own);
+  own = own_sweep(&d, t0 + 11 * day);
+  ck_assert_int_eq(own_count(own, "exports"), 1);
+  json_decref(own);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports WHERE request_id = '%s'",
+                           req2), 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports WHERE request_id = '%s'",
+                           req), 1);
+  /* day 19: messages stay until outbox_retention_days (20); the package destroyed on day 8
+   * has been a record for 11 days */
+  own = own_sweep(&d, t0 + 19 * day);
+  ck_assert_int_eq(own_count(own, "messages"), 0);
+  ck_assert_int_eq(own_count(own, "exports"), 1);
+  json_decref(own);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports"), 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox"), msgs);
+  /* day 21: the three messages of t0 go, whatever their state; the one sent on day 15 stays */
+  own = own_sweep(&d, t0 + 21 * day);
+  ck_assert_int_eq(own_count(own, "messages"), 3);
+  json_decref(own);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox"), msgs - 3);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox WHERE sent_at ="
+                                       " to_timestamp(%lld)", (long long)(t0 + 15 * day)), 1);
+  /* and the audit trail of all that stays */
+  ck_assert_int_gt(ef_long(d.conninfo, "SELECT count(*) FROM dsr_audit_entries"), 0);
+  ef_dsrd_close(&d);
+  ef_platform_free(&pl);
+}
+END_TEST
+
 Suite *suite_sweep(void)
 {
   Suite *s = suite_create("sweep");
@@ -275,6 +425,7 @@ Suite *suite_sweep(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, sweep_removes_exactly_what_is_past_retention);
   tcase_add_test(tc, scheduled_sweeps_one_at_a_time_and_dsrd_data);
+  tcase_add_test(tc, own_retention_of_messages_and_exports);
   suite_add_tcase(s, tc);
   return s;
 }
