@@ -82,7 +82,8 @@ static void print_table(const json_t *rc, bool dry)
 
 int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv)
 {
-  struct dsr_sweep_opts o = {.batch_rows = cfg->erasure_batch_rows, .own_data = true};
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, cfg);
   const char *file = cfg->policy_file, *now = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {

@@ -148,7 +148,7 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     goto cleanup;
   }
   struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = batch_rows,
-                        .subject = &es};
+                        .subject = &es, .mask_kept = true};
   dsr_strlcpy(ex.run_id, sc->run_id, sizeof ex.run_id);
   /* a batch a crash left in flight may belong to a step the new plan no longer has */
   enum dsr_exec_result settled = dsr_exec_resolve_all(&ex, err, errlen);

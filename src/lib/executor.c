@@ -288,6 +288,25 @@ cleanup:
   return ok;
 }
 
+/* True when a delete step masks the rows it keeps (see dsr_exec.mask_kept). */
+static bool masks_kept(const struct dsr_exec *ex, const struct dsr_exec_step *st)
+{
+  return ex->mask_kept && st->verb == DSR_STEP_DELETE && st->coll->action == DSR_ACT_DELETE &&
+         st->coll->nmasks > 0;
+}
+
+/* The rows of this page that the delete kept (still referenced) get the collection's masks. */
+static bool page_mask_kept(struct dsr_exec *ex, const struct dsr_exec_step *st, const char *keys,
+                           char *err, size_t errlen)
+{
+  struct dsr_exec_step ms = *st;
+  struct page_out mo = {0};
+  ms.verb = DSR_STEP_MASK;
+  bool ok = page_transform(ex, &ms, keys, &mo, err, errlen);
+  page_out_free(&mo);
+  return ok;
+}
+
 enum page_result { PAGE_DONE, PAGE_EMPTY, PAGE_ERR };
 
 /* Fills the page query's values: the plan's, with "cursor" and "limit" set. Caller frees. */
@@ -347,6 +366,8 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   }
   bool acted = st->verb == DSR_STEP_DELETE ? page_delete(ex, st, keys.data, nk, &o, err, errlen)
                                            : page_transform(ex, st, keys.data, &o, err, errlen);
+  if (acted && o.kept > 0 && masks_kept(ex, st))
+    acted = page_mask_kept(ex, st, keys.data, err, errlen);
   if (!acted) {
     *res = DSR_EXEC_FAIL;
     goto cleanup;
@@ -407,7 +428,9 @@ static bool register_step(struct dsr_exec *ex, const struct dsr_exec_step *st, i
   snprintf(rows, sizeof rows, "%lld", st->verb == DSR_STEP_RETAIN ? st->retain_rows : 0);
   bool retain = st->verb == DSR_STEP_RETAIN;
   const char *v[] = {ex->run_id, st->key, sord, st->coll->store->name, st->coll->name,
-                     dsr_step_verb_name(st->verb), st->basis, rows, retain ? "true" : "false"};
+                     dsr_step_verb_name(st->verb),
+                     masks_kept(ex, st) ? DSR_EXEC_KEPT_MASKED : st->basis, rows,
+                     retain ? "true" : "false"};
   PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v);
   bool ok = dsr_db_ok(r);
   PQclear(r);

@@ -44,18 +44,21 @@ json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json
     const char *basis = PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3);
     long long rows = atoll(PQgetvalue(r, i, 4)), kept = atoll(PQgetvalue(r, i, 5));
     long long files = atoll(PQgetvalue(r, i, 6));
-    json_array_append_new(a, entry(store, coll, action, rows, files, basis));
+    bool del = !strcmp(action, "delete");
+    json_array_append_new(a, entry(store, coll, action, rows, files, del ? NULL : basis));
     add(totals, !strcmp(action, "delete")   ? "rows_deleted"
                 : !strcmp(action, "mask")   ? "rows_masked"
                 : !strcmp(action, "redact") ? "rows_redacted"
                                             : "rows_retained",
         rows);
     if (kept > 0) {
-      /* rows other kept rows still reference stay, and say so */
-      json_array_append_new(a, entry(store, coll, "retain", kept, 0,
-                                     "still referenced by rows that are kept"));
+      /* rows other kept rows still reference stay, and say so; a delete that
+       * masked them recorded that as its basis (DSR_EXEC_KEPT_MASKED) */
+      bool masked = del && basis && !strcmp(basis, DSR_EXEC_KEPT_MASKED);
+      json_array_append_new(a, entry(store, coll, masked ? "mask" : "retain", kept, 0,
+                                     masked ? basis : "still referenced by rows that are kept"));
       add(totals, "rows_kept_referenced", kept);
-      add(totals, "rows_retained", kept);
+      add(totals, masked ? "rows_masked" : "rows_retained", kept);
     }
   }
   json_object_set_new(totals, "files_removed", json_integer(atoll(PQgetvalue(f, 0, 0))));

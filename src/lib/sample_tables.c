@@ -39,8 +39,8 @@ static const struct dsr_sample_table tables[T_COUNT] = {
     {"recordings", "id, uuid, workspace_id, call_id, file_path, format, size_bytes, "
                    "duration_seconds, encrypted, key_id, created_at", true},
     {"transcripts", "id, workspace_id, recording_id, language, text, word_count, created_at", true},
-    {"ai_summaries", "id, workspace_id, call_id, model, summary, sentiment, sentiment_score, "
-                     "keywords, created_at", true},
+    {"ai_summaries", "id, workspace_id, call_id, recording_id, model, summary, sentiment, "
+                     "sentiment_score, keywords, created_at", true},
     {"voicemails", "id, uuid, workspace_id, call_id, caller_number, called_number, file_path, "
                    "size_bytes, duration_seconds, transcript, created_at, listened_at", true},
     {"messages", "id, workspace_id, channel, direction, from_address, to_address, body, contact_id, "
@@ -295,7 +295,10 @@ static void call_at(const struct dsr_sample *g, const struct person *P, long j, 
   c->has_rec = answered && w->recording_enabled && dsr_sample_rng_pct(&r, 85);
   c->encrypted = c->has_rec && (w->plan == 3 || dsr_sample_rng_pct(&r, 10));
   c->has_transcript = c->has_rec && dsr_sample_rng_pct(&r, 92);
-  c->has_summary = answered && dsr_sample_rng_pct(&r, 85);
+  /* summaries are made from the recording (the draw is taken either way, so the
+   * rest of the call stays the same whatever is recorded) */
+  bool summarized = answered && dsr_sample_rng_pct(&r, 85);
+  c->has_summary = summarized && c->has_rec;
   c->has_vm = c->status[0] == 'v';
   c->crm = answered && dsr_sample_rng_pct(&r, 8);
   sample_uuid(&r, c->rec_uuid);
@@ -474,6 +477,7 @@ static void emit_summary(struct pass *ps, const struct person *P, const struct c
   o_long(o, id);
   o_long(o, c->ws + 1);
   o_long(o, call_id);
+  o_long(o, ps->rec_id + 1); /* the call's recording (rec_id advances after the call) */
   o_text(o, models[c->rnd % 2]);
   o_text(o, summary);
   o_text(o, sentiments[c->sentiment]);

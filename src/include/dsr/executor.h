@@ -31,6 +31,8 @@
 #include "dsr/policy.h"
 
 #define DSR_EXEC_DEFAULT_BATCH 2000
+/** Basis recorded for rows a delete keeps (still referenced) and masks instead (mask_kept). */
+#define DSR_EXEC_KEPT_MASKED "still referenced by rows that are kept; identifying fields masked"
 
 /** One step of a run. Everything is borrowed from the plan or the sweep. */
 struct dsr_exec_step {
@@ -58,6 +60,12 @@ struct dsr_exec {
   char run_id[40];
   long batch_rows;                     /**< keys per page */
   const struct dsr_exec_subject *subject; /**< redactions only; NULL for sweeps */
+  /**
+   * Erasures: a delete whose collection names mask "fields" masks the rows it
+   * has to keep because kept rows still reference them (same transaction as
+   * the page). Sweeps leave such rows as they are.
+   */
+  bool mask_kept;
   /** Called after every page (may be NULL): step key, rows done in the step so far. */
   void (*progress)(void *ctx, const struct dsr_exec_step *st, long long done);
   void *progress_ctx;
@@ -99,7 +107,8 @@ DSR_MUST_USE enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *remo
 /**
  * The receipt's "collections" of run @p run_id, from its steps: one entry
  * {"store","collection","action","rows","files"} per collection and action
- * (retained rows with their "basis"), plus totals in @p totals (rows_deleted,
+ * (retained rows with their "basis"; rows a delete kept and masked as action
+ * "mask" with basis DSR_EXEC_KEPT_MASKED), plus totals in @p totals (rows_deleted,
  * rows_masked, rows_redacted, rows_retained, files_removed, files_pending).
  * New reference; NULL when the database failed.
  */

@@ -150,6 +150,17 @@
     " SELECT count(*) FROM d")                                                                   \
   X(DSR_STMT_OWN_PURGE_RUNS,                                                                     \
     "WITH d AS (DELETE FROM dsr_erasure_runs WHERE state = 'done' AND finished_at < "            \
+    DSR_ENOW(1) " - $2::interval RETURNING 1) SELECT count(*) FROM d")                           \
+  /* messages to subjects: sent, failed, or never sent in all that time */                      \
+  X(DSR_STMT_OWN_PURGE_MESSAGES,                                                                 \
+    "WITH d AS (DELETE FROM dsr_outbox WHERE coalesce(sent_at, created_at) < " DSR_ENOW(1)       \
+    " - $2::interval RETURNING 1) SELECT count(*) FROM d")                                       \
+  X(DSR_STMT_OWN_EXPORTS_EXPIRED,                                                                \
+    "SELECT id FROM dsr_exports WHERE state = 'ready' AND expires_at <= " DSR_ENOW(1)            \
+    " ORDER BY expires_at")                                                                      \
+  /* the record of a package destroyed long enough ago */                                       \
+  X(DSR_STMT_OWN_PURGE_EXPORTS,                                                                  \
+    "WITH d AS (DELETE FROM dsr_exports WHERE state = 'destroyed' AND destroyed_at < "           \
     DSR_ENOW(1) " - $2::interval RETURNING 1) SELECT count(*) FROM d")
 
 #endif
