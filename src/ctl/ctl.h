@@ -55,6 +55,9 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_service(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_hold(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_backup(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_key(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_media(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -119,6 +119,8 @@ static const struct dsr_config_key keys[] = {
     {"retention_sweep_interval", "DSRD_RETENTION_SWEEP_INTERVAL", DSR_CFG_INT, "86400",
      S(retention_sweep_interval), 60, 2592000,
      "seconds between scheduled retention sweeps (one node at a time)"},
+    {"master_key_file", "DSRD_MASTER_KEY_FILE", DSR_CFG_STRING, NULL, S(master_key_file), 0, 0,
+     "versioned master keys wrapping the data keys of crypto-shredded media (mode 0600)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -65,6 +65,7 @@ struct dsr_config {
   long restriction_check_max_age;
   long erasure_batch_rows;
   long retention_sweep_interval;
+  char *master_key_file;
 };
 
 /** One row of the key table. */

@@ -44,10 +44,17 @@ struct dsr_exec_step {
   long long retain_rows;                /**< RETAIN: rows kept */
 };
 
-/** The subject's identifiers as redaction compares them (NULL: unknown). */
+/**
+ * The subject's identifiers as redaction compares them (NULL: unknown). A
+ * replay of the erasure ledger knows only their keyed identity hashes
+ * (dsr_identity_hash()): candidates found by the patterns are then compared
+ * by hash.
+ */
 struct dsr_exec_subject {
   char *phone_digits; /**< E.164 without "+" */
   char *email_lower;
+  bool has_phone_hash, has_email_hash;
+  unsigned char phone_hash[32], email_hash[32];
 };
 
 /** A run in progress. The caller owns both connections. */
@@ -58,6 +65,8 @@ struct dsr_exec {
   char run_id[40];
   long batch_rows;                     /**< keys per page */
   const struct dsr_exec_subject *subject; /**< redactions only; NULL for sweeps */
+  /** Erasures: the keys of every applied batch are appended to the erasure ledger. */
+  bool ledger;
   /** Called after every page (may be NULL): step key, rows done in the step so far. */
   void (*progress)(void *ctx, const struct dsr_exec_step *st, long long done);
   void *progress_ctx;
