@@ -181,17 +181,11 @@ int ctl_backup(const struct dsr_config *cfg, int argc, char **argv)
               "backup restore --from FILE --into DB [--policy FILE] [--json]");
     return 2;
   }
-  if (!file) {
-    ctl_error("backup: no policy (use --policy FILE or policy_file)");
-    return 2;
-  }
-  char err[512];
-  struct dsr_policy *p = dsr_policy_load(file, err, sizeof err);
-  if (!p) {
-    ctl_error("%s", err);
-    return 1;
-  }
-  int rc = create ? backup_create(cfg, p, store, out) : backup_restore(cfg, p, from, into, json);
+  int rc = 1;
+  struct dsr_policy *p = ctl_policy_open(file, "backup", &rc);
+  if (!p)
+    return rc;
+  rc = create ? backup_create(cfg, p, store, out) : backup_restore(cfg, p, from, into, json);
   dsr_policy_free(p);
   return rc;
 }

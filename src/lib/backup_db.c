@@ -288,16 +288,9 @@ struct restored_ctx {
 static enum dsr_tx_status restored_body(struct dsr_db *db, void *arg)
 {
   struct restored_ctx *c = arg;
-  char now[24];
-  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  char *text = json_dumps(c->receipt, JSON_COMPACT | JSON_SORT_KEYS);
-  const char *v[] = {c->run_id, text, now};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
-                              : DSR_TX_ROLLBACK;
-  free(text);
-  PQclear(r);
-  return s == DSR_TX_COMMIT
+  bool first = false;
+  enum dsr_tx_status s = dsr_exec_run_finish(db, c->run_id, c->receipt, &first);
+  return s == DSR_TX_COMMIT && first
              ? dsr_tx_event(db, NULL, "backup.restored", "system", json_incref(c->receipt))
              : s;
 }

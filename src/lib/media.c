@@ -64,49 +64,15 @@ bool dsr_media_seal(struct dsr_db *db, const struct dsr_keyring *kr, enum dsr_id
   return true;
 }
 
-static bool write_all(int fd, const unsigned char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 bool dsr_media_put(struct dsr_db *db, const struct dsr_keyring *kr, enum dsr_id_kind kind,
                    const char *value, const char *scope, const unsigned char *plain, size_t len,
                    const char *path, char key_id[40], char *err, size_t errlen)
 {
   unsigned char *sealed = NULL;
   size_t n = 0;
-  char tmp[4200];
-  int fd = -1;
-  bool ok = false;
   if (!dsr_media_seal(db, kr, kind, value, scope, plain, len, &sealed, &n, key_id, err, errlen))
     return false;
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || !write_all(fd, sealed, n) || fsync(fd) != 0) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    goto cleanup;
-  }
-  close(fd);
-  fd = -1;
-  if (rename(tmp, path) != 0 || !media_sync_dir(path)) {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    goto cleanup;
-  }
-  ok = true;
-cleanup:
-  if (fd >= 0)
-    close(fd);
-  if (!ok)
-    (void)unlink(tmp);
+  bool ok = media_write_replace(path, sealed, n, 0644, err, errlen);
   free(sealed);
   return ok;
 }
@@ -179,7 +145,7 @@ enum dsr_media_result dsr_media_get(struct dsr_db *db, const struct dsr_keyring 
       snprintf(err, errlen, "the file does not authenticate (truncated or tampered with)");
       goto cleanup;
     }
-    if (!write_all(out_fd, plain, (size_t)plen)) {
+    if (!dsr_write_all(out_fd, plain, (size_t)plen)) {
       snprintf(err, errlen, "cannot write the output: %s", strerror(errno));
       res = DSR_MEDIA_ERROR;
       goto cleanup;

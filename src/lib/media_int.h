@@ -5,10 +5,16 @@
 #include "dsr/crypto.h"
 #include "dsr/media.h"
 
+#include <sys/types.h>
+
 /** Master key of @p version, or NULL (borrowed from @p kr). */
 const unsigned char *media_master(const struct dsr_keyring *kr, int version);
-/** fsync of the directory holding @p path. */
-bool media_sync_dir(const char *path);
+/**
+ * Replaces @p path with @p n bytes crash-safely: a temporary file (mode
+ * @p mode) written and fsync'ed, renamed over it, the directory fsync'ed.
+ */
+DSR_MUST_USE bool media_write_replace(const char *path, const void *data, size_t n, mode_t mode,
+                                      char *err, size_t errlen);
 /** The subject's data key in @p scope, created when missing; @p id receives its id. */
 DSR_MUST_USE bool media_key_for(struct dsr_db *db, const struct dsr_keyring *kr,
                                 enum dsr_id_kind kind, const char *value, const char *scope,

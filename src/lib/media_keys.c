@@ -103,21 +103,8 @@ const unsigned char *media_master(const struct dsr_keyring *kr, int version)
   return NULL;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
-bool media_sync_dir(const char *path)
+/* fsync of the directory holding @p path. */
+static bool sync_dir(const char *path)
 {
   char dir[4096];
   dsr_strlcpy(dir, path, sizeof dir);
@@ -136,6 +123,27 @@ bool media_sync_dir(const char *path)
   return ok;
 }
 
+bool media_write_replace(const char *path, const void *data, size_t n, mode_t mode, char *err,
+                         size_t errlen)
+{
+  char tmp[4200];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+    snprintf(err, errlen, "path too long");
+    return false;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  bool ok = fd >= 0 && fchmod(fd, mode) == 0 && dsr_write_all(fd, data, n) && fsync(fd) == 0;
+  if (fd >= 0 && close(fd) != 0)
+    ok = false;
+  if (!ok)
+    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+  else if (!(ok = rename(tmp, path) == 0 && sync_dir(path)))
+    snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+  if (!ok)
+    (void)unlink(tmp);
+  return ok;
+}
+
 bool dsr_keyring_add_version(const char *path, struct dsr_keyring *kr, char *err, size_t errlen)
 {
   struct dsr_keyring old = {0};
@@ -143,10 +151,7 @@ bool dsr_keyring_add_version(const char *path, struct dsr_keyring *kr, char *err
   if (exists && !dsr_keyring_load(path, &old, err, errlen))
     return false;
   struct dsr_buf b = {0};
-  char tmp[4200];
-  int fd = -1;
   bool ok = false;
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   bool built = dsr_buf_puts(&b, "# dsrd master keys (master_key_file): VERSION HEX; the highest "
                                 "version wraps new data keys.\n");
   for (int i = 0; built && i <= old.n; i++) {
@@ -165,23 +170,9 @@ bool dsr_keyring_add_version(const char *path, struct dsr_keyring *kr, char *err
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || fchmod(fd, 0600) != 0 || !write_all(fd, b.data, b.len) || fsync(fd) != 0) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    goto cleanup;
-  }
-  close(fd);
-  fd = -1;
-  if (rename(tmp, path) != 0 || !media_sync_dir(path)) {
-    snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-    goto cleanup;
-  }
-  ok = dsr_keyring_load(path, kr, err, errlen);
+  ok = media_write_replace(path, b.data, b.len, 0600, err, errlen) &&
+       dsr_keyring_load(path, kr, err, errlen);
 cleanup:
-  if (fd >= 0)
-    close(fd);
-  if (!ok)
-    (void)unlink(tmp);
   if (b.data)
     sodium_memzero(b.data, b.len);
   dsr_buf_free(&b);

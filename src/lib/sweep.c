@@ -147,18 +147,10 @@ struct fin_ctx {
 static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
 {
   struct fin_ctx *c = arg;
-  char now[24];
-  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  char *text = json_dumps(c->receipt, JSON_COMPACT | JSON_SORT_KEYS);
-  const char *v[] = {c->run_id, text, now};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
-                              : DSR_TX_ROLLBACK;
-  free(text);
+  bool first = false;
+  enum dsr_tx_status s = dsr_exec_run_finish(db, c->run_id, c->receipt, &first);
   if (s != DSR_TX_COMMIT)
     return s;
-  bool first = PQntuples(r) == 1;
-  PQclear(r);
   if (!first)
     return DSR_TX_COMMIT;
   /* the erasure ledger: a restored backup is swept again at this cutoff */

@@ -114,6 +114,13 @@ DSR_MUST_USE enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *remo
  */
 json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json_t *totals);
 
+/**
+ * Inside the caller's transaction: marks run @p run_id done with @p receipt;
+ * *first tells whether it was still running (false: finished before).
+ */
+enum dsr_tx_status dsr_exec_run_finish(struct dsr_db *db, const char *run_id,
+                                       const json_t *receipt, bool *first);
+
 /** Root directory of a files / backup_set store (its root or root_env), or NULL. */
 const char *dsr_store_root(const struct dsr_pstore *s);
 
