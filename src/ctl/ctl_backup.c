@@ -83,6 +83,11 @@ static int backup_create(const struct dsr_config *cfg, struct dsr_policy *p, con
                          const char *out)
 {
   char def[256], err[1024];
+  const struct dsr_pstore *ps = dsr_policy_store(p, store);
+  if (!ps || ps->type != DSR_STORE_POSTGRESQL) {
+    ctl_error("backup create: no postgresql store \"%s\" in the policy", store);
+    return 2;
+  }
   if (!out) {
     char ts[32];
     time_t now = time(NULL);
@@ -112,6 +117,10 @@ static int backup_restore(const struct dsr_config *cfg, struct dsr_policy *p, co
                           const char *into, bool json)
 {
   char err[1024];
+  if (access(from, R_OK) != 0) {
+    ctl_error("backup restore: cannot read %s", from);
+    return 1;
+  }
   struct ctl_session s;
   if (!ctl_session_open(cfg, &s))
     return 1;
