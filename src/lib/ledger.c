@@ -96,7 +96,7 @@ enum dsr_tx_status dsr_ledger_append(struct dsr_db *db, const char *run_id, cons
     ok = exsql_array_add(&colls, name, n++ == 0);
   }
   ok = ok && dsr_buf_puts(&colls, "}");
-  ids = ok ? json_dumps(identities ? identities : json_array(), JSON_COMPACT) : NULL;
+  ids = !ok ? NULL : identities ? json_dumps(identities, JSON_COMPACT) : strdup("[]");
   if (ids) {
     char now[24], asof[24];
     snprintf(now, sizeof now, "%lld", (long long)dsr_now());
