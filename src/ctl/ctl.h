@@ -55,6 +55,17 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_service(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_hold(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_backup(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_key(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_media(const struct dsr_config *cfg, int argc, char **argv);
+
+struct dsr_policy;
+/**
+ * Loads the policy @p file for command @p cmd (caller frees with
+ * dsr_policy_free()); NULL with the message printed and *rc set: 2 when no
+ * file is given, 1 when it does not load.
+ */
+struct dsr_policy *ctl_policy_open(const char *file, const char *cmd, int *rc);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

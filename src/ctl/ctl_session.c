@@ -1,6 +1,7 @@
 /** @file ctl_session.c @brief Database and key setup shared by data commands; option lookup. */
 #include "config.h"
 #include "ctl.h"
+#include "dsr/policy.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/dbsetup.h"
@@ -70,4 +71,20 @@ const char *ctl_opt(int argc, char **argv, const char *name)
       return argv[i + 1];
   }
   return NULL;
+}
+
+struct dsr_policy *ctl_policy_open(const char *file, const char *cmd, int *rc)
+{
+  if (!file) {
+    ctl_error("%s: no policy (use --policy FILE or policy_file)", cmd);
+    *rc = 2;
+    return NULL;
+  }
+  char err[512];
+  struct dsr_policy *p = dsr_policy_load(file, err, sizeof err);
+  if (!p) {
+    ctl_error("%s", err);
+    *rc = 1;
+  }
+  return p;
 }

@@ -125,6 +125,8 @@ static const struct dsr_config_key keys[] = {
     {"export_retention_days", "DSRD_EXPORT_RETENTION_DAYS", DSR_CFG_INT, "30",
      S(export_retention_days), 1, 3650,
      "days a sweep keeps the record of a destroyed export package"},
+    {"master_key_file", "DSRD_MASTER_KEY_FILE", DSR_CFG_STRING, NULL, S(master_key_file), 0, 0,
+     "versioned master keys wrapping the data keys of crypto-shredded media (mode 0600)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -5,7 +5,9 @@
  */
 #include "config.h"
 #include "executor_int.h"
+#include "dsr/parts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +69,20 @@ cleanup:
   PQclear(r);
   PQclear(f);
   return a;
+}
+
+enum dsr_tx_status dsr_exec_run_finish(struct dsr_db *db, const char *run_id,
+                                       const json_t *receipt, bool *first)
+{
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  char *text = json_dumps(receipt, JSON_COMPACT | JSON_SORT_KEYS);
+  const char *v[] = {run_id, text, now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
+                              : DSR_TX_ROLLBACK;
+  free(text);
+  *first = s == DSR_TX_COMMIT && PQntuples(r) == 1;
+  PQclear(r);
+  return s;
 }

@@ -6,6 +6,7 @@
  *        receipt and its "sweep.receipt" event in one transaction.
  */
 #include "config.h"
+#include "dsr/backup.h"
 #include "dsr/config.h"
 #include "dsr/discovery.h"
 #include "dsr/export.h"
@@ -189,26 +190,25 @@ static bool own_data(struct dsr_db *db, const struct dsr_policy *p, const struct
 
 struct fin_ctx {
   const char *run_id;
+  time_t as_of;
   json_t *receipt; /* borrowed */
 };
 
 static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
 {
   struct fin_ctx *c = arg;
-  char now[24];
-  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  char *text = json_dumps(c->receipt, JSON_COMPACT | JSON_SORT_KEYS);
-  const char *v[] = {c->run_id, text, now};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
-                              : DSR_TX_ROLLBACK;
-  free(text);
+  bool first = false;
+  enum dsr_tx_status s = dsr_exec_run_finish(db, c->run_id, c->receipt, &first);
   if (s != DSR_TX_COMMIT)
     return s;
-  bool first = PQntuples(r) == 1;
-  PQclear(r);
-  return first ? dsr_tx_event(db, NULL, "sweep.receipt", "system", json_incref(c->receipt))
-               : DSR_TX_COMMIT;
+  if (!first)
+    return DSR_TX_COMMIT;
+  /* the erasure ledger: a restored backup is swept again at this cutoff */
+  s = dsr_ledger_append(db, c->run_id, "sweep", c->as_of, NULL, NULL,
+                        json_object_get(c->receipt, "collections"));
+  return s == DSR_TX_COMMIT
+             ? dsr_tx_event(db, NULL, "sweep.receipt", "system", json_incref(c->receipt))
+             : s;
 }
 
 static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy *p,
@@ -303,7 +303,7 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
   if (rc)
     json_object_update(rc, totals);
   json_decref(totals);
-  struct fin_ctx fc = {.run_id = run_id, .receipt = rc};
+  struct fin_ctx fc = {.run_id = run_id, .as_of = as_of, .receipt = rc};
   if (!rc || !dsr_db_tx(db, "READ COMMITTED", fin_body, &fc)) {
     snprintf(err, errlen, "cannot record the sweep receipt");
     goto cleanup;

@@ -67,6 +67,7 @@ struct dsr_config {
   long retention_sweep_interval;
   long outbox_retention_days;
   long export_retention_days;
+  char *master_key_file;
 };
 
 /** One row of the key table. */

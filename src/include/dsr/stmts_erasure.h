@@ -31,16 +31,16 @@
     " AND pend_xid IS NOT NULL ORDER BY ord, step_key")                                          \
   X(DSR_STMT_EX_STEP_PEND,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = $3::bigint, pend_cursor = $4, pend_rows ="          \
-    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint"                               \
+    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint, pend_keys = $8"              \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL RETURNING 1")               \
   X(DSR_STMT_EX_STEP_APPLY,                                                                      \
     "UPDATE dsr_erasure_steps SET cursor_key = pend_cursor, rows = rows + pend_rows,"            \
     " kept = kept + pend_kept, files = files + pend_files, pend_xid = NULL, pend_cursor = NULL,"  \
-    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL"                                     \
+    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL"                   \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
   X(DSR_STMT_EX_STEP_DROP,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = NULL, pend_cursor = NULL, pend_rows = NULL,"        \
-    " pend_kept = NULL, pend_files = NULL"                                                       \
+    " pend_kept = NULL, pend_files = NULL, pend_keys = NULL"                                     \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
   X(DSR_STMT_EX_STEP_DONE,                                                                       \
     "UPDATE dsr_erasure_steps SET done = true"                                                   \
