@@ -241,6 +241,16 @@ static void verify_by_staff(const struct request *q, const char *token)
   ck_assert_msg(st == 200, "verify: %ld", st);
   ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "verified");
   json_decref(j);
+  /* The API goes through the verification module's manual path (one implementation). */
+  char path[120];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s", q->id);
+  ck_assert_int_eq(call("GET", path, token, NULL, &j), 200);
+  char *text = json_dumps(json_object_get(j, "timeline"), 0);
+  ck_assert_msg(text && strstr(text, "\"verification.manual\"") != NULL, "%s", text);
+  free(text);
+  json_decref(j);
+  ck_assert_int_eq(act(q->id, token, "{\"action\":\"verify\",\"note\":\"again\"}", NULL), 409);
+  ck_assert_int_eq(act(q->id, token, "{\"action\":\"verify\"}", NULL), 422);
 }
 
 /* ---- discovery with a fixed search result ----------------------------------------- */
