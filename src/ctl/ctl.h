@@ -50,6 +50,7 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_service(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_hold(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_jobs(const struct dsr_config *cfg, int argc, char **argv);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

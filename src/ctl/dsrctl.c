@@ -34,6 +34,8 @@ static const struct ctl_command commands[] = {
      "apply the policy's retention rules now (and dsrd's own retention)"},
     {"hold", ctl_hold, "hold add|release|list ...",
      "legal holds that keep a request's or subject's data out of erasures"},
+    {"jobs", ctl_jobs, "jobs list|requeue ...",
+     "list queued, running and dead jobs; put dead jobs back in the queue"},
     {NULL, NULL, NULL, NULL},
 };
 

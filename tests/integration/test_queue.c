@@ -187,9 +187,12 @@ START_TEST(retries_back_off_then_die)
   ck_assert_str_eq(PQgetvalue(r, 0, 1), "3");
   PQclear(r);
   long id = h_sql_long(it_pg.conninfo, "SELECT id FROM dsr_jobs WHERE kind = 't_retry'");
-  ck_assert(dsr_queue_requeue_dead(db, id, now));
+  long n = -1;
+  ck_assert(dsr_queue_requeue_dead(db, id, NULL, "test", now, &n));
+  ck_assert_int_eq(n, 1);
   ck_assert_int_eq(count_kind("t_retry", "queued"), 1);
-  ck_assert(!dsr_queue_requeue_dead(db, id, now)); /* no longer dead */
+  ck_assert(dsr_queue_requeue_dead(db, id, NULL, "test", now, &n));
+  ck_assert_int_eq(n, 0); /* no longer dead */
   close_db(db);
 }
 END_TEST
@@ -283,6 +286,129 @@ START_TEST(two_workers_never_run_the_same_job)
 }
 END_TEST
 
+/* Runs dsrctl against the shared database with its own key file; stdout lands in *out. */
+static int jobs_ctl(const char *const *args, char **out)
+{
+  static char dir[256];
+  if (!dir[0])
+    h_tmpdir(dir, sizeof dir, "jobs-ctl");
+  char url[600], key[400], path[320];
+  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", dir);
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  const char *argv[16] = {"dsrctl", url, key, "jobs"};
+  int n = 4;
+  for (int i = 0; args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int rc = it_run(argv, path);
+  *out = h_slurp(path, NULL);
+  return rc;
+}
+
+static int count_lines(const char *text, const char *needle)
+{
+  int n = 0;
+  for (const char *l = text; l && *l;) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    char line[400];
+    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), l);
+    n += strstr(line, needle) != NULL;
+    l = e ? e + 1 : l + len;
+  }
+  return n;
+}
+
+/* dsrctl jobs list/requeue: dead jobs are shown, put back one by one or all, workers woken. */
+START_TEST(dsrctl_lists_and_requeues_dead_jobs)
+{
+  struct dsr_db *db = open_db();
+  time_t now = dsr_now();
+  ck_assert(put(db, "t_ctl", 1, NULL, now));
+  ck_assert(put(db, "t_ctl", 2, NULL, now));
+  ck_assert(put(db, "t_ctl", 3, "t_ctl:k1", now));
+  PQclear(h_sql(it_pg.conninfo, "UPDATE dsr_jobs SET state = 'dead', attempts = max_attempts,"
+                                " last_error = 'smtp down' WHERE kind = 't_ctl'"));
+  ck_assert(put(db, "t_ctl", 4, "t_ctl:k1", now)); /* the same work is live again */
+  long first = h_sql_long(it_pg.conninfo,
+                          "SELECT min(id) FROM dsr_jobs WHERE kind = 't_ctl' AND state = 'dead'");
+  char *out = NULL;
+
+  const char *dead[] = {"list", "--dead", "--kind", "t_ctl", NULL};
+  ck_assert_int_eq(jobs_ctl(dead, &out), 0);
+  ck_assert_int_eq(count_lines(out, "t_ctl"), 3);
+  ck_assert_int_eq(count_lines(out, "dead"), 3);
+  ck_assert_int_eq(count_lines(out, "smtp down"), 3);
+  ck_assert_int_eq(count_lines(out, "3/3"), 3);
+  free(out);
+  const char *all[] = {"list", "--kind", "t_ctl", NULL};
+  ck_assert_int_eq(jobs_ctl(all, &out), 0);
+  ck_assert_int_eq(count_lines(out, "t_ctl"), 4);
+  ck_assert_int_eq(count_lines(out, "queued"), 1);
+  free(out);
+
+  /* Bad arguments are usage errors, never a crash or a change. */
+  const char *bad[][4] = {{"requeue", NULL}, {"requeue", "abc", NULL},
+                          {"requeue", "-5", NULL}, {"requeue", "1", "--all-dead", NULL},
+                          {"list", "--limit", "0", NULL}, {"explode", NULL}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_int_eq(jobs_ctl(bad[i], &out), 2);
+    free(out);
+  }
+  ck_assert_int_eq(count_kind("t_ctl", "dead"), 3);
+
+  /* One job back: attempts reset, due now, a listening worker is woken by the commit. */
+  PGconn *listener = PQconnectdb(it_pg.conninfo);
+  ck_assert_int_eq(PQstatus(listener), CONNECTION_OK);
+  PQclear(PQexec(listener, "LISTEN dsr_jobs"));
+  char id[24];
+  snprintf(id, sizeof id, "%ld", first);
+  const char *one[] = {"requeue", id, NULL};
+  ck_assert_int_eq(jobs_ctl(one, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out, "requeued 1 job"));
+  free(out);
+  ck_assert(PQconsumeInput(listener));
+  PGnotify *note = PQnotifies(listener);
+  ck_assert_ptr_nonnull(note);
+  ck_assert_str_eq(note->extra, "t_ctl");
+  PQfreemem(note);
+  PQfinish(listener);
+  char sql[300];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_jobs WHERE id = %ld AND state = 'queued' AND attempts = 0",
+           first);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  ck_assert_int_eq(jobs_ctl(one, &out), 1); /* no longer dead */
+  free(out);
+
+  /* All the rest of the kind, except the one whose work a live job already does. */
+  const char *rest[] = {"requeue", "--all-dead", "--kind", "t_ctl", NULL};
+  ck_assert_int_eq(jobs_ctl(rest, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out, "requeued 1 job"));
+  free(out);
+  ck_assert_int_eq(count_kind("t_ctl", "dead"), 1);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind ="
+                                              " 't_ctl' AND state = 'dead' AND dedupe_key ="
+                                              " 't_ctl:k1'"), 1);
+  ck_assert_int_eq(jobs_ctl(rest, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out, "requeued 0 jobs"));
+  free(out);
+
+  /* Audited: who, how many, which kinds; no payloads. */
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events WHERE kind = 'jobs.requeued' AND actor ="
+           " 'operator:dsrctl' AND (data->>'job_id')::bigint = %ld AND data->>'count' = '1'"
+           " AND data->'kinds'->>'t_ctl' = '1' AND data->'n' IS NULL", first);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_events WHERE kind ="
+                                              " 'jobs.requeued' AND data->'kinds' ? 't_ctl'"),
+                   2);
+  PQclear(h_sql(it_pg.conninfo, "DELETE FROM dsr_jobs WHERE kind = 't_ctl'"));
+  close_db(db);
+}
+END_TEST
+
 Suite *suite_queue(void)
 {
   Suite *s = suite_create("queue");
@@ -296,6 +422,7 @@ Suite *suite_queue(void)
   tcase_add_test(tc, dedupe_key_allows_one_live_job);
   tcase_add_test(tc, notify_wakes_listener_only_after_commit);
   tcase_add_test(tc, two_workers_never_run_the_same_job);
+  tcase_add_test(tc, dsrctl_lists_and_requeues_dead_jobs);
   suite_add_tcase(s, tc);
   return s;
 }
