@@ -143,10 +143,16 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
   }
   if (r->route->auth != DSR_AUTH_NONE) {
     r->bearer = bearer_of(r->conn);
-    if (!r->bearer && r->route->auth != DSR_AUTH_UI)
+    /* Staff API routes also take the staff UI session (auth.c). */
+    bool session = r->route->auth == DSR_AUTH_STAFF &&
+                   MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);
+    if (!r->bearer && r->route->auth != DSR_AUTH_UI && !session)
       return dsr_reply_problem(r, DSR_E_UNAUTHORIZED,
                                r->route->auth == DSR_AUTH_STATUS_TOKEN
                                    ? "send the status token as Authorization: Bearer <token>"
+                               : r->route->auth == DSR_AUTH_STAFF
+                                   ? "send your API token as Authorization: Bearer <token>, "
+                                     "or sign in to the staff UI"
                                    : "send your API token as Authorization: Bearer <token>",
                                NULL);
     enum MHD_Result ret;

@@ -49,7 +49,9 @@ struct dsr_app {
  * any handler runs: STAFF takes a staff API token, CUSTOMER a customer API
  * key, both as "Authorization: Bearer"; UI takes the staff UI session cookie
  * and then applies the same role checks as STAFF (a GET without a session is
- * sent to the login page, anything else answers 401).
+ * sent to the login page, anything else answers 401). STAFF also takes the UI
+ * session cookie when no bearer token is sent; then every method but GET and
+ * HEAD needs the CSRF token in DSR_CSRF_HEADER (403 csrf_failed otherwise).
  */
 enum dsr_auth {
   DSR_AUTH_NONE,
@@ -122,6 +124,7 @@ struct dsr_hreq {
   char set_cookie[3][512];             /**< Set-Cookie values queued for the reply */
   int ncookies;
   long retry_after;                    /**< > 0: the reply carries Retry-After */
+  bool by_session;                     /**< DSR_AUTH_STAFF: signed in by the UI session cookie */
 };
 
 /** The routing table (routes.c), terminated by a row with method NULL. */
@@ -204,6 +207,8 @@ json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
 bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret);
 /** Name of the staff UI session cookie. */
 #define DSR_UI_COOKIE "dsr_ui"
+/** Header with the CSRF token (the dsr_csrf cookie's value) for cookie-authenticated API calls. */
+#define DSR_CSRF_HEADER "X-CSRF-Token"
 /** Checks the route's role_rules against the parsed body (auth.c); same contract. */
 bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret);
 /** True when role @p role may use a route with @p route's role rules for @p value. */
