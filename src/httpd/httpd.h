@@ -16,6 +16,7 @@
 #include "dsr/config.h"
 #include "dsr/db.h"
 #include "dsr/error.h"
+#include "dsr/idempotency.h"
 #include "dsr/jspec.h"
 #include "dsr/policy.h"
 #include "dsr/ratelimit.h"
@@ -125,6 +126,8 @@ struct dsr_hreq {
   int ncookies;
   long retry_after;                    /**< > 0: the reply carries Retry-After */
   bool by_session;                     /**< DSR_AUTH_STAFF: signed in by the UI session cookie */
+  bool idem_pending;                   /**< an Idempotency-Key reserved for this request ... */
+  struct dsr_idem idem;                /**< ... this one: the reply is kept under it */
 };
 
 /** The routing table (routes.c), terminated by a row with method NULL. */
@@ -213,6 +216,13 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret);
 bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret);
 /** True when role @p role may use a route with @p route's role rules for @p value. */
 bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const char *value);
+
+/**
+ * Keeps the answer (@p status, JSON @p text) of a request whose
+ * Idempotency-Key the dispatcher reserved, or drops the reservation on a 5xx
+ * (dispatch.c; called by the reply functions).
+ */
+void dsr_dispatch_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text);
 
 /** The libmicrohttpd callbacks (dispatch.c). */
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,

@@ -48,6 +48,8 @@ static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *t
                                 const char *ctype, const char *allow, const char *www_auth,
                                 const char *csp)
 {
+  if (r->idem_pending)
+    dsr_dispatch_idem_finish(r, text ? status : 500, text ? text : "");
   if (!text)
     return MHD_NO; /* out of memory: closing the connection is all that is left */
   struct MHD_Response *resp =
