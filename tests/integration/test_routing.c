@@ -1105,7 +1105,10 @@ START_TEST(idempotency_key_on_staff_and_customer_posts)
   struct dsr_found found = {.ntenants = 1, .tenants = tenants};
   ck_assert_int_eq(discover(q2.id, &found), 1);
   char part[40];
-  PGresult *pr = h_sql(rt_conninfo, "SELECT id FROM dsr_parts ORDER BY created_at DESC LIMIT 1");
+  char psql[200];
+  snprintf(psql, sizeof psql, "SELECT id FROM dsr_parts WHERE customer_id = '%s'", c.id);
+  PGresult *pr = h_sql(rt_conninfo, psql);
+  ck_assert_int_eq(PQntuples(pr), 1);
   snprintf(part, sizeof part, "%s", PQgetvalue(pr, 0, 0));
   PQclear(pr);
   char dpath[160];
@@ -1160,6 +1163,58 @@ START_TEST(idempotency_reservations_busy_stale_and_replayed)
 }
 END_TEST
 
+/* One forwarded part of a new, staff-verified request for customer @p c's tenant. */
+static void forward_one(struct customer *c, const char *email, const char *triager)
+{
+  struct request q;
+  new_request(&q, "erasure", email, "+14155550190");
+  verify_by_staff(&q, triager);
+  struct dsr_found_tenant tenants[] = {{c->tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = tenants};
+  ck_assert_int_eq(discover(q.id, &found), 1);
+}
+
+/* Deliveries from one thread share a kept-alive connection; the guard still runs on each. */
+START_TEST(webhooks_keep_the_connection_and_guard_every_attempt)
+{
+  struct wh_receiver r, r2;
+  wh_start(&r, NULL);
+  wh_start(&r2, NULL);
+  struct customer c, c2;
+  add_customer(&c, "keep", &r);
+  add_customer(&c2, "keep2", &r2);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  forward_one(&c, "keep1@example.org", triager);
+  forward_one(&c, "keep2@example.org", triager);
+  forward_one(&c, "keep3@example.org", triager);
+  ck_assert_int_eq(deliver(), 3);
+  ck_assert_int_eq(wh_count(&r), 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert(r.hits[i].sig_ok);
+  ck_assert_int_eq(wh_connections(&r), 1); /* one TCP connection for three POSTs */
+  /* Another endpoint gets its own connection; the first one stays in use. */
+  forward_one(&c2, "keep4@example.org", triager);
+  forward_one(&c, "keep5@example.org", triager);
+  ck_assert_int_eq(deliver(), 2);
+  ck_assert_int_eq(wh_count(&r2), 1);
+  ck_assert_int_eq(wh_connections(&r2), 1);
+  ck_assert_int_eq(wh_count(&r), 4);
+  ck_assert_int_eq(wh_connections(&r), 1);
+  /* A kept connection never bypasses the guard: loopback refused now, nothing sent. */
+  wopts.allow_private = false;
+  forward_one(&c, "keep6@example.org", triager);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(wh_count(&r), 4);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                        " ON o.id = a.outbox_id WHERE o.customer_id = '%s' AND a.error LIKE"
+                        " 'refused: %%private%%'", c.id), 1);
+  wopts.allow_private = true;
+  wh_stop(&r);
+  wh_stop(&r2);
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -1180,6 +1235,7 @@ Suite *suite_routing(void)
   tcase_add_test(tc, dsrd_workers_discover_and_deliver);
   tcase_add_test(tc, idempotency_key_on_staff_and_customer_posts);
   tcase_add_test(tc, idempotency_reservations_busy_stale_and_replayed);
+  tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
   suite_add_tcase(s, tc);
   return s;
 }
