@@ -111,7 +111,7 @@ static bool healthy(const struct h_dsrd *d)
   return code == 200;
 }
 
-void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *args)
+void h_dsrd_spawn(struct h_dsrd *d, const char *state_dir, const char *const *args)
 {
   memset(d, 0, sizeof *d);
   if (state_dir)
@@ -153,6 +153,11 @@ void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *ar
     _exit(127);
   }
   free(prog);
+}
+
+void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *args)
+{
+  h_dsrd_spawn(d, state_dir, args);
   /* Readiness poll: dsrd may have to initdb first, which takes seconds. */
   for (int i = 0; i < 600; i++) {
     if (healthy(d))

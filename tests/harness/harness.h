@@ -73,6 +73,8 @@ void h_pg_stop(struct h_pg *pg);
  * answers.
  */
 void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *args);
+/** Starts dsrd as h_dsrd_start() does, without waiting for HTTP (e.g. --role=worker). */
+void h_dsrd_spawn(struct h_dsrd *d, const char *state_dir, const char *const *args);
 /** Sends @p sig and waits for the process; returns its exit status (or 128+signal). */
 int h_dsrd_stop(struct h_dsrd *d, int sig);
 /** Path of a built program (dsrd, dsrctl). Caller frees. */

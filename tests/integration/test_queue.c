@@ -5,11 +5,20 @@
  *        NOTIFY, and two workers never running the same job. Time is passed
  *        in explicitly; nothing sleeps.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <string.h>
 #include "suites.h"
+#include "dsr/crypto.h"
 #include "dsr/queue.h"
+#include "dsr/requests.h"
+#include "verify_util.h"
 
 #define T0 ((time_t)2000000000) /* a fixed "now" far from the real clock */
 
@@ -409,6 +418,68 @@ START_TEST(dsrctl_lists_and_requeues_dead_jobs)
 }
 END_TEST
 
+/*
+ * dsrd --role worker: with its own database (no other dsrd claims its jobs) it
+ * sends a new request's verification code through the job queue and the
+ * outbox, and listens on no HTTP port.
+ */
+START_TEST(role_worker_runs_jobs_and_serves_no_http)
+{
+  char *ci = it_fresh_db("dsr_worker_role");
+  char state[256], key[300], url[600], maildir[300];
+  h_tmpdir(state, sizeof state, "worker-role");
+  snprintf(key, sizeof key, "%s/secret.key", state);
+  snprintf(maildir, sizeof maildir, "%s/maildir", state);
+  char err[256];
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err); /* the daemon's key, made here */
+  snprintf(url, sizeof url, "--database-url=%s", ci);
+  const char *args[] = {url, "--role=worker", "--workers=1", NULL};
+  struct h_dsrd d;
+  h_dsrd_spawn(&d, state, args);
+
+  /* A request stored as the HTTP side would: its code waits in the outbox for a worker. */
+  struct dsr_db *db = it_connect(ci);
+  struct dsr_verify_env env = {.link_base = "http://127.0.0.1"};
+  struct dsr_intake in = {.type = "access", .jurisdiction = "gdpr", .language = "en",
+                          .email = "worker.role@example.org", .venv = &env};
+  json_t *reply = NULL;
+  unsigned status = 0;
+  ck_assert_int_eq(dsr_request_create(db, &in, &reply, &status), DSR_OK);
+  char id[40];
+  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(reply, "id")));
+  json_decref(reply);
+  it_disconnect(db);
+  ck_assert_int_ge(h_sql_long(ci, "SELECT count(*) FROM dsr_jobs WHERE kind = 'send_message'"), 1);
+
+  /* The worker-only daemon sends it (bounded wait for its delivery, no race to win). */
+  char *mail = vu_wait_mail(maildir, "worker.role@example.org", id, 60);
+  ck_assert_msg(mail != NULL, "no message from the worker; log: %s", d.log);
+  free(mail);
+  char sql[200];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_outbox WHERE request_id = '%s' AND"
+                            " sent_at IS NOT NULL AND body_sealed IS NULL", id);
+  for (int i = 0; i < 100 && h_sql_long(ci, sql) != 1; i++) {
+    struct timespec ts = {0, 50000000L}; /* the row is marked just after the file is written */
+    nanosleep(&ts, NULL);
+  }
+  ck_assert_int_eq(h_sql_long(ci, sql), 1);
+
+  /* ... and serves no HTTP: nothing listens on the port it was given. */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d.port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ck_assert_int_ne(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  ck_assert_int_eq(errno, ECONNREFUSED);
+  close(fd);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  char *log = h_slurp(d.log, NULL);
+  ck_assert_ptr_null(strstr(log, "http.listening"));
+  free(log);
+  free(ci);
+}
+END_TEST
+
 Suite *suite_queue(void)
 {
   Suite *s = suite_create("queue");
@@ -423,6 +494,7 @@ Suite *suite_queue(void)
   tcase_add_test(tc, notify_wakes_listener_only_after_commit);
   tcase_add_test(tc, two_workers_never_run_the_same_job);
   tcase_add_test(tc, dsrctl_lists_and_requeues_dead_jobs);
+  tcase_add_test(tc, role_worker_runs_jobs_and_serves_no_http);
   suite_add_tcase(s, tc);
   return s;
 }
