@@ -348,3 +348,21 @@ char *h_slurp(const char *path, size_t *len)
     *len = s.len;
   return s.data ? s.data : strdup("");
 }
+
+long h_json_call(const struct h_dsrd *d, const char *method, const char *path,
+                 const char *const *extra, size_t n, const char *body, json_t **json)
+{
+  const char *hdrs[12] = {"Content-Type: application/json"};
+  size_t used = 1;
+  for (size_t i = 0; i < n && used < 11; i++)
+    if (extra[i])
+      hdrs[used++] = extra[i];
+  hdrs[used] = NULL;
+  struct h_resp r = {0};
+  h_http(d, method, path, hdrs, body, &r);
+  if (json)
+    *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+  long st = r.status;
+  h_resp_free(&r);
+  return st;
+}

@@ -195,19 +195,21 @@ static void staff_token(const char *role, char *tok, size_t n)
 
 /* ---- HTTP helpers ----------------------------------------------------------------- */
 
+/* An API call with an optional bearer @p token and Idempotency-Key @p idem_key (NULL: none). */
+static long call_with(const char *method, const char *path, const char *token,
+                      const char *idem_key, const char *body, json_t **json)
+{
+  char auth[200], idem[400];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+  snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key ? idem_key : "");
+  const char *extra[] = {token ? auth : NULL, idem_key ? idem : NULL};
+  return h_json_call(api, method, path, extra, 2, body, json);
+}
+
 static long call(const char *method, const char *path, const char *token, const char *body,
                  json_t **json)
 {
-  char auth[200];
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
-  const char *hdrs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
-  struct h_resp r;
-  h_http(api, method, path, hdrs, body, &r);
-  if (json)
-    *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-  long st = r.status;
-  h_resp_free(&r);
-  return st;
+  return call_with(method, path, token, NULL, body, json);
 }
 
 struct request {
@@ -1027,17 +1029,7 @@ END_TEST
 static long call_idem(const char *path, const char *token, const char *key, const char *body,
                       json_t **json)
 {
-  char auth[200], idem[400];
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-  snprintf(idem, sizeof idem, "Idempotency-Key: %s", key ? key : "");
-  const char *hdrs[] = {"Content-Type: application/json", auth, key ? idem : NULL, NULL};
-  struct h_resp r;
-  h_http(api, "POST", path, hdrs, body, &r);
-  if (json)
-    *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-  long st = r.status;
-  h_resp_free(&r);
-  return st;
+  return call_with("POST", path, token, key, body, json);
 }
 
 /* Idempotency-Key on staff and customer POSTs: one mechanism in the dispatcher. */

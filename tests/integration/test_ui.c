@@ -199,12 +199,18 @@ static long ui_post(const struct ui_client *c, const char *path, const char *for
   return st;
 }
 
-START_TEST(pages_sessions_roles_and_csrf_over_http)
+/* The shared dsrd's database, with its key loaded here (to add users). it_disconnect() frees. */
+static struct dsr_db *daemon_db(void)
 {
   char key[400], err[256];
   snprintf(key, sizeof key, "%s/secret.key", it_dsrd.state_dir);
   ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
-  struct dsr_db *db = it_connect(it_pg.conninfo);
+  return it_connect(it_pg.conninfo);
+}
+
+START_TEST(pages_sessions_roles_and_csrf_over_http)
+{
+  struct dsr_db *db = daemon_db();
   char id[40];
   ck_assert_int_eq(dsr_ui_user_add(db, "ida@example.org", "Ida", DSR_ROLE_AUDITOR, pw, id), DSR_OK);
   ck_assert_int_eq(dsr_ui_user_add(db, "tia@example.org", "Tia", DSR_ROLE_TRIAGER, pw, id), DSR_OK);
@@ -291,22 +297,8 @@ static long api_call(const struct ui_client *c, const char *method, const char *
   char ch[100], auth[200];
   snprintf(ch, sizeof ch, "X-CSRF-Token: %s", csrf ? csrf : "");
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer ? bearer : "");
-  const char *h[5] = {"Content-Type: application/json"};
-  int n = 1;
-  if (c)
-    h[n++] = c->cookie;
-  if (csrf)
-    h[n++] = ch;
-  if (bearer)
-    h[n++] = auth;
-  h[n] = NULL;
-  struct h_resp r = {0};
-  h_http(&it_dsrd, method, path, h, body, &r);
-  long st = r.status;
-  if (out)
-    *out = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-  h_resp_free(&r);
-  return st;
+  const char *extra[] = {c ? c->cookie : NULL, csrf ? ch : NULL, bearer ? auth : NULL};
+  return h_json_call(&it_dsrd, method, path, extra, 3, body, out);
 }
 
 static const char *code_of(json_t *j)
@@ -317,10 +309,7 @@ static const char *code_of(json_t *j)
 /* The admin JSON API takes the UI session cookie; unsafe methods then need the CSRF header. */
 START_TEST(admin_api_takes_the_ui_session_with_csrf)
 {
-  char key[400], err[256];
-  snprintf(key, sizeof key, "%s/secret.key", it_dsrd.state_dir);
-  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
-  struct dsr_db *db = it_connect(it_pg.conninfo);
+  struct dsr_db *db = daemon_db();
   char id[40];
   ck_assert_int_eq(dsr_ui_user_add(db, "api.tom@example.org", "ApiTom", DSR_ROLE_TRIAGER, pw, id),
                    DSR_OK);
