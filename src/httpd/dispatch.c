@@ -218,7 +218,7 @@ static bool idem_begin(struct dsr_hreq *r, enum MHD_Result *ret)
   case DSR_IDEM_REPLAY:
     DSR_INFO("http.idempotent_replay", "rid=%s route=%s status=%u", r->rid, r->route->pattern,
              status);
-    *ret = dsr_reply_json(r, status, reply);
+    *ret = dsr_reply_kept(r, status, reply);
     break;
   case DSR_IDEM_MISMATCH:
     *ret = dsr_reply_problem(r, DSR_E_IDEMPOTENCY_MISMATCH, NULL, NULL);

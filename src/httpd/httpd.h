@@ -151,6 +151,8 @@ bool dsr_path_safe(const char *path);
  * 200 with @p body. Releases @p body either way.
  */
 enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *body);
+/** Replies again with an answer kept for an Idempotency-Key (a problem when @p status >= 400). */
+enum MHD_Result dsr_reply_kept(struct dsr_hreq *r, unsigned int status, json_t *body);
 /** Replies with a JSON body (takes a reference to @p body). */
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
 /**

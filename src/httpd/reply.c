@@ -90,6 +90,14 @@ enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *
   return send_text(r, status, text, "application/json; charset=utf-8", NULL, NULL);
 }
 
+enum MHD_Result dsr_reply_kept(struct dsr_hreq *r, unsigned int status, json_t *body)
+{
+  char *text = json_dumps(body, JSON_COMPACT);
+  return send_text(r, status, text,
+                   status >= 400 ? "application/problem+json" : "application/json; charset=utf-8",
+                   NULL, NULL);
+}
+
 enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *body)
 {
   enum MHD_Result ret = ec == DSR_OK ? dsr_reply_json(r, 200, body)

@@ -1072,7 +1072,9 @@ START_TEST(idempotency_key_on_staff_and_customer_posts)
   /* Keys belong to their caller: another staff member's same key is a new request. */
   ck_assert_int_eq(call_idem(path, admin2, "hold-once-1", hold, NULL), 409);
   /* A 4xx answer is kept too (the retry does not run the action a second time). */
-  ck_assert_int_eq(call_idem(path, admin2, "hold-once-1", hold, NULL), 409);
+  ck_assert_int_eq(call_idem(path, admin2, "hold-once-1", hold, &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "conflict");
+  json_decref(j);
   /* A bad key is a 400, before anything runs. */
   ck_assert_int_eq(call_idem(path, admin, "two words", hold, &j), 400);
   ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "bad_header");
