@@ -40,6 +40,8 @@ static const struct ctl_command commands[] = {
      "rotate the master key of crypto-shredded media (rewraps data keys)"},
     {"media", ctl_media, "media get FILE [--out F]",
      "decrypt a crypto-shredded media file (fails once its key is destroyed)"},
+    {"jobs", ctl_jobs, "jobs list|requeue ...",
+     "list queued, running and dead jobs; put dead jobs back in the queue"},
     {NULL, NULL, NULL, NULL},
 };
 
