@@ -24,15 +24,20 @@ int ctl_customer(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_staff(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_user(const struct dsr_config *cfg, int argc, char **argv);
 
-struct dsr_db;
-/** An open database with the master key loaded, for commands that read or write data. */
+/**
+ * A command's database: the setup (embedded cluster or database_url), one
+ * connection and its wrapper, all owned; ctl_session_close() frees them.
+ */
 struct ctl_session {
-  void *setup;       /**< struct dsr_dbsetup, owned */
-  void *conn;        /**< PGconn, owned */
-  struct dsr_db *db; /**< wrapper, owned */
+  struct dsr_dbsetup setup;
+  PGconn *conn;
+  struct dsr_db *db;
 };
-/** Opens the database (migrated) and loads the master key; prints errors. */
+/** For commands that change data: migrates the database and loads the master key; prints errors. */
 bool ctl_session_open(const struct dsr_config *cfg, struct ctl_session *s);
+/** The database as it is, without migrating it or loading the key (migrate, audit, report); prints errors. */
+bool ctl_session_open_plain(const struct dsr_config *cfg, struct ctl_session *s);
+/** Closes what an open function opened (safe on a zeroed or half-open session). */
 void ctl_session_close(struct ctl_session *s);
 /** The value after option @p name ("--name VALUE" or "--name=VALUE") in argv, or NULL. */
 const char *ctl_opt(int argc, char **argv, const char *name);
@@ -40,21 +45,23 @@ int ctl_policy(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_audit(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_report(const struct dsr_config *cfg, int argc, char **argv);
 
-/** A command's database: the setup, one connection and its wrapper. */
-struct ctl_db {
-  struct dsr_dbsetup setup;
-  PGconn *conn;
-  struct dsr_db *db;
-};
-/** Opens the configured (or embedded) database; prints the error and returns false. */
-bool ctl_db_open(const struct dsr_config *cfg, struct ctl_db *out);
-/** Closes what ctl_db_open() opened (safe on a zeroed or half-open one). */
-void ctl_db_close(struct ctl_db *d);
 int ctl_sample(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_export(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_service(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_hold(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_backup(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_key(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_media(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_jobs(const struct dsr_config *cfg, int argc, char **argv);
+
+struct dsr_policy;
+/**
+ * Loads the policy @p file for command @p cmd (caller frees with
+ * dsr_policy_free()); NULL with the message printed and *rc set: 2 when no
+ * file is given, 1 when it does not load.
+ */
+struct dsr_policy *ctl_policy_open(const char *file, const char *cmd, int *rc);
 
 /** Prints "dsrctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -80,8 +80,8 @@ static int verify(const struct dsr_config *cfg, int argc, char **argv)
   }
   if (file)
     return verify_file(file);
-  struct ctl_db d;
-  if (!ctl_db_open(cfg, &d))
+  struct ctl_session d;
+  if (!ctl_session_open_plain(cfg, &d))
     return 1;
   struct dsr_audit_verdict v;
   char err[512];
@@ -93,7 +93,7 @@ static int verify(const struct dsr_config *cfg, int argc, char **argv)
   print_verdict(&v, false);
   rc = v.ok && !(require_sealed && v.sealable > 0) ? 0 : 1;
 cleanup:
-  ctl_db_close(&d);
+  ctl_session_close(&d);
   return rc;
 }
 
@@ -126,11 +126,11 @@ static int export_cmd(const struct dsr_config *cfg, int argc, char **argv)
   }
   if (!time_arg("--from", from, &f) || !time_arg("--to", to, &t))
     return 2;
-  struct ctl_db d = {0};
+  struct ctl_session d = {0};
   FILE *fp = NULL;
   int rc = 1;
   char tmp[4096] = "";
-  if (!ctl_db_open(cfg, &d))
+  if (!ctl_session_open_plain(cfg, &d))
     goto cleanup;
   if (out) {
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
@@ -162,7 +162,7 @@ cleanup:
     fclose(fp);
   if (tmp[0])
     remove(tmp);
-  ctl_db_close(&d);
+  ctl_session_close(&d);
   return rc;
 }
 
@@ -172,8 +172,8 @@ static int seal(const struct dsr_config *cfg, int argc)
     ctl_error("audit seal takes no arguments\n%s", AUDIT_USAGE);
     return 2;
   }
-  struct ctl_db d;
-  if (!ctl_db_open(cfg, &d))
+  struct ctl_session d;
+  if (!ctl_session_open_plain(cfg, &d))
     return 1;
   long long n = 0;
   int rc = dsr_audit_seal_all(d.db, &n) ? 0 : 1;
@@ -181,7 +181,7 @@ static int seal(const struct dsr_config *cfg, int argc)
     printf("sealed %lld audit entries\n", n);
   else
     ctl_error("sealing failed");
-  ctl_db_close(&d);
+  ctl_session_close(&d);
   return rc;
 }
 

@@ -44,18 +44,12 @@ int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv)
       return 2;
     }
   }
-  char err[1024];
-  struct dsr_dbsetup setup;
-  if (!dsr_dbsetup_open(cfg, false, &setup, err, sizeof err)) {
-    ctl_error("%s", err);
+  struct ctl_session s;
+  if (!ctl_session_open_plain(cfg, &s))
     return 1;
-  }
+  char err[1024];
   int rc = 1;
-  PGconn *c = dsr_db_connect(setup.conninfo, err, sizeof err);
-  if (!c) {
-    ctl_error("%s", err);
-    goto cleanup;
-  }
+  PGconn *c = s.conn;
   if (status) {
     rc = list_status(c);
     goto cleanup;
@@ -69,7 +63,6 @@ int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv)
          dsr_migrations_count());
   rc = 0;
 cleanup:
-  PQfinish(c);
-  dsr_dbsetup_close(&setup);
+  ctl_session_close(&s);
   return rc;
 }

@@ -69,8 +69,8 @@ int ctl_report(const struct dsr_config *cfg, int argc, char **argv)
     ctl_error("report: --format must be json, csv or html");
     return 2;
   }
-  struct ctl_db d;
-  if (!ctl_db_open(cfg, &d))
+  struct ctl_session d;
+  if (!ctl_session_open_plain(cfg, &d))
     return 1;
   json_t *rep = NULL;
   char *text = NULL;
@@ -89,6 +89,6 @@ int ctl_report(const struct dsr_config *cfg, int argc, char **argv)
 cleanup:
   free(text);
   json_decref(rep);
-  ctl_db_close(&d);
+  ctl_session_close(&d);
   return rc;
 }

@@ -6,7 +6,9 @@
  */
 #include "config.h"
 #include "ctl.h"
+#include "dsr/media.h"
 #include "dsr/pgembed.h"
+#include "dsr/policy.h"
 #include "dsr/sample.h"
 #include "dsr/util.h"
 
@@ -24,14 +26,14 @@
 static const char generate_usage[] =
     "usage: dsrctl sample generate --subjects N --seed S [--calls-per-subject K]\n"
     "         [--now DATE] [--media DIR | --no-media] [--backup-sets N] [--backup-dir DIR]\n"
-    "         [--platform-url URL] [--reset] [--json] [--manifest FILE]\n"
+    "         [--platform-url URL] [--reset] [--json] [--manifest FILE] [--policy FILE]\n"
     "         [--subject-email E --subject-phone P [--subject-name NAME]\n"
     "          [--subject-workspaces N] [--subject-calls N] [--no-subject-account]]...\n";
 
 struct gen_args {
   struct dsr_sample_opts o;
   bool have_subjects, have_seed, no_media, reset, json;
-  const char *media, *backup_dir, *platform_url, *manifest;
+  const char *media, *backup_dir, *platform_url, *manifest, *policy;
 };
 
 /** Parses a whole decimal number into [lo, hi]; false on anything else. */
@@ -91,7 +93,7 @@ static int parse_args(int argc, char **argv, struct gen_args *a)
     static const char *const valued[] = {
         "--subjects", "--seed", "--calls-per-subject", "--now", "--media", "--backup-dir",
         "--platform-url", "--manifest", "--backup-sets", "--subject-email", "--subject-phone",
-        "--subject-name", "--subject-workspaces", "--subject-calls"};
+        "--subject-name", "--subject-workspaces", "--subject-calls", "--policy"};
     bool takes = false, known = false;
     for (size_t k = 0; k < DSR_ARRAY_LEN(flags); k++)
       known |= !strcmp(arg, flags[k]);
@@ -143,6 +145,8 @@ static int parse_args(int argc, char **argv, struct gen_args *a)
       a->platform_url = val;
     } else if (!strcmp(arg, "--manifest")) {
       a->manifest = val;
+    } else if (!strcmp(arg, "--policy")) {
+      a->policy = val;
     } else if (!strcmp(arg, "--backup-sets")) {
       if (!parse_long(val, 0, 100, &n)) {
         ctl_error("sample generate: --backup-sets must be from 0 to 100, not \"%s\"", val);
@@ -347,6 +351,89 @@ cleanup:
   return m;
 }
 
+/* --- crypto-shredded recordings -------------------------------------------------------- */
+
+/* What the seal callback needs: dsrd's database and the master keys. */
+struct sealer {
+  struct ctl_session s;
+  struct dsr_keyring kr;
+  bool open;
+};
+
+static bool seal(void *ctx, const char *tenant, const char *phone, const unsigned char *in,
+                 size_t len, unsigned char **out, size_t *outlen, char key_id[40], char *err,
+                 size_t errlen)
+{
+  struct sealer *z = ctx;
+  return dsr_media_seal(z->s.db, &z->kr, DSR_ID_PHONE, phone, tenant, in, len, out, outlen,
+                        key_id, err, errlen);
+}
+
+/*
+ * With --policy: when it marks the recordings crypto_shred, opens dsrd's
+ * database and the master keys (creating master_key_file when missing) and
+ * sets the seal callback. 0, or an exit status.
+ */
+static int sealer_open(const struct dsr_config *cfg, struct gen_args *a, struct sealer *z)
+{
+  char err[1024];
+  memset(z, 0, sizeof *z);
+  if (!a->policy)
+    return 0;
+  struct dsr_policy *p = dsr_policy_load(a->policy, err, sizeof err);
+  if (!p) {
+    ctl_error("%s", err);
+    return 1;
+  }
+  bool recordings = false, other = false, phone = true;
+  for (size_t i = 0; i < dsr_policy_collection_count(p); i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
+    if (!c->crypto_shred)
+      continue;
+    bool rec = !strcmp(c->table, "recordings");
+    recordings |= rec;
+    other |= !rec;
+    phone &= !rec || c->crypto_identity == DSR_ID_PHONE;
+  }
+  dsr_policy_free(p);
+  if (other || !phone) {
+    ctl_error("sample generate: the sample platform seals recordings only, by the caller's "
+              "phone (crypto_shred elsewhere in %s)", a->policy);
+    return 2;
+  }
+  if (!recordings)
+    return 0;
+  if (!cfg->master_key_file) {
+    ctl_error("sample generate: the policy marks recordings crypto_shred: configure "
+              "master_key_file (dsrd.conf(5))");
+    return 2;
+  }
+  if (access(cfg->master_key_file, F_OK) != 0 ? !dsr_keyring_add_version(cfg->master_key_file,
+                                                                          &z->kr, err, sizeof err)
+                                              : !dsr_keyring_load(cfg->master_key_file, &z->kr,
+                                                                  err, sizeof err)) {
+    ctl_error("sample generate: %s", err);
+    return 1;
+  }
+  if (!ctl_session_open(cfg, &z->s)) {
+    dsr_keyring_wipe(&z->kr);
+    return 1;
+  }
+  z->open = true;
+  a->o.seal = seal;
+  a->o.seal_ctx = z;
+  return 0;
+}
+
+static void sealer_close(struct sealer *z)
+{
+  if (!z->open)
+    return;
+  ctl_session_close(&z->s);
+  dsr_keyring_wipe(&z->kr);
+  z->open = false;
+}
+
 /* --- the command ---------------------------------------------------------------------- */
 
 static int generate(const struct dsr_config *cfg, int argc, char **argv)
@@ -362,6 +449,7 @@ static int generate(const struct dsr_config *cfg, int argc, char **argv)
     return rc;
   char err[1024];
   char media[PATH_MAX], backups[PATH_MAX];
+  struct sealer z = {0};
   struct dsr_sample *g = NULL;
   struct dsr_pgembed *pg = NULL;
   char *conninfo = NULL;
@@ -419,6 +507,9 @@ static int generate(const struct dsr_config *cfg, int argc, char **argv)
     ctl_error("sample generate: %s", err);
     goto cleanup;
   }
+  if (a.o.media_root && (rc = sealer_open(cfg, &a, &z)) != 0)
+    goto cleanup;
+  rc = 1;
   g = dsr_sample_new(&a.o, err, sizeof err);
   if (!g) {
     ctl_error("sample generate: %s", err);
@@ -462,6 +553,7 @@ static int generate(const struct dsr_config *cfg, int argc, char **argv)
   }
   rc = 0;
 cleanup:
+  sealer_close(&z);
   json_decref(m);
   dsr_sample_free(g);
   PQfinish(c);

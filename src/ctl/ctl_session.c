@@ -1,6 +1,7 @@
-/** @file ctl_session.c @brief Database and key setup shared by data commands; option lookup. */
+/** @file ctl_session.c @brief dsrctl's one database (and master key) opener; option lookup. */
 #include "config.h"
 #include "ctl.h"
+#include "dsr/policy.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/dbsetup.h"
@@ -8,44 +9,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool ctl_session_open(const struct dsr_config *cfg, struct ctl_session *s)
+/* The one way dsrctl opens its database: @p data also migrates and loads the master key. */
+static bool session_open(const struct dsr_config *cfg, bool data, struct ctl_session *s)
 {
   char err[1024];
   memset(s, 0, sizeof *s);
-  char *key = cfg->secret_key_file ? strdup(cfg->secret_key_file)
-                                   : dsr_asprintf("%s/secret.key", cfg->state_dir);
-  struct dsr_dbsetup *setup = calloc(1, sizeof *setup);
+  char *key = NULL;
   bool ok = false;
-  if (!key || !setup) {
-    ctl_error("out of memory");
-    goto cleanup;
+  if (data) {
+    key = cfg->secret_key_file ? strdup(cfg->secret_key_file)
+                               : dsr_asprintf("%s/secret.key", cfg->state_dir);
+    if (!key) {
+      ctl_error("out of memory");
+      goto cleanup;
+    }
+    if (!dsr_crypto_init(key, err, sizeof err)) {
+      ctl_error("%s", err);
+      goto cleanup;
+    }
   }
-  if (!dsr_crypto_init(key, err, sizeof err)) {
+  if (!dsr_dbsetup_open(cfg, data, &s->setup, err, sizeof err)) {
     ctl_error("%s", err);
     goto cleanup;
   }
-  if (!dsr_dbsetup_open(cfg, true, setup, err, sizeof err)) {
+  s->conn = dsr_db_connect(s->setup.conninfo, err, sizeof err);
+  if (!s->conn) {
     ctl_error("%s", err);
     goto cleanup;
   }
-  s->setup = setup;
-  setup = NULL;
-  PGconn *c = dsr_db_connect(((struct dsr_dbsetup *)s->setup)->conninfo, err, sizeof err);
-  if (!c) {
-    ctl_error("%s", err);
-    goto cleanup;
-  }
-  s->conn = c;
-  s->db = dsr_db_wrap(c);
+  s->db = dsr_db_wrap(s->conn);
   ok = s->db != NULL;
   if (!ok)
     ctl_error("out of memory");
 cleanup:
   free(key);
-  free(setup);
   if (!ok)
     ctl_session_close(s);
   return ok;
+}
+
+bool ctl_session_open(const struct dsr_config *cfg, struct ctl_session *s)
+{
+  return session_open(cfg, true, s);
+}
+
+bool ctl_session_open_plain(const struct dsr_config *cfg, struct ctl_session *s)
+{
+  return session_open(cfg, false, s);
 }
 
 void ctl_session_close(struct ctl_session *s)
@@ -53,10 +63,7 @@ void ctl_session_close(struct ctl_session *s)
   dsr_db_unwrap(s->db);
   if (s->conn)
     PQfinish(s->conn);
-  if (s->setup) {
-    dsr_dbsetup_close(s->setup);
-    free(s->setup);
-  }
+  dsr_dbsetup_close(&s->setup);
   memset(s, 0, sizeof *s);
 }
 
@@ -70,4 +77,20 @@ const char *ctl_opt(int argc, char **argv, const char *name)
       return argv[i + 1];
   }
   return NULL;
+}
+
+struct dsr_policy *ctl_policy_open(const char *file, const char *cmd, int *rc)
+{
+  if (!file) {
+    ctl_error("%s: no policy (use --policy FILE or policy_file)", cmd);
+    *rc = 2;
+    return NULL;
+  }
+  char err[512];
+  struct dsr_policy *p = dsr_policy_load(file, err, sizeof err);
+  if (!p) {
+    ctl_error("%s", err);
+    *rc = 1;
+  }
+  return p;
 }

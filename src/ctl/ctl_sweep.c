@@ -82,7 +82,8 @@ static void print_table(const json_t *rc, bool dry)
 
 int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv)
 {
-  struct dsr_sweep_opts o = {.batch_rows = cfg->erasure_batch_rows, .own_data = true};
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, cfg);
   const char *file = cfg->policy_file, *now = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {
@@ -106,18 +107,13 @@ int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv)
     ctl_error("sweep: --now must be YYYY-MM-DD or an RFC 3339 time");
     return 2;
   }
-  if (!file) {
-    ctl_error("sweep: no policy (use --policy FILE or policy_file)");
-    return 2;
-  }
-  char err[512];
-  struct dsr_policy *p = dsr_policy_load(file, err, sizeof err);
-  if (!p) {
-    ctl_error("%s", err);
-    return 1;
-  }
-  struct ctl_session s;
   int rc = 1;
+  struct dsr_policy *p = ctl_policy_open(file, "sweep", &rc);
+  if (!p)
+    return rc;
+  char err[512];
+  struct ctl_session s;
+  rc = 1;
   json_t *receipt = NULL;
   if (!ctl_session_open(cfg, &s))
     goto cleanup;

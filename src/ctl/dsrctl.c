@@ -34,6 +34,14 @@ static const struct ctl_command commands[] = {
      "apply the policy's retention rules now (and dsrd's own retention)"},
     {"hold", ctl_hold, "hold add|release|list ...",
      "legal holds that keep a request's or subject's data out of erasures"},
+    {"backup", ctl_backup, "backup create|restore ...",
+     "dump a platform store; restore one and replay the erasure ledger"},
+    {"key", ctl_key, "key rotate|status",
+     "rotate the master key of crypto-shredded media (rewraps data keys)"},
+    {"media", ctl_media, "media get FILE [--out F]",
+     "decrypt a crypto-shredded media file (fails once its key is destroyed)"},
+    {"jobs", ctl_jobs, "jobs list|requeue ...",
+     "list queued, running and dead jobs; put dead jobs back in the queue"},
     {NULL, NULL, NULL, NULL},
 };
 

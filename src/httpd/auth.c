@@ -5,13 +5,16 @@
  *        the route's allowed roles, and per-value role rules on a body field
  *        (which admin action may be taken by which role). Staff UI routes
  *        authenticate by session cookie and then go through the very same
- *        role checks as staff API tokens.
+ *        role checks as staff API tokens. Staff API routes take that session
+ *        too when no token is sent, with the UI's double-submit CSRF token
+ *        (as a header) required on anything that may change state.
  */
 #include "config.h"
 #include "httpd.h"
 #include "dsr/customers.h"
 #include "dsr/log.h"
 #include "dsr/ui_auth.h"
+#include "forms.h"
 #include "dsr/rights.h"
 
 #include <string.h>
@@ -44,7 +47,8 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     return false;
   }
   enum dsr_ec ec;
-  if (r->route->auth == DSR_AUTH_UI)
+  r->by_session = r->route->auth == DSR_AUTH_STAFF && !r->bearer;
+  if (r->route->auth == DSR_AUTH_UI || r->by_session)
     ec = ui_session(r, db);
   else if (r->route->auth == DSR_AUTH_STAFF)
     ec = dsr_staff_auth(db, r->bearer, r->staff_id, &r->role);
@@ -58,8 +62,9 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     return false;
   }
   if (ec != DSR_OK) {
-    const char *why = r->route->auth == DSR_AUTH_UI ? "your session has ended; sign in again"
-                                                    : "unknown or revoked token";
+    const char *why = r->route->auth == DSR_AUTH_UI || r->by_session
+                          ? "your session has ended; sign in again"
+                          : "unknown or revoked token";
     *ret = dsr_reply_problem(r, ec, ec == DSR_E_UNAUTHORIZED ? why : NULL, NULL);
     return false;
   }
@@ -68,6 +73,19 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     DSR_INFO("auth.forbidden", "rid=%s staff=%s role=%s route=%s", r->rid, r->staff_id,
              dsr_role_name(r->role), r->route->pattern);
     *ret = dsr_reply_problem(r, DSR_E_FORBIDDEN, NULL, NULL);
+    return false;
+  }
+  /* A browser sends the cookie by itself: a state change must also prove it read the page. */
+  bool safe = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+  if (r->by_session && !safe &&
+      !dsr_csrf_check(r, MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                     DSR_CSRF_HEADER))) {
+    DSR_INFO("auth.csrf_failed", "rid=%s staff=%s route=%s", r->rid, r->staff_id,
+             r->route->pattern);
+    *ret = dsr_reply_problem(r, DSR_E_CSRF,
+                             "with the session cookie, send the dsr_csrf cookie's value as "
+                             DSR_CSRF_HEADER,
+                             NULL);
     return false;
   }
   return true;

@@ -143,10 +143,16 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
   }
   if (r->route->auth != DSR_AUTH_NONE) {
     r->bearer = bearer_of(r->conn);
-    if (!r->bearer && r->route->auth != DSR_AUTH_UI)
+    /* Staff API routes also take the staff UI session (auth.c). */
+    bool session = r->route->auth == DSR_AUTH_STAFF &&
+                   MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);
+    if (!r->bearer && r->route->auth != DSR_AUTH_UI && !session)
       return dsr_reply_problem(r, DSR_E_UNAUTHORIZED,
                                r->route->auth == DSR_AUTH_STATUS_TOKEN
                                    ? "send the status token as Authorization: Bearer <token>"
+                               : r->route->auth == DSR_AUTH_STAFF
+                                   ? "send your API token as Authorization: Bearer <token>, "
+                                     "or sign in to the staff UI"
                                    : "send your API token as Authorization: Bearer <token>",
                                NULL);
     enum MHD_Result ret;
@@ -171,6 +177,76 @@ static enum MHD_Result on_form(struct dsr_hreq *r)
     return ret;
   r->input_invalid = !dsr_jspec_parse(r->json, r->route->form, &r->input_err);
   return r->route->handler(r);
+}
+
+/*
+ * Idempotency-Key on authenticated JSON POSTs (staff, customers): the key is
+ * reserved per route and caller before the handler runs, and its answer kept
+ * (dsr_dispatch_idem_finish); a retry gets that answer again. Intake keeps its
+ * answer inside its own transaction instead (requests.c). True: run the handler.
+ */
+static bool idem_begin(struct dsr_hreq *r, enum MHD_Result *ret)
+{
+  const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+  enum dsr_auth a = r->route->auth;
+  if (!key || strcmp(r->method, "POST") != 0 || (a != DSR_AUTH_STAFF && a != DSR_AUTH_CUSTOMER))
+    return true;
+  if (!dsr_idem_key_ok(key)) {
+    *ret = dsr_reply_problem(r, DSR_E_BAD_HEADER,
+                             "Idempotency-Key must be 1 to 255 visible ASCII characters", NULL);
+    return false;
+  }
+  char scope[192];
+  snprintf(scope, sizeof scope, "%s %s %s:%s", r->method, r->route->pattern,
+           a == DSR_AUTH_STAFF ? "staff" : "customer",
+           a == DSR_AUTH_STAFF ? r->staff_id : r->customer_id);
+  struct dsr_db *db = NULL;
+  if (!dsr_idem_init(&r->idem, scope, key, r->path, r->json) ||
+      !(db = dsr_db_acquire(r->app->pool))) {
+    *ret = dsr_reply_problem(r, db ? DSR_E_INTERNAL : DSR_E_DB_UNAVAILABLE, NULL, NULL);
+    return false;
+  }
+  unsigned int status = 0;
+  json_t *reply = NULL;
+  bool retry = false;
+  enum dsr_idem_found f = dsr_idem_reserve(db, &r->idem, dsr_now(), &status, &reply, &retry);
+  dsr_db_release(db);
+  switch (f) {
+  case DSR_IDEM_NONE:
+    r->idem_pending = true;
+    return true;
+  case DSR_IDEM_REPLAY:
+    DSR_INFO("http.idempotent_replay", "rid=%s route=%s status=%u", r->rid, r->route->pattern,
+             status);
+    *ret = dsr_reply_kept(r, status, reply);
+    break;
+  case DSR_IDEM_MISMATCH:
+    *ret = dsr_reply_problem(r, DSR_E_IDEMPOTENCY_MISMATCH, NULL, NULL);
+    break;
+  case DSR_IDEM_BUSY:
+  case DSR_IDEM_FAILED:
+    r->retry_after = 1;
+    *ret = f == DSR_IDEM_BUSY
+               ? dsr_reply_problem(r, DSR_E_CONFLICT,
+                                   "a request with this Idempotency-Key is still being answered",
+                                   NULL)
+               : dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+    break;
+  }
+  json_decref(reply);
+  return false;
+}
+
+void dsr_dispatch_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text)
+{
+  r->idem_pending = false;
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return; /* the reservation goes stale and a retry takes it over */
+  bool lost = false, retry = false;
+  if (status >= 500 || !dsr_idem_store(db, &r->idem, status, text, dsr_now(), &lost, &retry))
+    dsr_idem_release(db, &r->idem);
+  dsr_db_release(db);
 }
 
 /* Last call: the whole body is in; parse and check it, then run the handler. */
@@ -199,7 +275,7 @@ static enum MHD_Result on_complete(struct dsr_hreq *r)
   if (!dsr_jspec_parse(r->json, r->route->body, &err))
     return dsr_reply_problem(r, err.ec, err.detail, err.field);
   enum MHD_Result ret;
-  if (!dsr_dispatch_role_rules(r, &ret))
+  if (!dsr_dispatch_role_rules(r, &ret) || !idem_begin(r, &ret))
     return ret;
   return r->route->handler(r);
 }
@@ -258,6 +334,8 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   /* Route patterns, never raw paths or query strings: those may carry identities. */
   DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
            r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);
+  if (r->idem_pending) /* no JSON answer was queued: let a retry run again */
+    dsr_dispatch_idem_finish(r, 500, "");
   json_decref(r->json);
   dsr_buf_free(&r->body);
   free(r);

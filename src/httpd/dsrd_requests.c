@@ -53,18 +53,6 @@ const struct dsr_jspec dsrd_request_create_spec[] = {
     {0},
 };
 
-/** Idempotency-Key: 1 to 255 visible ASCII characters. */
-static bool idempotency_key_ok(const char *k)
-{
-  size_t n = strlen(k);
-  if (n == 0 || n > 255)
-    return false;
-  for (const unsigned char *p = (const unsigned char *)k; *p; p++)
-    if (*p < 0x21 || *p > 0x7e)
-      return false;
-  return true;
-}
-
 /* Channels the subject gave, as a mask (what verification could use). */
 static unsigned offered_channels(const struct dsr_intake *in)
 {
@@ -148,7 +136,7 @@ enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
   if (!identities_within_limit(r, &in))
     return DSR_E_RATE_LIMITED;
   in.idempotency_key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-  if (in.idempotency_key && !idempotency_key_ok(in.idempotency_key))
+  if (in.idempotency_key && !dsr_idem_key_ok(in.idempotency_key))
     return DSR_E_BAD_HEADER;
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)

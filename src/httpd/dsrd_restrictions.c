@@ -13,6 +13,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "dsr/log.h"
+#include "dsr/erasure.h"
 #include "dsr/rights.h"
 #include "dsr/validate.h"
 
@@ -81,7 +82,7 @@ enum MHD_Result dsrd_restrictions_check(struct dsr_hreq *r)
   crypto_generichash_update(&gs, (const unsigned char *)(st.restricted ? "1" : "0"), 1);
   crypto_generichash_update(&gs, (const unsigned char *)since, strlen(since));
   unsigned char idh[DSR_HASH_BYTES];
-  if (dsr_rights_identity_hash(kind, id, idh))
+  if (dsr_identity_hash(kind, id, idh))
     crypto_generichash_update(&gs, idh, sizeof idh);
   if (tenant)
     crypto_generichash_update(&gs, (const unsigned char *)tenant, strlen(tenant));

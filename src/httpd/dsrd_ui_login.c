@@ -85,7 +85,7 @@ enum MHD_Result dsrd_ui_login(struct dsr_hreq *r)
     ret = dsr_reply_problem(r, ec, NULL, NULL);
   } else {
     char cookie[256];
-    snprintf(cookie, sizeof cookie, DSR_UI_COOKIE "=%s; Path=/ui; HttpOnly; SameSite=Strict%s",
+    snprintf(cookie, sizeof cookie, DSR_UI_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
              token, secure_cookies(r) ? "; Secure" : "");
     DSR_INFO("ui.login", "rid=%s staff=%s role=%s", r->rid, user_id, dsr_role_name(role));
     ret = dsr_reply_cookie(r, cookie) ? dsr_reply_redirect(r, "/ui/")
@@ -110,7 +110,7 @@ enum MHD_Result dsrd_ui_logout(struct dsr_hreq *r)
     return dsr_reply_problem(r, ec, NULL, NULL);
   DSR_INFO("ui.logout", "rid=%s staff=%s", r->rid, r->staff_id);
   char cookie[160];
-  snprintf(cookie, sizeof cookie, DSR_UI_COOKIE "=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0%s",
+  snprintf(cookie, sizeof cookie, DSR_UI_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
            secure_cookies(r) ? "; Secure" : "");
   return dsr_reply_cookie(r, cookie) ? dsr_reply_redirect(r, "/ui/login")
                                      : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);

@@ -16,6 +16,7 @@
 #include "dsr/config.h"
 #include "dsr/db.h"
 #include "dsr/error.h"
+#include "dsr/idempotency.h"
 #include "dsr/jspec.h"
 #include "dsr/policy.h"
 #include "dsr/ratelimit.h"
@@ -49,7 +50,9 @@ struct dsr_app {
  * any handler runs: STAFF takes a staff API token, CUSTOMER a customer API
  * key, both as "Authorization: Bearer"; UI takes the staff UI session cookie
  * and then applies the same role checks as STAFF (a GET without a session is
- * sent to the login page, anything else answers 401).
+ * sent to the login page, anything else answers 401). STAFF also takes the UI
+ * session cookie when no bearer token is sent; then every method but GET and
+ * HEAD needs the CSRF token in DSR_CSRF_HEADER (403 csrf_failed otherwise).
  */
 enum dsr_auth {
   DSR_AUTH_NONE,
@@ -122,6 +125,9 @@ struct dsr_hreq {
   char set_cookie[3][512];             /**< Set-Cookie values queued for the reply */
   int ncookies;
   long retry_after;                    /**< > 0: the reply carries Retry-After */
+  bool by_session;                     /**< DSR_AUTH_STAFF: signed in by the UI session cookie */
+  bool idem_pending;                   /**< an Idempotency-Key reserved for this request ... */
+  struct dsr_idem idem;                /**< ... this one: the reply is kept under it */
 };
 
 /** The routing table (routes.c), terminated by a row with method NULL. */
@@ -145,6 +151,8 @@ bool dsr_path_safe(const char *path);
  * 200 with @p body. Releases @p body either way.
  */
 enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *body);
+/** Replies again with an answer kept for an Idempotency-Key (a problem when @p status >= 400). */
+enum MHD_Result dsr_reply_kept(struct dsr_hreq *r, unsigned int status, json_t *body);
 /** Replies with a JSON body (takes a reference to @p body). */
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
 /**
@@ -204,10 +212,20 @@ json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field);
 bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret);
 /** Name of the staff UI session cookie. */
 #define DSR_UI_COOKIE "dsr_ui"
+/** Header with the CSRF token (the dsr_csrf cookie's value) for cookie-authenticated API calls. */
+#define DSR_CSRF_HEADER "X-CSRF-Token"
 /** Checks the route's role_rules against the parsed body (auth.c); same contract. */
 bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret);
 /** True when role @p role may use a route with @p route's role rules for @p value. */
 bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const char *value);
+
+/**
+ * Keeps the answer (@p status, JSON @p text) of a request whose
+ * Idempotency-Key the dispatcher reserved, or drops the reservation on a 5xx
+ * (dispatch.c; called by the reply functions). It takes a pool connection:
+ * handlers release theirs before they reply, as they all do.
+ */
+void dsr_dispatch_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text);
 
 /** The libmicrohttpd callbacks (dispatch.c). */
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,

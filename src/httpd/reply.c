@@ -48,6 +48,8 @@ static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *t
                                 const char *ctype, const char *allow, const char *www_auth,
                                 const char *csp)
 {
+  if (r->idem_pending)
+    dsr_dispatch_idem_finish(r, text ? status : 500, text ? text : "");
   if (!text)
     return MHD_NO; /* out of memory: closing the connection is all that is left */
   struct MHD_Response *resp =
@@ -86,6 +88,14 @@ enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *
 {
   char *text = json_dumps(body, JSON_COMPACT);
   return send_text(r, status, text, "application/json; charset=utf-8", NULL, NULL);
+}
+
+enum MHD_Result dsr_reply_kept(struct dsr_hreq *r, unsigned int status, json_t *body)
+{
+  char *text = json_dumps(body, JSON_COMPACT);
+  return send_text(r, status, text,
+                   status >= 400 ? "application/problem+json" : "application/json; charset=utf-8",
+                   NULL, NULL);
 }
 
 enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *body)

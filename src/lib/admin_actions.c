@@ -6,13 +6,13 @@
 #include "config.h"
 #include "dsr/admin.h"
 #include "dsr/crypto.h"
-#include "dsr/discovery.h"
 #include "dsr/notify.h"
 #include "dsr/rights.h"
 #include "dsr/erasure.h"
 #include "dsr/parts.h"
 #include "dsr/routing_policy.h"
 #include "dsr/validate.h"
+#include "dsr/verify.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -101,35 +101,6 @@ static enum dsr_tx_status notify_parts(struct dsr_db *db, PGresult *r, const cha
     s = dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.updated", extra);
   json_decref(extra);
   return s;
-}
-
-static enum dsr_tx_status do_verify(struct dsr_db *db, struct act_ctx *c)
-{
-  if (!c->a->note)
-    return refuse(c, DSR_E_UNPROCESSABLE, "manual verification needs a note", "/note");
-  unsigned char *sealed = NULL;
-  size_t sl = 0;
-  if (!seal_text(c->a->note, &sealed, &sl))
-    return refuse(c, DSR_E_INTERNAL, "cannot seal the note", NULL);
-  const char *v[] = {c->id, (const char *)sealed, c->now};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = exec_sealed(db, DSR_STMT_REQUEST_VERIFY_MANUAL, 3, v, 1, sl, &r);
-  free(sealed);
-  if (s != DSR_TX_COMMIT)
-    return s;
-  bool changed = PQntuples(r) == 1;
-  PQclear(r);
-  if (!changed)
-    return refuse(c, DSR_E_CONFLICT, "only a request waiting for verification can be verified",
-                  NULL);
-  enum dsr_tx_status s2 = dsr_tx_event(db, c->id, "request.verified", c->actor,
-                                       json_pack("{s:s}", "channel", "manual"));
-  if (s2 != DSR_TX_COMMIT)
-    return s2;
-  bool retry = false;
-  if (!dsr_discovery_enqueue(db, c->id, &retry)) /* discovery runs once this commits */
-    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
-  return DSR_TX_COMMIT;
 }
 
 static enum dsr_tx_status do_approve(struct dsr_db *db, struct act_ctx *c)
@@ -343,6 +314,33 @@ static enum dsr_tx_status do_assign(struct dsr_db *db, struct act_ctx *c)
                       json_pack("{s:s}", "staff_id", uid));
 }
 
+/* The "verify" action: the verification module's manual path, with the API's wording. */
+static enum dsr_ec verify_manually(struct dsr_db *db, struct act_ctx *c)
+{
+  struct dsr_verify_env env = {.policy = c->policy};
+  struct dsr_verify_outcome out;
+  dsr_verify_manual(db, &env, c->id, c->actor, c->a->note, &out);
+  switch (out.ec) {
+  case DSR_OK:
+    return DSR_OK;
+  case DSR_E_UNPROCESSABLE:
+    refuse(c, out.ec, "manual verification needs a note", "/note");
+    break;
+  case DSR_E_CONFLICT:
+    refuse(c, out.ec, "only a request waiting for verification can be verified", NULL);
+    break;
+  case DSR_E_REQUEST_EXPIRED:
+    refuse(c, out.ec, "the request expired before it was verified", NULL);
+    break;
+  case DSR_E_REQUEST_CLOSED:
+    refuse(c, out.ec, "the request is already closed", NULL);
+    break;
+  default:
+    break;
+  }
+  return out.ec;
+}
+
 static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
 {
   struct act_ctx *c = arg;
@@ -365,8 +363,6 @@ static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
   dsr_strlcpy(c->due, PQgetvalue(r, 0, 7), sizeof c->due);
   PQclear(r);
   const char *a = c->a->action;
-  if (!strcmp(a, "verify"))
-    return do_verify(db, c);
   if (!strcmp(a, "approve"))
     return do_approve(db, c);
   if (!strcmp(a, "deny"))
@@ -395,7 +391,11 @@ enum dsr_ec dsr_admin_act(struct dsr_db *db, const struct dsr_policy *p, const c
                       .field = field};
   snprintf(c.actor, sizeof c.actor, "staff:%s", staff_id);
   snprintf(c.now, sizeof c.now, "%lld", (long long)dsr_now());
-  if (!dsr_db_tx(db, "READ COMMITTED", act_body, &c))
+  if (a->action && !strcmp(a->action, "verify")) {
+    enum dsr_ec vec = verify_manually(db, &c);
+    if (vec != DSR_OK)
+      return vec;
+  } else if (!dsr_db_tx(db, "READ COMMITTED", act_body, &c))
     return c.ec != DSR_OK ? c.ec : DSR_E_DB_UNAVAILABLE;
   const char *v[] = {id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_ROUTING_GET, 1, v);

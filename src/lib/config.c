@@ -119,6 +119,14 @@ static const struct dsr_config_key keys[] = {
     {"retention_sweep_interval", "DSRD_RETENTION_SWEEP_INTERVAL", DSR_CFG_INT, "86400",
      S(retention_sweep_interval), 60, 2592000,
      "seconds between scheduled retention sweeps (one node at a time)"},
+    {"outbox_retention_days", "DSRD_OUTBOX_RETENTION_DAYS", DSR_CFG_INT, "90",
+     S(outbox_retention_days), 1, 3650,
+     "days after which a sweep deletes messages to subjects (sent, failed or never sent)"},
+    {"export_retention_days", "DSRD_EXPORT_RETENTION_DAYS", DSR_CFG_INT, "30",
+     S(export_retention_days), 1, 3650,
+     "days a sweep keeps the record of a destroyed export package"},
+    {"master_key_file", "DSRD_MASTER_KEY_FILE", DSR_CFG_STRING, NULL, S(master_key_file), 0, 0,
+     "versioned master keys wrapping the data keys of crypto-shredded media (mode 0600)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

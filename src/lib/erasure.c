@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "erasure_int.h"
+#include "executor_int.h"
 #include "dsr/discovery.h"
 #include "dsr/log.h"
 #include "dsr/parts.h"
@@ -94,6 +95,31 @@ static bool held_now(struct dsr_db *db, const char *id)
   return held;
 }
 
+/* The tenants of @p cust (column 0) as a text[] literal; caller frees. */
+static char *tenants_literal(PGresult *cust)
+{
+  struct dsr_buf b = {0};
+  bool ok = dsr_buf_puts(&b, "{");
+  for (int i = 0; ok && i < PQntuples(cust); i++)
+    ok = exsql_array_add(&b, PQgetvalue(cust, i, 0), i == 0);
+  if (!ok || !dsr_buf_puts(&b, "}")) {
+    dsr_buf_free(&b);
+    return NULL;
+  }
+  return dsr_buf_steal(&b);
+}
+
+/* The basis of a hold covering a crypto-shredded collection (its keys stay), or NULL. */
+static const char *keys_kept(const struct dsr_policy *p, const struct erasure_holds *holds)
+{
+  for (size_t i = 0; i < dsr_policy_collection_count(p); i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
+    if (c->crypto_shred && erasure_hold_covers(holds, c->name))
+      return "legal hold";
+  }
+  return NULL;
+}
+
 static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_policy *p,
                                         const struct start_ctx *sc, long batch_rows,
                                         const struct dsr_subject_values *sv, char *err,
@@ -108,6 +134,7 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
   size_t nsteps = 0;
   PGresult *cust = NULL;
   PGconn *store = NULL;
+  char *others = NULL;
   json_t *extra = json_pack("{s:[], s:[]}", "suppression", "holds");
   if (!extra || !dsr_exec_subject_init(&es, &subj)) {
     snprintf(err, errlen, "out of memory");
@@ -148,7 +175,7 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     goto cleanup;
   }
   struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = batch_rows,
-                        .subject = &es};
+                        .subject = &es, .mask_kept = true, .ledger = true};
   dsr_strlcpy(ex.run_id, sc->run_id, sizeof ex.run_id);
   /* a batch a crash left in flight may belong to a step the new plan no longer has */
   enum dsr_exec_result settled = dsr_exec_resolve_all(&ex, err, errlen);
@@ -174,9 +201,20 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
   long removed = 0, failed = 0;
   if (dsr_exec_files(&ex, &removed, &failed, err, errlen) != DSR_EXEC_OK)
     goto cleanup; /* retried: files are never forgotten */
+  json_t *sets = dsr_backup_sets_receipt(db, p, sc->run_id, dsr_now());
+  if (!sets || json_object_set_new(extra, "backup_sets", sets) != 0 ||
+      !(others = tenants_literal(cust))) {
+    snprintf(err, errlen, "cannot count the backup sets' files");
+    goto cleanup;
+  }
+  struct dsr_ledger_ids ids;
+  dsr_ledger_ids_of(&subj, &ids);
   struct erasure_finish fin = {.part_id = sc->part_id, .run_id = sc->run_id,
                                .request_id = sc->request_id, .started_at = sc->started_at,
-                               .extra = extra};
+                               .extra = extra, .ids = &ids,
+                               .tenant = sc->has_tenant ? sc->tenant_ref : NULL,
+                               .other_tenants = others,
+                               .keys_kept_basis = keys_kept(p, &holds)};
   if (!erasure_finish(db, &fin)) {
     snprintf(err, errlen, "cannot record the receipt");
     goto cleanup;
@@ -184,6 +222,7 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
   DSR_INFO("erasure.done", "run=%s steps=%zu files_removed=%ld", sc->run_id, nsteps, removed);
   out = DSR_ERASURE_DONE;
 cleanup:
+  free(others);
   free(steps);
   PQclear(cust);
   dsr_plan_free(plan);

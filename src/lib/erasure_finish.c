@@ -5,9 +5,11 @@
  */
 #include "config.h"
 #include "erasure_int.h"
+#include "dsr/media.h"
 #include "dsr/parts.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool erasure_suppress(struct dsr_db *db, const struct dsr_policy *p, const char *request_id,
@@ -52,6 +54,17 @@ static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
 {
   struct fin_ctx *c = arg;
   const struct erasure_finish *f = c->f;
+  /* crypto-shredding: the subject's data keys go with the rest, in this transaction */
+  long long destroyed = 0;
+  if (!f->keys_kept_basis) {
+    char *lit = dsr_ledger_ids_literal(f->ids);
+    enum dsr_tx_status ks = lit ? dsr_data_keys_destroy(db, lit, f->tenant, f->other_tenants,
+                                                        f->run_id, &destroyed)
+                                : DSR_TX_ROLLBACK;
+    free(lit);
+    if (ks != DSR_TX_COMMIT)
+      return ks;
+  }
   json_t *totals = json_object();
   json_t *cols = totals ? dsr_exec_receipt_collections(db, f->run_id, totals) : NULL;
   char now[24], finished[32];
@@ -70,6 +83,9 @@ static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
   if (rc) {
     json_object_update(rc, totals);
     json_object_update(rc, f->extra);
+    json_object_set_new(rc, "keys_destroyed", json_integer(destroyed));
+    if (f->keys_kept_basis)
+      json_object_set_new(rc, "keys_kept", json_string(f->keys_kept_basis));
   }
   json_decref(totals);
   char *text = rc ? json_dumps(rc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -90,6 +106,18 @@ static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
     return s;
   }
   PQclear(r);
+  /* the erasure ledger, replayed when a database backup is restored */
+  json_t *ids = dsr_ledger_ids_json(f->ids);
+  s = ids ? dsr_ledger_append(db, f->run_id, "erasure", 0, f->tenant, ids,
+                              json_object_get(rc, "collections"))
+          : DSR_TX_ROLLBACK;
+  json_decref(ids);
+  if (s == DSR_TX_COMMIT)
+    s = dsr_backup_residual_events(db, f->request_id, json_object_get(rc, "backup_sets"));
+  if (s != DSR_TX_COMMIT) {
+    json_decref(rc);
+    return s;
+  }
   s = dsr_tx_event(db, f->request_id, "erasure.receipt", "system", rc);
   if (s == DSR_TX_COMMIT) {
     json_t *extra = json_pack("{s:s}", "change", "erased");

@@ -27,6 +27,7 @@ bool dsr_identity_hash(enum dsr_id_kind kind, const char *value, unsigned char o
   if (!in)
     return false;
   dsr_keyed_hash(DSR_KEY_IDENTITY, in, strlen(in), out);
+  sodium_memzero(in, strlen(in));
   free(in);
   return true;
 }

@@ -7,6 +7,7 @@
 #define DSR_ERASURE_INT_H
 
 #include "dsr/erasure.h"
+#include "dsr/backup.h"
 #include "dsr/planner.h"
 
 struct erasure_hold {
@@ -45,10 +46,18 @@ DSR_MUST_USE bool erasure_suppress(struct dsr_db *db, const struct dsr_policy *p
                                    const char *request_id, const struct dsr_subject *s,
                                    json_t *kinds_out);
 
+/** Whether a hold of @p h covers collection @p name. */
+bool erasure_hold_covers(const struct erasure_holds *h, const char *name);
+
 /** What the final transaction needs. */
 struct erasure_finish {
   const char *part_id, *run_id, *request_id, *started_at;
-  json_t *extra; /**< borrowed: holds, suppression kinds */
+  json_t *extra; /**< borrowed: holds, suppression kinds, backup_sets */
+  /* the erasure ledger and the data keys of crypto-shredded media (backup.h, media.h) */
+  const struct dsr_ledger_ids *ids;
+  const char *tenant;            /**< the part's tenant, NULL for the controller */
+  const char *other_tenants;     /**< controller: text[] of tenants with parts of their own */
+  const char *keys_kept_basis;   /**< non-NULL: a hold keeps the subject's data keys */
 };
 
 /** Stores the receipt, records erasure.receipt, marks the part done, settles. */

@@ -68,6 +68,11 @@ static const struct erasure_hold *held(const struct erasure_holds *h, const char
   return NULL;
 }
 
+bool erasure_hold_covers(const struct erasure_holds *h, const char *name)
+{
+  return held(h, name) != NULL;
+}
+
 /* Whether plan part @p pt belongs to the dsrd part of tenant @p tenant_ref (NULL: the
  * controller, which also has every tenant without a part of its own in this request). */
 static bool mine(const struct dsr_plan_part *pt, const char *tenant_ref, PGresult *customers)

@@ -47,6 +47,7 @@ struct pend_tx {
   const struct dsr_exec *ex;
   const char *key; /* the step's */
   const char *xid, *cursor, *rows, *kept, *files, *now;
+  const char *keys; /* the batch's keys for the erasure ledger, or NULL */
   /* staged files per store: names and array literals, parallel */
   const char *const *fstores;
   const char *const *flits;
@@ -70,8 +71,9 @@ static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const c
 static enum dsr_tx_status pend_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->key, p->xid, p->cursor, p->rows, p->kept, p->files};
-  enum dsr_tx_status s = run(db, DSR_STMT_EX_STEP_PEND, 7, v, 1);
+  const char *v[] = {p->ex->run_id, p->key, p->xid, p->cursor, p->rows, p->kept, p->files,
+                     p->keys};
+  enum dsr_tx_status s = run(db, DSR_STMT_EX_STEP_PEND, 8, v, 1);
   for (size_t i = 0; s == DSR_TX_COMMIT && i < p->nfstores; i++) {
     const char *fv[] = {p->ex->run_id, p->key, p->fstores[i], p->flits[i], p->now};
     s = run(db, DSR_STMT_EX_FILES_STAGE, 5, fv, -1);
@@ -83,8 +85,10 @@ static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
   const char *v[] = {p->ex->run_id, p->key, p->xid};
-  enum dsr_tx_status s =
-      run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
+  /* an applied batch's keys go to the erasure ledger before the step forgets them */
+  enum dsr_tx_status s = p->apply ? run(db, DSR_STMT_LEDGER_KEYS_APPEND, 3, v, -1) : DSR_TX_COMMIT;
+  if (s == DSR_TX_COMMIT)
+    s = run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
   if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_FILES_DUE : DSR_STMT_EX_FILES_UNSTAGE, 2, v, -1);
   return s;
@@ -152,14 +156,34 @@ static int store_slot(struct page_out *o, const char *name)
   return (int)o->nstores++;
 }
 
+/* Stages @p rel in every copy of every file_set backup set of @p files (see excopies). */
+static bool stage_copies(const struct dsr_exec *ex, const struct excopies *cp,
+                         const struct dsr_pstore *files, const char *rel, struct page_out *o)
+{
+  (void)ex;
+  char path[4096];
+  for (size_t i = 0; i < cp->n; i++) {
+    if (cp->v[i].set->of != files)
+      continue;
+    int k = store_slot(o, cp->v[i].set->name);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cp->v[i].copy, rel) >= sizeof path)
+      continue; /* cannot name it: such a path cannot exist under the set either */
+    if (k < 0 || !exsql_array_add(&o->lits[k], path,
+                                  o->lits[k].len == 0 && dsr_buf_puts(&o->lits[k], "{")))
+      return false;
+  }
+  return true;
+}
+
 static bool page_delete(struct dsr_exec *ex, const struct dsr_exec_step *st, const char *keys,
                         int nkeys, struct page_out *o, char *err, size_t errlen)
 {
   const struct dsr_pcollection *c = st->coll;
   char *sql = exsql_delete(ex->policy, c);
+  struct excopies copies = {0};
   PGresult *r = NULL;
   bool ok = false;
-  if (!sql) {
+  if (!sql || (c->nfiles > 0 && !excopies_list(ex->policy, &copies))) {
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
@@ -178,7 +202,8 @@ static bool page_delete(struct dsr_exec *ex, const struct dsr_exec_step *st, con
         continue;
       int k = store_slot(o, c->files[f].store->name);
       if (k < 0 || !exsql_array_add(&o->lits[k], PQgetvalue(r, i, (int)f + 1),
-                                    o->lits[k].len == 0 && dsr_buf_puts(&o->lits[k], "{"))) {
+                                    o->lits[k].len == 0 && dsr_buf_puts(&o->lits[k], "{")) ||
+          !stage_copies(ex, &copies, c->files[f].store, PQgetvalue(r, i, (int)f + 1), o)) {
         snprintf(err, errlen, "out of memory");
         goto cleanup;
       }
@@ -191,6 +216,7 @@ static bool page_delete(struct dsr_exec *ex, const struct dsr_exec_step *st, con
     }
   ok = true;
 cleanup:
+  excopies_free(&copies);
   PQclear(r);
   free(sql);
   return ok;
@@ -288,6 +314,25 @@ cleanup:
   return ok;
 }
 
+/* True when a delete step masks the rows it keeps (see dsr_exec.mask_kept). */
+static bool masks_kept(const struct dsr_exec *ex, const struct dsr_exec_step *st)
+{
+  return ex->mask_kept && st->verb == DSR_STEP_DELETE && st->coll->action == DSR_ACT_DELETE &&
+         st->coll->nmasks > 0;
+}
+
+/* The rows of this page that the delete kept (still referenced) get the collection's masks. */
+static bool page_mask_kept(struct dsr_exec *ex, const struct dsr_exec_step *st, const char *keys,
+                           char *err, size_t errlen)
+{
+  struct dsr_exec_step ms = *st;
+  struct page_out mo = {0};
+  ms.verb = DSR_STEP_MASK;
+  bool ok = page_transform(ex, &ms, keys, &mo, err, errlen);
+  page_out_free(&mo);
+  return ok;
+}
+
 /* PAGE_LAST: a page shorter than the batch, so the step has no more keys; PAGE_DONE: a full
  * page, there may be more. */
 enum page_result { PAGE_DONE, PAGE_LAST, PAGE_EMPTY, PAGE_ERR };
@@ -349,6 +394,8 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   }
   bool acted = st->verb == DSR_STEP_DELETE ? page_delete(ex, st, keys.data, nk, &o, err, errlen)
                                            : page_transform(ex, st, keys.data, &o, err, errlen);
+  if (acted && o.kept > 0 && masks_kept(ex, st))
+    acted = page_mask_kept(ex, st, keys.data, err, errlen);
   if (!acted) {
     *res = DSR_EXEC_FAIL;
     goto cleanup;
@@ -370,6 +417,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     flits[k] = o.lits[k].data;
   struct pend_tx p = {.ex = ex, .key = st->key, .xid = xid, .cursor = o.cursor.data, .rows = rows,
                       .kept = kept, .files = nfiles, .now = now, .fstores = o.stores,
+                      .keys = ex->ledger ? keys.data : NULL,
                       .flits = flits, .nfstores = o.nstores};
   if (!dsr_db_tx(ex->db, "READ COMMITTED", pend_body, &p)) {
     snprintf(err, errlen, "%s: cannot record the batch before committing it", st->key);
@@ -409,7 +457,9 @@ static bool register_step(struct dsr_exec *ex, const struct dsr_exec_step *st, i
   snprintf(rows, sizeof rows, "%lld", st->verb == DSR_STEP_RETAIN ? st->retain_rows : 0);
   bool retain = st->verb == DSR_STEP_RETAIN;
   const char *v[] = {ex->run_id, st->key, sord, st->coll->store->name, st->coll->name,
-                     dsr_step_verb_name(st->verb), st->basis, rows, retain ? "true" : "false"};
+                     dsr_step_verb_name(st->verb),
+                     masks_kept(ex, st) ? DSR_EXEC_KEPT_MASKED : st->basis, rows,
+                     retain ? "true" : "false"};
   PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v);
   bool ok = dsr_db_ok(r);
   PQclear(r);

@@ -10,11 +10,13 @@
 #include "executor_int.h"
 #include "dsr/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *dsr_store_root(const struct dsr_pstore *s)
@@ -25,6 +27,56 @@ const char *dsr_store_root(const struct dsr_pstore *s)
     return s->root;
   const char *v = s->root_env ? getenv(s->root_env) : NULL;
   return v && *v ? v : NULL;
+}
+
+static int by_copy(const void *a, const void *b)
+{
+  const struct excopy *x = a, *y = b;
+  return x->set != y->set ? strcmp(x->set->name, y->set->name) : strcmp(x->copy, y->copy);
+}
+
+void excopies_free(struct excopies *c)
+{
+  free(c->v);
+  memset(c, 0, sizeof *c);
+}
+
+bool excopies_list(const struct dsr_policy *p, struct excopies *out)
+{
+  size_t cap = 0;
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < dsr_policy_store_count(p); i++) {
+    const struct dsr_pstore *s = dsr_policy_store_at(p, i);
+    const char *root = s->type == DSR_STORE_BACKUP_SET && s->mechanism == DSR_BACKUP_FILE_SET
+                           ? dsr_store_root(s)
+                           : NULL;
+    DIR *d = root ? opendir(root) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      char path[4096];
+      struct stat st;
+      if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof out->v[0].copy ||
+          (size_t)snprintf(path, sizeof path, "%s/%s", root, e->d_name) >= sizeof path ||
+          lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        continue;
+      if (out->n == cap) {
+        struct excopy *nv = realloc(out->v, (cap = cap ? cap * 2 : 8) * sizeof *nv);
+        if (!nv) {
+          closedir(d);
+          excopies_free(out);
+          return false;
+        }
+        out->v = nv;
+      }
+      out->v[out->n].set = s;
+      dsr_strlcpy(out->v[out->n++].copy, e->d_name, sizeof out->v[0].copy);
+    }
+    if (d)
+      closedir(d);
+  }
+  if (out->n > 1)
+    qsort(out->v, out->n, sizeof *out->v, by_copy);
+  return true;
 }
 
 /* A relative path that stays under its root: no "..", not absolute, not empty. */

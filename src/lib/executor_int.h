@@ -48,4 +48,21 @@ DSR_MUST_USE bool extransform(const struct dsr_exec *ex, const struct dsr_exec_s
 /** The columns a transform reads and writes: mask fields or redact columns (borrowed). */
 size_t excols(const struct dsr_exec_step *st, const char **cols, size_t max);
 
+/**
+ * The copies of the policy's file_set backup sets: each immediate
+ * subdirectory of a set's root is one copy mirroring the files store it
+ * copies ("of"), so a file "rel" of that store is "COPY/rel" in the set.
+ */
+struct excopy {
+  const struct dsr_pstore *set;
+  char copy[256];
+};
+struct excopies {
+  struct excopy *v; /**< owned */
+  size_t n;
+};
+/** Lists them (sets whose root is not configured here have none). False on allocation failure. */
+DSR_MUST_USE bool excopies_list(const struct dsr_policy *p, struct excopies *out);
+void excopies_free(struct excopies *c);
+
 #endif

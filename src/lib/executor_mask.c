@@ -8,6 +8,7 @@
 #include "config.h"
 #include "executor_int.h"
 #include "dsr/crypto.h"
+#include "dsr/erasure.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -71,6 +72,43 @@ static size_t phone_at(const char *t, size_t i, size_t end, size_t len, const ch
   return j - i;
 }
 
+/* Whether @p cand is the identity of @p kind whose keyed hash is @p want. */
+static bool hash_is(enum dsr_id_kind kind, const char *cand, const unsigned char *want)
+{
+  unsigned char h[DSR_HASH_BYTES];
+  return dsr_identity_hash(kind, cand, h) && sodium_memcmp(h, want, sizeof h) == 0;
+}
+
+/*
+ * phone_at() for a subject known by hash only: the longest number written at
+ * @p t[i..end) (an optional "+", digits, separators between them) whose
+ * E.164 form has hash @p want; 0 when there is none.
+ */
+static size_t phone_hashed_at(const char *t, size_t i, size_t end, size_t len,
+                              const unsigned char *want)
+{
+  char num[24] = "+";
+  size_t nd = 0, j = i, found = 0;
+  if (i > 0 && isdigit((unsigned char)t[i - 1]))
+    return 0;
+  if (j < end && t[j] == '+')
+    j++;
+  while (j < end && nd < 16) {
+    size_t k = j;
+    while (nd > 0 && k < end && is_sep(t[k]))
+      k++;
+    if (k >= end || !isdigit((unsigned char)t[k]))
+      break;
+    num[1 + nd++] = t[k];
+    num[1 + nd] = '\0';
+    j = k + 1;
+    if (nd >= 4 && (j >= len || !isdigit((unsigned char)t[j])) &&
+        hash_is(DSR_ID_PHONE, num, want))
+      found = j - i;
+  }
+  return found;
+}
+
 /* Appends @p t[from..to) and returns success. */
 static bool put(struct dsr_buf *b, const char *t, size_t from, size_t to)
 {
@@ -86,9 +124,14 @@ char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subj
   const char *want = pat->kind == DSR_ID_PHONE ? subj->phone_digits
                      : pat->kind == DSR_ID_EMAIL ? subj->email_lower
                                                  : NULL;
+  /* known by keyed hash only (a replay of the erasure ledger) */
+  const unsigned char *hwant = want                        ? NULL
+                               : pat->kind == DSR_ID_PHONE ? (subj->has_phone_hash ? subj->phone_hash : NULL)
+                               : pat->kind == DSR_ID_EMAIL ? (subj->has_email_hash ? subj->email_hash : NULL)
+                                                           : NULL;
   bool ok = dsr_buf_puts(&out, "");
   *changed = false;
-  if (!ok || !want || !pat->code)
+  if (!ok || (!want && !hwant) || !pat->code)
     goto done; /* nothing of the subject's can match: copy */
   md = pcre2_match_data_create_from_pattern(pat->code, NULL);
   if (!md) {
@@ -100,7 +143,16 @@ char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subj
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     size_t s = ov[0], e = ov[1];
     if (pat->kind == DSR_ID_EMAIL) {
-      if (e - s == strlen(want) && !strncasecmp(text + s, want, e - s)) {
+      bool is = false;
+      if (want) {
+        is = e - s == strlen(want) && !strncasecmp(text + s, want, e - s);
+      } else if (e - s < 320) {
+        char cand[320];
+        memcpy(cand, text + s, e - s);
+        cand[e - s] = '\0';
+        is = hash_is(DSR_ID_EMAIL, cand, hwant);
+      }
+      if (is) {
         ok = put(&out, text, last, s) && dsr_buf_puts(&out, pat->replacement);
         last = e;
         *changed = true;
@@ -108,9 +160,9 @@ char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subj
     } else {
       /* the candidate may hold more than one number: find the subject's inside it */
       for (size_t i = s; ok && i < e;) {
-        size_t n = (text[i] == '+' || isdigit((unsigned char)text[i]))
-                       ? phone_at(text, i, e, len, want)
-                       : 0;
+        size_t n = !(text[i] == '+' || isdigit((unsigned char)text[i])) ? 0
+                   : want ? phone_at(text, i, e, len, want)
+                          : phone_hashed_at(text, i, e, len, hwant);
         if (n == 0) {
           i++;
           continue;

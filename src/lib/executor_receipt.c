@@ -5,7 +5,9 @@
  */
 #include "config.h"
 #include "executor_int.h"
+#include "dsr/parts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,18 +46,21 @@ json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json
     const char *basis = PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3);
     long long rows = atoll(PQgetvalue(r, i, 4)), kept = atoll(PQgetvalue(r, i, 5));
     long long files = atoll(PQgetvalue(r, i, 6));
-    json_array_append_new(a, entry(store, coll, action, rows, files, basis));
+    bool del = !strcmp(action, "delete");
+    json_array_append_new(a, entry(store, coll, action, rows, files, del ? NULL : basis));
     add(totals, !strcmp(action, "delete")   ? "rows_deleted"
                 : !strcmp(action, "mask")   ? "rows_masked"
                 : !strcmp(action, "redact") ? "rows_redacted"
                                             : "rows_retained",
         rows);
     if (kept > 0) {
-      /* rows other kept rows still reference stay, and say so */
-      json_array_append_new(a, entry(store, coll, "retain", kept, 0,
-                                     "still referenced by rows that are kept"));
+      /* rows other kept rows still reference stay, and say so; a delete that
+       * masked them recorded that as its basis (DSR_EXEC_KEPT_MASKED) */
+      bool masked = del && basis && !strcmp(basis, DSR_EXEC_KEPT_MASKED);
+      json_array_append_new(a, entry(store, coll, masked ? "mask" : "retain", kept, 0,
+                                     masked ? basis : "still referenced by rows that are kept"));
       add(totals, "rows_kept_referenced", kept);
-      add(totals, "rows_retained", kept);
+      add(totals, masked ? "rows_masked" : "rows_retained", kept);
     }
   }
   json_object_set_new(totals, "files_removed", json_integer(atoll(PQgetvalue(f, 0, 0))));
@@ -64,4 +69,20 @@ cleanup:
   PQclear(r);
   PQclear(f);
   return a;
+}
+
+enum dsr_tx_status dsr_exec_run_finish(struct dsr_db *db, const char *run_id,
+                                       const json_t *receipt, bool *first)
+{
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  char *text = json_dumps(receipt, JSON_COMPACT | JSON_SORT_KEYS);
+  const char *v[] = {run_id, text, now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
+                              : DSR_TX_ROLLBACK;
+  free(text);
+  *first = s == DSR_TX_COMMIT && PQntuples(r) == 1;
+  PQclear(r);
+  return s;
 }

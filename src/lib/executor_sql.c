@@ -26,6 +26,7 @@ static const struct {
 } fixed[] = {
 #define DSR_X_FIXED(e, sql) {e, sql},
     DSR_STMTS_ERASURE(DSR_X_FIXED)
+    DSR_STMTS_BACKUPS_STORE(DSR_X_FIXED)
 #undef DSR_X_FIXED
 };
 

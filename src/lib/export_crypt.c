@@ -16,20 +16,6 @@
 #define ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 #define HBYTES crypto_secretstream_xchacha20poly1305_HEADERBYTES
 
-static bool write_all(int fd, const unsigned char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 bool dsr_xsink_open(struct dsr_xsink *s, const char *path, const unsigned char key[DSR_XKEY_BYTES])
 {
   memset(s, 0, sizeof *s);
@@ -40,7 +26,7 @@ bool dsr_xsink_open(struct dsr_xsink *s, const char *path, const unsigned char k
     return false;
   s->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (s->fd < 0 || crypto_secretstream_xchacha20poly1305_init_push(&s->st, header, key) != 0 ||
-      !write_all(s->fd, header, sizeof header)) {
+      !dsr_write_all(s->fd, header, sizeof header)) {
     s->failed = true;
     return false;
   }
@@ -53,7 +39,7 @@ static bool push(struct dsr_xsink *s, unsigned char tag)
   unsigned long long outlen = 0;
   if (crypto_secretstream_xchacha20poly1305_push(&s->st, out, &outlen, s->buf, s->n, NULL, 0,
                                                  tag) != 0 ||
-      !write_all(s->fd, out, (size_t)outlen)) {
+      !dsr_write_all(s->fd, out, (size_t)outlen)) {
     s->failed = true;
     return false;
   }

@@ -403,7 +403,10 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
         if (verb == DSR_STEP_RETAIN)
           st->reason = strdup(c->action_basis);
         else if (st->kept > 0)
-          st->reason = strdup("still referenced by rows this plan keeps");
+          st->reason = strdup(c->action == DSR_ACT_DELETE && c->nmasks > 0
+                                  ? "still referenced by rows this plan keeps; kept with the "
+                                    "erasure's fields masked"
+                                  : "still referenced by rows this plan keeps");
         if ((verb == DSR_STEP_RETAIN || st->kept > 0) && !st->reason)
           goto oom;
         if (verb != DSR_STEP_RETAIN && !step_sql(pc, plan->kind, verb, false, c, tenant, st))

@@ -30,7 +30,8 @@ static json_t *step_json(const struct dsr_plan_step *st)
                         (json_int_t)st->kept, "mentions", (json_int_t)st->mentions, "sql",
                         st->sql ? json_string(st->sql) : json_null(), "params", params, "reason",
                         st->reason ? json_string(st->reason) : json_null());
-  if (o && st->verb == DSR_STEP_MASK) {
+  if (o && (st->verb == DSR_STEP_MASK || (st->verb == DSR_STEP_DELETE && st->kept > 0 &&
+                                          c->nmasks > 0))) {
     json_t *m = json_object();
     for (size_t i = 0; i < c->nmasks; i++)
       json_object_set_new(m, c->masks[i].field,

@@ -29,6 +29,9 @@ static const struct pkey coll_spec[] = {
     {"identities", PT_ARR, false},  {"references", PT_ARR, false}, {"categories", PT_STRARR, false},
     {"files", PT_ARR, false},       {"portable", PT_STRARR, false}, {"rectifiable", PT_STRARR, false},
     {"export", PT_OBJ, false},      {"erasure", PT_OBJ, true},     {"retention", PT_OBJ, false},
+    {"crypto_shred", PT_OBJ, false}, {NULL, PT_ANY, false}};
+static const struct pkey crypto_spec[] = {
+    {"key_column", PT_STR, true}, {"identity", PT_STR, true}, {"description", PT_STR, false},
     {NULL, PT_ANY, false}};
 static const struct pkey ident_spec[] = {
     {"column", PT_STR, true}, {"kind", PT_STR, true}, {"normalize", PT_STR, false},
@@ -300,9 +303,12 @@ static void check_erasure(struct pctx *c, struct dsr_pcollection *coll, const js
   coll->action = (enum dsr_action)a;
   coll->action_basis = str(e, "basis");
   coll->action_description = str(e, "description");
-  if (a != DSR_ACT_MASK && json_object_get(e, "fields"))
-    pdiag(c, DSR_DIAG_ERROR, fp, true, "\"fields\" is for mask actions (expected action \"mask\")");
-  if (a == DSR_ACT_MASK)
+  /* delete may name fields too: the masks of rows an erasure has to keep
+   * because kept rows still reference them */
+  if (a != DSR_ACT_MASK && a != DSR_ACT_DELETE && json_object_get(e, "fields"))
+    pdiag(c, DSR_DIAG_ERROR, fp, true,
+          "\"fields\" is for mask and delete actions (expected action \"mask\" or \"delete\")");
+  if (a == DSR_ACT_MASK || (a == DSR_ACT_DELETE && json_object_get(e, "fields")))
     check_masks(c, coll, json_object_get(e, "fields"), fp);
   if (a == DSR_ACT_RETAIN && !coll->action_basis)
     pdiag(c, DSR_DIAG_ERROR, ep, false, "a retain action needs a legal basis (expected \"basis\")");
@@ -369,6 +375,30 @@ static void check_export(struct pctx *c, struct dsr_pcollection *coll, const jso
   free(fp);
 }
 
+/* crypto_shred: media encrypted with a per-subject data key that erasure destroys. */
+static void check_crypto(struct pctx *c, struct dsr_pcollection *coll, const json_t *o,
+                         const char *cp)
+{
+  char *kp = pptr(cp, "key_column"), *ip = pptr(cp, "identity");
+  if (!pcheck_obj(c, o, cp, crypto_spec, "crypto_shred"))
+    goto cleanup;
+  coll->crypto_key_column = str(o, "key_column");
+  if (need_col(c, coll, coll->crypto_key_column, kp))
+    coll->crypto_shred = true;
+  int k = enum_of(c, str(o, "identity"), kinds, ip, "identity kind");
+  coll->crypto_identity = (enum dsr_id_kind)(k > 0 ? k : 0);
+  if (coll->nfiles == 0)
+    pdiag(c, DSR_DIAG_ERROR, cp, false,
+          "crypto_shred on a collection without files (expected \"files\")");
+  if (coll->action != DSR_ACT_DELETE)
+    pdiag(c, DSR_DIAG_ERROR, cp, false,
+          "crypto_shred on a collection that erasure does not delete (expected erasure action "
+          "\"delete\")");
+cleanup:
+  free(kp);
+  free(ip);
+}
+
 /* Pass 1: everything that needs only this collection. */
 static void check_one(struct pctx *c, struct dsr_pcollection *coll, const json_t *o,
                       const char *cp)
@@ -411,6 +441,11 @@ static void check_one(struct pctx *c, struct dsr_pcollection *coll, const json_t
   if (json_object_get(o, "export"))
     check_export(c, coll, json_object_get(o, "export"), xp);
   check_erasure(c, coll, json_object_get(o, "erasure"), ep);
+  if (json_object_get(o, "crypto_shred")) {
+    char *kp = pptr(cp, "crypto_shred");
+    check_crypto(c, coll, json_object_get(o, "crypto_shred"), kp);
+    free(kp);
+  }
 cleanup:
   free(sp); free(op); free(pkp); free(tp); free(colp); free(ip);
   free(fp); free(gp); free(pp); free(rp); free(xp); free(ep);

@@ -1,6 +1,7 @@
 /** @file queue.c @brief The PostgreSQL job queue (see queue.h). */
 #include "config.h"
 #include "dsr/queue.h"
+#include "dsr/events.h"
 #include "dsr/log.h"
 
 #include <errno.h>
@@ -290,15 +291,69 @@ long dsr_queue_next_due(struct dsr_db *db, time_t now)
   return out;
 }
 
-bool dsr_queue_requeue_dead(struct dsr_db *db, int64_t id, time_t now)
+struct requeue_ctx {
+  const char *ids, *kind, *actor, *now;
+  bool single;
+  long n;
+};
+
+static enum dsr_tx_status requeue_body(struct dsr_db *db, void *arg)
+{
+  struct requeue_ctx *c = arg;
+  const char *v[] = {c->ids, c->kind, c->now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_REQUEUE_DEAD, 3, v);
+  json_t *kinds = json_object();
+  enum dsr_tx_status st = DSR_TX_ROLLBACK;
+  c->n = 0;
+  if (!dsr_db_ok(r)) {
+    st = dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+    goto cleanup;
+  }
+  c->n = PQntuples(r);
+  if (c->n == 0 || !kinds) {
+    st = kinds ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
+    goto cleanup;
+  }
+  for (int i = 0; i < PQntuples(r); i++) {
+    const char *k = PQgetvalue(r, i, 1);
+    json_int_t before = json_integer_value(json_object_get(kinds, k));
+    json_object_set_new(kinds, k, json_integer(before + 1));
+  }
+  const char *k;
+  json_t *count;
+  json_object_foreach(kinds, k, count) {
+    PGresult *nr = dsr_db_exec(db, DSR_STMT_JOB_NOTIFY, 1, (const char *const[]){k});
+    bool ok = dsr_db_ok(nr);
+    bool retry = !ok && dsr_db_is_retryable(nr);
+    PQclear(nr);
+    if (!ok) {
+      st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+      goto cleanup;
+    }
+  }
+  json_t *data = json_pack("{s:I, s:O}", "count", (json_int_t)c->n, "kinds", kinds);
+  if (data && c->single)
+    json_object_set_new(data, "job_id", json_integer(strtoll(c->ids, NULL, 10)));
+  bool retry = false;
+  bool ok = data && dsr_event_record(db, NULL, "jobs.requeued", c->actor, data, &retry);
+  json_decref(data);
+  st = ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+cleanup:
+  json_decref(kinds);
+  PQclear(r);
+  return st;
+}
+
+bool dsr_queue_requeue_dead(struct dsr_db *db, int64_t id, const char *kind, const char *actor,
+                            time_t now, long *n)
 {
   char ids[24], nows[24];
-  snprintf(ids, sizeof ids, "%" PRId64, id);
+  snprintf(ids, sizeof ids, "%" PRId64, id > 0 ? id : 0);
   snprintf(nows, sizeof nows, "%lld", (long long)now);
-  const char *v[] = {ids, nows};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_REQUEUE_DEAD, 2, v);
-  bool ok = dsr_db_ok(r) && PQntuples(r) == 1;
-  PQclear(r);
+  struct requeue_ctx c = {.ids = ids, .kind = kind, .actor = actor, .now = nows,
+                          .single = id > 0};
+  bool ok = dsr_db_tx(db, "READ COMMITTED", requeue_body, &c);
+  *n = ok ? c.n : 0;
   return ok;
 }
 

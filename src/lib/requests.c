@@ -4,6 +4,7 @@
 #include "dsr/rights.h"
 #include "dsr/crypto.h"
 #include "dsr/events.h"
+#include "dsr/idempotency.h"
 #include "dsr/jurisdiction.h"
 #include "dsr/log.h"
 #include "dsr/validate.h"
@@ -23,8 +24,7 @@ struct create_ctx {
   const struct dsr_intake *in;
   const char *jur;      /* jurisdiction code */
   const char *deadline; /* its response time (interval) */
-  unsigned char key_hash[DSR_HASH_BYTES];
-  unsigned char fingerprint[DSR_HASH_BYTES];
+  struct dsr_idem idem; /* when the client sent an Idempotency-Key */
   json_t *reply;        /* owned until handed to the caller */
   unsigned int status;
   enum dsr_ec ec;
@@ -93,36 +93,17 @@ static json_t *channels_for(const struct dsr_intake *in)
 }
 
 /** Looks for an earlier answer to the same Idempotency-Key. */
-static enum dsr_tx_status replay(struct dsr_db *db, struct create_ctx *c, bool *found)
+static enum dsr_tx_status replay(struct create_ctx *c, struct dsr_db *db, bool *found)
 {
-  *found = false;
-  const char *v[] = {IDEMPOTENCY_SCOPE, (const char *)c->key_hash};
-  const int lens[] = {0, DSR_HASH_BYTES};
-  PGresult *r = exec_mixed(db, DSR_STMT_IDEMPOTENCY_GET, 2, v, lens);
-  if (!dsr_db_ok(r))
-    return failed(db, c, r);
-  if (PQntuples(r) == 1) {
-    *found = true;
-    size_t fl = 0, rl = 0;
-    unsigned char *fp = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &fl);
-    unsigned char *sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 2), &rl);
-    unsigned char *plain = NULL;
-    size_t pl = 0;
-    if (!fp || fl != DSR_HASH_BYTES || sodium_memcmp(fp, c->fingerprint, DSR_HASH_BYTES) != 0) {
-      c->ec = DSR_E_IDEMPOTENCY_MISMATCH;
-    } else if (sealed && dsr_unseal(sealed, rl, &plain, &pl)) {
-      c->reply = json_loadb((const char *)plain, pl, 0, NULL);
-      c->status = (unsigned)atoi(PQgetvalue(r, 0, 1));
-      c->ec = c->reply ? DSR_OK : DSR_E_INTERNAL;
-      sodium_memzero(plain, pl);
-    } else {
-      c->ec = DSR_E_INTERNAL;
-    }
-    free(plain);
-    PQfreemem(fp);
-    PQfreemem(sealed);
-  }
-  PQclear(r);
+  bool retry = false;
+  enum dsr_idem_found f = dsr_idem_lookup(db, &c->idem, &c->status, &c->reply, &retry);
+  *found = f != DSR_IDEM_NONE;
+  if (f == DSR_IDEM_FAILED && retry)
+    return DSR_TX_RETRY;
+  c->ec = f == DSR_IDEM_REPLAY     ? DSR_OK
+          : f == DSR_IDEM_MISMATCH ? DSR_E_IDEMPOTENCY_MISMATCH
+          : f == DSR_IDEM_NONE     ? DSR_OK
+                                   : DSR_E_INTERNAL;
   return DSR_TX_COMMIT;
 }
 
@@ -131,29 +112,18 @@ static enum dsr_tx_status remember(struct dsr_db *db, struct create_ctx *c, cons
                                    bool *lost)
 {
   char *text = json_dumps(c->reply, JSON_COMPACT);
-  unsigned char *sealed = NULL;
-  size_t sl = 0;
-  bool sealed_ok = text && dsr_seal(text, strlen(text), &sealed, &sl);
+  bool retry = false;
+  bool ok = text && dsr_idem_store(db, &c->idem, c->status, text, (time_t)strtoll(now, NULL, 10),
+                                   lost, &retry);
   if (text) {
     sodium_memzero(text, strlen(text));
     free(text);
   }
-  if (!sealed_ok) {
+  if (ok)
+    return DSR_TX_COMMIT;
+  if (!retry)
     c->ec = DSR_E_INTERNAL;
-    return DSR_TX_ROLLBACK;
-  }
-  char st[8];
-  snprintf(st, sizeof st, "%u", c->status);
-  const char *v[] = {IDEMPOTENCY_SCOPE, (const char *)c->key_hash, (const char *)c->fingerprint,
-                     st, (const char *)sealed, now};
-  const int lens[] = {0, DSR_HASH_BYTES, DSR_HASH_BYTES, 0, (int)sl, 0};
-  PGresult *r = exec_mixed(db, DSR_STMT_IDEMPOTENCY_PUT, 6, v, lens);
-  free(sealed);
-  if (!dsr_db_ok(r))
-    return failed(db, c, r);
-  *lost = PQntuples(r) == 0;
-  PQclear(r);
-  return DSR_TX_COMMIT;
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
 static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
@@ -165,7 +135,7 @@ static enum dsr_tx_status create_body(struct dsr_db *db, void *arg)
   c->ec = DSR_OK;
   if (in->idempotency_key) {
     bool found;
-    enum dsr_tx_status s = replay(db, c, &found);
+    enum dsr_tx_status s = replay(c, db, &found);
     if (s != DSR_TX_COMMIT || found)
       return s;
   }
@@ -264,15 +234,9 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
       return DSR_E_FIELD_INVALID;
     c.deadline = b->deadline;
   }
-  if (in->idempotency_key) {
-    dsr_keyed_hash(DSR_KEY_IDEMPOTENCY, in->idempotency_key, strlen(in->idempotency_key),
-                   c.key_hash);
-    char *canon = json_dumps(in->body, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!canon)
-      return DSR_E_INTERNAL;
-    dsr_keyed_hash(DSR_KEY_IDEMPOTENCY, canon, strlen(canon), c.fingerprint);
-    free(canon);
-  }
+  if (in->idempotency_key &&
+      !dsr_idem_init(&c.idem, IDEMPOTENCY_SCOPE, in->idempotency_key, NULL, in->body))
+    return DSR_E_INTERNAL;
   /* READ COMMITTED: a concurrent insert of the same key makes ours wait, then conflict. */
   bool committed = dsr_db_tx(db, "READ COMMITTED", create_body, &c);
   if (!committed && c.ec == DSR_OK)

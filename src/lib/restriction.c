@@ -7,6 +7,7 @@
 #include "dsr/keyauth.h"
 #include "dsr/events.h"
 #include "dsr/parts.h"
+#include "dsr/erasure.h"
 #include "dsr/rights.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ enum dsr_ec dsr_restriction_check(struct dsr_db *db, enum dsr_id_kind kind, cons
 {
   memset(out, 0, sizeof *out);
   unsigned char h[DSR_HASH_BYTES];
-  if (!dsr_rights_identity_hash(kind, identity, h))
+  if (!dsr_identity_hash(kind, identity, h))
     return DSR_OK; /* nothing usable: nobody is restricted under it */
   const char *v[] = {(const char *)h, scope};
   const int lens[] = {DSR_HASH_BYTES, 0};

@@ -55,25 +55,6 @@ enum dsr_tx_status dsr_rights_enqueue(struct dsr_db *db, const char *request_id,
   return s;
 }
 
-bool dsr_rights_identity_hash(enum dsr_id_kind kind, const char *value,
-                              unsigned char out[DSR_HASH_BYTES])
-{
-  enum dsr_id_norm norm = kind == DSR_ID_EMAIL   ? DSR_NORM_LOWER
-                          : kind == DSR_ID_PHONE ? DSR_NORM_E164
-                                                 : DSR_NORM_EXACT;
-  char *n = dsr_identity_normalize(norm, value);
-  if (!n)
-    return false;
-  char *s = dsr_asprintf("%s:%s", dsr_id_kind_name(kind), n);
-  free(n);
-  if (!s)
-    return false;
-  dsr_keyed_hash(DSR_KEY_IDENTITY, s, strlen(s), out);
-  sodium_memzero(s, strlen(s));
-  free(s);
-  return true;
-}
-
 enum dsr_id_kind dsr_rights_guess_kind(const char *identity)
 {
   if (strchr(identity, '@'))
@@ -112,7 +93,7 @@ static enum dsr_tx_status restrict_body(struct dsr_db *db, void *arg)
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   for (int k = 0; k < DSR_ID_KIND_COUNT; k++) {
     unsigned char h[DSR_HASH_BYTES];
-    if (!c->subj->value[k] || !dsr_rights_identity_hash((enum dsr_id_kind)k, c->subj->value[k], h))
+    if (!c->subj->value[k] || !dsr_identity_hash((enum dsr_id_kind)k, c->subj->value[k], h))
       continue;
     const char *iv[] = {c->request_id, c->part_id, (const char *)h, c->scope, now};
     const int lens[] = {0, 0, DSR_HASH_BYTES, 0, 0};

@@ -127,9 +127,15 @@ DSR_MUST_USE bool sample_build(struct dsr_sample *g, char *err, size_t errlen);
 
 /* sample_media.c */
 DSR_MUST_USE bool sample_media_open(struct dsr_sample *g, char *err, size_t errlen);
-/** Writes one WAV file KIND/WORKSPACE-UUID/UUID.wav and its backup-set copies. */
+/**
+ * Writes one WAV file KIND/WORKSPACE-UUID/UUID.wav and its backup-set copies;
+ * with @p key_id non-NULL and a seal callback, sealed for @p phone (key_id
+ * receives the data key id, "" when plain). *written: the file's size.
+ */
 DSR_MUST_USE bool sample_media_write(struct dsr_sample *g, const char *kind, long ws, const char *uuid,
-                        time_t created, uint32_t samples, uint32_t freq, char *err, size_t errlen);
+                                     time_t created, uint32_t samples, uint32_t freq,
+                                     const char *phone, char *key_id, size_t *written, char *err,
+                                     size_t errlen);
 void sample_media_close(struct dsr_sample *g);
 DSR_MUST_USE bool sample_mkdirs(const char *path, char *err, size_t errlen);
 

@@ -130,15 +130,30 @@ bool sample_media_open(struct dsr_sample *g, char *err, size_t errlen)
 }
 
 bool sample_media_write(struct dsr_sample *g, const char *kind, long ws, const char *uuid,
-                        time_t created, uint32_t samples, uint32_t freq, char *err, size_t errlen)
+                        time_t created, uint32_t samples, uint32_t freq, const char *phone,
+                        char *key_id, size_t *written, char *err, size_t errlen)
 {
   size_t size = dsr_sample_wav_size(samples);
   dsr_sample_wav_render(g->wav, samples, 8000, freq);
+  const unsigned char *data = g->wav;
+  unsigned char *sealed = NULL;
+  if (key_id)
+    key_id[0] = '\0';
+  if (key_id && g->o.seal) {
+    char tenant[24];
+    snprintf(tenant, sizeof tenant, "%ld", ws + 1);
+    if (!g->o.seal(g->o.seal_ctx, tenant, phone, g->wav, size, &sealed, &size, key_id, err,
+                   errlen))
+      return false;
+    data = sealed;
+  }
+  *written = size;
   char rel[256], path[4400], ts[24];
   snprintf(rel, sizeof rel, "%s/%s/%s.wav", kind, g->ws[ws].uuid, uuid);
   size_t kidx = !strcmp(kind, "recordings") ? 0 : 1;
   int nsets = g->o.backup_sets;
-  for (int i = -1; i < nsets; i++) {
+  bool ok = true;
+  for (int i = -1; ok && i < nsets; i++) {
     if (i >= 0 && created > g->o.now - (time_t)i * 7 * DAY)
       continue; /* not yet there when this set was taken */
     const char *root = i < 0 ? g->o.media_root : g->o.backup_root;
@@ -148,20 +163,23 @@ bool sample_media_write(struct dsr_sample *g, const char *kind, long ws, const c
     else
       snprintf(path, sizeof path, "%s/%s/%s/%s", root, g->set_names[i], kind, g->ws[ws].uuid);
     if (!*made) {
-      if (!sample_mkdirs(path, err, errlen))
-        return false;
+      if (!(ok = sample_mkdirs(path, err, errlen)))
+        break;
       *made = true;
     }
     size_t dl = strlen(path);
     snprintf(path + dl, sizeof path - dl, "/%s.wav", uuid);
-    if (!write_file(path, g->wav, size, err, errlen))
-      return false;
+    if (!(ok = write_file(path, data, size, err, errlen)))
+      break;
     if (i >= 0) {
       sample_ts(created, ts);
       fprintf(g->idx[i], "%s\t%zu\t%s\n", rel, size, ts);
       g->set_files[i]++;
     }
   }
+  free(sealed);
+  if (!ok)
+    return false;
   g->media_files++;
   g->media_bytes += (long long)size;
   return true;

@@ -39,8 +39,8 @@ static const struct dsr_sample_table tables[T_COUNT] = {
     {"recordings", "id, uuid, workspace_id, call_id, file_path, format, size_bytes, "
                    "duration_seconds, encrypted, key_id, created_at", true},
     {"transcripts", "id, workspace_id, recording_id, language, text, word_count, created_at", true},
-    {"ai_summaries", "id, workspace_id, call_id, model, summary, sentiment, sentiment_score, "
-                     "keywords, created_at", true},
+    {"ai_summaries", "id, workspace_id, call_id, recording_id, model, summary, sentiment, "
+                     "sentiment_score, keywords, created_at", true},
     {"voicemails", "id, uuid, workspace_id, call_id, caller_number, called_number, file_path, "
                    "size_bytes, duration_seconds, transcript, created_at, listened_at", true},
     {"messages", "id, workspace_id, channel, direction, from_address, to_address, body, contact_id, "
@@ -295,7 +295,10 @@ static void call_at(const struct dsr_sample *g, const struct person *P, long j, 
   c->has_rec = answered && w->recording_enabled && dsr_sample_rng_pct(&r, 85);
   c->encrypted = c->has_rec && (w->plan == 3 || dsr_sample_rng_pct(&r, 10));
   c->has_transcript = c->has_rec && dsr_sample_rng_pct(&r, 92);
-  c->has_summary = answered && dsr_sample_rng_pct(&r, 85);
+  /* summaries are made from the recording (the draw is taken either way, so the
+   * rest of the call stays the same whatever is recorded) */
+  bool summarized = answered && dsr_sample_rng_pct(&r, 85);
+  c->has_summary = summarized && c->has_rec;
   c->has_vm = c->status[0] == 'v';
   c->crm = answered && dsr_sample_rng_pct(&r, 8);
   sample_uuid(&r, c->rec_uuid);
@@ -474,6 +477,7 @@ static void emit_summary(struct pass *ps, const struct person *P, const struct c
   o_long(o, id);
   o_long(o, c->ws + 1);
   o_long(o, call_id);
+  o_long(o, ps->rec_id + 1); /* the call's recording (rec_id advances after the call) */
   o_text(o, models[c->rnd % 2]);
   o_text(o, summary);
   o_text(o, sentiments[c->sentiment]);
@@ -483,13 +487,17 @@ static void emit_summary(struct pass *ps, const struct person *P, const struct c
   o_end(o);
 }
 
+/* Writes a media file; @p key_id non-NULL: sealed for @p phone when the generator seals. */
 static bool media(struct pass *ps, const char *kind, long ws, const char *uuid, time_t created,
-                  const struct call *c)
+                  const struct call *c, const char *phone, char *key_id, size_t *size)
 {
+  *size = dsr_sample_wav_size(c->samples);
+  if (key_id)
+    key_id[0] = '\0';
   if (!ps->g->o.media_root || ps->failed)
     return !ps->failed;
-  if (!sample_media_write(ps->g, kind, ws, uuid, created, c->samples, c->freq, ps->err,
-                          ps->errlen))
+  if (!sample_media_write(ps->g, kind, ws, uuid, created, c->samples, c->freq, phone, key_id,
+                          size, ps->err, ps->errlen))
     ps->failed = true;
   return !ps->failed;
 }
@@ -540,7 +548,9 @@ static void emit_call_rows(struct pass *ps, const struct person *P, long j)
     if (!c.has_rec)
       break;
     snprintf(path, sizeof path, "recordings/%s/%s.wav", w->uuid, c.rec_uuid);
-    if (!media(ps, "recordings", c.ws, c.rec_uuid, c.end, &c))
+    char sealed_key[40];
+    size_t rec_size;
+    if (!media(ps, "recordings", c.ws, c.rec_uuid, c.end, &c, P->phone, sealed_key, &rec_size))
       return;
     o_long(o, ps->rec_id + 1);
     o_text(o, c.rec_uuid);
@@ -548,10 +558,12 @@ static void emit_call_rows(struct pass *ps, const struct person *P, long j)
     o_long(o, call_id);
     o_text(o, path);
     o_text(o, "wav");
-    o_long(o, (long long)dsr_sample_wav_size(c.samples));
+    o_long(o, (long long)rec_size);
     o_long(o, c.dur);
-    o_bool(o, c.encrypted);
-    if (c.encrypted) {
+    o_bool(o, c.encrypted || sealed_key[0]);
+    if (sealed_key[0]) {
+      o_text(o, sealed_key);
+    } else if (c.encrypted) {
       char key[40];
       snprintf(key, sizeof key, "k-%08x", (unsigned)(c.rnd * 2654435761u));
       o_text(o, key);
@@ -575,7 +587,8 @@ static void emit_call_rows(struct pass *ps, const struct person *P, long j)
     if (!c.has_vm)
       break;
     snprintf(path, sizeof path, "voicemail/%s/%s.wav", w->uuid, c.vm_uuid);
-    if (!media(ps, "voicemail", c.ws, c.vm_uuid, c.end, &c))
+    size_t vm_size;
+    if (!media(ps, "voicemail", c.ws, c.vm_uuid, c.end, &c, NULL, NULL, &vm_size))
       return;
     {
       char text[400], num[40];

@@ -6,7 +6,10 @@
  *        receipt and its "sweep.receipt" event in one transaction.
  */
 #include "config.h"
+#include "dsr/backup.h"
+#include "dsr/config.h"
 #include "dsr/discovery.h"
+#include "dsr/export.h"
 #include "dsr/log.h"
 #include "dsr/parts.h"
 #include "dsr/queue.h"
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 bool dsr_sweep_schedule(struct dsr_db *db, long interval_s)
 {
@@ -111,54 +115,100 @@ static void on_page(void *ctx, const struct dsr_exec_step *st, long long done)
                  a->remaining >= 0 ? a->base + a->remaining : -1);
 }
 
-/* dsrd's own data past retention_of_dsr_data; counts into @p out. */
-static bool own_data(struct dsr_db *db, const struct dsr_policy *p, time_t as_of, json_t *out)
+void dsr_sweep_opts_init(struct dsr_sweep_opts *o, const struct dsr_config *cfg)
+{
+  *o = (struct dsr_sweep_opts){.batch_rows = cfg->erasure_batch_rows, .own_data = true,
+                               .outbox_days = cfg->outbox_retention_days,
+                               .export_days = cfg->export_retention_days};
+  /* only a directory that exists: packages are never marked destroyed when
+   * their files may be elsewhere */
+  struct stat sb;
+  int n = cfg->export_dir
+              ? snprintf(o->export_dir, sizeof o->export_dir, "%s", cfg->export_dir)
+              : snprintf(o->export_dir, sizeof o->export_dir, "%s/exports", cfg->state_dir);
+  if (n < 0 || (size_t)n >= sizeof o->export_dir || stat(o->export_dir, &sb) != 0 ||
+      !S_ISDIR(sb.st_mode))
+    o->export_dir[0] = '\0';
+}
+
+/* Destroys the packages whose link expired by @p as_of (file, key, event), as
+ * their export_expire jobs would; *n counts them. */
+static bool expired_exports(struct dsr_db *db, const struct dsr_sweep_opts *o, const char *as_of,
+                            long long *n)
+{
+  *n = 0;
+  if (!o->export_dir[0])
+    return true;
+  const char *v[] = {as_of};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_OWN_EXPORTS_EXPIRED, 1, v);
+  bool ok = dsr_db_ok(r);
+  struct dsr_export_opts eo = {.dir = o->export_dir};
+  for (int i = 0; ok && i < PQntuples(r); i++) {
+    char err[128];
+    if (dsr_export_expire(db, &eo, PQgetvalue(r, i, 0), err, sizeof err) == DSR_JOB_DONE)
+      (*n)++;
+  }
+  PQclear(r);
+  return ok;
+}
+
+/* dsrd's own data past retention_of_dsr_data (else the configured periods); counts into @p out. */
+static bool own_data(struct dsr_db *db, const struct dsr_policy *p, const struct dsr_sweep_opts *o,
+                     time_t as_of, json_t *out)
 {
   const json_t *sec = dsr_policy_section(p, "retention_of_dsr_data");
-  static const struct {
-    const char *key;
+  char messages[32], exports[32];
+  snprintf(messages, sizeof messages, "%ld days", o->outbox_days > 0 ? o->outbox_days : 90);
+  snprintf(exports, sizeof exports, "%ld days", o->export_days > 0 ? o->export_days : 30);
+  const struct {
+    const char *name; /* in the receipt */
+    const char *key;  /* of retention_of_dsr_data, or NULL */
     enum dsr_stmt st;
     const char *fallback;
   } rules[] = {
-      {"closed_requests", DSR_STMT_OWN_PURGE_REQUESTS, "3 years"},
-      {"deliveries", DSR_STMT_OWN_PURGE_DELIVERIES, "90 days"},
-      {"closed_requests", DSR_STMT_OWN_PURGE_RUNS, "3 years"},
+      {"closed_requests", "closed_requests", DSR_STMT_OWN_PURGE_REQUESTS, "3 years"},
+      {"deliveries", "deliveries", DSR_STMT_OWN_PURGE_DELIVERIES, "90 days"},
+      {"erasure_runs", "closed_requests", DSR_STMT_OWN_PURGE_RUNS, "3 years"},
+      {"messages", "messages", DSR_STMT_OWN_PURGE_MESSAGES, messages},
+      {"exports", NULL, DSR_STMT_OWN_PURGE_EXPORTS, exports},
   };
-  static const char *const names[] = {"closed_requests", "deliveries", "erasure_runs"};
   char now[24], n[24];
   snprintf(now, sizeof now, "%lld", (long long)as_of);
+  long long destroyed = 0;
+  if (!expired_exports(db, o, now, &destroyed))
+    return false;
+  json_object_set_new(out, "expired_packages", json_integer(destroyed));
   for (size_t i = 0; i < DSR_ARRAY_LEN(rules); i++) {
-    const char *period = json_string_value(json_object_get(sec, rules[i].key));
+    const char *period = rules[i].key ? json_string_value(json_object_get(sec, rules[i].key)) : NULL;
     const char *v[] = {now, period ? period : rules[i].fallback};
     if (!single(db, rules[i].st, 2, v, n, sizeof n))
       return false;
-    json_object_set_new(out, names[i], json_integer(atoll(n)));
+    json_object_set_new(out, rules[i].name, json_integer(atoll(n)));
   }
   return true;
 }
 
 struct fin_ctx {
   const char *run_id;
+  time_t as_of;
   json_t *receipt; /* borrowed */
 };
 
 static enum dsr_tx_status fin_body(struct dsr_db *db, void *arg)
 {
   struct fin_ctx *c = arg;
-  char now[24];
-  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  char *text = json_dumps(c->receipt, JSON_COMPACT | JSON_SORT_KEYS);
-  const char *v[] = {c->run_id, text, now};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = text ? dsr_tx_exec(db, DSR_STMT_EX_RUN_FINISH, 3, v, &r)
-                              : DSR_TX_ROLLBACK;
-  free(text);
+  bool first = false;
+  enum dsr_tx_status s = dsr_exec_run_finish(db, c->run_id, c->receipt, &first);
   if (s != DSR_TX_COMMIT)
     return s;
-  bool first = PQntuples(r) == 1;
-  PQclear(r);
-  return first ? dsr_tx_event(db, NULL, "sweep.receipt", "system", json_incref(c->receipt))
-               : DSR_TX_COMMIT;
+  if (!first)
+    return DSR_TX_COMMIT;
+  /* the erasure ledger: a restored backup is swept again at this cutoff */
+  s = dsr_ledger_append(db, c->run_id, "sweep", c->as_of, NULL, NULL,
+                        json_object_get(c->receipt, "collections"));
+  return s == DSR_TX_COMMIT
+             ? dsr_tx_event(db, NULL, "sweep.receipt", "system", json_incref(c->receipt))
+             : s;
 }
 
 static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy *p,
@@ -241,7 +291,7 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
     dsr_strlcpy(as_of_r, PQgetvalue(sr, 0, 1), sizeof as_of_r);
   }
   PQclear(sr);
-  if (!cols || !own || !started[0] || (o->own_data && !own_data(db, p, as_of, own))) {
+  if (!cols || !own || !started[0] || (o->own_data && !own_data(db, p, o, as_of, own))) {
     json_decref(totals);
     json_decref(own);
     json_decref(cols);
@@ -253,7 +303,7 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
   if (rc)
     json_object_update(rc, totals);
   json_decref(totals);
-  struct fin_ctx fc = {.run_id = run_id, .receipt = rc};
+  struct fin_ctx fc = {.run_id = run_id, .as_of = as_of, .receipt = rc};
   if (!rc || !dsr_db_tx(db, "READ COMMITTED", fin_body, &fc)) {
     snprintf(err, errlen, "cannot record the sweep receipt");
     goto cleanup;

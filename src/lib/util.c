@@ -2,10 +2,12 @@
 #include "config.h"
 #include "dsr/util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool buf_reserve(struct dsr_buf *b, size_t extra)
 {
@@ -186,6 +188,21 @@ bool dsr_utf8_valid(const char *s, size_t n)
         (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
       return false;
     i += len;
+  }
+  return true;
+}
+
+bool dsr_write_all(int fd, const void *p, size_t n)
+{
+  const unsigned char *b = p;
+  while (n > 0) {
+    ssize_t w = write(fd, b, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    b += w;
+    n -= (size_t)w;
   }
   return true;
 }

@@ -233,7 +233,8 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
   c->out->verified = mask;
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t n = dsr_verify_requirements(c->env->policy, c->type, c->jur, masks);
-  if (strcmp(c->status, "pending_verification") != 0 || !dsr_verify_satisfied(masks, n, mask))
+  bool waiting = !strcmp(c->status, "pending_verification") || !strcmp(c->status, "received");
+  if (!waiting || !dsr_verify_satisfied(masks, n, mask))
     return DSR_TX_COMMIT;
   const char *v[] = {c->id, c->now};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_SET_VERIFIED, 2, v);
@@ -602,6 +603,25 @@ void dsr_verify_resend(struct dsr_db *db, const struct dsr_verify_env *env, cons
   run(db, &c, resend_body);
 }
 
+/* Stores the staff note sealed (it may describe the person, so never in an event). */
+static enum dsr_tx_status seal_note(struct dsr_db *db, struct vctx *c)
+{
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  if (!dsr_seal(c->note, strlen(c->note), &sealed, &sl)) {
+    c->out->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  const char *v[] = {c->id, (const char *)sealed, c->now};
+  const int lens[] = {0, (int)sl, 0}, fmts[] = {0, 1, 0};
+  PGresult *r = dsr_db_exec_bin(db, DSR_STMT_VERIFY_MANUAL_NOTE, 3, v, lens, fmts);
+  free(sealed);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
 static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
 {
   struct vctx *c = arg;
@@ -611,14 +631,19 @@ static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
     return st;
   if (!open_for_verification(c))
     return DSR_TX_ROLLBACK;
+  if (strcmp(c->status, "received") != 0 && strcmp(c->status, "pending_verification") != 0) {
+    c->out->ec = DSR_E_CONFLICT; /* verified already, in progress or on hold */
+    return DSR_TX_ROLLBACK;
+  }
+  st = seal_note(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
   PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_MARK, 4,
                             (const char *const[]){c->id, "manual", c->now, c->actor});
   if (!dsr_db_ok(r))
     return db_failed(c, r);
   PQclear(r);
-  /* The note may name the person: it is not copied into the (append-only) events. */
-  st = event(c, db, "verification.manual", c->actor,
-             json_pack("{s:b}", "has_note", c->note && *c->note));
+  st = event(c, db, "verification.manual", c->actor, json_pack("{s:b}", "has_note", 1));
   if (st != DSR_TX_COMMIT)
     return st;
   return channel_verified(db, c, "manual", c->actor);
@@ -630,6 +655,10 @@ void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, cons
   memset(out, 0, sizeof *out);
   if (!valid_id(id)) {
     out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  if (!note || !*note) {
+    out->ec = DSR_E_UNPROCESSABLE;
     return;
   }
   struct vctx c = {.env = env, .id = id, .actor = actor, .note = note, .out = out};

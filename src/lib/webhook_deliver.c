@@ -1,7 +1,8 @@
 /**
  * @file webhook_deliver.c
  * @brief Delivery of outbox rows: claim (leased, SKIP LOCKED), sign, POST
- *        with libcurl through the SSRF guard, log the attempt, then mark it
+ *        with libcurl through the SSRF guard (one kept handle per thread:
+ *        keep-alive), log the attempt, then mark it
  *        delivered, schedule a retry (backoff with jitter, Retry-After
  *        honoured) or give up; 410 Gone disables the endpoint.
  */
@@ -13,6 +14,7 @@
 #include "dsr/webhook.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +198,87 @@ static char *signature_header(const struct job *j, long long ts)
   return h;
 }
 
+/*
+ * One libcurl handle per thread, kept between deliveries so that its
+ * connection cache keeps connections to endpoints alive (no new TCP and TLS
+ * handshake per POST). Every attempt starts from curl_easy_reset(): options
+ * never leak from one destination to the next, while the connection, DNS and
+ * TLS session caches stay. The SSRF guard still runs before every attempt and
+ * pins the address it checked (CURLOPT_RESOLVE); a refused endpoint is never
+ * contacted. libcurl matches a cached connection by host name and port, not
+ * by address, so the thread remembers the pin ("host:port:address") every
+ * cached connection was made under, at most one per host and port: when a
+ * host now resolves elsewhere, or more endpoints are in use than it keeps,
+ * the handle and all its connections are dropped and a new one starts. So a
+ * reused connection always goes to the address the guard just passed. The
+ * handle is cleaned up when its thread ends.
+ */
+#define KEPT_CONNS 16 /* endpoints a thread keeps connections to (CURLOPT_MAXCONNECTS) */
+
+struct kept {
+  CURL *h;
+  char pins[KEPT_CONNS][400]; /* pins of the connections the handle may hold; "" unused */
+};
+
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+
+static void kept_free(void *p)
+{
+  struct kept *k = p;
+  curl_easy_cleanup(k->h);
+  free(k);
+}
+
+static void kept_key_make(void)
+{
+  if (pthread_key_create(&kept_key, kept_free) != 0)
+    abort(); /* at start-up, out of keys: nothing sensible to do */
+}
+
+/* Whether @p pin may use the handle's cached connections; records it. False: start afresh. */
+static bool kept_pin(struct kept *k, const char *pin)
+{
+  const char *last = strrchr(pin, ':');
+  size_t prefix = last ? (size_t)(last - pin) + 1 : strlen(pin); /* "host:port:" */
+  for (int i = 0; i < KEPT_CONNS; i++) {
+    if (!strcmp(k->pins[i], pin))
+      return true;
+    if (!strncmp(k->pins[i], pin, prefix))
+      return false; /* the same host and port now resolve elsewhere */
+    if (!k->pins[i][0]) {
+      dsr_strlcpy(k->pins[i], pin, sizeof k->pins[i]);
+      return true; /* a new endpoint: the handle holds no connection for it */
+    }
+  }
+  return false; /* more endpoints than kept */
+}
+
+/* This thread's kept handle, options reset, for an attempt pinned to @p pin; NULL: no memory. */
+static CURL *thread_handle(const char *pin)
+{
+  pthread_once(&kept_once, kept_key_make);
+  struct kept *k = pthread_getspecific(kept_key);
+  if (k && k->h && kept_pin(k, pin)) {
+    curl_easy_reset(k->h);
+    return k->h;
+  }
+  if (k) { /* start afresh: no connection made under another pin can be reused */
+    curl_easy_cleanup(k->h);
+    memset(k->pins, 0, sizeof k->pins);
+  } else {
+    k = calloc(1, sizeof *k);
+    if (!k || pthread_setspecific(kept_key, k) != 0) {
+      free(k);
+      return NULL;
+    }
+  }
+  k->h = curl_easy_init();
+  if (k->h)
+    dsr_strlcpy(k->pins[0], pin, sizeof k->pins[0]);
+  return k->h;
+}
+
 /* One HTTP attempt. Fills status / retry_after / error / ms. */
 static void post(const struct dsr_webhook_opts *o, struct job *j)
 {
@@ -219,11 +302,12 @@ static void post(const struct dsr_webhook_opts *o, struct job *j)
   snprintf(idh, sizeof idh, "webhook-id: %s", j->webhook_id);
   snprintf(tsh, sizeof tsh, "webhook-timestamp: %lld", ts);
   sig = signature_header(j, ts);
-  h = curl_easy_init();
+  h = thread_handle(pin);
   if (!h || !sig) {
     snprintf(j->error, sizeof j->error, "out of memory");
     goto cleanup;
   }
+  curl_easy_setopt(h, CURLOPT_MAXCONNECTS, (long)KEPT_CONNS);
   hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
   hdrs = curl_slist_append(hdrs, idh);
   hdrs = curl_slist_append(hdrs, tsh);
@@ -255,9 +339,10 @@ static void post(const struct dsr_webhook_opts *o, struct job *j)
   }
 cleanup:
   j->ms = dsr_mono_ms() - t0;
+  if (h) /* the lists go now: the kept handle must not point at them */
+    curl_easy_reset(h);
   curl_slist_free_all(hdrs);
   curl_slist_free_all(resolve);
-  curl_easy_cleanup(h);
   free(sig);
 }
 

@@ -21,7 +21,8 @@ enum dsr_job_result dsr_job_retention_sweep(struct dsr_db *db, const struct dsr_
     snprintf(err, errlen, "no policy_file: sweeps need the policy's retention rules");
     return DSR_JOB_FAIL;
   }
-  struct dsr_sweep_opts o = {.batch_rows = env->cfg->erasure_batch_rows, .own_data = true};
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, env->cfg);
   json_t *receipt = NULL;
   enum dsr_sweep_outcome out = dsr_sweep_run(db, env->policy, &o, &receipt, err, errlen);
   json_decref(receipt);

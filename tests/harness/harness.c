@@ -111,7 +111,7 @@ static bool healthy(const struct h_dsrd *d)
   return code == 200;
 }
 
-void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *args)
+void h_dsrd_spawn(struct h_dsrd *d, const char *state_dir, const char *const *args)
 {
   memset(d, 0, sizeof *d);
   if (state_dir)
@@ -153,6 +153,11 @@ void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *ar
     _exit(127);
   }
   free(prog);
+}
+
+void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *args)
+{
+  h_dsrd_spawn(d, state_dir, args);
   /* Readiness poll: dsrd may have to initdb first, which takes seconds. */
   for (int i = 0; i < 600; i++) {
     if (healthy(d))
@@ -342,4 +347,22 @@ char *h_slurp(const char *path, size_t *len)
   if (len)
     *len = s.len;
   return s.data ? s.data : strdup("");
+}
+
+long h_json_call(const struct h_dsrd *d, const char *method, const char *path,
+                 const char *const *extra, size_t n, const char *body, json_t **json)
+{
+  const char *hdrs[12] = {"Content-Type: application/json"};
+  size_t used = 1;
+  for (size_t i = 0; i < n && used < 11; i++)
+    if (extra[i])
+      hdrs[used++] = extra[i];
+  hdrs[used] = NULL;
+  struct h_resp r = {0};
+  h_http(d, method, path, hdrs, body, &r);
+  if (json)
+    *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+  long st = r.status;
+  h_resp_free(&r);
+  return st;
 }

@@ -73,6 +73,8 @@ void h_pg_stop(struct h_pg *pg);
  * answers.
  */
 void h_dsrd_start(struct h_dsrd *d, const char *state_dir, const char *const *args);
+/** Starts dsrd as h_dsrd_start() does, without waiting for HTTP (e.g. --role=worker). */
+void h_dsrd_spawn(struct h_dsrd *d, const char *state_dir, const char *const *args);
 /** Sends @p sig and waits for the process; returns its exit status (or 128+signal). */
 int h_dsrd_stop(struct h_dsrd *d, int sig);
 /** Path of a built program (dsrd, dsrctl). Caller frees. */
@@ -82,6 +84,13 @@ char *h_program(const char *name);
 void h_http(const struct h_dsrd *d, const char *method, const char *path,
             const char *const *headers, const char *body, struct h_resp *out);
 void h_resp_free(struct h_resp *r);
+/**
+ * A JSON request (Content-Type: application/json) with the header lines
+ * @p extra[0..n-1] that are not NULL; returns the status and, when @p json is
+ * given, the parsed body (NULL when empty or not JSON; caller decrefs).
+ */
+long h_json_call(const struct h_dsrd *d, const char *method, const char *path,
+                 const char *const *extra, size_t n, const char *body, json_t **json);
 /** Parses the body as JSON (aborts the test if it is not). Caller decrefs. */
 json_t *h_resp_json(const struct h_resp *r);
 

@@ -40,5 +40,6 @@ Suite *suite_ui(void);
 Suite *suite_erasure(void);
 Suite *suite_erasure_crash(void);
 Suite *suite_sweep(void);
+Suite *suite_backups(void);
 
 #endif

@@ -150,7 +150,10 @@ static void assert_identifiers_gone(const struct ef_dsrd *d, const char *plat, j
     long left = ef_long(plat, "SELECT count(*) FROM %s.\"%s\" WHERE %s", c->schema, c->table,
                         cond.data);
     dsr_buf_free(&cond);
-    long allowed = (long)json_integer_value(json_object_get(kept, c->name));
+    /* rows kept because retained rows reference them stay whole, unless the policy masks them */
+    long allowed = c->action == DSR_ACT_DELETE && c->nmasks > 0
+                       ? 0
+                       : (long)json_integer_value(json_object_get(kept, c->name));
     ck_assert_msg(left <= allowed, "%s: %ld rows still carry the subject's identifiers (%ld kept)",
                   c->name, left, allowed);
   }
@@ -160,6 +163,52 @@ static void assert_identifiers_gone(const struct ef_dsrd *d, const char *plat, j
     ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM transcripts WHERE text ~ '%s' OR text ~* '%s'",
                            E_PHONE_RE, "erin\\.subject@example\\.org"),
                    0);
+}
+
+/* The subject's account: its id and full name (static), read before the erasure. */
+struct account {
+  char id[32];
+  char name[128];
+};
+
+static void account_of(const char *plat, struct account *a)
+{
+  PGresult *r = h_sql(plat, "SELECT id::text, full_name FROM users WHERE lower(email) = '" E_EMAIL "'");
+  ck_assert_int_eq(PQntuples(r), 1);
+  dsr_strlcpy(a->id, PQgetvalue(r, 0, 0), sizeof a->id);
+  dsr_strlcpy(a->name, PQgetvalue(r, 0, 1), sizeof a->name);
+  PQclear(r);
+}
+
+/*
+ * After the erasure the subject's account row is either gone or, when
+ * retained rows still reference it, kept with none of the subject's
+ * identifiers left: the email a keyed pseudonym, no phone, the name erased.
+ * Returns whether it was kept.
+ */
+static bool assert_account_masked(const char *plat, const struct account *a)
+{
+  if (ef_long(plat, "SELECT count(*) FROM users WHERE id = %s", a->id) == 0)
+    return false;
+  /* kept only because something the policy keeps references it */
+  ck_assert_int_gt(ef_long(plat, "SELECT (SELECT count(*) FROM invoices WHERE user_id = %s) +"
+                                 " (SELECT count(*) FROM workspaces WHERE owner_user_id = %s)",
+                           a->id, a->id), 0);
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT email, (phone IS NULL)::text, full_name, row_to_json(u)::text"
+                            " FROM users u WHERE id = %s", a->id);
+  PGresult *r = h_sql(plat, sql);
+  ck_assert_int_eq(PQntuples(r), 1);
+  const char *email = PQgetvalue(r, 0, 0), *row = PQgetvalue(r, 0, 3);
+  ck_assert_msg(strlen(email) == 64 && strspn(email, "0123456789abcdef") == 64,
+                "email not pseudonymized: %s", row);
+  ck_assert_str_eq(PQgetvalue(r, 0, 1), "true");
+  ck_assert_str_eq(PQgetvalue(r, 0, 2), "[erased]");
+  ck_assert_msg(strstr(row, "erin.subject") == NULL && strstr(row, "5550100777") == NULL &&
+                strstr(row, "555 010 0777") == NULL && strstr(row, a->name) == NULL,
+                "an identifier of the subject is left in %s", row);
+  PQclear(r);
+  return true;
 }
 
 /* Rows kept per collection (still referenced), summed over the receipts of @p request. */
@@ -232,6 +281,8 @@ START_TEST(erasure_of_a_subject_on_the_sample_platform)
   free(api_key);
   free(whsec);
 
+  struct account acct;
+  account_of(plat, &acct);
   json_t *cov = covered(d.policy, plat);
   json_t *before = uncovered_md5(plat, cov);
   json_t *rec_files = files_of(plat, cov, "recordings"), *vm_files = files_of(plat, cov, "voicemails");
@@ -265,6 +316,10 @@ START_TEST(erasure_of_a_subject_on_the_sample_platform)
   ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"), 2);
   json_t *kept = kept_rows(&d, id);
   assert_identifiers_gone(&d, plat, kept);
+  /* the account stays (retained invoices and workspaces reference it), masked, and the
+   * receipt says so */
+  ck_assert(assert_account_masked(plat, &acct));
+  ck_assert_int_eq(json_integer_value(json_object_get(kept, "users")), 0);
   /* the planted mentions: the subject is gone from them, the neighbour is not */
   ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM transcripts WHERE text LIKE '%%+1 555 010"
                                  " 0778%%' AND text LIKE '%%[phone removed], not%%'"), 3);
@@ -478,6 +533,8 @@ static void one_policy(const char *file, int idx)
   const char *plat = pl.conninfo;
   PQclear(h_sql(plat, "UPDATE transcripts SET text = text || ' They said " E_PHONE_SPACED ".'"
                       " WHERE id = (SELECT min(id) FROM transcripts)"));
+  struct account acct;
+  account_of(plat, &acct);
   json_t *cov = covered(d.policy, plat);
   json_t *rec_files = files_of(plat, cov, "recordings");
   json_t *before = uncovered_md5(plat, cov);
@@ -490,6 +547,11 @@ static void one_policy(const char *file, int idx)
                                     " status = 'completed'", id) == 1, "%s: not completed", file);
   json_t *kept = kept_rows(&d, id);
   assert_identifiers_gone(&d, plat, kept);
+  /* the account row: gone, or kept because retained rows reference it and then masked */
+  bool acct_kept = assert_account_masked(plat, &acct);
+  ck_assert_msg(acct_kept == (ef_long(d.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE"
+                                                  " collection = 'users' AND kept > 0") > 0),
+                "%s: the account row and the receipt disagree", file);
   size_t i;
   json_t *f;
   json_array_foreach(rec_files, i, f)

@@ -5,11 +5,20 @@
  *        NOTIFY, and two workers never running the same job. Time is passed
  *        in explicitly; nothing sleeps.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <string.h>
 #include "suites.h"
+#include "dsr/crypto.h"
 #include "dsr/queue.h"
+#include "dsr/requests.h"
+#include "verify_util.h"
 
 #define T0 ((time_t)2000000000) /* a fixed "now" far from the real clock */
 
@@ -187,9 +196,12 @@ START_TEST(retries_back_off_then_die)
   ck_assert_str_eq(PQgetvalue(r, 0, 1), "3");
   PQclear(r);
   long id = h_sql_long(it_pg.conninfo, "SELECT id FROM dsr_jobs WHERE kind = 't_retry'");
-  ck_assert(dsr_queue_requeue_dead(db, id, now));
+  long n = -1;
+  ck_assert(dsr_queue_requeue_dead(db, id, NULL, "test", now, &n));
+  ck_assert_int_eq(n, 1);
   ck_assert_int_eq(count_kind("t_retry", "queued"), 1);
-  ck_assert(!dsr_queue_requeue_dead(db, id, now)); /* no longer dead */
+  ck_assert(dsr_queue_requeue_dead(db, id, NULL, "test", now, &n));
+  ck_assert_int_eq(n, 0); /* no longer dead */
   close_db(db);
 }
 END_TEST
@@ -283,6 +295,191 @@ START_TEST(two_workers_never_run_the_same_job)
 }
 END_TEST
 
+/* Runs dsrctl against the shared database with its own key file; stdout lands in *out. */
+static int jobs_ctl(const char *const *args, char **out)
+{
+  static char dir[256];
+  if (!dir[0])
+    h_tmpdir(dir, sizeof dir, "jobs-ctl");
+  char url[600], key[400], path[320];
+  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", dir);
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  const char *argv[16] = {"dsrctl", url, key, "jobs"};
+  int n = 4;
+  for (int i = 0; args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int rc = it_run(argv, path);
+  *out = h_slurp(path, NULL);
+  return rc;
+}
+
+static int count_lines(const char *text, const char *needle)
+{
+  int n = 0;
+  for (const char *l = text; l && *l;) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    char line[400];
+    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), l);
+    n += strstr(line, needle) != NULL;
+    l = e ? e + 1 : l + len;
+  }
+  return n;
+}
+
+/* dsrctl jobs list/requeue: dead jobs are shown, put back one by one or all, workers woken. */
+START_TEST(dsrctl_lists_and_requeues_dead_jobs)
+{
+  struct dsr_db *db = open_db();
+  time_t now = dsr_now();
+  ck_assert(put(db, "t_ctl", 1, NULL, now));
+  ck_assert(put(db, "t_ctl", 2, NULL, now));
+  ck_assert(put(db, "t_ctl", 3, "t_ctl:k1", now));
+  PQclear(h_sql(it_pg.conninfo, "UPDATE dsr_jobs SET state = 'dead', attempts = max_attempts,"
+                                " last_error = 'smtp down' WHERE kind = 't_ctl'"));
+  ck_assert(put(db, "t_ctl", 4, "t_ctl:k1", now)); /* the same work is live again */
+  long first = h_sql_long(it_pg.conninfo,
+                          "SELECT min(id) FROM dsr_jobs WHERE kind = 't_ctl' AND state = 'dead'");
+  char *out = NULL;
+
+  const char *dead[] = {"list", "--dead", "--kind", "t_ctl", NULL};
+  ck_assert_int_eq(jobs_ctl(dead, &out), 0);
+  ck_assert_int_eq(count_lines(out, "t_ctl"), 3);
+  ck_assert_int_eq(count_lines(out, "dead"), 3);
+  ck_assert_int_eq(count_lines(out, "smtp down"), 3);
+  ck_assert_int_eq(count_lines(out, "3/3"), 3);
+  free(out);
+  const char *all[] = {"list", "--kind", "t_ctl", NULL};
+  ck_assert_int_eq(jobs_ctl(all, &out), 0);
+  ck_assert_int_eq(count_lines(out, "t_ctl"), 4);
+  ck_assert_int_eq(count_lines(out, "queued"), 1);
+  free(out);
+
+  /* Bad arguments are usage errors, never a crash or a change. */
+  const char *bad[][4] = {{"requeue", NULL}, {"requeue", "abc", NULL},
+                          {"requeue", "-5", NULL}, {"requeue", "1", "--all-dead", NULL},
+                          {"list", "--limit", "0", NULL}, {"explode", NULL}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_int_eq(jobs_ctl(bad[i], &out), 2);
+    free(out);
+  }
+  ck_assert_int_eq(count_kind("t_ctl", "dead"), 3);
+
+  /* One job back: attempts reset, due now, a listening worker is woken by the commit. */
+  PGconn *listener = PQconnectdb(it_pg.conninfo);
+  ck_assert_int_eq(PQstatus(listener), CONNECTION_OK);
+  PQclear(PQexec(listener, "LISTEN dsr_jobs"));
+  char id[24];
+  snprintf(id, sizeof id, "%ld", first);
+  const char *one[] = {"requeue", id, NULL};
+  ck_assert_int_eq(jobs_ctl(one, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out, "requeued 1 job"));
+  free(out);
+  ck_assert(PQconsumeInput(listener));
+  PGnotify *note = PQnotifies(listener);
+  ck_assert_ptr_nonnull(note);
+  ck_assert_str_eq(note->extra, "t_ctl");
+  PQfreemem(note);
+  PQfinish(listener);
+  char sql[300];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_jobs WHERE id = %ld AND state = 'queued' AND attempts = 0",
+           first);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  ck_assert_int_eq(jobs_ctl(one, &out), 1); /* no longer dead */
+  free(out);
+
+  /* All the rest of the kind, except the one whose work a live job already does. */
+  const char *rest[] = {"requeue", "--all-dead", "--kind", "t_ctl", NULL};
+  ck_assert_int_eq(jobs_ctl(rest, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out, "requeued 1 job"));
+  free(out);
+  ck_assert_int_eq(count_kind("t_ctl", "dead"), 1);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind ="
+                                              " 't_ctl' AND state = 'dead' AND dedupe_key ="
+                                              " 't_ctl:k1'"), 1);
+  ck_assert_int_eq(jobs_ctl(rest, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out, "requeued 0 jobs"));
+  free(out);
+
+  /* Audited: who, how many, which kinds; no payloads. */
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events WHERE kind = 'jobs.requeued' AND actor ="
+           " 'operator:dsrctl' AND (data->>'job_id')::bigint = %ld AND data->>'count' = '1'"
+           " AND data->'kinds'->>'t_ctl' = '1' AND data->'n' IS NULL", first);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_events WHERE kind ="
+                                              " 'jobs.requeued' AND data->'kinds' ? 't_ctl'"),
+                   2);
+  PQclear(h_sql(it_pg.conninfo, "DELETE FROM dsr_jobs WHERE kind = 't_ctl'"));
+  close_db(db);
+}
+END_TEST
+
+/*
+ * dsrd --role worker: with its own database (no other dsrd claims its jobs) it
+ * sends a new request's verification code through the job queue and the
+ * outbox, and listens on no HTTP port.
+ */
+START_TEST(role_worker_runs_jobs_and_serves_no_http)
+{
+  char *ci = it_fresh_db("dsr_worker_role");
+  char state[256], key[300], url[600], maildir[300];
+  h_tmpdir(state, sizeof state, "worker-role");
+  snprintf(key, sizeof key, "%s/secret.key", state);
+  snprintf(maildir, sizeof maildir, "%s/maildir", state);
+  char err[256];
+  ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err); /* the daemon's key, made here */
+  snprintf(url, sizeof url, "--database-url=%s", ci);
+  const char *args[] = {url, "--role=worker", "--workers=1", NULL};
+  struct h_dsrd d;
+  h_dsrd_spawn(&d, state, args);
+
+  /* A request stored as the HTTP side would: its code waits in the outbox for a worker. */
+  struct dsr_db *db = it_connect(ci);
+  struct dsr_verify_env env = {.link_base = "http://127.0.0.1"};
+  struct dsr_intake in = {.type = "access", .jurisdiction = "gdpr", .language = "en",
+                          .email = "worker.role@example.org", .venv = &env};
+  json_t *reply = NULL;
+  unsigned status = 0;
+  ck_assert_int_eq(dsr_request_create(db, &in, &reply, &status), DSR_OK);
+  char id[40];
+  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(reply, "id")));
+  json_decref(reply);
+  it_disconnect(db);
+  ck_assert_int_ge(h_sql_long(ci, "SELECT count(*) FROM dsr_jobs WHERE kind = 'send_message'"), 1);
+
+  /* The worker-only daemon sends it (bounded wait for its delivery, no race to win). */
+  char *mail = vu_wait_mail(maildir, "worker.role@example.org", id, 60);
+  ck_assert_msg(mail != NULL, "no message from the worker; log: %s", d.log);
+  free(mail);
+  char sql[200];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_outbox WHERE request_id = '%s' AND"
+                            " sent_at IS NOT NULL AND body_sealed IS NULL", id);
+  for (int i = 0; i < 100 && h_sql_long(ci, sql) != 1; i++) {
+    struct timespec ts = {0, 50000000L}; /* the row is marked just after the file is written */
+    nanosleep(&ts, NULL);
+  }
+  ck_assert_int_eq(h_sql_long(ci, sql), 1);
+
+  /* ... and serves no HTTP: nothing listens on the port it was given. */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d.port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ck_assert_int_ne(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  ck_assert_int_eq(errno, ECONNREFUSED);
+  close(fd);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  char *log = h_slurp(d.log, NULL);
+  ck_assert_ptr_null(strstr(log, "http.listening"));
+  free(log);
+  free(ci);
+}
+END_TEST
+
 Suite *suite_queue(void)
 {
   Suite *s = suite_create("queue");
@@ -296,6 +493,8 @@ Suite *suite_queue(void)
   tcase_add_test(tc, dedupe_key_allows_one_live_job);
   tcase_add_test(tc, notify_wakes_listener_only_after_commit);
   tcase_add_test(tc, two_workers_never_run_the_same_job);
+  tcase_add_test(tc, dsrctl_lists_and_requeues_dead_jobs);
+  tcase_add_test(tc, role_worker_runs_jobs_and_serves_no_http);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -27,6 +27,7 @@
 #include "dsr/pgembed.h"
 #include "dsr/queue.h"
 #include "dsr/routing_sweep.h"
+#include "dsr/idempotency.h"
 #include "dsr/webhook.h"
 #include "routing_jobs.h"
 #include "worker.h"
@@ -194,19 +195,21 @@ static void staff_token(const char *role, char *tok, size_t n)
 
 /* ---- HTTP helpers ----------------------------------------------------------------- */
 
+/* An API call with an optional bearer @p token and Idempotency-Key @p idem_key (NULL: none). */
+static long call_with(const char *method, const char *path, const char *token,
+                      const char *idem_key, const char *body, json_t **json)
+{
+  char auth[200], idem[400];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+  snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key ? idem_key : "");
+  const char *extra[] = {token ? auth : NULL, idem_key ? idem : NULL};
+  return h_json_call(api, method, path, extra, 2, body, json);
+}
+
 static long call(const char *method, const char *path, const char *token, const char *body,
                  json_t **json)
 {
-  char auth[200];
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
-  const char *hdrs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
-  struct h_resp r;
-  h_http(api, method, path, hdrs, body, &r);
-  if (json)
-    *json = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-  long st = r.status;
-  h_resp_free(&r);
-  return st;
+  return call_with(method, path, token, NULL, body, json);
 }
 
 struct request {
@@ -241,6 +244,16 @@ static void verify_by_staff(const struct request *q, const char *token)
   ck_assert_msg(st == 200, "verify: %ld", st);
   ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "verified");
   json_decref(j);
+  /* The API goes through the verification module's manual path (one implementation). */
+  char path[120];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s", q->id);
+  ck_assert_int_eq(call("GET", path, token, NULL, &j), 200);
+  char *text = json_dumps(json_object_get(j, "timeline"), 0);
+  ck_assert_msg(text && strstr(text, "\"verification.manual\"") != NULL, "%s", text);
+  free(text);
+  json_decref(j);
+  ck_assert_int_eq(act(q->id, token, "{\"action\":\"verify\",\"note\":\"again\"}", NULL), 409);
+  ck_assert_int_eq(act(q->id, token, "{\"action\":\"verify\"}", NULL), 422);
 }
 
 /* ---- discovery with a fixed search result ----------------------------------------- */
@@ -1012,6 +1025,190 @@ START_TEST(dsrd_workers_discover_and_deliver)
 }
 END_TEST
 
+/* A POST with an Idempotency-Key header (NULL: none); returns the status, *json the body. */
+static long call_idem(const char *path, const char *token, const char *key, const char *body,
+                      json_t **json)
+{
+  return call_with("POST", path, token, key, body, json);
+}
+
+/* Idempotency-Key on staff and customer POSTs: one mechanism in the dispatcher. */
+START_TEST(idempotency_key_on_staff_and_customer_posts)
+{
+  char admin[128], admin2[128];
+  staff_token("admin", admin, sizeof admin);
+  snprintf(admin2, sizeof admin2, "%s", admin);
+  {
+    char name[64];
+    snprintf(name, sizeof name, "second-admin-%d", (int)getpid());
+    const char *args[] = {"staff", "token", "create", "--role", "admin", "--name", name, NULL};
+    char *out = ctl_run(args);
+    field_of(out, "token", admin2, sizeof admin2);
+    free(out);
+  }
+  struct request q;
+  new_request(&q, "erasure", "idem@example.org", "+14155550177");
+  char path[120];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s/actions", q.id);
+  const char *hold = "{\"action\":\"hold\",\"reason\":\"litigation\"}";
+
+  /* The retry gets the first answer again; the hold happened once. */
+  json_t *first = NULL, *again = NULL;
+  ck_assert_int_eq(call_idem(path, admin, "hold-once-1", hold, &first), 200);
+  ck_assert_int_eq(call_idem(path, admin, "hold-once-1", hold, &again), 200);
+  ck_assert(json_equal(first, again));
+  json_decref(first);
+  json_decref(again);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'request.held'", q.id), 1);
+  ck_assert_int_eq(call_idem(path, admin, NULL, hold, NULL), 409); /* without a key: runs */
+  /* The same key with another body is refused; nothing runs. */
+  json_t *j = NULL;
+  ck_assert_int_eq(call_idem(path, admin, "hold-once-1", "{\"action\":\"release\"}", &j), 422);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "idempotency_key_reused");
+  json_decref(j);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status ="
+                        " 'on_hold'", q.id), 1);
+  /* Keys belong to their caller: another staff member's same key is a new request. */
+  ck_assert_int_eq(call_idem(path, admin2, "hold-once-1", hold, NULL), 409);
+  /* A 4xx answer is kept too (the retry does not run the action a second time). */
+  ck_assert_int_eq(call_idem(path, admin2, "hold-once-1", hold, &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "conflict");
+  json_decref(j);
+  /* A bad key is a 400, before anything runs. */
+  ck_assert_int_eq(call_idem(path, admin, "two words", hold, &j), 400);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "bad_header");
+  json_decref(j);
+  /* Only keyed hashes of keys and sealed answers are stored. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_idempotency WHERE scope LIKE"
+                        " 'POST /v1/admin/requests/{id}/actions staff:%%' AND status IN (200, 409)"
+                        " AND position('hold-once' IN encode(key_hash, 'escape')) = 0"
+                        " AND position('on_hold' IN encode(response_sealed, 'escape')) = 0"), 2);
+
+  /* A customer's decision, retried: one decision, the same answer. */
+  struct wh_receiver w;
+  wh_start(&w, NULL);
+  struct customer c;
+  add_customer(&c, "idem", &w);
+  struct request q2;
+  new_request(&q2, "erasure", "idem2@example.org", "+14155550178");
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  verify_by_staff(&q2, triager);
+  struct dsr_found_tenant tenants[] = {{c.tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = tenants};
+  ck_assert_int_eq(discover(q2.id, &found), 1);
+  char part[40];
+  char psql[200];
+  snprintf(psql, sizeof psql, "SELECT id FROM dsr_parts WHERE customer_id = '%s'", c.id);
+  PGresult *pr = h_sql(rt_conninfo, psql);
+  ck_assert_int_eq(PQntuples(pr), 1);
+  snprintf(part, sizeof part, "%s", PQgetvalue(pr, 0, 0));
+  PQclear(pr);
+  char dpath[160];
+  snprintf(dpath, sizeof dpath, "/v1/customer/requests/%s/decision", part);
+  ck_assert_int_eq(call_idem(dpath, c.key, "decide-1", "{\"decision\":\"fulfill\"}", &first),
+                   200);
+  ck_assert_int_eq(call_idem(dpath, c.key, "decide-1", "{\"decision\":\"fulfill\"}", &again),
+                   200);
+  ck_assert(json_equal(first, again));
+  json_decref(first);
+  json_decref(again);
+  ck_assert_int_eq(call_idem(dpath, c.key, NULL, "{\"decision\":\"fulfill\"}", NULL), 409);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE kind = 'part.decided' AND"
+                        " data->>'part_id' = '%s'", part), 1);
+  wh_stop(&w);
+}
+END_TEST
+
+/* The reservation behind it, with the clock passed in: busy, taken over when stale, replayed. */
+START_TEST(idempotency_reservations_busy_stale_and_replayed)
+{
+  struct dsr_idem k, other;
+  json_t *body = json_pack("{s:s}", "action", "hold");
+  ck_assert(dsr_idem_init(&k, "POST /test staff:x", "k-1", "/test/1", body));
+  ck_assert(dsr_idem_init(&other, "POST /test staff:x", "k-1", "/test/2", body));
+  json_decref(body);
+  time_t t0 = 2000000000;
+  unsigned int status = 0;
+  json_t *reply = NULL;
+  bool retry = false, lost = false;
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &k, t0, &status, &reply, &retry), DSR_IDEM_NONE);
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &k, t0 + 1, &status, &reply, &retry), DSR_IDEM_BUSY);
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &other, t0 + 1, &status, &reply, &retry),
+                   DSR_IDEM_MISMATCH);
+  /* The first holder crashed: after DSR_IDEM_STALE_S a retry takes the key over. */
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &k, t0 + DSR_IDEM_STALE_S + 1, &status, &reply, &retry),
+                   DSR_IDEM_NONE);
+  ck_assert(dsr_idem_store(tdb, &k, 201, "{\"ok\":true}", t0 + 70, &lost, &retry));
+  ck_assert(!lost);
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &k, t0 + 71, &status, &reply, &retry), DSR_IDEM_REPLAY);
+  ck_assert_uint_eq(status, 201);
+  ck_assert(json_is_true(json_object_get(reply, "ok")));
+  json_decref(reply);
+  /* A stored answer is never replaced, and a released reservation frees the key. */
+  ck_assert(dsr_idem_store(tdb, &k, 200, "{}", t0 + 72, &lost, &retry));
+  ck_assert(lost);
+  struct dsr_idem k2;
+  ck_assert(dsr_idem_init(&k2, "POST /test staff:x", "k-2", "/test/1", NULL));
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &k2, t0, &status, &reply, &retry), DSR_IDEM_NONE);
+  dsr_idem_release(tdb, &k2);
+  ck_assert_int_eq(dsr_idem_reserve(tdb, &k2, t0, &status, &reply, &retry), DSR_IDEM_NONE);
+}
+END_TEST
+
+/* One forwarded part of a new, staff-verified request for customer @p c's tenant. */
+static void forward_one(struct customer *c, const char *email, const char *triager)
+{
+  struct request q;
+  new_request(&q, "erasure", email, "+14155550190");
+  verify_by_staff(&q, triager);
+  struct dsr_found_tenant tenants[] = {{c->tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = tenants};
+  ck_assert_int_eq(discover(q.id, &found), 1);
+}
+
+/* Deliveries from one thread share a kept-alive connection; the guard still runs on each. */
+START_TEST(webhooks_keep_the_connection_and_guard_every_attempt)
+{
+  struct wh_receiver r, r2;
+  wh_start(&r, NULL);
+  wh_start(&r2, NULL);
+  struct customer c, c2;
+  add_customer(&c, "keep", &r);
+  add_customer(&c2, "keep2", &r2);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  forward_one(&c, "keep1@example.org", triager);
+  forward_one(&c, "keep2@example.org", triager);
+  forward_one(&c, "keep3@example.org", triager);
+  ck_assert_int_eq(deliver(), 3);
+  ck_assert_int_eq(wh_count(&r), 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert(r.hits[i].sig_ok);
+  ck_assert_int_eq(wh_connections(&r), 1); /* one TCP connection for three POSTs */
+  /* Another endpoint gets its own connection; the first one stays in use. */
+  forward_one(&c2, "keep4@example.org", triager);
+  forward_one(&c, "keep5@example.org", triager);
+  ck_assert_int_eq(deliver(), 2);
+  ck_assert_int_eq(wh_count(&r2), 1);
+  ck_assert_int_eq(wh_connections(&r2), 1);
+  ck_assert_int_eq(wh_count(&r), 4);
+  ck_assert_int_eq(wh_connections(&r), 1);
+  /* A kept connection never bypasses the guard: loopback refused now, nothing sent. */
+  wopts.allow_private = false;
+  forward_one(&c, "keep6@example.org", triager);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(wh_count(&r), 4);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                        " ON o.id = a.outbox_id WHERE o.customer_id = '%s' AND a.error LIKE"
+                        " 'refused: %%private%%'", c.id), 1);
+  wopts.allow_private = true;
+  wh_stop(&r);
+  wh_stop(&r2);
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -1030,6 +1227,9 @@ Suite *suite_routing(void)
   tcase_add_test(tc, list_filters_and_cursor_pages);
   tcase_add_test(tc, planner_discovery_through_the_job_queue);
   tcase_add_test(tc, dsrd_workers_discover_and_deliver);
+  tcase_add_test(tc, idempotency_key_on_staff_and_customer_posts);
+  tcase_add_test(tc, idempotency_reservations_busy_stale_and_replayed);
+  tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -2,7 +2,8 @@
  * @file test_sweep.c
  * @brief Retention sweeps on a generated sample platform: `dsrctl sweep`
  *        after 30% of the recordings were moved past their retention removes
- *        exactly those, with their transcripts and files, and nothing else
+ *        exactly those, with their transcripts, AI summaries and files, and
+ *        nothing else
  *        (every other row's checksum, every other file); --dry-run counts the
  *        same and changes nothing; a second run changes nothing. Then the
  *        scheduled job (by the test's clock), one sweep at a time (advisory
@@ -17,6 +18,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char keyfile[300];
@@ -98,25 +100,32 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
                             " WHERE id IN (SELECT id FROM recordings ORDER BY md5(id::text) LIMIT %ld)",
            total * 3 / 10);
   PQclear(h_sql(plat, sql));
-  long ne = 0, nt = 0, nf = 0;
+  long ne = 0, nt = 0, ns = 0, nf = 0;
+  long summaries = h_sql_long(plat, "SELECT count(*) FROM ai_summaries");
   char *e = ids_literal(plat, "SELECT id FROM recordings WHERE created_at < '1990-01-01'", &ne);
   ck_assert_int_eq(ne, total * 3 / 10);
   snprintf(sql, sizeof sql, "SELECT t.id FROM transcripts t JOIN recordings r ON r.id = "
                             "t.recording_id WHERE r.created_at < '1990-01-01'");
   char *te = ids_literal(plat, sql, &nt);
   ck_assert_int_gt(nt, 0);
+  snprintf(sql, sizeof sql, "SELECT s.id FROM ai_summaries s JOIN recordings r ON r.id = "
+                            "s.recording_id WHERE r.created_at < '1990-01-01'");
+  char *se = ids_literal(plat, sql, &ns);
+  ck_assert_int_gt(ns, 0);
   PGresult *fr = h_sql(plat, "SELECT file_path FROM recordings WHERE created_at < '1990-01-01'");
   nf = PQntuples(fr);
   long files_before = ef_count_files(pl.media);
-  /* every table but these two, and these two without the expired rows */
+  /* every table but these three, and these three without the expired rows */
   char *sum0 = ef_checksums(plat);
   char *rec0 = ef_table_md5(plat, "recordings", "id", e);
   char *tr0 = ef_table_md5(plat, "transcripts", "id", te);
+  char *su0 = ef_table_md5(plat, "ai_summaries", "id", se);
 
   json_t *dry = sweep(&d, policy, "--dry-run");
   ck_assert_int_eq(figure(dry, "recordings", "rows"), ne);
   ck_assert_int_eq(figure(dry, "recordings", "files"), nf);
   ck_assert_int_eq(figure(dry, "transcripts", "rows"), nt);
+  ck_assert_int_eq(figure(dry, "ai_summaries", "rows"), ns);
   json_decref(dry);
   char *sum_dry = ef_checksums(plat);
   ck_assert_str_eq(sum0, sum_dry);
@@ -124,14 +133,21 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
   json_t *rc = sweep(&d, policy, NULL);
   ck_assert_int_eq(figure(rc, "recordings", "rows"), ne);
   ck_assert_int_eq(figure(rc, "transcripts", "rows"), nt);
-  ck_assert_int_eq(json_integer_value(json_object_get(rc, "rows_deleted")), ne + nt);
+  ck_assert_int_eq(figure(rc, "ai_summaries", "rows"), ns);
+  ck_assert_int_eq(json_integer_value(json_object_get(rc, "rows_deleted")), ne + nt + ns);
   ck_assert_int_eq(json_integer_value(json_object_get(rc, "files_removed")), nf);
   json_decref(rc);
   ck_assert_int_eq(h_sql_long(plat, "SELECT count(*) FROM recordings"), total - ne);
   char *rec1 = ef_table_md5(plat, "recordings", "id", e);
   char *tr1 = ef_table_md5(plat, "transcripts", "id", te);
+  char *su1 = ef_table_md5(plat, "ai_summaries", "id", se);
   ck_assert_str_eq(rec0, rec1);
   ck_assert_str_eq(tr0, tr1);
+  ck_assert_str_eq(su0, su1);
+  /* exactly the expired recordings' summaries are gone */
+  ck_assert_int_eq(h_sql_long(plat, "SELECT count(*) FROM ai_summaries"), summaries - ns);
+  ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM ai_summaries WHERE id::text = "
+                                 "ANY('%s'::text[])", se), 0);
   ck_assert_int_eq(h_sql_long(plat, "SELECT count(*) FROM recordings WHERE created_at < "
                                     "'1990-01-01'"), 0);
   /* every other table untouched */
@@ -141,7 +157,8 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
     char *ea = strchr(a, ';'), *eb = strchr(b, ';');
     if (!ea || !eb)
       break;
-    if (strncmp(a, "recordings=", 11) != 0 && strncmp(a, "transcripts=", 12) != 0)
+    if (strncmp(a, "recordings=", 11) != 0 && strncmp(a, "transcripts=", 12) != 0 &&
+        strncmp(a, "ai_summaries=", 13) != 0)
       ck_assert_msg(ea - a == eb - b && !strncmp(a, b, (size_t)(ea - a)), "changed: %.*s",
                     (int)(ea - a), a);
     a = ea + 1;
@@ -163,6 +180,9 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
                                           "'sweep.receipt'"), 3);
   free(e);
   free(te);
+  free(se);
+  free(su0);
+  free(su1);
   free(sum0);
   free(sum_dry);
   free(sum1);
@@ -249,6 +269,155 @@ START_TEST(scheduled_sweeps_one_at_a_time_and_dsrd_data)
 }
 END_TEST
 
+/* Runs one sweep of dsrd's own data at the test's clock; returns its "dsrd_data" counts. */
+static json_t *own_sweep(struct ef_dsrd *d, time_t at)
+{
+  dsr_set_fake_now(at);
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, &d->cfg);
+  json_t *rc = NULL;
+  char err[256];
+  ck_assert_msg(dsr_sweep_run(d->db, d->policy, &o, &rc, err, sizeof err) == DSR_SWEEP_DONE, "%s",
+                err);
+  dsr_set_fake_now(0);
+  json_t *own = json_incref(json_object_get(rc, "dsrd_data"));
+  json_decref(rc);
+  ck_assert_ptr_nonnull(own);
+  return own;
+}
+
+static long long own_count(const json_t *own, const char *what)
+{
+  const json_t *v = json_object_get(own, what);
+  ck_assert_msg(json_is_integer(v), "no %s in dsrd_data", what);
+  return json_integer_value(v);
+}
+
+/*
+ * dsrd's own retention of messages and export packages, by the test's clock,
+ * with the configured periods (the policy names no "messages" period here):
+ * an expired package is destroyed (file, key, event) and its record deleted
+ * export_retention_days later; messages go outbox_retention_days after they
+ * were sent (or created, unsent); nothing goes a day before.
+ */
+START_TEST(own_retention_of_messages_and_exports)
+{
+  char src[512], policy[512], dir[256], exports[300];
+  snprintf(src, sizeof src, "%s/policies/callos.json", getenv("DSR_TOP_SRCDIR"));
+  h_tmpdir(dir, sizeof dir, "own-retention");
+  snprintf(policy, sizeof policy, "%s/policy.json", dir);
+  snprintf(exports, sizeof exports, "%s/exports", dir);
+  ck_assert_int_eq(mkdir(exports, 0700), 0);
+  json_error_t je;
+  json_t *pj = json_load_file(src, 0, &je);
+  ck_assert_ptr_nonnull(pj);
+  ck_assert_int_eq(json_object_del(json_object_get(pj, "retention_of_dsr_data"), "messages"), 0);
+  ck_assert_int_eq(json_dump_file(pj, policy, JSON_INDENT(2)), 0);
+  json_decref(pj);
+  struct ef_platform pl;
+  ef_generate(&pl, "sw_own", 60, false, NULL);
+  ef_use(&pl);
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_sweep_own", policy, sweep_key);
+  free(d.cfg.export_dir);
+  d.cfg.export_dir = strdup(exports);
+  d.cfg.outbox_retention_days = 20;
+  d.cfg.export_retention_days = 10;
+  const time_t day = 86400, t0 = time(NULL);
+  char req[40], req2[40], sql[1200];
+  dsr_strlcpy(req, ef_request(&d, "own@example.org", NULL), sizeof req);
+  dsr_strlcpy(req2, ef_request(&d, "own2@example.org", NULL), sizeof req2);
+  /* a part each to hang a package on (no discovery ran) */
+  snprintf(sql, sizeof sql, "INSERT INTO dsr_parts (request_id, owner_kind, state, approval, due_at,"
+           " created_at, updated_at) VALUES ('%s', 'controller', 'done', 'staff', now(), now(), now()),"
+           " ('%s', 'controller', 'done', 'staff', now(), now(), now())", req, req2);
+  PQclear(h_sql(d.conninfo, sql));
+  /* a package whose link expires in 7 days (its file on disk), and one destroyed at t0 */
+  snprintf(sql, sizeof sql,
+           "INSERT INTO dsr_exports (request_id, part_id, kind, state, file_name, key_sealed,"
+           " token_hash, plain_bytes, row_count, file_count, max_downloads, created_at, expires_at,"
+           " destroyed_at) SELECT p.request_id, p.id, 'access', CASE WHEN p.request_id = '%s' THEN"
+           " 'ready' ELSE 'destroyed' END, p.id::text || '.zip.enc', CASE WHEN p.request_id = '%s'"
+           " THEN '\\x0102'::bytea END, sha256(p.id::text::bytea), 10, 1, 0, 5, to_timestamp(%lld),"
+           " to_timestamp(%lld), CASE WHEN p.request_id = '%s' THEN NULL ELSE to_timestamp(%lld) END"
+           " FROM dsr_parts p WHERE p.request_id IN ('%s', '%s') AND p.customer_id IS NULL"
+           " RETURNING state, file_name",
+           req, req, (long long)t0, (long long)(t0 + 7 * day), req, (long long)t0, req, req2);
+  PGresult *r = h_sql(d.conninfo, sql);
+  ck_assert_int_eq(PQntuples(r), 2);
+  char pkg[700];
+  for (int i = 0; i < 2; i++)
+    if (!strcmp(PQgetvalue(r, i, 0), "ready"))
+      snprintf(pkg, sizeof pkg, "%s/%s", exports, PQgetvalue(r, i, 1));
+  PQclear(r);
+  FILE *f = fopen(pkg, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("sealed package", f);
+  fclose(f);
+  /* messages: sent at t0, failed at t0, never sent since t0, and one sent at t0 + 15 days */
+  snprintf(sql, sizeof sql,
+           "INSERT INTO dsr_outbox (request_id, channel, template, status, body_sealed, created_at,"
+           " sent_at) VALUES ('%s', 'email', 'code', 'sent', NULL, to_timestamp(%lld), to_timestamp(%lld)),"
+           " ('%s', 'email', 'code', 'failed', '\\x01', to_timestamp(%lld), NULL),"
+           " (NULL, 'sms', 'code', 'pending', '\\x01', to_timestamp(%lld), NULL),"
+           " ('%s', 'email', 'link', 'sent', NULL, to_timestamp(%lld), to_timestamp(%lld))",
+           req, (long long)t0, (long long)t0, req, (long long)t0, (long long)t0, req2,
+           (long long)(t0 + 15 * day), (long long)(t0 + 15 * day));
+  PQclear(h_sql(d.conninfo, sql));
+  long msgs = ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox");
+
+  /* day 6: nothing is due */
+  json_t *own = own_sweep(&d, t0 + 6 * day);
+  ck_assert_int_eq(own_count(own, "expired_packages"), 0);
+  ck_assert_int_eq(own_count(own, "exports"), 0);
+  ck_assert_int_eq(own_count(own, "messages"), 0);
+  json_decref(own);
+  ck_assert(access(pkg, F_OK) == 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports"), 2);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox"), msgs);
+  /* day 8: the expired package is destroyed (file, key, event); its record stays */
+  own = own_sweep(&d, t0 + 8 * day);
+  ck_assert_int_eq(own_count(own, "expired_packages"), 1);
+  ck_assert_int_eq(own_count(own, "exports"), 0);
+  json_decref(own);
+  ck_assert(access(pkg, F_OK) != 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports WHERE state = 'destroyed'"
+                                       " AND key_sealed IS NULL"), 2);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_events WHERE kind ="
+                                       " 'export.destroyed'"), 1);
+  /* day 9 and 11: the record destroyed at t0 stays until export_retention_days (10) */
+  own = own_sweep(&d, t0 + 9 * day);
+  ck_assert_int_eq(own_count(own, "exports"), 0);
+  json_decref(own);
+  own = own_sweep(&d, t0 + 11 * day);
+  ck_assert_int_eq(own_count(own, "exports"), 1);
+  json_decref(own);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports WHERE request_id = '%s'",
+                           req2), 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports WHERE request_id = '%s'",
+                           req), 1);
+  /* day 19: messages stay until outbox_retention_days (20); the package destroyed on day 8
+   * has been a record for 11 days */
+  own = own_sweep(&d, t0 + 19 * day);
+  ck_assert_int_eq(own_count(own, "messages"), 0);
+  ck_assert_int_eq(own_count(own, "exports"), 1);
+  json_decref(own);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_exports"), 0);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox"), msgs);
+  /* day 21: the three messages of t0 go, whatever their state; the one sent on day 15 stays */
+  own = own_sweep(&d, t0 + 21 * day);
+  ck_assert_int_eq(own_count(own, "messages"), 3);
+  json_decref(own);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox"), msgs - 3);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_outbox WHERE sent_at ="
+                                       " to_timestamp(%lld)", (long long)(t0 + 15 * day)), 1);
+  /* and the audit trail of all that stays */
+  ck_assert_int_gt(ef_long(d.conninfo, "SELECT count(*) FROM dsr_audit_entries"), 0);
+  ef_dsrd_close(&d);
+  ef_platform_free(&pl);
+}
+END_TEST
+
 Suite *suite_sweep(void)
 {
   Suite *s = suite_create("sweep");
@@ -256,6 +425,7 @@ Suite *suite_sweep(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, sweep_removes_exactly_what_is_past_retention);
   tcase_add_test(tc, scheduled_sweeps_one_at_a_time_and_dsrd_data);
+  tcase_add_test(tc, own_retention_of_messages_and_exports);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -9,6 +9,7 @@
 #include "suites.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
+#include "dsr/staff.h"
 #include "dsr/ui_auth.h"
 
 #include <stdio.h>
@@ -174,7 +175,7 @@ static void ui_login(struct ui_client *c, const char *email)
   h_http(&it_dsrd, "POST", "/ui/login", h, body, &r);
   ck_assert_msg(r.status == 303, "login: %ld %s", r.status, r.body);
   ck_assert_ptr_nonnull(strstr(r.headers, "Location: /ui/"));
-  ck_assert_ptr_nonnull(strstr(r.headers, "; Path=/ui; HttpOnly; SameSite=Strict"));
+  ck_assert_ptr_nonnull(strstr(r.headers, "; Path=/; HttpOnly; SameSite=Strict"));
   set_cookie(&r, "dsr_ui", c->session, sizeof c->session);
   ck_assert_uint_eq(strlen(c->session), 43);
   h_resp_free(&r);
@@ -198,12 +199,18 @@ static long ui_post(const struct ui_client *c, const char *path, const char *for
   return st;
 }
 
-START_TEST(pages_sessions_roles_and_csrf_over_http)
+/* The shared dsrd's database, with its key loaded here (to add users). it_disconnect() frees. */
+static struct dsr_db *daemon_db(void)
 {
   char key[400], err[256];
   snprintf(key, sizeof key, "%s/secret.key", it_dsrd.state_dir);
   ck_assert_msg(dsr_crypto_init(key, err, sizeof err), "%s", err);
-  struct dsr_db *db = it_connect(it_pg.conninfo);
+  return it_connect(it_pg.conninfo);
+}
+
+START_TEST(pages_sessions_roles_and_csrf_over_http)
+{
+  struct dsr_db *db = daemon_db();
   char id[40];
   ck_assert_int_eq(dsr_ui_user_add(db, "ida@example.org", "Ida", DSR_ROLE_AUDITOR, pw, id), DSR_OK);
   ck_assert_int_eq(dsr_ui_user_add(db, "tia@example.org", "Tia", DSR_ROLE_TRIAGER, pw, id), DSR_OK);
@@ -283,6 +290,103 @@ START_TEST(pages_sessions_roles_and_csrf_over_http)
 }
 END_TEST
 
+/* One JSON call to the admin API with @p c's cookies, @p csrf header (or none) and bearer. */
+static long api_call(const struct ui_client *c, const char *method, const char *path,
+                     const char *csrf, const char *bearer, const char *body, json_t **out)
+{
+  char ch[100], auth[200];
+  snprintf(ch, sizeof ch, "X-CSRF-Token: %s", csrf ? csrf : "");
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer ? bearer : "");
+  const char *extra[] = {c ? c->cookie : NULL, csrf ? ch : NULL, bearer ? auth : NULL};
+  return h_json_call(&it_dsrd, method, path, extra, 3, body, out);
+}
+
+static const char *code_of(json_t *j)
+{
+  return json_string_value(json_object_get(j, "code"));
+}
+
+/* The admin JSON API takes the UI session cookie; unsafe methods then need the CSRF header. */
+START_TEST(admin_api_takes_the_ui_session_with_csrf)
+{
+  struct dsr_db *db = daemon_db();
+  char id[40];
+  ck_assert_int_eq(dsr_ui_user_add(db, "api.tom@example.org", "ApiTom", DSR_ROLE_TRIAGER, pw, id),
+                   DSR_OK);
+  ck_assert_int_eq(dsr_ui_user_add(db, "api.ann@example.org", "ApiAnn", DSR_ROLE_AUDITOR, pw, id),
+                   DSR_OK);
+  char *token = NULL;
+  ck_assert_int_eq(dsr_staff_token_create(db, "api-triager", DSR_ROLE_TRIAGER, &token, id),
+                   DSR_OK);
+  it_disconnect(db);
+
+  json_t *j = NULL;
+  ck_assert_int_eq(api_call(NULL, "POST", "/v1/requests", NULL, NULL,
+                            "{\"type\":\"erasure\",\"subject\":{\"email\":"
+                            "\"api.cookie@example.org\"}}", &j), 202);
+  char rid[40], path[128], actions[160];
+  snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(j, "id")));
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/admin/requests/%s", rid);
+  snprintf(actions, sizeof actions, "/v1/admin/requests/%s/actions", rid);
+  const char *verify = "{\"action\":\"verify\",\"note\":\"called back\"}";
+
+  /* Neither token nor session: 401, and the message names both ways in. */
+  ck_assert_int_eq(api_call(NULL, "GET", "/v1/admin/requests", NULL, NULL, NULL, &j), 401);
+  ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "detail")), "staff UI"));
+  json_decref(j);
+
+  struct ui_client tom, ann;
+  ui_login(&tom, "api.tom%40example.org");
+  ui_login(&ann, "api.ann%40example.org");
+  /* Reads with the cookie alone. */
+  ck_assert_int_eq(api_call(&tom, "GET", "/v1/admin/requests", NULL, NULL, NULL, NULL), 200);
+  ck_assert_int_eq(api_call(&tom, "GET", path, NULL, NULL, NULL, &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "pending_verification");
+  json_decref(j);
+  /* A POST by cookie without the CSRF header, or with another token, changes nothing: 403. */
+  ck_assert_int_eq(api_call(&tom, "POST", actions, NULL, NULL, verify, &j), 403);
+  ck_assert_str_eq(code_of(j), "csrf_failed");
+  json_decref(j);
+  ck_assert_int_eq(api_call(&tom, "POST", actions, ann.csrf, NULL, verify, &j), 403);
+  ck_assert_str_eq(code_of(j), "csrf_failed");
+  json_decref(j);
+  ck_assert_int_eq(api_call(&tom, "POST", actions, "short", NULL, verify, NULL), 403);
+  ck_assert_int_eq(api_call(&tom, "GET", path, NULL, NULL, NULL, &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "pending_verification");
+  json_decref(j);
+  /* The role rules apply to a session as to a token: an auditor may not act, even with CSRF. */
+  ck_assert_int_eq(api_call(&ann, "POST", actions, ann.csrf, NULL, verify, &j), 403);
+  ck_assert_str_eq(code_of(j), "forbidden");
+  json_decref(j);
+  /* With the header the triager verifies; the timeline names the session's user. */
+  ck_assert_int_eq(api_call(&tom, "POST", actions, tom.csrf, NULL, verify, &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "verified");
+  json_decref(j);
+  char sql[300];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events e JOIN dsr_staff_users u ON e.actor = 'staff:' || u.id"
+           " WHERE e.request_id = '%s' AND e.kind = 'verification.manual' AND u.display_name = 'ApiTom'", rid);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  /* A bearer token wins over a cookie and needs no CSRF header (browsers never add it). */
+  ck_assert_int_eq(api_call(&ann, "POST", actions, NULL, token, "{\"action\":\"hold\"}", &j),
+                   200);
+  json_decref(j);
+  /* A forged or ended session is 401, not a redirect. */
+  struct ui_client forged = tom;
+  snprintf(forged.cookie, sizeof forged.cookie, "Cookie: dsr_csrf=%s; dsr_ui=%s", tom.csrf,
+           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  ck_assert_int_eq(api_call(&forged, "GET", "/v1/admin/requests", NULL, NULL, NULL, &j), 401);
+  ck_assert_str_eq(code_of(j), "unauthorized");
+  json_decref(j);
+  char form[100];
+  snprintf(form, sizeof form, "csrf=%s", tom.csrf);
+  ck_assert_int_eq(ui_post(&tom, "/ui/logout", form), 303);
+  ck_assert_int_eq(api_call(&tom, "GET", "/v1/admin/requests", NULL, NULL, NULL, NULL), 401);
+  free(token);
+}
+END_TEST
+
 Suite *suite_ui(void)
 {
   Suite *s = suite_create("ui");
@@ -291,6 +395,7 @@ Suite *suite_ui(void)
   tcase_add_test(tc, login_lockout_and_password_change);
   tcase_add_test(tc, sessions_expire_idle_and_absolute_and_end_on_logout);
   tcase_add_test(tc, pages_sessions_roles_and_csrf_over_http);
+  tcase_add_test(tc, admin_api_takes_the_ui_session_with_csrf);
   suite_add_tcase(s, tc);
   return s;
 }

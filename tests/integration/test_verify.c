@@ -15,6 +15,7 @@
 #include <time.h>
 #include "suites.h"
 #include "verify_util.h"
+#include "dsr/crypto.h"
 #include "dsr/verify.h"
 
 #define ASSERTION_KEY "test-assertion-key-0123456789abcdef"
@@ -493,14 +494,30 @@ START_TEST(manual_verification_by_staff_is_audited)
   struct dsr_db *db = dsr_db_wrap(c);
   struct dsr_verify_env env = {.link_base = "http://127.0.0.1"};
   struct dsr_verify_outcome o;
+  static const unsigned char key[32] = {7}; /* this process seals the note */
+  dsr_crypto_init_with_key(key);
+  dsr_verify_manual(db, &env, id, "staff:42", NULL, &o); /* a note is required */
+  ck_assert_int_eq(o.ec, DSR_E_UNPROCESSABLE);
   dsr_verify_manual(db, &env, id, "staff:42", "identity document checked", &o);
   ck_assert_int_eq(o.ec, DSR_OK);
   ck_assert_str_eq(o.status, "verified");
+  ck_assert_uint_eq(o.verified & DSR_CH_MANUAL, DSR_CH_MANUAL);
+  dsr_verify_manual(db, &env, id, "staff:42", "again", &o); /* once only */
+  ck_assert_int_eq(o.ec, DSR_E_CONFLICT);
   dsr_verify_manual(db, &env, "00000000-0000-4000-8000-000000000000", "staff:42", "x", &o);
   ck_assert_int_eq(o.ec, DSR_E_NOT_FOUND);
   dsr_db_unwrap(db);
   PQfinish(c);
   char sql[300];
+  /* The note is kept, sealed, with the request; the report counts the channel as manual. */
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_requests WHERE id = '%s' AND manual_note_sealed IS NOT NULL"
+           " AND position('identity document' IN encode(manual_note_sealed, 'escape')) = 0", id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+           " 'verification.succeeded' AND data->>'channel' = 'manual'", id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
            "'verification.manual' AND actor = 'staff:42' AND data->>'has_note' = 'true'", id);

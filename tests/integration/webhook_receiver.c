@@ -77,6 +77,27 @@ static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  (void)conn;
+  (void)socket_ctx;
+  struct wh_receiver *w = cls;
+  if (code != MHD_CONNECTION_NOTIFY_STARTED)
+    return;
+  pthread_mutex_lock(&w->lock);
+  w->nconns++;
+  pthread_mutex_unlock(&w->lock);
+}
+
+int wh_connections(struct wh_receiver *w)
+{
+  pthread_mutex_lock(&w->lock);
+  int n = w->nconns;
+  pthread_mutex_unlock(&w->lock);
+  return n;
+}
+
 void wh_start(struct wh_receiver *w, const unsigned *script)
 {
   memset(w, 0, sizeof *w);
@@ -86,7 +107,8 @@ void wh_start(struct wh_receiver *w, const unsigned *script)
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   struct MHD_Daemon *d = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, w, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_END);
+      (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_END);
   H_REQUIRE(d != NULL, "cannot start a webhook receiver");
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
   H_REQUIRE(info && info->port, "receiver has no port");

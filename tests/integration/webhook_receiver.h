@@ -34,6 +34,7 @@ struct wh_receiver {
   pthread_mutex_t lock;
   int nhits;
   struct wh_hit hits[WH_MAX_HITS];
+  int nconns; /**< TCP connections accepted so far */
 };
 
 /** Starts a receiver answering @p script (0-terminated; NULL: always 200). */
@@ -41,5 +42,7 @@ void wh_start(struct wh_receiver *w, const unsigned *script);
 void wh_stop(struct wh_receiver *w);
 /** Number of deliveries so far. */
 int wh_count(struct wh_receiver *w);
+/** Number of TCP connections the deliveries came over so far. */
+int wh_connections(struct wh_receiver *w);
 
 #endif

@@ -5,6 +5,7 @@
 
 Suite *suite_util(void);
 Suite *suite_erasure(void);
+Suite *suite_media(void);
 Suite *suite_jspec(void);
 Suite *suite_validate(void);
 Suite *suite_router(void);

@@ -65,6 +65,9 @@ struct dsr_config {
   long restriction_check_max_age;
   long erasure_batch_rows;
   long retention_sweep_interval;
+  long outbox_retention_days;
+  long export_retention_days;
+  char *master_key_file;
 };
 
 /** One row of the key table. */

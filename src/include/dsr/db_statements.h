@@ -17,6 +17,7 @@
 #include "dsr/stmts_exports.h"
 #include "dsr/stmts_rights.h"
 #include "dsr/stmts_erasure.h"
+#include "dsr/stmts_backups.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -29,6 +30,7 @@
   DSR_STMTS_UI(X)         \
   DSR_STMTS_EXPORTS(X)    \
   DSR_STMTS_RIGHTS(X)     \
-  DSR_STMTS_ERASURE(X)
+  DSR_STMTS_ERASURE(X)    \
+  DSR_STMTS_BACKUPS(X)
 
 #endif

@@ -48,7 +48,8 @@ enum dsr_erasure_outcome dsr_erasure_run(struct dsr_db *db, const struct dsr_pol
                                          size_t errlen);
 
 /**
- * Keyed hash identifying an identity across dsrd (suppression, holds):
+ * The one keyed hash identifying an identity across dsrd (suppression, holds,
+ * the restriction registry, the erasure ledger, data keys):
  * DSR_KEY_IDENTITY over "kind:normalized" (email lower-case, phone E.164,
  * account id trimmed). False when the value is empty after normalization.
  */

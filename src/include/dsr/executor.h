@@ -31,6 +31,8 @@
 #include "dsr/policy.h"
 
 #define DSR_EXEC_DEFAULT_BATCH 2000
+/** Basis recorded for rows a delete keeps (still referenced) and masks instead (mask_kept). */
+#define DSR_EXEC_KEPT_MASKED "still referenced by rows that are kept; identifying fields masked"
 
 /** One step of a run. Everything is borrowed from the plan or the sweep. */
 struct dsr_exec_step {
@@ -44,10 +46,17 @@ struct dsr_exec_step {
   long long retain_rows;                /**< RETAIN: rows kept */
 };
 
-/** The subject's identifiers as redaction compares them (NULL: unknown). */
+/**
+ * The subject's identifiers as redaction compares them (NULL: unknown). A
+ * replay of the erasure ledger knows only their keyed identity hashes
+ * (dsr_identity_hash()): candidates found by the patterns are then compared
+ * by hash.
+ */
 struct dsr_exec_subject {
   char *phone_digits; /**< E.164 without "+" */
   char *email_lower;
+  bool has_phone_hash, has_email_hash;
+  unsigned char phone_hash[32], email_hash[32];
 };
 
 /** A run in progress. The caller owns both connections. */
@@ -58,6 +67,14 @@ struct dsr_exec {
   char run_id[40];
   long batch_rows;                     /**< keys per page */
   const struct dsr_exec_subject *subject; /**< redactions only; NULL for sweeps */
+  /**
+   * Erasures: a delete whose collection names mask "fields" masks the rows it
+   * has to keep because kept rows still reference them (same transaction as
+   * the page). Sweeps leave such rows as they are.
+   */
+  bool mask_kept;
+  /** Erasures: the keys of every applied batch are appended to the erasure ledger. */
+  bool ledger;
   /** Called after every page (may be NULL): step key, rows done in the step so far. */
   void (*progress)(void *ctx, const struct dsr_exec_step *st, long long done);
   void *progress_ctx;
@@ -99,11 +116,19 @@ DSR_MUST_USE enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *remo
 /**
  * The receipt's "collections" of run @p run_id, from its steps: one entry
  * {"store","collection","action","rows","files"} per collection and action
- * (retained rows with their "basis"), plus totals in @p totals (rows_deleted,
+ * (retained rows with their "basis"; rows a delete kept and masked as action
+ * "mask" with basis DSR_EXEC_KEPT_MASKED), plus totals in @p totals (rows_deleted,
  * rows_masked, rows_redacted, rows_retained, files_removed, files_pending).
  * New reference; NULL when the database failed.
  */
 json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json_t *totals);
+
+/**
+ * Inside the caller's transaction: marks run @p run_id done with @p receipt;
+ * *first tells whether it was still running (false: finished before).
+ */
+enum dsr_tx_status dsr_exec_run_finish(struct dsr_db *db, const char *run_id,
+                                       const json_t *receipt, bool *first);
 
 /** Root directory of a files / backup_set store (its root or root_env), or NULL. */
 const char *dsr_store_root(const struct dsr_pstore *s);

@@ -136,6 +136,10 @@ struct dsr_pcollection {
   const struct dsr_ppattern **redact_patterns;
   size_t nredact_patterns;
   struct dsr_pretention retention;
+  /* crypto_shred: files encrypted with per-subject data keys (media.h) */
+  bool crypto_shred;
+  const char *crypto_key_column; /**< the column naming the file's data key */
+  enum dsr_id_kind crypto_identity;
   /* export */
   const char *export_label;
   const json_t *export_fields; /**< object column -> label, or NULL (all columns) */

@@ -124,8 +124,17 @@ int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
  */
 long dsr_queue_next_due(struct dsr_db *db, time_t now);
 
-/** Puts a dead job back in the queue with its attempts reset. False if no such dead job. */
-DSR_MUST_USE bool dsr_queue_requeue_dead(struct dsr_db *db, int64_t id, time_t now);
+/**
+ * Puts dead jobs back in the queue with their attempts reset: job @p id, or
+ * every dead job when @p id is 0, of @p kind when not NULL. A dead job whose
+ * dedupe key a queued or running job holds stays dead (and of several dead
+ * jobs with one key, only the newest goes back). One transaction: the jobs,
+ * one "jobs.requeued" event by @p actor (count and kinds, no payloads), and a
+ * notification that wakes the workers. *n is how many went back (0 is not an
+ * error); false only when the database failed.
+ */
+DSR_MUST_USE bool dsr_queue_requeue_dead(struct dsr_db *db, int64_t id, const char *kind,
+                                         const char *actor, time_t now, long *n);
 
 /** Starts listening for "dsr_jobs" notifications on @p db's connection. */
 DSR_MUST_USE bool dsr_queue_listen(struct dsr_db *db);

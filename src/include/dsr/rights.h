@@ -53,14 +53,6 @@ DSR_MUST_USE bool dsr_choices_apply(const struct dsr_policy *p, PGconn *conn, co
 int dsr_rights_run(struct dsr_db *db, const struct dsr_policy *p, const char *part_id, char *err,
                    size_t errlen);
 
-/**
- * Keyed hash of an identity for the registry: DSR_KEY_IDENTITY over
- * "kind:normalized" (email lower-case, phone "+" and digits, account id
- * trimmed). False when nothing is left after normalization.
- */
-DSR_MUST_USE bool dsr_rights_identity_hash(enum dsr_id_kind kind, const char *value,
-                                           unsigned char out[DSR_HASH_BYTES]);
-
 /** The kind of a bare identity: "@" email, "+" / digits and separators phone, else account. */
 enum dsr_id_kind dsr_rights_guess_kind(const char *identity);
 

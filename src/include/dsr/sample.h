@@ -86,6 +86,18 @@ struct dsr_sample_opts {
   int backup_sets;           /**< copies of the media store; needs media_root */
   struct dsr_sample_designated designated[DSR_SAMPLE_MAX_DESIGNATED];
   int ndesignated;
+  /**
+   * Crypto-shredded recordings (NULL: plain WAV files). Called for every
+   * recording file with its tenant (the workspace id as text) and the phone of
+   * the person on the call; seals @p len bytes into *out (malloc'd, the
+   * generator frees) under that person's data key, whose id goes to
+   * @p key_id (recordings.key_id). Encryption is randomized: such files are
+   * not byte-identical between runs. The backup sets get the sealed bytes.
+   */
+  bool (*seal)(void *ctx, const char *tenant, const char *phone, const unsigned char *in,
+               size_t len, unsigned char **out, size_t *outlen, char key_id[40], char *err,
+               size_t errlen);
+  void *seal_ctx;
 };
 
 /** Where a generated table's COPY text goes, and how progress is shown. */

@@ -31,16 +31,16 @@
     " AND pend_xid IS NOT NULL ORDER BY ord, step_key")                                          \
   X(DSR_STMT_EX_STEP_PEND,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = $3::bigint, pend_cursor = $4, pend_rows ="          \
-    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint"                               \
+    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint, pend_keys = $8"              \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL RETURNING 1")               \
   X(DSR_STMT_EX_STEP_APPLY,                                                                      \
     "UPDATE dsr_erasure_steps SET cursor_key = pend_cursor, rows = rows + pend_rows,"            \
     " kept = kept + pend_kept, files = files + pend_files, pend_xid = NULL, pend_cursor = NULL,"  \
-    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL"                                     \
+    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL"                   \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
   X(DSR_STMT_EX_STEP_DROP,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = NULL, pend_cursor = NULL, pend_rows = NULL,"        \
-    " pend_kept = NULL, pend_files = NULL"                                                       \
+    " pend_kept = NULL, pend_files = NULL, pend_keys = NULL"                                     \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
   X(DSR_STMT_EX_STEP_DONE,                                                                       \
     "UPDATE dsr_erasure_steps SET done = true"                                                   \
@@ -150,6 +150,17 @@
     " SELECT count(*) FROM d")                                                                   \
   X(DSR_STMT_OWN_PURGE_RUNS,                                                                     \
     "WITH d AS (DELETE FROM dsr_erasure_runs WHERE state = 'done' AND finished_at < "            \
+    DSR_ENOW(1) " - $2::interval RETURNING 1) SELECT count(*) FROM d")                           \
+  /* messages to subjects: sent, failed, or never sent in all that time */                      \
+  X(DSR_STMT_OWN_PURGE_MESSAGES,                                                                 \
+    "WITH d AS (DELETE FROM dsr_outbox WHERE coalesce(sent_at, created_at) < " DSR_ENOW(1)       \
+    " - $2::interval RETURNING 1) SELECT count(*) FROM d")                                       \
+  X(DSR_STMT_OWN_EXPORTS_EXPIRED,                                                                \
+    "SELECT id FROM dsr_exports WHERE state = 'ready' AND expires_at <= " DSR_ENOW(1)            \
+    " ORDER BY expires_at")                                                                      \
+  /* the record of a package destroyed long enough ago */                                       \
+  X(DSR_STMT_OWN_PURGE_EXPORTS,                                                                  \
+    "WITH d AS (DELETE FROM dsr_exports WHERE state = 'destroyed' AND destroyed_at < "           \
     DSR_ENOW(1) " - $2::interval RETURNING 1) SELECT count(*) FROM d")
 
 #endif

@@ -50,9 +50,20 @@
     "SELECT extract(epoch FROM min(t))::bigint FROM (SELECT min(run_at) t FROM dsr_jobs"       \
     " WHERE state = 'queued' UNION ALL SELECT min(lease_expires_at) FROM dsr_jobs"             \
     " WHERE state = 'running') s")                                                              \
+  /* Dead jobs back to the queue: job $1 (0: all) of kind $2 (NULL: any). One per dedupe  */ \
+  /* key, and none whose key a live job holds (the unique index would refuse it).          */ \
   X(DSR_STMT_JOB_REQUEUE_DEAD,                                                                  \
-    "UPDATE dsr_jobs SET state = 'queued', attempts = 0, run_at = to_timestamp($2::bigint),"   \
-    " updated_at = to_timestamp($2::bigint) WHERE id = $1::bigint AND state = 'dead'"          \
-    " RETURNING id")
+    "WITH pick AS (SELECT DISTINCT ON (coalesce(d.dedupe_key, d.id::text)) d.id"               \
+    " FROM dsr_jobs d WHERE d.state = 'dead' AND ($1::bigint = 0 OR d.id = $1::bigint)"       \
+    " AND ($2::text IS NULL OR d.kind = $2) AND NOT EXISTS (SELECT 1 FROM dsr_jobs l"          \
+    " WHERE l.dedupe_key = d.dedupe_key AND l.state IN ('queued', 'running'))"                 \
+    " ORDER BY coalesce(d.dedupe_key, d.id::text), d.id DESC)"                                 \
+    " UPDATE dsr_jobs j SET state = 'queued', attempts = 0, run_at = to_timestamp($3::bigint),"\
+    " lease_owner = NULL, lease_expires_at = NULL, updated_at = to_timestamp($3::bigint)"     \
+    " FROM pick WHERE j.id = pick.id AND j.state = 'dead' RETURNING j.id, j.kind")            \
+  X(DSR_STMT_JOB_LIST,                                                                          \
+    "SELECT id, kind, state, attempts, max_attempts, dsr_rfc3339(run_at),"                     \
+    " coalesce(last_error, '') FROM dsr_jobs WHERE (NOT $1::boolean OR state = 'dead')"       \
+    " AND ($2::text IS NULL OR kind = $2) ORDER BY id LIMIT $3::integer")
 
 #endif

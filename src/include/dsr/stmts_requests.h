@@ -26,9 +26,22 @@
   X(DSR_STMT_IDEMPOTENCY_GET,                                                                   \
     "SELECT fingerprint, status, response_sealed FROM dsr_idempotency"                         \
     " WHERE scope = $1 AND key_hash = $2")                                                      \
+  /* Stores an answer: a new row, or the completion of this key's reservation (status 0). */ \
   X(DSR_STMT_IDEMPOTENCY_PUT,                                                                   \
     "INSERT INTO dsr_idempotency (scope, key_hash, fingerprint, status, response_sealed,"      \
     " created_at) VALUES ($1, $2, $3, $4::integer, $5, to_timestamp($6::bigint))"               \
-    " ON CONFLICT DO NOTHING RETURNING 1")
+    " ON CONFLICT (scope, key_hash) DO UPDATE SET status = EXCLUDED.status,"                   \
+    " response_sealed = EXCLUDED.response_sealed WHERE dsr_idempotency.status = 0"             \
+    " AND dsr_idempotency.fingerprint = EXCLUDED.fingerprint RETURNING 1")                     \
+  /* Reserves a key (status 0, no answer yet); takes over a reservation older than $5 s.   */ \
+  X(DSR_STMT_IDEMPOTENCY_RESERVE,                                                               \
+    "INSERT INTO dsr_idempotency (scope, key_hash, fingerprint, status, response_sealed,"      \
+    " created_at) VALUES ($1, $2, $3, 0, '\\x'::bytea, to_timestamp($4::bigint))"             \
+    " ON CONFLICT (scope, key_hash) DO UPDATE SET created_at = EXCLUDED.created_at"            \
+    " WHERE dsr_idempotency.status = 0 AND dsr_idempotency.fingerprint = EXCLUDED.fingerprint" \
+    " AND dsr_idempotency.created_at < EXCLUDED.created_at - make_interval(secs => $5::integer)"\
+    " RETURNING 1")                                                                             \
+  X(DSR_STMT_IDEMPOTENCY_RELEASE,                                                               \
+    "DELETE FROM dsr_idempotency WHERE scope = $1 AND key_hash = $2 AND status = 0")
 
 #endif

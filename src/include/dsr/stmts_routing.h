@@ -126,10 +126,6 @@
     "UPDATE dsr_parts SET state = $2, decision = $3, reason_code = $4, decided_at = "            \
     DSR_NOW(5) ", updated_at = " DSR_NOW(5) " WHERE id = $1::uuid")                              \
   /* --- admin actions ----------------------------------------------------------------- */     \
-  X(DSR_STMT_REQUEST_VERIFY_MANUAL,                                                              \
-    "UPDATE dsr_requests SET status = 'verified', verified_at = " DSR_NOW(3) ","                 \
-    " manual_note_sealed = $2, updated_at = " DSR_NOW(3)                                         \
-    " WHERE id = $1::uuid AND status IN ('received', 'pending_verification') RETURNING id")      \
   X(DSR_STMT_PARTS_APPROVE,                                                                      \
     "UPDATE dsr_parts SET state = 'approved', updated_at = " DSR_NOW(3)                          \
     " WHERE request_id = $1::uuid AND ($2::uuid IS NULL OR id = $2::uuid)"                       \

@@ -54,7 +54,10 @@
   X(DSR_STMT_REQUEST_SET_VERIFIED,                                                              \
     "UPDATE dsr_requests SET status = 'verified', verified_at = to_timestamp($2::bigint),"      \
     " updated_at = to_timestamp($2::bigint) WHERE id = $1::uuid"                               \
-    " AND status = 'pending_verification'")                                                     \
+    " AND status IN ('received', 'pending_verification')")                                      \
+  X(DSR_STMT_VERIFY_MANUAL_NOTE,                                                                \
+    "UPDATE dsr_requests SET manual_note_sealed = $2, updated_at = to_timestamp($3::bigint)"   \
+    " WHERE id = $1::uuid")                                                                     \
   X(DSR_STMT_REQUEST_FIND_DUPLICATE,                                                            \
     "SELECT o.id FROM dsr_requests o JOIN dsr_identities oi ON oi.request_id = o.id"           \
     " JOIN dsr_identities ni ON ni.lookup_hash = oi.lookup_hash AND ni.kind = oi.kind"         \

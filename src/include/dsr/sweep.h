@@ -26,6 +26,10 @@ struct dsr_sweep_opts {
   long batch_rows;    /**< 0: default */
   time_t now;         /**< the cutoff clock; 0: dsr_now() */
   bool own_data;      /**< also dsrd's own data (retention_of_dsr_data) */
+  long outbox_days;   /**< own data: outbox messages older than this go (policy "messages" wins) */
+  long export_days;   /**< own data: records of destroyed packages older than this go */
+  char export_dir[512]; /**< own data: package directory for expired packages ("" : left to the
+                             export_expire jobs) */
   /**
    * Progress (may be NULL): collection, rows done, rows expected (-1 unknown);
    * done == total == -2 when a collection ends.
@@ -33,6 +37,14 @@ struct dsr_sweep_opts {
   void (*progress)(void *ctx, const char *collection, long long done, long long total);
   void *progress_ctx;
 };
+
+struct dsr_config;
+/**
+ * Options of a real sweep from the configuration: batch size, dsrd's own
+ * data with its configured periods, and the package directory (export_dir
+ * or STATE_DIR/exports) when it exists.
+ */
+void dsr_sweep_opts_init(struct dsr_sweep_opts *o, const struct dsr_config *cfg);
 
 enum dsr_sweep_outcome { DSR_SWEEP_DONE, DSR_SWEEP_BUSY, DSR_SWEEP_RETRY, DSR_SWEEP_FAIL };
 

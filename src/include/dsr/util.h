@@ -38,6 +38,9 @@ char *dsr_xstrdup(const char *s);
 /** Copies at most size-1 bytes and always terminates; false if truncated. */
 bool dsr_strlcpy(char *dst, const char *src, size_t size);
 
+/** Writes all @p n bytes to @p fd (retrying short writes and EINTR); false on error (errno). */
+DSR_MUST_USE bool dsr_write_all(int fd, const void *p, size_t n);
+
 /** Seconds since the epoch, from the process clock (tests may override it). */
 time_t dsr_now(void);
 /** Sets a fixed clock for tests; 0 restores the real clock. */

@@ -107,8 +107,12 @@ void dsr_verify_resend(struct dsr_db *db, const struct dsr_verify_env *env, cons
                        struct dsr_verify_outcome *out);
 
 /**
- * Manual verification by staff (@p actor "staff:<id>") with a @p note that is
- * kept in the event (it must not hold personal data). Always sufficient.
+ * Manual verification by staff (@p actor "staff:<id>"), the one implementation
+ * behind the admin API's and the staff UI's "verify" action (dsr_admin_act()).
+ * The @p note (required: DSR_E_UNPROCESSABLE without) is stored sealed with the
+ * request, never in an event. Always sufficient: a request waiting for
+ * verification becomes verified (or a linked duplicate) and discovery is queued,
+ * all in one transaction. A request verified already answers DSR_E_CONFLICT.
  */
 void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
                        const char *actor, const char *note, struct dsr_verify_outcome *out);
