@@ -245,14 +245,16 @@ plat_fmt_rows() { awk -v n="$1" 'BEGIN { if (n >= 1e6) printf "%.1fM", n / 1e6; 
 at_most() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "-" && r + 0 <= t + 0) ? "yes" : "no" }'; }
 
 # --- figure: retention sweep ---------------------------------------------------------
-# The bench policy with its retention rules reduced to two: recordings older
-# than $sweep_period (an age rule on created_at), and their transcripts with
-# them. The sweep's "now" is chosen so that exactly N recordings are expired.
+# The bench policy with its retention rules reduced to recordings older than
+# $sweep_period (an age rule on created_at) and what goes with its recording
+# (with_parent by recording_id: transcripts, AI summaries). The sweep's "now"
+# is chosen so that exactly N recordings are expired.
 sweep_policy() {
   jq --arg p "$sweep_period" '.collections |= with_entries(
       if .key == "recordings" then .value.retention = {"rule": "age", "column": "created_at",
         "period": $p, "description": "bench: recordings older than the period"}
-      elif .key == "transcripts" then .
+      elif .value.retention.rule? == "with_parent" and .value.retention.reference? == "recording_id"
+        then .
       else .value |= del(.retention) end)' "$plat_policy" >"$state/sweep-policy.json" ||
     die "cannot derive the sweep policy"
   "$bdir/dsrctl" --state-dir="$state" policy lint "$state/sweep-policy.json" >/dev/null ||
@@ -277,7 +279,7 @@ sweep_one() {
     { tail -n 5 "$state/sweep.log" >&2; die "dsrctl sweep failed"; }
   t1=$(now_s)
   sw_dsrd=$(secs_between "$t0" "$t1")
-  log "sweep: dsrd ${sw_dsrd} s: $(grep -E '^(recordings|transcripts) ' "$state/sweep.out" | tr -s ' ' | paste -sd ';')"
+  log "sweep: dsrd ${sw_dsrd} s: $(grep -E '^(recordings|transcripts|ai_summaries) ' "$state/sweep.out" | tr -s ' ' | paste -sd ';')"
   t0=$(now_s)
   PGOPTIONS="-c bench.as_of=$as_of -c bench.period=${sweep_period// /\\ } -c bench.batch=$sweep_batch" \
     plat_psql "$r" -f "$bench/sql/sweep.sql" || die "the sweep reference failed"
@@ -299,7 +301,7 @@ fig_sweep() {
   for n in $sweep_sizes; do
     sweep_one "$n"
     ratio=$(ratio_of "$sw_dsrd" "$sw_ref")
-    add_row "retention sweep: $(printf "%'d" "$sw_rows") expired recordings with transcripts" "s" \
+    add_row "retention sweep: $(printf "%'d" "$sw_rows") expired recordings with their children" "s" \
       "$sw_dsrd" "$sw_ref" "sql/sweep.sql: batches of $sweep_batch recordings, one transaction each" \
       "$ratio" "<= 1.3x" "$(at_most "$ratio" 1.3)" ""
     per+=("$(awk -v t="$sw_dsrd" -v n="$sw_rows" 'BEGIN { printf "%.9f", t / n }')")

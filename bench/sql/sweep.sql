@@ -1,5 +1,6 @@
 -- The reference of the retention-sweep figure: the bench sweep policy's rules
--- (recordings older than the cutoff, their transcripts with them), written by
+-- (recordings older than the cutoff, their transcripts and AI summaries with
+-- them), written by
 -- hand as batched SQL: one transaction per batch of recordings, children
 -- first. Settings (PGOPTIONS="-c bench.as_of=... ..."): bench.as_of (epoch
 -- seconds), bench.period (an interval), bench.batch (rows per batch: dsrd's
@@ -17,6 +18,7 @@ BEGIN
       FROM (SELECT id FROM recordings WHERE created_at < cutoff ORDER BY id LIMIT n) s;
     EXIT WHEN ids IS NULL;
     DELETE FROM transcripts WHERE recording_id = ANY (ids);
+    DELETE FROM ai_summaries WHERE recording_id = ANY (ids);
     DELETE FROM recordings WHERE id = ANY (ids);
     COMMIT;
   END LOOP;
