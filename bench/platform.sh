@@ -37,12 +37,12 @@ now_s() { date +%s.%N; }
 secs_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 # The platform, once per run. The export subject's call count is sized from
-# --export-rows (about 2.7 rows per call: the call, its recording, transcript,
+# --export-rows (about 2.66 rows per call: the call, its recording, transcript,
 # summary, and some voicemails and CRM links); the figure reports the rows the
 # package really held.
 plat_generate() {
   $plat_ready && return 0
-  local calls=$(((export_rows * 100 + 273) / 274))
+  local calls=$(((export_rows * 100 + 265) / 266))
   log "platform: generating $plat_subjects subjects (seed $plat_seed, no media), an erasure subject with $er_calls calls and an export subject with $calls calls"
   psql_q -c "DROP DATABASE IF EXISTS $plat_db" -c "CREATE DATABASE $plat_db"
   local t0 t1
