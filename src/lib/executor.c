@@ -333,7 +333,9 @@ static bool page_mask_kept(struct dsr_exec *ex, const struct dsr_exec_step *st, 
   return ok;
 }
 
-enum page_result { PAGE_DONE, PAGE_EMPTY, PAGE_ERR };
+/* PAGE_LAST: a page shorter than the batch, so the step has no more keys; PAGE_DONE: a full
+ * page, there may be more. */
+enum page_result { PAGE_DONE, PAGE_LAST, PAGE_EMPTY, PAGE_ERR };
 
 /* Fills the page query's values: the plan's, with "cursor" and "limit" set. Caller frees. */
 static const char **page_params(const struct dsr_exec *ex, const struct dsr_exec_step *st,
@@ -434,7 +436,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
     goto cleanup;
   }
-  pr = PAGE_DONE;
+  pr = nk < atol(limit) ? PAGE_LAST : PAGE_DONE;
   *res = DSR_EXEC_OK;
 cleanup:
   if (in_tx)
@@ -471,6 +473,7 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
     snprintf(err, errlen, "%s: cannot register the step", st->key);
     return DSR_EXEC_RETRY;
   }
+  bool last = false;
   for (;;) {
     const char *v[] = {ex->run_id, st->key};
     PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_GET, 2, v);
@@ -496,10 +499,14 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
       return DSR_EXEC_OK;
     if (ex->progress)
       ex->progress(ex->progress_ctx, st, rows);
-    enum dsr_exec_result res;
-    enum page_result pr = page(ex, st, has_cursor ? cursor : NULL, &res, err, errlen);
+    /* After a short page the step ends without asking the store once more (a crash before
+     * the mark: the next attempt finds the page empty). */
+    enum dsr_exec_result res = DSR_EXEC_OK;
+    enum page_result pr =
+        last ? PAGE_EMPTY : page(ex, st, has_cursor ? cursor : NULL, &res, err, errlen);
     if (pr == PAGE_ERR)
       return res;
+    last = pr == PAGE_LAST;
     if (pr == PAGE_EMPTY) {
       r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_DONE, 2, v);
       bool ok = dsr_db_ok(r);
