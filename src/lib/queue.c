@@ -241,6 +241,35 @@ static void complete_done(struct dsr_db *db, const struct dsr_job *jobs, const b
   dsr_buf_free(&ids);
 }
 
+/*
+ * Gives back jobs @p from .. @p n - 1 of a batch unrun, so that a long job early
+ * in a big batch does not keep the rest from idle workers. Not released (a
+ * failure, a lost lease): they run when their lease runs out, as after a crash.
+ */
+static void release_unrun(struct dsr_db *db, const struct dsr_job *jobs, size_t from, size_t n,
+                          const char *owner, time_t now)
+{
+  struct dsr_buf ids = {0};
+  char when[24];
+  snprintf(when, sizeof when, "%lld", (long long)now);
+  bool ok = dsr_buf_puts(&ids, "{");
+  for (size_t i = from; ok && i < n; i++)
+    ok = dsr_buf_printf(&ids, "%s%" PRId64, i > from ? "," : "", jobs[i].id);
+  ok = ok && dsr_buf_puts(&ids, "}");
+  PGresult *r = NULL;
+  if (ok) {
+    const char *v[] = {ids.data, owner, when};
+    r = dsr_db_exec(db, DSR_STMT_JOB_RELEASE, 3, v);
+    ok = dsr_db_ok(r);
+  }
+  if (!ok)
+    DSR_WARN("job.release_failed", "jobs=%zu", n - from);
+  else
+    DSR_DEBUG("job.released", "jobs=%zu", n - from);
+  PQclear(r);
+  dsr_buf_free(&ids);
+}
+
 int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
                         const char *owner, time_t now, int max, void *ctx)
 {
@@ -249,7 +278,12 @@ int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
   if (!dsr_queue_claim(db, registry, owner, now, max, &jobs, &n))
     return -1;
   bool *done = n ? calloc(n, sizeof *done) : NULL;
+  double started = dsr_mono_ms();
   for (size_t i = 0; i < n; i++) {
+    if (i > 0 && dsr_mono_ms() - started > DSR_QUEUE_BATCH_BUDGET_MS) {
+      release_unrun(db, jobs, i, n, owner, now);
+      break;
+    }
     const struct dsr_job_kind *k = kind_of(registry, jobs[i].kind);
     char err[256] = "";
     enum dsr_job_result res =

@@ -8,9 +8,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -252,6 +254,54 @@ START_TEST(notify_wakes_listener_only_after_commit)
 }
 END_TEST
 
+static atomic_int long_runs, short_runs;
+
+/* A job that takes longer than a batch's time budget (its own duration, not a wait for a race). */
+static enum dsr_job_result long_handler(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                        char *err, size_t errlen)
+{
+  atomic_fetch_add(&long_runs, 1);
+  struct timespec ts = {0, (DSR_QUEUE_BATCH_BUDGET_MS + 50) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+  return DSR_JOB_DONE;
+}
+
+static enum dsr_job_result short_handler(struct dsr_db *db, const struct dsr_job *job, void *ctx,
+                                         char *err, size_t errlen)
+{
+  atomic_fetch_add(&short_runs, 1);
+  return DSR_JOB_DONE;
+}
+
+START_TEST(long_job_gives_back_the_rest_of_its_batch)
+{
+  const struct dsr_job_kind reg[] = {
+      {"t_long", long_handler, 60}, {"t_short", short_handler, 60}, {NULL, NULL, 0}};
+  struct dsr_db *db = open_db(), *l = open_db();
+  ck_assert(put(db, "t_long", 0, NULL, T0 - 10)); /* first in run_at order */
+  for (int i = 1; i <= 4; i++)
+    ck_assert(put(db, "t_short", i, NULL, T0));
+  ck_assert(dsr_queue_listen(l)); /* after the enqueues: only the release can wake it */
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w", T0, 5, NULL), 5); /* claimed */
+  ck_assert_int_eq(atomic_load(&long_runs), 1);
+  ck_assert_int_eq(atomic_load(&short_runs), 0);
+  /* the four not started are queued again, their attempt not counted, and workers woken */
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = "
+                                              "'t_short' AND state = 'queued' AND attempts = 0 "
+                                              "AND lease_owner IS NULL"), 4);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = "
+                                              "'t_long'"), 0);
+  ck_assert(dsr_queue_wait(l, -1, 10000));
+  ck_assert_int_eq(dsr_queue_run_batch(db, reg, "w2", T0, 5, NULL), 4);
+  ck_assert_int_eq(atomic_load(&short_runs), 4);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind IN "
+                                              "('t_long', 't_short')"), 0);
+  close_db(l);
+  close_db(db);
+}
+END_TEST
+
 #define RACE_JOBS 120
 static atomic_int runs[RACE_JOBS];
 
@@ -377,8 +427,14 @@ START_TEST(dsrctl_lists_and_requeues_dead_jobs)
   ck_assert_int_eq(jobs_ctl(one, &out), 0);
   ck_assert_ptr_nonnull(strstr(out, "requeued 1 job"));
   free(out);
-  ck_assert(PQconsumeInput(listener));
-  PGnotify *note = PQnotifies(listener);
+  /* delivered after dsrctl's commit, asynchronously: wait for it (bounded), do not sample */
+  PGnotify *note = NULL;
+  for (int tries = 0; !note && tries < 100; tries++) {
+    struct pollfd pfd = {.fd = PQsocket(listener), .events = POLLIN};
+    ck_assert_int_ge(poll(&pfd, 1, 100), 0);
+    ck_assert(PQconsumeInput(listener));
+    note = PQnotifies(listener);
+  }
   ck_assert_ptr_nonnull(note);
   ck_assert_str_eq(note->extra, "t_ctl");
   PQfreemem(note);
@@ -493,6 +549,7 @@ Suite *suite_queue(void)
   tcase_add_test(tc, dedupe_key_allows_one_live_job);
   tcase_add_test(tc, notify_wakes_listener_only_after_commit);
   tcase_add_test(tc, two_workers_never_run_the_same_job);
+  tcase_add_test(tc, long_job_gives_back_the_rest_of_its_batch);
   tcase_add_test(tc, dsrctl_lists_and_requeues_dead_jobs);
   tcase_add_test(tc, role_worker_runs_jobs_and_serves_no_http);
   suite_add_tcase(s, tc);

@@ -107,13 +107,20 @@ DSR_MUST_USE bool dsr_queue_failed(struct dsr_db *db, const struct dsr_job *job,
  */
 long dsr_queue_backoff(int attempts, uint32_t rnd);
 
+/** Milliseconds a batch may run before it gives back the jobs it has not started. */
+#define DSR_QUEUE_BATCH_BUDGET_MS 200
+
 /**
  * Claims one batch and runs it: each job through its kind's handler. A failed
  * job is requeued or marked dead at once; the jobs that succeeded are
  * completed together at the end of the batch, in one statement (one commit per
  * batch, not per job; should the worker die before that, they run again when
- * the lease runs out, which idempotent handlers allow). Returns how many jobs
- * ran, or -1 when the database failed.
+ * the lease runs out, which idempotent handlers allow). Once the batch has run
+ * for DSR_QUEUE_BATCH_BUDGET_MS, the jobs not yet started go back to the queue
+ * (attempt not counted) and the other workers are woken: big batches for cheap
+ * jobs, no job stuck behind a long one for longer than that one job. Returns
+ * how many jobs were claimed (run or given back), or -1 when the database
+ * failed.
  */
 int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
                         const char *owner, time_t now, int max, void *ctx);

@@ -40,6 +40,13 @@
   X(DSR_STMT_JOB_DONE_MANY,                                                                     \
     "DELETE FROM dsr_jobs WHERE id = ANY($1::bigint[]) AND lease_owner = $2"                   \
     " AND state = 'running' RETURNING id")                                                      \
+  /* A batch past its time budget gives back the jobs it has not started, in one    */ \
+  /* statement that also wakes the other workers (their attempt was never used).      */ \
+  X(DSR_STMT_JOB_RELEASE,                                                                       \
+    "WITH r AS (UPDATE dsr_jobs SET state = 'queued', lease_owner = NULL,"                    \
+    " lease_expires_at = NULL, attempts = attempts - 1, updated_at = to_timestamp($3::bigint)" \
+    " WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND state = 'running' RETURNING kind)" \
+    " SELECT pg_notify('dsr_jobs', k) FROM (SELECT DISTINCT kind AS k FROM r) s")             \
   X(DSR_STMT_JOB_RETRY,                                                                         \
     "UPDATE dsr_jobs SET state = CASE WHEN attempts >= max_attempts OR $5::boolean"            \
     " THEN 'dead' ELSE 'queued' END, run_at = to_timestamp($3::bigint),"                       \
