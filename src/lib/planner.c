@@ -196,12 +196,61 @@ static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errle
   return r;
 }
 
+/* The access SELECT of @p c after its CTEs: the columns exports read, the
+ * rows of one part (@p all false: @p tenant) or of every tenant the export
+ * lists (@p all true; see dsr_plan_step.all_sql), in part order, then key order. */
+static void access_select(struct psql *s, const struct dsr_pcollection *c, const char *tenant,
+                          bool all)
+{
+  psql_puts(s, "SELECT ");
+  const char *k;
+  const json_t *v;
+  size_t n = 0;
+  if (c->export_fields) {
+    json_object_foreach((json_t *)c->export_fields, k, v) {
+      psql_puts(s, n++ ? ", x." : "x.");
+      psql_ident(s, k);
+    }
+    /* exports also need the file columns and the portable fields */
+    for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
+      const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
+      if (json_object_get(c->export_fields, col))
+        continue;
+      bool dup = false;
+      for (size_t j = 0; j < i && !dup; j++)
+        dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
+      if (dup)
+        continue;
+      psql_puts(s, ", x.");
+      psql_ident(s, col);
+    }
+  } else {
+    for (size_t i = 0; i < c->ncolumns; i++) {
+      psql_puts(s, i ? ", x." : "x.");
+      psql_ident(s, c->columns[i].name);
+    }
+  }
+  psql_printf(s, " FROM s%zu x WHERE ", c->topo_index);
+  if (all) {
+    psql_tenants_filter(s, c);
+    psql_puts(s, " ORDER BY ");
+    if (c->owner == DSR_OWNER_PROCESSOR)
+      psql_puts(s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
+                   "x.\"__dsr_tenant\" COLLATE \"C\", ");
+    psql_puts(s, "x.");
+  } else {
+    psql_tenant_filter(s, c, tenant);
+    psql_puts(s, " ORDER BY x.");
+  }
+  psql_ident(s, c->primary_key);
+}
+
 /* The statement of one step, for one part. */
 static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum dsr_step_verb verb,
                      bool mentions_only, const struct dsr_pcollection *c, const char *tenant,
                      struct dsr_plan_step *st)
 {
-  struct psql s = {0};
+  struct psql s = {0}, sa = {0};
   bool *need = calloc(pc->ncolls + 1, sizeof *need);
   bool *need_m = calloc(pc->ncolls + 1, sizeof *need_m);
   bool ok = false;
@@ -215,38 +264,10 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
     need_m[c->topo_index] = true;
   psql_ctes(pc, &s, need, need_m);
   if (kind == DSR_PLAN_ACCESS) {
-    psql_puts(&s, "SELECT ");
-    const char *k;
-    const json_t *v;
-    size_t n = 0;
-    if (c->export_fields) {
-      json_object_foreach((json_t *)c->export_fields, k, v) {
-        psql_puts(&s, n++ ? ", x." : "x.");
-        psql_ident(&s, k);
-      }
-      /* exports also need the file columns and the portable fields */
-      for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
-        const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
-        if (json_object_get(c->export_fields, col))
-          continue;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-          dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
-        if (dup)
-          continue;
-        psql_puts(&s, ", x.");
-        psql_ident(&s, col);
-      }
-    } else {
-      for (size_t i = 0; i < c->ncolumns; i++) {
-        psql_puts(&s, i ? ", x." : "x.");
-        psql_ident(&s, c->columns[i].name);
-      }
-    }
-    psql_printf(&s, " FROM s%zu x WHERE ", c->topo_index);
-    psql_tenant_filter(&s, c, tenant);
-    psql_puts(&s, " ORDER BY x.");
-    psql_ident(&s, c->primary_key);
+    access_select(&s, c, tenant, false);
+    /* the same rows over several tenants at once, for exports */
+    psql_ctes(pc, &sa, need, NULL);
+    access_select(&sa, c, NULL, true);
   } else {
     psql_puts(&s, verb == DSR_STEP_DELETE ? "DELETE FROM " : "UPDATE ");
     psql_table(&s, c);
@@ -279,8 +300,15 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
     if (verb == DSR_STEP_DELETE)
       psql_not_referenced(pc, &s, c);
   }
-  if (s.oom)
+  if (s.oom || sa.oom)
     goto cleanup;
+  if (kind == DSR_PLAN_ACCESS) {
+    st->all_sql = dsr_buf_steal(&sa.sql);
+    st->all_params = sa.params;
+    st->nall_params = sa.n;
+    sa.params = NULL;
+    sa.n = 0;
+  }
   st->sql = dsr_buf_steal(&s.sql);
   st->params = s.params;
   st->nparams = s.n;
@@ -289,6 +317,7 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
   ok = kind != DSR_PLAN_ERASURE || psql_keys_step(pc, verb, mentions_only, c, tenant, st);
 cleanup:
   psql_free(&s);
+  psql_free(&sa);
   free(need);
   free(need_m);
   return ok;
@@ -546,6 +575,12 @@ void dsr_plan_free(struct dsr_plan *plan)
       }
       free(st->keys_params);
       free(st->keys_sql);
+      for (size_t j = 0; j < st->nall_params; j++) {
+        free(st->all_params[j].label);
+        free(st->all_params[j].value);
+      }
+      free(st->all_params);
+      free(st->all_sql);
       free(st->reason);
     }
     free(pt->steps);

@@ -64,6 +64,17 @@ struct dsr_plan_step {
   char *keys_sql;
   struct dsr_plan_param *keys_params;
   size_t nkeys_params;
+  /**
+   * Access steps: the same SELECT over several parts at once (exports read
+   * each collection with one cursor): rows of the tenants in the parameter
+   * labelled "tenants" (a text[] literal), and of the controller part when
+   * the parameter labelled "tenant_null" is "true"; both are left NULL for
+   * the caller. Rows come in part order, then key order. Controller
+   * collections ignore both.
+   */
+  char *all_sql;
+  struct dsr_plan_param *all_params;
+  size_t nall_params;
 };
 
 struct dsr_plan_part {
