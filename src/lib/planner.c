@@ -336,9 +336,18 @@ static enum dsr_step_verb verb_of(enum dsr_plan_kind kind, const struct dsr_pcol
   return DSR_STEP_RETAIN;
 }
 
-/* Counts the subject's rows of @p c per tenant and adds the steps. */
+/* Counts of one collection already read by access_counts(): rows lo..hi-1 of
+ * r, whose first column is the collection's topo index. */
+struct pre_counts {
+  PGresult *r;
+  int lo, hi;
+};
+
+/* Counts the subject's rows of @p c per tenant (or takes them from @p pre) and
+ * adds the steps. */
 static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PGconn *conn,
-                            const struct dsr_pcollection *c, char *err, size_t errlen)
+                            const struct dsr_pcollection *c, const struct pre_counts *pre,
+                            char *err, size_t errlen)
 {
   struct psql s = {0}, sm = {0};
   PGresult *r = NULL, *rm = NULL;
@@ -352,7 +361,7 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  if (reached) {
+  if (reached && !pre) {
     psql_need(pc, c, need);
     /* the kept count looks at children this plan deletes first */
     for (size_t i = 0; i < pc->ncolls && verb == DSR_STEP_DELETE; i++) {
@@ -393,12 +402,21 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
   }
   /* one step per tenant group; mention-only tenants too */
   int nr = r ? PQntuples(r) : 0, nm = rm ? PQntuples(rm) : 0;
+  PGresult *rc = r; /* counts: rows base.. of rc, columns from co */
+  int base = 0, co = 0;
+  if (pre) {
+    rc = pre->r;
+    base = pre->lo;
+    co = 1;
+    nr = pre->hi - pre->lo;
+  }
   for (int pass = 0; pass < 2; pass++) {
     int rows = pass == 0 ? nr : nm;
     for (int i = 0; i < rows; i++) {
-      PGresult *res = pass == 0 ? r : rm;
-      const char *tenant = PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0);
-      long long cnt = atoll(PQgetvalue(res, i, 1));
+      PGresult *res = pass == 0 ? rc : rm;
+      int ri = pass == 0 ? base + i : i, rco = pass == 0 ? co : 0;
+      const char *tenant = PQgetisnull(res, ri, rco) ? NULL : PQgetvalue(res, ri, rco);
+      long long cnt = atoll(PQgetvalue(res, ri, rco + 1));
       long long mcnt = 0;
       if (pass == 0) {
         for (int j = 0; j < nm; j++)
@@ -407,9 +425,9 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
             mcnt = atoll(PQgetvalue(rm, j, 1));
       } else {
         bool done = false; /* tenants with reached rows were handled in pass 0 */
-        for (int j = 0; j < nr; j++)
-          if (PQgetisnull(r, j, 0) == (tenant == NULL) &&
-              (!tenant || !strcmp(tenant, PQgetvalue(r, j, 0))))
+        for (int j = base; j < base + nr; j++)
+          if (PQgetisnull(rc, j, co) == (tenant == NULL) &&
+              (!tenant || !strcmp(tenant, PQgetvalue(rc, j, co))))
             done = true;
         if (done)
           continue;
@@ -426,8 +444,8 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
         st->coll = c;
         st->verb = verb;
         st->rows = cnt + (verb == DSR_STEP_REDACT ? mcnt : 0);
-        st->files = atoll(PQgetvalue(r, i, 2));
-        st->kept = atoll(PQgetvalue(r, i, 3));
+        st->files = atoll(PQgetvalue(rc, ri, co + 2));
+        st->kept = atoll(PQgetvalue(rc, ri, co + 3));
         st->mentions = verb == DSR_STEP_REDACT ? mcnt : 0;
         if (verb == DSR_STEP_RETAIN)
           st->reason = strdup(c->action_basis);
@@ -474,6 +492,41 @@ cleanup:
   return ok;
 }
 
+/* Access plans: the counts of every reached collection in one statement, so
+ * that the chain of CTEs is evaluated once: (topo index, tenant, rows, files,
+ * 0), ordered by collection, then tenant as plan_collection() orders them. */
+static PGresult *access_counts(const struct plan_ctx *pc, PGconn *conn, char *err, size_t errlen)
+{
+  struct psql s = {0};
+  PGresult *r = NULL;
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  if (!need) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < pc->ncolls; i++)
+    psql_need(pc, dsr_policy_topo_at(pc->p, i), need);
+  psql_ctes(pc, &s, need, NULL);
+  bool first = true;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    psql_printf(&s, "%sSELECT %zu::int, x.\"__dsr_tenant\", count(*), ", first ? "" : " UNION ALL ",
+                i);
+    psql_files_expr(&s, dsr_policy_topo_at(pc->p, i));
+    psql_printf(&s, ", 0 FROM s%zu x GROUP BY 2", i);
+    first = false;
+  }
+  psql_puts(&s, first ? "SELECT NULL::int WHERE FALSE" : " ORDER BY 1, 2");
+  if (s.oom)
+    snprintf(err, errlen, "out of memory");
+  else
+    r = run(conn, &s, err, errlen);
+  psql_free(&s);
+  free(need);
+  return r;
+}
+
 static int part_cmp(const void *a, const void *b)
 {
   const struct dsr_plan_part *x = a, *y = b;
@@ -491,6 +544,7 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
 {
   struct plan_ctx pc = {0};
   struct dsr_plan *plan = calloc(1, sizeof *plan);
+  PGresult *counts = NULL;
   bool in_tx = false, ok = false;
   if (!plan) {
     snprintf(err, errlen, "out of memory");
@@ -523,11 +577,19 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
   PQclear(b);
   if (!in_tx)
     goto cleanup;
+  if (kind == DSR_PLAN_ACCESS && !(counts = access_counts(&pc, conn, err, errlen)))
+    goto cleanup;
+  int row = 0;
   for (size_t k = 0; k < pc.ncolls; k++) {
     size_t i = kind == DSR_PLAN_ERASURE ? pc.ncolls - 1 - k : k; /* children first for erasure */
     const struct dsr_pcollection *c = dsr_policy_topo_at(policy, i);
     bool mentions = kind == DSR_PLAN_ERASURE && plan_has_mentions(&pc, c);
-    if ((pc.reached[i] || mentions) && !plan_collection(&pc, plan, conn, c, err, errlen))
+    struct pre_counts pre = {.r = counts, .lo = row};
+    while (counts && row < PQntuples(counts) && (size_t)atoll(PQgetvalue(counts, row, 0)) == i)
+      row++;
+    pre.hi = row;
+    if ((pc.reached[i] || mentions) &&
+        !plan_collection(&pc, plan, conn, c, counts ? &pre : NULL, err, errlen))
       goto cleanup;
   }
   if (plan->nparts > 1)
@@ -545,6 +607,7 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
   }
   ok = true;
 cleanup:
+  PQclear(counts);
   if (in_tx)
     PQclear(PQexec(conn, stmt_sql(DSR_STMT_POLICY_ROLLBACK)));
   ctx_free(&pc);
