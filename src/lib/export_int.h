@@ -19,6 +19,8 @@ struct xzip {
   char *entry_name; /**< current entry (owned) */
   json_t *files;    /**< [{"name", "sha256", "bytes"}] of finished entries (owned) */
   bool failed;
+  unsigned char wbuf[16384]; /**< bytes of the current entry not yet written */
+  size_t wlen;
 };
 
 /** Starts a ZIP written into @p sink (borrowed). Free with xzip_close(). */
