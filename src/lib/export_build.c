@@ -79,8 +79,14 @@ static bool included(const struct xb *b, const struct dsr_pcollection *c)
   return false;
 }
 
-typedef bool (*row_fn)(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
-                       const int *idx, size_t ncols, void *arg);
+/* The package's cursor over the plan's export_sql: every included row, by
+ * collection, one page at a time. */
+struct xcur {
+  PGresult *r; /**< the current page (owned) */
+  int row, nt;
+  bool last; /**< the current page is the last */
+  long page;
+};
 
 /* Appends @p v to the text[] literal in @p lit, quoted. */
 static bool array_item(struct dsr_buf *lit, const char *v)
@@ -91,90 +97,87 @@ static bool array_item(struct dsr_buf *lit, const char *v)
   return ok && dsr_buf_puts(lit, "\"");
 }
 
-/* The values of the parameters of @p st's all_sql for the included parts that read @p c
- * (the tenants literal in @p lit); NULL when out of memory. Caller frees the array. */
-static const char **all_values(const struct xb *b, const struct dsr_pcollection *c,
-                               const struct dsr_plan_step *st, struct dsr_buf *lit)
+/* Declares the cursor: the tenants of the included parts (and the controller part). */
+static bool xcur_open(struct xb *b, struct xcur *xc)
 {
   const struct dsr_plan *p = b->sp->plan;
-  bool with_null = false, ok = dsr_buf_puts(lit, "{");
-  for (size_t i = 0; ok && i < p->nparts; i++)
-    for (size_t k = 0; b->sp->include[i] && k < p->parts[i].nsteps; k++)
-      if (p->parts[i].steps[k].coll == c && p->parts[i].steps[k].verb == DSR_STEP_SELECT) {
-        if (p->parts[i].tenant)
-          ok = array_item(lit, p->parts[i].tenant);
-        else
-          with_null = true;
-        break;
-      }
-  ok = ok && dsr_buf_puts(lit, "}");
-  const char **vals = ok ? calloc(st->nall_params + 1, sizeof *vals) : NULL;
-  for (size_t j = 0; vals && j < st->nall_params; j++) {
-    const struct dsr_plan_param *pp = &st->all_params[j];
-    vals[j] = !strcmp(pp->label, "tenants")       ? lit->data
+  struct dsr_buf lit = {0};
+  bool with_null = false, ok = p->export_sql && dsr_buf_puts(&lit, "{");
+  for (size_t i = 0; ok && i < p->nparts; i++) {
+    if (!b->sp->include[i])
+      continue;
+    if (p->parts[i].tenant)
+      ok = array_item(&lit, p->parts[i].tenant);
+    else
+      with_null = true;
+  }
+  ok = ok && dsr_buf_puts(&lit, "}");
+  char *sql = ok ? dsr_asprintf("DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", p->export_sql) : NULL;
+  const char **vals = sql ? calloc(p->nexport_params + 1, sizeof *vals) : NULL;
+  for (size_t j = 0; vals && j < p->nexport_params; j++) {
+    const struct dsr_plan_param *pp = &p->export_params[j];
+    vals[j] = !strcmp(pp->label, "tenants")       ? lit.data
               : !strcmp(pp->label, "tenant_null") ? (with_null ? "true" : "false")
                                                   : pp->value;
   }
-  return vals;
-}
-
-/* Runs @p fn on every row of @p c in the included parts (part order, then key order)
- * through one cursor, one page at a time. */
-static bool each_row(struct xb *b, const struct dsr_pcollection *c, const char *const *cols,
-                     size_t ncols, row_fn fn, void *arg)
-{
-  const struct dsr_plan *p = b->sp->plan;
-  const struct dsr_plan_step *st = NULL;
-  for (size_t i = 0; !st && i < p->nparts; i++)
-    for (size_t k = 0; !st && b->sp->include[i] && k < p->parts[i].nsteps; k++)
-      if (p->parts[i].steps[k].coll == c && p->parts[i].steps[k].verb == DSR_STEP_SELECT)
-        st = &p->parts[i].steps[k];
-  if (!st)
-    return true;
-  long page = b->sp->fetch_rows > 0 ? b->sp->fetch_rows : 1000;
-  char fetch[64];
-  snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, page);
-  struct dsr_buf lit = {0};
-  char *sql = st->all_sql ? dsr_asprintf("DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", st->all_sql)
-                          : NULL;
-  const char **vals = sql ? all_values(b, c, st, &lit) : NULL;
-  PGresult *r = vals ? PQexecParams(b->conn, sql, (int)st->nall_params, NULL, vals, NULL, NULL, 0)
+  PGresult *r = vals ? PQexecParams(b->conn, sql, (int)p->nexport_params, NULL, vals, NULL, NULL, 0)
                      : NULL;
-  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   free(sql);
   free(vals);
   dsr_buf_free(&lit);
-  if (!ok) {
-    snprintf(b->err, sizeof b->err, "reading collection %s failed", c->name);
-    return false;
+  xc->page = b->sp->fetch_rows > 0 ? b->sp->fetch_rows : 1000;
+  if (!ok)
+    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
+  return ok;
+}
+
+/* The collection (topo index) of the next row, fetching a page when needed;
+ * -1 at the end, -2 on an error. */
+static long xcur_peek(struct xb *b, struct xcur *xc)
+{
+  if (xc->r && xc->row < xc->nt)
+    return atol(PQgetvalue(xc->r, xc->row, 0));
+  if (xc->r && xc->last)
+    return -1;
+  PQclear(xc->r);
+  char fetch[64];
+  snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, xc->page);
+  xc->r = PQexec(b->conn, fetch);
+  if (PQresultStatus(xc->r) != PGRES_TUPLES_OK) {
+    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
+    return -2;
   }
-  int idx[256];
-  size_t nc = ncols < DSR_ARRAY_LEN(idx) ? ncols : DSR_ARRAY_LEN(idx);
-  for (bool first = true;; first = false) {
-    r = PQexec(b->conn, fetch);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-      PQclear(r);
-      snprintf(b->err, sizeof b->err, "reading collection %s failed", c->name);
+  xc->row = 0;
+  xc->nt = PQntuples(xc->r);
+  xc->last = xc->nt < xc->page;
+  return xc->nt > 0 ? atol(PQgetvalue(xc->r, 0, 0)) : -1;
+}
+
+static void xcur_close(struct xb *b, struct xcur *xc)
+{
+  PQclear(xc->r);
+  xc->r = NULL;
+  PQclear(PQexec(b->conn, "CLOSE " CURSOR));
+}
+
+/* Positions in the cursor's row of @p cols of @p c; false (message set) if one is not read. */
+static bool column_index(struct xb *b, const struct dsr_pcollection *c, const char *const *cols,
+                         size_t n, int *idx)
+{
+  const char *read[DSR_PLAN_MAX_COLUMNS];
+  size_t nr = dsr_plan_access_columns(c, read, DSR_ARRAY_LEN(read));
+  for (size_t j = 0; j < n; j++) {
+    idx[j] = -1;
+    for (size_t k = 0; k < nr && idx[j] < 0; k++)
+      if (!strcmp(cols[j], read[k]))
+        idx[j] = (int)k + 2; /* after the collection and the rank */
+    if (idx[j] < 0) {
+      snprintf(b->err, sizeof b->err, "collection %s: column %s is not read", c->name, cols[j]);
       return false;
     }
-    for (size_t j = 0; first && j < nc; j++)
-      if ((idx[j] = PQfnumber(r, cols[j])) < 0) {
-        PQclear(r);
-        snprintf(b->err, sizeof b->err, "collection %s: column %s is not read", c->name, cols[j]);
-        return false;
-      }
-    int nt = PQntuples(r);
-    for (int row = 0; row < nt; row++)
-      if (!fn(b, c, r, row, idx, nc, arg)) {
-        PQclear(r);
-        return false;
-      }
-    PQclear(r);
-    if (nt < page)
-      break;
   }
-  PQclear(PQexec(b->conn, "CLOSE " CURSOR));
   return true;
 }
 
@@ -357,9 +360,8 @@ struct row_pass {
 };
 
 static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
-                     const int *idx, size_t ncols, void *arg)
+                     const int *idx, size_t ncols, struct row_pass *rp)
 {
-  struct row_pass *rp = arg;
   if (!csv_row(b, r, row, idx, rp->n))
     return false;
   long long jn = json_row(b, c, r, row, idx, rp->cols, rp->n, rp->rows == 0);
@@ -385,21 +387,34 @@ static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r,
 static bool write_csvs(struct xb *b)
 {
   bool media = b->sp->kind != DSR_EXPORT_PORTABILITY; /* portability: no media */
-  for (size_t i = 0; i < dsr_policy_collection_count(b->sp->policy); i++) {
+  struct xcur xc = {0};
+  if (!xcur_open(b, &xc))
+    return false;
+  long at = xcur_peek(b, &xc);
+  bool ok = at > -2;
+  for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
     const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
-    if (!included(b, c))
+    if (!included(b, c)) {
+      for (; at == (long)i; at = xcur_peek(b, &xc))
+        xc.row++; /* rows of a collection the package leaves out */
+      ok = at > -2;
       continue;
+    }
     struct row_pass rp = {0};
+    int idx[DSR_ARRAY_LEN(rp.cols)];
     rp.n = out_columns(b, c, rp.cols, DSR_ARRAY_LEN(rp.cols));
     size_t ncols = rp.n;
     for (size_t k = 0; media && k < c->nfiles && ncols < DSR_ARRAY_LEN(rp.cols); k++)
       rp.cols[ncols++] = c->files[k].column;
     char *name = dsr_asprintf("csv/%s.csv", c->name);
-    bool ok = name && xzip_begin(&b->z, name, b->sp->generated_at);
+    ok = name && column_index(b, c, rp.cols, ncols, idx) &&
+         xzip_begin(&b->z, name, b->sp->generated_at);
     for (size_t j = 0; ok && j < rp.n; j++)
       ok = csv_field(&b->z, rp.cols[j], j == 0);
     ok = ok && xzip_puts(&b->z, "\r\n");
-    ok = ok && each_row(b, c, rp.cols, ncols, pass_row, &rp) && xzip_end(&b->z);
+    for (; ok && at == (long)i; at = xcur_peek(b, &xc))
+      ok = pass_row(b, c, xc.r, xc.row++, idx, ncols, &rp);
+    ok = ok && at > -2 && xzip_end(&b->z);
     b->spooled[json_array_size(b->colls)].json_bytes = rp.json_bytes;
     b->spooled[json_array_size(b->colls)].media = rp.media;
     ok = ok && json_array_append_new(b->colls,
@@ -408,14 +423,12 @@ static bool write_csvs(struct xb *b)
                                                "csv", name, "rows", (json_int_t)rp.rows, "files",
                                                (json_int_t)0)) == 0;
     free(name);
-    if (!ok) {
-      if (!b->err[0] && (b->js->failed || b->media->failed))
-        snprintf(b->err, sizeof b->err, "writing the spool failed");
-      return false;
-    }
+    if (!ok && !b->err[0] && (b->js->failed || b->media->failed))
+      snprintf(b->err, sizeof b->err, "writing the spool failed");
     b->rows += rp.rows;
   }
-  return xspool_rewind(b->js) && xspool_rewind(b->media);
+  xcur_close(b, &xc);
+  return ok && xspool_rewind(b->js) && xspool_rewind(b->media);
 }
 
 /* Copies @p n bytes of @p sp into the current entry. */

@@ -196,53 +196,112 @@ static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errle
   return r;
 }
 
-/* The access SELECT of @p c after its CTEs: the columns exports read, the
- * rows of one part (@p all false: @p tenant) or of every tenant the export
- * lists (@p all true; see dsr_plan_step.all_sql), in part order, then key order. */
-static void access_select(struct psql *s, const struct dsr_pcollection *c, const char *tenant,
-                          bool all)
+size_t dsr_plan_access_columns(const struct dsr_pcollection *c, const char **out, size_t max)
 {
-  psql_puts(s, "SELECT ");
+  size_t n = 0;
+  if (!c->export_fields) {
+    for (size_t i = 0; i < c->ncolumns && n < max; i++)
+      out[n++] = c->columns[i].name;
+    return n;
+  }
   const char *k;
   const json_t *v;
-  size_t n = 0;
-  if (c->export_fields) {
-    json_object_foreach((json_t *)c->export_fields, k, v) {
-      psql_puts(s, n++ ? ", x." : "x.");
-      psql_ident(s, k);
-    }
-    /* exports also need the file columns and the portable fields */
-    for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
-      const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
-      if (json_object_get(c->export_fields, col))
-        continue;
-      bool dup = false;
-      for (size_t j = 0; j < i && !dup; j++)
-        dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
-      if (dup)
-        continue;
-      psql_puts(s, ", x.");
-      psql_ident(s, col);
-    }
-  } else {
-    for (size_t i = 0; i < c->ncolumns; i++) {
-      psql_puts(s, i ? ", x." : "x.");
-      psql_ident(s, c->columns[i].name);
-    }
+  json_object_foreach((json_t *)c->export_fields, k, v) {
+    if (n < max)
+      out[n++] = k;
+  }
+  /* exports also need the file columns and the portable fields */
+  for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
+    const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
+    if (json_object_get(c->export_fields, col))
+      continue;
+    bool dup = false;
+    for (size_t j = 0; j < i && !dup; j++)
+      dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
+    if (!dup && n < max)
+      out[n++] = col;
+  }
+  return n;
+}
+
+/* The access SELECT of one part of @p c after its CTEs, in key order. */
+static void access_select(struct psql *s, const struct dsr_pcollection *c, const char *tenant)
+{
+  const char *cols[DSR_PLAN_MAX_COLUMNS];
+  size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+  psql_puts(s, "SELECT ");
+  for (size_t i = 0; i < n; i++) {
+    psql_puts(s, i ? ", x." : "x.");
+    psql_ident(s, cols[i]);
   }
   psql_printf(s, " FROM s%zu x WHERE ", c->topo_index);
-  if (all) {
-    psql_tenants_filter(s, c);
-    psql_puts(s, " ORDER BY ");
-    if (c->owner == DSR_OWNER_PROCESSOR)
-      psql_puts(s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
-                   "x.\"__dsr_tenant\" COLLATE \"C\", ");
-    psql_puts(s, "x.");
-  } else {
-    psql_tenant_filter(s, c, tenant);
-    psql_puts(s, " ORDER BY x.");
-  }
+  psql_tenant_filter(s, c, tenant);
+  psql_puts(s, " ORDER BY x.");
   psql_ident(s, c->primary_key);
+}
+
+/* Access plans: every reached collection's rows in one statement, so that
+ * the chain of CTEs is evaluated once (see dsr_plan.export_sql). */
+static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
+{
+  struct psql s = {0};
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  bool ok = false;
+  if (!need)
+    goto cleanup;
+  size_t width = 0;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    const char *cols[DSR_PLAN_MAX_COLUMNS];
+    size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+    if (pc->reached[i] && n > width)
+      width = n;
+    psql_need(pc, c, need);
+  }
+  psql_ctes(pc, &s, need, NULL);
+  bool first = true;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    const char *cols[DSR_PLAN_MAX_COLUMNS];
+    size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+    psql_printf(&s, "%sSELECT %zu::int, row_number() OVER (ORDER BY ", first ? "" : " UNION ALL ", i);
+    if (c->owner == DSR_OWNER_PROCESSOR)
+      psql_puts(&s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
+                    "x.\"__dsr_tenant\" COLLATE \"C\", ");
+    psql_puts(&s, "x.");
+    psql_ident(&s, c->primary_key);
+    psql_puts(&s, ")");
+    for (size_t k = 0; k < width; k++) {
+      if (k < n) {
+        /* the type's output text, as libpq gives it (a ::text cast differs, e.g. for inet) */
+        psql_puts(&s, ", CASE WHEN x.");
+        psql_ident(&s, cols[k]);
+        psql_puts(&s, " IS NULL THEN NULL ELSE format('%s', x.");
+        psql_ident(&s, cols[k]);
+        psql_puts(&s, ") END");
+      } else {
+        psql_puts(&s, ", NULL::text");
+      }
+    }
+    psql_printf(&s, " FROM s%zu x WHERE ", i);
+    psql_tenants_filter(&s, c);
+    first = false;
+  }
+  psql_puts(&s, first ? "SELECT NULL::int, NULL::bigint WHERE FALSE" : " ORDER BY 1, 2");
+  if (s.oom)
+    goto cleanup;
+  plan->export_sql = dsr_buf_steal(&s.sql);
+  plan->export_params = s.params;
+  plan->nexport_params = s.n;
+  s.params = NULL;
+  s.n = 0;
+  ok = true;
+cleanup:
+  psql_free(&s);
+  free(need);
+  return ok;
 }
 
 /* The statement of one step, for one part. */
@@ -250,7 +309,7 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
                      bool mentions_only, const struct dsr_pcollection *c, const char *tenant,
                      struct dsr_plan_step *st)
 {
-  struct psql s = {0}, sa = {0};
+  struct psql s = {0};
   bool *need = calloc(pc->ncolls + 1, sizeof *need);
   bool *need_m = calloc(pc->ncolls + 1, sizeof *need_m);
   bool ok = false;
@@ -264,10 +323,7 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
     need_m[c->topo_index] = true;
   psql_ctes(pc, &s, need, need_m);
   if (kind == DSR_PLAN_ACCESS) {
-    access_select(&s, c, tenant, false);
-    /* the same rows over several tenants at once, for exports */
-    psql_ctes(pc, &sa, need, NULL);
-    access_select(&sa, c, NULL, true);
+    access_select(&s, c, tenant);
   } else {
     psql_puts(&s, verb == DSR_STEP_DELETE ? "DELETE FROM " : "UPDATE ");
     psql_table(&s, c);
@@ -300,15 +356,8 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
     if (verb == DSR_STEP_DELETE)
       psql_not_referenced(pc, &s, c);
   }
-  if (s.oom || sa.oom)
+  if (s.oom)
     goto cleanup;
-  if (kind == DSR_PLAN_ACCESS) {
-    st->all_sql = dsr_buf_steal(&sa.sql);
-    st->all_params = sa.params;
-    st->nall_params = sa.n;
-    sa.params = NULL;
-    sa.n = 0;
-  }
   st->sql = dsr_buf_steal(&s.sql);
   st->params = s.params;
   st->nparams = s.n;
@@ -317,7 +366,6 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
   ok = kind != DSR_PLAN_ERASURE || psql_keys_step(pc, verb, mentions_only, c, tenant, st);
 cleanup:
   psql_free(&s);
-  psql_free(&sa);
   free(need);
   free(need_m);
   return ok;
@@ -579,6 +627,10 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
     goto cleanup;
   if (kind == DSR_PLAN_ACCESS && !(counts = access_counts(&pc, conn, err, errlen)))
     goto cleanup;
+  if (kind == DSR_PLAN_ACCESS && !access_export_sql(&pc, plan)) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
   int row = 0;
   for (size_t k = 0; k < pc.ncolls; k++) {
     size_t i = kind == DSR_PLAN_ERASURE ? pc.ncolls - 1 - k : k; /* children first for erasure */
@@ -638,18 +690,18 @@ void dsr_plan_free(struct dsr_plan *plan)
       }
       free(st->keys_params);
       free(st->keys_sql);
-      for (size_t j = 0; j < st->nall_params; j++) {
-        free(st->all_params[j].label);
-        free(st->all_params[j].value);
-      }
-      free(st->all_params);
-      free(st->all_sql);
       free(st->reason);
     }
     free(pt->steps);
     free(pt->tenant);
   }
   free(plan->parts);
+  for (size_t j = 0; j < plan->nexport_params; j++) {
+    free(plan->export_params[j].label);
+    free(plan->export_params[j].value);
+  }
+  free(plan->export_params);
+  free(plan->export_sql);
   for (size_t i = 0; i < plan->nnotes; i++)
     free(plan->notes[i]);
   free(plan->notes);
