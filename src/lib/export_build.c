@@ -1,12 +1,14 @@
 /**
  * @file export_build.c
- * @brief The package writer (see export.h): for each collection the plan
- *        reaches, rows are read through a server-side cursor one page at a
- *        time and written as CSV, then as part of data.json; then the
- *        subject's files are copied block by block, the summary is rendered
- *        and the manifest (counts and SHA-256 of every entry) closes the ZIP.
- *        Every pass runs in one REPEATABLE READ READ ONLY transaction, so all
- *        of them see the same snapshot.
+ * @brief The package writer (see export.h): each collection the plan
+ *        reaches is read once, through one server-side cursor over every
+ *        included part, one page at a time: each row goes into the
+ *        collection's CSV, and its data.json form and its file paths into
+ *        encrypted spools (export_spool.c); then data.json is assembled from
+ *        its spool, the subject's files are copied block by block, the
+ *        summary is rendered and the manifest (counts and SHA-256 of every
+ *        entry) closes the ZIP. Everything is read in one REPEATABLE READ
+ *        READ ONLY transaction, so it all comes from the same snapshot.
  */
 #include "config.h"
 #include "export_int.h"
@@ -28,6 +30,12 @@ struct xb {
   char err[256];
   json_t *colls; /**< manifest collections [{name, label, rows, files}] */
   long long rows, files, missing;
+  struct xspool *js;    /**< data.json rows of every collection, in order (owned) */
+  struct xspool *media; /**< media records {file index, length, path} (owned) */
+  /** per included collection, in b->colls order: what the spools hold (owned) */
+  struct {
+    long long json_bytes, media;
+  } *spooled;
 };
 
 /* Columns the package shows for @p c: portable fields, export fields, or all. */
@@ -71,66 +79,103 @@ static bool included(const struct xb *b, const struct dsr_pcollection *c)
   return false;
 }
 
-typedef bool (*row_fn)(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
-                       const int *idx, size_t ncols, void *arg);
+/* The package's cursor over the plan's export_sql: every included row, by
+ * collection, one page at a time. */
+struct xcur {
+  PGresult *r; /**< the current page (owned) */
+  int row, nt;
+  bool last; /**< the current page is the last */
+  long page;
+};
 
-/* Runs @p fn on every row of @p c in the included parts, one cursor page at a time. */
-static bool each_row(struct xb *b, const struct dsr_pcollection *c, const char *const *cols,
-                     size_t ncols, row_fn fn, void *arg)
+/* Appends @p v to the text[] literal in @p lit, quoted. */
+static bool array_item(struct dsr_buf *lit, const char *v)
+{
+  bool ok = dsr_buf_puts(lit, lit->len > 1 ? ",\"" : "\"");
+  for (; ok && *v; v++)
+    ok = (*v == '"' || *v == '\\') ? dsr_buf_printf(lit, "\\%c", *v) : dsr_buf_append(lit, v, 1);
+  return ok && dsr_buf_puts(lit, "\"");
+}
+
+/* Declares the cursor: the tenants of the included parts (and the controller part). */
+static bool xcur_open(struct xb *b, struct xcur *xc)
 {
   const struct dsr_plan *p = b->sp->plan;
-  long page = b->sp->fetch_rows > 0 ? b->sp->fetch_rows : 1000;
+  struct dsr_buf lit = {0};
+  bool with_null = false, ok = p->export_sql && dsr_buf_puts(&lit, "{");
+  for (size_t i = 0; ok && i < p->nparts; i++) {
+    if (!b->sp->include[i])
+      continue;
+    if (p->parts[i].tenant)
+      ok = array_item(&lit, p->parts[i].tenant);
+    else
+      with_null = true;
+  }
+  ok = ok && dsr_buf_puts(&lit, "}");
+  char *sql = ok ? dsr_asprintf("DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", p->export_sql) : NULL;
+  const char **vals = sql ? calloc(p->nexport_params + 1, sizeof *vals) : NULL;
+  for (size_t j = 0; vals && j < p->nexport_params; j++) {
+    const struct dsr_plan_param *pp = &p->export_params[j];
+    vals[j] = !strcmp(pp->label, "tenants")       ? lit.data
+              : !strcmp(pp->label, "tenant_null") ? (with_null ? "true" : "false")
+                                                  : pp->value;
+  }
+  PGresult *r = vals ? PQexecParams(b->conn, sql, (int)p->nexport_params, NULL, vals, NULL, NULL, 0)
+                     : NULL;
+  ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  free(sql);
+  free(vals);
+  dsr_buf_free(&lit);
+  xc->page = b->sp->fetch_rows > 0 ? b->sp->fetch_rows : 1000;
+  if (!ok)
+    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
+  return ok;
+}
+
+/* The collection (topo index) of the next row, fetching a page when needed;
+ * -1 at the end, -2 on an error. */
+static long xcur_peek(struct xb *b, struct xcur *xc)
+{
+  if (xc->r && xc->row < xc->nt)
+    return atol(PQgetvalue(xc->r, xc->row, 0));
+  if (xc->r && xc->last)
+    return -1;
+  PQclear(xc->r);
   char fetch[64];
-  snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, page);
-  for (size_t i = 0; i < p->nparts; i++) {
-    for (size_t k = 0; b->sp->include[i] && k < p->parts[i].nsteps; k++) {
-      const struct dsr_plan_step *st = &p->parts[i].steps[k];
-      if (st->coll != c || st->verb != DSR_STEP_SELECT)
-        continue;
-      char *sql = dsr_asprintf("DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", st->sql);
-      const char **vals = calloc(st->nparams + 1, sizeof *vals);
-      bool ok = sql && vals;
-      for (size_t j = 0; ok && j < st->nparams; j++)
-        vals[j] = st->params[j].value;
-      PGresult *r = ok ? PQexecParams(b->conn, sql, (int)st->nparams, NULL, vals, NULL, NULL, 0)
-                       : NULL;
-      ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-      PQclear(r);
-      free(sql);
-      free(vals);
-      if (!ok) {
-        snprintf(b->err, sizeof b->err, "reading collection %s failed", c->name);
-        return false;
-      }
-      for (;;) {
-        r = PQexec(b->conn, fetch);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-          PQclear(r);
-          snprintf(b->err, sizeof b->err, "reading collection %s failed", c->name);
-          return false;
-        }
-        int idx[256];
-        size_t nc = ncols < DSR_ARRAY_LEN(idx) ? ncols : DSR_ARRAY_LEN(idx);
-        for (size_t j = 0; j < nc; j++)
-          idx[j] = PQfnumber(r, cols[j]);
-        for (size_t j = 0; j < nc; j++)
-          if (idx[j] < 0) {
-            PQclear(r);
-            snprintf(b->err, sizeof b->err, "collection %s: column %s is not read", c->name,
-                     cols[j]);
-            return false;
-          }
-        int nt = PQntuples(r);
-        for (int row = 0; row < nt; row++)
-          if (!fn(b, c, r, row, idx, nc, arg)) {
-            PQclear(r);
-            return false;
-          }
-        PQclear(r);
-        if (nt < page)
-          break;
-      }
-      PQclear(PQexec(b->conn, "CLOSE " CURSOR));
+  snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, xc->page);
+  xc->r = PQexec(b->conn, fetch);
+  if (PQresultStatus(xc->r) != PGRES_TUPLES_OK) {
+    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
+    return -2;
+  }
+  xc->row = 0;
+  xc->nt = PQntuples(xc->r);
+  xc->last = xc->nt < xc->page;
+  return xc->nt > 0 ? atol(PQgetvalue(xc->r, 0, 0)) : -1;
+}
+
+static void xcur_close(struct xb *b, struct xcur *xc)
+{
+  PQclear(xc->r);
+  xc->r = NULL;
+  PQclear(PQexec(b->conn, "CLOSE " CURSOR));
+}
+
+/* Positions in the cursor's row of @p cols of @p c; false (message set) if one is not read. */
+static bool column_index(struct xb *b, const struct dsr_pcollection *c, const char *const *cols,
+                         size_t n, int *idx)
+{
+  const char *read[DSR_PLAN_MAX_COLUMNS];
+  size_t nr = dsr_plan_access_columns(c, read, DSR_ARRAY_LEN(read));
+  for (size_t j = 0; j < n; j++) {
+    idx[j] = -1;
+    for (size_t k = 0; k < nr && idx[j] < 0; k++)
+      if (!strcmp(cols[j], read[k]))
+        idx[j] = (int)k + 2; /* after the collection and the rank */
+    if (idx[j] < 0) {
+      snprintf(b->err, sizeof b->err, "collection %s: column %s is not read", c->name, cols[j]);
+      return false;
     }
   }
   return true;
@@ -149,15 +194,11 @@ static bool csv_field(struct xzip *z, const char *s, bool first)
   return ok && xzip_puts(z, s) && xzip_puts(z, "\"");
 }
 
-static bool csv_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
-                    const int *idx, size_t ncols, void *arg)
+static bool csv_row(struct xb *b, PGresult *r, int row, const int *idx, size_t ncols)
 {
-  (void)c;
-  long long *count = arg;
   bool ok = true;
   for (size_t j = 0; ok && j < ncols; j++)
     ok = csv_field(&b->z, PQgetisnull(r, row, idx[j]) ? "" : PQgetvalue(r, row, idx[j]), j == 0);
-  (*count)++;
   return ok && xzip_puts(&b->z, "\r\n");
 }
 
@@ -189,25 +230,20 @@ static json_t *cell(const struct dsr_pcollection *c, const char *col, PGresult *
   return json_string(v);
 }
 
-struct json_pass {
-  bool first;
-};
-
-static bool json_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
-                     const int *idx, size_t ncols, void *arg)
+/* One row of data.json, into the spool; returns its length or -1. */
+static long long json_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
+                          const int *idx, const char *const *cols, size_t ncols, bool first)
 {
-  struct json_pass *jp = arg;
   json_t *o = json_object();
-  const char *cols[256];
-  size_t n = out_columns(b, c, cols, DSR_ARRAY_LEN(cols));
-  for (size_t j = 0; o && j < ncols && j < n; j++)
+  for (size_t j = 0; o && j < ncols; j++)
     json_object_set_new(o, cols[j], cell(c, cols[j], r, row, idx[j]));
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  bool ok = s && xzip_puts(&b->z, jp->first ? "\n    " : ",\n    ") && xzip_puts(&b->z, s);
-  jp->first = false;
+  const char *sep = first ? "\n    " : ",\n    ";
+  bool ok = s && xspool_puts(b->js, sep) && xspool_puts(b->js, s);
+  long long n = ok ? (long long)(strlen(sep) + strlen(s)) : -1;
   free(s);
   json_decref(o);
-  return ok;
+  return n;
 }
 
 static json_t *category_list(const struct xb *b, const struct dsr_pcollection *c)
@@ -278,20 +314,11 @@ static bool rel_safe(const char *p)
   return true;
 }
 
-struct media_pass {
-  const struct dsr_pfile *f;
-  long long files;
-};
-
-static bool media_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
-                      const int *idx, size_t ncols, void *arg)
+/* Copies the file @p rel of @p f into the package (missing files are counted). */
+static bool media_file(struct xb *b, const struct dsr_pcollection *c, const struct dsr_pfile *f,
+                       const char *rel, long long *files)
 {
-  (void)ncols;
-  struct media_pass *mp = arg;
-  if (PQgetisnull(r, row, idx[0]))
-    return true;
-  const char *rel = PQgetvalue(r, row, idx[0]);
-  const char *root = store_root(mp->f->store);
+  const char *root = store_root(f->store);
   if (!root || !rel_safe(rel)) {
     b->missing++;
     return true;
@@ -310,7 +337,7 @@ static bool media_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r
       ok = xzip_write(&b->z, buf, (size_t)n);
     ok = ok && xzip_end(&b->z);
     if (ok) {
-      mp->files++;
+      (*files)++;
       b->files++;
     }
   }
@@ -325,32 +352,96 @@ static bool media_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r
 
 /* --- passes ----------------------------------------------------------------- */
 
+/* One collection's pass: what each row adds to the CSV, to data.json and to the media. */
+struct row_pass {
+  const char *cols[256]; /**< the package's columns, then the file columns */
+  size_t n;              /**< the package's columns */
+  long long rows, json_bytes, media;
+};
+
+static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
+                     const int *idx, size_t ncols, struct row_pass *rp)
+{
+  if (!csv_row(b, r, row, idx, rp->n))
+    return false;
+  long long jn = json_row(b, c, r, row, idx, rp->cols, rp->n, rp->rows == 0);
+  if (jn < 0)
+    return false;
+  rp->json_bytes += jn;
+  rp->rows++;
+  for (size_t k = rp->n; k < ncols; k++) {
+    if (PQgetisnull(r, row, idx[k]))
+      continue;
+    const char *rel = PQgetvalue(r, row, idx[k]);
+    uint32_t hdr[2] = {(uint32_t)(k - rp->n), (uint32_t)strlen(rel)};
+    if (!xspool_write(b->media, hdr, sizeof hdr) || !xspool_write(b->media, rel, hdr[1]))
+      return false;
+    rp->media++;
+  }
+  return true;
+}
+
+/* Reads every included collection once: its CSV goes into the package, its
+ * data.json rows and media paths into the spools, for write_data_json() and
+ * write_media(). */
 static bool write_csvs(struct xb *b)
 {
-  for (size_t i = 0; i < dsr_policy_collection_count(b->sp->policy); i++) {
+  bool media = b->sp->kind != DSR_EXPORT_PORTABILITY; /* portability: no media */
+  struct xcur xc = {0};
+  if (!xcur_open(b, &xc))
+    return false;
+  long at = xcur_peek(b, &xc);
+  bool ok = at > -2;
+  for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
     const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
-    if (!included(b, c))
+    if (!included(b, c)) {
+      for (; at == (long)i; at = xcur_peek(b, &xc))
+        xc.row++; /* rows of a collection the package leaves out */
+      ok = at > -2;
       continue;
-    const char *cols[256];
-    size_t n = out_columns(b, c, cols, DSR_ARRAY_LEN(cols));
+    }
+    struct row_pass rp = {0};
+    int idx[DSR_ARRAY_LEN(rp.cols)];
+    rp.n = out_columns(b, c, rp.cols, DSR_ARRAY_LEN(rp.cols));
+    size_t ncols = rp.n;
+    for (size_t k = 0; media && k < c->nfiles && ncols < DSR_ARRAY_LEN(rp.cols); k++)
+      rp.cols[ncols++] = c->files[k].column;
     char *name = dsr_asprintf("csv/%s.csv", c->name);
-    bool ok = name && xzip_begin(&b->z, name, b->sp->generated_at);
-    for (size_t j = 0; ok && j < n; j++)
-      ok = csv_field(&b->z, cols[j], j == 0);
+    ok = name && column_index(b, c, rp.cols, ncols, idx) &&
+         xzip_begin(&b->z, name, b->sp->generated_at);
+    for (size_t j = 0; ok && j < rp.n; j++)
+      ok = csv_field(&b->z, rp.cols[j], j == 0);
     ok = ok && xzip_puts(&b->z, "\r\n");
-    long long count = 0;
-    ok = ok && each_row(b, c, cols, n, csv_row, &count) && xzip_end(&b->z);
+    for (; ok && at == (long)i; at = xcur_peek(b, &xc))
+      ok = pass_row(b, c, xc.r, xc.row++, idx, ncols, &rp);
+    ok = ok && at > -2 && xzip_end(&b->z);
+    b->spooled[json_array_size(b->colls)].json_bytes = rp.json_bytes;
+    b->spooled[json_array_size(b->colls)].media = rp.media;
     ok = ok && json_array_append_new(b->colls,
                                      json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", c->name,
                                                "label", c->export_label ? c->export_label : c->name,
-                                               "csv", name, "rows", (json_int_t)count, "files",
+                                               "csv", name, "rows", (json_int_t)rp.rows, "files",
                                                (json_int_t)0)) == 0;
     free(name);
-    if (!ok)
-      return false;
-    b->rows += count;
+    if (!ok && !b->err[0] && (b->js->failed || b->media->failed))
+      snprintf(b->err, sizeof b->err, "writing the spool failed");
+    b->rows += rp.rows;
   }
-  return true;
+  xcur_close(b, &xc);
+  return ok && xspool_rewind(b->js) && xspool_rewind(b->media);
+}
+
+/* Copies @p n bytes of @p sp into the current entry. */
+static bool copy_spool(struct xb *b, struct xspool *sp, long long n)
+{
+  char buf[16384];
+  bool ok = true;
+  while (ok && n > 0) {
+    size_t k = n < (long long)sizeof buf ? (size_t)n : sizeof buf;
+    ok = xspool_read(sp, buf, k) && xzip_write(&b->z, buf, k);
+    n -= (long long)k;
+  }
+  return ok;
 }
 
 static char *iso_time(time_t t)
@@ -394,13 +485,11 @@ static bool write_data_json(struct xb *b)
     if (!included(b, c))
       continue;
     json_t *m = json_array_get(b->colls, ci);
-    char *head = json_head(b, c, json_integer_value(json_object_get(m, "rows")), ci == 0);
+    long long rows = json_integer_value(json_object_get(m, "rows"));
+    char *head = json_head(b, c, rows, ci == 0);
     ci++;
-    const char *cols[256];
-    size_t n = out_columns(b, c, cols, DSR_ARRAY_LEN(cols));
-    struct json_pass jp = {.first = true};
-    ok = head && xzip_puts(&b->z, head) && each_row(b, c, cols, n, json_row, &jp) &&
-         xzip_puts(&b->z, jp.first ? "]}" : "\n  ]}");
+    ok = head && xzip_puts(&b->z, head) && copy_spool(b, b->js, b->spooled[ci - 1].json_bytes) &&
+         xzip_puts(&b->z, rows == 0 ? "]}" : "\n  ]}");
     free(head);
   }
   return ok && xzip_puts(&b->z, "\n]}\n") && xzip_end(&b->z);
@@ -411,22 +500,32 @@ static bool write_media(struct xb *b)
   if (b->sp->kind == DSR_EXPORT_PORTABILITY)
     return true; /* portability: the machine-readable formats only */
   size_t ci = 0;
-  for (size_t i = 0; i < dsr_policy_collection_count(b->sp->policy); i++) {
+  char *rel = NULL;
+  bool ok = true;
+  for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
     const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
     if (!included(b, c))
       continue;
+    long long n = b->spooled[ci].media, files = 0;
     json_t *m = json_array_get(b->colls, ci++);
-    for (size_t k = 0; k < c->nfiles; k++) {
-      struct media_pass mp = {.f = &c->files[k]};
-      const char *cols[] = {c->files[k].column};
-      if (!each_row(b, c, cols, 1, media_row, &mp))
-        return false;
-      json_object_set_new(m, "files",
-                          json_integer(json_integer_value(json_object_get(m, "files")) +
-                                       mp.files));
+    for (long long k = 0; ok && k < n; k++) {
+      uint32_t hdr[2];
+      char *nrel = NULL;
+      ok = xspool_read(b->media, hdr, sizeof hdr) && hdr[0] < c->nfiles &&
+           (nrel = realloc(rel, (size_t)hdr[1] + 1)) != NULL;
+      rel = nrel ? nrel : rel;
+      ok = ok && xspool_read(b->media, rel, hdr[1]);
+      if (ok) {
+        rel[hdr[1]] = '\0';
+        ok = media_file(b, c, &c->files[hdr[0]], rel, &files);
+      } else if (!b->err[0]) {
+        snprintf(b->err, sizeof b->err, "reading the spool failed");
+      }
     }
+    json_object_set_new(m, "files", json_integer(files));
   }
-  return true;
+  free(rel);
+  return ok;
 }
 
 static const char *retention_text(const struct dsr_pcollection *c, char *buf, size_t n)
@@ -535,8 +634,12 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
   bool ok = false, in_tx = false, sink_open = false, zip_open = false;
   memset(res, 0, sizeof *res);
   b.colls = json_array();
-  if (!b.colls)
+  b.spooled = calloc(dsr_policy_collection_count(spec->policy) + 1, sizeof *b.spooled);
+  b.js = calloc(1, sizeof *b.js);
+  b.media = calloc(1, sizeof *b.media);
+  if (!b.colls || !b.spooled || !b.js || !b.media)
     goto cleanup;
+  b.js->fd = b.media->fd = -1;
   PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   in_tx = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
@@ -547,6 +650,10 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
   sink_open = dsr_xsink_open(&sink, path, key);
   if (!sink_open) {
     snprintf(b.err, sizeof b.err, "cannot create the package file");
+    goto cleanup;
+  }
+  if (!xspool_open(b.js, path) || !xspool_open(b.media, path)) {
+    snprintf(b.err, sizeof b.err, "cannot create the package's spool");
     goto cleanup;
   }
   zip_open = xzip_open(&b.z, &sink, spec->generated_at);
@@ -571,6 +678,13 @@ cleanup:
   res->files = b.files;
   res->collections = (long long)json_array_size(b.colls);
   json_decref(b.colls);
+  free(b.spooled);
+  if (b.js)
+    xspool_close(b.js);
+  if (b.media)
+    xspool_close(b.media);
+  free(b.js);
+  free(b.media);
   if (!ok)
     snprintf(err, errlen, "%s", b.err[0] ? b.err : "writing the package failed");
   return ok;

@@ -19,6 +19,8 @@ struct xzip {
   char *entry_name; /**< current entry (owned) */
   json_t *files;    /**< [{"name", "sha256", "bytes"}] of finished entries (owned) */
   bool failed;
+  unsigned char wbuf[16384]; /**< bytes of the current entry not yet written */
+  size_t wlen;
 };
 
 /** Starts a ZIP written into @p sink (borrowed). Free with xzip_close(). */
@@ -31,5 +33,28 @@ DSR_MUST_USE bool xzip_puts(struct xzip *z, const char *s);
 DSR_MUST_USE bool xzip_end(struct xzip *z);
 /** Writes the central directory (unless @p abort) and frees everything. */
 DSR_MUST_USE bool xzip_close(struct xzip *z, bool abort);
+
+/**
+ * A spool: an encrypted temporary file written once, then read back once in
+ * order (xspool_rewind() switches). Bounded memory: one 64 KiB buffer.
+ */
+struct xspool {
+  int fd;
+  bool reading, failed;
+  unsigned char key[crypto_stream_xchacha20_KEYBYTES];
+  unsigned char nonce[crypto_stream_xchacha20_NONCEBYTES];
+  unsigned char buf[65536]; /**< a multiple of the cipher's 64-byte block */
+  size_t len, off;          /**< bytes in buf; read position in buf */
+  uint64_t pos;             /**< file offset of buf */
+};
+
+/** Creates the spool next to @p near (already unlinked). Free with xspool_close(). */
+DSR_MUST_USE bool xspool_open(struct xspool *sp, const char *near);
+DSR_MUST_USE bool xspool_write(struct xspool *sp, const void *p, size_t n);
+DSR_MUST_USE bool xspool_puts(struct xspool *sp, const char *s);
+DSR_MUST_USE bool xspool_rewind(struct xspool *sp);
+/** Reads exactly @p n bytes; false at the end or on an error. */
+DSR_MUST_USE bool xspool_read(struct xspool *sp, void *p, size_t n);
+void xspool_close(struct xspool *sp);
 
 #endif

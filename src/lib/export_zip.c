@@ -54,22 +54,42 @@ bool xzip_begin(struct xzip *z, const char *name, time_t mtime)
   archive_entry_free(e);
   crypto_hash_sha256_init(&z->h);
   z->entry_bytes = 0;
+  z->wlen = 0;
   if (!ok)
     z->failed = true;
   return ok;
+}
+
+/* Hands the buffered bytes of the entry to its checksum and to libarchive. */
+static bool xzip_flush(struct xzip *z)
+{
+  if (z->failed)
+    return false;
+  if (z->wlen == 0)
+    return true;
+  crypto_hash_sha256_update(&z->h, z->wbuf, z->wlen);
+  z->entry_bytes += z->wlen;
+  if (archive_write_data(z->a, z->wbuf, z->wlen) != (la_ssize_t)z->wlen)
+    z->failed = true;
+  z->wlen = 0;
+  return !z->failed;
 }
 
 bool xzip_write(struct xzip *z, const void *p, size_t n)
 {
   if (z->failed)
     return false;
-  if (n == 0)
-    return true;
-  crypto_hash_sha256_update(&z->h, p, n);
-  z->entry_bytes += n;
-  if (archive_write_data(z->a, p, n) != (la_ssize_t)n)
-    z->failed = true;
-  return !z->failed;
+  const unsigned char *s = p;
+  while (n > 0) { /* rows arrive a few bytes at a time: batch them */
+    if (z->wlen == sizeof z->wbuf && !xzip_flush(z))
+      return false;
+    size_t k = sizeof z->wbuf - z->wlen < n ? sizeof z->wbuf - z->wlen : n;
+    memcpy(z->wbuf + z->wlen, s, k);
+    z->wlen += k;
+    s += k;
+    n -= k;
+  }
+  return true;
 }
 
 bool xzip_puts(struct xzip *z, const char *s)
@@ -79,7 +99,7 @@ bool xzip_puts(struct xzip *z, const char *s)
 
 bool xzip_end(struct xzip *z)
 {
-  if (z->failed || archive_write_finish_entry(z->a) != ARCHIVE_OK) {
+  if (!xzip_flush(z) || archive_write_finish_entry(z->a) != ARCHIVE_OK) {
     z->failed = true;
     return false;
   }

@@ -196,6 +196,114 @@ static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errle
   return r;
 }
 
+size_t dsr_plan_access_columns(const struct dsr_pcollection *c, const char **out, size_t max)
+{
+  size_t n = 0;
+  if (!c->export_fields) {
+    for (size_t i = 0; i < c->ncolumns && n < max; i++)
+      out[n++] = c->columns[i].name;
+    return n;
+  }
+  const char *k;
+  const json_t *v;
+  json_object_foreach((json_t *)c->export_fields, k, v) {
+    if (n < max)
+      out[n++] = k;
+  }
+  /* exports also need the file columns and the portable fields */
+  for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
+    const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
+    if (json_object_get(c->export_fields, col))
+      continue;
+    bool dup = false;
+    for (size_t j = 0; j < i && !dup; j++)
+      dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
+    if (!dup && n < max)
+      out[n++] = col;
+  }
+  return n;
+}
+
+/* The access SELECT of one part of @p c after its CTEs, in key order. */
+static void access_select(struct psql *s, const struct dsr_pcollection *c, const char *tenant)
+{
+  const char *cols[DSR_PLAN_MAX_COLUMNS];
+  size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+  psql_puts(s, "SELECT ");
+  for (size_t i = 0; i < n; i++) {
+    psql_puts(s, i ? ", x." : "x.");
+    psql_ident(s, cols[i]);
+  }
+  psql_printf(s, " FROM s%zu x WHERE ", c->topo_index);
+  psql_tenant_filter(s, c, tenant);
+  psql_puts(s, " ORDER BY x.");
+  psql_ident(s, c->primary_key);
+}
+
+/* Access plans: every reached collection's rows in one statement, so that
+ * the chain of CTEs is evaluated once (see dsr_plan.export_sql). */
+static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
+{
+  struct psql s = {0};
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  bool ok = false;
+  if (!need)
+    goto cleanup;
+  size_t width = 0;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    const char *cols[DSR_PLAN_MAX_COLUMNS];
+    size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+    if (pc->reached[i] && n > width)
+      width = n;
+    psql_need(pc, c, need);
+  }
+  psql_ctes(pc, &s, need, NULL);
+  bool first = true;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    const char *cols[DSR_PLAN_MAX_COLUMNS];
+    size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+    psql_printf(&s, "%sSELECT %zu::int, row_number() OVER (ORDER BY ", first ? "" : " UNION ALL ", i);
+    if (c->owner == DSR_OWNER_PROCESSOR)
+      psql_puts(&s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
+                    "x.\"__dsr_tenant\" COLLATE \"C\", ");
+    psql_puts(&s, "x.");
+    psql_ident(&s, c->primary_key);
+    psql_puts(&s, ")");
+    for (size_t k = 0; k < width; k++) {
+      if (k < n) {
+        /* the type's output text, as libpq gives it (a ::text cast differs, e.g. for inet) */
+        psql_puts(&s, ", CASE WHEN x.");
+        psql_ident(&s, cols[k]);
+        psql_puts(&s, " IS NULL THEN NULL ELSE format('%s', x.");
+        psql_ident(&s, cols[k]);
+        psql_puts(&s, ") END");
+      } else {
+        psql_puts(&s, ", NULL::text");
+      }
+    }
+    psql_printf(&s, " FROM s%zu x WHERE ", i);
+    psql_tenants_filter(&s, c);
+    first = false;
+  }
+  psql_puts(&s, first ? "SELECT NULL::int, NULL::bigint WHERE FALSE" : " ORDER BY 1, 2");
+  if (s.oom)
+    goto cleanup;
+  plan->export_sql = dsr_buf_steal(&s.sql);
+  plan->export_params = s.params;
+  plan->nexport_params = s.n;
+  s.params = NULL;
+  s.n = 0;
+  ok = true;
+cleanup:
+  psql_free(&s);
+  free(need);
+  return ok;
+}
+
 /* The statement of one step, for one part. */
 static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum dsr_step_verb verb,
                      bool mentions_only, const struct dsr_pcollection *c, const char *tenant,
@@ -215,38 +323,7 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
     need_m[c->topo_index] = true;
   psql_ctes(pc, &s, need, need_m);
   if (kind == DSR_PLAN_ACCESS) {
-    psql_puts(&s, "SELECT ");
-    const char *k;
-    const json_t *v;
-    size_t n = 0;
-    if (c->export_fields) {
-      json_object_foreach((json_t *)c->export_fields, k, v) {
-        psql_puts(&s, n++ ? ", x." : "x.");
-        psql_ident(&s, k);
-      }
-      /* exports also need the file columns and the portable fields */
-      for (size_t i = 0; i < c->nfiles + c->nportable; i++) {
-        const char *col = i < c->nfiles ? c->files[i].column : c->portable[i - c->nfiles];
-        if (json_object_get(c->export_fields, col))
-          continue;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-          dup = !strcmp(col, j < c->nfiles ? c->files[j].column : c->portable[j - c->nfiles]);
-        if (dup)
-          continue;
-        psql_puts(&s, ", x.");
-        psql_ident(&s, col);
-      }
-    } else {
-      for (size_t i = 0; i < c->ncolumns; i++) {
-        psql_puts(&s, i ? ", x." : "x.");
-        psql_ident(&s, c->columns[i].name);
-      }
-    }
-    psql_printf(&s, " FROM s%zu x WHERE ", c->topo_index);
-    psql_tenant_filter(&s, c, tenant);
-    psql_puts(&s, " ORDER BY x.");
-    psql_ident(&s, c->primary_key);
+    access_select(&s, c, tenant);
   } else {
     psql_puts(&s, verb == DSR_STEP_DELETE ? "DELETE FROM " : "UPDATE ");
     psql_table(&s, c);
@@ -307,9 +384,18 @@ static enum dsr_step_verb verb_of(enum dsr_plan_kind kind, const struct dsr_pcol
   return DSR_STEP_RETAIN;
 }
 
-/* Counts the subject's rows of @p c per tenant and adds the steps. */
+/* Counts of one collection already read by access_counts(): rows lo..hi-1 of
+ * r, whose first column is the collection's topo index. */
+struct pre_counts {
+  PGresult *r;
+  int lo, hi;
+};
+
+/* Counts the subject's rows of @p c per tenant (or takes them from @p pre) and
+ * adds the steps. */
 static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PGconn *conn,
-                            const struct dsr_pcollection *c, char *err, size_t errlen)
+                            const struct dsr_pcollection *c, const struct pre_counts *pre,
+                            char *err, size_t errlen)
 {
   struct psql s = {0}, sm = {0};
   PGresult *r = NULL, *rm = NULL;
@@ -323,7 +409,7 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  if (reached) {
+  if (reached && !pre) {
     psql_need(pc, c, need);
     /* the kept count looks at children this plan deletes first */
     for (size_t i = 0; i < pc->ncolls && verb == DSR_STEP_DELETE; i++) {
@@ -364,12 +450,21 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
   }
   /* one step per tenant group; mention-only tenants too */
   int nr = r ? PQntuples(r) : 0, nm = rm ? PQntuples(rm) : 0;
+  PGresult *rc = r; /* counts: rows base.. of rc, columns from co */
+  int base = 0, co = 0;
+  if (pre) {
+    rc = pre->r;
+    base = pre->lo;
+    co = 1;
+    nr = pre->hi - pre->lo;
+  }
   for (int pass = 0; pass < 2; pass++) {
     int rows = pass == 0 ? nr : nm;
     for (int i = 0; i < rows; i++) {
-      PGresult *res = pass == 0 ? r : rm;
-      const char *tenant = PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0);
-      long long cnt = atoll(PQgetvalue(res, i, 1));
+      PGresult *res = pass == 0 ? rc : rm;
+      int ri = pass == 0 ? base + i : i, rco = pass == 0 ? co : 0;
+      const char *tenant = PQgetisnull(res, ri, rco) ? NULL : PQgetvalue(res, ri, rco);
+      long long cnt = atoll(PQgetvalue(res, ri, rco + 1));
       long long mcnt = 0;
       if (pass == 0) {
         for (int j = 0; j < nm; j++)
@@ -378,9 +473,9 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
             mcnt = atoll(PQgetvalue(rm, j, 1));
       } else {
         bool done = false; /* tenants with reached rows were handled in pass 0 */
-        for (int j = 0; j < nr; j++)
-          if (PQgetisnull(r, j, 0) == (tenant == NULL) &&
-              (!tenant || !strcmp(tenant, PQgetvalue(r, j, 0))))
+        for (int j = base; j < base + nr; j++)
+          if (PQgetisnull(rc, j, co) == (tenant == NULL) &&
+              (!tenant || !strcmp(tenant, PQgetvalue(rc, j, co))))
             done = true;
         if (done)
           continue;
@@ -397,8 +492,8 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
         st->coll = c;
         st->verb = verb;
         st->rows = cnt + (verb == DSR_STEP_REDACT ? mcnt : 0);
-        st->files = atoll(PQgetvalue(r, i, 2));
-        st->kept = atoll(PQgetvalue(r, i, 3));
+        st->files = atoll(PQgetvalue(rc, ri, co + 2));
+        st->kept = atoll(PQgetvalue(rc, ri, co + 3));
         st->mentions = verb == DSR_STEP_REDACT ? mcnt : 0;
         if (verb == DSR_STEP_RETAIN)
           st->reason = strdup(c->action_basis);
@@ -445,6 +540,41 @@ cleanup:
   return ok;
 }
 
+/* Access plans: the counts of every reached collection in one statement, so
+ * that the chain of CTEs is evaluated once: (topo index, tenant, rows, files,
+ * 0), ordered by collection, then tenant as plan_collection() orders them. */
+static PGresult *access_counts(const struct plan_ctx *pc, PGconn *conn, char *err, size_t errlen)
+{
+  struct psql s = {0};
+  PGresult *r = NULL;
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  if (!need) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < pc->ncolls; i++)
+    psql_need(pc, dsr_policy_topo_at(pc->p, i), need);
+  psql_ctes(pc, &s, need, NULL);
+  bool first = true;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    psql_printf(&s, "%sSELECT %zu::int, x.\"__dsr_tenant\", count(*), ", first ? "" : " UNION ALL ",
+                i);
+    psql_files_expr(&s, dsr_policy_topo_at(pc->p, i));
+    psql_printf(&s, ", 0 FROM s%zu x GROUP BY 2", i);
+    first = false;
+  }
+  psql_puts(&s, first ? "SELECT NULL::int WHERE FALSE" : " ORDER BY 1, 2");
+  if (s.oom)
+    snprintf(err, errlen, "out of memory");
+  else
+    r = run(conn, &s, err, errlen);
+  psql_free(&s);
+  free(need);
+  return r;
+}
+
 static int part_cmp(const void *a, const void *b)
 {
   const struct dsr_plan_part *x = a, *y = b;
@@ -462,6 +592,7 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
 {
   struct plan_ctx pc = {0};
   struct dsr_plan *plan = calloc(1, sizeof *plan);
+  PGresult *counts = NULL;
   bool in_tx = false, ok = false;
   if (!plan) {
     snprintf(err, errlen, "out of memory");
@@ -494,11 +625,23 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
   PQclear(b);
   if (!in_tx)
     goto cleanup;
+  if (kind == DSR_PLAN_ACCESS && !(counts = access_counts(&pc, conn, err, errlen)))
+    goto cleanup;
+  if (kind == DSR_PLAN_ACCESS && !access_export_sql(&pc, plan)) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
+  int row = 0;
   for (size_t k = 0; k < pc.ncolls; k++) {
     size_t i = kind == DSR_PLAN_ERASURE ? pc.ncolls - 1 - k : k; /* children first for erasure */
     const struct dsr_pcollection *c = dsr_policy_topo_at(policy, i);
     bool mentions = kind == DSR_PLAN_ERASURE && plan_has_mentions(&pc, c);
-    if ((pc.reached[i] || mentions) && !plan_collection(&pc, plan, conn, c, err, errlen))
+    struct pre_counts pre = {.r = counts, .lo = row};
+    while (counts && row < PQntuples(counts) && (size_t)atoll(PQgetvalue(counts, row, 0)) == i)
+      row++;
+    pre.hi = row;
+    if ((pc.reached[i] || mentions) &&
+        !plan_collection(&pc, plan, conn, c, counts ? &pre : NULL, err, errlen))
       goto cleanup;
   }
   if (plan->nparts > 1)
@@ -516,6 +659,7 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
   }
   ok = true;
 cleanup:
+  PQclear(counts);
   if (in_tx)
     PQclear(PQexec(conn, stmt_sql(DSR_STMT_POLICY_ROLLBACK)));
   ctx_free(&pc);
@@ -552,6 +696,12 @@ void dsr_plan_free(struct dsr_plan *plan)
     free(pt->tenant);
   }
   free(plan->parts);
+  for (size_t j = 0; j < plan->nexport_params; j++) {
+    free(plan->export_params[j].label);
+    free(plan->export_params[j].value);
+  }
+  free(plan->export_params);
+  free(plan->export_sql);
   for (size_t i = 0; i < plan->nnotes; i++)
     free(plan->notes[i]);
   free(plan->notes);

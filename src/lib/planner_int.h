@@ -45,6 +45,10 @@ void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, cons
 bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c);
 /** The condition "x is in this part": x."__dsr_tenant" = $n / IS NULL / TRUE. */
 void psql_tenant_filter(struct psql *s, const struct dsr_pcollection *c, const char *tenant);
+/** The condition "x is in one of the export's parts": the parameters labelled
+ * "tenants" (text[] literal) and "tenant_null" (boolean: the controller part)
+ * are left NULL for the caller; TRUE for controller collections. */
+void psql_tenants_filter(struct psql *s, const struct dsr_pcollection *c);
 /** Appends the SET list of a mask or redact on alias t. */
 void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
 void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);

@@ -312,6 +312,18 @@ void psql_tenant_filter(struct psql *s, const struct dsr_pcollection *c, const c
   }
 }
 
+void psql_tenants_filter(struct psql *s, const struct dsr_pcollection *c)
+{
+  if (c->owner != DSR_OWNER_PROCESSOR) {
+    psql_puts(s, "TRUE");
+    return;
+  }
+  int t = psql_param(s, "tenants", NULL, false);
+  int z = psql_param(s, "tenant_null", NULL, false);
+  psql_printf(s, "(x.\"__dsr_tenant\" = ANY($%d::text[]) OR ($%d::boolean AND x.\"__dsr_tenant\" "
+                 "IS NULL))", t, z);
+}
+
 void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
   (void)pc;

@@ -79,6 +79,20 @@ struct dsr_plan {
   size_t nparts;
   char **notes; /**< plan-level remarks (suppression, unmatched patterns) */
   size_t nnotes;
+  /**
+   * Access plans: every reached collection's rows in one statement (exports
+   * read the whole package through one cursor, so the subject's chain of
+   * CTEs is evaluated once). Columns: the collection's topo index (int), the
+   * row's rank in it (part order, then key order), then the columns of
+   * dsr_plan_access_columns() as text, padded with NULLs to the widest
+   * collection. Rows come by collection, then rank. Rows are those of the
+   * tenants in the parameter labelled "tenants" (a text[] literal) and, when
+   * the parameter labelled "tenant_null" is "true", of the controller part;
+   * both are left NULL for the caller. NULL for erasure plans.
+   */
+  char *export_sql;
+  struct dsr_plan_param *export_params;
+  size_t nexport_params;
 };
 
 /**
@@ -98,6 +112,15 @@ void dsr_plan_free(struct dsr_plan *plan);
 json_t *dsr_plan_to_json(const struct dsr_plan *plan);
 /** Writes a readable table of the plan to @p out. */
 void dsr_plan_print(const struct dsr_plan *plan, FILE *out, bool with_sql);
+
+/** Most columns a collection's access statements read. */
+#define DSR_PLAN_MAX_COLUMNS 256
+/**
+ * The columns access plans read of @p c (at most @p max, into @p out, borrowed
+ * from the policy): the export fields, then file columns and portable fields
+ * not among them; all columns when the policy has no export fields.
+ */
+size_t dsr_plan_access_columns(const struct dsr_pcollection *c, const char **out, size_t max);
 
 /** Total rows of a collection over all parts (tests, receipts). */
 long long dsr_plan_rows(const struct dsr_plan *plan, const char *collection);
