@@ -48,10 +48,8 @@ struct pend_tx {
   const char *key; /* the step's */
   const char *xid, *cursor, *rows, *kept, *files, *now;
   const char *keys; /* the batch's keys for the erasure ledger, or NULL */
-  /* staged files per store: names and array literals, parallel */
-  const char *const *fstores;
-  const char *const *flits;
-  size_t nfstores;
+  /* the batch's files: store names and paths, parallel array literals, or NULL */
+  const char *fstores, *fpaths;
   bool apply; /* resolve: apply (true) or drop (false) */
 };
 
@@ -71,22 +69,20 @@ static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const c
 static enum dsr_tx_status pend_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->key, p->xid, p->cursor, p->rows, p->kept, p->files,
-                     p->keys};
-  enum dsr_tx_status s = run(db, DSR_STMT_EX_STEP_PEND, 8, v, 1);
-  for (size_t i = 0; s == DSR_TX_COMMIT && i < p->nfstores; i++) {
-    const char *fv[] = {p->ex->run_id, p->key, p->fstores[i], p->flits[i], p->now};
-    s = run(db, DSR_STMT_EX_FILES_STAGE, 5, fv, -1);
-  }
-  return s;
+  const char *v[] = {p->ex->run_id, p->key,  p->xid,     p->cursor, p->rows,
+                     p->kept,      p->files, p->keys,    p->fstores, p->fpaths};
+  return run(db, DSR_STMT_EX_STEP_PEND, 10, v, 1);
 }
 
 static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->key, p->xid};
-  /* an applied batch's keys go to the erasure ledger before the step forgets them */
+  const char *v[] = {p->ex->run_id, p->key, p->xid, p->now};
+  /* an applied batch's keys go to the erasure ledger, and its files become due for removal,
+   * before the step forgets them */
   enum dsr_tx_status s = p->apply ? run(db, DSR_STMT_LEDGER_KEYS_APPEND, 3, v, -1) : DSR_TX_COMMIT;
+  if (s == DSR_TX_COMMIT && p->apply)
+    s = run(db, DSR_STMT_EX_FILES_PEND_DUE, 4, v, -1);
   if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
   if (s == DSR_TX_COMMIT)
@@ -115,7 +111,9 @@ static enum dsr_exec_result resolve(struct dsr_exec *ex, const char *key, const 
     snprintf(err, errlen, "%s: a store transaction of this run is still finishing", key);
     return DSR_EXEC_RETRY;
   }
-  struct pend_tx p = {.ex = ex, .key = key, .xid = xid, .apply = committed};
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  struct pend_tx p = {.ex = ex, .key = key, .xid = xid, .now = now, .apply = committed};
   if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
     snprintf(err, errlen, "%s: cannot record a finished batch", key);
     return DSR_EXEC_RETRY;
@@ -130,30 +128,25 @@ static enum dsr_exec_result resolve(struct dsr_exec *ex, const char *key, const 
 struct page_out {
   long long rows, kept;
   struct dsr_buf cursor;
-  /* files of deleted rows, one array literal per file store of the collection */
-  struct dsr_buf lits[8];
-  const char *stores[8];
+  /* files of deleted rows (and their backup copies): store names and paths, parallel array
+   * literals without their closing braces until the page is complete */
+  struct dsr_buf fstores, fpaths;
   long long nfiles;
-  size_t nstores;
 };
 
 static void page_out_free(struct page_out *o)
 {
   dsr_buf_free(&o->cursor);
-  for (size_t i = 0; i < DSR_ARRAY_LEN(o->lits); i++)
-    dsr_buf_free(&o->lits[i]);
+  dsr_buf_free(&o->fstores);
+  dsr_buf_free(&o->fpaths);
 }
 
-/* Index of file store @p name in @p o, added when new; -1 when full. */
-static int store_slot(struct page_out *o, const char *name)
+/* Adds file @p path of store @p store to the page's files. */
+static bool file_add(struct page_out *o, const char *store, const char *path)
 {
-  for (size_t i = 0; i < o->nstores; i++)
-    if (!strcmp(o->stores[i], name))
-      return (int)i;
-  if (o->nstores == DSR_ARRAY_LEN(o->stores))
-    return -1;
-  o->stores[o->nstores] = name;
-  return (int)o->nstores++;
+  bool first = o->fpaths.len == 0;
+  return (!first || (dsr_buf_puts(&o->fstores, "{") && dsr_buf_puts(&o->fpaths, "{"))) &&
+         exsql_array_add(&o->fstores, store, first) && exsql_array_add(&o->fpaths, path, first);
 }
 
 /* Stages @p rel in every copy of every file_set backup set of @p files (see excopies). */
@@ -165,11 +158,9 @@ static bool stage_copies(const struct dsr_exec *ex, const struct excopies *cp,
   for (size_t i = 0; i < cp->n; i++) {
     if (cp->v[i].set->of != files)
       continue;
-    int k = store_slot(o, cp->v[i].set->name);
     if ((size_t)snprintf(path, sizeof path, "%s/%s", cp->v[i].copy, rel) >= sizeof path)
       continue; /* cannot name it: such a path cannot exist under the set either */
-    if (k < 0 || !exsql_array_add(&o->lits[k], path,
-                                  o->lits[k].len == 0 && dsr_buf_puts(&o->lits[k], "{")))
+    if (!file_add(o, cp->v[i].set->name, path))
       return false;
   }
   return true;
@@ -200,20 +191,17 @@ static bool page_delete(struct dsr_exec *ex, const struct dsr_exec_step *st, con
     for (size_t f = 0; f < c->nfiles; f++) {
       if (PQgetisnull(r, i, (int)f + 1))
         continue;
-      int k = store_slot(o, c->files[f].store->name);
-      if (k < 0 || !exsql_array_add(&o->lits[k], PQgetvalue(r, i, (int)f + 1),
-                                    o->lits[k].len == 0 && dsr_buf_puts(&o->lits[k], "{")) ||
+      if (!file_add(o, c->files[f].store->name, PQgetvalue(r, i, (int)f + 1)) ||
           !stage_copies(ex, &copies, c->files[f].store, PQgetvalue(r, i, (int)f + 1), o)) {
         snprintf(err, errlen, "out of memory");
         goto cleanup;
       }
       o->nfiles++;
     }
-  for (size_t k = 0; k < o->nstores; k++)
-    if (!dsr_buf_puts(&o->lits[k], "}")) {
-      snprintf(err, errlen, "out of memory");
-      goto cleanup;
-    }
+  if (o->fpaths.len > 0 && !(dsr_buf_puts(&o->fstores, "}") && dsr_buf_puts(&o->fpaths, "}"))) {
+    snprintf(err, errlen, "out of memory");
+    goto cleanup;
+  }
   ok = true;
 cleanup:
   excopies_free(&copies);
@@ -412,13 +400,11 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   snprintf(kept, sizeof kept, "%lld", o.kept);
   snprintf(nfiles, sizeof nfiles, "%lld", o.nfiles);
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  const char *flits[DSR_ARRAY_LEN(o.lits)];
-  for (size_t k = 0; k < o.nstores; k++)
-    flits[k] = o.lits[k].data;
   struct pend_tx p = {.ex = ex, .key = st->key, .xid = xid, .cursor = o.cursor.data, .rows = rows,
-                      .kept = kept, .files = nfiles, .now = now, .fstores = o.stores,
+                      .kept = kept, .files = nfiles, .now = now,
                       .keys = ex->ledger ? keys.data : NULL,
-                      .flits = flits, .nfstores = o.nstores};
+                      .fstores = o.fpaths.len ? o.fstores.data : NULL,
+                      .fpaths = o.fpaths.len ? o.fpaths.data : NULL};
   if (!dsr_db_tx(ex->db, "READ COMMITTED", pend_body, &p)) {
     snprintf(err, errlen, "%s: cannot record the batch before committing it", st->key);
     goto cleanup;

@@ -2,7 +2,8 @@
  * @file executor_files.c
  * @brief Removing the files of erased rows: only files whose rows are gone
  *        ("due" in dsr_file_deletions), under their store's root, then an
- *        fsync of each directory touched, then marked done. A file already
+ *        fsync of each directory touched (once per page of files and
+ *        directory), then marked done. A file already
  *        missing counts as removed; one that cannot be removed stays due,
  *        with its attempts and error, and the run is retried.
  */
@@ -94,15 +95,9 @@ static bool safe_rel(const char *p)
   return true;
 }
 
-/* fsync of the directory holding @p path; true when it worked or the directory is gone. */
-static bool sync_dir_of(const char *path)
+/* fsync of directory @p dir; true when it worked or the directory is gone. */
+static bool sync_dir(const char *dir)
 {
-  char dir[4096];
-  dsr_strlcpy(dir, path, sizeof dir);
-  char *slash = strrchr(dir, '/');
-  if (!slash)
-    return true;
-  *slash = '\0';
   int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT;
@@ -111,9 +106,60 @@ static bool sync_dir_of(const char *path)
   return ok;
 }
 
-/* Removes one file; 0 when it is gone (or was), else an errno. */
-static int remove_one(const struct dsr_exec *ex, const char *store, const char *rel)
+/*
+ * The directories a page of removals touched, each synced once after every unlink of the page
+ * and before any of its files is marked done. dirs[i] is owned (freed by dirset_free).
+ */
+struct dirset {
+  char **dirs;
+  bool *synced;
+  size_t n, cap, last;
+};
+
+static void dirset_free(struct dirset *d)
 {
+  for (size_t i = 0; i < d->n; i++)
+    free(d->dirs[i]);
+  free(d->dirs);
+  free(d->synced);
+  memset(d, 0, sizeof *d);
+}
+
+/* Index of the directory holding @p path in @p d, added when new; -1 when out of memory. */
+static long dirset_add(struct dirset *d, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  size_t len = slash ? (size_t)(slash - path) : 0;
+  /* files of one page usually share their directory with the previous one */
+  for (size_t k = 0; k < d->n; k++) {
+    size_t i = (d->last + k) % d->n;
+    if (strlen(d->dirs[i]) == len && !strncmp(d->dirs[i], path, len))
+      return (long)(d->last = i);
+  }
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 16;
+    char **nd = realloc(d->dirs, cap * sizeof *nd);
+    if (!nd)
+      return -1;
+    d->dirs = nd;
+    bool *ns = realloc(d->synced, cap * sizeof *ns);
+    if (!ns)
+      return -1;
+    d->synced = ns;
+    d->cap = cap;
+  }
+  if (!(d->dirs[d->n] = strndup(path, len)))
+    return -1;
+  d->synced[d->n] = false;
+  return (long)(d->last = d->n++);
+}
+
+/* Unlinks one file; 0 when it is gone (or was), else an errno. @p dir gets the index of its
+ * directory in @p ds (to be synced before the removal counts), -1 when there is none. */
+static int remove_one(const struct dsr_exec *ex, const char *store, const char *rel,
+                      struct dirset *ds, long *dir)
+{
+  *dir = -1;
   const char *root = dsr_store_root(dsr_policy_store(ex->policy, store));
   if (!root)
     return ENXIO; /* the store's root is not configured here */
@@ -124,7 +170,7 @@ static int remove_one(const struct dsr_exec *ex, const char *store, const char *
     return ENAMETOOLONG;
   if (unlink(path) != 0 && errno != ENOENT)
     return errno;
-  return sync_dir_of(path) ? 0 : EIO;
+  return (*dir = dirset_add(ds, path)) < 0 ? ENOMEM : 0;
 }
 
 static bool mark(struct dsr_exec *ex, enum dsr_stmt st, struct dsr_buf *ids, const char *second)
@@ -141,10 +187,19 @@ static bool mark(struct dsr_exec *ex, enum dsr_stmt st, struct dsr_buf *ids, con
   return ok;
 }
 
+/* Appends @p id to the id list @p to. */
+static bool id_add(struct dsr_buf *to, const char *id)
+{
+  return (to->len ? dsr_buf_puts(to, ",") : dsr_buf_puts(to, "{")) && dsr_buf_puts(to, id);
+}
+
 enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *failed, char *err,
                                     size_t errlen)
 {
   struct dsr_buf done = {0}, bad = {0};
+  struct dirset ds = {0};
+  int *errs = NULL;
+  long *dirs = NULL;
   char after[24] = "0", now[24], why[96] = "";
   enum dsr_exec_result res = DSR_EXEC_RETRY;
   *removed = *failed = 0;
@@ -158,12 +213,24 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
       goto cleanup;
     }
     int n = PQntuples(r);
+    free(errs);
+    free(dirs);
+    errs = calloc((size_t)n + 1, sizeof *errs);
+    dirs = calloc((size_t)n + 1, sizeof *dirs);
+    if (!errs || !dirs) {
+      PQclear(r);
+      snprintf(err, errlen, "out of memory");
+      goto cleanup;
+    }
+    /* unlink the page's files, then sync each directory touched once, then sort them out */
+    for (int i = 0; i < n; i++)
+      errs[i] = remove_one(ex, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), &ds, &dirs[i]);
+    for (size_t k = 0; k < ds.n; k++)
+      ds.synced[k] = sync_dir(ds.dirs[k]);
     for (int i = 0; i < n; i++) {
       const char *id = PQgetvalue(r, i, 0);
-      int e = remove_one(ex, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-      struct dsr_buf *to = e == 0 ? &done : &bad;
-      bool ok = (to->len ? dsr_buf_puts(to, ",") : dsr_buf_puts(to, "{")) && dsr_buf_puts(to, id);
-      if (!ok) {
+      int e = errs[i] != 0 ? errs[i] : dirs[i] >= 0 && !ds.synced[dirs[i]] ? EIO : 0;
+      if (!id_add(e == 0 ? &done : &bad, id)) {
         PQclear(r);
         snprintf(err, errlen, "out of memory");
         goto cleanup;
@@ -176,6 +243,7 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
         DSR_WARN("executor.file_not_removed", "run=%s file_id=%s errno=%d", ex->run_id, id, e);
       }
     }
+    dirset_free(&ds);
     if (n > 0)
       dsr_strlcpy(after, PQgetvalue(r, n - 1, 0), sizeof after);
     PQclear(r);
@@ -193,6 +261,9 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
   }
   res = DSR_EXEC_OK;
 cleanup:
+  dirset_free(&ds);
+  free(errs);
+  free(dirs);
   dsr_buf_free(&done);
   dsr_buf_free(&bad);
   return res;

@@ -5,7 +5,9 @@
  *   age            t."col" < $asof - period
  *   after_event    t."col" IS NOT NULL AND t."col" < $asof - period
  *   tenant_setting t."col" < $asof - clamp(setting of t's tenant, or the default; min, max)
- *   with_parent    its parent row is expired, or gone
+ *   with_parent    its parent row is expired, or gone:
+ *                  coalesce((SELECT bool_or(coalesce(<parent expired>, false))
+ *                            FROM parent a1 WHERE a1."pc" = a0."col"), true)
  * Every value is a parameter; identifiers are quoted, from the policy.
  */
 #include "config.h"
@@ -88,29 +90,27 @@ static void expired(struct psql *s, const struct dsr_pcollection *c, int depth)
     return;
   }
   case DSR_RET_WITH_PARENT: {
+    /* Expired when no parent row matches, or one that matches is expired: written as one
+     * correlated aggregate (an index probe per row) rather than NOT EXISTS OR EXISTS, which
+     * PostgreSQL runs as hashed subplans over the whole parent table for every page. */
     const struct dsr_preference *ref = r->via;
     const struct dsr_pcollection *pa = ref->parent;
+    bool rule = has_rule(pa, depth + 1);
     psql_printf(s, "(a%d.", depth);
     psql_ident(s, ref->column);
-    psql_puts(s, " IS NOT NULL AND (NOT EXISTS (SELECT 1 FROM ");
+    psql_puts(s, rule ? " IS NOT NULL AND coalesce((SELECT bool_or(coalesce("
+                      : " IS NOT NULL AND NOT EXISTS (SELECT 1");
+    if (rule) {
+      expired(s, pa, depth + 1);
+      psql_puts(s, ", false))");
+    }
+    psql_puts(s, " FROM ");
     psql_table(s, pa);
     psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
     psql_ident(s, ref->parent_column);
     psql_printf(s, " = a%d.", depth);
     psql_ident(s, ref->column);
-    psql_puts(s, ")");
-    if (has_rule(pa, depth + 1)) {
-      psql_puts(s, " OR EXISTS (SELECT 1 FROM ");
-      psql_table(s, pa);
-      psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
-      psql_ident(s, ref->parent_column);
-      psql_printf(s, " = a%d.", depth);
-      psql_ident(s, ref->column);
-      psql_puts(s, " AND ");
-      expired(s, pa, depth + 1);
-      psql_puts(s, ")");
-    }
-    psql_puts(s, "))");
+    psql_puts(s, rule ? "), true))" : "))");
     return;
   }
   case DSR_RET_NONE:

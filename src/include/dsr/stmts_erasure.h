@@ -31,25 +31,32 @@
     " AND pend_xid IS NOT NULL ORDER BY ord, step_key")                                          \
   X(DSR_STMT_EX_STEP_PEND,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = $3::bigint, pend_cursor = $4, pend_rows ="          \
-    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint, pend_keys = $8"              \
+    " $5::bigint, pend_kept = $6::bigint, pend_files = $7::bigint, pend_keys = $8,"             \
+    " pend_fstores = $9::text[], pend_fpaths = $10::text[]"                                      \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL RETURNING 1")               \
   X(DSR_STMT_EX_STEP_APPLY,                                                                      \
     "UPDATE dsr_erasure_steps SET cursor_key = pend_cursor, rows = rows + pend_rows,"            \
     " kept = kept + pend_kept, files = files + pend_files, pend_xid = NULL, pend_cursor = NULL,"  \
-    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL"                   \
+    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL,"                  \
+    " pend_fstores = NULL, pend_fpaths = NULL"                                                   \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
   X(DSR_STMT_EX_STEP_DROP,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = NULL, pend_cursor = NULL, pend_rows = NULL,"        \
-    " pend_kept = NULL, pend_files = NULL, pend_keys = NULL"                                     \
+    " pend_kept = NULL, pend_files = NULL, pend_keys = NULL, pend_fstores = NULL,"               \
+    " pend_fpaths = NULL"                                                                        \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
   X(DSR_STMT_EX_STEP_DONE,                                                                       \
     "UPDATE dsr_erasure_steps SET done = true"                                                   \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL")                           \
   /* --- pending file deletions ------------------------------------------------------- */      \
-  X(DSR_STMT_EX_FILES_STAGE,                                                                     \
-    "INSERT INTO dsr_file_deletions (run_id, step_key, store, path, created_at)"                 \
-    " SELECT $1::uuid, $2, $3, p, " DSR_ENOW(5) " FROM unnest($4::text[]) p"                     \
+  /* an applied batch's files (pend_fstores/pend_fpaths) become due in one statement */        \
+  X(DSR_STMT_EX_FILES_PEND_DUE,                                                                  \
+    "INSERT INTO dsr_file_deletions (run_id, step_key, store, path, state, created_at)"          \
+    " SELECT s.run_id, s.step_key, f.store, f.path, 'due', " DSR_ENOW(4)                         \
+    " FROM dsr_erasure_steps s, unnest(s.pend_fstores, s.pend_fpaths) AS f(store, path)"         \
+    " WHERE s.run_id = $1::uuid AND s.step_key = $2 AND s.pend_xid = $3::bigint"                 \
     " ON CONFLICT DO NOTHING")                                                                   \
+  /* 'staged' rows only exist for batches left in flight before migration 0085 */              \
   X(DSR_STMT_EX_FILES_DUE,                                                                       \
     "UPDATE dsr_file_deletions SET state = 'due'"                                                \
     " WHERE run_id = $1::uuid AND step_key = $2 AND state = 'staged'")                           \
