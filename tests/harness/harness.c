@@ -22,6 +22,15 @@
 #include <unistd.h>
 
 bool h_setup_phase;
+/* The cluster started during setup: a failed setup stops it rather than leave it running. */
+static struct h_pg *setup_pg;
+
+void h_setup_fail(void)
+{
+  if (setup_pg && setup_pg->embed)
+    h_pg_stop(setup_pg);
+  exit(1);
+}
 
 void h_tmpdir(char *out, size_t outlen, const char *tag)
 {
@@ -49,9 +58,11 @@ void h_pg_start(struct h_pg *pg)
   char err[1024];
   struct dsr_pgembed *e = dsr_pgembed_acquire(&cfg, err, sizeof err);
   H_REQUIRE(e != NULL, "cannot start the test PostgreSQL: %s", err);
+  pg->embed = e;
+  if (h_setup_phase)
+    setup_pg = pg;
   H_REQUIRE(dsr_pgembed_ensure_db(e, "dsrd", err, sizeof err), "%s", err);
   pg->conninfo = dsr_pgembed_conninfo(e, "dsrd");
-  pg->embed = e;
   dsr_config_free(&cfg);
 }
 
@@ -68,6 +79,8 @@ static void rm_rf(const char *dir)
 
 void h_pg_stop(struct h_pg *pg)
 {
+  if (pg == setup_pg)
+    setup_pg = NULL;
   dsr_pgembed_release(pg->embed);
   pg->embed = NULL;
   free(pg->conninfo);

@@ -47,13 +47,15 @@ struct h_resp {
  * then a failed requirement prints and exits instead of failing a test.
  */
 extern bool h_setup_phase;
+/** Stops the cluster main() started during setup (none left running) and exits 1. */
+_Noreturn void h_setup_fail(void);
 #define H_REQUIRE(cond, ...)                                \
   do {                                                      \
     if (!(cond)) {                                          \
       if (h_setup_phase) {                                  \
         fprintf(stderr, "setup failed: " __VA_ARGS__);      \
         fputc('\n', stderr);                               \
-        exit(1);                                            \
+        h_setup_fail();                                     \
       }                                                     \
       ck_abort_msg(__VA_ARGS__);                            \
     }                                                       \
