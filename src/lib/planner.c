@@ -290,14 +290,7 @@ static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
     first = false;
   }
   psql_puts(&s, first ? "SELECT NULL::int, NULL::bigint WHERE FALSE" : " ORDER BY 1, 2");
-  if (s.oom)
-    goto cleanup;
-  plan->export_sql = dsr_buf_steal(&s.sql);
-  plan->export_params = s.params;
-  plan->nexport_params = s.n;
-  s.params = NULL;
-  s.n = 0;
-  ok = true;
+  ok = psql_take(&s, &plan->export_sql, &plan->export_params, &plan->nexport_params);
 cleanup:
   psql_free(&s);
   free(need);
@@ -356,13 +349,8 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
     if (verb == DSR_STEP_DELETE)
       psql_not_referenced(pc, &s, c);
   }
-  if (s.oom)
+  if (!psql_take(&s, &st->sql, &st->params, &st->nparams))
     goto cleanup;
-  st->sql = dsr_buf_steal(&s.sql);
-  st->params = s.params;
-  st->nparams = s.n;
-  s.params = NULL;
-  s.n = 0;
   ok = kind != DSR_PLAN_ERASURE || psql_keys_step(pc, verb, mentions_only, c, tenant, st);
 cleanup:
   psql_free(&s);

@@ -72,14 +72,7 @@ bool psql_keys_step(const struct plan_ctx *pc, enum dsr_step_verb verb, bool men
   psql_puts(&s, ") ORDER BY k.");
   psql_ident(&s, c->primary_key);
   psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
-  if (s.oom)
-    goto cleanup;
-  st->keys_sql = dsr_buf_steal(&s.sql);
-  st->keys_params = s.params;
-  st->nkeys_params = s.n;
-  s.params = NULL;
-  s.n = 0;
-  ok = true;
+  ok = psql_take(&s, &st->keys_sql, &st->keys_params, &st->nkeys_params);
 cleanup:
   psql_free(&s);
   free(need);

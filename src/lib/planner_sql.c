@@ -34,6 +34,18 @@ void psql_free(struct psql *s)
   memset(s, 0, sizeof *s);
 }
 
+bool psql_take(struct psql *s, char **sql, struct dsr_plan_param **params, size_t *n)
+{
+  if (s->oom)
+    return false;
+  *sql = dsr_buf_steal(&s->sql);
+  *params = s->params;
+  *n = s->n;
+  s->params = NULL;
+  s->n = 0;
+  return true;
+}
+
 int psql_param(struct psql *s, const char *label, const char *value, bool secret)
 {
   for (size_t i = 0; i < s->n; i++)
