@@ -196,6 +196,21 @@ static const struct dsr_job_kind *kind_of(const struct dsr_job_kind *registry, c
   return NULL;
 }
 
+/*
+ * Writes the ids of jobs @p from .. @p n - 1 (only those marked in @p pick, when
+ * given) into @p b as an array literal; how many, or -1 when out of memory.
+ */
+static long job_ids(struct dsr_buf *b, const struct dsr_job *jobs, size_t from, size_t n,
+                    const bool *pick)
+{
+  long k = 0;
+  bool ok = dsr_buf_puts(b, "{");
+  for (size_t i = from; ok && i < n; i++)
+    if (!pick || pick[i])
+      ok = dsr_buf_printf(b, "%s%" PRId64, k++ ? "," : "", jobs[i].id);
+  return ok && dsr_buf_puts(b, "}") ? k : -1;
+}
+
 /**
  * Completes (deletes) the jobs of @p jobs marked in @p done with one statement,
  * so a batch costs one commit, not one per job. Jobs whose lease @p owner lost
@@ -205,15 +220,10 @@ static void complete_done(struct dsr_db *db, const struct dsr_job *jobs, const b
                           size_t n, const char *owner)
 {
   struct dsr_buf ids = {0};
-  size_t want = 0;
-  bool ok = dsr_buf_puts(&ids, "{");
-  for (size_t i = 0; ok && i < n; i++)
-    if (done[i])
-      ok = dsr_buf_printf(&ids, "%s%" PRId64, want++ ? "," : "", jobs[i].id);
-  ok = ok && dsr_buf_puts(&ids, "}");
-  if (!ok || want == 0) {
-    if (!ok)
-      DSR_WARN("job.complete_failed", "jobs=%zu error=\"out of memory\"", want);
+  long want = job_ids(&ids, jobs, 0, n, done);
+  if (want <= 0) {
+    if (want < 0)
+      DSR_WARN("job.complete_failed", "jobs=%zu error=\"out of memory\"", n);
     dsr_buf_free(&ids);
     return;
   }
@@ -221,7 +231,7 @@ static void complete_done(struct dsr_db *db, const struct dsr_job *jobs, const b
   PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_DONE_MANY, 2, v);
   if (!dsr_db_ok(r)) {
     /* Not completed: the jobs run again when their lease runs out (handlers are idempotent). */
-    DSR_WARN("job.complete_failed", "jobs=%zu sqlstate=%s", want, dsr_db_sqlstate(r));
+    DSR_WARN("job.complete_failed", "jobs=%ld sqlstate=%s", want, dsr_db_sqlstate(r));
   } else {
     int rows = PQntuples(r);
     for (size_t i = 0; i < n; i++) {
@@ -252,10 +262,7 @@ static void release_unrun(struct dsr_db *db, const struct dsr_job *jobs, size_t 
   struct dsr_buf ids = {0};
   char when[24];
   snprintf(when, sizeof when, "%lld", (long long)now);
-  bool ok = dsr_buf_puts(&ids, "{");
-  for (size_t i = from; ok && i < n; i++)
-    ok = dsr_buf_printf(&ids, "%s%" PRId64, i > from ? "," : "", jobs[i].id);
-  ok = ok && dsr_buf_puts(&ids, "}");
+  bool ok = job_ids(&ids, jobs, from, n, NULL) >= 0;
   PGresult *r = NULL;
   if (ok) {
     const char *v[] = {ids.data, owner, when};
