@@ -182,7 +182,7 @@ static enum MHD_Result on_form(struct dsr_hreq *r)
 /*
  * Idempotency-Key on authenticated JSON POSTs (staff, customers): the key is
  * reserved per route and caller before the handler runs, and its answer kept
- * (dsr_dispatch_idem_finish); a retry gets that answer again. Intake keeps its
+ * (dsr_reply_idem_finish); a retry gets that answer again. Intake keeps its
  * answer inside its own transaction instead (requests.c). True: run the handler.
  */
 static bool idem_begin(struct dsr_hreq *r, enum MHD_Result *ret)
@@ -235,18 +235,6 @@ static bool idem_begin(struct dsr_hreq *r, enum MHD_Result *ret)
   }
   json_decref(reply);
   return false;
-}
-
-void dsr_dispatch_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text)
-{
-  r->idem_pending = false;
-  struct dsr_db *db = dsr_db_acquire(r->app->pool);
-  if (!db)
-    return; /* the reservation goes stale and a retry takes it over */
-  bool lost = false, retry = false;
-  if (status >= 500 || !dsr_idem_store(db, &r->idem, status, text, dsr_now(), &lost, &retry))
-    dsr_idem_release(db, &r->idem);
-  dsr_db_release(db);
 }
 
 /* Last call: the whole body is in; parse and check it, then run the handler. */
@@ -335,7 +323,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
            r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);
   if (r->idem_pending) /* no JSON answer was queued: let a retry run again */
-    dsr_dispatch_idem_finish(r, 500, "");
+    dsr_reply_idem_finish(r, 500, "");
   json_decref(r->json);
   dsr_buf_free(&r->body);
   free(r);

@@ -1,8 +1,9 @@
 /**
  * @file forms.c
  * @brief HTML form support for the dispatcher: urlencoded decoding into a
- *        JSON object (so forms reuse the JSON spec tables), the double-submit
- *        CSRF token, and the rate-limit check shared by routes and handlers.
+ *        JSON object (so forms reuse the JSON spec tables), cookies set on
+ *        the reply, the double-submit CSRF token, and the rate-limit check
+ *        shared by routes and handlers.
  */
 #include "config.h"
 #include "httpd.h"
@@ -91,6 +92,16 @@ json_t *dsr_form_decode(const char *body, size_t len, const char **why)
     i = end + 1;
   }
   return obj;
+}
+
+bool dsr_reply_cookie(struct dsr_hreq *r, const char *cookie)
+{
+  if (r->ncookies >= (int)DSR_ARRAY_LEN(r->set_cookie))
+    return false;
+  if (!dsr_strlcpy(r->set_cookie[r->ncookies], cookie, sizeof r->set_cookie[0]))
+    return false;
+  r->ncookies++;
+  return true;
 }
 
 static bool csrf_shape(const char *t)

@@ -222,10 +222,10 @@ bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const c
 /**
  * Keeps the answer (@p status, JSON @p text) of a request whose
  * Idempotency-Key the dispatcher reserved, or drops the reservation on a 5xx
- * (dispatch.c; called by the reply functions). It takes a pool connection:
+ * (reply.c; called by the reply functions). It takes a pool connection:
  * handlers release theirs before they reply, as they all do.
  */
-void dsr_dispatch_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text);
+void dsr_reply_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text);
 
 /** The libmicrohttpd callbacks (dispatch.c). */
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,

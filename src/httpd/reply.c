@@ -44,12 +44,24 @@ static void common_headers(struct dsr_hreq *r, struct MHD_Response *resp, const 
   }
 }
 
+void dsr_reply_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text)
+{
+  r->idem_pending = false;
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return; /* the reservation goes stale and a retry takes it over */
+  bool lost = false, retry = false;
+  if (status >= 500 || !dsr_idem_store(db, &r->idem, status, text, dsr_now(), &lost, &retry))
+    dsr_idem_release(db, &r->idem);
+  dsr_db_release(db);
+}
+
 static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *text,
                                 const char *ctype, const char *allow, const char *www_auth,
                                 const char *csp)
 {
   if (r->idem_pending)
-    dsr_dispatch_idem_finish(r, text ? status : 500, text ? text : "");
+    dsr_reply_idem_finish(r, text ? status : 500, text ? text : "");
   if (!text)
     return MHD_NO; /* out of memory: closing the connection is all that is left */
   struct MHD_Response *resp =
@@ -218,16 +230,6 @@ enum MHD_Result dsr_reply_asset(struct dsr_hreq *r, const char *name, const char
   r->status = 200;
   r->replied = true;
   return ret;
-}
-
-bool dsr_reply_cookie(struct dsr_hreq *r, const char *cookie)
-{
-  if (r->ncookies >= (int)DSR_ARRAY_LEN(r->set_cookie))
-    return false;
-  if (!dsr_strlcpy(r->set_cookie[r->ncookies], cookie, sizeof r->set_cookie[0]))
-    return false;
-  r->ncookies++;
-  return true;
 }
 
 enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,

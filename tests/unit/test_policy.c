@@ -8,7 +8,7 @@
 #include "suites.h"
 #include "dsr/jpos.h"
 #include "dsr/planner.h"
-#include "../../src/lib/planner_int.h"
+#include "../../src/lib/plan/planner_int.h"
 
 #include <dirent.h>
 #include <stdio.h>

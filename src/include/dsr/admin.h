@@ -12,10 +12,9 @@
 #include <jansson.h>
 #include "dsr/db.h"
 #include "dsr/error.h"
+#include "dsr/parts.h"
 #include "dsr/policy.h"
 
-/** The fixed list of reason codes a denial may carry (NULL-terminated). */
-extern const char *const dsr_deny_reasons[];
 /** The actions of POST /v1/admin/requests/{id}/actions (NULL-terminated). */
 extern const char *const dsr_admin_actions[];
 

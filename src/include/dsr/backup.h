@@ -1,6 +1,6 @@
 /**
  * @file backup.h
- * @brief Erasure that reaches backups (DESIGN.md section 6, issue 7).
+ * @brief Erasure that reaches backups (DESIGN.md section 6).
  *
  * - Media backup sets (file_set): each immediate subdirectory of a set's
  *   root is one copy of the files store it copies; the executor stages the

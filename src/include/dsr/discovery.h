@@ -18,9 +18,8 @@
 #include "dsr/error.h"
 #include "dsr/planner.h"
 #include "dsr/policy.h"
-
-/** Identity kinds as bits of a mask: bit (1 << enum dsr_id_kind). */
-#define DSR_IDBIT(kind) (1u << (unsigned)(kind))
+#include "dsr/parts.h"
+#include "dsr/subject.h"
 
 /** Data held for the subject in one tenant's content. */
 struct dsr_found_tenant {
@@ -54,16 +53,6 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
                               const struct dsr_finder *f, const char *base_url,
                               const char *request_id, int *nparts);
 
-/** The job kind that runs discovery for one request (payload {"request_id"}). */
-#define DSR_JOB_DISCOVERY "discovery"
-
-/**
- * Enqueues discovery for @p request_id in the caller's transaction (call it
- * with the change that made the request "verified"). At most one live job
- * per request.
- */
-DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry);
-
 /**
  * Fills @p f with the planner as discovery's search over @p policy: the plan
  * matching the request type (access for access and portability, erasure
@@ -72,24 +61,5 @@ DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_i
  * tenant. @p policy must outlive @p f.
  */
 void dsr_planner_finder(struct dsr_finder *f, const struct dsr_policy *policy);
-
-/** A request's identities, unsealed, indexed by enum dsr_id_kind. Free with dsr_subject_free(). */
-struct dsr_subject_values {
-  char *value[DSR_ID_KIND_COUNT];
-};
-
-/** Loads and unseals the identities of @p request_id. False on a database or key failure. */
-DSR_MUST_USE bool dsr_subject_load(struct dsr_db *db, const char *request_id,
-                                   struct dsr_subject_values *out);
-/** Wipes and frees the values. */
-void dsr_subject_free(struct dsr_subject_values *s);
-/** The planner's view of @p v (borrows its strings). */
-struct dsr_subject dsr_subject_of(const struct dsr_subject_values *v);
-
-/** The connection string of the policy's postgresql store (dsn or dsn_env), or NULL. */
-const char *dsr_policy_pg_dsn(const struct dsr_policy *p);
-
-/** Identity kinds -> PostgreSQL text[] literal ("{email,phone}"), into @p out. */
-void dsr_id_kinds_literal(unsigned kinds, char *out, size_t outlen);
 
 #endif

@@ -1,6 +1,6 @@
 /**
  * @file erasure.h
- * @brief Erasure of an approved part (issue 6): the job that runs it, the
+ * @brief Erasure of an approved part: the job that runs it, the
  *        suppression entries recorded first, legal holds, the receipt, and
  *        the part's way approved -> executing -> done. The executor
  *        (executor.h) does the work; this file decides what it runs.

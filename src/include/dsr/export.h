@@ -1,6 +1,6 @@
 /**
  * @file export.h
- * @brief Access and portability packages (issue 8): a ZIP (libarchive)
+ * @brief Access and portability packages: a ZIP (libarchive)
  *        written through libsodium secretstream straight to a file, so the
  *        plaintext never reaches the disk; read back chunk by chunk for the
  *        download link. Memory stays bounded whatever the size: rows come

@@ -1,6 +1,6 @@
 /**
  * @file media.h
- * @brief Crypto-shredded media (DESIGN.md section 6, issue 7). Collections a
+ * @brief Crypto-shredded media (DESIGN.md section 6). Collections a
  *        policy marks with "crypto_shred" keep their files encrypted
  *        (libsodium secretstream, XChaCha20-Poly1305) under a data key per
  *        subject and scope (the tenant whose media it is). dsrd's database

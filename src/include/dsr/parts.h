@@ -11,6 +11,9 @@
 #include <jansson.h>
 #include "dsr/db.h"
 
+/** The fixed list of reason codes a denial of a part or request may carry (NULL-terminated). */
+extern const char *const dsr_deny_reasons[];
+
 /** Part states that end a part. */
 bool dsr_part_state_final(const char *state);
 
@@ -45,5 +48,15 @@ enum dsr_tx_status dsr_tx_exec(struct dsr_db *db, enum dsr_stmt st, int n,
 /** Records an event in a transaction body: COMMIT, RETRY or ROLLBACK. Takes @p data. */
 enum dsr_tx_status dsr_tx_event(struct dsr_db *db, const char *request_id, const char *kind,
                                 const char *actor, json_t *data);
+
+/** The job kind that runs discovery for one request (payload {"request_id"}). */
+#define DSR_JOB_DISCOVERY "discovery"
+
+/**
+ * Enqueues discovery for @p request_id in the caller's transaction (call it
+ * with the change that made the request "verified"). At most one live job
+ * per request.
+ */
+DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry);
 
 #endif

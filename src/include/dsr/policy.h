@@ -191,6 +191,8 @@ const char *dsr_policy_path(const struct dsr_policy *p);
 size_t dsr_policy_store_count(const struct dsr_policy *p);
 const struct dsr_pstore *dsr_policy_store_at(const struct dsr_policy *p, size_t i);
 const struct dsr_pstore *dsr_policy_store(const struct dsr_policy *p, const char *name);
+/** The connection string of the policy's postgresql store (dsn or dsn_env), or NULL. */
+const char *dsr_policy_pg_dsn(const struct dsr_policy *p);
 size_t dsr_policy_collection_count(const struct dsr_policy *p);
 /** Collections in topological order: every parent before its children. */
 const struct dsr_pcollection *dsr_policy_topo_at(const struct dsr_policy *p, size_t i);

@@ -1,11 +1,12 @@
 /**
  * @file rights.h
- * @brief Rights that change what the platform may do with a subject's data
- *        (issue 8): restriction of processing, with a registry of restricted
+ * @brief Rights that change what the platform may do with a subject's data:
+ *        restriction of processing, with a registry of restricted
  *        subjects (keyed identity hashes only) that the platform's services
  *        check with a service key. Approved parts of these requests run as
- *        the "rights" job; dsr_part_execute_enqueue() is the one hook that
- *        approvals and customer decisions call for every request type.
+ *        the "rights" job; dsr_part_execute_enqueue() (parts/part_exec.c) is
+ *        the one hook that approvals and customer decisions call for every
+ *        request type.
  */
 #ifndef DSR_RIGHTS_H
 #define DSR_RIGHTS_H

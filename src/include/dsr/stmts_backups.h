@@ -1,6 +1,6 @@
 /**
  * @file stmts_backups.h
- * @brief dsrd-side statements of erasure that reaches backups (issue 7): the
+ * @brief dsrd-side statements of erasure that reaches backups: the
  *        erasure ledger, database backups and their restore, per-subject data
  *        keys of crypto-shredded media. $now parameters are epoch seconds
  *        from dsr_now(); hashes and wrapped keys travel as hex.

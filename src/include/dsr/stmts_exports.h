@@ -1,6 +1,6 @@
 /**
  * @file stmts_exports.h
- * @brief Statements of access and portability packages (issue 8). $now
+ * @brief Statements of access and portability packages. $now
  *        parameters are epoch seconds from dsr_now().
  */
 #ifndef DSR_STMTS_EXPORTS_H

@@ -1,7 +1,7 @@
 /**
  * @file stmts_rights.h
- * @brief Statements of restriction, service keys and the rights job
- *        (issue 8). $now parameters are epoch seconds from dsr_now().
+ * @brief Statements of restriction, service keys and the rights job.
+ *        $now parameters are epoch seconds from dsr_now().
  */
 #ifndef DSR_STMTS_RIGHTS_H
 #define DSR_STMTS_RIGHTS_H

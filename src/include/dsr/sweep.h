@@ -1,6 +1,6 @@
 /**
  * @file sweep.h
- * @brief Retention sweeps (issue 6): every retention rule of the policy —
+ * @brief Retention sweeps: every retention rule of the policy —
  *        N days from a column, N days after an event, per-tenant periods
  *        read from a settings collection and clamped to the policy's bounds,
  *        "with the parent" — applied by the executor (executor.h), children

@@ -1,0 +1,49 @@
+/**
+ * @file planner_int.h
+ * @brief Internals of the planner: what it knows of one subject and the
+ *        generators of planner_sql.c (the statement builder is sqlbuild.h).
+ */
+#ifndef DSR_PLANNER_INT_H
+#define DSR_PLANNER_INT_H
+
+#include "dsr/planner.h"
+#include "dsr/sqlbuild.h"
+
+/** What the planner knows about one subject and policy. */
+struct plan_ctx {
+  const struct dsr_policy *p;
+  size_t ncolls;
+  /* normalized identity values by [kind][norm], NULL when absent */
+  char *ids[DSR_ID_KIND_COUNT][4];
+  /* subject-specific regular expressions (PostgreSQL ARE) by kind, for mentions */
+  char *mention_re[DSR_ID_KIND_COUNT];
+  bool *reached; /* by topo index: the subject has rows here */
+};
+
+/** Marks in @p need (by topo index) the CTEs that the rows of @p c depend on. */
+void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need);
+/** Emits "WITH s<i> AS (...), m<i> AS (...) " for the needed collections. */
+void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m);
+/** True when @p c redacts mentions of the subject (has columns and patterns usable now). */
+bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c);
+/** The condition "x is in this part": x."__dsr_tenant" = $n / IS NULL / TRUE. */
+void psql_tenant_filter(struct psql *s, const struct dsr_pcollection *c, const char *tenant);
+/** The condition "x is in one of the export's parts": the parameters labelled
+ * "tenants" (text[] literal) and "tenant_null" (boolean: the controller part)
+ * are left NULL for the caller; TRUE for controller collections. */
+void psql_tenants_filter(struct psql *s, const struct dsr_pcollection *c);
+/** Appends the SET list of a mask or redact on alias t. */
+void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** Appends the expression counting rows of x (alias) still referenced after the plan. */
+void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/**
+ * Fills st->keys_sql / keys_params: the page query of an erasure step (see
+ * planner.h). False on allocation failure.
+ */
+bool psql_keys_step(const struct plan_ctx *pc, enum dsr_step_verb verb, bool mentions_only,
+                    const struct dsr_pcollection *c, const char *tenant, struct dsr_plan_step *st);
+/** Appends the sum of non-NULL file columns of x. */
+void psql_files_expr(struct psql *s, const struct dsr_pcollection *c);
+
+#endif

@@ -1,0 +1,403 @@
+/**
+ * @file planner_sql.c
+ * @brief SQL generation from the data map. Identifiers come only from the
+ *        validated policy and are always quoted; every value (identities,
+ *        tenants, fixed masks, patterns, keys) is a $n parameter.
+ *
+ * For each collection reached by the subject, a CTE s<i> selects its rows
+ * with their tenant ("__dsr_tenant", text, NULL for controller data):
+ *   s<i> AS (SELECT a0.*, (<tenant>)::text AS "__dsr_tenant" FROM "schema"."table" a0
+ *            WHERE a0."pk" IN (SELECT b."pk" FROM "schema"."table" b WHERE b."id_col" = $1
+ *                              UNION SELECT b."pk" ... WHERE b."fk" IN (SELECT x."pk" FROM s<parent> x)))
+ * one UNION branch per identity column and cascading reference, so that
+ * each can use its own index.
+ * and, for collections that redact mentions, m<i> selects the other rows whose
+ * text mentions the subject's identifiers.
+ */
+#include "config.h"
+#include "planner_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
+{
+  if (!value)
+    return NULL;
+  while (isspace((unsigned char)*value))
+    value++;
+  struct dsr_buf b = {0};
+  bool ok = dsr_buf_puts(&b, "");
+  size_t n = strlen(value);
+  while (n > 0 && isspace((unsigned char)value[n - 1]))
+    n--;
+  for (size_t i = 0; ok && i < n; i++) {
+    char ch = value[i];
+    switch (norm) {
+    case DSR_NORM_EXACT: ok = dsr_buf_append(&b, &ch, 1); break;
+    case DSR_NORM_LOWER:
+      ch = (char)tolower((unsigned char)ch);
+      ok = dsr_buf_append(&b, &ch, 1);
+      break;
+    case DSR_NORM_E164:
+      if (isdigit((unsigned char)ch) || (ch == '+' && b.len == 0))
+        ok = dsr_buf_append(&b, &ch, 1);
+      break;
+    case DSR_NORM_DIGITS:
+      if (isdigit((unsigned char)ch))
+        ok = dsr_buf_append(&b, &ch, 1);
+      break;
+    }
+  }
+  if (!ok || b.len == 0 || (b.len == 1 && b.data[0] == '+')) {
+    dsr_buf_free(&b);
+    return NULL;
+  }
+  return dsr_buf_steal(&b);
+}
+
+/* Tenant of alias a<depth> of @p c, as an SQL expression. */
+static void tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth)
+{
+  if (c->owner != DSR_OWNER_PROCESSOR) {
+    psql_puts(s, "NULL");
+    return;
+  }
+  if (c->tenant_column) {
+    psql_printf(s, "a%d.", depth);
+    psql_ident(s, c->tenant_column);
+    return;
+  }
+  const struct dsr_preference *r = c->tenant_via;
+  psql_puts(s, "(SELECT (");
+  tenant_expr(s, r->parent, depth + 1);
+  psql_puts(s, ")::text FROM ");
+  psql_table(s, r->parent);
+  psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
+  psql_ident(s, r->parent_column);
+  psql_printf(s, " = a%d.", depth);
+  psql_ident(s, r->column);
+  psql_puts(s, " LIMIT 1)");
+}
+
+/* One "SELECT b.pk FROM table b WHERE ..." branch per identity of @p c that the
+ * subject has, UNION-ed (each branch can use its own index); returns whether
+ * any was emitted. */
+static bool identity_branches(const struct plan_ctx *pc, struct psql *s,
+                              const struct dsr_pcollection *c, bool any)
+{
+  for (size_t i = 0; i < c->nidentities; i++) {
+    const struct dsr_pidentity *id = &c->identities[i];
+    const char *v = pc->ids[id->kind][id->norm];
+    if (!v)
+      continue;
+    const char *type = dsr_pcollection_column_type(c, id->column);
+    int n = psql_param(s, dsr_id_kind_name(id->kind), v, false);
+    psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
+    any = true;
+    psql_ident(s, c->primary_key);
+    psql_puts(s, " FROM ");
+    psql_table(s, c);
+    psql_puts(s, " b WHERE ");
+    if (id->norm == DSR_NORM_LOWER) {
+      psql_puts(s, "lower(b.");
+      psql_ident(s, id->column);
+      psql_printf(s, ") = lower($%d::text)", n);
+    } else {
+      psql_puts(s, "b.");
+      psql_ident(s, id->column);
+      psql_printf(s, " = $%d::", n);
+      psql_puts(s, type); /* validated type name */
+    }
+  }
+  return any;
+}
+
+void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need)
+{
+  if (!pc->reached[c->topo_index] || need[c->topo_index])
+    return;
+  need[c->topo_index] = true;
+  for (size_t r = 0; r < c->nreferences; r++)
+    if (c->references[r].cascade)
+      psql_need(pc, c->references[r].parent, need);
+}
+
+bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c)
+{
+  for (size_t i = 0; i < c->nredact_patterns; i++)
+    if (pc->mention_re[c->redact_patterns[i]->kind])
+      return true;
+  return false;
+}
+
+/* (a0."col" ~* $re OR ...) over redact columns and usable patterns. */
+static void mention_cond(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+{
+  bool first = true;
+  psql_puts(s, "(");
+  for (size_t i = 0; i < c->nredact_columns; i++)
+    for (size_t k = 0; k < c->nredact_patterns; k++) {
+      const char *re = pc->mention_re[c->redact_patterns[k]->kind];
+      if (!re)
+        continue;
+      int rn = psql_param(s, c->redact_patterns[k]->kind == DSR_ID_EMAIL ? "email_regex" : "phone_regex",
+                          re, false);
+      psql_puts(s, first ? "a0." : " OR a0.");
+      psql_ident(s, c->redact_columns[i]);
+      psql_printf(s, " ~* $%d::text", rn);
+      first = false;
+    }
+  psql_puts(s, ")");
+}
+
+static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                    bool mentions)
+{
+  /* MATERIALIZED: each CTE runs once per statement, never once per row */
+  psql_printf(s, "%c%zu AS MATERIALIZED (SELECT a0.*, (", mentions ? 'm' : 's', c->topo_index);
+  tenant_expr(s, c, 0);
+  psql_puts(s, ")::text AS \"__dsr_tenant\" FROM ");
+  psql_table(s, c);
+  psql_puts(s, " a0 WHERE ");
+  if (mentions) {
+    mention_cond(pc, s, c);
+    if (pc->reached[c->topo_index]) {
+      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu x WHERE x.", c->topo_index);
+      psql_ident(s, c->primary_key);
+      psql_puts(s, " = a0.");
+      psql_ident(s, c->primary_key);
+      psql_puts(s, ")");
+    }
+    psql_puts(s, ")");
+    return;
+  }
+  psql_puts(s, "a0.");
+  psql_ident(s, c->primary_key);
+  psql_puts(s, " IN (");
+  bool any = identity_branches(pc, s, c, false);
+  for (size_t r = 0; r < c->nreferences; r++) {
+    const struct dsr_preference *ref = &c->references[r];
+    if (!ref->cascade || !pc->reached[ref->parent->topo_index])
+      continue;
+    psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
+    psql_ident(s, c->primary_key);
+    psql_puts(s, " FROM ");
+    psql_table(s, c);
+    psql_puts(s, " b WHERE b.");
+    psql_ident(s, ref->column);
+    psql_puts(s, " IN (SELECT x.");
+    psql_ident(s, ref->parent_column);
+    psql_printf(s, " FROM s%zu x)", ref->parent->topo_index);
+    any = true;
+  }
+  if (!any)
+    psql_puts(s, "SELECT NULL WHERE FALSE");
+  psql_puts(s, "))");
+}
+
+void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m)
+{
+  bool first = true;
+  for (size_t i = 0; i < pc->ncolls; i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    if (need[i]) {
+      psql_puts(s, first ? "WITH " : ", ");
+      first = false;
+      one_cte(pc, s, c, false);
+    }
+    if (need_m && need_m[i]) {
+      psql_puts(s, first ? "WITH " : ", ");
+      first = false;
+      one_cte(pc, s, c, true);
+    }
+  }
+  if (!first)
+    psql_puts(s, " ");
+}
+
+void psql_tenant_filter(struct psql *s, const struct dsr_pcollection *c, const char *tenant)
+{
+  if (c->owner != DSR_OWNER_PROCESSOR) {
+    psql_puts(s, "TRUE");
+  } else if (!tenant) {
+    psql_puts(s, "x.\"__dsr_tenant\" IS NULL");
+  } else {
+    int n = psql_param(s, "tenant", tenant, false);
+    psql_printf(s, "x.\"__dsr_tenant\" = $%d::text", n);
+  }
+}
+
+void psql_tenants_filter(struct psql *s, const struct dsr_pcollection *c)
+{
+  if (c->owner != DSR_OWNER_PROCESSOR) {
+    psql_puts(s, "TRUE");
+    return;
+  }
+  int t = psql_param(s, "tenants", NULL, false);
+  int z = psql_param(s, "tenant_null", NULL, false);
+  psql_printf(s, "(x.\"__dsr_tenant\" = ANY($%d::text[]) OR ($%d::boolean AND x.\"__dsr_tenant\" "
+                 "IS NULL))", t, z);
+}
+
+void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+{
+  (void)pc;
+  for (size_t i = 0; i < c->nmasks; i++) {
+    const struct dsr_pmask *m = &c->masks[i];
+    const char *type = dsr_pcollection_column_type(c, m->field);
+    psql_puts(s, i ? ", " : "");
+    psql_ident(s, m->field);
+    psql_puts(s, " = ");
+    switch (m->strategy) {
+    case DSR_MASK_NULL: psql_puts(s, "NULL"); break;
+    case DSR_MASK_FIXED: {
+      char label[160];
+      snprintf(label, sizeof label, "fixed:%s", m->field);
+      psql_printf(s, "$%d::", psql_param(s, label, m->value, false));
+      psql_puts(s, type);
+      break;
+    }
+    case DSR_MASK_HMAC: {
+      /* HMAC-SHA256(key, value) = H((K^opad) || H((K^ipad) || value)); the
+       * executor supplies both padded keys, derived from dsrd's master key. */
+      int in = psql_param(s, "hmac_ipad", NULL, true);
+      int out = psql_param(s, "hmac_opad", NULL, true);
+      psql_printf(s, "CASE WHEN t.");
+      psql_ident(s, m->field);
+      psql_printf(s, " IS NULL THEN NULL ELSE encode(sha256($%d::bytea || sha256($%d::bytea || "
+                     "convert_to(t.", out, in);
+      psql_ident(s, m->field);
+      psql_puts(s, "::text, 'UTF8'))), 'hex') END");
+      break;
+    }
+    case DSR_MASK_RANDOM:
+      psql_printf(s, "substr(encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 1, %d)",
+                  m->length);
+      break;
+    }
+  }
+}
+
+void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+{
+  for (size_t i = 0; i < c->nredact_columns; i++) {
+    struct dsr_buf expr = {0};
+    psql_puts(s, i ? ", " : "");
+    psql_ident(s, c->redact_columns[i]);
+    psql_puts(s, " = ");
+    /* nested regexp_replace, innermost first */
+    size_t depth = 0;
+    for (size_t k = 0; k < c->nredact_patterns; k++)
+      if (pc->mention_re[c->redact_patterns[k]->kind]) {
+        psql_puts(s, "regexp_replace(");
+        depth++;
+      }
+    psql_puts(s, "t.");
+    psql_ident(s, c->redact_columns[i]);
+    for (size_t k = 0; k < c->nredact_patterns; k++) {
+      const struct dsr_ppattern *pat = c->redact_patterns[k];
+      const char *re = pc->mention_re[pat->kind];
+      if (!re)
+        continue;
+      int rn = psql_param(s, pat->kind == DSR_ID_EMAIL ? "email_regex" : "phone_regex", re, false);
+      /* '\' and '&' are special in PostgreSQL replacements */
+      bool ok = dsr_buf_puts(&expr, "");
+      for (const char *ch = pat->replacement; ok && *ch; ch++)
+        ok = (*ch == '\\' || *ch == '&') ? dsr_buf_printf(&expr, "\\%c", *ch)
+                                         : dsr_buf_append(&expr, ch, 1);
+      char label[160];
+      snprintf(label, sizeof label, "replacement:%s", pat->name);
+      int pn = ok ? psql_param(s, label, expr.data, false) : 1;
+      if (!ok)
+        s->oom = true;
+      dsr_buf_reset(&expr);
+      psql_printf(s, ", $%d::text, $%d::text, 'gi')", rn, pn);
+    }
+    (void)depth;
+    dsr_buf_free(&expr);
+  }
+}
+
+/* References into @p c as (child, reference) pairs; arrays malloc'd, caller
+ * frees both. Returns the count; on allocation failure 0 with s->oom set. */
+static size_t inbound(const struct dsr_policy *p, struct psql *s, const struct dsr_pcollection *c,
+                      const struct dsr_pcollection ***ch, const struct dsr_preference ***refs)
+{
+  size_t n = dsr_policy_children(p, c, NULL, NULL, 0);
+  *ch = calloc(n + 1, sizeof **ch);
+  *refs = calloc(n + 1, sizeof **refs);
+  if (!*ch || !*refs) {
+    s->oom = true;
+    return 0;
+  }
+  return dsr_policy_children(p, c, *ch, *refs, n);
+}
+
+void psql_not_referenced(const struct dsr_policy *p, struct psql *s, const struct dsr_pcollection *c)
+{
+  const struct dsr_pcollection **ch = NULL;
+  const struct dsr_preference **refs = NULL;
+  size_t n = inbound(p, s, c, &ch, &refs);
+  for (size_t i = 0; i < n; i++) {
+    psql_puts(s, " AND NOT EXISTS (SELECT 1 FROM ");
+    psql_table(s, ch[i]);
+    psql_puts(s, " r WHERE r.");
+    psql_ident(s, refs[i]->column);
+    psql_puts(s, " = t.");
+    psql_ident(s, refs[i]->parent_column);
+    psql_puts(s, ")");
+  }
+  free(ch);
+  free(refs);
+}
+
+void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+{
+  const struct dsr_pcollection **ch = NULL;
+  const struct dsr_preference **refs = NULL;
+  size_t n = inbound(pc->p, s, c, &ch, &refs);
+  if (n == 0) {
+    psql_puts(s, "0");
+    goto cleanup;
+  }
+  psql_puts(s, "count(*) FILTER (WHERE FALSE");
+  for (size_t i = 0; i < n; i++) {
+    psql_puts(s, " OR EXISTS (SELECT 1 FROM ");
+    psql_table(s, ch[i]);
+    psql_puts(s, " r WHERE r.");
+    psql_ident(s, refs[i]->column);
+    psql_puts(s, " = x.");
+    psql_ident(s, refs[i]->parent_column);
+    if (refs[i]->cascade && ch[i]->action == DSR_ACT_DELETE && pc->reached[ch[i]->topo_index]) {
+      /* rows this plan deletes first do not keep the parent */
+      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu y WHERE y.", ch[i]->topo_index);
+      psql_ident(s, ch[i]->primary_key);
+      psql_puts(s, " = r.");
+      psql_ident(s, ch[i]->primary_key);
+      psql_puts(s, ")");
+    }
+    psql_puts(s, ")");
+  }
+  psql_puts(s, ")");
+cleanup:
+  free(ch);
+  free(refs);
+}
+
+void psql_files_expr(struct psql *s, const struct dsr_pcollection *c)
+{
+  if (c->nfiles == 0) {
+    psql_puts(s, "0");
+    return;
+  }
+  psql_puts(s, "coalesce(sum(");
+  for (size_t i = 0; i < c->nfiles; i++) {
+    psql_puts(s, i ? " + (x." : "(x.");
+    psql_ident(s, c->files[i].column);
+    psql_puts(s, " IS NOT NULL)::int");
+  }
+  psql_puts(s, "), 0)");
+}

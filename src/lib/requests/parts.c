@@ -1,0 +1,135 @@
+/**
+ * @file parts.c
+ * @brief A request's life after verification: enqueueing discovery, part
+ *        notifications and request completion (see parts.h).
+ */
+#include "config.h"
+#include "dsr/events.h"
+#include "dsr/parts.h"
+#include "dsr/queue.h"
+#include "dsr/webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dsr_deny_reasons[] = {
+    "identity_not_verified", "manifestly_unfounded", "excessive",       "legal_obligation",
+    "legal_claims",          "exemption_applies",    "not_applicable",  "duplicate",
+    "third_party_rights",    NULL};
+
+bool dsr_part_state_final(const char *state)
+{
+  return !strcmp(state, "done") || !strcmp(state, "denied");
+}
+
+enum dsr_tx_status dsr_tx_exec(struct dsr_db *db, enum dsr_stmt st, int n,
+                               const char *const *v, PGresult **out)
+{
+  PGresult *r = dsr_db_exec(db, st, n, v);
+  *out = NULL;
+  if (!dsr_db_ok(r)) {
+    bool retry = dsr_db_is_retryable(r);
+    PQclear(r);
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  *out = r;
+  return DSR_TX_COMMIT;
+}
+
+enum dsr_tx_status dsr_tx_event(struct dsr_db *db, const char *request_id, const char *kind,
+                                const char *actor, json_t *data)
+{
+  bool retry = false;
+  bool ok = data && dsr_event_record(db, request_id, kind, actor, data, &retry);
+  json_decref(data);
+  return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+enum dsr_tx_status dsr_part_notify(struct dsr_db *db, const char *part_id, const char *event,
+                                   const json_t *extra)
+{
+  const char *v[] = {part_id};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_PART_NOTIFY_INFO, 1, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  if (PQntuples(r) != 1) { /* a controller part: nobody to tell */
+    PQclear(r);
+    return DSR_TX_COMMIT;
+  }
+  json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "part_id", part_id, "request_type",
+                           PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2), "due_at",
+                           PQgetvalue(r, 0, 3), "status", PQgetvalue(r, 0, 4));
+  if (data && extra)
+    json_object_update(data, (json_t *)extra);
+  bool retry = false;
+  bool ok = data && dsr_outbox_add(db, PQgetvalue(r, 0, 0), part_id, event, data, &retry);
+  json_decref(data);
+  PQclear(r);
+  return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
+                                      const char *actor)
+{
+  const char *v[] = {request_id};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_REQUEST_OPEN_PARTS, 1, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  long open = atol(PQgetvalue(r, 0, 0)), all = atol(PQgetvalue(r, 0, 1));
+  long denied = atol(PQgetvalue(r, 0, 2));
+  PQclear(r);
+  if (all == 0 || open > 0)
+    return DSR_TX_COMMIT;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *outcome = denied == all ? "denied" : "fulfilled";
+  const char *cv[] = {request_id, outcome, NULL, now};
+  s = dsr_tx_exec(db, DSR_STMT_REQUEST_COMPLETE, 4, cv, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  bool changed = PQntuples(r) == 1;
+  PQclear(r);
+  if (!changed)
+    return DSR_TX_COMMIT;
+  s = dsr_tx_event(db, request_id, "request.completed", actor,
+                   json_pack("{s:s, s:i}", "outcome", outcome, "parts", (int)all));
+  if (s != DSR_TX_COMMIT)
+    return s;
+  s = dsr_tx_exec(db, DSR_STMT_PARTS_CARRIED_OUT, 1, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  for (int i = 0; i < PQntuples(r) && s == DSR_TX_COMMIT; i++)
+    s = dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.completed", NULL);
+  PQclear(r);
+  return s;
+}
+
+enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id, bool *runnable)
+{
+  const char *v[] = {part_id};
+  PGresult *r = NULL;
+  *runnable = false;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_PART_LOCK, 1, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  *runnable = PQntuples(r) == 1 && (!strcmp(PQgetvalue(r, 0, 0), "approved") ||
+                                    !strcmp(PQgetvalue(r, 0, 0), "executing"));
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry)
+{
+  char key[64];
+  snprintf(key, sizeof key, "discovery:%s", request_id);
+  json_t *payload = json_pack("{s:s}", "request_id", request_id);
+  struct dsr_job_opts o = {.dedupe_key = key};
+  bool enqueued = false;
+  bool ok = payload && dsr_queue_enqueue(db, DSR_JOB_DISCOVERY, payload, &o, dsr_now(),
+                                         &enqueued, retry);
+  json_decref(payload);
+  return ok;
+}

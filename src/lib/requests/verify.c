@@ -1,0 +1,748 @@
+/** @file verify.c @brief Codes, links, checks and the subject's actions (see verify.h). */
+#include "config.h"
+#include "dsr/verify.h"
+#include "dsr/parts.h"
+#include "dsr/crypto.h"
+#include "dsr/events.h"
+#include "dsr/log.h"
+#include "dsr/notify.h"
+#include "dsr/outbox.h"
+#include "dsr/queue.h"
+#include "dsr/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** Everything one verification transaction needs and produces. */
+struct vctx {
+  const struct dsr_verify_env *env;
+  struct dsr_verify_settings set;
+  const char *id, *channel, *code, *token, *actor, *note, *status_token;
+  char now[24];
+  time_t now_t;
+  /* the locked request */
+  char status[32], type[32], jur[40], lang[40], due_at[24];
+  bool past_expiry;
+  unsigned char token_hash[DSR_HASH_BYTES];
+  struct dsr_verify_outcome *out;
+};
+
+static enum dsr_tx_status db_failed(struct vctx *c, PGresult *r)
+{
+  bool retry = dsr_db_is_retryable(r);
+  PQclear(r);
+  if (!retry)
+    c->out->ec = DSR_E_INTERNAL;
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+static enum dsr_tx_status event(struct vctx *c, struct dsr_db *db, const char *kind,
+                                const char *actor, json_t *data)
+{
+  bool retry = false;
+  bool ok = dsr_event_record(db, c->id, kind, actor, data, &retry);
+  json_decref(data);
+  if (ok)
+    return DSR_TX_COMMIT;
+  if (!retry)
+    c->out->ec = DSR_E_INTERNAL;
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+/* Keyed hash of a code, bound to its request and channel. */
+static void code_hash(const char *id, const char *channel, const char *code,
+                      unsigned char out[DSR_HASH_BYTES])
+{
+  char buf[160];
+  snprintf(buf, sizeof buf, "code:%s:%s:%s", id, channel, code);
+  dsr_keyed_hash(DSR_KEY_TOKEN, buf, strlen(buf), out);
+  sodium_memzero(buf, sizeof buf);
+}
+
+static void link_hash(const char *token, unsigned char out[DSR_HASH_BYTES])
+{
+  char buf[128];
+  snprintf(buf, sizeof buf, "link:%s", token);
+  dsr_keyed_hash(DSR_KEY_TOKEN, buf, strlen(buf), out);
+  sodium_memzero(buf, sizeof buf);
+}
+
+/* Constant-time comparison of a stored bytea hash with @p want. */
+static bool hash_matches(const PGresult *r, int col, const unsigned char want[DSR_HASH_BYTES])
+{
+  if (PQgetisnull(r, 0, col))
+    return false;
+  size_t n = 0;
+  unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, col), &n);
+  bool ok = have && n == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0;
+  PQfreemem(have);
+  return ok;
+}
+
+static const char *identity_kind(const char *channel)
+{
+  if (!strcmp(channel, "email"))
+    return "email";
+  if (!strcmp(channel, "sms"))
+    return "phone";
+  if (!strcmp(channel, "account"))
+    return "account_id";
+  return NULL;
+}
+
+/* The sealed identity of @p kind, opened (caller frees), or NULL. Sets *lookup when given. */
+
+/* Template context of a message about request @p c (caller decrefs). */
+static json_t *message_ctx(const struct vctx *c)
+{
+  return json_pack("{s:o, s:s, s:s, s:s}", "org", dsr_org_json(c->env->policy), "type", c->type,
+                   "request_id", c->id, "due_at", c->due_at);
+}
+
+/* Sends a notice (expired, duplicate) on every channel the request gave; takes @p ctx. */
+static enum dsr_tx_status notify(struct dsr_db *db, struct vctx *c, json_t *ctx)
+{
+  enum dsr_ec ec = DSR_E_INTERNAL;
+  enum dsr_tx_status st =
+      ctx ? dsr_notify_subject(db, c->env->policy, c->id, ctx, c->now_t, &ec) : DSR_TX_ROLLBACK;
+  if (st == DSR_TX_ROLLBACK)
+    c->out->ec = ec;
+  json_decref(ctx);
+  return st;
+}
+
+/* Locks the request row and loads what the checks need. DSR_TX_COMMIT when found. */
+static enum dsr_tx_status lock_request(struct dsr_db *db, struct vctx *c)
+{
+  const char *v[] = {c->id, c->now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_REQUEST_LOCK, 2, v);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    c->out->ec = DSR_E_NOT_FOUND;
+    return DSR_TX_ROLLBACK;
+  }
+  dsr_strlcpy(c->status, PQgetvalue(r, 0, 0), sizeof c->status);
+  dsr_strlcpy(c->type, PQgetvalue(r, 0, 1), sizeof c->type);
+  dsr_strlcpy(c->jur, PQgetvalue(r, 0, 2), sizeof c->jur);
+  dsr_strlcpy(c->lang, PQgetvalue(r, 0, 3), sizeof c->lang);
+  c->past_expiry = PQgetvalue(r, 0, 4)[0] == 't';
+  dsr_strlcpy(c->due_at, PQgetvalue(r, 0, 6), sizeof c->due_at);
+  bool token_ok = true;
+  if (c->status_token) {
+    unsigned char want[DSR_HASH_BYTES];
+    dsr_keyed_hash(DSR_KEY_TOKEN, c->status_token, strlen(c->status_token), want);
+    token_ok = hash_matches(r, 5, want);
+  }
+  PQclear(r);
+  dsr_strlcpy(c->out->status, c->status, sizeof c->out->status);
+  if (!token_ok) {
+    c->out->ec = DSR_E_NOT_FOUND; /* a wrong token looks like an unknown id */
+    return DSR_TX_ROLLBACK;
+  }
+  return DSR_TX_COMMIT;
+}
+
+/* Refuses requests that can no longer be verified. */
+static bool open_for_verification(struct vctx *c)
+{
+  if (!strcmp(c->status, "expired") ||
+      (!strcmp(c->status, "pending_verification") && c->past_expiry)) {
+    c->out->ec = DSR_E_REQUEST_EXPIRED;
+    return false;
+  }
+  if (!strcmp(c->status, "withdrawn") || !strcmp(c->status, "denied") ||
+      !strcmp(c->status, "completed")) {
+    c->out->ec = DSR_E_REQUEST_CLOSED;
+    return false;
+  }
+  return true;
+}
+
+static enum dsr_tx_status verified_mask(struct dsr_db *db, struct vctx *c, unsigned *mask)
+{
+  const char *v[] = {c->id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, v);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  *mask = 0;
+  for (int i = 0; i < PQntuples(r); i++)
+    if (PQgetvalue(r, i, 1)[0] == 't')
+      *mask |= dsr_channel_bit(PQgetvalue(r, i, 0));
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+/* Links a just-verified request to an earlier one of the same subject and type, if any. */
+static enum dsr_tx_status link_duplicate(struct dsr_db *db, struct vctx *c)
+{
+  struct dsr_jur_view j;
+  const char *window = dsr_jur_view_get(c->env->policy, c->jur, &j) ? j.duplicate_window
+                                                                    : "30 days";
+  const char *v[] = {c->id, c->type, c->now, window};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_FIND_DUPLICATE, 4, v);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return DSR_TX_COMMIT;
+  }
+  char orig[40];
+  dsr_strlcpy(orig, PQgetvalue(r, 0, 0), sizeof orig);
+  PQclear(r);
+  const char *u[] = {c->id, orig, c->now};
+  r = dsr_db_exec(db, DSR_STMT_REQUEST_MARK_DUPLICATE, 3, u);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  dsr_strlcpy(c->out->status, "denied", sizeof c->out->status);
+  enum dsr_tx_status st = event(c, db, "request.duplicate_linked", "system",
+                                json_pack("{s:s, s:s}", "duplicate_of", orig, "reason",
+                                          "duplicate"));
+  if (st != DSR_TX_COMMIT)
+    return st;
+  json_t *ctx = message_ctx(c);
+  if (ctx) {
+    json_object_set_new(ctx, "duplicate", json_true());
+    json_object_set_new(ctx, "duplicate_of", json_string(orig));
+  }
+  return notify(db, c, ctx);
+}
+
+/* After @p channel was verified: events, and the request's own verification when enough. */
+static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, const char *channel,
+                                           const char *actor)
+{
+  const char *kind = identity_kind(channel);
+  if (kind) {
+    const char *v[] = {c->id, kind, c->now};
+    PGresult *r = dsr_db_exec(db, DSR_STMT_IDENTITY_VERIFIED, 3, v);
+    if (!dsr_db_ok(r))
+      return db_failed(c, r);
+    PQclear(r);
+  }
+  enum dsr_tx_status st = event(c, db, "verification.succeeded", actor,
+                                json_pack("{s:s}", "channel", channel));
+  unsigned mask = 0;
+  if (st == DSR_TX_COMMIT)
+    st = verified_mask(db, c, &mask);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  c->out->verified = mask;
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t n = dsr_verify_requirements(c->env->policy, c->type, c->jur, masks);
+  bool waiting = !strcmp(c->status, "pending_verification") || !strcmp(c->status, "received");
+  if (!waiting || !dsr_verify_satisfied(masks, n, mask))
+    return DSR_TX_COMMIT;
+  const char *v[] = {c->id, c->now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_SET_VERIFIED, 2, v);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  dsr_strlcpy(c->out->status, "verified", sizeof c->out->status);
+  json_t *chs = json_array();
+  for (unsigned b = 1; b <= DSR_CH_MANUAL; b <<= 1)
+    if (mask & b)
+      json_array_append_new(chs, json_string(dsr_channel_name(b)));
+  st = event(c, db, "request.verified", "system", json_pack("{s:o}", "channels", chs));
+  if (st == DSR_TX_COMMIT)
+    st = link_duplicate(db, c);
+  if (st != DSR_TX_COMMIT || strcmp(c->out->status, "verified") != 0)
+    return st;
+  /* Verified and not a duplicate: discovery runs once this commits. */
+  bool retry = false;
+  if (dsr_discovery_enqueue(db, c->id, &retry))
+    return DSR_TX_COMMIT;
+  if (!retry)
+    c->out->ec = DSR_E_INTERNAL;
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
+/* Checks a code or link token against the channel's row. */
+static enum dsr_tx_status check_code(struct dsr_db *db, struct vctx *c, const char *channel,
+                                     bool is_link)
+{
+  const char *v[] = {c->id, channel, c->now, "0 seconds"};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_GET, 4, v);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    c->out->ec = DSR_E_CHANNEL_UNAVAILABLE;
+    return DSR_TX_ROLLBACK;
+  }
+  bool expired = PQgetvalue(r, 0, 2)[0] == 't';
+  int attempts = atoi(PQgetvalue(r, 0, 3)), max = atoi(PQgetvalue(r, 0, 4));
+  bool used = PQgetvalue(r, 0, 5)[0] == 't';
+  unsigned char want[DSR_HASH_BYTES];
+  if (is_link)
+    link_hash(c->token, want);
+  else
+    code_hash(c->id, channel, c->code, want);
+  bool right = hash_matches(r, is_link ? 1 : 0, want);
+  PQclear(r);
+  if (attempts >= max) {
+    c->out->ec = DSR_E_VERIFY_LOCKED;
+    return DSR_TX_ROLLBACK;
+  }
+  if (used && right) {
+    c->out->ec = DSR_E_CODE_USED;
+    return DSR_TX_ROLLBACK;
+  }
+  if (!right) {
+    r = dsr_db_exec(db, DSR_STMT_VERIFY_WRONG, 2, (const char *const[]){c->id, channel});
+    if (!dsr_db_ok(r) || PQntuples(r) != 1)
+      return db_failed(c, r);
+    int now_attempts = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    c->out->attempts_left = max - now_attempts > 0 ? max - now_attempts : 0;
+    c->out->ec = c->out->attempts_left == 0 ? DSR_E_VERIFY_LOCKED : DSR_E_CODE_WRONG;
+    /* The failed attempt must count: commit it, and answer with the error. */
+    return event(c, db, c->out->attempts_left == 0 ? "verification.locked" : "verification.failed",
+                 "subject",
+                 json_pack("{s:s, s:i}", "channel", channel, "attempts_left",
+                           c->out->attempts_left));
+  }
+  if (expired) {
+    c->out->ec = DSR_E_CODE_EXPIRED;
+    return DSR_TX_ROLLBACK;
+  }
+  r = dsr_db_exec(db, DSR_STMT_VERIFY_USED, 4,
+                  (const char *const[]){c->id, channel, c->now, "subject"});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  return channel_verified(db, c, channel, "subject");
+}
+
+static enum dsr_tx_status check_assertion(struct dsr_db *db, struct vctx *c)
+{
+  const char *key = getenv(c->set.assertion_key_env);
+  long max_age = dsr_interval_seconds(c->set.assertion_max_age);
+  char *sub = NULL;
+  if (!key || strlen(key) < 16 || max_age < 0) {
+    c->out->ec = DSR_E_CHANNEL_UNAVAILABLE;
+    return DSR_TX_ROLLBACK;
+  }
+  bool sig_ok = dsr_assertion_check(c->token, (const unsigned char *)key, strlen(key), c->id,
+                                    c->now_t, max_age, &sub);
+  unsigned char want[DSR_HASH_BYTES], have[DSR_HASH_BYTES] = {0};
+  bool found = false;
+  char *stored = dsr_identity_value(db, c->id, "account_id", have, &found);
+  free(stored);
+  bool right = false;
+  if (sig_ok && found) {
+    char *hin = dsr_asprintf("account_id:%s", sub);
+    if (hin) {
+      dsr_keyed_hash(DSR_KEY_IDENTITY, hin, strlen(hin), want);
+      right = sodium_memcmp(want, have, DSR_HASH_BYTES) == 0;
+    }
+    free(hin);
+  }
+  free(sub);
+  if (!found) {
+    c->out->ec = DSR_E_CHANNEL_UNAVAILABLE;
+    return DSR_TX_ROLLBACK;
+  }
+  if (!right) {
+    c->out->ec = DSR_E_CODE_WRONG;
+    c->out->attempts_left = -1;
+    return event(c, db, "verification.failed", "subject",
+                 json_pack("{s:s}", "channel", "account"));
+  }
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_MARK, 4,
+                            (const char *const[]){c->id, "account", c->now, "subject"});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  return channel_verified(db, c, "account", "subject");
+}
+
+static enum dsr_tx_status submit_body(struct dsr_db *db, void *arg)
+{
+  struct vctx *c = arg;
+  c->out->ec = DSR_OK;
+  c->out->attempts_left = 0;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  if (!open_for_verification(c))
+    return DSR_TX_ROLLBACK;
+  if (c->token && !strncmp(c->token, "v1.", 3))
+    return check_assertion(db, c);
+  if (c->token)
+    return check_code(db, c, "email", true);
+  return check_code(db, c, c->channel, false);
+}
+
+static void run(struct dsr_db *db, struct vctx *c, enum dsr_tx_status (*body)(struct dsr_db *,
+                                                                               void *))
+{
+  c->now_t = dsr_now();
+  snprintf(c->now, sizeof c->now, "%lld", (long long)c->now_t);
+  dsr_verify_settings_get(c->env ? c->env->policy : NULL, &c->set);
+  bool committed = dsr_db_tx(db, "READ COMMITTED", body, c);
+  if (!committed && c->out->ec == DSR_OK)
+    c->out->ec = DSR_E_DB_UNAVAILABLE;
+}
+
+static bool valid_id(const char *id)
+{
+  const char *why;
+  return id && dsr_valid_uuid(id, &why);
+}
+
+void dsr_verify_submit(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       const char *channel, const char *code, const char *token,
+                       struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!valid_id(id)) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  struct vctx c = {.env = env, .id = id, .channel = channel, .code = code, .token = token,
+                   .out = out};
+  run(db, &c, submit_body);
+  DSR_INFO("verification.checked", "id=%s channel=%s result=%s", id,
+           token ? (strncmp(token, "v1.", 3) ? "email_link" : "account") : channel,
+           dsr_ec_code(out->ec));
+}
+
+/* Issues a new code (and link for email), stores their hashes, queues the message. */
+static enum dsr_tx_status issue(struct dsr_db *db, struct vctx *c, const char *channel,
+                                const char *to, bool fresh)
+{
+  char code[8];
+  snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
+  char *token = !strcmp(channel, "email") ? dsr_token_new() : NULL;
+  unsigned char ch[DSR_HASH_BYTES], lh[DSR_HASH_BYTES];
+  code_hash(c->id, channel, code, ch);
+  if (token)
+    link_hash(token, lh);
+  char attempts[16];
+  snprintf(attempts, sizeof attempts, "%d", c->set.max_attempts);
+  enum dsr_tx_status st = DSR_TX_ROLLBACK;
+  PGresult *r = NULL;
+  json_t *ctx = NULL;
+  char *link = NULL;
+  if (!strcmp(channel, "email") && !token) {
+    c->out->ec = DSR_E_INTERNAL;
+    goto cleanup;
+  }
+  if (fresh) {
+    const char *v[] = {c->id, channel, (const char *)ch, token ? (const char *)lh : NULL,
+                       c->now, c->set.code_ttl, attempts};
+    const int lens[] = {0, 0, DSR_HASH_BYTES, token ? DSR_HASH_BYTES : 0, 0, 0, 0};
+    const int fmts[] = {0, 0, 1, 1, 0, 0, 0};
+    r = dsr_db_exec_bin(db, DSR_STMT_VERIFY_INSERT, 7, v, lens, fmts);
+  } else {
+    const char *v[] = {c->id, channel, (const char *)ch, token ? (const char *)lh : NULL,
+                       c->now, c->set.code_ttl};
+    const int lens[] = {0, 0, DSR_HASH_BYTES, token ? DSR_HASH_BYTES : 0, 0, 0};
+    const int fmts[] = {0, 0, 1, 1, 0, 0};
+    r = dsr_db_exec_bin(db, DSR_STMT_VERIFY_RESEND, 6, v, lens, fmts);
+  }
+  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+    st = db_failed(c, r);
+    r = NULL;
+    goto cleanup;
+  }
+  dsr_strlcpy(c->out->expires_at, PQgetvalue(r, 0, 0), sizeof c->out->expires_at);
+  ctx = message_ctx(c);
+  if (token)
+    link = dsr_asprintf("%s/requests/%s/verify?t=%s", c->env->link_base, c->id, token);
+  if (!ctx || (token && !link)) {
+    c->out->ec = DSR_E_INTERNAL;
+    goto cleanup;
+  }
+  json_object_set_new(ctx, "code", json_string(code));
+  json_object_set_new(ctx, "expires_at", json_string(c->out->expires_at));
+  if (link)
+    json_object_set_new(ctx, "link", json_string(link));
+  enum dsr_ec ec = DSR_OK;
+  st = dsr_outbox_put(db, c->id, channel, to, "code", c->lang, ctx, c->now_t, &ec);
+  if (st == DSR_TX_ROLLBACK)
+    c->out->ec = ec;
+cleanup:
+  sodium_memzero(code, sizeof code);
+  if (token) {
+    sodium_memzero(token, strlen(token));
+    free(token);
+  }
+  if (link) {
+    sodium_memzero(link, strlen(link));
+    free(link);
+  }
+  json_decref(ctx); /* the code string inside is freed with it; the outbox copy is sealed */
+  PQclear(r);
+  return st;
+}
+
+int dsr_verify_start(struct dsr_db *db, const struct dsr_verify_env *env,
+                     const struct dsr_verify_start *s, time_t now, char *expires_at,
+                     size_t expires_len, enum dsr_ec *ec)
+{
+  struct dsr_verify_outcome out = {.ec = DSR_OK};
+  struct vctx c = {.env = env, .id = s->request_id, .out = &out, .now_t = now};
+  snprintf(c.now, sizeof c.now, "%lld", (long long)now);
+  dsr_verify_settings_get(env->policy, &c.set);
+  dsr_strlcpy(c.type, s->type, sizeof c.type);
+  dsr_strlcpy(c.lang, s->language ? s->language : "en", sizeof c.lang);
+  dsr_strlcpy(c.due_at, s->due_at ? s->due_at : "", sizeof c.due_at);
+  enum dsr_tx_status st = DSR_TX_COMMIT;
+  if (s->email)
+    st = issue(db, &c, "email", s->email, true);
+  if (st == DSR_TX_COMMIT && s->phone)
+    st = issue(db, &c, "sms", s->phone, true);
+  if (st == DSR_TX_COMMIT) {
+    const char *v[] = {s->request_id, c.now, c.set.request_expiry};
+    PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_SET_EXPIRY, 3, v);
+    if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+      st = db_failed(&c, r);
+    } else {
+      time_t run_at = (time_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+      PQclear(r);
+      char dedupe[64];
+      snprintf(dedupe, sizeof dedupe, "expire:%s", s->request_id);
+      json_t *payload = json_pack("{s:s}", "request_id", s->request_id);
+      struct dsr_job_opts o = {.run_at = run_at, .dedupe_key = dedupe};
+      bool enq = false, retry = false;
+      if (!payload ||
+          !dsr_queue_enqueue(db, DSR_JOB_EXPIRE_REQUEST, payload, &o, now, &enq, &retry)) {
+        st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+        out.ec = DSR_E_INTERNAL;
+      }
+      json_decref(payload);
+    }
+  }
+  if (!out.expires_at[0]) {
+    /* No code channel (account only): the request's own expiry is what counts. */
+    char t[21];
+    dsr_time_rfc3339(now + (dsr_interval_seconds(c.set.code_ttl) > 0
+                                ? dsr_interval_seconds(c.set.code_ttl)
+                                : 600),
+                     t);
+    dsr_strlcpy(out.expires_at, t, sizeof out.expires_at);
+  }
+  dsr_strlcpy(expires_at, out.expires_at, expires_len);
+  *ec = out.ec;
+  return st;
+}
+
+static enum dsr_tx_status resend_body(struct dsr_db *db, void *arg)
+{
+  struct vctx *c = arg;
+  c->out->ec = DSR_OK;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  if (!open_for_verification(c))
+    return DSR_TX_ROLLBACK;
+  if (strcmp(c->status, "pending_verification") != 0) {
+    c->out->ec = DSR_E_CONFLICT;
+    return DSR_TX_ROLLBACK;
+  }
+  const char *v[] = {c->id, c->channel, c->now, c->set.resend_cooldown};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_GET, 4, v);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    c->out->ec = DSR_E_CHANNEL_UNAVAILABLE;
+    return DSR_TX_ROLLBACK;
+  }
+  bool locked = atoi(PQgetvalue(r, 0, 3)) >= atoi(PQgetvalue(r, 0, 4));
+  bool verified = PQgetvalue(r, 0, 6)[0] == 't';
+  long wait = strtol(PQgetvalue(r, 0, 7), NULL, 10);
+  PQclear(r);
+  if (verified) {
+    c->out->ec = DSR_E_CONFLICT;
+    return DSR_TX_ROLLBACK;
+  }
+  if (locked) {
+    c->out->ec = DSR_E_VERIFY_LOCKED;
+    return DSR_TX_ROLLBACK;
+  }
+  if (wait > 0) {
+    c->out->ec = DSR_E_RESEND_TOO_SOON;
+    c->out->retry_after = wait;
+    return DSR_TX_ROLLBACK;
+  }
+  bool found = false;
+  char *to = dsr_identity_value(db, c->id, identity_kind(c->channel), NULL, &found);
+  if (!to) {
+    c->out->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  st = issue(db, c, c->channel, to, false);
+  sodium_memzero(to, strlen(to));
+  free(to);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  return event(c, db, "verification.resent", "subject", json_pack("{s:s}", "channel", c->channel));
+}
+
+void dsr_verify_resend(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       const char *status_token, const char *channel,
+                       struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!valid_id(id) || !status_token) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  if (!channel || (strcmp(channel, "email") != 0 && strcmp(channel, "sms") != 0)) {
+    out->ec = DSR_E_CHANNEL_UNAVAILABLE;
+    return;
+  }
+  struct vctx c = {.env = env, .id = id, .channel = channel, .status_token = status_token,
+                   .out = out};
+  run(db, &c, resend_body);
+}
+
+/* Stores the staff note sealed (it may describe the person, so never in an event). */
+static enum dsr_tx_status seal_note(struct dsr_db *db, struct vctx *c)
+{
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  if (!dsr_seal(c->note, strlen(c->note), &sealed, &sl)) {
+    c->out->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  const char *v[] = {c->id, (const char *)sealed, c->now};
+  const int lens[] = {0, (int)sl, 0}, fmts[] = {0, 1, 0};
+  PGresult *r = dsr_db_exec_bin(db, DSR_STMT_VERIFY_MANUAL_NOTE, 3, v, lens, fmts);
+  free(sealed);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
+{
+  struct vctx *c = arg;
+  c->out->ec = DSR_OK;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  if (!open_for_verification(c))
+    return DSR_TX_ROLLBACK;
+  if (strcmp(c->status, "received") != 0 && strcmp(c->status, "pending_verification") != 0) {
+    c->out->ec = DSR_E_CONFLICT; /* verified already, in progress or on hold */
+    return DSR_TX_ROLLBACK;
+  }
+  st = seal_note(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_MARK, 4,
+                            (const char *const[]){c->id, "manual", c->now, c->actor});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  st = event(c, db, "verification.manual", c->actor, json_pack("{s:b}", "has_note", 1));
+  if (st != DSR_TX_COMMIT)
+    return st;
+  return channel_verified(db, c, "manual", c->actor);
+}
+
+void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       const char *actor, const char *note, struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!valid_id(id)) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  if (!note || !*note) {
+    out->ec = DSR_E_UNPROCESSABLE;
+    return;
+  }
+  struct vctx c = {.env = env, .id = id, .actor = actor, .note = note, .out = out};
+  run(db, &c, manual_body);
+}
+
+static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
+{
+  struct vctx *c = arg;
+  c->out->ec = DSR_OK;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_WITHDRAW, 2, (const char *const[]){c->id, c->now});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  bool changed = atoi(PQcmdTuples(r)) == 1;
+  PQclear(r);
+  if (!changed) {
+    c->out->ec = !strcmp(c->status, "expired") ? DSR_E_REQUEST_EXPIRED : DSR_E_REQUEST_CLOSED;
+    return DSR_TX_ROLLBACK;
+  }
+  dsr_strlcpy(c->out->status, "withdrawn", sizeof c->out->status);
+  return event(c, db, "request.withdrawn", "subject",
+               json_pack("{s:s}", "previous_status", c->status));
+}
+
+void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
+                          struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!valid_id(id) || !status_token) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  struct dsr_verify_env none = {0};
+  struct vctx c = {.env = &none, .id = id, .status_token = status_token, .out = out};
+  run(db, &c, withdraw_body);
+}
+
+struct expire_ctx {
+  struct vctx v;
+  bool expired;
+};
+
+static enum dsr_tx_status expire_body(struct dsr_db *db, void *arg)
+{
+  struct expire_ctx *e = arg;
+  struct vctx *c = &e->v;
+  c->out->ec = DSR_OK;
+  e->expired = false;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st != DSR_TX_COMMIT) {
+    if (c->out->ec == DSR_E_NOT_FOUND)
+      c->out->ec = DSR_OK; /* deleted since: nothing to expire */
+    return st;
+  }
+  if (strcmp(c->status, "pending_verification") != 0 || !c->past_expiry)
+    return DSR_TX_COMMIT; /* verified, withdrawn, already expired, or not yet due */
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_EXPIRE, 2, (const char *const[]){c->id, c->now});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  e->expired = true;
+  st = event(c, db, "request.expired", "system", json_pack("{s:s}", "reason", "never_verified"));
+  if (st != DSR_TX_COMMIT)
+    return st;
+  json_t *ctx = message_ctx(c);
+  if (ctx)
+    json_object_set_new(ctx, "expired", json_true());
+  return notify(db, c, ctx);
+}
+
+bool dsr_verify_expire(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                       time_t now, bool *expired)
+{
+  struct dsr_verify_outcome out = {0};
+  struct expire_ctx e = {.v = {.env = env, .id = id, .out = &out, .now_t = now}};
+  *expired = false;
+  if (!valid_id(id))
+    return true; /* nothing to do, ever */
+  snprintf(e.v.now, sizeof e.v.now, "%lld", (long long)now);
+  dsr_verify_settings_get(env->policy, &e.v.set);
+  bool ok = dsr_db_tx(db, "READ COMMITTED", expire_body, &e);
+  *expired = ok && e.expired;
+  return ok || out.ec == DSR_OK;
+}
