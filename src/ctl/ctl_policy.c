@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "dsr/db.h"
 #include "dsr/planner.h"
+#include "dsr/sweep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,15 @@ static int live_collection(PGconn *conn, const struct dsr_policy *p,
     }
   }
   PQclear(r);
+  const char *pk[3] = {c->schema, c->table, c->primary_key};
+  PGresult *ru = exec_fixed(conn, DSR_STMT_POLICY_KEY_UNIQUE, 3, pk);
+  if (PQresultStatus(ru) == PGRES_TUPLES_OK && atol(PQgetvalue(ru, 0, 0)) == 0) {
+    printf("%s: collections.%s.primary_key: error: no unique index on %s.%s (%s) (expected the "
+           "declared key to be unique: erasure and sweeps address rows by it)\n",
+           dsr_policy_path(p), c->name, c->schema, c->table, c->primary_key);
+    errors++;
+  }
+  PQclear(ru);
   for (size_t k = 0; k < c->nreferences; k++) {
     const char *pi[3] = {c->schema, c->table, c->references[k].column};
     PGresult *ri = exec_fixed(conn, DSR_STMT_POLICY_COLUMN_INDEXED, 3, pi);
@@ -120,6 +130,87 @@ static int live_collection(PGconn *conn, const struct dsr_policy *p,
       (*warnings)++;
     }
     PQclear(ri);
+  }
+  return errors;
+}
+
+/*
+ * PREPAREs one generated statement on the live store and checks that it takes
+ * exactly the @p nparams parameters dsrd binds; prints PostgreSQL's own
+ * message on failure. Returns the number of errors (0 or 1).
+ */
+static int live_prepare(PGconn *conn, const struct dsr_policy *p, const char *coll,
+                        const char *what, const char *sql, size_t nparams)
+{
+  if (!sql)
+    return 0;
+  PGresult *r = PQprepare(conn, "dsr_lint", sql, 0, NULL);
+  int errors = 0;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    printf("%s: collections.%s: error: the %s statement does not prepare: %s", dsr_policy_path(p),
+           coll, what, PQresultErrorMessage(r));
+    errors = 1;
+  } else {
+    PGresult *d = PQdescribePrepared(conn, "dsr_lint");
+    if (PQresultStatus(d) == PGRES_COMMAND_OK && (size_t)PQnparams(d) != nparams) {
+      printf("%s: collections.%s: error: the %s statement uses %d parameters but dsrd binds %zu\n",
+             dsr_policy_path(p), coll, what, PQnparams(d), nparams);
+      errors = 1;
+    }
+    PQclear(d);
+    PQclear(PQexec(conn, "DEALLOCATE dsr_lint"));
+  }
+  PQclear(r);
+  return errors;
+}
+
+/*
+ * Every statement the planner, the executor's page queries, the sweep and
+ * the exporter would generate for this policy, prepared against the live
+ * store, so that what would fail at run time fails here.
+ */
+static int live_statements(PGconn *conn, const struct dsr_policy *p)
+{
+  int errors = 0;
+  struct dsr_sweep_step *sw = NULL;
+  size_t nsw = 0;
+  if (!dsr_sweep_steps(p, 0, &sw, &nsw)) {
+    printf("%s: error: out of memory building the sweep\n", dsr_policy_path(p));
+    return 1;
+  }
+  for (size_t i = 0; i < nsw; i++) {
+    const char *name = sw[i].st.coll->name;
+    errors += live_prepare(conn, p, name, "retention sweep's page", sw[i].keys_sql,
+                           sw[i].nparams);
+    errors += live_prepare(conn, p, name, "retention sweep's count", sw[i].count_sql,
+                           sw[i].ncount_params);
+  }
+  dsr_sweep_steps_free(sw, nsw);
+  /* A subject of every kind, found nowhere: the plans still hold every statement shape. */
+  const struct dsr_subject probe = {"lint.probe@example.invalid", "+10000000000", "0"};
+  for (int k = 0; k < 2; k++) {
+    char err[512] = "";
+    enum dsr_plan_kind kind = k ? DSR_PLAN_ERASURE : DSR_PLAN_ACCESS;
+    const char *kname = k ? "erasure" : "access";
+    struct dsr_plan *plan = dsr_plan_build(p, conn, kind, &probe, err, sizeof err);
+    if (!plan) {
+      printf("%s: error: the %s plan fails on the live store: %s\n", dsr_policy_path(p), kname,
+             err);
+      errors++;
+      continue;
+    }
+    for (size_t i = 0; i < plan->nparts; i++)
+      for (size_t j = 0; j < plan->parts[i].nsteps; j++) {
+        const struct dsr_plan_step *st = &plan->parts[i].steps[j];
+        char what[64];
+        snprintf(what, sizeof what, "%s step's", kname);
+        errors += live_prepare(conn, p, st->coll->name, what, st->sql, st->nparams);
+        snprintf(what, sizeof what, "%s page", kname);
+        errors += live_prepare(conn, p, st->coll->name, what, st->keys_sql, st->nkeys_params);
+      }
+    if (!k)
+      errors += live_prepare(conn, p, "(all)", "export", plan->export_sql, plan->nexport_params);
+    dsr_plan_free(plan);
   }
   return errors;
 }
@@ -162,11 +253,14 @@ static int lint(int argc, char **argv)
         PQfinish(conn);
         continue;
       }
+      int schema_errors = 0;
       for (size_t i = 0; i < dsr_policy_collection_count(p); i++) {
         const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
         if (c->store == st)
-          errors += live_collection(conn, p, c, &warnings);
+          schema_errors += live_collection(conn, p, c, &warnings);
       }
+      /* Statements are prepared once the tables and columns they name exist. */
+      errors += schema_errors ? schema_errors : live_statements(conn, p);
       PQfinish(conn);
     }
   }

@@ -29,6 +29,7 @@ const struct dsr_jspec dsrd_admin_action_spec[] = {
     {.name = "note", .type = DSR_JT_STRING, .max_len = 2000, .validate = dsr_valid_text},
     {.name = "part_id", .type = DSR_JT_STRING, .max_len = 36, .validate = dsr_valid_uuid},
     {.name = "assignee", .type = DSR_JT_STRING, .max_len = 128, .validate = dsr_valid_text},
+    {.name = "identity", .type = DSR_JT_STRING, .max_len = 16, .one_of = dsr_admin_identity_kinds},
     {0},
 };
 

@@ -23,6 +23,7 @@ const struct dsr_jspec dsrd_ui_action_form[] = {
     {.name = "note", .type = DSR_JT_STRING, .max_len = 2000, .validate = dsr_valid_text},
     {.name = "part_id", .type = DSR_JT_STRING, .max_len = 36, .validate = dsr_valid_uuid},
     {.name = "assignee", .type = DSR_JT_STRING, .max_len = 128, .validate = dsr_valid_text},
+    {.name = "identity", .type = DSR_JT_STRING, .max_len = 16, .one_of = dsr_admin_identity_kinds},
     {0},
 };
 
@@ -93,6 +94,21 @@ static void add_actions(struct dsr_hreq *r, json_t *ctx, const json_t *d)
     json_object_set_new(can, acts[k].action, json_boolean(ok));
     any = any || ok;
   }
+  /* Identities a verified request gave but nobody verified: staff may verify each by hand. */
+  bool split = status && (!strcmp(status, "verified") || !strcmp(status, "in_progress") ||
+                          !strcmp(status, "on_hold"));
+  json_t *unverified = json_array();
+  const json_t *id;
+  json_array_foreach(json_object_get(d, "identities"), i, id)
+  {
+    const char *kind = json_string_value(json_object_get(id, "kind"));
+    if (split && kind && !json_is_true(json_object_get(id, "verified")) &&
+        strcmp(kind, "name") != 0 && dsrd_ui_may(r, "POST", path, "verify")) {
+      json_array_append_new(unverified, json_string(kind));
+      any = true;
+    }
+  }
+  json_object_set_new(ctx, "verify_identities", unverified);
   json_object_set_new(ctx, "can", can);
   json_object_set_new(ctx, "can_act", json_boolean(any));
   json_t *reasons = json_array();

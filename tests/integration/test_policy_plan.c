@@ -8,12 +8,20 @@
  *        back, and a checksum proves that explaining changes nothing.
  */
 #include "suites.h"
+#include "dsr/config.h"
+#include "dsr/crypto.h"
+#include "dsr/db.h"
 #include "dsr/pgembed.h"
+#include "dsr/policy.h"
+#include "dsr/sweep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static char *alt_conninfo;
 
@@ -288,6 +296,200 @@ START_TEST(lint_live_and_usage)
 }
 END_TEST
 
+/*
+ * lint --live prepares what the sweep would run: a retention rule whose SQL
+ * takes other parameters than dsrd binds is an error at lint time, with
+ * PostgreSQL's own message for a statement that does not prepare.
+ */
+START_TEST(lint_live_prepares_every_statement)
+{
+  int rc;
+  /* A retention column the policy and the table both call text: every column matches its
+   * declaration, yet no statement comparing it with a time can run. */
+  char src[600], variant[] = "/tmp/dsr-alt-policy-XXXXXX", args[700];
+  snprintf(src, sizeof src, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  json_error_t je;
+  json_t *pol = json_load_file(src, 0, &je);
+  ck_assert_ptr_nonnull(pol);
+  json_object_set_new(json_object_get(json_object_get(json_object_get(pol, "collections"), "clips"),
+                                      "columns"), "made", json_string("text"));
+  int fd = mkstemp(variant);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(json_dump_file(pol, variant, JSON_INDENT(2)), 0);
+  json_decref(pol);
+  PQclear(h_sql(alt_conninfo, "ALTER TABLE hd.clip ALTER COLUMN made TYPE text"));
+  snprintf(args, sizeof args, "policy lint --live %s", variant);
+  char *out = dsrctl(args, &rc);
+  PQclear(h_sql(alt_conninfo, "ALTER TABLE hd.clip ALTER COLUMN made TYPE timestamptz USING made::timestamptz"));
+  unlink(variant);
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "collections.clips: error: the retention sweep's page statement does "
+                            "not prepare: ERROR:  operator does not exist: text <") != NULL,
+                "%s", out);
+  free(out);
+  /* a declared key that is not a key */
+  PQclear(h_sql(alt_conninfo, "CREATE TABLE hd.loose (n bigint, v text)"));
+  out = dsrctl("policy lint --live tests/data/policy-alt/policy.json", &rc);
+  ck_assert_int_eq(rc, 0);
+  free(out);
+  PQclear(h_sql(alt_conninfo, "ALTER TABLE hd.clip_tag DROP CONSTRAINT clip_tag_pkey"));
+  out = dsrctl("policy lint --live tests/data/policy-alt/policy.json", &rc);
+  PQclear(h_sql(alt_conninfo, "ALTER TABLE hd.clip_tag ADD PRIMARY KEY (tag_id); DROP TABLE hd.loose"));
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "collections.clip_tags.primary_key: error: no unique index on "
+                            "hd.clip_tag (tag_id)") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* Rows a plan's steps touch in collection @p coll, over every part. */
+static long long rows_in(const json_t *plan, const char *coll)
+{
+  long long n = 0;
+  size_t i, k;
+  const json_t *p, *st;
+  json_array_foreach(json_object_get(plan, "parts"), i, p)
+    json_array_foreach(json_object_get(p, "steps"), k, st)
+      if (!strcmp(json_string_value(json_object_get(st, "collection")), coll))
+        n += json_integer_value(json_object_get(st, "rows"));
+  return n;
+}
+
+/*
+ * Reach per plan: a session of the subject's engagement is hers to see
+ * ("access": true) but not hers to erase ("erasure": false); what hangs from
+ * it follows. Counts checked with hand-written SQL.
+ */
+START_TEST(reference_reach_differs_for_access_and_erasure)
+{
+  char src[600], variant[] = "/tmp/dsr-alt-reach-XXXXXX", args[800];
+  snprintf(src, sizeof src, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  json_error_t je;
+  json_t *pol = json_load_file(src, 0, &je);
+  ck_assert_ptr_nonnull(pol);
+  json_t *ref = json_array_get(json_object_get(json_object_get(json_object_get(pol, "collections"),
+                                                               "sessions"), "references"), 0);
+  json_object_set_new(ref, "cascade", json_pack("{s:b, s:b}", "access", 1, "erasure", 0));
+  int fd = mkstemp(variant);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(json_dump_file(pol, variant, JSON_INDENT(2)), 0);
+  int rc;
+  json_t *plans[2];
+  for (int k = 0; k < 2; k++) {
+    snprintf(args, sizeof args, "policy explain --policy %s --phone +15550001111 --json%s",
+             variant, k ? "" : " --access");
+    char *out = dsrctl(args, &rc);
+    ck_assert_msg(rc == 0, "%s", out);
+    plans[k] = json_loads(out, 0, &je);
+    ck_assert_msg(plans[k] != NULL, "%s", out);
+    free(out);
+  }
+  long sessions = h_sql_long(alt_conninfo, "SELECT count(*) FROM hd.session s JOIN hd.engagement e"
+                                           " ON e.eng_id = s.eng_ref WHERE e.contact_msisdn ="
+                                           " '+15550001111'");
+  ck_assert_int_eq(sessions, 3);
+  ck_assert_int_eq(rows_in(plans[0], "sessions"), sessions); /* access: hers to see */
+  ck_assert_int_gt(rows_in(plans[0], "clips"), 0);
+  ck_assert_int_eq(rows_in(plans[1], "sessions"), 0); /* erasure: not hers to erase */
+  ck_assert_int_eq(rows_in(plans[1], "clips"), 0);
+  ck_assert_int_gt(rows_in(plans[1], "engagements"), 0); /* her own rows still are */
+  json_decref(plans[0]);
+  json_decref(plans[1]);
+  /* any other shape is a lint error at its position */
+  json_object_set_new(ref, "cascade", json_pack("{s:s}", "access", "yes"));
+  ck_assert_int_eq(json_dump_file(pol, variant, JSON_INDENT(2)), 0);
+  snprintf(args, sizeof args, "policy lint %s", variant);
+  char *out = dsrctl(args, &rc);
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "collections.sessions.references[0].cascade") != NULL ||
+                    strstr(out, "cascade must be true, false or") != NULL, "%s", out);
+  free(out);
+  json_decref(pol);
+  unlink(variant);
+}
+END_TEST
+
+/*
+ * Per-tenant retention through a chain: clips have no tenant column of their
+ * own (tenant_via: session), and each organisation keeps them for its own
+ * period (org_prefs.keep_clips_days, default 90 days, between 7 days and 3
+ * years). The sweep deletes exactly the clips past their own organisation's
+ * period — compared with hand-written SQL — and their files.
+ */
+START_TEST(alt_sweep_per_tenant_retention_through_a_chain)
+{
+  char err[512], clips[] = "/tmp/dsr-alt-clips-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(clips));
+  ck_assert(setenv("DSR_ALT_CLIPS", clips, 1) == 0);
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/clips", clips);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  PGresult *r = h_sql(alt_conninfo, "SELECT blob_uri FROM hd.clip WHERE blob_uri IS NOT NULL");
+  for (int i = 0; i < PQntuples(r); i++) {
+    char f[700];
+    snprintf(f, sizeof f, "%s/%s", clips, PQgetvalue(r, i, 0));
+    FILE *fp = fopen(f, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs("RIFF", fp);
+    fclose(fp);
+  }
+  PQclear(r);
+  /* Org 10 keeps 30 days, org 20 the default 90, org 30 keeps 60 days. Ages straddle each. */
+  PQclear(h_sql(alt_conninfo,
+                "DELETE FROM hd.clip_tag;"
+                " UPDATE hd.clip SET made = now() - CASE clip_id WHEN 300 THEN interval '40 days'"
+                " WHEN 301 THEN interval '20 days' WHEN 302 THEN interval '100 days'"
+                " WHEN 303 THEN interval '50 days' ELSE interval '70 days' END"));
+  const char *expect_sql =
+      "SELECT string_agg(c.clip_id::text, ',' ORDER BY c.clip_id) FROM hd.clip c"
+      " JOIN hd.session s ON s.sess_id = c.sess_ref LEFT JOIN hd.org_prefs o ON o.org_ref ="
+      " s.org_ref WHERE c.made < now() - make_interval(days => least(greatest(coalesce("
+      "o.keep_clips_days, 90), 7), 3 * 365))";
+  r = h_sql(alt_conninfo, expect_sql);
+  char expected[64];
+  snprintf(expected, sizeof expected, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  ck_assert_str_eq(expected, "300,302,304");
+  long texts_before = h_sql_long(alt_conninfo, "SELECT count(*) FROM hd.clip_text");
+
+  /* dsrd's own database for the sweep's ledger and durable file deletions */
+  static const unsigned char key[32] = {9, 8, 7};
+  dsr_crypto_init_with_key(key);
+  char *dsrdb = it_fresh_db("alt_sweep");
+  struct dsr_db *db = it_connect(dsrdb);
+  char path[600];
+  snprintf(path, sizeof path, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *p = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, &cfg);
+  o.own_data = false;
+  json_t *rc = NULL;
+  ck_assert_msg(dsr_sweep_run(db, p, &o, &rc, err, sizeof err) == DSR_SWEEP_DONE, "%s", err);
+  json_decref(rc);
+  r = h_sql(alt_conninfo, "SELECT coalesce(string_agg(clip_id::text, ',' ORDER BY clip_id), '')"
+                          " FROM hd.clip");
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), "301,303"); /* exactly the others are left */
+  PQclear(r);
+  /* their transcripts went with them (with_parent), the others' stayed */
+  ck_assert_int_eq(h_sql_long(alt_conninfo, "SELECT count(*) FROM hd.clip_text"),
+                   texts_before - 3);
+  char f[700];
+  snprintf(f, sizeof f, "%s/clips/302.wav", clips);
+  ck_assert_int_ne(access(f, F_OK), 0);
+  snprintf(f, sizeof f, "%s/clips/303.wav", clips);
+  ck_assert_int_eq(access(f, F_OK), 0);
+  dsr_config_free(&cfg);
+  dsr_policy_free(p);
+  it_disconnect(db);
+  free(dsrdb);
+}
+END_TEST
+
 Suite *suite_policy_plan(void)
 {
   Suite *s = suite_create("policy_plan");
@@ -298,6 +500,9 @@ Suite *suite_policy_plan(void)
   tcase_add_test(tc, alt_plan_statements_execute);
   tcase_add_test(tc, alt_access_plan);
   tcase_add_test(tc, lint_live_and_usage);
+  tcase_add_test(tc, lint_live_prepares_every_statement);
+  tcase_add_test(tc, reference_reach_differs_for_access_and_erasure);
+  tcase_add_test(tc, alt_sweep_per_tenant_retention_through_a_chain); /* last: it deletes */
   suite_add_tcase(s, tc);
   return s;
 }

@@ -937,6 +937,19 @@ START_TEST(planner_discovery_through_the_job_queue)
   ck_assert_int_eq(call("GET", ppath, auditor, NULL, &pl), 200);
   json_t *parts = json_object_get(json_object_get(pl, "plan"), "parts");
   ck_assert_uint_eq(json_array_size(parts), 4); /* controller, tenants 10, 20 and 30 */
+  /* the preview says where each goes, as discovery did: tenant 30 has no customer */
+  size_t pi;
+  json_t *pp;
+  json_array_foreach(parts, pi, pp)
+  {
+    const char *tn = json_string_value(json_object_get(pp, "tenant"));
+    const char *to = json_string_value(json_object_get(pp, "routed_to"));
+    ck_assert_ptr_nonnull(to);
+    ck_assert_str_eq(to, tn && strcmp(tn, "30") != 0 ? "customer" : "controller");
+    ck_assert(json_is_string(json_object_get(pp, "route_note")) == (tn && !strcmp(tn, "30")));
+  }
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(pl,
+                   "identities"), "used"), 0)), "email");
   char *text = json_dumps(pl, 0);
   ck_assert(strstr(text, "sam@example.org") == NULL);
   ck_assert(strstr(text, "5550001111") == NULL);
@@ -1160,8 +1173,13 @@ END_TEST
 /* One forwarded part of a new, staff-verified request for customer @p c's tenant. */
 static void forward_one(struct customer *c, const char *email, const char *triager)
 {
+  /* Distinct people: staff verification verifies every identity, and a request sharing a
+   * verified identity with an earlier one would be linked to it as a duplicate. */
+  static int n;
+  char phone[20];
+  snprintf(phone, sizeof phone, "+1415555%04d", 190 + n++);
   struct request q;
-  new_request(&q, "erasure", email, "+14155550190");
+  new_request(&q, "erasure", email, phone);
   verify_by_staff(&q, triager);
   struct dsr_found_tenant tenants[] = {{c->tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
   struct dsr_found found = {.ntenants = 1, .tenants = tenants};

@@ -303,7 +303,7 @@ START_TEST(planner_sql_generation)
       if (pc.ids[c->identities[k].kind][c->identities[k].norm])
         pc.reached[i] = true;
     for (size_t r = 0; r < c->nreferences; r++)
-      if (c->references[r].cascade && pc.reached[c->references[r].parent->topo_index])
+      if (plan_reaches(&pc, &c->references[r]) && pc.reached[c->references[r].parent->topo_index])
         pc.reached[i] = true;
   }
   const struct dsr_pcollection *tags = dsr_policy_collection(p, "clip_tags");

@@ -91,22 +91,33 @@ START_TEST(account_assertions)
   size_t kl = sizeof key - 1;
   const char *rid = "11111111-2222-4333-8444-555555555555";
   char *t = dsr_assertion_make(key, kl, "acct-7", rid, 1000);
-  char *sub = NULL;
-  ck_assert(dsr_assertion_check(t, key, kl, rid, 1100, 300, &sub));
-  ck_assert_str_eq(sub, "acct-7");
-  free(sub);
-  ck_assert(!dsr_assertion_check(t, key, kl, rid, 1400, 300, &sub));  /* too old */
-  ck_assert(!dsr_assertion_check(t, key, kl, rid, 900, 300, &sub));   /* from the future */
+  struct dsr_assertion a;
+  ck_assert(dsr_assertion_check(t, key, kl, rid, 1100, 300, &a));
+  ck_assert_str_eq(a.sub, "acct-7");
+  ck_assert_ptr_null(a.email); /* vouches for nothing else */
+  ck_assert_ptr_null(a.phone);
+  dsr_assertion_clear(&a);
+  ck_assert(!dsr_assertion_check(t, key, kl, rid, 1400, 300, &a));  /* too old */
+  ck_assert(!dsr_assertion_check(t, key, kl, rid, 900, 300, &a));   /* from the future */
   ck_assert(!dsr_assertion_check(t, key, kl, "11111111-2222-4333-8444-555555555556", 1100, 300,
-                                 &sub));                              /* another request */
-  ck_assert(!dsr_assertion_check(t, (const unsigned char *)"other", 5, rid, 1100, 300, &sub));
+                                 &a));                              /* another request */
+  ck_assert(!dsr_assertion_check(t, (const unsigned char *)"other", 5, rid, 1100, 300, &a));
   char *tampered = strdup(t);
   tampered[5] = tampered[5] == 'A' ? 'B' : 'A';
-  ck_assert(!dsr_assertion_check(tampered, key, kl, rid, 1100, 300, &sub));
-  ck_assert(!dsr_assertion_check("v1.", key, kl, rid, 1100, 300, &sub));
-  ck_assert(!dsr_assertion_check("v1.a.b.c", key, kl, rid, 1100, 300, &sub));
-  ck_assert(!dsr_assertion_check("v2.abc.def", key, kl, rid, 1100, 300, &sub));
-  ck_assert_ptr_null(sub);
+  ck_assert(!dsr_assertion_check(tampered, key, kl, rid, 1100, 300, &a));
+  ck_assert(!dsr_assertion_check("v1.", key, kl, rid, 1100, 300, &a));
+  ck_assert(!dsr_assertion_check("v1.a.b.c", key, kl, rid, 1100, 300, &a));
+  ck_assert(!dsr_assertion_check("v2.abc.def", key, kl, rid, 1100, 300, &a));
+  ck_assert_ptr_null(a.sub);
+  /* The login system may vouch for the account's email and phone too, signed with the rest. */
+  char *v = dsr_assertion_make_vouching(key, kl, "acct-7", "a@example.org", "+15550001234", rid,
+                                        1000);
+  ck_assert(dsr_assertion_check(v, key, kl, rid, 1100, 300, &a));
+  ck_assert_str_eq(a.email, "a@example.org");
+  ck_assert_str_eq(a.phone, "+15550001234");
+  dsr_assertion_clear(&a);
+  ck_assert_ptr_null(a.email);
+  free(v);
   free(tampered);
   free(t);
 }

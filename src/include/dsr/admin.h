@@ -15,6 +15,8 @@
 #include "dsr/parts.h"
 #include "dsr/policy.h"
 
+/** The identity kinds the "verify" action's "identity" names (NULL-terminated). */
+extern const char *const dsr_admin_identity_kinds[];
 /** The actions of POST /v1/admin/requests/{id}/actions (NULL-terminated). */
 extern const char *const dsr_admin_actions[];
 
@@ -40,8 +42,12 @@ enum dsr_ec dsr_admin_detail(struct dsr_db *db, const char *id, json_t **reply);
 /**
  * The dry-run plan of request @p id (DESIGN.md section 4): the planner's plan
  * for its identities, erasure or access by the request type, nothing changed.
- * Identity values among the statement parameters are masked. *reply:
- * {"request_id", "type", "plan": {...}} (caller decrefs). DSR_E_NO_POLICY
+ * Identity values among the statement parameters are masked. Only verified
+ * identities are searched: *reply is {"request_id", "type", "identities":
+ * {"used": [kinds], "unverified": [kinds left out]}, "plan": {...} or null
+ * while nothing is verified} (caller decrefs). Each part of the plan says
+ * where discovery sends it ("routed_to": "customer" or "controller", with a
+ * "route_note" for a tenant no customer claims). DSR_E_NO_POLICY
  * without a policy, DSR_E_STORE_UNAVAILABLE when the platform cannot be read.
  */
 enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const char *id,
@@ -54,6 +60,7 @@ struct dsr_admin_action {
   const char *note;     /**< verify: the manual verification note (sealed at rest) */
   const char *part_id;  /**< approve / deny: one part instead of all that wait */
   const char *assignee; /**< assign: staff user id or name */
+  const char *identity; /**< verify: one identity kind of a verified request, verified by hand */
 };
 
 /** The action named by a request body or form (strings borrowed from @p body). */

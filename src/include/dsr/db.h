@@ -57,6 +57,12 @@ PGresult *dsr_db_exec_bin(struct dsr_db *db, enum dsr_stmt st, int n, const char
 bool dsr_db_ok(const PGresult *res);
 /** SQLSTATE of a failed result, or "" */
 const char *dsr_db_sqlstate(const PGresult *res);
+/**
+ * "SQLSTATE X: PostgreSQL's message" for errors about the schema or a statement
+ * (classes 42, 0A, 08P01: they name identifiers, not values), "SQLSTATE X"
+ * alone for the others, which may quote a row's data. Safe for logs and jobs.
+ */
+void dsr_db_error_text(const PGresult *res, char *out, size_t outlen);
 
 /** Outcome of a transaction body. */
 enum dsr_tx_status { DSR_TX_COMMIT, DSR_TX_ROLLBACK, DSR_TX_RETRY };

@@ -45,9 +45,13 @@ struct dsr_finder {
 };
 
 /**
- * Runs discovery for verified request @p request_id. Idempotent: a request
- * already split (or no longer "verified") is left alone and answers DSR_OK
- * with *nparts = -1. @p base_url prefixes the customer API links.
+ * Runs discovery for verified request @p request_id with its verified
+ * identities only (dsr_subject_load()). A request split already (in progress
+ * or on hold) is searched again: parts that newly verified identities reach
+ * are added and forwarded, parts not final yet learn the new identity kinds
+ * (customers get dsr.updated); *nparts counts the new parts. Idempotent: when
+ * nothing is new, or the request is closed, nothing changes and *nparts is -1.
+ * @p base_url prefixes the customer API links.
  */
 enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
                               const struct dsr_finder *f, const char *base_url,

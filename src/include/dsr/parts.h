@@ -59,4 +59,12 @@ enum dsr_tx_status dsr_tx_event(struct dsr_db *db, const char *request_id, const
  */
 DSR_MUST_USE bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry);
 
+/**
+ * Enqueues discovery again for a request split already, because @p why (a
+ * channel or identity kind) verified another identity: discovery then adds
+ * the parts that identity reaches (dsr_discovery_run()).
+ */
+DSR_MUST_USE bool dsr_discovery_enqueue_again(struct dsr_db *db, const char *request_id,
+                                              const char *why, bool *retry);
+
 #endif

@@ -53,7 +53,8 @@ struct dsr_plan_step {
   long long rows;      /**< rows the step reads / deletes / masks / redacts / keeps */
   long long files;     /**< files pointed to by those rows (delete, select) */
   long long kept;      /**< delete: rows kept because other rows still reference them */
-  long long mentions;  /**< rows that are not the subject's but mention the subject (redacted) */
+  long long mentions;  /**< of rows: those that are not the subject's but mention the
+                            subject (redacted); counted in rows already */
   char *reason;        /**< why rows are retained / kept, or NULL */
   /**
    * Erasure steps: the executor's page query. It returns the next primary

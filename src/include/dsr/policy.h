@@ -68,7 +68,14 @@ struct dsr_preference {
   const char *column;
   const struct dsr_pcollection *parent;
   const char *parent_column;
-  bool cascade; /**< the subject's parent rows make these child rows the subject's */
+  /**
+   * The subject's parent rows make these child rows the subject's: in an
+   * access or portability package (reach_access), and for erasure
+   * (reach_erasure). "cascade": true/false sets both; {"access": ..,
+   * "erasure": ..} each (e.g. calls she made for her employer: hers to see,
+   * not hers to erase).
+   */
+  bool reach_access, reach_erasure;
 };
 
 struct dsr_pfile {

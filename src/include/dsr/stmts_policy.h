@@ -25,6 +25,14 @@
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
     " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]" \
     " WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3")                   \
+  /* A unique index (or the primary key) on exactly column $3: the declared key is a key. */ \
+  X(DSR_STMT_POLICY_KEY_UNIQUE,                                                      \
+    "SELECT count(*) FROM pg_catalog.pg_index i"                                     \
+    " JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"                              \
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
+    " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]" \
+    " WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND i.indisunique"  \
+    " AND i.indnkeyatts = 1 AND i.indpred IS NULL")                                  \
   X(DSR_STMT_POLICY_BEGIN_READ_ONLY,                                                 \
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")                               \
   X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")

@@ -96,6 +96,13 @@
     ", " DSR_NOW(8) ", CASE WHEN $4 = 'forwarded' THEN " DSR_NOW(8) " END"                       \
     " FROM dsr_requests r WHERE r.id = $1::uuid"                                                 \
     " ON CONFLICT DO NOTHING RETURNING id, dsr_rfc3339(due_at)")                                 \
+  /* Discovery run again: a part not final yet learns the identity kinds $4 it lacked. */       \
+  X(DSR_STMT_PART_WIDEN,                                                                         \
+    "UPDATE dsr_parts SET identity_kinds = ARRAY(SELECT DISTINCT k FROM"                          \
+    " unnest(identity_kinds || $4::text[]) k ORDER BY k), updated_at = " DSR_NOW(5)              \
+    " WHERE request_id = $1::uuid AND owner_kind = $2"                                           \
+    " AND customer_id IS NOT DISTINCT FROM $3::uuid AND state NOT IN ('done', 'denied')"         \
+    " AND NOT identity_kinds @> $4::text[] RETURNING id")                                        \
   X(DSR_STMT_REQUEST_SET_STATUS,                                                                 \
     "UPDATE dsr_requests SET status = $2, updated_at = " DSR_NOW(3) " WHERE id = $1::uuid")      \
   X(DSR_STMT_REQUEST_COMPLETE,                                                                   \

@@ -42,7 +42,11 @@
     " RETURNING dsr_rfc3339(expires_at)")                                                       \
   X(DSR_STMT_IDENTITY_VERIFIED,                                                                 \
     "UPDATE dsr_identities SET verified_at = to_timestamp($3::bigint)"                          \
-    " WHERE request_id = $1::uuid AND kind = $2 AND verified_at IS NULL")                       \
+    " WHERE request_id = $1::uuid AND kind = $2 AND verified_at IS NULL RETURNING kind")        \
+  X(DSR_STMT_IDENTITIES_VERIFY_ALL,                                                             \
+    "UPDATE dsr_identities SET verified_at = to_timestamp($2::bigint)"                          \
+    " WHERE request_id = $1::uuid AND kind IN ('email', 'phone', 'account_id')"                 \
+    " AND verified_at IS NULL RETURNING kind")                                                  \
   X(DSR_STMT_REQUEST_NOTICE_INFO,                                                               \
     "SELECT type, language, dsr_rfc3339(due_at) FROM dsr_requests WHERE id = $1::uuid")         \
   X(DSR_STMT_IDENTITY_GET,                                                                      \
@@ -55,6 +59,11 @@
     "UPDATE dsr_requests SET status = 'verified', verified_at = to_timestamp($2::bigint),"      \
     " updated_at = to_timestamp($2::bigint) WHERE id = $1::uuid"                               \
     " AND status IN ('received', 'pending_verification')")                                      \
+  X(DSR_STMT_VERIFY_IDENTITY_NOTE,                                                              \
+    "INSERT INTO dsr_verification_notes (request_id, identity_kind, actor, at, note_sealed)"   \
+    " VALUES ($1::uuid, $2, $3, to_timestamp($4::bigint), $5)")                                 \
+  X(DSR_STMT_IDENTITY_STATE,                                                                    \
+    "SELECT verified_at IS NOT NULL FROM dsr_identities WHERE request_id = $1::uuid AND kind = $2") \
   X(DSR_STMT_VERIFY_MANUAL_NOTE,                                                                \
     "UPDATE dsr_requests SET manual_note_sealed = $2, updated_at = to_timestamp($3::bigint)"   \
     " WHERE id = $1::uuid")                                                                     \

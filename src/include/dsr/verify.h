@@ -117,22 +117,48 @@ void dsr_verify_resend(struct dsr_db *db, const struct dsr_verify_env *env, cons
 void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
                        const char *actor, const char *note, struct dsr_verify_outcome *out);
 
+/**
+ * Staff verify by hand one identity (@p kind: "email", "phone" or
+ * "account_id") that a request verified already gave but nobody verified.
+ * The note (required) is sealed in its own row; discovery runs again so that
+ * the identity's data is found. DSR_E_CONFLICT while the request itself
+ * waits for verification or when the identity is verified already,
+ * DSR_E_FIELD_INVALID when the request gave no such identity,
+ * DSR_E_UNPROCESSABLE without a note or with another kind.
+ */
+void dsr_verify_manual_identity(struct dsr_db *db, const struct dsr_verify_env *env,
+                                const char *id, const char *actor, const char *kind,
+                                const char *note, struct dsr_verify_outcome *out);
+
 /** Withdraws request @p id for the holder of @p status_token. */
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
                           struct dsr_verify_outcome *out);
 
+/** What a valid account assertion asserts; strings owned, freed by dsr_assertion_clear(). */
+struct dsr_assertion {
+  char *sub;   /**< the logged-in account id */
+  char *email; /**< optional "email" claim: the login system vouches for this address */
+  char *phone; /**< optional "phone" claim (E.164), likewise */
+};
+void dsr_assertion_clear(struct dsr_assertion *a);
+
 /**
- * Checks an account assertion for @p request_id (see docs/verification.md):
- * "v1." base64url(JSON {"sub","rid","iat"}) "." base64url(HMAC-SHA256).
- * @p key (@p keylen bytes) is the shared key; on success *sub (caller frees)
- * is the account id it asserts.
+ * Checks an account assertion for @p request_id (dsrd(8), VERIFICATION):
+ * "v1." base64url(JSON {"sub","rid","iat"[,"email"][,"phone"]}) "."
+ * base64url(HMAC-SHA256). @p key (@p keylen bytes) is the shared key; on
+ * success @p out holds the claims (caller clears). An identity of the request
+ * equal to a vouched email or phone counts as verified with the account.
  */
 DSR_MUST_USE bool dsr_assertion_check(const char *token, const unsigned char *key, size_t keylen,
                                       const char *request_id, time_t now, long max_age_s,
-                                      char **sub);
+                                      struct dsr_assertion *out);
 /** Makes an assertion (what the platform's login system does; tests). Caller frees. */
 char *dsr_assertion_make(const unsigned char *key, size_t keylen, const char *sub,
                          const char *request_id, time_t iat);
+/** The same with the optional claims (NULL: left out). Caller frees. */
+char *dsr_assertion_make_vouching(const unsigned char *key, size_t keylen, const char *sub,
+                                  const char *email, const char *phone, const char *request_id,
+                                  time_t iat);
 
 /** Jurisdiction as the request flow sees it: the policy's table when it has one, else built in. */
 struct dsr_jur_view {

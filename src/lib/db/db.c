@@ -237,6 +237,20 @@ const char *dsr_db_sqlstate(const PGresult *res)
   return s ? s : "";
 }
 
+void dsr_db_error_text(const PGresult *res, char *out, size_t outlen)
+{
+  const char *state = dsr_db_sqlstate(res);
+  const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  /* Schema errors name identifiers from the policy; data errors (22, 23, ...) may quote
+   * a row's values, so only their SQLSTATE is told. */
+  bool about_schema = !strncmp(state, "42", 2) || !strncmp(state, "0A", 2) ||
+                      !strcmp(state, "08P01");
+  if (msg && about_schema)
+    snprintf(out, outlen, "SQLSTATE %s: %s", state, msg);
+  else
+    snprintf(out, outlen, "SQLSTATE %s", *state ? state : "unknown");
+}
+
 bool dsr_db_is_retryable(const PGresult *res)
 {
   const char *s = dsr_db_sqlstate(res);

@@ -249,7 +249,7 @@ enum dsr_erasure_outcome dsr_erasure_run(struct dsr_db *db, const struct dsr_pol
     snprintf(err, errlen, "another worker runs this part");
     return DSR_ERASURE_BUSY;
   }
-  struct dsr_subject_values sv = {{0}};
+  struct dsr_subject_values sv = {.unverified = 0};
   enum dsr_erasure_outcome out = DSR_ERASURE_RETRY;
   if (!dsr_subject_load(db, sc.request_id, &sv))
     snprintf(err, errlen, "cannot read the subject's identities");

@@ -181,8 +181,9 @@ static bool page_delete(struct dsr_exec *ex, const struct dsr_exec_step *st, con
   const char *v[] = {keys};
   r = PQexecParams(ex->store, sql, 1, NULL, v, NULL, NULL, 0);
   if (!dsr_db_ok(r)) {
-    snprintf(err, errlen, "%s: the store refused the delete (SQLSTATE %s)", st->key,
-             dsr_db_sqlstate(r));
+    char why[256];
+    dsr_db_error_text(r, why, sizeof why);
+    snprintf(err, errlen, "%s: the store refused the delete (%s)", st->key, why);
     goto cleanup;
   }
   o->rows = PQntuples(r);
@@ -241,8 +242,9 @@ static bool page_transform(struct dsr_exec *ex, const struct dsr_exec_step *st, 
   const char *v[] = {keys};
   r = PQexecParams(ex->store, sel, 1, NULL, v, NULL, NULL, 0);
   if (!dsr_db_ok(r)) {
-    snprintf(err, errlen, "%s: the store refused the read (SQLSTATE %s)", st->key,
-             dsr_db_sqlstate(r));
+    char why[256];
+    dsr_db_error_text(r, why, sizeof why);
+    snprintf(err, errlen, "%s: the store refused the read (%s)", st->key, why);
     goto cleanup;
   }
   pg.nrows = PQntuples(r);
@@ -277,8 +279,9 @@ static bool page_transform(struct dsr_exec *ex, const struct dsr_exec_step *st, 
     }
     r = PQexecParams(ex->store, upd, (int)pg.ncols, NULL, vals, NULL, NULL, 0);
     if (!dsr_db_ok(r)) {
-      snprintf(err, errlen, "%s: the store refused the update (SQLSTATE %s)", st->key,
-               dsr_db_sqlstate(r));
+      char why[256];
+      dsr_db_error_text(r, why, sizeof why);
+      snprintf(err, errlen, "%s: the store refused the update (%s)", st->key, why);
       goto cleanup;
     }
   }
@@ -361,7 +364,9 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   }
   r = PQexecParams(ex->store, st->keys_sql, (int)st->nparams, NULL, pv, NULL, NULL, 0);
   if (!dsr_db_ok(r)) {
-    snprintf(err, errlen, "%s: the page query failed (SQLSTATE %s)", st->key, dsr_db_sqlstate(r));
+    char why[256];
+    dsr_db_error_text(r, why, sizeof why);
+    snprintf(err, errlen, "%s: the page query failed (%s)", st->key, why);
     *res = DSR_EXEC_FAIL;
     goto cleanup;
   }

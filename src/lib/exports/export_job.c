@@ -229,7 +229,7 @@ int dsr_export_run(struct dsr_db *db, const struct dsr_policy *p,
                    size_t errlen)
 {
   struct part_info pi;
-  struct dsr_subject_values subj = {{0}};
+  struct dsr_subject_values subj = {.unverified = 0};
   struct dsr_plan *plan = NULL;
   bool *inc = NULL;
   PGconn *conn = NULL;

@@ -21,6 +21,8 @@ struct split_ctx {
   const struct dsr_found *found;
   const struct dsr_subject_values *subject;
   int nparts;   /* -1: nothing done (already split) */
+  bool again;   /* split already: add what newly verified identities reach */
+  int nwidened; /* existing parts that learnt an identity */
   long unknown; /* rows in tenants that no customer claims */
   enum dsr_ec ec;
 };
@@ -56,14 +58,50 @@ static enum dsr_tx_status insert_part(struct dsr_db *db, struct split_ctx *c, co
   return dsr_tx_event(db, c->request_id, "part.created", "system", d);
 }
 
+/* The subject's verified identities of kinds @p idk, by kind name. */
+static json_t *identities_json(const struct split_ctx *c, unsigned idk)
+{
+  json_t *ids = json_object();
+  for (int i = 0; ids && i < DSR_ID_KIND_COUNT; i++)
+    if ((idk & DSR_IDBIT(i)) && c->subject->value[i])
+      json_object_set_new(ids, dsr_id_kind_name(i), json_string(c->subject->value[i]));
+  return ids;
+}
+
+/*
+ * Discovery run again after another identity was verified: the part that
+ * exists already for this owner learns the kinds it lacked, and a customer
+ * is told with dsr.updated. A part that is final keeps what it did.
+ */
+static enum dsr_tx_status widen_part(struct dsr_db *db, struct split_ctx *c, const char *owner,
+                                     const char *customer_id, unsigned idk)
+{
+  char lit[64], now[24];
+  dsr_id_kinds_literal(idk, lit, sizeof lit);
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {c->request_id, owner, customer_id, lit, now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_PART_WIDEN, 5, v, &r);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  for (int i = 0; s == DSR_TX_COMMIT && i < PQntuples(r); i++) {
+    c->nwidened++;
+    if (customer_id) {
+      json_t *extra = json_pack("{s:o}", "identities", identities_json(c, idk));
+      s = extra ? dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.updated", extra)
+                : DSR_TX_ROLLBACK;
+      json_decref(extra);
+    }
+  }
+  PQclear(r);
+  return s;
+}
+
 /* The dsr.forwarded payload: only what this customer needs. */
 static json_t *forward_data(const struct split_ctx *c, const char *part_id, const char *type,
                             const char *jur, const char *due, unsigned idk)
 {
-  json_t *ids = json_object();
-  for (int i = 0; i < DSR_ID_KIND_COUNT; i++)
-    if ((idk & DSR_IDBIT(i)) && c->subject->value[i])
-      json_object_set_new(ids, dsr_id_kind_name(i), json_string(c->subject->value[i]));
+  json_t *ids = identities_json(c, idk);
   char *link = dsr_asprintf("%s/v1/customer/requests/%s", c->base_url ? c->base_url : "",
                             part_id);
   json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "part_id", part_id, "request_type",
@@ -94,8 +132,10 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
   dsr_strlcpy(jur, PQgetvalue(r, 0, 2), sizeof jur);
   dsr_strlcpy(status, PQgetvalue(r, 0, 3), sizeof status);
   PQclear(r);
-  if (strcmp(status, "verified") != 0) {
-    c->nparts = -1; /* already split, or not (any longer) ours to split */
+  c->again = !strcmp(status, "in_progress") || !strcmp(status, "on_hold");
+  c->nwidened = 0;
+  if (strcmp(status, "verified") != 0 && !c->again) {
+    c->nparts = -1; /* not (any longer) ours to split */
     return DSR_TX_COMMIT;
   }
   const char *approval = dsr_rp_approval(c->policy, type, jur);
@@ -122,6 +162,12 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
     PQclear(r);
     s = insert_part(db, c, "customer", customer_id, "forwarded", approval, t->identity_kinds,
                     t->rows, part_id, due);
+    if (s == DSR_TX_COMMIT && !part_id[0] && c->again) {
+      s = widen_part(db, c, "customer", customer_id, t->identity_kinds);
+      if (s != DSR_TX_COMMIT)
+        return s;
+      continue;
+    }
     if (s != DSR_TX_COMMIT || !part_id[0])
       return s;
     json_t *data = forward_data(c, part_id, type, jur, due, t->identity_kinds);
@@ -136,8 +182,19 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
                     approval, controller_kinds, controller_rows, part_id, due);
     if (s == DSR_TX_COMMIT && part_id[0] && !strcmp(approval, "auto"))
       s = dsr_part_execute_enqueue(db, c->request_id, part_id); /* auto-approved: execute now */
+    else if (s == DSR_TX_COMMIT && !part_id[0] && c->again)
+      s = widen_part(db, c, "controller", NULL, controller_kinds);
     if (s != DSR_TX_COMMIT)
       return s;
+  }
+  if (c->again) {
+    if (c->nparts == 0 && c->nwidened == 0) {
+      c->nparts = -1; /* a repeated job: nothing new */
+      return DSR_TX_COMMIT;
+    }
+    return dsr_tx_event(db, c->request_id, "request.rediscovered", "system",
+                        json_pack("{s:i, s:i}", "new_parts", c->nparts, "widened_parts",
+                                  c->nwidened));
   }
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
@@ -167,7 +224,7 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
                               const struct dsr_finder *f, const char *base_url,
                               const char *request_id, int *nparts)
 {
-  struct dsr_subject_values subj = {{0}};
+  struct dsr_subject_values subj = {.unverified = 0};
   struct dsr_found found = {0};
   bool have_found = false;
   enum dsr_ec ec = DSR_E_INTERNAL;
@@ -185,8 +242,10 @@ enum dsr_ec dsr_discovery_run(struct dsr_db *db, const struct dsr_policy *p,
   }
   char type[32];
   dsr_strlcpy(type, PQgetvalue(r, 0, 1), sizeof type);
-  if (strcmp(PQgetvalue(r, 0, 3), "verified") != 0) {
-    ec = DSR_OK; /* nothing to do: split already, or not verified */
+  const char *status = PQgetvalue(r, 0, 3);
+  if (strcmp(status, "verified") != 0 && strcmp(status, "in_progress") != 0 &&
+      strcmp(status, "on_hold") != 0) {
+    ec = DSR_OK; /* nothing to do: not verified, or closed */
     goto cleanup;
   }
   if (!dsr_subject_load(db, request_id, &subj))

@@ -10,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows of the subject (and rows that only mention them) in one part. */
+/*
+ * Rows of the subject (and rows that only mention them) in one part, each
+ * once: a redact step's rows already count its mentions.
+ */
 static long long part_total(const struct dsr_plan_part *part)
 {
   long long n = 0;
   for (size_t i = 0; i < part->nsteps; i++)
-    n += part->steps[i].rows + part->steps[i].mentions;
+    n += part->steps[i].rows;
   return n;
 }
 

@@ -142,7 +142,7 @@ static bool ctx_init(struct plan_ctx *pc, const struct dsr_policy *p, const stru
       if (pc->ids[c->identities[k].kind][c->identities[k].norm])
         pc->reached[i] = true;
     for (size_t r = 0; r < c->nreferences; r++)
-      if (c->references[r].cascade && pc->reached[c->references[r].parent->topo_index])
+      if (plan_reaches(pc, &c->references[r]) && pc->reached[c->references[r].parent->topo_index])
         pc->reached[i] = true;
   }
   return true;
@@ -403,7 +403,7 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
     for (size_t i = 0; i < pc->ncolls && verb == DSR_STEP_DELETE; i++) {
       const struct dsr_pcollection *ch = dsr_policy_topo_at(pc->p, i);
       for (size_t k = 0; k < ch->nreferences; k++)
-        if (ch->references[k].parent == c && ch->references[k].cascade &&
+        if (ch->references[k].parent == c && plan_reaches(pc, &ch->references[k]) &&
             ch->action == DSR_ACT_DELETE)
           psql_need(pc, ch, need);
     }
@@ -592,6 +592,7 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
     snprintf(err, errlen, "no identity given (expected an email, a phone or an account id)");
     goto cleanup;
   }
+  pc.kind = kind;
   if (!ctx_init(&pc, policy, subj, plan)) {
     snprintf(err, errlen, "an identity is empty after normalization, or out of memory");
     goto cleanup;

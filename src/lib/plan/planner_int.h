@@ -18,8 +18,20 @@ struct plan_ctx {
   /* subject-specific regular expressions (PostgreSQL ARE) by kind, for mentions */
   char *mention_re[DSR_ID_KIND_COUNT];
   bool *reached; /* by topo index: the subject has rows here */
+  enum dsr_plan_kind kind;
 };
 
+/** Whether reference @p r carries the subject from parent to child in this plan. */
+static inline bool plan_reaches(const struct plan_ctx *pc, const struct dsr_preference *r)
+{
+  return pc->kind == DSR_PLAN_ACCESS ? r->reach_access : r->reach_erasure;
+}
+
+/**
+ * The tenant of alias a<depth> of @p c as an SQL expression: its tenant
+ * column, or the parent's along tenant_via (as text), NULL for controller data.
+ */
+void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth);
 /** Marks in @p need (by topo index) the CTEs that the rows of @p c depend on. */
 void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need);
 /** Emits "WITH s<i> AS (...), m<i> AS (...) " for the needed collections. */

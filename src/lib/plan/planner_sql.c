@@ -58,8 +58,7 @@ char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
   return dsr_buf_steal(&b);
 }
 
-/* Tenant of alias a<depth> of @p c, as an SQL expression. */
-static void tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth)
+void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth)
 {
   if (c->owner != DSR_OWNER_PROCESSOR) {
     psql_puts(s, "NULL");
@@ -72,7 +71,7 @@ static void tenant_expr(struct psql *s, const struct dsr_pcollection *c, int dep
   }
   const struct dsr_preference *r = c->tenant_via;
   psql_puts(s, "(SELECT (");
-  tenant_expr(s, r->parent, depth + 1);
+  psql_tenant_expr(s, r->parent, depth + 1);
   psql_puts(s, ")::text FROM ");
   psql_table(s, r->parent);
   psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
@@ -121,7 +120,7 @@ void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool 
     return;
   need[c->topo_index] = true;
   for (size_t r = 0; r < c->nreferences; r++)
-    if (c->references[r].cascade)
+    if (plan_reaches(pc, &c->references[r]))
       psql_need(pc, c->references[r].parent, need);
 }
 
@@ -158,7 +157,7 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
 {
   /* MATERIALIZED: each CTE runs once per statement, never once per row */
   psql_printf(s, "%c%zu AS MATERIALIZED (SELECT a0.*, (", mentions ? 'm' : 's', c->topo_index);
-  tenant_expr(s, c, 0);
+  psql_tenant_expr(s, c, 0);
   psql_puts(s, ")::text AS \"__dsr_tenant\" FROM ");
   psql_table(s, c);
   psql_puts(s, " a0 WHERE ");
@@ -180,7 +179,7 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
   bool any = identity_branches(pc, s, c, false);
   for (size_t r = 0; r < c->nreferences; r++) {
     const struct dsr_preference *ref = &c->references[r];
-    if (!ref->cascade || !pc->reached[ref->parent->topo_index])
+    if (!plan_reaches(pc, ref) || !pc->reached[ref->parent->topo_index])
       continue;
     psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
     psql_ident(s, c->primary_key);
@@ -371,7 +370,8 @@ void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_
     psql_ident(s, refs[i]->column);
     psql_puts(s, " = x.");
     psql_ident(s, refs[i]->parent_column);
-    if (refs[i]->cascade && ch[i]->action == DSR_ACT_DELETE && pc->reached[ch[i]->topo_index]) {
+    if (plan_reaches(pc, refs[i]) && ch[i]->action == DSR_ACT_DELETE &&
+        pc->reached[ch[i]->topo_index]) {
       /* rows this plan deletes first do not keep the parent */
       psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu y WHERE y.", ch[i]->topo_index);
       psql_ident(s, ch[i]->primary_key);

@@ -67,21 +67,28 @@ static void expired(struct psql *s, const struct dsr_pcollection *c, int depth)
     snprintf(label, sizeof label, "max:%s", c->name);
     secs(r->max, num, sizeof num, 1000LL * 365 * 86400);
     int xn = psql_param(s, label, num, false);
-    snprintf(label, sizeof label, "unit:%s", c->name);
-    snprintf(num, sizeof num, "%lld", unit);
-    int un = psql_param(s, label, num, false);
     psql_printf(s, "(a%d.", depth);
     psql_ident(s, r->column);
     psql_printf(s, " < to_timestamp($%d::bigint) - make_interval(secs => least(greatest(", asof);
-    if (r->setting && c->tenant_column) {
+    if (r->setting && c->owner == DSR_OWNER_PROCESSOR) {
+      /* Only a parameter the text uses may be added: PostgreSQL counts the ones it sees. */
+      snprintf(label, sizeof label, "unit:%s", c->name);
+      snprintf(num, sizeof num, "%lld", unit);
+      int un = psql_param(s, label, num, false);
       psql_puts(s, "coalesce((SELECT st.");
       psql_ident(s, r->setting_value_column);
       psql_printf(s, "::double precision * $%d::double precision FROM ", un);
       psql_table(s, r->setting);
       psql_puts(s, " st WHERE st.");
       psql_ident(s, r->setting_tenant_column);
-      psql_printf(s, " = a%d.", depth);
-      psql_ident(s, c->tenant_column);
+      if (c->tenant_column) {
+        psql_printf(s, " = a%d.", depth);
+        psql_ident(s, c->tenant_column);
+      } else { /* inherited along tenant_via: compared as text, as the chain yields it */
+        psql_puts(s, "::text = (");
+        psql_tenant_expr(s, c, depth);
+        psql_puts(s, ")::text");
+      }
       psql_printf(s, " LIMIT 1), $%d::double precision)", dn);
     } else {
       psql_printf(s, "$%d::double precision", dn);

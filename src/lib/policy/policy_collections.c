@@ -38,7 +38,7 @@ static const struct pkey ident_spec[] = {
     {NULL, PT_ANY, false}};
 static const struct pkey ref_spec[] = {
     {"column", PT_STR, true},      {"parent", PT_STR, true}, {"parent_column", PT_STR, false},
-    {"cascade", PT_BOOL, false},   {"description", PT_STR, false}, {NULL, PT_ANY, false}};
+    {"cascade", PT_ANY, false},    {"description", PT_STR, false}, {NULL, PT_ANY, false}};
 static const struct pkey file_spec[] = {
     {"column", PT_STR, true}, {"store", PT_STR, true}, {NULL, PT_ANY, false}};
 static const struct pkey export_spec[] = {
@@ -451,6 +451,41 @@ cleanup:
   free(fp); free(gp); free(pp); free(rp); free(xp); free(ep);
 }
 
+/*
+ * A reference's reach: "cascade" true or false for both plans, or
+ * {"access": bool, "erasure": bool} (each defaulting to true). @p ep is the
+ * reference's pointer. False (with a diagnostic) on any other shape.
+ */
+static bool reach_of(struct pctx *c, const json_t *e, const char *ep, bool *access, bool *erasure)
+{
+  const json_t *cas = json_object_get(e, "cascade");
+  *access = *erasure = true;
+  if (!cas)
+    return true;
+  if (json_is_boolean(cas)) {
+    *access = *erasure = json_is_true(cas);
+    return true;
+  }
+  char *kp = pptr(ep, "cascade");
+  bool ok = json_is_object(cas) && json_object_size(cas) > 0;
+  const char *key;
+  const json_t *v;
+  json_object_foreach((json_t *)cas, key, v) {
+    bool known = !strcmp(key, "access") || !strcmp(key, "erasure");
+    if (!known || !json_is_boolean(v)) {
+      ok = false;
+      break;
+    }
+    *(strcmp(key, "access") ? erasure : access) = json_is_true(v);
+  }
+  if (!ok)
+    pdiag(c, DSR_DIAG_ERROR, kp, false,
+          "cascade must be true, false or {\"access\": true|false, \"erasure\": true|false} "
+          "(expected how far the subject's parent rows reach for each plan)");
+  free(kp);
+  return ok;
+}
+
 /* Pass 2: references (every collection is known now). */
 static void check_refs(struct pctx *c, struct dsr_pcollection *coll, const json_t *o,
                        const char *cp)
@@ -492,10 +527,11 @@ static void check_refs(struct pctx *c, struct dsr_pcollection *coll, const json_
               coll->store->name, parent->store->name);
         ok = false;
       }
-      const json_t *cas = json_object_get(e, "cascade");
+      bool access = true, erasure = true;
+      ok = ok && reach_of(c, e, ep, &access, &erasure);
       if (ok && pc)
         coll->references[coll->nreferences++] =
-            (struct dsr_preference){str(e, "column"), parent, pc, cas ? json_is_true(cas) : true};
+            (struct dsr_preference){str(e, "column"), parent, pc, access, erasure};
     }
     free(colp);
     free(pp);

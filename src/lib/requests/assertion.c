@@ -4,8 +4,9 @@
  *        logged-in account is the request's subject (see verify.h and
  *        dsrd(8)). Format: "v1." B64 "." SIG where B64 is the unpadded
  *        base64url of a JSON object {"sub": account id, "rid": request id,
- *        "iat": issued-at epoch seconds} and SIG the unpadded base64url of
- *        HMAC-SHA256(key, "v1." B64).
+ *        "iat": issued-at epoch seconds, and optionally "email" and "phone":
+ *        identities the login system vouches for} and SIG the unpadded
+ *        base64url of HMAC-SHA256(key, "v1." B64).
  */
 #include "config.h"
 #include "dsr/crypto.h"
@@ -26,11 +27,30 @@ static void mac(const unsigned char *key, size_t keylen, const char *msg, size_t
   crypto_auth_hmacsha256_final(&st, out);
 }
 
+void dsr_assertion_clear(struct dsr_assertion *a)
+{
+  free(a->sub);
+  free(a->email);
+  free(a->phone);
+  memset(a, 0, sizeof *a);
+}
+
 char *dsr_assertion_make(const unsigned char *key, size_t keylen, const char *sub,
                          const char *request_id, time_t iat)
 {
+  return dsr_assertion_make_vouching(key, keylen, sub, NULL, NULL, request_id, iat);
+}
+
+char *dsr_assertion_make_vouching(const unsigned char *key, size_t keylen, const char *sub,
+                                  const char *email, const char *phone, const char *request_id,
+                                  time_t iat)
+{
   json_t *p = json_pack("{s:s, s:s, s:I}", "sub", sub, "rid", request_id, "iat",
                         (json_int_t)iat);
+  if (p && email)
+    json_object_set_new(p, "email", json_string(email));
+  if (p && phone)
+    json_object_set_new(p, "phone", json_string(phone));
   char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
   json_decref(p);
   char *b64 = text ? dsr_b64url((const unsigned char *)text, strlen(text)) : NULL;
@@ -50,10 +70,24 @@ char *dsr_assertion_make(const unsigned char *key, size_t keylen, const char *su
   return out;
 }
 
-bool dsr_assertion_check(const char *token, const unsigned char *key, size_t keylen,
-                         const char *request_id, time_t now, long max_age_s, char **sub)
+/* A copy of optional string claim @p name into *out; false when present but not a string. */
+static bool optional_claim(const json_t *p, const char *name, char **out)
 {
-  *sub = NULL;
+  const json_t *v = json_object_get(p, name);
+  if (!v)
+    return true;
+  const char *s = json_string_value(v);
+  if (!s || !*s)
+    return false;
+  *out = strdup(s);
+  return *out != NULL;
+}
+
+bool dsr_assertion_check(const char *token, const unsigned char *key, size_t keylen,
+                         const char *request_id, time_t now, long max_age_s,
+                         struct dsr_assertion *out)
+{
+  memset(out, 0, sizeof *out);
   size_t n = strnlen(token, MAX_TOKEN + 1);
   if (n > MAX_TOKEN || strncmp(token, "v1.", 3) != 0)
     return false;
@@ -84,10 +118,13 @@ bool dsr_assertion_check(const char *token, const unsigned char *key, size_t key
   long long t = json_integer_value(iat);
   if (t > (long long)now + CLOCK_SKEW_S || (long long)now - t > max_age_s)
     goto cleanup;
-  *sub = strdup(s);
-  ok = *sub != NULL;
+  out->sub = strdup(s);
+  ok = out->sub && optional_claim(p, "email", &out->email) &&
+       optional_claim(p, "phone", &out->phone);
 cleanup:
   json_decref(p);
   free(json);
+  if (!ok)
+    dsr_assertion_clear(out);
   return ok;
 }

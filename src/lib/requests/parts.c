@@ -121,10 +121,10 @@ enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id
   return DSR_TX_COMMIT;
 }
 
-bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry)
+/* Queues discovery under @p key; a live job with the same key makes this a no-op. */
+static bool enqueue_discovery(struct dsr_db *db, const char *request_id, const char *key,
+                              bool *retry)
 {
-  char key[64];
-  snprintf(key, sizeof key, "discovery:%s", request_id);
   json_t *payload = json_pack("{s:s}", "request_id", request_id);
   struct dsr_job_opts o = {.dedupe_key = key};
   bool enqueued = false;
@@ -132,4 +132,19 @@ bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retr
                                          &enqueued, retry);
   json_decref(payload);
   return ok;
+}
+
+bool dsr_discovery_enqueue(struct dsr_db *db, const char *request_id, bool *retry)
+{
+  char key[64];
+  snprintf(key, sizeof key, "discovery:%s", request_id);
+  return enqueue_discovery(db, request_id, key, retry);
+}
+
+bool dsr_discovery_enqueue_again(struct dsr_db *db, const char *request_id, const char *why,
+                                 bool *retry)
+{
+  char key[96];
+  snprintf(key, sizeof key, "discovery:%s:%.16s", request_id, why);
+  return enqueue_discovery(db, request_id, key, retry);
 }

@@ -31,6 +31,7 @@ void dsr_subject_free(struct dsr_subject_values *s)
     }
     s->value[i] = NULL;
   }
+  s->unverified = 0;
 }
 
 bool dsr_subject_load(struct dsr_db *db, const char *request_id, struct dsr_subject_values *s)
@@ -43,6 +44,10 @@ bool dsr_subject_load(struct dsr_db *db, const char *request_id, struct dsr_subj
     for (int i = 0; i < DSR_ID_KIND_COUNT; i++) {
       if (strcmp(PQgetvalue(r, row, 0), dsr_id_kind_name(i)) != 0 || s->value[i])
         continue;
+      if (PQgetvalue(r, row, 2)[0] != 't') {
+        s->unverified |= DSR_IDBIT(i);
+        continue;
+      }
       size_t n = 0, pl = 0;
       unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, 1), &n);
       unsigned char *plain = NULL;

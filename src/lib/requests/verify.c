@@ -25,6 +25,7 @@ struct vctx {
   char status[32], type[32], jur[40], lang[40], due_at[24];
   bool past_expiry;
   unsigned char token_hash[DSR_HASH_BYTES];
+  int newly_verified; /* identities this call verified */
   struct dsr_verify_outcome *out;
 };
 
@@ -211,20 +212,53 @@ static enum dsr_tx_status link_duplicate(struct dsr_db *db, struct vctx *c)
   return notify(db, c, ctx);
 }
 
+/*
+ * Marks identity @p kind of the request verified (NULL: every identity, for
+ * staff who verified the request by hand); counts those it newly verified.
+ */
+static enum dsr_tx_status mark_identity(struct dsr_db *db, struct vctx *c, const char *kind)
+{
+  PGresult *r = kind ? dsr_db_exec(db, DSR_STMT_IDENTITY_VERIFIED, 3,
+                                   (const char *const[]){c->id, kind, c->now})
+                     : dsr_db_exec(db, DSR_STMT_IDENTITIES_VERIFY_ALL, 2,
+                                   (const char *const[]){c->id, c->now});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  c->newly_verified += PQntuples(r);
+  PQclear(r);
+  return DSR_TX_COMMIT;
+}
+
+/*
+ * An identity verified after discovery already ran: discovery runs again so
+ * that its data is found too (parts/discovery.c adds what is new). The key
+ * is per channel, so a discovery job already under way does not swallow it.
+ */
+static enum dsr_tx_status rediscover(struct dsr_db *db, struct vctx *c, const char *channel)
+{
+  bool split = !strcmp(c->status, "verified") || !strcmp(c->status, "in_progress") ||
+               !strcmp(c->status, "on_hold");
+  if (c->newly_verified == 0 || !split)
+    return DSR_TX_COMMIT;
+  enum dsr_tx_status st = event(c, db, "identity.verified_later", "system",
+                                json_pack("{s:s, s:i}", "channel", channel, "identities",
+                                          c->newly_verified));
+  bool retry = false;
+  if (st == DSR_TX_COMMIT && !dsr_discovery_enqueue_again(db, c->id, channel, &retry))
+    st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  return st;
+}
+
 /* After @p channel was verified: events, and the request's own verification when enough. */
 static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, const char *channel,
                                            const char *actor)
 {
   const char *kind = identity_kind(channel);
-  if (kind) {
-    const char *v[] = {c->id, kind, c->now};
-    PGresult *r = dsr_db_exec(db, DSR_STMT_IDENTITY_VERIFIED, 3, v);
-    if (!dsr_db_ok(r))
-      return db_failed(c, r);
-    PQclear(r);
-  }
-  enum dsr_tx_status st = event(c, db, "verification.succeeded", actor,
-                                json_pack("{s:s}", "channel", channel));
+  enum dsr_tx_status st = DSR_TX_COMMIT;
+  if (kind || !strcmp(channel, "manual"))
+    st = mark_identity(db, c, kind);
+  if (st == DSR_TX_COMMIT)
+    st = event(c, db, "verification.succeeded", actor, json_pack("{s:s}", "channel", channel));
   unsigned mask = 0;
   if (st == DSR_TX_COMMIT)
     st = verified_mask(db, c, &mask);
@@ -234,7 +268,9 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t n = dsr_verify_requirements(c->env->policy, c->type, c->jur, masks);
   bool waiting = !strcmp(c->status, "pending_verification") || !strcmp(c->status, "received");
-  if (!waiting || !dsr_verify_satisfied(masks, n, mask))
+  if (!waiting)
+    return rediscover(db, c, channel);
+  if (!dsr_verify_satisfied(masks, n, mask))
     return DSR_TX_COMMIT;
   const char *v[] = {c->id, c->now};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_SET_VERIFIED, 2, v);
@@ -317,31 +353,50 @@ static enum dsr_tx_status check_code(struct dsr_db *db, struct vctx *c, const ch
   return channel_verified(db, c, channel, "subject");
 }
 
+/* True when the request's identity of @p kind is @p value (keyed hashes compared). */
+static bool identity_is(struct dsr_db *db, struct vctx *c, const char *kind, const char *value)
+{
+  unsigned char want[DSR_HASH_BYTES], have[DSR_HASH_BYTES] = {0};
+  bool found = false;
+  free(dsr_identity_value(db, c->id, kind, have, &found));
+  char *norm = !strcmp(kind, "email") ? dsr_normalize_email(value) : strdup(value);
+  char *hin = found && norm ? dsr_asprintf("%s:%s", kind, norm) : NULL;
+  if (hin)
+    dsr_keyed_hash(DSR_KEY_IDENTITY, hin, strlen(hin), want);
+  bool same = hin && sodium_memcmp(want, have, DSR_HASH_BYTES) == 0;
+  free(hin);
+  free(norm);
+  return same;
+}
+
 static enum dsr_tx_status check_assertion(struct dsr_db *db, struct vctx *c)
 {
   const char *key = getenv(c->set.assertion_key_env);
   long max_age = dsr_interval_seconds(c->set.assertion_max_age);
-  char *sub = NULL;
+  struct dsr_assertion a = {0};
   if (!key || strlen(key) < 16 || max_age < 0) {
     c->out->ec = DSR_E_CHANNEL_UNAVAILABLE;
     return DSR_TX_ROLLBACK;
   }
   bool sig_ok = dsr_assertion_check(c->token, (const unsigned char *)key, strlen(key), c->id,
-                                    c->now_t, max_age, &sub);
+                                    c->now_t, max_age, &a);
   unsigned char want[DSR_HASH_BYTES], have[DSR_HASH_BYTES] = {0};
   bool found = false;
   char *stored = dsr_identity_value(db, c->id, "account_id", have, &found);
   free(stored);
   bool right = false;
   if (sig_ok && found) {
-    char *hin = dsr_asprintf("account_id:%s", sub);
+    char *hin = dsr_asprintf("account_id:%s", a.sub);
     if (hin) {
       dsr_keyed_hash(DSR_KEY_IDENTITY, hin, strlen(hin), want);
       right = sodium_memcmp(want, have, DSR_HASH_BYTES) == 0;
     }
     free(hin);
   }
-  free(sub);
+  /* The login system vouches for these too: the same identities of the request count as verified. */
+  bool vouch_email = right && a.email && identity_is(db, c, "email", a.email);
+  bool vouch_phone = right && a.phone && identity_is(db, c, "phone", a.phone);
+  dsr_assertion_clear(&a);
   if (!found) {
     c->out->ec = DSR_E_CHANNEL_UNAVAILABLE;
     return DSR_TX_ROLLBACK;
@@ -357,7 +412,16 @@ static enum dsr_tx_status check_assertion(struct dsr_db *db, struct vctx *c)
   if (!dsr_db_ok(r))
     return db_failed(c, r);
   PQclear(r);
-  return channel_verified(db, c, "account", "subject");
+  enum dsr_tx_status st = DSR_TX_COMMIT;
+  if (vouch_email)
+    st = mark_identity(db, c, "email");
+  if (st == DSR_TX_COMMIT && vouch_phone)
+    st = mark_identity(db, c, "phone");
+  if (st == DSR_TX_COMMIT && (vouch_email || vouch_phone))
+    st = event(c, db, "verification.vouched", "subject",
+               json_pack("{s:s, s:b, s:b}", "channel", "account", "email", vouch_email, "phone",
+                         vouch_phone));
+  return st == DSR_TX_COMMIT ? channel_verified(db, c, "account", "subject") : st;
 }
 
 static enum dsr_tx_status submit_body(struct dsr_db *db, void *arg)
@@ -647,6 +711,74 @@ static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
   if (st != DSR_TX_COMMIT)
     return st;
   return channel_verified(db, c, "manual", c->actor);
+}
+
+/*
+ * One identity of a request verified already, verified by hand: the note is
+ * sealed in its own row, the identity marked, and discovery runs again.
+ */
+static enum dsr_tx_status manual_identity_body(struct dsr_db *db, void *arg)
+{
+  struct vctx *c = arg;
+  c->out->ec = DSR_OK;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  if (!open_for_verification(c))
+    return DSR_TX_ROLLBACK;
+  if (!strcmp(c->status, "received") || !strcmp(c->status, "pending_verification")) {
+    c->out->ec = DSR_E_CONFLICT; /* the request itself first */
+    return DSR_TX_ROLLBACK;
+  }
+  PGresult *r = dsr_db_exec(db, DSR_STMT_IDENTITY_STATE, 2,
+                            (const char *const[]){c->id, c->channel});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  bool given = PQntuples(r) == 1, done = given && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  if (!given || done) {
+    c->out->ec = given ? DSR_E_CONFLICT : DSR_E_FIELD_INVALID;
+    return DSR_TX_ROLLBACK;
+  }
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  if (!dsr_seal(c->note, strlen(c->note), &sealed, &sl)) {
+    c->out->ec = DSR_E_INTERNAL;
+    return DSR_TX_ROLLBACK;
+  }
+  const char *v[] = {c->id, c->channel, c->actor, c->now, (const char *)sealed};
+  const int lens[] = {0, 0, 0, 0, (int)sl}, fmts[] = {0, 0, 0, 0, 1};
+  r = dsr_db_exec_bin(db, DSR_STMT_VERIFY_IDENTITY_NOTE, 5, v, lens, fmts);
+  free(sealed);
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  st = mark_identity(db, c, c->channel);
+  if (st == DSR_TX_COMMIT)
+    st = event(c, db, "verification.manual_identity", c->actor,
+               json_pack("{s:s, s:b}", "identity", c->channel, "has_note", 1));
+  dsr_strlcpy(c->out->status, c->status, sizeof c->out->status);
+  return st == DSR_TX_COMMIT ? rediscover(db, c, c->channel) : st;
+}
+
+void dsr_verify_manual_identity(struct dsr_db *db, const struct dsr_verify_env *env,
+                                const char *id, const char *actor, const char *kind,
+                                const char *note, struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!valid_id(id)) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  if (!note || !*note || !kind ||
+      (strcmp(kind, "email") && strcmp(kind, "phone") && strcmp(kind, "account_id"))) {
+    out->ec = DSR_E_UNPROCESSABLE;
+    return;
+  }
+  /* The kind rides in .channel: mark_identity() and rediscover() take it from there. */
+  struct vctx c = {.env = env, .id = id, .actor = actor, .note = note, .channel = kind,
+                   .out = out};
+  run(db, &c, manual_identity_body);
 }
 
 void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,

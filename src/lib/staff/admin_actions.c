@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const dsr_admin_identity_kinds[] = {"email", "phone", "account_id", NULL};
+
 const char *const dsr_admin_actions[] = {"verify", "approve", "deny",   "extend",
                                          "hold",   "release", "assign", NULL};
 
@@ -314,15 +316,25 @@ static enum dsr_ec verify_manually(struct dsr_db *db, struct act_ctx *c)
 {
   struct dsr_verify_env env = {.policy = c->policy};
   struct dsr_verify_outcome out;
-  dsr_verify_manual(db, &env, c->id, c->actor, c->a->note, &out);
+  const char *kind = c->a->identity;
+  if (kind)
+    dsr_verify_manual_identity(db, &env, c->id, c->actor, kind, c->a->note, &out);
+  else
+    dsr_verify_manual(db, &env, c->id, c->actor, c->a->note, &out);
   switch (out.ec) {
   case DSR_OK:
     return DSR_OK;
   case DSR_E_UNPROCESSABLE:
     refuse(c, out.ec, "manual verification needs a note", "/note");
     break;
+  case DSR_E_FIELD_INVALID:
+    refuse(c, out.ec, "the request gave no identity of this kind", "/identity");
+    break;
   case DSR_E_CONFLICT:
-    refuse(c, out.ec, "only a request waiting for verification can be verified", NULL);
+    refuse(c, out.ec,
+           !kind ? "only a request waiting for verification can be verified"
+                 : "an identity can be verified by hand once the request is verified, and once",
+           kind ? "/identity" : NULL);
     break;
   case DSR_E_REQUEST_EXPIRED:
     refuse(c, out.ec, "the request expired before it was verified", NULL);
@@ -412,5 +424,6 @@ struct dsr_admin_action dsr_admin_action_of(const json_t *body)
       .note = json_string_value(json_object_get(body, "note")),
       .part_id = json_string_value(json_object_get(body, "part_id")),
       .assignee = json_string_value(json_object_get(body, "assignee")),
+      .identity = json_string_value(json_object_get(body, "identity")),
   };
 }

@@ -38,6 +38,50 @@ static void mask_params(json_t *plan)
   }
 }
 
+/*
+ * Where each tenant's part goes when discovery splits the request: to its
+ * customer, or — no customer registered for the tenant — to the privacy
+ * team with the controller part, as execution does. False on a database error.
+ */
+static bool mark_routes(struct dsr_db *db, json_t *plan)
+{
+  size_t i;
+  json_t *part;
+  json_array_foreach(json_object_get(plan, "parts"), i, part)
+  {
+    const char *tenant = json_string_value(json_object_get(part, "tenant"));
+    bool claimed = false;
+    if (tenant) {
+      const char *v[] = {tenant};
+      PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_BY_TENANT, 1, v);
+      bool ok = dsr_db_ok(r);
+      claimed = ok && PQntuples(r) == 1;
+      PQclear(r);
+      if (!ok)
+        return false;
+    }
+    json_object_set_new(part, "routed_to", json_string(claimed ? "customer" : "controller"));
+    if (tenant && !claimed)
+      json_object_set_new(part, "route_note",
+                          json_string("no customer is registered for this tenant: the privacy "
+                                      "team handles these rows with the controller part"));
+  }
+  return true;
+}
+
+/* {"used": [kinds the plan searches by], "unverified": [kinds given but left out]}. */
+static json_t *identities_of(const struct dsr_subject_values *subj)
+{
+  json_t *used = json_array(), *left = json_array();
+  for (int k = 0; used && left && k < DSR_ID_KIND_COUNT; k++) {
+    if (subj->value[k])
+      json_array_append_new(used, json_string(dsr_id_kind_name(k)));
+    else if (subj->unverified & DSR_IDBIT(k))
+      json_array_append_new(left, json_string(dsr_id_kind_name(k)));
+  }
+  return used && left ? json_pack("{s:o, s:o}", "used", used, "unverified", left) : NULL;
+}
+
 enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const char *id,
                            json_t **reply)
 {
@@ -48,7 +92,7 @@ enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const 
     return DSR_E_NO_POLICY;
   const char *v[] = {id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_ROUTING_GET, 1, v);
-  struct dsr_subject_values subj = {{0}};
+  struct dsr_subject_values subj = {.unverified = 0};
   struct dsr_plan *plan = NULL;
   PGconn *conn = NULL;
   enum dsr_ec ec = DSR_E_DB_UNAVAILABLE;
@@ -62,9 +106,22 @@ enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const 
   dsr_strlcpy(type, PQgetvalue(r, 0, 1), sizeof type);
   if (!dsr_subject_load(db, id, &subj))
     goto cleanup;
+  json_t *ids = identities_of(&subj);
+  if (!ids) {
+    ec = DSR_E_INTERNAL;
+    goto cleanup;
+  }
+  if (json_array_size(json_object_get(ids, "used")) == 0) {
+    /* Nothing verified yet: no plan acts on an identity nobody verified. */
+    *reply = json_pack("{s:s, s:s, s:o, s:n}", "request_id", id, "type", type, "identities", ids,
+                       "plan");
+    ec = *reply ? DSR_OK : DSR_E_INTERNAL;
+    goto cleanup;
+  }
   const char *dsn = dsr_policy_pg_dsn(p);
   conn = dsn ? PQconnectdb(dsn) : NULL;
   if (!conn || PQstatus(conn) != CONNECTION_OK) {
+    json_decref(ids);
     ec = DSR_E_STORE_UNAVAILABLE;
     goto cleanup;
   }
@@ -74,13 +131,24 @@ enum dsr_ec dsr_admin_plan(struct dsr_db *db, const struct dsr_policy *p, const 
   if (!plan) {
     /* The planner's message may quote the platform, never the subject: log the fact only. */
     DSR_WARN("admin.plan_failed", "request=%s", id);
+    json_decref(ids);
     ec = DSR_E_STORE_UNAVAILABLE;
     goto cleanup;
   }
   json_t *pj = dsr_plan_to_json(plan);
   if (pj)
     mask_params(pj);
-  *reply = pj ? json_pack("{s:s, s:s, s:o}", "request_id", id, "type", type, "plan", pj) : NULL;
+  if (pj && !mark_routes(db, pj)) {
+    json_decref(pj);
+    json_decref(ids);
+    ec = DSR_E_DB_UNAVAILABLE;
+    goto cleanup;
+  }
+  *reply = pj ? json_pack("{s:s, s:s, s:o, s:o}", "request_id", id, "type", type, "identities",
+                          ids, "plan", pj)
+              : NULL;
+  if (!pj)
+    json_decref(ids);
   ec = *reply ? DSR_OK : DSR_E_INTERNAL;
 cleanup:
   PQclear(r);
