@@ -575,6 +575,98 @@ static void one_policy(const char *file, int idx)
   free(pp);
 }
 
+/*
+ * retain with masked fields: the subject's invoices are kept for tax, under
+ * their basis, with the billing email pseudonymised and the name replaced;
+ * every other field and every other invoice stays byte for byte.
+ */
+START_TEST(retained_rows_keep_their_basis_and_lose_the_named_fields)
+{
+  struct ef_platform pl;
+  ef_generate(&pl, "er_retain", 200, false, SUBJECT_ARGS);
+  ef_use(&pl);
+  char *src = policy_path("callorbit.json"), variant[] = "/tmp/dsr-retain-XXXXXX";
+  json_error_t je;
+  json_t *pol = json_load_file(src, 0, &je);
+  ck_assert_ptr_nonnull(pol);
+  free(src);
+  json_t *er = json_object_get(json_object_get(json_object_get(pol, "collections"), "invoices"),
+                               "erasure");
+  json_object_set_new(er, "fields", json_pack("{s:{s:s}, s:{s:s, s:s}}", "billing_email",
+                                              "strategy", "hmac", "billing_name", "strategy",
+                                              "fixed", "value", "[erased]"));
+  int fd = mkstemp(variant);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(json_dump_file(pol, variant, JSON_INDENT(2)), 0);
+  json_decref(pol);
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_er_retain", variant, NULL);
+  const char *plat = pl.conninfo;
+  long n = ef_long(plat, "SELECT count(*) FROM invoices WHERE lower(billing_email) = '" E_EMAIL "'");
+  ck_assert_int_gt(n, 0);
+  long all = ef_long(plat, "SELECT count(*) FROM invoices");
+  PGresult *r = h_sql(plat, "SELECT '{' || string_agg(id::text, ',') || '}' FROM invoices WHERE"
+                            " lower(billing_email) = '" E_EMAIL "'");
+  char keys[2048];
+  snprintf(keys, sizeof keys, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  char *others = ef_table_md5(plat, "invoices", "id", keys);
+  char *amounts_sql = NULL;
+  ck_assert(asprintf(&amounts_sql, "SELECT md5(string_agg(number || amount_cents || currency ||"
+                                   " status || billing_address, ',' ORDER BY id)) FROM invoices"
+                                   " WHERE id = ANY('%s'::bigint[])", keys) > 0);
+  r = h_sql(plat, amounts_sql);
+  char amounts[40];
+  snprintf(amounts, sizeof amounts, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+
+  const char *req = ef_request(&d, E_EMAIL, E_PHONE);
+  char id[40];
+  dsr_strlcpy(id, req, sizeof id);
+  ck_assert_int_ge(ef_run_jobs(&d), 1);
+  PGresult *parts = h_sql(d.conninfo, "SELECT id::text, customer_id::text FROM dsr_parts WHERE"
+                                      " state = 'forwarded'");
+  for (int i = 0; i < PQntuples(parts); i++) {
+    json_t *reply = NULL;
+    ck_assert_int_eq(dsr_customer_decide(d.db, PQgetvalue(parts, i, 1), PQgetvalue(parts, i, 0),
+                                         "fulfill", NULL, &reply), DSR_OK);
+    json_decref(reply);
+  }
+  PQclear(parts);
+  ef_approve(&d, id);
+  ck_assert_int_ge(ef_run_jobs(&d), 1);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_requests WHERE id = '%s' AND"
+                                       " status = 'completed'", id), 1);
+  /* kept: every invoice, the subject's with their fields masked, the rest untouched */
+  ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM invoices"), all);
+  ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM invoices WHERE lower(billing_email) = '"
+                                 E_EMAIL "'"), 0);
+  ck_assert_int_eq(ef_long(plat, "SELECT count(*) FROM invoices WHERE id = ANY('%s'::bigint[])"
+                                 " AND billing_name = '[erased]' AND billing_email <> ''", keys), n);
+  r = h_sql(plat, amounts_sql);
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), amounts);
+  PQclear(r);
+  char *others_after = ef_table_md5(plat, "invoices", "id", keys);
+  ck_assert_str_eq(others_after, others);
+  /* the receipt: a mask of the invoices, under the retention basis */
+  json_t *rcs = dsr_erasure_receipts(d.db, id);
+  char *text = json_dumps(rcs, 0);
+  ck_assert_msg(strstr(text, "\"collection\": \"invoices\"") != NULL, "%s", text);
+  ck_assert_msg(strstr(text, "billing records and records we must retain by law (tax); identifying"
+                             " fields masked") != NULL, "%s", text);
+  ck_assert_ptr_null(strstr(text, E_EMAIL));
+  free(text);
+  json_decref(rcs);
+  free(amounts_sql);
+  free(others);
+  free(others_after);
+  unlink(variant);
+  ef_dsrd_close(&d);
+  ef_platform_free(&pl);
+}
+END_TEST
+
 START_TEST(each_seed_policy_end_to_end)
 {
   static const char *const files[] = {"callorbit.json", "callcenter-ai.json", "callos.json",
@@ -591,6 +683,7 @@ Suite *suite_erasure(void)
   tcase_add_test(tc, erasure_of_a_subject_on_the_sample_platform);
   tcase_add_test(tc, holds_keep_what_they_cover);
   tcase_add_test(tc, unremovable_files_are_retried_not_forgotten);
+  tcase_add_test(tc, retained_rows_keep_their_basis_and_lose_the_named_fields);
   tcase_add_loop_test(tc, each_seed_policy_end_to_end, 0, 5);
   suite_add_tcase(s, tc);
   return s;

@@ -132,6 +132,10 @@ bool erasure_steps_build(const struct dsr_plan *plan, const char *tenant_ref, PG
         es->st.verb = DSR_STEP_RETAIN;
         es->st.basis = es->basis;
         es->st.retain_rows = ps->rows;
+      } else if (ps->coll->action == DSR_ACT_RETAIN) { /* kept under its basis, fields masked */
+        snprintf(es->basis, sizeof es->basis, "%s; identifying fields masked",
+                 ps->coll->action_basis);
+        es->st.basis = es->basis;
       }
     }
   }

@@ -367,7 +367,7 @@ static enum dsr_step_verb verb_of(enum dsr_plan_kind kind, const struct dsr_pcol
   case DSR_ACT_DELETE: return DSR_STEP_DELETE;
   case DSR_ACT_MASK: return DSR_STEP_MASK;
   case DSR_ACT_REDACT: return DSR_STEP_REDACT;
-  case DSR_ACT_RETAIN: break;
+  case DSR_ACT_RETAIN: return c->nmasks > 0 ? DSR_STEP_MASK : DSR_STEP_RETAIN;
   }
   return DSR_STEP_RETAIN;
 }
@@ -483,14 +483,15 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
         st->files = atoll(PQgetvalue(rc, ri, co + 2));
         st->kept = atoll(PQgetvalue(rc, ri, co + 3));
         st->mentions = verb == DSR_STEP_REDACT ? mcnt : 0;
-        if (verb == DSR_STEP_RETAIN)
+        if (verb == DSR_STEP_RETAIN || c->action == DSR_ACT_RETAIN) /* kept, maybe masked */
           st->reason = strdup(c->action_basis);
         else if (st->kept > 0)
           st->reason = strdup(c->action == DSR_ACT_DELETE && c->nmasks > 0
                                   ? "still referenced by rows this plan keeps; kept with the "
                                     "erasure's fields masked"
                                   : "still referenced by rows this plan keeps");
-        if ((verb == DSR_STEP_RETAIN || st->kept > 0) && !st->reason)
+        if ((verb == DSR_STEP_RETAIN || c->action == DSR_ACT_RETAIN || st->kept > 0) &&
+            !st->reason)
           goto oom;
         if (verb != DSR_STEP_RETAIN && !step_sql(pc, plan->kind, verb, false, c, tenant, st))
           goto oom;

@@ -304,11 +304,14 @@ static void check_erasure(struct pctx *c, struct dsr_pcollection *coll, const js
   coll->action_basis = str(e, "basis");
   coll->action_description = str(e, "description");
   /* delete may name fields too: the masks of rows an erasure has to keep
-   * because kept rows still reference them */
-  if (a != DSR_ACT_MASK && a != DSR_ACT_DELETE && json_object_get(e, "fields"))
+   * because kept rows still reference them; retain may: the rows are kept
+   * under their basis and these fields masked (an invoice kept for tax, its
+   * billing email pseudonymised) */
+  if (a == DSR_ACT_REDACT && json_object_get(e, "fields"))
     pdiag(c, DSR_DIAG_ERROR, fp, true,
-          "\"fields\" is for mask and delete actions (expected action \"mask\" or \"delete\")");
-  if (a == DSR_ACT_MASK || (a == DSR_ACT_DELETE && json_object_get(e, "fields")))
+          "\"fields\" is for mask, delete and retain actions (expected action \"mask\", "
+          "\"delete\" or \"retain\")");
+  if (a == DSR_ACT_MASK || (a != DSR_ACT_REDACT && json_object_get(e, "fields")))
     check_masks(c, coll, json_object_get(e, "fields"), fp);
   if (a == DSR_ACT_RETAIN && !coll->action_basis)
     pdiag(c, DSR_DIAG_ERROR, ep, false, "a retain action needs a legal basis (expected \"basis\")");
