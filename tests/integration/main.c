@@ -48,6 +48,7 @@ int main(void)
   srunner_add_suite(sr, suite_ui());
   srunner_add_suite(sr, suite_erasure());
   srunner_add_suite(sr, suite_verified_only());
+  srunner_add_suite(sr, suite_calltrack());
   srunner_add_suite(sr, suite_erasure_crash());
   srunner_add_suite(sr, suite_sweep());
   srunner_add_suite(sr, suite_backups());

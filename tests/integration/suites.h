@@ -39,6 +39,7 @@ Suite *suite_transports(void);
 Suite *suite_ui(void);
 Suite *suite_erasure(void);
 Suite *suite_verified_only(void);
+Suite *suite_calltrack(void);
 Suite *suite_erasure_crash(void);
 Suite *suite_sweep(void);
 Suite *suite_backups(void);

@@ -87,7 +87,7 @@ bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope
 
 void q_tenant(struct q *q, const struct dsr_pcollection *c, const struct scope *sc)
 {
-  if (!c->tenant_column)
+  if (!c->tenant_column || c->owner != DSR_OWNER_PROCESSOR) /* a controller's is only lent */
     return;
   q_puts(q, " AND ");
   if (sc->tenant) {

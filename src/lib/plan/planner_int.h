@@ -29,7 +29,8 @@ static inline bool plan_reaches(const struct plan_ctx *pc, const struct dsr_pref
 
 /**
  * The tenant of alias a<depth> of @p c as an SQL expression: its tenant
- * column, or the parent's along tenant_via (as text), NULL for controller data.
+ * column, or the one a parent lends along tenant_via (as text; a controller
+ * parent lends its tenant_column), NULL for controller data.
  */
 void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth);
 /** Marks in @p need (by topo index) the CTEs that the rows of @p c depend on. */

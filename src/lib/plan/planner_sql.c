@@ -58,9 +58,15 @@ char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
   return dsr_buf_steal(&b);
 }
 
-void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth)
+/*
+ * The tenant of alias a<depth> of @p c. A processor collection's own, or one
+ * lent by a parent along tenant_via: a processor parent's, or a controller
+ * parent's tenant_column (an agent account of the platform that belongs to a
+ * customer). A controller collection's own rows are the controller's (NULL).
+ */
+static void tenant_of(struct psql *s, const struct dsr_pcollection *c, int depth, bool lent)
 {
-  if (c->owner != DSR_OWNER_PROCESSOR) {
+  if ((c->owner != DSR_OWNER_PROCESSOR && !lent) || (!c->tenant_column && !c->tenant_via)) {
     psql_puts(s, "NULL");
     return;
   }
@@ -71,7 +77,7 @@ void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth
   }
   const struct dsr_preference *r = c->tenant_via;
   psql_puts(s, "(SELECT (");
-  psql_tenant_expr(s, r->parent, depth + 1);
+  tenant_of(s, r->parent, depth + 1, true);
   psql_puts(s, ")::text FROM ");
   psql_table(s, r->parent);
   psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
@@ -79,6 +85,11 @@ void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth
   psql_printf(s, " = a%d.", depth);
   psql_ident(s, r->column);
   psql_puts(s, " LIMIT 1)");
+}
+
+void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth)
+{
+  tenant_of(s, c, depth, false);
 }
 
 /* One "SELECT b.pk FROM table b WHERE ..." branch per identity of @p c that the

@@ -565,9 +565,10 @@ static void check_tenant(struct pctx *c, struct dsr_pcollection *coll, const jso
     if (!r)
       pdiag(c, DSR_DIAG_ERROR, vp, false,
             "no reference on column \"%s\" (expected the column of a \"references\" entry)", via);
-    else if (r->parent->owner != DSR_OWNER_PROCESSOR)
+    else if (r->parent->owner != DSR_OWNER_PROCESSOR && !r->parent->tenant_column)
       pdiag(c, DSR_DIAG_ERROR, vp, false,
-            "parent \"%s\" is not a processor collection (expected a reference to one)",
+            "parent \"%s\" has no tenant (expected a reference to a processor collection, or "
+            "to a controller collection with a tenant_column)",
             r->parent->name);
     else if (coll->tenant_column)
       pdiag(c, DSR_DIAG_ERROR, vp, true,
@@ -578,7 +579,7 @@ static void check_tenant(struct pctx *c, struct dsr_pcollection *coll, const jso
   if (coll->owner == DSR_OWNER_PROCESSOR && !coll->tenant_column && !via)
     pdiag(c, DSR_DIAG_ERROR, cp, true,
           "processor collection without a tenant column (expected \"tenant_column\", or "
-          "\"tenant_via\" naming a reference to a processor collection)");
+          "\"tenant_via\" naming a reference to a collection with a tenant)");
   free(vp);
 }
 

@@ -1,0 +1,306 @@
+/**
+ * @file test_calltrack.c
+ * @brief A second test platform that is not the sample: CallTrack
+ *        (tests/data/platform-calltrack), a call-tracking service for sales
+ *        teams. Its calls inherit their tenant through a handset and the
+ *        agent's account, a controller collection; the call log is a
+ *        partitioned table with soft-deleted rows; a handset is the agent's
+ *        to see but not hers to erase. Lint (with --live), the plans, an
+ *        erasure and a per-organisation retention sweep are each compared
+ *        with hand-written SQL.
+ */
+#include "erasure_fixture.h"
+#include "dsr/customer_api.h"
+#include "dsr/pgembed.h"
+#include "dsr/sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define LEAD "+14155550101"
+#define AGENT "ana@calltrack.example"
+
+static char *ct; /* the platform's conninfo */
+
+/* In each test: the platform as the fixture files make it. */
+static void setup(void)
+{
+  char err[512];
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "calltrack", err, sizeof err), "%s", err);
+  ct = dsr_pgembed_conninfo(it_pg.embed, "calltrack");
+  H_REQUIRE1(ct != NULL);
+  PQclear(h_sql(ct, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS ct CASCADE"));
+  const char *files[] = {"schema.sql", "data.sql"};
+  for (size_t i = 0; i < 2; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/data/platform-calltrack/%s", getenv("DSR_TOP_SRCDIR"),
+             files[i]);
+    char *sql = h_slurp(path, NULL);
+    PQclear(h_sql(ct, sql));
+    free(sql);
+  }
+  H_REQUIRE1(setenv("DSR_CALLTRACK_DSN", ct, 1) == 0);
+}
+
+static void teardown(void)
+{
+  free(ct);
+  ct = NULL;
+}
+
+static char *policy_file(void)
+{
+  char *p = NULL;
+  H_REQUIRE1(asprintf(&p, "%s/tests/data/platform-calltrack/policy.json",
+                      getenv("DSR_TOP_SRCDIR")) > 0);
+  return p;
+}
+
+/* Runs dsrctl with @p args from the source directory; returns stdout, *rc its status. */
+static char *dsrctl(const char *args, int *rc)
+{
+  char *prog = h_program("dsrctl");
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s", getenv("DSR_TOP_SRCDIR"), prog, args);
+  free(prog);
+  FILE *f = popen(cmd, "r");
+  H_REQUIRE1(f != NULL);
+  struct dsr_buf b = {0};
+  char chunk[4096];
+  size_t n;
+  H_REQUIRE1(dsr_buf_puts(&b, ""));
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    H_REQUIRE1(dsr_buf_append(&b, chunk, n));
+  int st = pclose(f);
+  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return dsr_buf_steal(&b);
+}
+
+static json_t *explain(const char *who, bool access)
+{
+  char args[512];
+  snprintf(args, sizeof args,
+           "policy explain --policy tests/data/platform-calltrack/policy.json %s --json%s", who,
+           access ? " --access" : "");
+  int rc;
+  char *out = dsrctl(args, &rc);
+  ck_assert_msg(rc == 0, "explain: %s", out);
+  json_error_t je;
+  json_t *j = json_loads(out, 0, &je);
+  ck_assert_msg(j != NULL, "not JSON: %s", out);
+  free(out);
+  return j;
+}
+
+/* Rows of collection @p coll in the part of @p tenant (NULL: the controller part). */
+static long long rows_of(const json_t *plan, const char *tenant, const char *coll)
+{
+  size_t i, k;
+  const json_t *p, *st;
+  long long n = 0;
+  json_array_foreach(json_object_get(plan, "parts"), i, p)
+  {
+    const char *t = json_string_value(json_object_get(p, "tenant"));
+    if ((tenant == NULL) != (t == NULL) || (tenant && strcmp(tenant, t) != 0))
+      continue;
+    json_array_foreach(json_object_get(p, "steps"), k, st)
+      if (!strcmp(json_string_value(json_object_get(st, "collection")), coll))
+        n += json_integer_value(json_object_get(st, "rows"));
+  }
+  return n;
+}
+
+/* Rows of @p sql's one-column, two-row-shape answer "tenant, count" for @p tenant. */
+static long long sql_count(const char *sql)
+{
+  return h_sql_long(ct, sql);
+}
+
+START_TEST(lint_live_is_clean)
+{
+  int rc;
+  char *out = dsrctl("policy lint --live tests/data/platform-calltrack/policy.json", &rc);
+  ck_assert_msg(rc == 0, "%s", out);
+  ck_assert_msg(strstr(out, "0 errors, 0 warnings") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* A lead's calls, by the organisation their handset's agent works for. */
+START_TEST(a_leads_calls_belong_to_the_organisation_of_the_handset)
+{
+  json_t *plan = explain("--phone " LEAD, false);
+  for (int org = 1; org <= 2; org++) {
+    char tenant[8], sql[600];
+    snprintf(tenant, sizeof tenant, "%d", org);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ct.call_log c JOIN ct.handset h USING"
+                              " (handset_id) JOIN ct.agent a USING (agent_id) WHERE"
+                              " c.counterpart = '" LEAD "' AND a.org_id = %d", org);
+    long long calls = sql_count(sql);
+    ck_assert_int_gt(calls, 0);
+    ck_assert_int_eq(rows_of(plan, tenant, "calls"), calls); /* soft-deleted ones too */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ct.lead WHERE phone = '" LEAD "' AND"
+                              " org_id = %d", org);
+    ck_assert_int_eq(rows_of(plan, tenant, "leads"), sql_count(sql));
+  }
+  /* notes: of the lead's calls (deleted with them), and another lead's note naming her */
+  ck_assert_int_eq(rows_of(plan, "1", "call_notes"),
+                   sql_count("SELECT count(*) FROM ct.call_note n JOIN ct.call_log c USING"
+                             " (call_id) WHERE c.counterpart = '" LEAD "' OR n.body ~"
+                             " '415[^0-9]*555[^0-9]*0101'"));
+  ck_assert_int_eq(rows_of(plan, "3", "calls"), 0);
+  ck_assert_int_eq(rows_of(plan, NULL, "agents"), 0); /* no controller rows: she is a lead */
+  json_decref(plan);
+}
+END_TEST
+
+/* An agent: her handset and its calls are hers to see, not hers to erase. */
+START_TEST(an_agents_handset_is_hers_to_see_not_to_erase)
+{
+  json_t *access = explain("--email " AGENT, true), *erasure = explain("--email " AGENT, false);
+  ck_assert_int_eq(rows_of(access, NULL, "agents"), 1);
+  ck_assert_int_eq(rows_of(access, "1", "handsets"), 1); /* the tenant lent by her account */
+  ck_assert_int_eq(rows_of(access, "1", "calls"),
+                   sql_count("SELECT count(*) FROM ct.call_log c JOIN ct.handset h USING"
+                             " (handset_id) JOIN ct.agent a USING (agent_id) WHERE"
+                             " a.login_email = '" AGENT "'"));
+  ck_assert_int_eq(rows_of(erasure, NULL, "agents"), 1);
+  ck_assert_int_eq(rows_of(erasure, "1", "handsets"), 0);
+  ck_assert_int_eq(rows_of(erasure, "1", "calls"), 0);
+  json_decref(access);
+  json_decref(erasure);
+}
+END_TEST
+
+/*
+ * Each organisation keeps calls for its own period, read along the chain
+ * call -> handset -> agent (controller) -> org: 30 days, the default 90, and
+ * 400 clamped to the policy's maximum of a year. Soft-deleted rows are no
+ * special case.
+ */
+START_TEST(calls_are_swept_by_their_own_organisations_period)
+{
+  const char *expect = "SELECT string_agg(c.call_id::text, ',' ORDER BY c.call_id) FROM"
+                       " ct.call_log c JOIN ct.handset h USING (handset_id) JOIN ct.agent a"
+                       " USING (agent_id) JOIN ct.org o ON o.org_id = a.org_id WHERE c.started <"
+                       " now() - make_interval(days => least(greatest(coalesce(o.keep_calls_days,"
+                       " 90), 7), 365))";
+  PGresult *r = h_sql(ct, expect);
+  char expected[128];
+  snprintf(expected, sizeof expected, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  ck_assert_str_eq(expected, "2,3,1001,1004");
+  char *keep = NULL;
+  ck_assert(asprintf(&keep, "SELECT coalesce(string_agg(call_id::text, ',' ORDER BY call_id), '')"
+                            " FROM ct.call_log WHERE NOT call_id = ANY('{%s}'::bigint[])",
+                     expected) > 0);
+  r = h_sql(ct, keep);
+  char left[128];
+  snprintf(left, sizeof left, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  free(keep);
+
+  struct ef_dsrd d;
+  char *pf = policy_file();
+  ef_dsrd_open(&d, "dsr_calltrack_sweep", pf, NULL);
+  free(pf);
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, &d.cfg);
+  o.own_data = false;
+  json_t *rc = NULL;
+  char err[512];
+  ck_assert_msg(dsr_sweep_run(d.db, d.policy, &o, &rc, err, sizeof err) == DSR_SWEEP_DONE, "%s",
+                err);
+  json_decref(rc);
+  r = h_sql(ct, "SELECT string_agg(call_id::text, ',' ORDER BY call_id) FROM ct.call_log");
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), left);
+  PQclear(r);
+  /* the notes of swept calls went with them */
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE note_id IN (5001, 5003)"),
+                   0);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note"), 2);
+  ef_dsrd_close(&d);
+}
+END_TEST
+
+/* md5 of a table's rows except those whose key is in @p except (a bigint[] literal). */
+static char *md5_except(const char *table, const char *key, const char *except)
+{
+  char sql[600];
+  snprintf(sql, sizeof sql, "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t.%s::text)),"
+                            " '') FROM %s t WHERE NOT t.%s = ANY('%s'::bigint[])",
+           key, table, key, except);
+  PGresult *r = h_sql(ct, sql);
+  char *out = strdup(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return out;
+}
+
+/* The lead's erasure, end to end, against hand-written SQL. */
+START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
+{
+  static const struct {
+    const char *table, *key, *gone;
+  } t[] = {
+      {"ct.call_log", "call_id", "{1,3,1001}"},
+      {"ct.call_note", "note_id", "{5000,5001}"}, /* 5001 is redacted, not deleted */
+      {"ct.lead", "lead_id", "{700,701}"},
+      {"ct.handset", "handset_id", "{}"},
+      {"ct.agent", "agent_id", "{}"},
+      {"ct.org", "org_id", "{}"},
+  };
+  char *before[DSR_ARRAY_LEN(t)];
+  for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++)
+    before[i] = md5_except(t[i].table, t[i].key, t[i].gone);
+  struct ef_dsrd d;
+  char *pf = policy_file();
+  ef_dsrd_open(&d, "dsr_calltrack_erasure", pf, NULL);
+  free(pf);
+  const char *req = ef_request(&d, NULL, LEAD);
+  char id[40];
+  dsr_strlcpy(id, req, sizeof id);
+  ck_assert_int_ge(ef_run_jobs(&d), 1);
+  /* no customer is registered: every part goes to the privacy team */
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE request_id = '%s'",
+                           id), 1);
+  ef_approve(&d, id);
+  ck_assert_int_ge(ef_run_jobs(&d), 1);
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_requests WHERE id = '%s' AND"
+                                       " status = 'completed'", id), 1);
+  /* nothing of her: in the identity columns, and in free text however it was written */
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE counterpart = '" LEAD "'"), 0);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.lead WHERE phone = '" LEAD "'"), 0);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE body ~"
+                             " '415[^0-9]*555[^0-9]*0101'"), 0);
+  PGresult *r = h_sql(ct, "SELECT body FROM ct.call_note WHERE note_id = 5001");
+  ck_assert_str_eq(PQgetvalue(r, 0, 0),
+                   "referred by the lead at [phone removed], not +1 415 555 0199");
+  PQclear(r);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE note_id = 5000"), 0);
+  /* everything else, byte for byte */
+  for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++) {
+    char *after = md5_except(t[i].table, t[i].key, t[i].gone);
+    ck_assert_msg(!strcmp(after, before[i]), "%s changed beyond the subject's rows", t[i].table);
+    free(after);
+    free(before[i]);
+  }
+  ef_dsrd_close(&d);
+}
+END_TEST
+
+Suite *suite_calltrack(void)
+{
+  Suite *s = suite_create("calltrack");
+  TCase *tc = tcase_create("calltrack");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, lint_live_is_clean);
+  tcase_add_test(tc, a_leads_calls_belong_to_the_organisation_of_the_handset);
+  tcase_add_test(tc, an_agents_handset_is_hers_to_see_not_to_erase);
+  tcase_add_test(tc, calls_are_swept_by_their_own_organisations_period);
+  tcase_add_test(tc, a_leads_erasure_leaves_nothing_of_her_and_everything_else);
+  suite_add_tcase(s, tc);
+  return s;
+}
