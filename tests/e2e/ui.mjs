@@ -45,6 +45,8 @@ const users = {
   approver: { email: 'pia@example.org', password: pw() },
 };
 const subject = 'sam.ui@example.org';
+// Another person's number, given on the same form and never verified by its owner.
+const stranger = '+442079460999';
 
 let dsrd;
 const contexts = [];
@@ -110,11 +112,13 @@ async function codeFromInbox(page, to) {
 
 // Files request `type` for `who` (an email address or a phone number) on the public form
 // and confirms it with the code read from the dev inbox.
-async function fileAndVerify(page, staffPage, type, who) {
+// With `alsoPhone`, the form also gives that number, which nobody verifies.
+async function fileAndVerify(page, staffPage, type, who, alsoPhone) {
   await page.goto(`${base}/requests/new`);
   await page.check(`#type-${type}`);
   await page.selectOption('#jurisdiction', 'gdpr');
   await page.fill(who.startsWith('+') ? '#phone' : '#email', who);
+  if (alsoPhone) await page.fill('#phone', alsoPhone);
   await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
   const id = page.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
   const code = await codeFromInbox(staffPage, who);
@@ -159,10 +163,10 @@ try {
   const subjectPage = await admin.context().newPage();
   // Screenshots are for people to look at, not assertions: a capture that stalls on a loaded
   // machine is reported and retried once at viewport size instead of failing the check.
-  const shot = async (p, name) => {
+  const shot = async (p, name, fullPage = true) => {
     const file = path.join(outDir, `e2e-ui-${name}.png`);
     try {
-      await p.screenshot({ path: file, fullPage: true, timeout: 60000 });
+      await p.screenshot({ path: file, fullPage, timeout: 60000 });
     } catch (e) {
       console.log(`note: full-page screenshot ${name} failed (${e.message.split('\n')[0]}); viewport only`);
       await p.screenshot({ path: file, timeout: 60000 }).catch(() => {});
@@ -202,7 +206,7 @@ try {
   });
 
   await check('ui: a request made on the public form is confirmed with the code from the dev inbox', async () => {
-    erasureId = await fileAndVerify(subjectPage, admin, 'erasure', subject);
+    erasureId = await fileAndVerify(subjectPage, admin, 'erasure', subject, stranger);
     assert(await discovered(admin, erasureId), 'discovered');
     await pageOk(admin, 'inbox');
   });
@@ -236,16 +240,40 @@ try {
       return (await admin.textContent('main')).includes('attempt at');
     }, 30000);
     assert(await admin.$('#approve'), 'approve button for admin');
+    /* the number nobody verified is marked and offered for verification by hand */
+    assert(body.includes('not used'), 'the unverified phone is marked');
+    assert(await admin.$('form input[name=identity][value=phone]'), 'verify-the-phone form');
     await pageOk(admin, 'detail');
     await shot(admin, 'request');
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await shot(admin, 'request-390', false);
+    await admin.setViewportSize({ width: 1280, height: 900 });
   });
 
   await check('ui: the plan preview lists what erasure would do', async () => {
     await Promise.all([admin.waitForURL(/\/plan$/), admin.click('#plan-link')]);
     assert(await admin.textContent('#plan-kind') === 'erasure', 'erasure plan');
     assert(await admin.locator('table.grid tbody tr').count() > 0, 'steps');
+    const searched = await admin.textContent('#plan-identities');
+    assert(searched.includes('email') && !searched.includes('phone'), `searched: ${searched}`);
+    assert((await admin.textContent('main')).includes('Not verified, left out: phone'), 'left out');
     await pageOk(admin, 'plan');
     await shot(admin, 'plan');
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await shot(admin, 'plan-390', false);
+    await admin.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await check('ui: staff verify the other number by hand; discovery runs again', async () => {
+    await admin.goto(`${base}/ui/requests/${erasureId}`);
+    await admin.fill('#verify-phone-note', 'called the number back; it is the requester');
+    await Promise.all([admin.waitForURL(/done=verify$/),
+      admin.click('form:has(input[name=identity][value=phone]) button[type=submit]')]);
+    const body = await admin.textContent('main');
+    assert(!body.includes('not used'), 'every identity verified now');
+    assert(body.includes('verification.manual_identity'), 'in the timeline');
+    assert(body.includes('identity.verified_later'), 'discovery queued again');
+    await pageOk(admin, 'verified by hand');
   });
 
   await check('ui: a triager sees no approve button and a forged approve is refused (403)', async () => {
