@@ -58,6 +58,35 @@ char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
   return dsr_buf_steal(&b);
 }
 
+char *plan_identity_value(const struct plan_ctx *pc, const struct dsr_pidentity *id, bool *any)
+{
+  *any = false;
+  const char *given = pc->ids[id->kind][DSR_NORM_EXACT];
+  if (id->kind != DSR_ID_PHONE || id->format == DSR_PHONE_FMT_NONE || !given) {
+    const char *v = pc->ids[id->kind][id->norm];
+    return v ? strdup(v) : NULL;
+  }
+  if (!pc->has_phone) /* not a number libphonenumber reads: as E.164 */
+    return id->format == DSR_PHONE_FMT_NATIONAL || !pc->ids[DSR_ID_PHONE][DSR_NORM_E164]
+               ? NULL
+               : strdup(pc->ids[DSR_ID_PHONE][id->format == DSR_PHONE_FMT_DIGITS ? DSR_NORM_DIGITS
+                                                                                 : DSR_NORM_E164]);
+  if (id->format != DSR_PHONE_FMT_ANY)
+    return dsr_phone_format(given, pc->phone_region, id->format, id->format_region);
+  /* "any": a text[] literal of the digit sequences (digits only: no quoting needed) */
+  struct dsr_buf b = {0};
+  bool ok = dsr_buf_puts(&b, "{");
+  for (size_t i = 0; ok && i < pc->phone.ndigits; i++)
+    ok = dsr_buf_printf(&b, "%s%s", i ? "," : "", pc->phone.digits[i].digits);
+  ok = ok && dsr_buf_puts(&b, "}");
+  if (!ok) {
+    dsr_buf_free(&b);
+    return NULL;
+  }
+  *any = true;
+  return dsr_buf_steal(&b);
+}
+
 /* Tenant of alias a<depth> of @p c, as an SQL expression. */
 static void tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth)
 {
@@ -90,18 +119,25 @@ static bool identity_branches(const struct plan_ctx *pc, struct psql *s,
 {
   for (size_t i = 0; i < c->nidentities; i++) {
     const struct dsr_pidentity *id = &c->identities[i];
-    const char *v = pc->ids[id->kind][id->norm];
+    bool written_any = false;
+    char *v = plan_identity_value(pc, id, &written_any);
     if (!v)
       continue;
     const char *type = dsr_pcollection_column_type(c, id->column);
-    int n = psql_param(s, dsr_id_kind_name(id->kind), v, false);
+    int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(id->kind), v, false);
+    free(v);
     psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
     any = true;
     psql_ident(s, c->primary_key);
     psql_puts(s, " FROM ");
     psql_table(s, c);
     psql_puts(s, " b WHERE ");
-    if (id->norm == DSR_NORM_LOWER) {
+    if (written_any) {
+      /* written any way: compared by its digits with every form's digits */
+      psql_puts(s, "regexp_replace(b.");
+      psql_ident(s, id->column);
+      psql_printf(s, "::text, '[^0-9]', '', 'g') = ANY($%d::text[])", n);
+    } else if (id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE) {
       psql_puts(s, "lower(b.");
       psql_ident(s, id->column);
       psql_printf(s, ") = lower($%d::text)", n);
