@@ -14,7 +14,9 @@
 #include "dsr/erasure.h"
 #include "dsr/executor.h"
 #include "dsr/phone.h"
+#include "dsr/planner.h"
 #include "dsr/policy.h"
+#include "../../src/lib/parts/rights_int.h"
 
 static bool has_written(const struct dsr_phone_forms *f, const char *w)
 {
@@ -303,6 +305,60 @@ START_TEST(redaction_trunk_prefix_and_brackets)
 }
 END_TEST
 
+/* --- identity columns of declared formats ----------------------------- */
+
+START_TEST(declared_formats_in_the_policy)
+{
+  char path[512], err[512];
+  snprintf(path, sizeof path, "%s/tests/data/phone/policy.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *p = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  ck_assert_str_eq(dsr_policy_phone_region(p), "ES");
+  const struct dsr_pcollection *lines = dsr_policy_collection(p, "lines");
+  const struct dsr_pcollection *contacts = dsr_policy_collection(p, "contacts");
+  ck_assert_uint_eq(lines->nidentities, 4);
+  ck_assert_int_eq(lines->identities[0].format, DSR_PHONE_FMT_E164);
+  ck_assert_int_eq(lines->identities[1].format, DSR_PHONE_FMT_DIGITS);
+  ck_assert_int_eq(lines->identities[2].format, DSR_PHONE_FMT_NATIONAL);
+  ck_assert_str_eq(lines->identities[2].format_region, "ES");
+  ck_assert_int_eq(contacts->identities[0].format, DSR_PHONE_FMT_ANY);
+
+  /* the subject's number, written any way, in each column's format */
+  static const char *const want[] = {"+34699507918", "34699507918", "699507918", NULL};
+  for (size_t i = 0; i < 4; i++) {
+    bool any = true;
+    char *v = dsr_identity_match_value(&lines->identities[i], "0034 699 507 918", "ES", &any);
+    if (want[i])
+      ck_assert_str_eq(v, want[i]);
+    else
+      ck_assert_ptr_null(v); /* national:DE: a Spanish number has no German form */
+    ck_assert(!any);
+    free(v);
+  }
+  bool any = false;
+  char *v = dsr_identity_match_value(&contacts->identities[0], "+34699507918", "ES", &any);
+  ck_assert(any);
+  ck_assert_str_eq(v, "{0034699507918,34699507918,699507918}");
+  free(v);
+
+  /* rights (restriction, choices, rectification) compare columns the same way */
+  struct dsr_subject subj = {.phone = "+34 699 507 918"};
+  struct scope sc = {.subj = &subj, .now = "0", .phone_region = "ES"};
+  struct q q = {0};
+  ck_assert(q_identity(&q, contacts, &sc));
+  ck_assert_str_eq(q.sql.data, "(regexp_replace(x.\"phone\"::text, '[^0-9]', '', 'g') = ANY($1::text[]))");
+  ck_assert_str_eq(q.vals[0], "{0034699507918,34699507918,699507918}");
+  q_free(&q);
+  memset(&q, 0, sizeof q);
+  ck_assert(q_identity(&q, lines, &sc));
+  ck_assert_str_eq(q.sql.data, "(x.\"e164\" = $1 OR x.\"digits\" = $2 OR x.\"nat_es\" = $3)");
+  ck_assert_int_eq(q.n, 3);
+  ck_assert_str_eq(q.vals[2], "699507918");
+  q_free(&q);
+  dsr_policy_free(p);
+}
+END_TEST
+
 Suite *suite_phone(void)
 {
   Suite *s = suite_create("phone");
@@ -311,6 +367,7 @@ Suite *suite_phone(void)
   tcase_add_test(tc, germany_trunk_prefix);
   tcase_add_test(tc, united_states_britain_india);
   tcase_add_test(tc, invalid_input_is_rejected);
+  tcase_add_test(tc, declared_formats_in_the_policy);
   suite_add_tcase(s, tc);
   tc = tcase_create("redaction");
   tcase_add_checked_fixture(tc, setup, teardown);

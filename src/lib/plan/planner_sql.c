@@ -58,33 +58,59 @@ char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
   return dsr_buf_steal(&b);
 }
 
-char *plan_identity_value(const struct plan_ctx *pc, const struct dsr_pidentity *id, bool *any)
+char *dsr_identity_match_value(const struct dsr_pidentity *id, const char *value,
+                               const char *region, bool *any)
 {
   *any = false;
-  const char *given = pc->ids[id->kind][DSR_NORM_EXACT];
-  if (id->kind != DSR_ID_PHONE || id->format == DSR_PHONE_FMT_NONE || !given) {
-    const char *v = pc->ids[id->kind][id->norm];
+  if (!value)
+    return NULL;
+  if (id->kind != DSR_ID_PHONE || id->format == DSR_PHONE_FMT_NONE)
+    return dsr_identity_normalize(id->norm, value);
+  struct dsr_phone_forms f;
+  const char *why;
+  if (!dsr_phone_parse(value, region, &f, &why)) {
+    /* not a number libphonenumber reads: compared by its digits, as written */
+    if (id->format == DSR_PHONE_FMT_NATIONAL)
+      return NULL;
+    char *d = dsr_identity_normalize(DSR_NORM_DIGITS, value);
+    if (!d || id->format == DSR_PHONE_FMT_DIGITS)
+      return d;
+    char *out = NULL;
+    if (asprintf(&out, id->format == DSR_PHONE_FMT_ANY ? "{%s}" : "+%s", d) < 0)
+      out = NULL;
+    free(d);
+    *any = out && id->format == DSR_PHONE_FMT_ANY;
+    return out;
+  }
+  char *out = NULL;
+  if (id->format != DSR_PHONE_FMT_ANY) {
+    out = dsr_phone_format(f.e164, NULL, id->format, id->format_region);
+  } else {
+    /* "any": a text[] literal of the digit sequences (digits only: no quoting needed) */
+    struct dsr_buf b = {0};
+    bool ok = dsr_buf_puts(&b, "{");
+    for (size_t i = 0; ok && i < f.ndigits; i++)
+      ok = dsr_buf_printf(&b, "%s%s", i ? "," : "", f.digits[i].digits);
+    ok = ok && dsr_buf_puts(&b, "}");
+    if (ok) {
+      out = dsr_buf_steal(&b);
+      *any = true;
+    } else {
+      dsr_buf_free(&b);
+    }
+  }
+  dsr_phone_forms_free(&f);
+  return out;
+}
+
+char *plan_identity_value(const struct plan_ctx *pc, const struct dsr_pidentity *id, bool *any)
+{
+  if (id->kind != DSR_ID_PHONE || id->format == DSR_PHONE_FMT_NONE) {
+    *any = false;
+    const char *v = pc->ids[id->kind][id->norm]; /* normalized once by ctx_init() */
     return v ? strdup(v) : NULL;
   }
-  if (!pc->has_phone) /* not a number libphonenumber reads: as E.164 */
-    return id->format == DSR_PHONE_FMT_NATIONAL || !pc->ids[DSR_ID_PHONE][DSR_NORM_E164]
-               ? NULL
-               : strdup(pc->ids[DSR_ID_PHONE][id->format == DSR_PHONE_FMT_DIGITS ? DSR_NORM_DIGITS
-                                                                                 : DSR_NORM_E164]);
-  if (id->format != DSR_PHONE_FMT_ANY)
-    return dsr_phone_format(given, pc->phone_region, id->format, id->format_region);
-  /* "any": a text[] literal of the digit sequences (digits only: no quoting needed) */
-  struct dsr_buf b = {0};
-  bool ok = dsr_buf_puts(&b, "{");
-  for (size_t i = 0; ok && i < pc->phone.ndigits; i++)
-    ok = dsr_buf_printf(&b, "%s%s", i ? "," : "", pc->phone.digits[i].digits);
-  ok = ok && dsr_buf_puts(&b, "}");
-  if (!ok) {
-    dsr_buf_free(&b);
-    return NULL;
-  }
-  *any = true;
-  return dsr_buf_steal(&b);
+  return dsr_identity_match_value(id, pc->ids[id->kind][DSR_NORM_EXACT], pc->phone_region, any);
 }
 
 /* Tenant of alias a<depth> of @p c, as an SQL expression. */
