@@ -274,6 +274,14 @@ START_TEST(redaction_every_written_form)
   for (size_t i = 0; i < sizeof spanish / sizeof *spanish; i++)
     expect(&byhash, spanish[i].in, spanish[i].want);
 
+  /* a subject given the local way is the same number */
+  struct dsr_subject local = {.phone = "0034 699 507 918"};
+  ck_assert(dsr_exec_subject_init_in(&es, &local, "ES"));
+  ck_assert_str_eq(es.phone_digits, "34699507918");
+  expect(&es, "móvil: (+34) 699 507 918", "móvil: [phone removed]");
+  expect(&es, "699 507 918", "[phone removed]");
+  dsr_exec_subject_free(&es);
+
   /* with no region, the national form is another number: kept */
   ck_assert(dsr_exec_subject_init_in(&es, &s, NULL));
   expect(&es, "699 507 918", "699 507 918");

@@ -38,11 +38,17 @@ bool dsr_exec_subject_init_in(struct dsr_exec_subject *s, const struct dsr_subje
     struct dsr_phone_forms f;
     const char *why;
     if (dsr_phone_parse(subj->phone, region, &f, &why)) {
+      free(s->phone_digits); /* a number given the local way: its E.164 digits */
+      s->phone_digits = strdup(f.e164 + 1);
       s->phone_seqs = f.digits; /* taken over */
       s->nphone_seqs = f.ndigits;
       f.digits = NULL;
       f.ndigits = 0;
       dsr_phone_forms_free(&f);
+      if (!s->phone_digits) {
+        dsr_exec_subject_free(s);
+        return false;
+      }
     } else {
       /* not a number libphonenumber knows: its digits, as written */
       s->phone_seqs = calloc(1, sizeof *s->phone_seqs);

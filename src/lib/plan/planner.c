@@ -134,16 +134,18 @@ static bool ctx_init(struct plan_ctx *pc, const struct dsr_policy *p, const stru
   pc->reached = calloc(pc->ncolls + 1, sizeof *pc->reached);
   if (!pc->reached)
     return false;
+  pc->phone_region = dsr_policy_phone_region(p);
+  if (subj->phone) {
+    const char *why;
+    pc->has_phone = dsr_phone_parse(subj->phone, pc->phone_region, &pc->phone, &why);
+    if (pc->has_phone) /* a number given the local way ("explain --phone") is compared as E.164 */
+      given[DSR_ID_PHONE] = pc->phone.e164;
+  }
   for (int k = 0; k < DSR_ID_KIND_COUNT; k++)
     for (int n = 0; n < 4; n++)
       if (given[k] && !(pc->ids[k][n] = dsr_identity_normalize((enum dsr_id_norm)n, given[k])) &&
           n == DSR_NORM_EXACT)
         return false;
-  pc->phone_region = dsr_policy_phone_region(p);
-  if (subj->phone) {
-    const char *why;
-    pc->has_phone = dsr_phone_parse(subj->phone, pc->phone_region, &pc->phone, &why);
-  }
   if (pc->ids[DSR_ID_PHONE][DSR_NORM_E164] &&
       !(pc->mention_re[DSR_ID_PHONE] = phone_regex(pc->has_phone ? &pc->phone : NULL,
                                                    pc->ids[DSR_ID_PHONE][DSR_NORM_E164])))
