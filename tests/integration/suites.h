@@ -43,5 +43,6 @@ Suite *suite_calltrack(void);
 Suite *suite_erasure_crash(void);
 Suite *suite_sweep(void);
 Suite *suite_backups(void);
+Suite *suite_phone(void);
 
 #endif

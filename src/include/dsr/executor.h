@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include "dsr/db.h"
+#include "dsr/phone.h"
 #include "dsr/planner.h"
 #include "dsr/policy.h"
 
@@ -57,6 +58,13 @@ struct dsr_exec_subject {
   char *email_lower;
   bool has_phone_hash, has_email_hash;
   unsigned char phone_hash[32], email_hash[32];
+  /** Every digit sequence the subject's number is written as (phone.h:
+   * "0034...", "34...", national "699..."), longest first; owned. */
+  struct dsr_phone_digits *phone_seqs;
+  size_t nphone_seqs;
+  /** The policy's default phone region ("ES"), "" when none: national
+   * numbers in text are read in it (also when known by hash only). */
+  char phone_region[3];
 };
 
 /** A run in progress. The caller owns both connections. */
@@ -146,6 +154,14 @@ char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subj
 
 /** Fills @p s from the subject's values (normalized); false on allocation failure. */
 DSR_MUST_USE bool dsr_exec_subject_init(struct dsr_exec_subject *s, const struct dsr_subject *subj);
+/**
+ * dsr_exec_subject_init() with the policy's default phone region @p region
+ * (dsr_policy_phone_region(); NULL: none): the subject's number is then
+ * found in every written form (phone.h), national forms included when the
+ * number is of that region.
+ */
+DSR_MUST_USE bool dsr_exec_subject_init_in(struct dsr_exec_subject *s,
+                                           const struct dsr_subject *subj, const char *region);
 void dsr_exec_subject_free(struct dsr_exec_subject *s);
 
 #endif

@@ -134,5 +134,17 @@ const char *dsr_step_verb_name(enum dsr_step_verb v);
 DSR_MUST_USE bool dsr_sql_ident(struct dsr_buf *b, const char *name);
 /** Normalizes a subject value for an identity of @p norm; caller frees. NULL: unusable. */
 char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value);
+/**
+ * The value identity column @p id is compared with, for a subject whose
+ * value of its kind is @p value: normalized as its normalize says, or, for
+ * a phone column with a declared format, the number (parsed in the default
+ * region @p region, or NULL) in that format. For format "any" it is a
+ * PostgreSQL text[] literal of the digit sequences of every written form,
+ * to compare with the column's digits, and *any is set. NULL when the
+ * subject has no value for the column (e.g. a national:DE column and a
+ * Spanish number). Caller frees.
+ */
+char *dsr_identity_match_value(const struct dsr_pidentity *id, const char *value,
+                               const char *region, bool *any);
 
 #endif

@@ -11,6 +11,7 @@
 #define DSR_POLICY_H
 
 #include <jansson.h>
+#include "dsr/phone.h"
 #include "dsr/util.h"
 
 struct dsr_policy;
@@ -59,6 +60,8 @@ struct dsr_pidentity {
   const char *column;
   enum dsr_id_kind kind;
   enum dsr_id_norm norm;
+  enum dsr_phone_format format; /**< phones: the declared stored format, or NONE (norm) */
+  char format_region[3];        /**< DSR_PHONE_FMT_NATIONAL: its region ("DE") */
 };
 
 struct dsr_pcollection;
@@ -205,6 +208,11 @@ size_t dsr_policy_collection_count(const struct dsr_policy *p);
 const struct dsr_pcollection *dsr_policy_topo_at(const struct dsr_policy *p, size_t i);
 const struct dsr_pcollection *dsr_policy_collection(const struct dsr_policy *p, const char *name);
 const struct dsr_ppattern *dsr_policy_pattern(const struct dsr_policy *p, const char *name);
+/**
+ * The region national phone numbers are read in: the "phone_region" of the
+ * default jurisdiction ("ES"), or NULL when it has none (borrowed).
+ */
+const char *dsr_policy_phone_region(const struct dsr_policy *p);
 /** Identity kinds recorded by suppression after an erasure (bit i = enum dsr_id_kind i). */
 unsigned dsr_policy_suppression_kinds(const struct dsr_policy *p);
 

@@ -221,6 +221,9 @@ static bool replay_erasure(struct replay *rp, long long seq, const char *run_id,
   subj.has_email_hash = ids.has[DSR_ID_EMAIL] &&
                         sodium_hex2bin(subj.email_hash, sizeof subj.email_hash,
                                        ids.hex[DSR_ID_EMAIL], 64, NULL, &bin, NULL) == 0;
+  const char *region = dsr_policy_phone_region(rp->p);
+  if (region)
+    snprintf(subj.phone_region, sizeof subj.phone_region, "%s", region);
   rp->ex.subject = &subj;
   rp->ex.mask_kept = true; /* as the erasure did: kept rows lose the masked fields */
   const char *v[] = {run_id, rp->store->name};

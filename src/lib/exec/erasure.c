@@ -136,7 +136,7 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
   PGconn *store = NULL;
   char *others = NULL;
   json_t *extra = json_pack("{s:[], s:[]}", "suppression", "holds");
-  if (!extra || !dsr_exec_subject_init(&es, &subj)) {
+  if (!extra || !dsr_exec_subject_init_in(&es, &subj, dsr_policy_phone_region(p))) {
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }

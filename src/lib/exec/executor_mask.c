@@ -9,22 +9,56 @@
 #include "executor_int.h"
 #include "dsr/crypto.h"
 #include "dsr/erasure.h"
+#include "dsr/phone.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <pcre2.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 bool dsr_exec_subject_init(struct dsr_exec_subject *s, const struct dsr_subject *subj)
 {
+  return dsr_exec_subject_init_in(s, subj, NULL);
+}
+
+bool dsr_exec_subject_init_in(struct dsr_exec_subject *s, const struct dsr_subject *subj,
+                              const char *region)
+{
   memset(s, 0, sizeof *s);
+  if (region && dsr_phone_region_valid(region))
+    memcpy(s->phone_region, region, 3);
   if (subj->phone) {
     s->phone_digits = dsr_identity_normalize(DSR_NORM_DIGITS, subj->phone);
     if (!s->phone_digits)
       return false;
+    struct dsr_phone_forms f;
+    const char *why;
+    if (dsr_phone_parse(subj->phone, region, &f, &why)) {
+      free(s->phone_digits); /* a number given the local way: its E.164 digits */
+      s->phone_digits = strdup(f.e164 + 1);
+      s->phone_seqs = f.digits; /* taken over */
+      s->nphone_seqs = f.ndigits;
+      f.digits = NULL;
+      f.ndigits = 0;
+      dsr_phone_forms_free(&f);
+      if (!s->phone_digits) {
+        dsr_exec_subject_free(s);
+        return false;
+      }
+    } else {
+      /* not a number libphonenumber knows: its digits, as written */
+      s->phone_seqs = calloc(1, sizeof *s->phone_seqs);
+      if (!s->phone_seqs) {
+        dsr_exec_subject_free(s);
+        return false;
+      }
+      snprintf(s->phone_seqs[0].digits, sizeof s->phone_seqs[0].digits, "%s", s->phone_digits);
+      s->nphone_seqs = 1;
+    }
   }
   if (subj->email) {
     s->email_lower = dsr_identity_normalize(DSR_NORM_LOWER, subj->email);
@@ -40,6 +74,7 @@ void dsr_exec_subject_free(struct dsr_exec_subject *s)
 {
   free(s->phone_digits);
   free(s->email_lower);
+  free(s->phone_seqs);
   memset(s, 0, sizeof *s);
 }
 
@@ -49,27 +84,62 @@ static bool is_sep(char c)
 }
 
 /*
- * Length of the subject's number written at @p t[i..end): an optional "+",
- * then its digits in order with separators between them; 0 when it is not
- * there or runs on into more digits.
+ * Whether a number may start at @p t[i]: not right after a digit; a
+ * national one (@p national) also not after a "+" or a digit behind
+ * separators ("+44 699 507 918" holds no Spanish "699 507 918").
  */
-static size_t phone_at(const char *t, size_t i, size_t end, size_t len, const char *digits)
+static bool starts_here(const char *t, size_t i, bool national)
+{
+  if (i > 0 && isdigit((unsigned char)t[i - 1]))
+    return false;
+  if (national) {
+    size_t k = i;
+    while (k > 0 && is_sep(t[k - 1]))
+      k--;
+    if (k > 0 && (isdigit((unsigned char)t[k - 1]) || t[k - 1] == '+'))
+      return false;
+  }
+  return true;
+}
+
+/*
+ * Length of digit sequence @p d written at @p t[i..end): an optional "+"
+ * (not before a national sequence), then its digits in order with
+ * separators between them; 0 when it is not there or runs on into more digits.
+ */
+static size_t seq_at(const char *t, size_t i, size_t end, size_t len, const struct dsr_phone_digits *d)
 {
   size_t j = i;
-  if (j < end && t[j] == '+')
+  if (j < end && t[j] == '+') {
+    if (d->national)
+      return 0;
     j++;
-  if (i > 0 && isdigit((unsigned char)t[i - 1]))
+  }
+  if (!starts_here(t, i, d->national))
     return 0;
-  for (const char *d = digits; *d; d++) {
-    while (d != digits && j < end && is_sep(t[j]))
+  for (const char *c = d->digits; *c; c++) {
+    while (c != d->digits && j < end && is_sep(t[j]))
       j++;
-    if (j >= end || t[j] != *d)
+    if (j >= end || t[j] != *c)
       return 0;
     j++;
   }
   if (j < len && isdigit((unsigned char)t[j]))
     return 0;
   return j - i;
+}
+
+/* The longest of the subject's written forms at @p t[i..end); 0 when none is there. */
+static size_t phone_at(const char *t, size_t i, size_t end, size_t len,
+                       const struct dsr_exec_subject *subj)
+{
+  size_t best = 0;
+  for (size_t k = 0; k < subj->nphone_seqs; k++) {
+    size_t n = seq_at(t, i, end, len, &subj->phone_seqs[k]);
+    if (n > best)
+      best = n;
+  }
+  return best;
 }
 
 /* Whether @p cand is the identity of @p kind whose keyed hash is @p want. */
@@ -79,19 +149,39 @@ static bool hash_is(enum dsr_id_kind kind, const char *cand, const unsigned char
   return dsr_identity_hash(kind, cand, h) && sodium_memcmp(h, want, sizeof h) == 0;
 }
 
+/* Whether the digits @p num (after "+" at num[0]) written with or without a
+ * "+" (@p plus) are the number whose E.164 hash is @p want: as E.164, or read
+ * with the default region @p region ("0034...", or national "699..." where a
+ * national number may start, @p national_ok). */
+static bool phone_hash_is(const char *num, bool plus, const char *region, bool national_ok,
+                          const unsigned char *want)
+{
+  bool intl = !strncmp(num + 1, "00", 2);
+  if ((plus || !intl) && hash_is(DSR_ID_PHONE, num, want))
+    return true;
+  if (plus || (!intl && (!*region || !national_ok)))
+    return false;
+  char *e164 = dsr_phone_e164(num + 1, *region ? region : NULL);
+  bool is = e164 && hash_is(DSR_ID_PHONE, e164, want);
+  free(e164);
+  return is;
+}
+
 /*
  * phone_at() for a subject known by hash only: the longest number written at
  * @p t[i..end) (an optional "+", digits, separators between them) whose
- * E.164 form has hash @p want; 0 when there is none.
+ * E.164 form, or its reading in the default region, has hash @p want; 0 when
+ * there is none.
  */
 static size_t phone_hashed_at(const char *t, size_t i, size_t end, size_t len,
-                              const unsigned char *want)
+                              const unsigned char *want, const char *region)
 {
   char num[24] = "+";
   size_t nd = 0, j = i, found = 0;
   if (i > 0 && isdigit((unsigned char)t[i - 1]))
     return 0;
-  if (j < end && t[j] == '+')
+  bool plus = j < end && t[j] == '+', national_ok = starts_here(t, i, true);
+  if (plus)
     j++;
   while (j < end && nd < 16) {
     size_t k = j;
@@ -103,10 +193,45 @@ static size_t phone_hashed_at(const char *t, size_t i, size_t end, size_t len,
     num[1 + nd] = '\0';
     j = k + 1;
     if (nd >= 4 && (j >= len || !isdigit((unsigned char)t[j])) &&
-        hash_is(DSR_ID_PHONE, num, want))
+        phone_hash_is(num, plus, region, national_ok, want))
       found = j - i;
   }
   return found;
+}
+
+/*
+ * Widens the match @p t[*a..*b) so that no bracket is left dangling: a ")"
+ * in it without its "(" takes the "(" just before it ("(+34) 699 ..."), a
+ * "(" without its ")" the ")" just after; never before @p floor (text
+ * already copied).
+ */
+static void balance(const char *t, size_t floor, size_t len, size_t *a, size_t *b)
+{
+  int open = 0, unopened = 0;
+  for (size_t k = *a; k < *b; k++) {
+    if (t[k] == '(')
+      open++;
+    else if (t[k] == ')' && open > 0)
+      open--;
+    else if (t[k] == ')')
+      unopened++;
+  }
+  for (; unopened > 0; unopened--) {
+    size_t m = *a;
+    while (m > floor && t[m - 1] == ' ')
+      m--;
+    if (m <= floor || t[m - 1] != '(')
+      break;
+    *a = m - 1;
+  }
+  for (; open > 0; open--) {
+    size_t m = *b;
+    while (m < len && t[m] == ' ')
+      m++;
+    if (m >= len || t[m] != ')')
+      break;
+    *b = m + 1;
+  }
 }
 
 /* Appends @p t[from..to) and returns success. */
@@ -121,7 +246,7 @@ char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subj
   struct dsr_buf out = {0};
   pcre2_match_data *md = NULL;
   size_t len = strlen(text), last = 0, off = 0;
-  const char *want = pat->kind == DSR_ID_PHONE ? subj->phone_digits
+  const char *want = pat->kind == DSR_ID_PHONE ? (subj->nphone_seqs ? subj->phone_digits : NULL)
                      : pat->kind == DSR_ID_EMAIL ? subj->email_lower
                                                  : NULL;
   /* known by keyed hash only (a replay of the erasure ledger) */
@@ -161,19 +286,23 @@ char *dsr_redact_text(const struct dsr_ppattern *pat, const struct dsr_exec_subj
       /* the candidate may hold more than one number: find the subject's inside it */
       for (size_t i = s; ok && i < e;) {
         size_t n = !(text[i] == '+' || isdigit((unsigned char)text[i])) ? 0
-                   : want ? phone_at(text, i, e, len, want)
-                          : phone_hashed_at(text, i, e, len, hwant);
+                   : want ? phone_at(text, i, e, len, subj)
+                          : phone_hashed_at(text, i, e, len, hwant, subj->phone_region);
         if (n == 0) {
           i++;
           continue;
         }
-        ok = put(&out, text, last, i) && dsr_buf_puts(&out, pat->replacement);
-        last = i + n;
-        i += n;
+        size_t a = i, b = i + n;
+        balance(text, last, len, &a, &b);
+        ok = put(&out, text, last, a) && dsr_buf_puts(&out, pat->replacement);
+        last = b;
+        i = b;
         *changed = true;
       }
     }
     off = e > s ? e : e + 1;
+    if (off < last)
+      off = last; /* a bracket taken after the candidate */
   }
 done:
   ok = ok && put(&out, text, last, len);

@@ -188,7 +188,8 @@ int dsr_rectify_run(struct dsr_db *db, const struct dsr_policy *p, const char *p
   struct dsr_subject s = dsr_subject_of(&subj);
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  struct scope sc = {.subj = &s, .tenant = tenant, .claimed = claimed, .now = now};
+  struct scope sc = {.subj = &s, .tenant = tenant, .claimed = claimed, .now = now,
+                     .phone_region = dsr_policy_phone_region(p)};
   long long total = 0;
   int applied = 0;
   for (int i = 0; i < PQntuples(cr); i++) {

@@ -69,14 +69,18 @@ bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope
   bool any = false;
   for (size_t i = 0; i < c->nidentities; i++) {
     const struct dsr_pidentity *id = &c->identities[i];
-    char *v = dsr_identity_normalize(id->norm, subject_value(sc, id->kind));
+    bool written_any = false; /* a phone column of format "any": compared by its digits */
+    char *v = dsr_identity_match_value(id, subject_value(sc, id->kind), sc->phone_region, &written_any);
     if (!v)
       continue;
+    bool lower = id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE;
     q_puts(q, any ? " OR " : "(");
-    q_puts(q, id->norm == DSR_NORM_LOWER ? "lower(x." : "x.");
+    q_puts(q, written_any ? "regexp_replace(x." : lower ? "lower(x." : "x.");
     q_ident(q, id->column);
-    q_puts(q, id->norm == DSR_NORM_LOWER ? ") = " : " = ");
-    q_param(q, v, NULL);
+    q_puts(q, written_any ? "::text, '[^0-9]', '', 'g') = ANY(" : lower ? ") = " : " = ");
+    q_param(q, v, written_any ? "text[]" : NULL);
+    if (written_any)
+      q_puts(q, ")");
     free(v);
     any = true;
   }
@@ -246,7 +250,8 @@ bool dsr_choices_apply(const struct dsr_policy *p, PGconn *conn, const char *typ
   const json_t *acts = json_object_get(dsr_policy_section(p, "choices"), type);
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  struct scope sc = {.subj = subj, .tenant = tenant, .claimed = claimed, .now = now};
+  struct scope sc = {.subj = subj, .tenant = tenant, .claimed = claimed, .now = now,
+                     .phone_region = dsr_policy_phone_region(p)};
   *changes = json_array();
   PGresult *r = PQexec(conn, "BEGIN");
   bool ok = *changes && PQresultStatus(r) == PGRES_COMMAND_OK;

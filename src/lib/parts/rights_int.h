@@ -25,6 +25,7 @@ struct scope {
   const char *tenant;  /**< NULL: the controller's scope */
   const char *claimed; /**< text[] literal of the tenants customers claim */
   const char *now;     /**< epoch seconds */
+  const char *phone_region; /**< the policy's default phone region, or NULL */
 };
 
 void q_free(struct q *q);

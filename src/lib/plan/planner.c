@@ -48,18 +48,45 @@ static void ctx_free(struct plan_ctx *pc)
     free(pc->mention_re[k]);
   }
   free(pc->reached);
+  dsr_phone_forms_free(&pc->phone);
 }
 
-/* A PostgreSQL ARE that finds @p e164 written with separators, or the email
- * @p email (literal, case-insensitive at use). Caller frees. */
-static char *phone_regex(const char *e164)
+/* One digit sequence with separators allowed between its digits, into @p b. */
+static bool seq_regex(struct dsr_buf *b, const char *d)
+{
+  bool ok = true;
+  for (size_t i = 0; ok && d[i]; i++)
+    ok = dsr_buf_append(b, &d[i], 1) && (!d[i + 1] || dsr_buf_puts(b, "[-. ()]*"));
+  return ok;
+}
+
+/* A PostgreSQL ARE that finds the subject's number in any of its written
+ * forms (the digit sequences of @p f, else the digits of @p e164) with
+ * separators, and an opening bracket that the number closes ("(+34) 699 ...",
+ * "(030) 123456"), bounded so that a longer number does not match. Caller frees. */
+static char *phone_regex(const struct dsr_phone_forms *f, const char *e164)
 {
   struct dsr_buf b = {0};
-  bool ok = dsr_buf_puts(&b, "(?<![0-9])\\+?");
-  const char *d = e164[0] == '+' ? e164 + 1 : e164;
-  for (size_t i = 0; ok && d[i]; i++)
-    ok = dsr_buf_append(&b, &d[i], 1) && (!d[i + 1] || dsr_buf_puts(&b, "[-. ()]*"));
-  ok = ok && dsr_buf_puts(&b, "(?![0-9])");
+  bool ok = dsr_buf_puts(&b, "(?<![0-9])(?:\\((?=\\+?[0-9]+\\)))?(?:\\+?(?:");
+  if (f && f->ndigits) {
+    bool first = true;
+    for (size_t i = 0; ok && i < f->ndigits; i++)
+      if (!f->digits[i].national) {
+        ok = (first || dsr_buf_puts(&b, "|")) && seq_regex(&b, f->digits[i].digits);
+        first = false;
+      }
+    /* national forms: not after a country code ("+44 699 507 918") */
+    first = true;
+    for (size_t i = 0; ok && i < f->ndigits; i++)
+      if (f->digits[i].national) {
+        ok = dsr_buf_puts(&b, first ? ")|(?<![0-9+][-. ()]*)(?:" : "|") &&
+             seq_regex(&b, f->digits[i].digits);
+        first = false;
+      }
+  } else {
+    ok = ok && seq_regex(&b, e164[0] == '+' ? e164 + 1 : e164);
+  }
+  ok = ok && dsr_buf_puts(&b, "))(?![0-9])");
   if (!ok) {
     dsr_buf_free(&b);
     return NULL;
@@ -107,12 +134,21 @@ static bool ctx_init(struct plan_ctx *pc, const struct dsr_policy *p, const stru
   pc->reached = calloc(pc->ncolls + 1, sizeof *pc->reached);
   if (!pc->reached)
     return false;
+  pc->phone_region = dsr_policy_phone_region(p);
+  if (subj->phone) {
+    const char *why;
+    pc->has_phone = dsr_phone_parse(subj->phone, pc->phone_region, &pc->phone, &why);
+    if (pc->has_phone) /* a number given the local way ("explain --phone") is compared as E.164 */
+      given[DSR_ID_PHONE] = pc->phone.e164;
+  }
   for (int k = 0; k < DSR_ID_KIND_COUNT; k++)
     for (int n = 0; n < 4; n++)
       if (given[k] && !(pc->ids[k][n] = dsr_identity_normalize((enum dsr_id_norm)n, given[k])) &&
           n == DSR_NORM_EXACT)
         return false;
-  if (pc->ids[DSR_ID_PHONE][DSR_NORM_E164] && !(pc->mention_re[DSR_ID_PHONE] = phone_regex(pc->ids[DSR_ID_PHONE][DSR_NORM_E164])))
+  if (pc->ids[DSR_ID_PHONE][DSR_NORM_E164] &&
+      !(pc->mention_re[DSR_ID_PHONE] = phone_regex(pc->has_phone ? &pc->phone : NULL,
+                                                   pc->ids[DSR_ID_PHONE][DSR_NORM_E164])))
     return false;
   if (pc->ids[DSR_ID_EMAIL][DSR_NORM_LOWER] && !(pc->mention_re[DSR_ID_EMAIL] = email_regex(pc->ids[DSR_ID_EMAIL][DSR_NORM_LOWER])))
     return false;
@@ -138,9 +174,13 @@ static bool ctx_init(struct plan_ctx *pc, const struct dsr_policy *p, const stru
   /* reached: own identities, or a cascading reference to a reached parent */
   for (size_t i = 0; i < pc->ncolls; i++) {
     const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
-    for (size_t k = 0; k < c->nidentities; k++)
-      if (pc->ids[c->identities[k].kind][c->identities[k].norm])
+    for (size_t k = 0; k < c->nidentities; k++) {
+      bool any;
+      char *v = plan_identity_value(pc, &c->identities[k], &any);
+      if (v)
         pc->reached[i] = true;
+      free(v);
+    }
     for (size_t r = 0; r < c->nreferences; r++)
       if (plan_reaches(pc, &c->references[r]) && pc->reached[c->references[r].parent->topo_index])
         pc->reached[i] = true;

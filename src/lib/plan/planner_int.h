@@ -19,6 +19,11 @@ struct plan_ctx {
   char *mention_re[DSR_ID_KIND_COUNT];
   bool *reached; /* by topo index: the subject has rows here */
   enum dsr_plan_kind kind;
+  /* the subject's phone number in every written form (phone.h), when
+   * libphonenumber reads it (else only the E.164 digits are used) */
+  struct dsr_phone_forms phone;
+  bool has_phone;
+  const char *phone_region; /* the policy's default region, or NULL */
 };
 
 /** Whether reference @p r carries the subject from parent to child in this plan. */
@@ -33,6 +38,15 @@ static inline bool plan_reaches(const struct plan_ctx *pc, const struct dsr_pref
  * parent lends its tenant_column), NULL for controller data.
  */
 void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth);
+
+/**
+ * The subject's value that identity column @p id is compared with (its
+ * normalize, or its declared phone format; for format "any" a text[] literal
+ * of digit sequences, *any set). NULL when the subject has none for it
+ * (e.g. a national:DE column and a Spanish number). Caller frees.
+ */
+char *plan_identity_value(const struct plan_ctx *pc, const struct dsr_pidentity *id, bool *any);
+
 /** Marks in @p need (by topo index) the CTEs that the rows of @p c depend on. */
 void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need);
 /** Emits "WITH s<i> AS (...), m<i> AS (...) " for the needed collections. */

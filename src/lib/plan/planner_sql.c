@@ -58,6 +58,61 @@ char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
   return dsr_buf_steal(&b);
 }
 
+char *dsr_identity_match_value(const struct dsr_pidentity *id, const char *value,
+                               const char *region, bool *any)
+{
+  *any = false;
+  if (!value)
+    return NULL;
+  if (id->kind != DSR_ID_PHONE || id->format == DSR_PHONE_FMT_NONE)
+    return dsr_identity_normalize(id->norm, value);
+  struct dsr_phone_forms f;
+  const char *why;
+  if (!dsr_phone_parse(value, region, &f, &why)) {
+    /* not a number libphonenumber reads: compared by its digits, as written */
+    if (id->format == DSR_PHONE_FMT_NATIONAL)
+      return NULL;
+    char *d = dsr_identity_normalize(DSR_NORM_DIGITS, value);
+    if (!d || id->format == DSR_PHONE_FMT_DIGITS)
+      return d;
+    char *out = NULL;
+    if (asprintf(&out, id->format == DSR_PHONE_FMT_ANY ? "{%s}" : "+%s", d) < 0)
+      out = NULL;
+    free(d);
+    *any = out && id->format == DSR_PHONE_FMT_ANY;
+    return out;
+  }
+  char *out = NULL;
+  if (id->format != DSR_PHONE_FMT_ANY) {
+    out = dsr_phone_format(f.e164, NULL, id->format, id->format_region);
+  } else {
+    /* "any": a text[] literal of the digit sequences (digits only: no quoting needed) */
+    struct dsr_buf b = {0};
+    bool ok = dsr_buf_puts(&b, "{");
+    for (size_t i = 0; ok && i < f.ndigits; i++)
+      ok = dsr_buf_printf(&b, "%s%s", i ? "," : "", f.digits[i].digits);
+    ok = ok && dsr_buf_puts(&b, "}");
+    if (ok) {
+      out = dsr_buf_steal(&b);
+      *any = true;
+    } else {
+      dsr_buf_free(&b);
+    }
+  }
+  dsr_phone_forms_free(&f);
+  return out;
+}
+
+char *plan_identity_value(const struct plan_ctx *pc, const struct dsr_pidentity *id, bool *any)
+{
+  if (id->kind != DSR_ID_PHONE || id->format == DSR_PHONE_FMT_NONE) {
+    *any = false;
+    const char *v = pc->ids[id->kind][id->norm]; /* normalized once by ctx_init() */
+    return v ? strdup(v) : NULL;
+  }
+  return dsr_identity_match_value(id, pc->ids[id->kind][DSR_NORM_EXACT], pc->phone_region, any);
+}
+
 /*
  * The tenant of alias a<depth> of @p c. A processor collection's own, or one
  * lent by a parent along tenant_via: a processor parent's, or a controller
@@ -100,18 +155,25 @@ static bool identity_branches(const struct plan_ctx *pc, struct psql *s,
 {
   for (size_t i = 0; i < c->nidentities; i++) {
     const struct dsr_pidentity *id = &c->identities[i];
-    const char *v = pc->ids[id->kind][id->norm];
+    bool written_any = false;
+    char *v = plan_identity_value(pc, id, &written_any);
     if (!v)
       continue;
     const char *type = dsr_pcollection_column_type(c, id->column);
-    int n = psql_param(s, dsr_id_kind_name(id->kind), v, false);
+    int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(id->kind), v, false);
+    free(v);
     psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
     any = true;
     psql_ident(s, c->primary_key);
     psql_puts(s, " FROM ");
     psql_table(s, c);
     psql_puts(s, " b WHERE ");
-    if (id->norm == DSR_NORM_LOWER) {
+    if (written_any) {
+      /* written any way: compared by its digits with every form's digits */
+      psql_puts(s, "regexp_replace(b.");
+      psql_ident(s, id->column);
+      psql_printf(s, "::text, '[^0-9]', '', 'g') = ANY($%d::text[])", n);
+    } else if (id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE) {
       psql_puts(s, "lower(b.");
       psql_ident(s, id->column);
       psql_printf(s, ") = lower($%d::text)", n);

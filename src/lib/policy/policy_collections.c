@@ -35,7 +35,7 @@ static const struct pkey crypto_spec[] = {
     {NULL, PT_ANY, false}};
 static const struct pkey ident_spec[] = {
     {"column", PT_STR, true}, {"kind", PT_STR, true}, {"normalize", PT_STR, false},
-    {NULL, PT_ANY, false}};
+    {"format", PT_STR, false}, {NULL, PT_ANY, false}};
 static const struct pkey ref_spec[] = {
     {"column", PT_STR, true},      {"parent", PT_STR, true}, {"parent_column", PT_STR, false},
     {"cascade", PT_ANY, false},    {"description", PT_STR, false}, {NULL, PT_ANY, false}};
@@ -191,9 +191,12 @@ static void check_identities(struct pctx *c, struct dsr_pcollection *coll, const
       int norm = ns ? enum_of(c, ns, norms, np, "normalization")
                     : (kind == DSR_ID_EMAIL ? DSR_NORM_LOWER
                                             : kind == DSR_ID_PHONE ? DSR_NORM_E164 : DSR_NORM_EXACT);
-      if (need_col(c, coll, str(e, "column"), colp) && kind >= 0 && norm >= 0 && str(e, "kind"))
-        coll->identities[coll->nidentities++] =
-            (struct dsr_pidentity){str(e, "column"), (enum dsr_id_kind)kind, (enum dsr_id_norm)norm};
+      struct dsr_pidentity id = {str(e, "column"), (enum dsr_id_kind)kind, (enum dsr_id_norm)norm,
+                                 DSR_PHONE_FMT_NONE, ""};
+      bool fmt_ok = kind < 0 || pcheck_identity_format(c, e, ep, &id);
+      if (need_col(c, coll, str(e, "column"), colp) && kind >= 0 && norm >= 0 && str(e, "kind") &&
+          fmt_ok)
+        coll->identities[coll->nidentities++] = id;
     }
     free(colp);
     free(kp);

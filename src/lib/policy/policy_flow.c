@@ -25,7 +25,7 @@ static const struct pkey jur_spec[] = {
     {"rights", PT_STRARR, false},      {"duplicate_window", PT_DUR, false},
     {"hold_pauses_clock", PT_BOOL, false}, {"no_data_message", PT_STR, false},
     {"basis", PT_STR, false},          {"description", PT_STR, false},
-    {NULL, PT_ANY, false}};
+    {"phone_region", PT_STR, false},   {NULL, PT_ANY, false}};
 static const struct pkey ver_spec[] = {
     {"code_ttl", PT_DUR, false},       {"max_attempts", PT_INT, false},
     {"resend_cooldown", PT_DUR, false}, {"request_expiry", PT_DUR, false},
@@ -133,8 +133,10 @@ void pcheck_flow(struct pctx *c, const json_t *doc)
     json_object_foreach((json_t *)jurs, k, j) {
       char *jp = pptr("/jurisdictions", k);
       char *rp = pptr(jp, "rights");
-      if (jp && pcheck_obj(c, j, jp, jur_spec, "a jurisdiction"))
+      if (jp && pcheck_obj(c, j, jp, jur_spec, "a jurisdiction")) {
         check_names(c, json_object_get(j, "rights"), rp, rights, NULL, "right");
+        pcheck_phone_region(c, j, jp);
+      }
       free(rp);
       free(jp);
     }

@@ -73,6 +73,12 @@ bool pone_of(const char *s, const char *const *names, int *idx);
 /** "a, b, c" of a NULL-terminated list into @p out. */
 void pjoin(const char *const *names, char *out, size_t outlen);
 
+/** Checks a jurisdiction's "phone_region" (policy_phone.c). */
+void pcheck_phone_region(struct pctx *c, const json_t *jur, const char *jptr);
+/** Checks identity @p ident's "format" into @p id (kind already set); false on an error. */
+bool pcheck_identity_format(struct pctx *c, const json_t *ident, const char *eptr,
+                            struct dsr_pidentity *id);
+
 /** Checks the request-flow sections of docs/policy-sections.md. */
 void pcheck_flow(struct pctx *c, const json_t *doc);
 /** Checks stores, backups, categories, patterns and suppression; fills the map. */
