@@ -7,7 +7,8 @@
  *        stays) and does not stall the part; a file that cannot be removed is
  *        retried a bounded number of times with back-off, then left residual
  *        in the receipt (no paths in it) while the request completes; `dsrctl
- *        files retry` removes it once the cause is fixed.
+ *        files retry` removes it once the cause is fixed. Access packages
+ *        resolve files the same way and say which ones they miss.
  */
 #include "erasure_fixture.h"
 #include "dsr/executor.h"
@@ -339,6 +340,76 @@ START_TEST(refused_and_unremovable_files_end_residual)
 }
 END_TEST
 
+/* An access package resolves files as erasure does (an absolute path under the root is
+ * included) and says which ones it could not include, and why, in manifest.json and in
+ * summary.html. */
+START_TEST(exports_say_which_files_are_missing)
+{
+  struct ef_platform pl;
+  char dir[256], zip[300], out[300], cmd[1200], path[1400];
+  h_tmpdir(dir, sizeof dir, "files-export");
+  start(&pl, "fi_export");
+  char *pp = policy_with_prefixes(dir, NULL);
+  json_t *recs = subject_recordings(pl.conninfo);
+  ck_assert_int_ge(json_array_size(recs), 3);
+  /* 0: absolute under the root (included); 1: deleted from disk; 2: outside every root */
+  snprintf(path, sizeof path, "%s/%s", pl.media, rec_path(recs, 0));
+  set_path(pl.conninfo, rec_id(recs, 0), path);
+  snprintf(path, sizeof path, "%s/%s", pl.media, rec_path(recs, 1));
+  ck_assert_int_eq(unlink(path), 0);
+  snprintf(path, sizeof path, "%s/outside.wav", dir);
+  touch(path);
+  set_path(pl.conninfo, rec_id(recs, 2), path);
+  snprintf(zip, sizeof zip, "%s/access.zip", dir);
+  snprintf(out, sizeof out, "%s/access", dir);
+  const char *argv[] = {"dsrctl", "export", "--policy", pp, "--email", F_EMAIL, "--phone",
+                        F_PHONE, "--out", zip, NULL};
+  ck_assert_int_eq(it_run(argv, NULL), 0);
+  snprintf(cmd, sizeof cmd, "unzip -q -o '%s' -d '%s'", zip, out);
+  ck_assert_int_eq(system(cmd), 0);
+
+  snprintf(path, sizeof path, "%s/manifest.json", out);
+  json_error_t je;
+  json_t *man = json_load_file(path, 0, &je);
+  ck_assert_msg(man != NULL, "%s", je.text);
+  ck_assert_int_eq(json_integer_value(json_object_get(man, "missing_files")), 2);
+  json_t *why = json_object_get(man, "files_missing");
+  ck_assert_int_eq(json_array_size(why), 2);
+  bool absent = false, refused_seen = false;
+  size_t i;
+  json_t *e;
+  json_array_foreach(why, i, e) {
+    ck_assert_str_eq(json_string_value(json_object_get(e, "collection")), "recordings");
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "files")), 1);
+    const char *reason = json_string_value(json_object_get(e, "reason"));
+    absent |= !strcmp(reason, "the file does not exist");
+    refused_seen |= !strncmp(reason, "refused: the path lies outside every root", 41);
+  }
+  ck_assert(absent && refused_seen);
+  json_array_foreach(json_object_get(man, "collections"), i, e)
+    if (!strcmp(json_string_value(json_object_get(e, "name")), "recordings"))
+      ck_assert_int_eq(json_integer_value(json_object_get(e, "missing_files")), 2);
+  char *text = json_dumps(man, 0);
+  ck_assert_ptr_null(strstr(text, "outside.wav"));
+  free(text);
+  /* the absolute path's file is in the package under its path relative to the root */
+  snprintf(path, sizeof path, "%s/media/recordings/%s", out, rec_path(recs, 0));
+  ck_assert_msg(exists(path), "the file named by its absolute path is not in the package");
+  json_decref(man);
+
+  snprintf(path, sizeof path, "%s/summary.html", out);
+  char *html = h_slurp(path, NULL);
+  ck_assert_ptr_nonnull(html);
+  ck_assert_ptr_nonnull(strstr(html, "2 of your files could not be included"));
+  ck_assert_ptr_nonnull(strstr(html, "(2 could not be included)"));
+  ck_assert_ptr_nonnull(strstr(html, "the file does not exist"));
+  free(html);
+  json_decref(recs);
+  ef_platform_free(&pl);
+  free(pp);
+}
+END_TEST
+
 Suite *suite_files(void)
 {
   Suite *s = suite_create("files");
@@ -346,6 +417,7 @@ Suite *suite_files(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, absolute_paths_and_object_keys_are_erased);
   tcase_add_test(tc, refused_and_unremovable_files_end_residual);
+  tcase_add_test(tc, exports_say_which_files_are_missing);
   suite_add_tcase(s, tc);
   return s;
 }
