@@ -69,6 +69,9 @@ START_TEST(outside_every_root_is_refused)
   refused(&s, "/srv/mediaX/a.wav", DSR_FPATH_OUTSIDE); /* a sibling that shares the name's start */
   refused(&s, "/srv/media", DSR_FPATH_OUTSIDE);        /* the root itself is no file */
   refused(&s, "s3://bucket/ws-12/../../x", DSR_FPATH_OUTSIDE);
+  refused(&s, "s3://other-bucket/a.wav", DSR_FPATH_UNMAPPED); /* never a relative path */
+  refused(&s, "gs://bucket/ws-12/a.wav", DSR_FPATH_UNMAPPED);
+  ok(&s, "rec/s3://x", "/srv/media/rec/s3:/x", "rec/s3:/x"); /* "://" after a "/": a path */
   refused(&s, "", DSR_FPATH_EMPTY);
   refused(&s, "rec/..", DSR_FPATH_EMPTY);
   refused(&s, "s3://bucket/ws-12/", DSR_FPATH_EMPTY);

@@ -7,8 +7,9 @@
  * A value is an object key when it starts with one of the store's
  * "prefixes" (the longest wins; the rest of the key is relative to the
  * mapped directory), an absolute path when it starts with "/" (it must lie
- * under the store's root or one of its mapped directories), and otherwise a
- * path relative to the store's root. "." and ".." are resolved by name
+ * under the store's root or one of its mapped directories), refused when it
+ * is any other object key ("scheme://..."), and otherwise a path relative to
+ * the store's root. "." and ".." are resolved by name
  * first; a value that leaves its root is refused. Just before a file is
  * touched, dsr_fpath_open_dir() resolves the symbolic links of its
  * directory, so a link cannot lead outside the root either.
@@ -27,6 +28,7 @@ enum dsr_fpath_status {
   DSR_FPATH_OK,
   DSR_FPATH_NO_ROOT,  /**< the root it needs is not configured here */
   DSR_FPATH_OUTSIDE,  /**< outside every root of the store: refused */
+  DSR_FPATH_UNMAPPED, /**< an object key ("scheme://...") no prefix maps: refused */
   DSR_FPATH_EMPTY,    /**< nothing left to name a file */
   DSR_FPATH_TOO_LONG
 };

@@ -110,6 +110,9 @@ enum dsr_fpath_status dsr_fpath_resolve(const struct dsr_pstore *s, const char *
     if (!strncmp(value, s->prefixes[i].prefix, n))
       return finish(out, s->prefixes[i].root, value + n);
   }
+  const char *scheme = strstr(value, "://");
+  if (scheme && scheme > value && memchr(value, '/', (size_t)(scheme - value)) == NULL)
+    return DSR_FPATH_UNMAPPED; /* an object key of a bucket the store does not map */
   const char *root = dsr_store_root(s);
   if (value[0] != '/')
     return root ? finish(out, root, value) : DSR_FPATH_NO_ROOT;
@@ -163,6 +166,7 @@ const char *dsr_fpath_reason(enum dsr_fpath_status st, int err)
   switch (st) {
   case DSR_FPATH_NO_ROOT: return "the store's root is not configured";
   case DSR_FPATH_OUTSIDE: return "refused: the path lies outside every root of its store";
+  case DSR_FPATH_UNMAPPED: return "refused: no prefix of its store maps this object key";
   case DSR_FPATH_EMPTY: return "refused: the value names no file";
   case DSR_FPATH_TOO_LONG: return "refused: the path is too long";
   case DSR_FPATH_OK: break;
