@@ -410,6 +410,40 @@ START_TEST(exports_say_which_files_are_missing)
 }
 END_TEST
 
+/* `policy lint --live` resolves a sample of each files column and reports values outside every
+ * root (by row key, never by path) before an erasure meets them. */
+START_TEST(lint_live_reports_paths_outside_every_root)
+{
+  struct ef_platform pl;
+  char dir[256], out[320];
+  h_tmpdir(dir, sizeof dir, "files-lint");
+  start(&pl, "fi_lint");
+  char *pp = policy_with_prefixes(dir, json_pack("{s:s}", "s3://bucket/ws-12/", dir));
+  snprintf(out, sizeof out, "%s/lint.txt", dir);
+  const char *argv[] = {"dsrctl", "policy", "lint", "--live", pp, NULL};
+  ck_assert_int_eq(it_run(argv, out), 0);
+  char *text = h_slurp(out, NULL);
+  ck_assert_ptr_nonnull(strstr(text, ": 0 errors"));
+  free(text);
+  json_t *recs = subject_recordings(pl.conninfo);
+  ck_assert_int_ge(json_array_size(recs), 3);
+  set_path(pl.conninfo, rec_id(recs, 0), "/etc/not-a-recording.wav");
+  set_path(pl.conninfo, rec_id(recs, 1), "s3://other-bucket/x.wav");
+  set_path(pl.conninfo, rec_id(recs, 2), "s3://bucket/ws-12/fine.wav"); /* mapped: fine */
+  ck_assert_int_eq(it_run(argv, out), 1);
+  text = h_slurp(out, NULL);
+  ck_assert_ptr_nonnull(strstr(text, "collections.recordings.files[0]: error: 2 of "));
+  ck_assert_ptr_nonnull(strstr(text, "sampled values are refused"));
+  ck_assert_ptr_nonnull(strstr(text, ": 1 error"));
+  ck_assert_ptr_null(strstr(text, "not-a-recording"));
+  ck_assert_ptr_null(strstr(text, "other-bucket"));
+  free(text);
+  json_decref(recs);
+  ef_platform_free(&pl);
+  free(pp);
+}
+END_TEST
+
 Suite *suite_files(void)
 {
   Suite *s = suite_create("files");
@@ -418,6 +452,7 @@ Suite *suite_files(void)
   tcase_add_test(tc, absolute_paths_and_object_keys_are_erased);
   tcase_add_test(tc, refused_and_unremovable_files_end_residual);
   tcase_add_test(tc, exports_say_which_files_are_missing);
+  tcase_add_test(tc, lint_live_reports_paths_outside_every_root);
   suite_add_tcase(s, tc);
   return s;
 }
