@@ -8,10 +8,12 @@
  *        retried a bounded number of times with back-off, then left residual
  *        in the receipt (no paths in it) while the request completes; `dsrctl
  *        files retry` removes it once the cause is fixed. Access packages
- *        resolve files the same way and say which ones they miss.
+ *        resolve files the same way and say which ones they miss; so do
+ *        retention sweeps and `policy lint --live`.
  */
 #include "erasure_fixture.h"
 #include "dsr/executor.h"
+#include "dsr/sweep.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -444,6 +446,69 @@ START_TEST(lint_live_reports_paths_outside_every_root)
 }
 END_TEST
 
+/* Runs one sweep at the real clock; returns its receipt (a new reference). */
+static json_t *sweep_now(struct ef_dsrd *d)
+{
+  struct dsr_sweep_opts o;
+  dsr_sweep_opts_init(&o, &d->cfg);
+  o.own_data = false;
+  json_t *rc = NULL;
+  char err[256];
+  ck_assert_msg(dsr_sweep_run(d->db, d->policy, &o, &rc, err, sizeof err) == DSR_SWEEP_DONE, "%s",
+                err);
+  return rc;
+}
+
+/* Retention sweeps resolve files as erasure does: absolute paths and object keys of expired
+ * rows are removed; a refused one is left residual in the sweep's receipt, never a stall. */
+START_TEST(sweeps_resolve_files_the_same_way)
+{
+  struct ef_platform pl;
+  struct ef_dsrd d;
+  char dir[256], objects[300], outside[400], moved[400], value[1200], path[1200];
+  h_tmpdir(dir, sizeof dir, "files-sweep");
+  start(&pl, "fi_sweep");
+  snprintf(objects, sizeof objects, "%s/objects", dir);
+  ck_assert_int_eq(mkdir(objects, 0700), 0);
+  char *pp = policy_with_prefixes(dir, json_pack("{s:s}", "s3://bucket/ws-12/", objects));
+  ef_dsrd_open(&d, "dsr_fi_sweep", pp, NULL);
+  PGresult *r = h_sql(pl.conninfo, "SELECT id::text, file_path FROM recordings ORDER BY id LIMIT 3");
+  ck_assert_int_eq(PQntuples(r), 3);
+  /* 0: absolute under the root; 1: an object key; 2: outside every root */
+  snprintf(value, sizeof value, "%s/%s", pl.media, PQgetvalue(r, 0, 1));
+  set_path(pl.conninfo, PQgetvalue(r, 0, 0), value);
+  char abs_file[1200];
+  snprintf(abs_file, sizeof abs_file, "%s", value);
+  snprintf(path, sizeof path, "%s/%s", pl.media, PQgetvalue(r, 1, 1));
+  snprintf(moved, sizeof moved, "%s/swept.wav", objects);
+  ck_assert_int_eq(rename(path, moved), 0);
+  set_path(pl.conninfo, PQgetvalue(r, 1, 0), "s3://bucket/ws-12/swept.wav");
+  snprintf(outside, sizeof outside, "%s/kept-outside.wav", dir);
+  touch(outside);
+  set_path(pl.conninfo, PQgetvalue(r, 2, 0), outside);
+  PQclear(h_sql(pl.conninfo, "UPDATE recordings SET created_at = created_at - interval '50 years'"
+                             " WHERE id IN (SELECT id FROM recordings ORDER BY id LIMIT 3)"));
+  PQclear(r);
+  /* the three are long past retention (so are others the generator made: relative paths) */
+  ck_assert(exists(abs_file) && exists(moved));
+  json_t *rc = sweep_now(&d);
+  ck_assert(!exists(abs_file));
+  ck_assert(!exists(moved));
+  ck_assert(exists(outside));
+  ck_assert_int_eq(ef_long(pl.conninfo, "SELECT count(*) FROM recordings WHERE created_at <"
+                                        " '1990-01-01'"), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(rc, "files_residual")), 1);
+  json_t *res = json_array_get(json_object_get(rc, "residual_files"), 0);
+  ck_assert_ptr_nonnull(res);
+  ck_assert_str_eq(json_string_value(json_object_get(res, "reason")),
+                   "refused: the path lies outside every root of its store");
+  json_decref(rc);
+  ef_dsrd_close(&d);
+  ef_platform_free(&pl);
+  free(pp);
+}
+END_TEST
+
 Suite *suite_files(void)
 {
   Suite *s = suite_create("files");
@@ -453,6 +518,7 @@ Suite *suite_files(void)
   tcase_add_test(tc, refused_and_unremovable_files_end_residual);
   tcase_add_test(tc, exports_say_which_files_are_missing);
   tcase_add_test(tc, lint_live_reports_paths_outside_every_root);
+  tcase_add_test(tc, sweeps_resolve_files_the_same_way);
   suite_add_tcase(s, tc);
   return s;
 }
