@@ -54,6 +54,7 @@ int ctl_backup(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_key(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_media(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_jobs(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_files(const struct dsr_config *cfg, int argc, char **argv);
 
 struct dsr_policy;
 /**

@@ -8,7 +8,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "dsr/db.h"
+#include "dsr/filepath.h"
 #include "dsr/planner.h"
+#include "dsr/sqlbuild.h"
 #include "dsr/sweep.h"
 
 #include <stdio.h>
@@ -215,6 +217,46 @@ static int live_statements(PGconn *conn, const struct dsr_policy *p)
   return errors;
 }
 
+/* Resolves a sample of each files column of @p c (dsr/filepath.h); returns the number of
+ * columns with values outside every root of their store (refused at run time). */
+static int live_files(PGconn *conn, const struct dsr_policy *p, const struct dsr_pcollection *c)
+{
+  int errors = 0;
+  for (size_t f = 0; f < c->nfiles; f++) {
+    char *sql = dsr_sql_files_sample(c, c->files[f].column);
+    const char *v[] = {"1000"};
+    PGresult *r = sql ? PQexecParams(conn, sql, 1, NULL, v, NULL, NULL, 0) : NULL;
+    free(sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      PQclear(r);
+      continue; /* the column check above reports a missing table or column */
+    }
+    long refused = 0;
+    const char *first_key = NULL, *why = NULL;
+    for (int i = 0; i < PQntuples(r); i++) {
+      struct dsr_fpath fp;
+      enum dsr_fpath_status st = dsr_fpath_resolve(c->files[f].store, PQgetvalue(r, i, 1), &fp);
+      if (st == DSR_FPATH_OK || st == DSR_FPATH_NO_ROOT)
+        continue;
+      if (refused++ == 0) {
+        first_key = PQgetvalue(r, i, 0);
+        why = dsr_fpath_reason(st, 0);
+      }
+    }
+    if (refused > 0) {
+      /* keys only: a path may name the subject */
+      printf("%s: collections.%s.files[%zu]: error: %ld of %d sampled values are refused (%s; "
+             "first in the row with key %s) (expected paths under a root of store \"%s\", or "
+             "object keys its prefixes map)\n",
+             dsr_policy_path(p), c->name, f, refused, PQntuples(r), why, first_key,
+             c->files[f].store->name);
+      errors++;
+    }
+    PQclear(r);
+  }
+  return errors;
+}
+
 static int lint(int argc, char **argv)
 {
   const char *file = NULL;
@@ -256,8 +298,10 @@ static int lint(int argc, char **argv)
       int schema_errors = 0;
       for (size_t i = 0; i < dsr_policy_collection_count(p); i++) {
         const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
-        if (c->store == st)
+        if (c->store == st) {
           schema_errors += live_collection(conn, p, c, &warnings);
+          errors += live_files(conn, p, c);
+        }
       }
       /* Statements are prepared once the tables and columns they name exist. */
       errors += schema_errors ? schema_errors : live_statements(conn, p);

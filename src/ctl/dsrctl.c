@@ -42,6 +42,8 @@ static const struct ctl_command commands[] = {
      "decrypt a crypto-shredded media file (fails once its key is destroyed)"},
     {"jobs", ctl_jobs, "jobs list|requeue ...",
      "list queued, running and dead jobs; put dead jobs back in the queue"},
+    {"files", ctl_files, "files list|retry ...",
+     "files an erasure left residual: list them, retry their removal"},
     {NULL, NULL, NULL, NULL},
 };
 

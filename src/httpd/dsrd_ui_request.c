@@ -10,6 +10,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "dsr/admin.h"
+#include "dsr/executor.h"
 #include "dsr/validate.h"
 
 #include <stdio.h>
@@ -163,8 +164,11 @@ static enum MHD_Result detail_page(struct dsr_hreq *r, unsigned status, const ch
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   json_t *d = NULL;
+  json_t *residual = NULL; /* files an erasure could not remove (ids, stores, reasons) */
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &d);
   if (ec == DSR_OK && !add_deliveries(db, d))
+    ec = DSR_E_DB_UNAVAILABLE;
+  if (ec == DSR_OK && !(residual = dsr_files_residual_of_request(db, r->args[0])))
     ec = DSR_E_DB_UNAVAILABLE;
   dsr_db_release(db);
   if (ec != DSR_OK) {
@@ -175,12 +179,15 @@ static enum MHD_Result detail_page(struct dsr_hreq *r, unsigned status, const ch
   if (ctx) {
     add_actions(r, ctx, d);
     add_summary(ctx, d);
+    json_object_set_new(ctx, "has_residual", json_boolean(json_array_size(residual) > 0));
+    json_object_set(ctx, "residual_files", residual);
     if (notice)
       json_object_set_new(ctx, "notice", json_string(notice));
     if (error)
       json_object_set_new(ctx, "error", json_string(error));
   }
   json_decref(d);
+  json_decref(residual);
   enum MHD_Result ret = ctx ? dsrd_ui_page(r, status, "ui_request.html", ctx)
                             : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
   json_decref(ctx);

@@ -44,5 +44,6 @@ Suite *suite_erasure_crash(void);
 Suite *suite_sweep(void);
 Suite *suite_backups(void);
 Suite *suite_phone(void);
+Suite *suite_files(void);
 
 #endif

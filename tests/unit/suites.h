@@ -25,5 +25,6 @@ Suite *suite_sample(void);
 Suite *suite_template(void);
 Suite *suite_export(void);
 Suite *suite_phone(void);
+Suite *suite_filepath(void);
 
 #endif

@@ -28,6 +28,7 @@
 #include <libpq-fe.h>
 #include "dsr/db.h"
 #include "dsr/phone.h"
+#include "dsr/filepath.h"
 #include "dsr/planner.h"
 #include "dsr/policy.h"
 
@@ -112,11 +113,20 @@ DSR_MUST_USE enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex,
 DSR_MUST_USE enum dsr_exec_result dsr_exec_resolve_all(struct dsr_exec *ex, char *err,
                                                        size_t errlen);
 
+/** Attempts at removing one file before it is left residual. */
+#define DSR_FILE_MAX_ATTEMPTS 4
+/** Back-off before a file's second attempt, doubled at each further one (20, 40, 80 s). */
+#define DSR_FILE_BACKOFF_S 20
+
 /**
- * Removes the run's due files: unlink under the store's root (a missing
- * file counts as removed), fsync of each directory, then marked done.
- * *failed counts the files that could not be removed (they stay due; the
- * result is then DSR_EXEC_RETRY).
+ * Removes the run's due files whose back-off has passed: each value goes
+ * through dsr_fpath_resolve() and dsr_fpath_open_dir(), is unlinked (a
+ * missing file counts as removed), then each directory is synced and the
+ * file marked done. A file that cannot be removed is retried after a
+ * back-off, at most DSR_FILE_MAX_ATTEMPTS times; then, or at once when its
+ * path is refused (outside every root), it is left 'residual' with its
+ * reason and no longer holds the run back. *failed counts the files that
+ * failed in this call. DSR_EXEC_RETRY while any file is still due.
  */
 DSR_MUST_USE enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *failed,
                                                  char *err, size_t errlen);
@@ -126,10 +136,34 @@ DSR_MUST_USE enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *remo
  * {"store","collection","action","rows","files"} per collection and action
  * (retained rows with their "basis"; rows a delete kept and masked as action
  * "mask" with basis DSR_EXEC_KEPT_MASKED), plus totals in @p totals (rows_deleted,
- * rows_masked, rows_redacted, rows_retained, files_removed, files_pending).
+ * rows_masked, rows_redacted, rows_retained, files_removed, files_pending,
+ * files_residual and, when some are, residual_files: see dsr_exec_files_residual()).
  * New reference; NULL when the database failed.
  */
 json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json_t *totals);
+
+/**
+ * The run's residual files for its receipt: [{id, store, step, attempts,
+ * reason}], never their paths. New reference; NULL when the database failed.
+ */
+json_t *dsr_exec_files_residual(struct dsr_db *db, const char *run_id);
+
+/**
+ * Residual files of request @p request_id's parts, for staff: [{id, store,
+ * step, attempts, reason, since}]. New reference; NULL when the database failed.
+ */
+json_t *dsr_files_residual_of_request(struct dsr_db *db, const char *request_id);
+
+/**
+ * `dsrctl files retry`: tries to remove every residual file again (of
+ * request @p request_id, or of every run when NULL), through the same
+ * resolver; a removed one becomes done, another keeps its state with its new
+ * reason. Records a "files.retried" event per request touched. *removed and
+ * *left count them. False (with @p err) when the database failed.
+ */
+DSR_MUST_USE bool dsr_files_retry(struct dsr_db *db, const struct dsr_policy *p,
+                                  const char *request_id, long *removed, long *left, char *err,
+                                  size_t errlen);
 
 /**
  * Inside the caller's transaction: marks run @p run_id done with @p receipt;
@@ -137,9 +171,6 @@ json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json
  */
 enum dsr_tx_status dsr_exec_run_finish(struct dsr_db *db, const char *run_id,
                                        const json_t *receipt, bool *first);
-
-/** Root directory of a files / backup_set store (its root or root_env), or NULL. */
-const char *dsr_store_root(const struct dsr_pstore *s);
 
 /**
  * Replaces the subject's own identifiers in @p text with the policy's

@@ -39,6 +39,12 @@ enum dsr_retention_rule {
 };
 enum dsr_backup_mechanism { DSR_BACKUP_FILE_SET, DSR_BACKUP_LEDGER, DSR_BACKUP_CRYPTO_SHRED };
 
+/** A prefix map entry of a files store: values starting with @c prefix live under @c root. */
+struct dsr_pprefix {
+  const char *prefix; /**< e.g. "s3://bucket/ws-12/" */
+  const char *root;   /**< an absolute directory */
+};
+
 struct dsr_pstore {
   const char *name;
   enum dsr_store_type type;
@@ -49,6 +55,9 @@ struct dsr_pstore {
   enum dsr_backup_mechanism mechanism;
   const char *max_residual_age;
   const char *backup_description;
+  /* files stores: object key prefixes mapped to directories (longest first) */
+  struct dsr_pprefix *prefixes;
+  size_t nprefixes;
 };
 
 struct dsr_pcolumn {

@@ -34,4 +34,11 @@ void psql_table(struct psql *s, const struct dsr_pcollection *c);
 /** Appends " AND NOT EXISTS (...)" for every reference of @p p into @p c (alias t). */
 void psql_not_referenced(const struct dsr_policy *p, struct psql *s, const struct dsr_pcollection *c);
 
+/**
+ * SELECT key::text, @p column::text of up to $1 rows of @p c whose @p column
+ * is set (a files column's sample for `policy lint --live`). Caller frees;
+ * NULL when out of memory.
+ */
+char *dsr_sql_files_sample(const struct dsr_pcollection *c, const char *column);
+
 #endif

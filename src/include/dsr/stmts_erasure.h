@@ -63,18 +63,52 @@
   X(DSR_STMT_EX_FILES_UNSTAGE,                                                                   \
     "DELETE FROM dsr_file_deletions WHERE run_id = $1::uuid AND step_key = $2"                   \
     " AND state = 'staged'")                                                                     \
+  /* due files whose back-off ($3: now) has passed */                                         \
   X(DSR_STMT_EX_FILES_LIST_DUE,                                                                  \
     "SELECT id, store, path FROM dsr_file_deletions WHERE run_id = $1::uuid AND state = 'due'"   \
-    " AND id > $2::bigint ORDER BY id LIMIT 1000")                                               \
+    " AND id > $2::bigint AND (next_attempt_at IS NULL OR next_attempt_at <= " DSR_ENOW(3) ")"   \
+    " ORDER BY id LIMIT 1000")                                                                   \
   X(DSR_STMT_EX_FILES_MARK_DONE,                                                                 \
     "UPDATE dsr_file_deletions SET state = 'done', done_at = " DSR_ENOW(2)                       \
     " WHERE id = ANY($1::bigint[]) AND state = 'due'")                                           \
+  /* one failed attempt ($2 reason) at $3: retried after $6 s doubled per attempt, unless $4 \
+   * attempts are spent or $5 (a refusal) says it never can be; then residual */            \
   X(DSR_STMT_EX_FILES_MARK_FAILED,                                                               \
-    "UPDATE dsr_file_deletions SET attempts = attempts + 1, last_error = $2"                     \
-    " WHERE id = ANY($1::bigint[])")                                                             \
+    "UPDATE dsr_file_deletions SET attempts = attempts + 1, last_error = $2,"                    \
+    " next_attempt_at = " DSR_ENOW(3) " + make_interval(secs => $6::integer"                    \
+    " * power(2, least(attempts, 16))), state = CASE WHEN $5::boolean OR attempts + 1 >="       \
+    " $4::integer THEN 'residual' ELSE state END WHERE id = $1::bigint AND state = 'due'"        \
+    " RETURNING state")                                                                          \
+  X(DSR_STMT_EX_FILES_WAITING,                                                                   \
+    "SELECT count(*) FROM dsr_file_deletions WHERE run_id = $1::uuid AND state = 'due'")         \
   X(DSR_STMT_EX_FILES_COUNTS,                                                                    \
-    "SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state <> 'done')"     \
+    "SELECT count(*) FILTER (WHERE state = 'done'),"                                             \
+    " count(*) FILTER (WHERE state NOT IN ('done', 'residual')),"                                \
+    " count(*) FILTER (WHERE state = 'residual')"                                                \
     " FROM dsr_file_deletions WHERE run_id = $1::uuid")                                          \
+  /* residual files: ids, stores, steps, reasons (never paths: they may name the subject) */   \
+  X(DSR_STMT_EX_FILES_RESIDUAL,                                                                  \
+    "SELECT id, store, step_key, attempts, coalesce(last_error, '')"                             \
+    " FROM dsr_file_deletions WHERE run_id = $1::uuid AND state = 'residual'"                    \
+    " ORDER BY id LIMIT 1000")                                                                   \
+  /* `dsrctl files retry`: residual files, of one request ($1) or all, after id $2 */          \
+  X(DSR_STMT_FILES_RESIDUAL_LIST,                                                                \
+    "SELECT f.id, f.store, f.path, p.request_id FROM dsr_file_deletions f"                       \
+    " JOIN dsr_erasure_runs r ON r.id = f.run_id LEFT JOIN dsr_parts p ON p.id = r.part_id"      \
+    " WHERE f.state = 'residual' AND ($1::uuid IS NULL OR p.request_id = $1::uuid)"              \
+    " AND f.id > $2::bigint ORDER BY f.id LIMIT 500")                                            \
+  X(DSR_STMT_FILES_RESIDUAL_DONE,                                                                \
+    "UPDATE dsr_file_deletions SET state = 'done', done_at = " DSR_ENOW(2) ","                   \
+    " attempts = attempts + 1 WHERE id = $1::bigint AND state = 'residual'")                     \
+  X(DSR_STMT_FILES_RESIDUAL_FAILED,                                                              \
+    "UPDATE dsr_file_deletions SET attempts = attempts + 1, last_error = $2"                     \
+    " WHERE id = $1::bigint AND state = 'residual'")                                             \
+  /* the request page: residual files of a request's parts */                                  \
+  X(DSR_STMT_FILES_RESIDUAL_OF_REQUEST,                                                          \
+    "SELECT f.id, f.store, f.step_key, f.attempts, coalesce(f.last_error, ''),"                  \
+    " dsr_rfc3339(f.created_at) FROM dsr_file_deletions f"                                       \
+    " JOIN dsr_erasure_runs r ON r.id = f.run_id JOIN dsr_parts p ON p.id = r.part_id"           \
+    " WHERE p.request_id = $1::uuid AND f.state = 'residual' ORDER BY f.id LIMIT 200")           \
   X(DSR_STMT_EX_RECEIPT_STEPS,                                                                   \
     "SELECT store, collection, action, basis, sum(rows)::bigint, sum(kept)::bigint,"             \
     " sum(files)::bigint FROM dsr_erasure_steps WHERE run_id = $1::uuid"                         \

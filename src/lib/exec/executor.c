@@ -149,12 +149,18 @@ static bool file_add(struct page_out *o, const char *store, const char *path)
          exsql_array_add(&o->fstores, store, first) && exsql_array_add(&o->fpaths, path, first);
 }
 
-/* Stages @p rel in every copy of every file_set backup set of @p files (see excopies). */
+/* Stages file @p value of @p files in every copy of every file_set backup set of that store
+ * (see excopies), at its path relative to the root it resolves to (dsr/filepath.h); a value
+ * the resolver refuses has no copy to stage (its own removal reports it). */
 static bool stage_copies(const struct dsr_exec *ex, const struct excopies *cp,
-                         const struct dsr_pstore *files, const char *rel, struct page_out *o)
+                         const struct dsr_pstore *files, const char *value, struct page_out *o)
 {
   (void)ex;
   char path[4096];
+  struct dsr_fpath fp;
+  if (cp->n == 0 || dsr_fpath_resolve(files, value, &fp) != DSR_FPATH_OK)
+    return true;
+  const char *rel = fp.rel;
   for (size_t i = 0; i < cp->n; i++) {
     if (cp->v[i].set->of != files)
       continue;

@@ -3,9 +3,12 @@
  * @brief Removing the files of erased rows: only files whose rows are gone
  *        ("due" in dsr_file_deletions), under their store's root, then an
  *        fsync of each directory touched (once per page of files and
- *        directory), then marked done. A file already
- *        missing counts as removed; one that cannot be removed stays due,
- *        with its attempts and error, and the run is retried.
+ *        directory), then marked done. Paths go through the one resolver
+ *        (dsr/filepath.h). A file already missing counts as removed; one
+ *        that cannot be removed stays due, with its attempts, error and next
+ *        attempt (back-off), and the run is retried; after
+ *        DSR_FILE_MAX_ATTEMPTS, or at once when its path is refused, it is
+ *        left residual and no longer holds the run back.
  */
 #include "config.h"
 #include "executor_int.h"
@@ -19,16 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char *dsr_store_root(const struct dsr_pstore *s)
-{
-  if (!s)
-    return NULL;
-  if (s->root)
-    return s->root;
-  const char *v = s->root_env ? getenv(s->root_env) : NULL;
-  return v && *v ? v : NULL;
-}
 
 static int by_copy(const void *a, const void *b)
 {
@@ -77,21 +70,6 @@ bool excopies_list(const struct dsr_policy *p, struct excopies *out)
   }
   if (out->n > 1)
     qsort(out->v, out->n, sizeof *out->v, by_copy);
-  return true;
-}
-
-/* A relative path that stays under its root: no "..", not absolute, not empty. */
-static bool safe_rel(const char *p)
-{
-  if (!*p || p[0] == '/')
-    return false;
-  for (const char *s = p; *s;) {
-    const char *e = strchr(s, '/');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    if ((n == 2 && s[0] == '.' && s[1] == '.') || n == 0)
-      return false;
-    s += n + (e ? 1 : 0);
-  }
   return true;
 }
 
@@ -154,23 +132,52 @@ static long dirset_add(struct dirset *d, const char *path)
   return (long)(d->last = d->n++);
 }
 
-/* Unlinks one file; 0 when it is gone (or was), else an errno. @p dir gets the index of its
- * directory in @p ds (to be synced before the removal counts), -1 when there is none. */
-static int remove_one(const struct dsr_exec *ex, const char *store, const char *rel,
-                      struct dirset *ds, long *dir)
+/* Unlinks one file; 0 when it is gone (or was), else an errno (*refused: it never can be).
+ * @p dir gets the index of its directory in @p ds (to be synced before the removal counts),
+ * -1 when there is none. *reason: why not, never a path. */
+static int remove_one(const struct dsr_exec *ex, const char *store, const char *value,
+                      struct dirset *ds, long *dir, bool *refused, const char **reason)
 {
   *dir = -1;
-  const char *root = dsr_store_root(dsr_policy_store(ex->policy, store));
-  if (!root)
-    return ENXIO; /* the store's root is not configured here */
-  if (!safe_rel(rel))
-    return EINVAL;
-  char path[4096];
-  if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
-    return ENAMETOOLONG;
-  if (unlink(path) != 0 && errno != ENOENT)
-    return errno;
-  return (*dir = dirset_add(ds, path)) < 0 ? ENOMEM : 0;
+  *refused = false;
+  struct dsr_fpath fp;
+  enum dsr_fpath_status st = dsr_fpath_resolve(dsr_policy_store(ex->policy, store), value, &fp);
+  int e = 0;
+  if (st != DSR_FPATH_OK) {
+    *refused = st != DSR_FPATH_NO_ROOT;
+    *reason = dsr_fpath_reason(st, 0);
+    return st == DSR_FPATH_NO_ROOT ? ENXIO : EINVAL;
+  }
+  const char *name;
+  int fd = dsr_fpath_open_dir(&fp, &name, &e);
+  if (fd < 0 && e == ENOENT)
+    return 0; /* no directory: no file */
+  if (fd >= 0) {
+    if (unlinkat(fd, name, 0) != 0 && errno != ENOENT)
+      e = errno;
+    close(fd);
+  }
+  if (e != 0) {
+    *refused = e == EXDEV;
+    *reason = dsr_fpath_reason(DSR_FPATH_OK, e);
+    return e;
+  }
+  return (*dir = dirset_add(ds, fp.path)) < 0 ? ENOMEM : 0;
+}
+
+/* Records one failed attempt of file @p id; *residual tells whether it is left residual. */
+static bool mark_failed(struct dsr_exec *ex, const char *id, const char *reason, bool refused,
+                        const char *now, bool *residual)
+{
+  char max[16], base[16];
+  snprintf(max, sizeof max, "%d", DSR_FILE_MAX_ATTEMPTS);
+  snprintf(base, sizeof base, "%d", DSR_FILE_BACKOFF_S);
+  const char *v[] = {id, reason, now, max, refused ? "true" : "false", base};
+  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_FILES_MARK_FAILED, 6, v);
+  bool ok = dsr_db_ok(r);
+  *residual = ok && PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "residual");
+  PQclear(r);
+  return ok;
 }
 
 static bool mark(struct dsr_exec *ex, enum dsr_stmt st, struct dsr_buf *ids, const char *second)
@@ -196,17 +203,20 @@ static bool id_add(struct dsr_buf *to, const char *id)
 enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *failed, char *err,
                                     size_t errlen)
 {
-  struct dsr_buf done = {0}, bad = {0};
+  struct dsr_buf done = {0};
   struct dirset ds = {0};
   int *errs = NULL;
   long *dirs = NULL;
+  bool *refused = NULL;
+  const char **reasons = NULL;
   char after[24] = "0", now[24], why[96] = "";
   enum dsr_exec_result res = DSR_EXEC_RETRY;
+  long residual = 0;
   *removed = *failed = 0;
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   for (;;) {
-    const char *v[] = {ex->run_id, after};
-    PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_FILES_LIST_DUE, 2, v);
+    const char *v[] = {ex->run_id, after, now};
+    PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_FILES_LIST_DUE, 3, v);
     if (!dsr_db_ok(r)) {
       PQclear(r);
       snprintf(err, errlen, "cannot read the pending file deletions");
@@ -215,56 +225,87 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
     int n = PQntuples(r);
     free(errs);
     free(dirs);
+    free(refused);
+    free(reasons);
     errs = calloc((size_t)n + 1, sizeof *errs);
     dirs = calloc((size_t)n + 1, sizeof *dirs);
-    if (!errs || !dirs) {
+    refused = calloc((size_t)n + 1, sizeof *refused);
+    reasons = calloc((size_t)n + 1, sizeof *reasons);
+    if (!errs || !dirs || !refused || !reasons) {
       PQclear(r);
       snprintf(err, errlen, "out of memory");
       goto cleanup;
     }
     /* unlink the page's files, then sync each directory touched once, then sort them out */
     for (int i = 0; i < n; i++)
-      errs[i] = remove_one(ex, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), &ds, &dirs[i]);
+      errs[i] = remove_one(ex, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), &ds, &dirs[i],
+                           &refused[i], &reasons[i]);
     for (size_t k = 0; k < ds.n; k++)
       ds.synced[k] = sync_dir(ds.dirs[k]);
     for (int i = 0; i < n; i++) {
       const char *id = PQgetvalue(r, i, 0);
       int e = errs[i] != 0 ? errs[i] : dirs[i] >= 0 && !ds.synced[dirs[i]] ? EIO : 0;
-      if (!id_add(e == 0 ? &done : &bad, id)) {
-        PQclear(r);
-        snprintf(err, errlen, "out of memory");
-        goto cleanup;
-      }
       if (e == 0) {
         (*removed)++;
-      } else {
-        (*failed)++;
-        snprintf(why, sizeof why, "%s", strerror(e));
-        DSR_WARN("executor.file_not_removed", "run=%s file_id=%s errno=%d", ex->run_id, id, e);
+        if (!id_add(&done, id)) {
+          PQclear(r);
+          snprintf(err, errlen, "out of memory");
+          goto cleanup;
+        }
+        continue;
+      }
+      const char *reason = errs[i] != 0 && reasons[i] ? reasons[i] : strerror(e);
+      bool left = false;
+      (*failed)++;
+      snprintf(why, sizeof why, "%s", reason);
+      DSR_WARN("executor.file_not_removed", "run=%s file_id=%s errno=%d refused=%d", ex->run_id,
+               id, e, refused[i]);
+      if (!mark_failed(ex, id, reason, refused[i], now, &left)) {
+        PQclear(r);
+        snprintf(err, errlen, "cannot record a file that was not removed");
+        goto cleanup;
+      }
+      if (left) {
+        residual++;
+        DSR_WARN("executor.file_residual", "run=%s file_id=%s", ex->run_id, id);
       }
     }
     dirset_free(&ds);
     if (n > 0)
       dsr_strlcpy(after, PQgetvalue(r, n - 1, 0), sizeof after);
     PQclear(r);
-    if (!mark(ex, DSR_STMT_EX_FILES_MARK_DONE, &done, now) ||
-        !mark(ex, DSR_STMT_EX_FILES_MARK_FAILED, &bad, why)) {
+    if (!mark(ex, DSR_STMT_EX_FILES_MARK_DONE, &done, now)) {
       snprintf(err, errlen, "cannot record removed files");
       goto cleanup;
     }
     if (n == 0)
       break;
   }
-  if (*failed > 0) {
-    snprintf(err, errlen, "%ld file(s) could not be removed (%s); retried later", *failed, why);
+  /* files still due (failed now, or waiting for their back-off) hold the run back */
+  const char *wv[] = {ex->run_id};
+  PGresult *w = dsr_db_exec(ex->db, DSR_STMT_EX_FILES_WAITING, 1, wv);
+  long waiting = dsr_db_ok(w) && PQntuples(w) == 1 ? atol(PQgetvalue(w, 0, 0)) : -1;
+  PQclear(w);
+  if (waiting < 0) {
+    snprintf(err, errlen, "cannot read the pending file deletions");
     goto cleanup;
   }
+  if (waiting > 0) {
+    if (why[0])
+      snprintf(err, errlen, "%ld file(s) could not be removed (%s); retried later", waiting, why);
+    else
+      snprintf(err, errlen, "%ld file(s) could not be removed; retried later", waiting);
+    goto cleanup;
+  }
+  if (residual > 0)
+    DSR_WARN("executor.files_residual", "run=%s residual=%ld", ex->run_id, residual);
   res = DSR_EXEC_OK;
 cleanup:
   dirset_free(&ds);
   free(errs);
   free(dirs);
+  free(refused);
+  free(reasons);
   dsr_buf_free(&done);
-  dsr_buf_free(&bad);
   return res;
 }

@@ -1,7 +1,8 @@
 /**
  * @file executor_receipt.c
  * @brief The receipt of a run from its steps: per store and collection,
- *        rows per action and files; no personal data (names, counts, bases).
+ *        rows per action and files, and the files left residual (ids,
+ *        stores, steps, reasons); no personal data (names, counts, bases).
  */
 #include "config.h"
 #include "executor_int.h"
@@ -65,9 +66,35 @@ json_t *dsr_exec_receipt_collections(struct dsr_db *db, const char *run_id, json
   }
   json_object_set_new(totals, "files_removed", json_integer(atoll(PQgetvalue(f, 0, 0))));
   json_object_set_new(totals, "files_pending", json_integer(atoll(PQgetvalue(f, 0, 1))));
+  long long residual = atoll(PQgetvalue(f, 0, 2));
+  json_object_set_new(totals, "files_residual", json_integer(residual));
+  if (residual > 0) { /* which ones and why: ids, stores, steps, reasons (no paths) */
+    json_t *list = dsr_exec_files_residual(db, run_id);
+    if (!list) {
+      json_decref(a);
+      a = NULL;
+      goto cleanup;
+    }
+    json_object_set_new(totals, "residual_files", list);
+  }
 cleanup:
   PQclear(r);
   PQclear(f);
+  return a;
+}
+
+json_t *dsr_exec_files_residual(struct dsr_db *db, const char *run_id)
+{
+  const char *v[] = {run_id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_EX_FILES_RESIDUAL, 1, v);
+  json_t *a = dsr_db_ok(r) ? json_array() : NULL;
+  for (int i = 0; a && i < PQntuples(r); i++)
+    json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:i, s:s}", "id",
+                                       (json_int_t)atoll(PQgetvalue(r, i, 0)), "store",
+                                       PQgetvalue(r, i, 1), "step", PQgetvalue(r, i, 2),
+                                       "attempts", atoi(PQgetvalue(r, i, 3)), "reason",
+                                       PQgetvalue(r, i, 4)));
+  PQclear(r);
   return a;
 }
 

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "export_int.h"
+#include "dsr/filepath.h"
 #include "dsr/template.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@ struct xb {
   char err[256];
   json_t *colls; /**< manifest collections [{name, label, rows, files}] */
   long long rows, files, missing;
+  json_t *missing_why; /**< files left out: [{collection, label, column, reason, files}] (owned) */
   struct xspool *js;    /**< data.json rows of every collection, in order (owned) */
   struct xspool *media; /**< media records {file index, length, path} (owned) */
   /** per included collection, in b->colls order: what the spools hold (owned) */
@@ -291,45 +293,56 @@ static char *json_head(const struct xb *b, const struct dsr_pcollection *c, long
 
 /* --- media ---------------------------------------------------------------- */
 
-static const char *store_root(const struct dsr_pstore *s)
+/* Counts a file of @p c's column @p col left out of the package, and why (never its path). */
+static void missing(struct xb *b, const struct dsr_pcollection *c, const char *col,
+                    const char *reason, long long *coll_missing)
 {
-  if (s->root)
-    return s->root;
-  const char *v = s->root_env ? getenv(s->root_env) : NULL;
-  return v && *v ? v : NULL;
-}
-
-/* A relative path with no empty, "." or ".." segment. */
-static bool rel_safe(const char *p)
-{
-  if (!*p || *p == '/')
-    return false;
-  for (const char *s = p; *s;) {
-    const char *e = strchr(s, '/');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-      return false;
-    s += n + (e ? 1 : 0);
+  b->missing++;
+  (*coll_missing)++;
+  size_t i;
+  json_t *e;
+  json_array_foreach(b->missing_why, i, e) {
+    if (!strcmp(json_string_value(json_object_get(e, "collection")), c->name) &&
+        !strcmp(json_string_value(json_object_get(e, "column")), col) &&
+        !strcmp(json_string_value(json_object_get(e, "reason")), reason)) {
+      json_object_set_new(e, "files",
+                          json_integer(json_integer_value(json_object_get(e, "files")) + 1));
+      return;
+    }
   }
-  return true;
+  json_array_append_new(b->missing_why,
+                        json_pack("{s:s, s:s, s:s, s:s, s:i}", "collection", c->name, "label",
+                                  c->export_label ? c->export_label : c->name, "column", col,
+                                  "reason", reason, "files", 1));
 }
 
-/* Copies the file @p rel of @p f into the package (missing files are counted). */
+/* Copies the file @p value of @p f into the package: resolved as erasure resolves it
+ * (dsr/filepath.h); one that is refused or cannot be read is counted with its reason. */
 static bool media_file(struct xb *b, const struct dsr_pcollection *c, const struct dsr_pfile *f,
-                       const char *rel, long long *files)
+                       const char *value, long long *files, long long *coll_missing)
 {
-  const char *root = store_root(f->store);
-  if (!root || !rel_safe(rel)) {
-    b->missing++;
+  struct dsr_fpath fp;
+  enum dsr_fpath_status st = dsr_fpath_resolve(f->store, value, &fp);
+  if (st != DSR_FPATH_OK) {
+    missing(b, c, f->column, dsr_fpath_reason(st, 0), coll_missing);
     return true;
   }
-  char *path = dsr_asprintf("%s/%s", root, rel);
-  char *name = dsr_asprintf("media/%s/%s", c->name, rel);
-  int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
-  bool ok = name != NULL;
+  const char *base;
+  int e = 0, dfd = dsr_fpath_open_dir(&fp, &base, &e);
+  int fd = dfd >= 0 ? openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+  if (dfd >= 0 && fd < 0)
+    e = errno;
+  if (dfd >= 0)
+    close(dfd);
   if (fd < 0) {
-    b->missing++;
-  } else if (ok) {
+    missing(b, c, f->column,
+            e == ENOENT ? "the file does not exist" : dsr_fpath_reason(DSR_FPATH_OK, e),
+            coll_missing);
+    return true;
+  }
+  char *name = dsr_asprintf("media/%s/%s", c->name, fp.rel);
+  bool ok = name != NULL;
+  if (ok) {
     ok = xzip_begin(&b->z, name, b->sp->generated_at);
     unsigned char buf[16384];
     ssize_t n;
@@ -341,9 +354,7 @@ static bool media_file(struct xb *b, const struct dsr_pcollection *c, const stru
       b->files++;
     }
   }
-  if (fd >= 0)
-    close(fd);
-  free(path);
+  close(fd);
   free(name);
   if (!ok)
     snprintf(b->err, sizeof b->err, "writing a file of collection %s failed", c->name);
@@ -506,7 +517,7 @@ static bool write_media(struct xb *b)
     const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
     if (!included(b, c))
       continue;
-    long long n = b->spooled[ci].media, files = 0;
+    long long n = b->spooled[ci].media, files = 0, gone = 0;
     json_t *m = json_array_get(b->colls, ci++);
     for (long long k = 0; ok && k < n; k++) {
       uint32_t hdr[2];
@@ -517,12 +528,13 @@ static bool write_media(struct xb *b)
       ok = ok && xspool_read(b->media, rel, hdr[1]);
       if (ok) {
         rel[hdr[1]] = '\0';
-        ok = media_file(b, c, &c->files[hdr[0]], rel, &files);
+        ok = media_file(b, c, &c->files[hdr[0]], rel, &files, &gone);
       } else if (!b->err[0]) {
         snprintf(b->err, sizeof b->err, "reading the spool failed");
       }
     }
     json_object_set_new(m, "files", json_integer(files));
+    json_object_set_new(m, "missing_files", json_integer(gone));
   }
   free(rel);
   return ok;
@@ -571,6 +583,10 @@ static bool write_summary(struct xb *b)
                         "categories", ok ? cl.data : "", "where", c->description ? c->description : "",
                         "kept", retention_text(c, ret, sizeof ret), "rows",
                         json_object_get(m, "rows"), "files", json_object_get(m, "files")));
+    /* files left out of this collection: a number, or null (0 would still show) */
+    json_int_t gone = json_integer_value(json_object_get(m, "missing_files"));
+    json_object_set_new(json_array_get(list, json_array_size(list) - 1), "missing",
+                        gone > 0 ? json_integer(gone) : json_null());
     dsr_buf_free(&cl);
   }
   const json_t *org = dsr_policy_section(b->sp->policy, "organization");
@@ -582,6 +598,11 @@ static bool write_summary(struct xb *b)
                           (json_int_t)b->files, "portability",
                           b->sp->kind == DSR_EXPORT_PORTABILITY);
   free(when);
+  if (ctx) /* what could not be included: the count, and why per collection */
+    json_object_set_new(ctx, "missing_files",
+                        b->missing > 0 ? json_integer(b->missing) : json_null());
+  if (ctx)
+    json_object_set(ctx, "missing_why", b->missing_why);
   if (ctx && org)
     json_object_set(ctx, "org", (json_t *)org);
   char *html = NULL;
@@ -606,6 +627,8 @@ static bool write_manifest(struct xb *b)
                         (json_int_t)b->rows, "media_files", (json_int_t)b->files,
                         "missing_files", (json_int_t)b->missing);
   free(when);
+  if (m) /* which files are not in the package, and why (never their paths) */
+    json_object_set(m, "files_missing", b->missing_why);
   char *s = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(m);
   bool ok = s && xzip_begin(&b->z, "manifest.json", b->sp->generated_at) && xzip_puts(&b->z, s) &&
@@ -634,10 +657,11 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
   bool ok = false, in_tx = false, sink_open = false, zip_open = false;
   memset(res, 0, sizeof *res);
   b.colls = json_array();
+  b.missing_why = json_array();
   b.spooled = calloc(dsr_policy_collection_count(spec->policy) + 1, sizeof *b.spooled);
   b.js = calloc(1, sizeof *b.js);
   b.media = calloc(1, sizeof *b.media);
-  if (!b.colls || !b.spooled || !b.js || !b.media)
+  if (!b.colls || !b.missing_why || !b.spooled || !b.js || !b.media)
     goto cleanup;
   b.js->fd = b.media->fd = -1;
   PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -678,6 +702,7 @@ cleanup:
   res->files = b.files;
   res->collections = (long long)json_array_size(b.colls);
   json_decref(b.colls);
+  json_decref(b.missing_why);
   free(b.spooled);
   if (b.js)
     xspool_close(b.js);

@@ -131,6 +131,8 @@ void policy_map_free(struct dsr_policy *p)
   for (size_t i = 0; i < p->npatterns; i++)
     pcre2_code_free(p->patterns[i].code);
   free(p->patterns);
+  for (size_t i = 0; i < p->nstores; i++)
+    free(p->stores[i].prefixes);
   free(p->stores);
   for (size_t i = 0; i < p->ncolls; i++) {
     struct dsr_pcollection *c = &p->colls[i];

@@ -20,7 +20,7 @@ static const char *const suppress_on[] = {"erasure", "opt_out", "objection",
 static const struct pkey store_spec[] = {
     {"type", PT_STR, true},     {"dsn", PT_STR, false},      {"dsn_env", PT_STR, false},
     {"root", PT_STR, false},    {"root_env", PT_STR, false}, {"of", PT_STR, false},
-    {"description", PT_STR, false}, {NULL, PT_ANY, false}};
+    {"prefixes", PT_OBJ, false}, {"description", PT_STR, false}, {NULL, PT_ANY, false}};
 static const struct pkey backup_spec[] = {
     {"mechanism", PT_STR, true}, {"max_residual_age", PT_DUR, true},
     {"description", PT_STR, true}, {NULL, PT_ANY, false}};
@@ -37,6 +37,48 @@ static const char *str(const json_t *o, const char *k)
 {
   const json_t *v = json_object_get(o, k);
   return json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
+}
+
+static int by_prefix_len(const void *a, const void *b)
+{
+  const struct dsr_pprefix *x = a, *y = b;
+  size_t lx = strlen(x->prefix), ly = strlen(y->prefix);
+  return lx != ly ? (lx < ly ? 1 : -1) : strcmp(x->prefix, y->prefix);
+}
+
+/* "prefixes": {"s3://bucket/ws-12/": "/srv/objects/ws-12", ...}: a files store's object keys. */
+static void check_prefixes(struct pctx *c, struct dsr_pstore *s, const json_t *m, const char *sp)
+{
+  char *mp = pptr(sp, "prefixes");
+  if (s->type != DSR_STORE_FILES) {
+    pdiag(c, DSR_DIAG_ERROR, mp, true, "\"prefixes\" is for files stores (expected no prefixes)");
+    goto cleanup;
+  }
+  s->prefixes = calloc(json_object_size(m) + 1, sizeof *s->prefixes);
+  if (!s->prefixes) {
+    c->oom = true;
+    goto cleanup;
+  }
+  const char *k;
+  const json_t *v;
+  json_object_foreach((json_t *)m, k, v) {
+    char *kp = pptr(mp, k);
+    const char *root = json_string_value(v);
+    if (!*k)
+      pdiag(c, DSR_DIAG_ERROR, kp, true, "empty prefix (expected the start of an object key)");
+    else if (!root || root[0] != '/' || strstr(root, "/../") ||
+             (strlen(root) >= 3 && !strcmp(root + strlen(root) - 3, "/..")))
+      pdiag(c, DSR_DIAG_ERROR, kp, false,
+            "prefix \"%s\" maps to no absolute directory (expected a path such as \"/srv/objects\")",
+            k);
+    else
+      s->prefixes[s->nprefixes++] = (struct dsr_pprefix){k, root};
+    free(kp);
+  }
+  if (s->nprefixes > 1)
+    qsort(s->prefixes, s->nprefixes, sizeof *s->prefixes, by_prefix_len);
+cleanup:
+  free(mp);
 }
 
 static void check_store(struct pctx *c, struct dsr_pstore *s, const json_t *o, const char *sp)
@@ -58,9 +100,15 @@ static void check_store(struct pctx *c, struct dsr_pstore *s, const json_t *o, c
   if (s->type == DSR_STORE_POSTGRESQL && !!s->dsn == !!s->dsn_env)
     pdiag(c, DSR_DIAG_ERROR, sp, false,
           "a postgresql store needs exactly one of \"dsn\", \"dsn_env\" (expected one)");
-  if (s->type == DSR_STORE_FILES && !!s->root == !!s->root_env)
+  if (json_is_object(json_object_get(o, "prefixes")))
+    check_prefixes(c, s, json_object_get(o, "prefixes"), sp);
+  if (s->type == DSR_STORE_FILES && s->root && s->root_env)
     pdiag(c, DSR_DIAG_ERROR, sp, false,
           "a files store needs exactly one of \"root\", \"root_env\" (expected one)");
+  if (s->type == DSR_STORE_FILES && !s->root && !s->root_env && !s->nprefixes)
+    pdiag(c, DSR_DIAG_ERROR, sp, false,
+          "a files store needs exactly one of \"root\", \"root_env\" (expected one, or "
+          "\"prefixes\" alone)");
   if (s->type != DSR_STORE_POSTGRESQL && (s->dsn || s->dsn_env))
     pdiag(c, DSR_DIAG_ERROR, sp, false, "\"dsn\" is for postgresql stores (expected no dsn)");
   if (s->type != DSR_STORE_BACKUP_SET && json_object_get(o, "of"))
