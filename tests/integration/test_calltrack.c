@@ -5,9 +5,10 @@
  *        teams. Its calls inherit their tenant through a handset and the
  *        agent's account, a controller collection; the call log is a
  *        partitioned table with soft-deleted rows; a handset is the agent's
- *        to see but not hers to erase. Lint (with --live), the plans, an
- *        erasure and a per-organisation retention sweep are each compared
- *        with hand-written SQL.
+ *        to see but not hers to erase; a note names a lead the local way,
+ *        "(415) 555-0101" (the policy's default region is US). Lint (with
+ *        --live), the plans, an erasure and a per-organisation retention
+ *        sweep are each compared with hand-written SQL.
  */
 #include "erasure_fixture.h"
 #include "dsr/customer_api.h"

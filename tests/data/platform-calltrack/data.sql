@@ -21,7 +21,7 @@ INSERT INTO ct.call_log VALUES
   (1004, 300, '+14155550106', 'out', now() - interval '500 days', now() - interval '2 days');
 INSERT INTO ct.call_note VALUES
   (5000, 1, 'wants a quote, call back on +1 415 555 0101'),
-  (5001, 2, 'referred by the lead at +1 (415) 555-0101, not +1 415 555 0199'),
+  (5001, 2, 'referred by the lead at (415) 555-0101, not +1 415 555 0199'),
   (5002, 1002, 'nobody else'),
   (5003, 1004, 'old deal');
 INSERT INTO ct.lead VALUES
