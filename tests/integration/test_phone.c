@@ -10,6 +10,7 @@
  *        included, and leaves everyone else's numbers as they were.
  */
 #include "erasure_fixture.h"
+#include "dsr/admin.h"
 #include "dsr/planner.h"
 
 #include <stdio.h>
@@ -140,6 +141,18 @@ START_TEST(erasure_removes_every_local_form)
   char id[40];
   dsr_strlcpy(id, ef_request(&d, NULL, SUBJECT), sizeof id);
   ck_assert_int_ge(ef_run_jobs(&d), 1); /* discovery */
+  /* staff's dry run shows the number masked, in every parameter built from it */
+  json_t *dry = NULL;
+  ck_assert_int_eq(dsr_admin_plan(d.db, d.policy, id, &dry), DSR_OK);
+  char *text = json_dumps(dry, 0);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(strstr(text, "\"phone_digits\""));
+  ck_assert_ptr_nonnull(strstr(text, "\"phone_regex\""));
+  ck_assert_msg(strstr(text, "699507918") == NULL && strstr(text, "507") == NULL &&
+                    strstr(text, "9[-. ()]*5") == NULL,
+                "%s", text);
+  free(text);
+  json_decref(dry);
   ef_approve(&d, id);
   ck_assert_int_ge(ef_run_jobs(&d), 1); /* the erasure */
   ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_requests WHERE id = '%s' AND"

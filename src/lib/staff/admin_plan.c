@@ -24,10 +24,16 @@ static void mask_params(json_t *plan)
         const char *value = json_string_value(json_object_get(param, "value"));
         if (!label || !value)
           continue;
-        const char *kind = !strcmp(label, "email")        ? "email"
-                           : !strcmp(label, "phone")      ? "phone"
-                           : !strcmp(label, "account_id") ? "account_id"
-                                                          : NULL;
+        if (!strcmp(label, "phone_regex") || !strcmp(label, "email_regex")) {
+          /* built from the subject's identity: not shown at all */
+          json_object_set_new(param, "value", json_string("***"));
+          continue;
+        }
+        const char *kind = !strcmp(label, "email")          ? "email"
+                           : !strcmp(label, "phone")        ? "phone"
+                           : !strcmp(label, "phone_digits") ? "phone"
+                           : !strcmp(label, "account_id")   ? "account_id"
+                                                            : NULL;
         if (!kind)
           continue;
         char masked[300];
