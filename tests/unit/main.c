@@ -19,12 +19,9 @@ int main(void)
   srunner_add_suite(sr, suite_sample());
   srunner_add_suite(sr, suite_verify_unit());
   srunner_add_suite(sr, suite_routing());
-  srunner_add_suite(sr, suite_policy());
   srunner_add_suite(sr, suite_audit());
   srunner_add_suite(sr, suite_report());
   srunner_add_suite(sr, suite_export());
-  srunner_add_suite(sr, suite_sample());
-  srunner_add_suite(sr, suite_template());
   srunner_add_suite(sr, suite_ui());
   srunner_add_suite(sr, suite_erasure());
   srunner_add_suite(sr, suite_media());
