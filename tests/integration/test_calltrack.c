@@ -5,7 +5,9 @@
  *        teams. Its calls inherit their tenant through a handset and the
  *        agent's account, a controller collection; the call log is a
  *        partitioned table with soft-deleted rows; a handset is the agent's
- *        to see but not hers to erase; a note names a lead the local way,
+ *        to see but not hers to erase; a call of another caller was forwarded
+ *        to a lead (another party's column, masked on her erasure); a note
+ *        names a lead the local way,
  *        "(415) 555-0101" (the policy's default region is US). Lint (with
  *        --live), the plans, an erasure and a per-organisation retention
  *        sweep are each compared with hand-written SQL.
@@ -126,6 +128,19 @@ START_TEST(lint_live_is_clean)
   ck_assert_msg(rc == 0, "%s", out);
   ck_assert_msg(strstr(out, "0 errors, 0 warnings") != NULL, "%s", out);
   free(out);
+  /* the published JSON schema accepts it too */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && python3 -c 'import json,jsonschema; jsonschema.validate(json.load(open("
+           "\"tests/data/platform-calltrack/policy.json\")), json.load(open("
+           "\"policies/dsr-policy.schema.json\")))' 2>&1",
+           getenv("DSR_TOP_SRCDIR"));
+  FILE *f = popen(cmd, "r");
+  ck_assert_ptr_nonnull(f);
+  char buf[512] = "";
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  ck_assert_msg(pclose(f) == 0, "schema: %s", buf);
 }
 END_TEST
 
@@ -136,12 +151,14 @@ START_TEST(a_leads_calls_belong_to_the_organisation_of_the_handset)
   for (int org = 1; org <= 2; org++) {
     char tenant[8], sql[600];
     snprintf(tenant, sizeof tenant, "%d", org);
+    /* her calls (soft-deleted ones too), and calls of others forwarded to her number */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM ct.call_log c JOIN ct.handset h USING"
                               " (handset_id) JOIN ct.agent a USING (agent_id) WHERE"
-                              " c.counterpart = '" LEAD "' AND a.org_id = %d", org);
+                              " (c.counterpart = '" LEAD "' OR regexp_replace(c.forwarded_to,"
+                              " '[^0-9]', '', 'g') = '14155550101') AND a.org_id = %d", org);
     long long calls = sql_count(sql);
     ck_assert_int_gt(calls, 0);
-    ck_assert_int_eq(rows_of(plan, tenant, "calls"), calls); /* soft-deleted ones too */
+    ck_assert_int_eq(rows_of(plan, tenant, "calls"), calls);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM ct.lead WHERE phone = '" LEAD "' AND"
                               " org_id = %d", org);
     ck_assert_int_eq(rows_of(plan, tenant, "leads"), sql_count(sql));
@@ -245,7 +262,7 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   static const struct {
     const char *table, *key, *gone;
   } t[] = {
-      {"ct.call_log", "call_id", "{1,3,1001}"},
+      {"ct.call_log", "call_id", "{1,3,1001,4}"}, /* 4 is another caller's: masked */
       {"ct.call_note", "note_id", "{5000,5001}"}, /* 5001 is redacted, not deleted */
       {"ct.lead", "lead_id", "{700,701}"},
       {"ct.handset", "handset_id", "{}"},
@@ -255,6 +272,12 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   char *before[DSR_ARRAY_LEN(t)];
   for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++)
     before[i] = md5_except(t[i].table, t[i].key, t[i].gone);
+  const char *call4 = "SELECT md5(row(call_id, handset_id, counterpart, direction, started,"
+                      " deleted_at)::text) FROM ct.call_log WHERE call_id = 4";
+  PGresult *r4 = h_sql(ct, call4);
+  char call4_before[40];
+  snprintf(call4_before, sizeof call4_before, "%s", PQgetvalue(r4, 0, 0));
+  PQclear(r4);
   struct ef_dsrd d;
   char *pf = policy_file();
   ef_dsrd_open(&d, "dsr_calltrack_erasure", pf, NULL);
@@ -280,6 +303,14 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
                    "referred by the lead at [phone removed], not +1 415 555 0199");
   PQclear(r);
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE note_id = 5000"), 0);
+  /* another caller's call forwarded to her: kept, her number masked to NULL, the rest as it was */
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE call_id = 4 AND"
+                             " forwarded_to IS NULL"), 1);
+  r4 = h_sql(ct, call4);
+  ck_assert_str_eq(PQgetvalue(r4, 0, 0), call4_before);
+  PQclear(r4);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE call_id = 1002 AND"
+                             " forwarded_to = '+14155550120'"), 1); /* not hers: untouched */
   /* everything else, byte for byte */
   for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++) {
     char *after = md5_except(t[i].table, t[i].key, t[i].gone);

@@ -102,6 +102,17 @@ struct dsr_pmask {
   int length;        /**< random */
 };
 
+/**
+ * A column holding another party's identity ("party": "other"): never what
+ * makes a row the subject's. With @p match, a row holding the subject's
+ * identity there is found, and on erasure that column alone is masked.
+ */
+struct dsr_pother {
+  struct dsr_pidentity id;
+  bool match;
+  struct dsr_pmask mask;
+};
+
 struct dsr_ppattern {
   const char *name;
   const char *regex;
@@ -135,6 +146,8 @@ struct dsr_pcollection {
   size_t ncolumns;
   struct dsr_pidentity *identities;
   size_t nidentities;
+  struct dsr_pother *others; /**< columns of another party's identity */
+  size_t nothers;
   struct dsr_preference *references;
   size_t nreferences;
   const char **categories;

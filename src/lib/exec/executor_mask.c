@@ -321,10 +321,50 @@ size_t excols(const struct dsr_exec_step *st, const char **cols, size_t max)
   if (st->verb == DSR_STEP_MASK)
     for (size_t i = 0; i < c->nmasks && n < max; i++)
       cols[n++] = c->masks[i].field;
-  else if (st->verb == DSR_STEP_REDACT)
+  else if (st->verb == DSR_STEP_REDACT) {
     for (size_t i = 0; i < c->nredact_columns && n < max; i++)
       cols[n++] = c->redact_columns[i];
+    for (size_t i = 0; i < c->nothers && n < max; i++)
+      if (c->others[i].match)
+        cols[n++] = c->others[i].id.column;
+  }
   return n;
+}
+
+/* The other-party column @p col of @p c (one that "match"es), or NULL. */
+static const struct dsr_pother *other_of(const struct dsr_pcollection *c, const char *col)
+{
+  for (size_t i = 0; i < c->nothers; i++)
+    if (c->others[i].match && !strcmp(c->others[i].id.column, col))
+      return &c->others[i];
+  return NULL;
+}
+
+/* Whether the whole of @p v (spaces aside) is the subject's identity of @p kind. */
+static bool is_subject(const struct dsr_exec_subject *subj, enum dsr_id_kind kind, const char *v)
+{
+  while (*v == ' ')
+    v++;
+  size_t len = strlen(v);
+  while (len > 0 && v[len - 1] == ' ')
+    len--;
+  if (len == 0 || len >= 320)
+    return false;
+  char cand[320];
+  memcpy(cand, v, len);
+  cand[len] = '\0';
+  if (kind == DSR_ID_EMAIL) {
+    for (char *ch = cand; *ch; ch++)
+      *ch = (char)tolower((unsigned char)*ch);
+    return subj->email_lower ? !strcmp(cand, subj->email_lower)
+                             : subj->has_email_hash && hash_is(DSR_ID_EMAIL, cand, subj->email_hash);
+  }
+  if (kind == DSR_ID_PHONE)
+    return subj->nphone_seqs ? phone_at(cand, 0, len, len, subj) == len
+           : subj->has_phone_hash
+               ? phone_hashed_at(cand, 0, len, len, subj->phone_hash, subj->phone_region) == len
+               : false;
+  return false;
 }
 
 /* The masked value of @p v under @p m; *out NULL for SQL NULL. False on allocation failure. */
@@ -389,6 +429,13 @@ bool extransform(const struct dsr_exec *ex, const struct dsr_exec_step *st, stru
       if (st->verb == DSR_STEP_MASK) {
         if (!mask_value(mask_of(c, cols[k]), *cell, &nv))
           return false;
+      } else if (other_of(c, cols[k])) { /* another party's column: masked where it is the subject */
+        const struct dsr_pother *o = other_of(c, cols[k]);
+        if (!*cell || !ex->subject || !is_subject(ex->subject, o->id.kind, *cell))
+          continue;
+        if (!mask_value(&o->mask, *cell, &nv))
+          return false;
+        changed[r] = true;
       } else {
         if (!*cell || !ex->subject)
           continue;

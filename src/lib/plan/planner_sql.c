@@ -147,6 +147,49 @@ void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth
   tenant_of(s, c, depth, false);
 }
 
+/* Whether the subject has a value to compare identity column @p id with. */
+static bool plan_has_value(const struct plan_ctx *pc, const struct dsr_pidentity *id)
+{
+  bool any = false;
+  char *v = plan_identity_value(pc, id, &any);
+  free(v);
+  return v != NULL;
+}
+
+/*
+ * Appends "<alias>.col = $n" comparing identity column @p id with the
+ * subject's value for it (its normalize, or its declared phone format);
+ * false, appending nothing, when the subject has no value for it.
+ */
+static bool identity_cond(const struct plan_ctx *pc, struct psql *s,
+                          const struct dsr_pcollection *c, const struct dsr_pidentity *id,
+                          const char *alias)
+{
+  bool written_any = false;
+  char *v = plan_identity_value(pc, id, &written_any);
+  if (!v)
+    return false;
+  const char *type = dsr_pcollection_column_type(c, id->column);
+  int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(id->kind), v, false);
+  free(v);
+  if (written_any) {
+    /* written any way: compared by its digits with every form's digits */
+    psql_printf(s, "regexp_replace(%s.", alias);
+    psql_ident(s, id->column);
+    psql_printf(s, "::text, '[^0-9]', '', 'g') = ANY($%d::text[])", n);
+  } else if (id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE) {
+    psql_printf(s, "lower(%s.", alias);
+    psql_ident(s, id->column);
+    psql_printf(s, ") = lower($%d::text)", n);
+  } else {
+    psql_printf(s, "%s.", alias);
+    psql_ident(s, id->column);
+    psql_printf(s, " = $%d::", n);
+    psql_puts(s, type); /* validated type name */
+  }
+  return true;
+}
+
 /* One "SELECT b.pk FROM table b WHERE ..." branch per identity of @p c that the
  * subject has, UNION-ed (each branch can use its own index); returns whether
  * any was emitted. */
@@ -154,35 +197,15 @@ static bool identity_branches(const struct plan_ctx *pc, struct psql *s,
                               const struct dsr_pcollection *c, bool any)
 {
   for (size_t i = 0; i < c->nidentities; i++) {
-    const struct dsr_pidentity *id = &c->identities[i];
-    bool written_any = false;
-    char *v = plan_identity_value(pc, id, &written_any);
-    if (!v)
+    if (!plan_has_value(pc, &c->identities[i]))
       continue;
-    const char *type = dsr_pcollection_column_type(c, id->column);
-    int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(id->kind), v, false);
-    free(v);
     psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
     any = true;
     psql_ident(s, c->primary_key);
     psql_puts(s, " FROM ");
     psql_table(s, c);
     psql_puts(s, " b WHERE ");
-    if (written_any) {
-      /* written any way: compared by its digits with every form's digits */
-      psql_puts(s, "regexp_replace(b.");
-      psql_ident(s, id->column);
-      psql_printf(s, "::text, '[^0-9]', '', 'g') = ANY($%d::text[])", n);
-    } else if (id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE) {
-      psql_puts(s, "lower(b.");
-      psql_ident(s, id->column);
-      psql_printf(s, ") = lower($%d::text)", n);
-    } else {
-      psql_puts(s, "b.");
-      psql_ident(s, id->column);
-      psql_printf(s, " = $%d::", n);
-      psql_puts(s, type); /* validated type name */
-    }
+    (void)identity_cond(pc, s, c, &c->identities[i], "b");
   }
   return any;
 }
@@ -201,6 +224,9 @@ bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *
 {
   for (size_t i = 0; i < c->nredact_patterns; i++)
     if (pc->mention_re[c->redact_patterns[i]->kind])
+      return true;
+  for (size_t i = 0; i < c->nothers; i++)
+    if (c->others[i].match && plan_has_value(pc, &c->others[i].id))
       return true;
   return false;
 }
@@ -222,6 +248,14 @@ static void mention_cond(const struct plan_ctx *pc, struct psql *s, const struct
       psql_printf(s, " ~* $%d::text", rn);
       first = false;
     }
+  /* another party's column that holds the subject's identity */
+  for (size_t i = 0; i < c->nothers; i++) {
+    if (!c->others[i].match || !plan_has_value(pc, &c->others[i].id))
+      continue;
+    psql_puts(s, first ? "" : " OR ");
+    (void)identity_cond(pc, s, c, &c->others[i].id, "a0");
+    first = false;
+  }
   psql_puts(s, ")");
 }
 
@@ -314,42 +348,47 @@ void psql_tenants_filter(struct psql *s, const struct dsr_pcollection *c)
                  "IS NULL))", t, z);
 }
 
+/* Appends the masked value of column m->field of alias t under mask @p m. */
+static void mask_expr(struct psql *s, const struct dsr_pcollection *c, const struct dsr_pmask *m)
+{
+  const char *type = dsr_pcollection_column_type(c, m->field);
+  switch (m->strategy) {
+  case DSR_MASK_NULL: psql_puts(s, "NULL"); break;
+  case DSR_MASK_FIXED: {
+    char label[160];
+    snprintf(label, sizeof label, "fixed:%s", m->field);
+    psql_printf(s, "$%d::", psql_param(s, label, m->value, false));
+    psql_puts(s, type);
+    break;
+  }
+  case DSR_MASK_HMAC: {
+    /* HMAC-SHA256(key, value) = H((K^opad) || H((K^ipad) || value)); the
+     * executor supplies both padded keys, derived from dsrd's master key. */
+    int in = psql_param(s, "hmac_ipad", NULL, true);
+    int out = psql_param(s, "hmac_opad", NULL, true);
+    psql_printf(s, "CASE WHEN t.");
+    psql_ident(s, m->field);
+    psql_printf(s, " IS NULL THEN NULL ELSE encode(sha256($%d::bytea || sha256($%d::bytea || "
+                   "convert_to(t.", out, in);
+    psql_ident(s, m->field);
+    psql_puts(s, "::text, 'UTF8'))), 'hex') END");
+    break;
+  }
+  case DSR_MASK_RANDOM:
+    psql_printf(s, "substr(encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 1, %d)",
+                m->length);
+    break;
+  }
+}
+
 void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
   (void)pc;
   for (size_t i = 0; i < c->nmasks; i++) {
-    const struct dsr_pmask *m = &c->masks[i];
-    const char *type = dsr_pcollection_column_type(c, m->field);
     psql_puts(s, i ? ", " : "");
-    psql_ident(s, m->field);
+    psql_ident(s, c->masks[i].field);
     psql_puts(s, " = ");
-    switch (m->strategy) {
-    case DSR_MASK_NULL: psql_puts(s, "NULL"); break;
-    case DSR_MASK_FIXED: {
-      char label[160];
-      snprintf(label, sizeof label, "fixed:%s", m->field);
-      psql_printf(s, "$%d::", psql_param(s, label, m->value, false));
-      psql_puts(s, type);
-      break;
-    }
-    case DSR_MASK_HMAC: {
-      /* HMAC-SHA256(key, value) = H((K^opad) || H((K^ipad) || value)); the
-       * executor supplies both padded keys, derived from dsrd's master key. */
-      int in = psql_param(s, "hmac_ipad", NULL, true);
-      int out = psql_param(s, "hmac_opad", NULL, true);
-      psql_printf(s, "CASE WHEN t.");
-      psql_ident(s, m->field);
-      psql_printf(s, " IS NULL THEN NULL ELSE encode(sha256($%d::bytea || sha256($%d::bytea || "
-                     "convert_to(t.", out, in);
-      psql_ident(s, m->field);
-      psql_puts(s, "::text, 'UTF8'))), 'hex') END");
-      break;
-    }
-    case DSR_MASK_RANDOM:
-      psql_printf(s, "substr(encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 1, %d)",
-                  m->length);
-      break;
-    }
+    mask_expr(s, c, &c->masks[i]);
   }
 }
 
@@ -390,6 +429,23 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
     }
     (void)depth;
     dsr_buf_free(&expr);
+  }
+  /* another party's column: masked where it holds the subject's identity */
+  bool first = c->nredact_columns == 0;
+  for (size_t i = 0; i < c->nothers; i++) {
+    const struct dsr_pother *o = &c->others[i];
+    if (!o->match || !plan_has_value(pc, &o->id))
+      continue;
+    psql_puts(s, first ? "" : ", ");
+    first = false;
+    psql_ident(s, o->id.column);
+    psql_puts(s, " = CASE WHEN ");
+    (void)identity_cond(pc, s, c, &o->id, "t");
+    psql_puts(s, " THEN ");
+    mask_expr(s, c, &o->mask);
+    psql_puts(s, " ELSE t.");
+    psql_ident(s, o->id.column);
+    psql_puts(s, " END");
   }
 }
 

@@ -35,7 +35,9 @@ static const struct pkey crypto_spec[] = {
     {NULL, PT_ANY, false}};
 static const struct pkey ident_spec[] = {
     {"column", PT_STR, true}, {"kind", PT_STR, true}, {"normalize", PT_STR, false},
-    {"format", PT_STR, false}, {NULL, PT_ANY, false}};
+    {"format", PT_STR, false}, {"party", PT_STR, false}, {"match", PT_BOOL, false},
+    {"mask", PT_OBJ, false}, {NULL, PT_ANY, false}};
+static const char *const parties[] = {"subject", "other", NULL};
 static const struct pkey ref_spec[] = {
     {"column", PT_STR, true},      {"parent", PT_STR, true}, {"parent_column", PT_STR, false},
     {"cascade", PT_ANY, false},    {"description", PT_STR, false}, {NULL, PT_ANY, false}};
@@ -170,13 +172,44 @@ static void check_columns(struct pctx *c, struct dsr_pcollection *coll, const js
   }
 }
 
+static bool parse_mask(struct pctx *c, const struct dsr_pcollection *coll, const char *field,
+                       const json_t *m, const char *mp, struct dsr_pmask *pm);
+
+/*
+ * "party": "other" marks a column that holds another party's identity (a
+ * number a call was forwarded to): never what makes a row the subject's.
+ * "match" and "mask" belong to such columns only. True for an other-party
+ * column, with *pm its mask (default: null); false for the subject's own, or
+ * when the mask is unusable.
+ */
+static bool check_party(struct pctx *c, struct dsr_pcollection *coll, const json_t *e,
+                        const char *ep, const struct dsr_pidentity *id, struct dsr_pmask *pm)
+{
+  const char *party = str(e, "party");
+  char *pp = pptr(ep, "party"), *mp = pptr(ep, "mask");
+  int pa = party ? enum_of(c, party, parties, pp, "party") : 0;
+  bool other = pa == 1, ok = other;
+  if (!other && (json_object_get(e, "match") || json_object_get(e, "mask")))
+    pdiag(c, DSR_DIAG_ERROR, ep, false,
+          "\"match\" and \"mask\" are for columns of another party (expected \"party\": "
+          "\"other\")");
+  const json_t *m = json_object_get(e, "mask");
+  *pm = (struct dsr_pmask){id->column, DSR_MASK_NULL, NULL, 0};
+  if (other && m)
+    ok = mp && parse_mask(c, coll, id->column, m, mp, pm);
+  free(pp);
+  free(mp);
+  return ok;
+}
+
 static void check_identities(struct pctx *c, struct dsr_pcollection *coll, const json_t *arr,
                              const char *ptr)
 {
   if (!json_is_array(arr))
     return;
   coll->identities = calloc(json_array_size(arr) + 1, sizeof *coll->identities);
-  if (!coll->identities) {
+  coll->others = calloc(json_array_size(arr) + 1, sizeof *coll->others);
+  if (!coll->identities || !coll->others) {
     c->oom = true;
     return;
   }
@@ -194,8 +227,14 @@ static void check_identities(struct pctx *c, struct dsr_pcollection *coll, const
       struct dsr_pidentity id = {str(e, "column"), (enum dsr_id_kind)kind, (enum dsr_id_norm)norm,
                                  DSR_PHONE_FMT_NONE, ""};
       bool fmt_ok = kind < 0 || pcheck_identity_format(c, e, ep, &id);
-      if (need_col(c, coll, str(e, "column"), colp) && kind >= 0 && norm >= 0 && str(e, "kind") &&
-          fmt_ok)
+      bool ok = need_col(c, coll, str(e, "column"), colp) && kind >= 0 && norm >= 0 &&
+                str(e, "kind") && fmt_ok;
+      struct dsr_pmask pm;
+      if (ok && check_party(c, coll, e, ep, &id, &pm))
+        coll->others[coll->nothers++] =
+            (struct dsr_pother){id, json_is_true(json_object_get(e, "match")), pm};
+      else if (ok && !json_object_get(e, "party") && !json_object_get(e, "match") &&
+               !json_object_get(e, "mask"))
         coll->identities[coll->nidentities++] = id;
     }
     free(colp);
@@ -237,6 +276,52 @@ static void check_files(struct pctx *c, struct dsr_pcollection *coll, const json
   }
 }
 
+/*
+ * One mask of column @p field: {"strategy": null|fixed|hmac|random,
+ * "value"?, "length"?} at @p mp. False (with a diagnostic) when unusable.
+ */
+static bool parse_mask(struct pctx *c, const struct dsr_pcollection *coll, const char *field,
+                       const json_t *m, const char *mp, struct dsr_pmask *pm)
+{
+  char *sp = pptr(mp, "strategy");
+  bool ok = false;
+  if (!pcheck_obj(c, m, mp, mask_spec, "a mask"))
+    goto cleanup;
+  if (!dsr_pcollection_column_type(coll, field)) {
+    pdiag(c, DSR_DIAG_ERROR, mp, true,
+          "mask on a field that does not exist in collection \"%s\" (expected a key of "
+          "collections.%s.columns)", coll->name, coll->name);
+    goto cleanup;
+  }
+  if (coll->primary_key && !strcmp(field, coll->primary_key)) {
+    pdiag(c, DSR_DIAG_ERROR, mp, true, "cannot mask the primary key (expected another column)");
+    goto cleanup;
+  }
+  int st = enum_of(c, str(m, "strategy"), strategies, sp, "mask strategy");
+  if (st < 0 || !str(m, "strategy"))
+    goto cleanup;
+  *pm = (struct dsr_pmask){field, (enum dsr_mask_strategy)st, str(m, "value"), 0};
+  ok = true;
+  if (st == DSR_MASK_FIXED && !pm->value)
+    pdiag(c, DSR_DIAG_ERROR, mp, false, "a fixed mask needs a value (expected \"value\")");
+  if (st == DSR_MASK_RANDOM) {
+    const json_t *len = json_object_get(m, "length");
+    pm->length = len ? (int)json_integer_value(len) : 16;
+    if (pm->length < 1 || pm->length > 32)
+      pdiag(c, DSR_DIAG_ERROR, mp, false, "random mask length out of range (expected 1 to 32)");
+  }
+  const char *ty = dsr_pcollection_column_type(coll, field);
+  if ((st == DSR_MASK_HMAC || st == DSR_MASK_RANDOM) && !strstr(ty, "text") && !strstr(ty, "char"))
+    pdiag(c, DSR_DIAG_ERROR, sp, false,
+          "mask strategy \"%s\" needs a text column, \"%s\" is %s (expected null or fixed)",
+          strategies[st], field, ty);
+  if (st != DSR_MASK_FIXED && json_object_get(m, "value"))
+    pdiag(c, DSR_DIAG_ERROR, mp, false, "\"value\" is for fixed masks (expected no value)");
+cleanup:
+  free(sp);
+  return ok;
+}
+
 static void check_masks(struct pctx *c, struct dsr_pcollection *coll, const json_t *fields,
                         const char *fp)
 {
@@ -254,41 +339,8 @@ static void check_masks(struct pctx *c, struct dsr_pcollection *coll, const json
   const json_t *m;
   json_object_foreach((json_t *)fields, k, m) {
     char *mp = pptr(fp, k);
-    char *sp = pptr(mp, "strategy");
-    if (!mp || !pcheck_obj(c, m, mp, mask_spec, "a mask"))
-      goto next;
-    if (!dsr_pcollection_column_type(coll, k)) {
-      pdiag(c, DSR_DIAG_ERROR, mp, true,
-            "mask on a field that does not exist in collection \"%s\" (expected a key of "
-            "collections.%s.columns)", coll->name, coll->name);
-      goto next;
-    }
-    if (coll->primary_key && !strcmp(k, coll->primary_key)) {
-      pdiag(c, DSR_DIAG_ERROR, mp, true, "cannot mask the primary key (expected another column)");
-      goto next;
-    }
-    int s = enum_of(c, str(m, "strategy"), strategies, sp, "mask strategy");
-    if (s < 0 || !str(m, "strategy"))
-      goto next;
-    struct dsr_pmask *pm = &coll->masks[coll->nmasks++];
-    *pm = (struct dsr_pmask){k, (enum dsr_mask_strategy)s, str(m, "value"), 0};
-    if (s == DSR_MASK_FIXED && !pm->value)
-      pdiag(c, DSR_DIAG_ERROR, mp, false, "a fixed mask needs a value (expected \"value\")");
-    if (s == DSR_MASK_RANDOM) {
-      const json_t *len = json_object_get(m, "length");
-      pm->length = len ? (int)json_integer_value(len) : 16;
-      if (pm->length < 1 || pm->length > 32)
-        pdiag(c, DSR_DIAG_ERROR, mp, false, "random mask length out of range (expected 1 to 32)");
-    }
-    const char *ty = dsr_pcollection_column_type(coll, k);
-    if ((s == DSR_MASK_HMAC || s == DSR_MASK_RANDOM) && !strstr(ty, "text") && !strstr(ty, "char"))
-      pdiag(c, DSR_DIAG_ERROR, sp, false,
-            "mask strategy \"%s\" needs a text column, \"%s\" is %s (expected null or fixed)",
-            strategies[s], k, ty);
-    if (s != DSR_MASK_FIXED && json_object_get(m, "value"))
-      pdiag(c, DSR_DIAG_ERROR, mp, false, "\"value\" is for fixed masks (expected no value)");
-  next:
-    free(sp);
+    if (mp && parse_mask(c, coll, k, m, mp, &coll->masks[coll->nmasks]))
+      coll->nmasks++;
     free(mp);
   }
 }

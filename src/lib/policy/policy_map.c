@@ -138,6 +138,7 @@ void policy_map_free(struct dsr_policy *p)
     struct dsr_pcollection *c = &p->colls[i];
     free(c->columns);
     free(c->identities);
+    free(c->others);
     free(c->references);
     free(c->categories);
     free(c->files);

@@ -1,6 +1,6 @@
 -- Rows of CallTrack. Subjects: the lead +14155550101 (called from two
--- organisations, mentioned in another lead's note) and the agent
--- ana@calltrack.example (org 1).
+-- organisations, mentioned in another lead's note, and the number another
+-- caller's call was forwarded to) and the agent ana@calltrack.example (org 1).
 INSERT INTO ct.org VALUES (1, 'Acme Sales', 30), (2, 'Borealis Realty', NULL), (3, 'Cobalt Cars', 400);
 INSERT INTO ct.agent VALUES
   (10, 1, 'ana@calltrack.example', '+14155550110', NULL),
@@ -11,14 +11,14 @@ INSERT INTO ct.handset VALUES (100, 10, '356938035643809', '+14155550190'),
   (101, 11, '356938035643810', NULL), (200, 20, '356938035643811', NULL),
   (300, 30, '356938035643812', NULL);
 INSERT INTO ct.call_log VALUES
-  (1, 100, '+14155550101', 'out', now() - interval '10 days', NULL),
-  (2, 100, '+14155550102', 'out', now() - interval '40 days', NULL),
-  (3, 101, '+14155550101', 'in', now() - interval '45 days', now() - interval '1 day'),
-  (4, 101, '+14155550103', 'out', now() - interval '5 days', NULL),
-  (1001, 200, '+14155550101', 'out', now() - interval '100 days', NULL),
-  (1002, 200, '+14155550104', 'in', now() - interval '80 days', NULL),
-  (1003, 300, '+14155550105', 'out', now() - interval '300 days', NULL),
-  (1004, 300, '+14155550106', 'out', now() - interval '500 days', now() - interval '2 days');
+  (1, 100, '+14155550101', 'out', now() - interval '10 days', NULL, NULL),
+  (2, 100, '+14155550102', 'out', now() - interval '40 days', NULL, NULL),
+  (3, 101, '+14155550101', 'in', now() - interval '45 days', now() - interval '1 day', NULL),
+  (4, 101, '+14155550103', 'in', now() - interval '5 days', NULL, '+1 415 555 0101'),
+  (1001, 200, '+14155550101', 'out', now() - interval '100 days', NULL, NULL),
+  (1002, 200, '+14155550104', 'in', now() - interval '80 days', NULL, '+14155550120'),
+  (1003, 300, '+14155550105', 'out', now() - interval '300 days', NULL, NULL),
+  (1004, 300, '+14155550106', 'out', now() - interval '500 days', now() - interval '2 days', NULL);
 INSERT INTO ct.call_note VALUES
   (5000, 1, 'wants a quote, call back on +1 415 555 0101'),
   (5001, 2, 'referred by the lead at (415) 555-0101, not +1 415 555 0199'),

@@ -2,7 +2,8 @@
 -- second test platform that shares nothing with the sample: customer
 -- organisations, their agents' accounts (the platform's own data, each
 -- belonging to an organisation), the agents' handsets, a call log
--- partitioned by id range with soft-deleted rows, notes on calls, and leads.
+-- partitioned by id range with soft-deleted rows and the number a call was
+-- forwarded to (another party's), notes on calls, and leads.
 -- A call's tenant comes from its handset, the handset's from its agent's
 -- account: a chain through a controller collection.
 CREATE SCHEMA ct;
@@ -34,6 +35,7 @@ CREATE TABLE ct.call_log (
   direction   text NOT NULL,
   started     timestamptz NOT NULL,
   deleted_at  timestamptz,
+  forwarded_to text,            -- another party's number: where the call was passed on
   PRIMARY KEY (call_id)
 ) PARTITION BY RANGE (call_id);
 CREATE TABLE ct.call_log_a PARTITION OF ct.call_log FOR VALUES FROM (0) TO (1000);
