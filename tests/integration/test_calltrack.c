@@ -155,7 +155,9 @@ START_TEST(a_leads_calls_belong_to_the_organisation_of_the_handset)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM ct.call_log c JOIN ct.handset h USING"
                               " (handset_id) JOIN ct.agent a USING (agent_id) WHERE"
                               " (c.counterpart = '" LEAD "' OR regexp_replace(c.forwarded_to,"
-                              " '[^0-9]', '', 'g') = '14155550101') AND a.org_id = %d", org);
+                              " '[^0-9]', '', 'g') = '14155550101' OR EXISTS (SELECT 1 FROM"
+                              " unnest(c.conferenced) e WHERE regexp_replace(e, '[^0-9]', '',"
+                              " 'g') = '14155550101')) AND a.org_id = %d", org);
     long long calls = sql_count(sql);
     ck_assert_int_gt(calls, 0);
     ck_assert_int_eq(rows_of(plan, tenant, "calls"), calls);
@@ -163,6 +165,10 @@ START_TEST(a_leads_calls_belong_to_the_organisation_of_the_handset)
                               " org_id = %d", org);
     ck_assert_int_eq(rows_of(plan, tenant, "leads"), sql_count(sql));
   }
+  /* a lead whose second number (an array column) is hers */
+  ck_assert_int_eq(rows_of(plan, "3", "leads"),
+                   sql_count("SELECT count(*) FROM ct.lead WHERE '" LEAD "' = ANY(alt_phones)"));
+  ck_assert_int_eq(rows_of(plan, "3", "leads"), 1);
   /* notes: of the lead's calls (deleted with them), and another lead's note naming her */
   ck_assert_int_eq(rows_of(plan, "1", "call_notes"),
                    sql_count("SELECT count(*) FROM ct.call_note n JOIN ct.call_log c USING"
@@ -262,9 +268,9 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   static const struct {
     const char *table, *key, *gone;
   } t[] = {
-      {"ct.call_log", "call_id", "{1,3,1001,4}"}, /* 4 is another caller's: masked */
+      {"ct.call_log", "call_id", "{1,3,1001,4,1002}"}, /* 4, 1002: another caller's, masked */
       {"ct.call_note", "note_id", "{5000,5001}"}, /* 5001 is redacted, not deleted */
-      {"ct.lead", "lead_id", "{700,701}"},
+      {"ct.lead", "lead_id", "{700,701,702}"},
       {"ct.handset", "handset_id", "{}"},
       {"ct.agent", "agent_id", "{}"},
       {"ct.org", "org_id", "{}"},
@@ -272,8 +278,10 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   char *before[DSR_ARRAY_LEN(t)];
   for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++)
     before[i] = md5_except(t[i].table, t[i].key, t[i].gone);
-  const char *call4 = "SELECT md5(row(call_id, handset_id, counterpart, direction, started,"
-                      " deleted_at)::text) FROM ct.call_log WHERE call_id = 4";
+  /* the two calls of others that hold her number, but for those columns */
+  const char *call4 = "SELECT md5(string_agg(row(call_id, handset_id, counterpart, direction,"
+                      " started, deleted_at)::text, '|' ORDER BY call_id)) FROM ct.call_log"
+                      " WHERE call_id IN (4, 1002)";
   PGresult *r4 = h_sql(ct, call4);
   char call4_before[40];
   snprintf(call4_before, sizeof call4_before, "%s", PQgetvalue(r4, 0, 0));
@@ -295,7 +303,8 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
                                        " status = 'completed'", id), 1);
   /* nothing of her: in the identity columns, and in free text however it was written */
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE counterpart = '" LEAD "'"), 0);
-  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.lead WHERE phone = '" LEAD "'"), 0);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.lead WHERE phone = '" LEAD "' OR '" LEAD
+                             "' = ANY(alt_phones)"), 0);
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE body ~"
                              " '415[^0-9]*555[^0-9]*0101'"), 0);
   PGresult *r = h_sql(ct, "SELECT body FROM ct.call_note WHERE note_id = 5001");
@@ -309,8 +318,12 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   r4 = h_sql(ct, call4);
   ck_assert_str_eq(PQgetvalue(r4, 0, 0), call4_before);
   PQclear(r4);
+  /* a call she was conferenced into: her number leaves the array, the others stay */
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE call_id = 1002 AND"
-                             " forwarded_to = '+14155550120'"), 1); /* not hers: untouched */
+                             " forwarded_to = '+14155550120' AND conferenced ="
+                             " '{+14155550120}'::text[]"), 1);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE call_id = 1004 AND"
+                             " conferenced = '{+14155550199}'::text[]"), 1);
   /* everything else, byte for byte */
   for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++) {
     char *after = md5_except(t[i].table, t[i].key, t[i].gone);

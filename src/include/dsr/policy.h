@@ -240,6 +240,8 @@ unsigned dsr_policy_suppression_kinds(const struct dsr_policy *p);
 
 /** Declared type of @p col in @p c, or NULL when the column is not declared. */
 const char *dsr_pcollection_column_type(const struct dsr_pcollection *c, const char *col);
+/** True for an array type name ("text[]"). */
+bool dsr_type_is_array(const char *type);
 /**
  * Collections that reference @p parent: fills at most @p max (child,
  * reference) pairs (borrowed) and returns how many there are in all, so a

@@ -415,6 +415,70 @@ static const struct dsr_pmask *mask_of(const struct dsr_pcollection *c, const ch
   return NULL;
 }
 
+/*
+ * A one-dimensional PostgreSQL array literal ({a,"b c",NULL}) without the
+ * elements that are the subject's identity of @p kind, into *out (owned);
+ * *removed counts them. False when it is not such a literal, or out of memory.
+ */
+static bool array_without(const struct dsr_exec_subject *subj, enum dsr_id_kind kind,
+                          const char *lit, char **out, int *removed)
+{
+  struct dsr_buf b = {0}, el = {0};
+  bool ok = dsr_buf_puts(&b, "{") && dsr_buf_puts(&el, "");
+  const char *p = lit;
+  int kept = 0;
+  *removed = 0;
+  if (!ok || *p++ != '{')
+    goto fail;
+  while (ok && *p && *p != '}') {
+    bool quoted = *p == '"', null = false;
+    dsr_buf_reset(&el);
+    if (quoted) {
+      for (p++; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+          p++;
+        ok = ok && dsr_buf_append(&el, p, 1);
+      }
+      if (*p++ != '"')
+        goto fail;
+    } else {
+      size_t n = strcspn(p, ",}");
+      ok = dsr_buf_append(&el, p, n) && dsr_buf_puts(&el, "");
+      null = n == 4 && !strncasecmp(p, "NULL", 4);
+      p += n;
+    }
+    if (!null && is_subject(subj, kind, el.data)) {
+      (*removed)++;
+    } else {
+      ok = ok && dsr_buf_puts(&b, kept++ ? "," : "");
+      if (null) {
+        ok = ok && dsr_buf_puts(&b, "NULL");
+      } else {
+        ok = ok && dsr_buf_puts(&b, "\"");
+        for (const char *ch = el.data; ok && *ch; ch++)
+          ok = (*ch == '"' || *ch == '\\') ? dsr_buf_printf(&b, "\\%c", *ch)
+                                           : dsr_buf_append(&b, ch, 1);
+        ok = ok && dsr_buf_puts(&b, "\"");
+      }
+    }
+    if (*p == ',')
+      p++;
+  }
+  if (!ok || *p != '}' || !dsr_buf_puts(&b, "}"))
+    goto fail;
+  if (el.data)
+    sodium_memzero(el.data, el.len);
+  dsr_buf_free(&el);
+  *out = dsr_buf_steal(&b);
+  return *out != NULL;
+fail:
+  if (el.data)
+    sodium_memzero(el.data, el.len);
+  dsr_buf_free(&el);
+  dsr_buf_free(&b);
+  return false;
+}
+
 bool extransform(const struct dsr_exec *ex, const struct dsr_exec_step *st, struct expage *pg,
                  bool *changed)
 {
@@ -431,10 +495,22 @@ bool extransform(const struct dsr_exec *ex, const struct dsr_exec_step *st, stru
           return false;
       } else if (other_of(c, cols[k])) { /* another party's column: masked where it is the subject */
         const struct dsr_pother *o = other_of(c, cols[k]);
-        if (!*cell || !ex->subject || !is_subject(ex->subject, o->id.kind, *cell))
+        if (!*cell || !ex->subject)
           continue;
-        if (!mask_value(&o->mask, *cell, &nv))
+        if (dsr_type_is_array(dsr_pcollection_column_type(c, cols[k]))) {
+          /* an array: the subject's elements leave it, the others stay in order */
+          int removed = 0;
+          if (!array_without(ex->subject, o->id.kind, *cell, &nv, &removed))
+            return false;
+          if (removed == 0) {
+            free(nv);
+            continue;
+          }
+        } else if (!is_subject(ex->subject, o->id.kind, *cell)) {
+          continue;
+        } else if (!mask_value(&o->mask, *cell, &nv)) {
           return false;
+        }
         changed[r] = true;
       } else {
         if (!*cell || !ex->subject)

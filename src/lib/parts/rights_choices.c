@@ -74,12 +74,26 @@ bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope
     if (!v)
       continue;
     bool lower = id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE;
+    bool array = dsr_type_is_array(dsr_pcollection_column_type(c, id->column));
     q_puts(q, any ? " OR " : "(");
-    q_puts(q, written_any ? "regexp_replace(x." : lower ? "lower(x." : "x.");
-    q_ident(q, id->column);
-    q_puts(q, written_any ? "::text, '[^0-9]', '', 'g') = ANY(" : lower ? ") = " : " = ");
+    if (array) { /* the subject is one of the array's elements */
+      q_puts(q, "EXISTS (SELECT 1 FROM unnest(x.");
+      q_ident(q, id->column);
+      q_puts(q, ") e WHERE ");
+    }
+    const char *col = array ? "e" : NULL;
+    q_puts(q, written_any ? "regexp_replace(" : lower ? "lower(" : "");
+    if (col)
+      q_puts(q, col);
+    else {
+      q_puts(q, "x.");
+      q_ident(q, id->column);
+    }
+    q_puts(q, written_any ? "::text, '[^0-9]', '', 'g') = ANY(" : lower ? "::text) = " : " = ");
     q_param(q, v, written_any ? "text[]" : NULL);
     if (written_any)
+      q_puts(q, ")");
+    if (array)
       q_puts(q, ")");
     free(v);
     any = true;

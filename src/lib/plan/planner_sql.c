@@ -147,6 +147,17 @@ void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth
   tenant_of(s, c, depth, false);
 }
 
+/* "the element e is the subject's identity", for parameter $n of identity_cond(). */
+static void elem_cond(struct psql *s, const struct dsr_pidentity *id, bool written_any, int n)
+{
+  if (written_any)
+    psql_printf(s, "regexp_replace(e::text, '[^0-9]', '', 'g') = ANY($%d::text[])", n);
+  else if (id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE)
+    psql_printf(s, "lower(e::text) = lower($%d::text)", n);
+  else
+    psql_printf(s, "e::text = $%d::text", n);
+}
+
 /* Whether the subject has a value to compare identity column @p id with. */
 static bool plan_has_value(const struct plan_ctx *pc, const struct dsr_pidentity *id)
 {
@@ -172,7 +183,14 @@ static bool identity_cond(const struct plan_ctx *pc, struct psql *s,
   const char *type = dsr_pcollection_column_type(c, id->column);
   int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(id->kind), v, false);
   free(v);
-  if (written_any) {
+  if (dsr_type_is_array(type)) {
+    /* an array column: the subject is one of its elements */
+    psql_printf(s, "EXISTS (SELECT 1 FROM unnest(%s.", alias);
+    psql_ident(s, id->column);
+    psql_puts(s, ") e WHERE ");
+    elem_cond(s, id, written_any, n);
+    psql_puts(s, ")");
+  } else if (written_any) {
     /* written any way: compared by its digits with every form's digits */
     psql_printf(s, "regexp_replace(%s.", alias);
     psql_ident(s, id->column);
@@ -439,6 +457,19 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
     psql_puts(s, first ? "" : ", ");
     first = false;
     psql_ident(s, o->id.column);
+    if (dsr_type_is_array(dsr_pcollection_column_type(c, o->id.column))) {
+      /* an array: the subject's elements leave it, the others stay in order */
+      bool written_any = false;
+      char *v = plan_identity_value(pc, &o->id, &written_any);
+      int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(o->id.kind), v, false);
+      free(v);
+      psql_puts(s, " = ARRAY(SELECT e FROM unnest(t.");
+      psql_ident(s, o->id.column);
+      psql_puts(s, ") WITH ORDINALITY AS u(e, i) WHERE NOT coalesce(");
+      elem_cond(s, &o->id, written_any, n);
+      psql_puts(s, ", false) ORDER BY i)");
+      continue;
+    }
     psql_puts(s, " = CASE WHEN ");
     (void)identity_cond(pc, s, c, &o->id, "t");
     psql_puts(s, " THEN ");

@@ -76,6 +76,12 @@ unsigned dsr_policy_suppression_kinds(const struct dsr_policy *p)
   return p->suppression_kinds;
 }
 
+bool dsr_type_is_array(const char *type)
+{
+  size_t n = type ? strlen(type) : 0;
+  return n > 2 && !strcmp(type + n - 2, "[]");
+}
+
 const char *dsr_pcollection_column_type(const struct dsr_pcollection *c, const char *col)
 {
   for (size_t i = 0; col && i < c->ncolumns; i++)

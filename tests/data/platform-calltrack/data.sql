@@ -1,6 +1,7 @@
 -- Rows of CallTrack. Subjects: the lead +14155550101 (called from two
 -- organisations, mentioned in another lead's note, and the number another
--- caller's call was forwarded to) and the agent ana@calltrack.example (org 1).
+-- caller's call was forwarded to, a number conferenced into another call, and
+-- the second number of a lead in org 3) and the agent ana@calltrack.example (org 1).
 INSERT INTO ct.org VALUES (1, 'Acme Sales', 30), (2, 'Borealis Realty', NULL), (3, 'Cobalt Cars', 400);
 INSERT INTO ct.agent VALUES
   (10, 1, 'ana@calltrack.example', '+14155550110', NULL),
@@ -11,20 +12,21 @@ INSERT INTO ct.handset VALUES (100, 10, '356938035643809', '+14155550190'),
   (101, 11, '356938035643810', NULL), (200, 20, '356938035643811', NULL),
   (300, 30, '356938035643812', NULL);
 INSERT INTO ct.call_log VALUES
-  (1, 100, '+14155550101', 'out', now() - interval '10 days', NULL, NULL),
-  (2, 100, '+14155550102', 'out', now() - interval '40 days', NULL, NULL),
-  (3, 101, '+14155550101', 'in', now() - interval '45 days', now() - interval '1 day', NULL),
-  (4, 101, '+14155550103', 'in', now() - interval '5 days', NULL, '+1 415 555 0101'),
-  (1001, 200, '+14155550101', 'out', now() - interval '100 days', NULL, NULL),
-  (1002, 200, '+14155550104', 'in', now() - interval '80 days', NULL, '+14155550120'),
-  (1003, 300, '+14155550105', 'out', now() - interval '300 days', NULL, NULL),
-  (1004, 300, '+14155550106', 'out', now() - interval '500 days', now() - interval '2 days', NULL);
+  (1, 100, '+14155550101', 'out', now() - interval '10 days', NULL, NULL, NULL),
+  (2, 100, '+14155550102', 'out', now() - interval '40 days', NULL, NULL, NULL),
+  (3, 101, '+14155550101', 'in', now() - interval '45 days', now() - interval '1 day', NULL, NULL),
+  (4, 101, '+14155550103', 'in', now() - interval '5 days', NULL, '+1 415 555 0101', NULL),
+  (1001, 200, '+14155550101', 'out', now() - interval '100 days', NULL, NULL, NULL),
+  (1002, 200, '+14155550104', 'in', now() - interval '80 days', NULL, '+14155550120', '{+14155550120,"+1 415 555 0101"}'),
+  (1003, 300, '+14155550105', 'out', now() - interval '300 days', NULL, NULL, NULL),
+  (1004, 300, '+14155550106', 'out', now() - interval '500 days', now() - interval '2 days', NULL, '{+14155550199}');
 INSERT INTO ct.call_note VALUES
   (5000, 1, 'wants a quote, call back on +1 415 555 0101'),
   (5001, 2, 'referred by the lead at (415) 555-0101, not +1 415 555 0199'),
   (5002, 1002, 'nobody else'),
   (5003, 1004, 'old deal');
 INSERT INTO ct.lead VALUES
-  (700, 1, '+14155550101', 'lena@example.org'),
-  (701, 2, '+14155550101', NULL),
-  (702, 3, '+14155550105', 'other@example.org');
+  (700, 1, '+14155550101', 'lena@example.org', '{}'),
+  (701, 2, '+14155550101', NULL, '{}'),
+  (702, 3, '+14155550105', 'other@example.org', '{+14155550101}'),
+  (703, 3, '+14155550106', NULL, '{+14155550107}');

@@ -36,6 +36,7 @@ CREATE TABLE ct.call_log (
   started     timestamptz NOT NULL,
   deleted_at  timestamptz,
   forwarded_to text,            -- another party's number: where the call was passed on
+  conferenced text[],           -- other parties' numbers brought into the call
   PRIMARY KEY (call_id)
 ) PARTITION BY RANGE (call_id);
 CREATE TABLE ct.call_log_a PARTITION OF ct.call_log FOR VALUES FROM (0) TO (1000);
@@ -49,10 +50,11 @@ CREATE TABLE ct.call_note (
 );
 CREATE INDEX ON ct.call_note (call_id);
 CREATE TABLE ct.lead (
-  lead_id  bigint PRIMARY KEY,
-  org_id   integer NOT NULL REFERENCES ct.org,
-  phone    text NOT NULL,
-  email    text
+  lead_id    bigint PRIMARY KEY,
+  org_id     integer NOT NULL REFERENCES ct.org,
+  phone      text NOT NULL,
+  email      text,
+  alt_phones text[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX ON ct.lead (phone);
 CREATE INDEX ON ct.lead (org_id);
