@@ -30,6 +30,14 @@ void it_disconnect(struct dsr_db *db);
  * (NULL: inherited); returns its exit status.
  */
 int it_run(const char *const *argv, const char *out_path);
+/** Runs built dsrctl with @p args (shell words) in the source tree; stdout (caller frees), *rc. */
+char *it_dsrctl(const char *args, int *rc);
+/**
+ * A test platform of its own: database @p name, where the statements
+ * @p schemas first drop what an earlier run left, then @p dir's schema.sql
+ * and data.sql (a folder of the source tree). Returns its conninfo (caller frees).
+ */
+char *it_load_platform(const char *name, const char *dir, const char *schemas);
 Suite *suite_policy_sample(void);
 Suite *suite_export(void);
 Suite *suite_sample(void);

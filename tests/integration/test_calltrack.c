@@ -14,13 +14,11 @@
  */
 #include "erasure_fixture.h"
 #include "dsr/customer_api.h"
-#include "dsr/pgembed.h"
 #include "dsr/sweep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #define LEAD "+14155550101"
 #define AGENT "ana@calltrack.example"
@@ -30,20 +28,8 @@ static char *ct; /* the platform's conninfo */
 /* In each test: the platform as the fixture files make it. */
 static void setup(void)
 {
-  char err[512];
-  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "calltrack", err, sizeof err), "%s", err);
-  ct = dsr_pgembed_conninfo(it_pg.embed, "calltrack");
-  H_REQUIRE1(ct != NULL);
-  PQclear(h_sql(ct, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS ct CASCADE"));
-  const char *files[] = {"schema.sql", "data.sql"};
-  for (size_t i = 0; i < 2; i++) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/platform-calltrack/%s", getenv("DSR_TOP_SRCDIR"),
-             files[i]);
-    char *sql = h_slurp(path, NULL);
-    PQclear(h_sql(ct, sql));
-    free(sql);
-  }
+  ct = it_load_platform("calltrack", "tests/data/platform-calltrack",
+                        "DROP SCHEMA IF EXISTS ct CASCADE");
   H_REQUIRE1(setenv("DSR_CALLTRACK_DSN", ct, 1) == 0);
 }
 
@@ -61,26 +47,6 @@ static char *policy_file(void)
   return p;
 }
 
-/* Runs dsrctl with @p args from the source directory; returns stdout, *rc its status. */
-static char *dsrctl(const char *args, int *rc)
-{
-  char *prog = h_program("dsrctl");
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s", getenv("DSR_TOP_SRCDIR"), prog, args);
-  free(prog);
-  FILE *f = popen(cmd, "r");
-  H_REQUIRE1(f != NULL);
-  struct dsr_buf b = {0};
-  char chunk[4096];
-  size_t n;
-  H_REQUIRE1(dsr_buf_puts(&b, ""));
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    H_REQUIRE1(dsr_buf_append(&b, chunk, n));
-  int st = pclose(f);
-  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return dsr_buf_steal(&b);
-}
-
 static json_t *explain(const char *who, bool access)
 {
   char args[512];
@@ -88,7 +54,7 @@ static json_t *explain(const char *who, bool access)
            "policy explain --policy tests/data/platform-calltrack/policy.json %s --json%s", who,
            access ? " --access" : "");
   int rc;
-  char *out = dsrctl(args, &rc);
+  char *out = it_dsrctl(args, &rc);
   ck_assert_msg(rc == 0, "explain: %s", out);
   json_error_t je;
   json_t *j = json_loads(out, 0, &je);
@@ -124,7 +90,7 @@ static long long sql_count(const char *sql)
 START_TEST(lint_live_is_clean)
 {
   int rc;
-  char *out = dsrctl("policy lint --live tests/data/platform-calltrack/policy.json", &rc);
+  char *out = it_dsrctl("policy lint --live tests/data/platform-calltrack/policy.json", &rc);
   ck_assert_msg(rc == 0, "%s", out);
   ck_assert_msg(strstr(out, "0 errors, 0 warnings") != NULL, "%s", out);
   free(out);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,21 +27,8 @@ static char *alt_conninfo;
 /* Creates and fills the alternate platform once per test process. */
 static void alt_setup(void)
 {
-  char err[512];
-  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "policy_alt", err, sizeof err), "%s", err);
-  alt_conninfo = dsr_pgembed_conninfo(it_pg.embed, "policy_alt");
-  H_REQUIRE1(alt_conninfo != NULL);
-  PQclear(h_sql(alt_conninfo, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS hd CASCADE; DROP SCHEMA IF EXISTS acct CASCADE"));
-  const char *top = getenv("DSR_TOP_SRCDIR");
-  H_REQUIRE1(top != NULL);
-  const char *files[] = {"schema.sql", "data.sql"};
-  for (size_t i = 0; i < 2; i++) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/policy-alt/%s", top, files[i]);
-    char *sql = h_slurp(path, NULL);
-    PQclear(h_sql(alt_conninfo, sql));
-    free(sql);
-  }
+  alt_conninfo = it_load_platform("policy_alt", "tests/data/policy-alt",
+                                  "DROP SCHEMA IF EXISTS hd CASCADE; DROP SCHEMA IF EXISTS acct CASCADE");
   H_REQUIRE1(setenv("DSR_ALT_DSN", alt_conninfo, 1) == 0);
 }
 
@@ -55,22 +41,7 @@ static void alt_teardown(void)
 /* Runs dsrctl with @p args (a shell-quoted string); returns stdout, *rc the exit status. */
 static char *dsrctl(const char *args, int *rc)
 {
-  char *prog = h_program("dsrctl");
-  const char *top = getenv("DSR_TOP_SRCDIR");
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s", top, prog, args);
-  free(prog);
-  FILE *f = popen(cmd, "r");
-  H_REQUIRE1(f != NULL);
-  struct dsr_buf b = {0};
-  char chunk[4096];
-  size_t n;
-  H_REQUIRE1(dsr_buf_puts(&b, ""));
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    H_REQUIRE1(dsr_buf_append(&b, chunk, n));
-  int st = pclose(f);
-  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return dsr_buf_steal(&b);
+  return it_dsrctl(args, rc);
 }
 
 static json_t *explain_json(const char *who)
