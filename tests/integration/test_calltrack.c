@@ -131,10 +131,14 @@ START_TEST(a_leads_calls_belong_to_the_organisation_of_the_handset)
                               " org_id = %d", org);
     ck_assert_int_eq(rows_of(plan, tenant, "leads"), sql_count(sql));
   }
-  /* a lead whose second number (an array column) is hers */
+  /* a lead whose second number (an array column) is hers, and another lead whose document
+   * names her as a referral (another party's value at a JSON path) */
   ck_assert_int_eq(rows_of(plan, "3", "leads"),
-                   sql_count("SELECT count(*) FROM ct.lead WHERE '" LEAD "' = ANY(alt_phones)"));
-  ck_assert_int_eq(rows_of(plan, "3", "leads"), 1);
+                   sql_count("SELECT count(*) FROM ct.lead WHERE '" LEAD "' = ANY(alt_phones) OR"
+                             " EXISTS (SELECT 1 FROM jsonb_array_elements(meta -> 'referrals') r"
+                             " WHERE regexp_replace(r ->> 'phone', '[^0-9]', '', 'g') ="
+                             " '14155550101')"));
+  ck_assert_int_eq(rows_of(plan, "3", "leads"), 2);
   /* notes: of the lead's calls (deleted with them), and another lead's note naming her */
   ck_assert_int_eq(rows_of(plan, "1", "call_notes"),
                    sql_count("SELECT count(*) FROM ct.call_note n JOIN ct.call_log c USING"
@@ -161,6 +165,10 @@ START_TEST(an_agents_handset_is_hers_to_see_not_to_erase)
   ck_assert_int_eq(rows_of(erasure, "1", "calls"), 0);
   json_decref(access);
   json_decref(erasure);
+  /* an agent found by a number in her profile document (a JSON path) */
+  json_t *by_profile = explain("--phone +14155550181", false);
+  ck_assert_int_eq(rows_of(by_profile, NULL, "agents"), 1);
+  json_decref(by_profile);
 }
 END_TEST
 
@@ -236,7 +244,7 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   } t[] = {
       {"ct.call_log", "call_id", "{1,3,1001,4,1002}"}, /* 4, 1002: another caller's, masked */
       {"ct.call_note", "note_id", "{5000,5001}"}, /* 5001 is redacted, not deleted */
-      {"ct.lead", "lead_id", "{700,701,702}"},
+      {"ct.lead", "lead_id", "{700,701,702,703}"}, /* 703 names her: masked in place */
       {"ct.handset", "handset_id", "{}"},
       {"ct.agent", "agent_id", "{}"},
       {"ct.org", "org_id", "{}"},
@@ -270,7 +278,7 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   /* nothing of her: in the identity columns, and in free text however it was written */
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE counterpart = '" LEAD "'"), 0);
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.lead WHERE phone = '" LEAD "' OR '" LEAD
-                             "' = ANY(alt_phones)"), 0);
+                             "' = ANY(alt_phones) OR meta::text LIKE '%%555-0101%%'"), 0);
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE body ~"
                              " '415[^0-9]*555[^0-9]*0101'"), 0);
   PGresult *r = h_sql(ct, "SELECT body FROM ct.call_note WHERE note_id = 5001");
@@ -284,6 +292,12 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   r4 = h_sql(ct, call4);
   ck_assert_str_eq(PQgetvalue(r4, 0, 0), call4_before);
   PQclear(r4);
+  /* another lead's document: her referral's number masked to null, all else as it was */
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.lead WHERE lead_id = 703 AND meta = '{"
+                             "\"source\": \"fair\", \"referrals\": [{\"name\": \"Lena\","
+                             " \"phone\": null}, {\"name\": \"Max\", \"phone\":"
+                             " \"+14155550188\"}]}'::jsonb AND alt_phones = '{+14155550107}' AND"
+                             " phone = '+14155550106'"), 1);
   /* a call she was conferenced into: her number leaves the array, the others stay */
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE call_id = 1002 AND"
                              " forwarded_to = '+14155550120' AND conferenced ="

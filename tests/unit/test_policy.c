@@ -365,10 +365,35 @@ START_TEST(planner_helpers)
 }
 END_TEST
 
+/* Policy paths into JSON columns become PostgreSQL jsonpaths with every name quoted. */
+START_TEST(json_paths)
+{
+  static const struct {
+    const char *path, *want;
+  } ok[] = {
+      {"referrals[*].phone", "$.\"referrals\"[*].\"phone\""},
+      {"phones[*]", "$.\"phones\"[*]"},
+      {"[*]", "$[*]"},
+      {"[*].mail", "$[*].\"mail\""},
+      {"a.b_2.c", "$.\"a\".\"b_2\".\"c\""},
+  };
+  for (size_t i = 0; i < DSR_ARRAY_LEN(ok); i++) {
+    char *got = dsr_policy_jsonpath(ok[i].path);
+    ck_assert_msg(got && !strcmp(got, ok[i].want), "%s -> %s", ok[i].path, got ? got : "NULL");
+    free(got);
+  }
+  static const char *const bad[] = {"", ".", "a.", ".a", "a..b", "1a", "a[*]b", "a[0]",
+                                    "a b", "a\"b", "a[*", "$.a"};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(bad); i++)
+    ck_assert_msg(dsr_policy_jsonpath(bad[i]) == NULL, "%s accepted", bad[i]);
+}
+END_TEST
+
 Suite *suite_policy(void)
 {
   Suite *s = suite_create("policy");
   TCase *tc = tcase_create("policy");
+  tcase_add_test(tc, json_paths);
   tcase_add_test(tc, jpos_positions);
   tcase_add_test(tc, jpos_rejects_and_duplicates);
   tcase_add_test(tc, jpos_agrees_with_jansson);

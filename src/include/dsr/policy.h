@@ -71,6 +71,13 @@ struct dsr_pidentity {
   enum dsr_id_norm norm;
   enum dsr_phone_format format; /**< phones: the declared stored format, or NONE (norm) */
   char format_region[3];        /**< DSR_PHONE_FMT_NATIONAL: its region ("DE") */
+  /**
+   * json/jsonb columns: where in the document the identities are
+   * ("referrals[*].phone"), as the policy wrote it; NULL: the whole value.
+   * jsonpath is the same as a PostgreSQL jsonpath ("$.\"referrals\"[*].\"phone\"").
+   */
+  const char *path;
+  char *jsonpath;
 };
 
 struct dsr_pcollection;
@@ -242,6 +249,15 @@ unsigned dsr_policy_suppression_kinds(const struct dsr_policy *p);
 const char *dsr_pcollection_column_type(const struct dsr_pcollection *c, const char *col);
 /** True for an array type name ("text[]"). */
 bool dsr_type_is_array(const char *type);
+/** True for "json" and "jsonb". */
+bool dsr_type_is_json(const char *type);
+/**
+ * The PostgreSQL jsonpath of a policy path: names ([A-Za-z_][A-Za-z0-9_]*)
+ * separated by ".", each optionally followed by "[*]" (every element of an
+ * array); a path may also start with "[*]". NULL when @p path is not one
+ * (caller frees).
+ */
+char *dsr_policy_jsonpath(const char *path);
 /**
  * Collections that reference @p parent: fills at most @p max (child,
  * reference) pairs (borrowed) and returns how many there are in all, so a

@@ -13,6 +13,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <jansson.h>
 #include <pcre2.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -479,6 +480,80 @@ fail:
   return false;
 }
 
+/*
+ * Masks, under @p m, every string at policy path @p path ("a[*].b") of
+ * @p node that is the subject's identity of @p kind; counts them in *n.
+ * False on allocation failure.
+ */
+static bool json_mask_at(json_t *node, const char *path, const struct dsr_exec_subject *subj,
+                         enum dsr_id_kind kind, const struct dsr_pmask *m, int *n)
+{
+  if (!node)
+    return true;
+  size_t len = strcspn(path, ".[");
+  if (len > 0) { /* a name: into the object's member */
+    char key[128];
+    if (len >= sizeof key || !json_is_object(node))
+      return true;
+    memcpy(key, path, len);
+    key[len] = '\0';
+    const char *rest = path + len;
+    json_t *child = json_object_get(node, key);
+    if (!*rest || (*rest == '.' && !rest[1])) { /* the leaf */
+      const char *v = json_string_value(child);
+      if (!v || !is_subject(subj, kind, v))
+        return true;
+      char *nv = NULL;
+      if (!mask_value(m, v, &nv))
+        return false;
+      json_t *rep = nv ? json_string(nv) : json_null();
+      free(nv);
+      (*n)++;
+      return rep && json_object_set_new(node, key, rep) == 0;
+    }
+    return json_mask_at(child, *rest == '.' ? rest + 1 : rest, subj, kind, m, n);
+  }
+  if (strncmp(path, "[*]", 3) != 0 || !json_is_array(node))
+    return true;
+  const char *rest = path + 3;
+  size_t i;
+  json_t *el;
+  json_array_foreach(node, i, el) {
+    if (!*rest) { /* every element is a leaf */
+      const char *v = json_string_value(el);
+      if (!v || !is_subject(subj, kind, v))
+        continue;
+      char *nv = NULL;
+      if (!mask_value(m, v, &nv))
+        return false;
+      json_t *rep = nv ? json_string(nv) : json_null();
+      free(nv);
+      (*n)++;
+      if (!rep || json_array_set_new(node, i, rep) != 0)
+        return false;
+    } else if (!json_mask_at(el, *rest == '.' ? rest + 1 : rest, subj, kind, m, n)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The document @p doc with the subject's values at @p o's path masked, into *out; *n counts them. */
+static bool json_without(const struct dsr_exec_subject *subj, const struct dsr_pother *o,
+                         const char *doc, char **out, int *n)
+{
+  *out = NULL;
+  *n = 0;
+  json_t *root = json_loads(doc, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+  if (!root)
+    return true; /* not a document: nothing of the subject's is found in it */
+  bool ok = json_mask_at(root, o->id.path, subj, o->id.kind, &o->mask, n);
+  if (ok && *n > 0)
+    ok = (*out = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL;
+  json_decref(root);
+  return ok;
+}
+
 bool extransform(const struct dsr_exec *ex, const struct dsr_exec_step *st, struct expage *pg,
                  bool *changed)
 {
@@ -497,7 +572,14 @@ bool extransform(const struct dsr_exec *ex, const struct dsr_exec_step *st, stru
         const struct dsr_pother *o = other_of(c, cols[k]);
         if (!*cell || !ex->subject)
           continue;
-        if (dsr_type_is_array(dsr_pcollection_column_type(c, cols[k]))) {
+        if (o->id.jsonpath) {
+          /* a document: the subject's values at the path masked in place */
+          int masked = 0;
+          if (!json_without(ex->subject, o, *cell, &nv, &masked))
+            return false;
+          if (masked == 0)
+            continue;
+        } else if (dsr_type_is_array(dsr_pcollection_column_type(c, cols[k]))) {
           /* an array: the subject's elements leave it, the others stay in order */
           int removed = 0;
           if (!array_without(ex->subject, o->id.kind, *cell, &nv, &removed))

@@ -76,12 +76,18 @@ bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope
     bool lower = id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE;
     bool array = dsr_type_is_array(dsr_pcollection_column_type(c, id->column));
     q_puts(q, any ? " OR " : "(");
-    if (array) { /* the subject is one of the array's elements */
+    if (id->jsonpath) { /* the subject is one of the document's values at the path */
+      q_puts(q, "EXISTS (SELECT 1 FROM jsonb_path_query(x.");
+      q_ident(q, id->column);
+      q_puts(q, "::jsonb, ");
+      q_param(q, id->jsonpath, "jsonpath");
+      q_puts(q, ") e WHERE jsonb_typeof(e) = 'string' AND ");
+    } else if (array) { /* the subject is one of the array's elements */
       q_puts(q, "EXISTS (SELECT 1 FROM unnest(x.");
       q_ident(q, id->column);
       q_puts(q, ") e WHERE ");
     }
-    const char *col = array ? "e" : NULL;
+    const char *col = id->jsonpath ? "(e #>> '{}')" : array ? "e" : NULL;
     q_puts(q, written_any ? "regexp_replace(" : lower ? "lower(" : "");
     if (col)
       q_puts(q, col);
@@ -93,7 +99,7 @@ bool q_identity(struct q *q, const struct dsr_pcollection *c, const struct scope
     q_param(q, v, written_any ? "text[]" : NULL);
     if (written_any)
       q_puts(q, ")");
-    if (array)
+    if (array || id->jsonpath)
       q_puts(q, ")");
     free(v);
     any = true;

@@ -147,15 +147,28 @@ void psql_tenant_expr(struct psql *s, const struct dsr_pcollection *c, int depth
   tenant_of(s, c, depth, false);
 }
 
-/* "the element e is the subject's identity", for parameter $n of identity_cond(). */
-static void elem_cond(struct psql *s, const struct dsr_pidentity *id, bool written_any, int n)
+/*
+ * "the element is the subject's identity", for parameter $n of
+ * identity_cond(): @p e is the element as text ("e::text" of an array,
+ * "(e #>> '{}')" of a JSON value).
+ */
+static void elem_cond(struct psql *s, const struct dsr_pidentity *id, bool written_any, int n,
+                      const char *e)
 {
   if (written_any)
-    psql_printf(s, "regexp_replace(e::text, '[^0-9]', '', 'g') = ANY($%d::text[])", n);
+    psql_printf(s, "regexp_replace(%s, '[^0-9]', '', 'g') = ANY($%d::text[])", e, n);
   else if (id->norm == DSR_NORM_LOWER && id->format == DSR_PHONE_FMT_NONE)
-    psql_printf(s, "lower(e::text) = lower($%d::text)", n);
+    psql_printf(s, "lower(%s) = lower($%d::text)", e, n);
   else
-    psql_printf(s, "e::text = $%d::text", n);
+    psql_printf(s, "%s = $%d::text", e, n);
+}
+
+/* The parameter holding @p id's jsonpath. */
+static int path_param(struct psql *s, const struct dsr_pidentity *id)
+{
+  char label[160];
+  snprintf(label, sizeof label, "path:%s", id->column);
+  return psql_param(s, label, id->jsonpath, false);
 }
 
 /* Whether the subject has a value to compare identity column @p id with. */
@@ -183,12 +196,20 @@ static bool identity_cond(const struct plan_ctx *pc, struct psql *s,
   const char *type = dsr_pcollection_column_type(c, id->column);
   int n = psql_param(s, written_any ? "phone_digits" : dsr_id_kind_name(id->kind), v, false);
   free(v);
-  if (dsr_type_is_array(type)) {
+  if (id->jsonpath) {
+    /* a json column: the subject is one of the values at the path */
+    int pn = path_param(s, id);
+    psql_printf(s, "EXISTS (SELECT 1 FROM jsonb_path_query(%s.", alias);
+    psql_ident(s, id->column);
+    psql_printf(s, "::jsonb, $%d::jsonpath) e WHERE jsonb_typeof(e) = 'string' AND ", pn);
+    elem_cond(s, id, written_any, n, "(e #>> '{}')");
+    psql_puts(s, ")");
+  } else if (dsr_type_is_array(type)) {
     /* an array column: the subject is one of its elements */
     psql_printf(s, "EXISTS (SELECT 1 FROM unnest(%s.", alias);
     psql_ident(s, id->column);
     psql_puts(s, ") e WHERE ");
-    elem_cond(s, id, written_any, n);
+    elem_cond(s, id, written_any, n, "e::text");
     psql_puts(s, ")");
   } else if (written_any) {
     /* written any way: compared by its digits with every form's digits */
@@ -457,6 +478,13 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
     psql_puts(s, first ? "" : ", ");
     first = false;
     psql_ident(s, o->id.column);
+    if (o->id.jsonpath) {
+      /* a document: dsrd masks the values at the path that are the subject's, in place;
+       * the statement shown here leaves it as it is */
+      psql_puts(s, " = t.");
+      psql_ident(s, o->id.column);
+      continue;
+    }
     if (dsr_type_is_array(dsr_pcollection_column_type(c, o->id.column))) {
       /* an array: the subject's elements leave it, the others stay in order */
       bool written_any = false;
@@ -466,7 +494,7 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
       psql_puts(s, " = ARRAY(SELECT e FROM unnest(t.");
       psql_ident(s, o->id.column);
       psql_puts(s, ") WITH ORDINALITY AS u(e, i) WHERE NOT coalesce(");
-      elem_cond(s, &o->id, written_any, n);
+      elem_cond(s, &o->id, written_any, n, "e::text");
       psql_puts(s, ", false) ORDER BY i)");
       continue;
     }

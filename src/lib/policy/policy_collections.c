@@ -35,7 +35,8 @@ static const struct pkey crypto_spec[] = {
     {NULL, PT_ANY, false}};
 static const struct pkey ident_spec[] = {
     {"column", PT_STR, true}, {"kind", PT_STR, true}, {"normalize", PT_STR, false},
-    {"format", PT_STR, false}, {"party", PT_STR, false}, {"match", PT_BOOL, false},
+    {"format", PT_STR, false}, {"path", PT_STR, false}, {"party", PT_STR, false},
+    {"match", PT_BOOL, false},
     {"mask", PT_OBJ, false}, {NULL, PT_ANY, false}};
 static const char *const parties[] = {"subject", "other", NULL};
 static const struct pkey ref_spec[] = {
@@ -176,6 +177,36 @@ static bool parse_mask(struct pctx *c, const struct dsr_pcollection *coll, const
                        const json_t *m, const char *mp, struct dsr_pmask *pm);
 
 /*
+ * "path": where in a json/jsonb column the identities are. Required on such
+ * a column (the whole document is never an identity), refused on any other.
+ */
+static bool check_path(struct pctx *c, const struct dsr_pcollection *coll, const json_t *e,
+                       const char *ep, struct dsr_pidentity *id)
+{
+  const char *path = str(e, "path");
+  bool json = dsr_type_is_json(dsr_pcollection_column_type(coll, id->column));
+  char *pp = pptr(ep, "path");
+  bool ok = false;
+  if (path && !json)
+    pdiag(c, DSR_DIAG_ERROR, pp ? pp : ep, true,
+          "a path is for json and jsonb columns (expected no path)");
+  else if (json && !path)
+    pdiag(c, DSR_DIAG_ERROR, ep, false,
+          "an identity in a json column needs a path (expected \"path\", e.g. "
+          "\"contacts[*].phone\")");
+  else if (path && !(id->jsonpath = dsr_policy_jsonpath(path)))
+    pdiag(c, DSR_DIAG_ERROR, pp ? pp : ep, false,
+          "bad path \"%s\" (expected names separated by dots, each may end in [*], e.g. "
+          "\"contacts[*].phone\")",
+          path);
+  else
+    ok = true;
+  id->path = ok ? path : NULL;
+  free(pp);
+  return ok;
+}
+
+/*
  * "party": "other" marks a column that holds another party's identity (a
  * number a call was forwarded to): never what makes a row the subject's.
  * "match" and "mask" belong to such columns only. True for an other-party
@@ -224,11 +255,11 @@ static void check_identities(struct pctx *c, struct dsr_pcollection *coll, const
       int norm = ns ? enum_of(c, ns, norms, np, "normalization")
                     : (kind == DSR_ID_EMAIL ? DSR_NORM_LOWER
                                             : kind == DSR_ID_PHONE ? DSR_NORM_E164 : DSR_NORM_EXACT);
-      struct dsr_pidentity id = {str(e, "column"), (enum dsr_id_kind)kind, (enum dsr_id_norm)norm,
-                                 DSR_PHONE_FMT_NONE, ""};
+      struct dsr_pidentity id = {.column = str(e, "column"), .kind = (enum dsr_id_kind)kind,
+                                 .norm = (enum dsr_id_norm)norm, .format = DSR_PHONE_FMT_NONE};
       bool fmt_ok = kind < 0 || pcheck_identity_format(c, e, ep, &id);
       bool ok = need_col(c, coll, str(e, "column"), colp) && kind >= 0 && norm >= 0 &&
-                str(e, "kind") && fmt_ok;
+                str(e, "kind") && fmt_ok && check_path(c, coll, e, ep, &id);
       struct dsr_pmask pm;
       if (ok && check_party(c, coll, e, ep, &id, &pm))
         coll->others[coll->nothers++] =
@@ -236,6 +267,8 @@ static void check_identities(struct pctx *c, struct dsr_pcollection *coll, const
       else if (ok && !json_object_get(e, "party") && !json_object_get(e, "match") &&
                !json_object_get(e, "mask"))
         coll->identities[coll->nidentities++] = id;
+      else
+        free(id.jsonpath);
     }
     free(colp);
     free(kp);

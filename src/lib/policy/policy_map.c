@@ -6,9 +6,11 @@
  */
 #include "config.h"
 #include "policy_int.h"
+#include "dsr/util.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +84,44 @@ bool dsr_type_is_array(const char *type)
   return n > 2 && !strcmp(type + n - 2, "[]");
 }
 
+bool dsr_type_is_json(const char *type)
+{
+  return type && (!strcmp(type, "json") || !strcmp(type, "jsonb"));
+}
+
+char *dsr_policy_jsonpath(const char *path)
+{
+  struct dsr_buf b = {0};
+  bool ok = path && *path && dsr_buf_puts(&b, "$");
+  const char *p = path;
+  while (ok && *p) {
+    size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n > 0 && isdigit((unsigned char)*p))
+      ok = false;
+    if (ok && n > 0)
+      ok = dsr_buf_printf(&b, ".\"%.*s\"", (int)n, p);
+    p += n;
+    bool star = ok && !strncmp(p, "[*]", 3);
+    if (star) {
+      ok = dsr_buf_puts(&b, "[*]");
+      p += 3;
+    }
+    if (ok && n == 0 && !star)
+      ok = false; /* an empty segment */
+    if (ok && *p == '.') {
+      p++;
+      ok = *p != '\0';
+    } else if (ok && *p) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    dsr_buf_free(&b);
+    return NULL;
+  }
+  return dsr_buf_steal(&b);
+}
+
 const char *dsr_pcollection_column_type(const struct dsr_pcollection *c, const char *col)
 {
   for (size_t i = 0; col && i < c->ncolumns; i++)
@@ -143,6 +183,10 @@ void policy_map_free(struct dsr_policy *p)
   for (size_t i = 0; i < p->ncolls; i++) {
     struct dsr_pcollection *c = &p->colls[i];
     free(c->columns);
+    for (size_t k = 0; k < c->nidentities; k++)
+      free(c->identities[k].jsonpath);
+    for (size_t k = 0; k < c->nothers; k++)
+      free(c->others[k].id.jsonpath);
     free(c->identities);
     free(c->others);
     free(c->references);

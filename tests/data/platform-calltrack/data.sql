@@ -1,13 +1,14 @@
 -- Rows of CallTrack. Subjects: the lead +14155550101 (called from two
 -- organisations, mentioned in another lead's note, and the number another
 -- caller's call was forwarded to, a number conferenced into another call, and
--- the second number of a lead in org 3) and the agent ana@calltrack.example (org 1).
+-- the second number of a lead in org 3, a referral in another lead's document)
+-- and the agent ana@calltrack.example (org 1).
 INSERT INTO ct.org VALUES (1, 'Acme Sales', 30), (2, 'Borealis Realty', NULL), (3, 'Cobalt Cars', 400);
 INSERT INTO ct.agent VALUES
-  (10, 1, 'ana@calltrack.example', '+14155550110', NULL),
-  (11, 1, 'ben@calltrack.example', '+14155550111', NULL),
-  (20, 2, 'cy@calltrack.example', '+14155550120', NULL),
-  (30, 3, 'dee@calltrack.example', NULL, NULL);
+  (10, 1, 'ana@calltrack.example', '+14155550110', NULL, '{}'),
+  (11, 1, 'ben@calltrack.example', '+14155550111', NULL, '{"phones": ["+14155550181"]}'),
+  (20, 2, 'cy@calltrack.example', '+14155550120', NULL, '{"phones": []}'),
+  (30, 3, 'dee@calltrack.example', NULL, NULL, '{}');
 INSERT INTO ct.handset VALUES (100, 10, '356938035643809', '+14155550190'),
   (101, 11, '356938035643810', NULL), (200, 20, '356938035643811', NULL),
   (300, 30, '356938035643812', NULL);
@@ -26,7 +27,9 @@ INSERT INTO ct.call_note VALUES
   (5002, 1002, 'nobody else'),
   (5003, 1004, 'old deal');
 INSERT INTO ct.lead VALUES
-  (700, 1, '+14155550101', 'lena@example.org', '{}'),
-  (701, 2, '+14155550101', NULL, '{}'),
-  (702, 3, '+14155550105', 'other@example.org', '{+14155550101}'),
-  (703, 3, '+14155550106', NULL, '{+14155550107}');
+  (700, 1, '+14155550101', 'lena@example.org', '{}', '{}'),
+  (701, 2, '+14155550101', NULL, '{}', '{}'),
+  (702, 3, '+14155550105', 'other@example.org', '{+14155550101}', '{}'),
+  (703, 3, '+14155550106', NULL, '{+14155550107}',
+   '{"source": "fair", "referrals": [{"name": "Lena", "phone": "+1 (415) 555-0101"},
+                                     {"name": "Max", "phone": "+14155550188"}]}');

@@ -17,7 +17,8 @@ CREATE TABLE ct.agent (
   org_id      integer NOT NULL REFERENCES ct.org,
   login_email text NOT NULL,
   mobile      text,
-  closed_at   timestamptz
+  closed_at   timestamptz,
+  profile     jsonb NOT NULL DEFAULT '{}'  -- {"phones": [...]}: more numbers of the agent
 );
 CREATE INDEX ON ct.agent (lower(login_email));
 CREATE INDEX ON ct.agent (org_id);
@@ -54,7 +55,8 @@ CREATE TABLE ct.lead (
   org_id     integer NOT NULL REFERENCES ct.org,
   phone      text NOT NULL,
   email      text,
-  alt_phones text[] NOT NULL DEFAULT '{}'
+  alt_phones text[] NOT NULL DEFAULT '{}',
+  meta       jsonb NOT NULL DEFAULT '{}'   -- {"referrals": [{"name", "phone"}]}: other people
 );
 CREATE INDEX ON ct.lead (phone);
 CREATE INDEX ON ct.lead (org_id);
