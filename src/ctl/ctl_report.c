@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_USAGE "usage: dsrctl report --from TIME --to TIME [--format json|csv|html] [--out FILE]"
+#define REPORT_USAGE \
+  "usage: dsrctl report [--from TIME] [--to TIME] [--format json|csv|html] [--out FILE]"
 
 /** Renders @p rep in @p format; caller frees. */
 static char *render(const json_t *rep, const char *format)
@@ -59,9 +60,10 @@ int ctl_report(const struct dsr_config *cfg, int argc, char **argv)
     }
     *slot = argv[++i];
   }
-  time_t f, t;
-  if (!from || !to || !dsr_time_parse(from, &f) || !dsr_time_parse(to, &t) || t <= f) {
-    ctl_error("report needs --from and --to (YYYY-MM-DD or RFC 3339), from before to\n%s",
+  /* Without a period: the last 30 days up to now (the staff UI's default too). */
+  time_t t = dsr_now(), f = t - 30 * 86400;
+  if ((from && !dsr_time_parse(from, &f)) || (to && !dsr_time_parse(to, &t)) || t <= f) {
+    ctl_error("report: --from and --to are YYYY-MM-DD or RFC 3339, from before to\n%s",
               REPORT_USAGE);
     return 2;
   }

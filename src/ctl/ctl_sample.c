@@ -550,6 +550,15 @@ static int generate(const struct dsr_config *cfg, int argc, char **argv)
            PQdb(c), (long long)json_integer_value(json_object_get(m, "rows_total")),
            (long long)json_integer_value(json_object_get(json_object_get(m, "tables"), "calls")),
            (long long)json_integer_value(json_object_get(m, "media_files")));
+    /* The planted subjects (synthetic people), to try requests with. */
+    size_t i;
+    json_t *subj;
+    json_array_foreach(json_object_get(m, "subjects_of_note"), i, subj)
+      printf("  subject %-16s email %s phone %s calls %lld\n",
+             json_string_value(json_object_get(subj, "label")),
+             json_string_value(json_object_get(subj, "email")),
+             json_string_value(json_object_get(subj, "phone")),
+             (long long)json_integer_value(json_object_get(subj, "calls")));
   }
   rc = 0;
 cleanup:

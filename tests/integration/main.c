@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "suites.h"
+#include "ops_util.h"
 
 struct h_pg it_pg;
 struct h_dsrd it_dsrd;
@@ -50,6 +51,7 @@ int main(void)
   srunner_add_suite(sr, suite_erasure_crash());
   srunner_add_suite(sr, suite_sweep());
   srunner_add_suite(sr, suite_backups());
+  srunner_add_suite(sr, suite_ops_cli());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
