@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -312,6 +313,49 @@ START_TEST(dsrd_and_dsrctl_read_state_dir_dsrd_conf)
 }
 END_TEST
 
+/* contrib/systemd: systemd-analyze verify accepts both units (ExecStart pointed at the built
+ * dsrd, the template as an instance), without a warning, and they keep their hardening. */
+START_TEST(systemd_units_verify)
+{
+  const char *tool = "/usr/bin/systemd-analyze";
+  ck_assert_msg(access(tool, X_OK) == 0, "%s missing (Debian's systemd package)", tool);
+  char dir[256];
+  h_tmpdir(dir, sizeof dir, "units");
+  char *dsrd = h_program("dsrd");
+  static const char *const units[][2] = {{"dsrd.service", "dsrd.service"},
+                                         {"dsrd-worker@.service", "dsrd-worker@1.service"}};
+  for (size_t i = 0; i < 2; i++) {
+    char src[512], dst[600];
+    snprintf(src, sizeof src, "%s/contrib/systemd/%s", getenv("DSR_TOP_SRCDIR"), units[i][0]);
+    snprintf(dst, sizeof dst, "%s/%s", dir, units[i][1]);
+    char *text = h_slurp(src, NULL);
+    static const char *const must[] = {"DynamicUser=yes\n", "ProtectSystem=strict\n",
+                                       "NoNewPrivileges=yes\n", "ReadWritePaths=/var/lib/dsrd",
+                                       "--role="};
+    for (size_t k = 0; k < sizeof must / sizeof must[0]; k++)
+      ck_assert_msg(strstr(text, must[k]) != NULL, "%s lacks %s", units[i][0], must[k]);
+    char *unit = ops_replace(text, "/usr/local/sbin/dsrd", dsrd);
+    ops_write(dst, unit);
+    free(unit);
+    free(text);
+    char *cmd = NULL, out[700];
+    snprintf(out, sizeof out, "%s/verify.out", dir);
+    ck_assert(asprintf(&cmd, "cd '%s' && %s verify --man=no './%s' >'%s' 2>&1", dir, tool,
+                       units[i][1], out) > 0);
+    int st = system(cmd);
+    free(cmd);
+    char *said = h_slurp(out, NULL);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && said[0] == '\0',
+                  "systemd-analyze verify %s: %s", units[i][0], said);
+    free(said);
+    unlink(out);
+    unlink(dst);
+  }
+  free(dsrd);
+  rmdir(dir);
+}
+END_TEST
+
 Suite *suite_ops_cli(void)
 {
   Suite *s = suite_create("ops_cli");
@@ -321,6 +365,7 @@ Suite *suite_ops_cli(void)
   tcase_add_test(tc, usage_errors_exit_2_with_a_one_line_hint);
   tcase_add_test(tc, report_defaults_to_the_last_30_days);
   tcase_add_test(tc, dsrd_and_dsrctl_read_state_dir_dsrd_conf);
+  tcase_add_test(tc, systemd_units_verify);
   suite_add_tcase(s, tc);
   return s;
 }
