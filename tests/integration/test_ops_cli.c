@@ -114,6 +114,15 @@ START_TEST(every_command_and_subcommand_answers_help)
       ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
       ops_run_free(&r);
     }
+    /* a usage error: exit 2, one line on stderr, nothing on stdout */
+    const char *wrong[] = {"dsrctl", "--state-dir=/nonexistent/dsrd-state", names[i],
+                           "--no-such-option", NULL};
+    ops_run(&r, NULL, wrong);
+    ck_assert_msg(r.status == 2, "dsrctl %s --no-such-option: exit %d", names[i], r.status);
+    ck_assert_msg(!strncmp(r.err, "dsrctl: ", 8) && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "dsrctl %s --no-such-option: not one line: %s", names[i], r.err);
+    ck_assert_str_eq(r.out, "");
+    ops_run_free(&r);
     const char *ver[] = {"dsrctl", names[i], "--version", NULL};
     ops_run(&r, NULL, ver);
     ck_assert_int_eq(r.status, 0);
