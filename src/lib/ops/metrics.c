@@ -5,7 +5,6 @@
 #include "dsr/util.h"
 
 #include <arpa/inet.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -152,7 +151,8 @@ static bool sample(struct dsr_buf *b, const char *name, const char *const *label
       ok = (i == 0 || dsr_buf_puts(b, ",")) && put_label(b, labels[i], labels[i + 1]);
     ok = ok && dsr_buf_puts(b, "}");
   }
-  if (v == floor(v) && fabs(v) < 9e15)
+  /* whole numbers as integers (no libm: (long long) truncates, exact below 2^53) */
+  if (v > -9e15 && v < 9e15 && (double)(long long)v == v)
     return ok && dsr_buf_printf(b, " %.0f\n", v);
   return ok && dsr_buf_printf(b, " %.6g\n", v);
 }
