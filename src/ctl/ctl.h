@@ -17,6 +17,8 @@ struct ctl_command {
   int (*run)(const struct dsr_config *cfg, int argc, char **argv);
   const char *usage;
   const char *help;
+  /** One line per form, without "dsrctl " ("backup create --store NAME ..."); --help prints them. */
+  const char *synopsis;
 };
 
 int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv);
@@ -55,6 +57,7 @@ int ctl_key(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_media(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_jobs(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_files(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_config(const struct dsr_config *cfg, int argc, char **argv);
 
 struct dsr_policy;
 /**

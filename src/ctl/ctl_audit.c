@@ -9,10 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AUDIT_USAGE                                                                   \
-  "usage: dsrctl audit verify [--file FILE] [--require-sealed]\n"                   \
-  "       dsrctl audit export --from TIME --to TIME [--out FILE]\n"                  \
-  "       dsrctl audit seal"
+/* Usage errors are one line; the synopsis is `dsrctl audit --help`. */
+#define AUDIT_USAGE "(see dsrctl audit --help)"
 
 static void print_verdict(const struct dsr_audit_verdict *v, bool file)
 {
@@ -74,7 +72,7 @@ static int verify(const struct dsr_config *cfg, int argc, char **argv)
     else if (!strcmp(argv[i], "--require-sealed"))
       require_sealed = true;
     else {
-      ctl_error("audit verify: unknown argument %s\n%s", argv[i], AUDIT_USAGE);
+      ctl_error("audit verify: unknown argument %s %s", argv[i], AUDIT_USAGE);
       return 2;
     }
   }
@@ -114,14 +112,14 @@ static int export_cmd(const struct dsr_config *cfg, int argc, char **argv)
                         : !strcmp(argv[i], "--out") ? &out
                                                     : NULL;
     if (!slot || i + 1 >= argc) {
-      ctl_error("audit export: bad argument %s\n%s", argv[i], AUDIT_USAGE);
+      ctl_error("audit export: bad argument %s %s", argv[i], AUDIT_USAGE);
       return 2;
     }
     *slot = argv[++i];
   }
   time_t f, t;
   if (!from || !to) {
-    ctl_error("audit export needs --from and --to\n%s", AUDIT_USAGE);
+    ctl_error("audit export needs --from and --to %s", AUDIT_USAGE);
     return 2;
   }
   if (!time_arg("--from", from, &f) || !time_arg("--to", to, &t))
@@ -169,7 +167,7 @@ cleanup:
 static int seal(const struct dsr_config *cfg, int argc)
 {
   if (argc != 1) {
-    ctl_error("audit seal takes no arguments\n%s", AUDIT_USAGE);
+    ctl_error("audit seal takes no arguments %s", AUDIT_USAGE);
     return 2;
   }
   struct ctl_session d;
@@ -188,7 +186,7 @@ static int seal(const struct dsr_config *cfg, int argc)
 int ctl_audit(const struct dsr_config *cfg, int argc, char **argv)
 {
   if (argc < 2) {
-    ctl_error("%s", AUDIT_USAGE);
+    ctl_error("audit: expected verify, export or seal %s", AUDIT_USAGE);
     return 2;
   }
   if (!strcmp(argv[1], "verify"))
@@ -197,6 +195,6 @@ int ctl_audit(const struct dsr_config *cfg, int argc, char **argv)
     return export_cmd(cfg, argc - 1, argv + 1);
   if (!strcmp(argv[1], "seal"))
     return seal(cfg, argc - 1);
-  ctl_error("unknown audit command %s\n%s", argv[1], AUDIT_USAGE);
+  ctl_error("unknown audit command %s %s", argv[1], AUDIT_USAGE);
   return 2;
 }

@@ -22,10 +22,8 @@ static void print_secret(const char *label, char *value)
 
 static int usage(void)
 {
-  ctl_error("usage: dsrctl customer add --name N --tenant T --webhook-url URL\n"
-            "       dsrctl customer rotate-key --name N\n"
-            "       dsrctl customer rotate-secret --name N [--grace-hours H]\n"
-            "       dsrctl customer enable --name N");
+  ctl_error("customer: expected add, rotate-key, rotate-secret or enable with their options "
+            "(see dsrctl customer --help)");
   return 2;
 }
 

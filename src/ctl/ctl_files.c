@@ -15,9 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FILES_USAGE                                                                             \
-  "usage: dsrctl files list --request ID\n"                                                     \
-  "       dsrctl files retry [--request ID] [--policy FILE]"
+/* Usage errors are one line with a hint; the synopsis is dsrctl's table (dsrctl files --help). */
+#define FILES_HINT "(see dsrctl files --help)"
 
 /* Parses [--request ID] [--policy FILE] (the latter when @p policy is given). */
 static bool args(const char *cmd, int argc, char **argv, const char **request,
@@ -29,7 +28,7 @@ static bool args(const char *cmd, int argc, char **argv, const char **request,
     } else if (policy && !strcmp(argv[i], "--policy") && i + 1 < argc) {
       *policy = argv[++i];
     } else {
-      ctl_error("files %s: unknown argument %.60s\n%s", cmd, argv[i], FILES_USAGE);
+      ctl_error("files %s: unknown argument %.60s %s", cmd, argv[i], FILES_HINT);
       return false;
     }
   }
@@ -48,7 +47,7 @@ static int list(const struct dsr_config *cfg, int argc, char **argv)
   if (!args("list", argc, argv, &request, NULL))
     return 2;
   if (!request) {
-    ctl_error("files list: --request ID is required\n%s", FILES_USAGE);
+    ctl_error("files list: --request ID is required %s", FILES_HINT);
     return 2;
   }
   struct ctl_session s;
@@ -113,6 +112,6 @@ int ctl_files(const struct dsr_config *cfg, int argc, char **argv)
     return retry(cfg, argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "list"))
     return list(cfg, argc, argv);
-  ctl_error("files: expected list or retry\n%s", FILES_USAGE);
+  ctl_error("files: expected list or retry %s", FILES_HINT);
   return 2;
 }

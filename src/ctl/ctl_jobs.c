@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JOBS_USAGE                                                                              \
-  "usage: dsrctl jobs list [--dead] [--kind K] [--limit N]\n"                                   \
-  "       dsrctl jobs requeue ID | --all-dead [--kind K]"
+/* Usage errors are one line; the synopsis is `dsrctl jobs --help`. */
+#define JOBS_USAGE "(see dsrctl jobs --help)"
 
 /* A positive decimal number that fits in @p max, or false. */
 static bool parse_positive(const char *s, long long max, long long *out)
@@ -43,7 +42,7 @@ static int list(const struct dsr_config *cfg, int argc, char **argv)
     else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
       limit = argv[++i];
     else {
-      ctl_error("jobs list: unknown argument %s\n%s", argv[i], JOBS_USAGE);
+      ctl_error("jobs list: unknown argument %s %s", argv[i], JOBS_USAGE);
       return 2;
     }
   }
@@ -91,13 +90,13 @@ static int requeue(const struct dsr_config *cfg, int argc, char **argv)
     else if (argv[i][0] != '-' && !id_arg)
       id_arg = argv[i];
     else {
-      ctl_error("jobs requeue: unknown argument %s\n%s", argv[i], JOBS_USAGE);
+      ctl_error("jobs requeue: unknown argument %s %s", argv[i], JOBS_USAGE);
       return 2;
     }
   }
   long long id = 0;
   if (all == (id_arg != NULL)) {
-    ctl_error("jobs requeue: give one job ID or --all-dead\n%s", JOBS_USAGE);
+    ctl_error("jobs requeue: give one job ID or --all-dead %s", JOBS_USAGE);
     return 2;
   }
   if (id_arg && !parse_positive(id_arg, INT64_MAX, &id)) {
@@ -129,6 +128,6 @@ int ctl_jobs(const struct dsr_config *cfg, int argc, char **argv)
     return list(cfg, argc, argv);
   if (!strcmp(sub, "requeue"))
     return requeue(cfg, argc, argv);
-  ctl_error("jobs: unknown subcommand \"%.40s\"\n%s", sub, JOBS_USAGE);
+  ctl_error("jobs: unknown subcommand \"%.40s\" %s", sub, JOBS_USAGE);
   return 2;
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_USAGE "usage: dsrctl report --from TIME --to TIME [--format json|csv|html] [--out FILE]"
 
 /** Renders @p rep in @p format; caller frees. */
 static char *render(const json_t *rep, const char *format)
@@ -54,15 +53,16 @@ int ctl_report(const struct dsr_config *cfg, int argc, char **argv)
                         : !strcmp(argv[i], "--format") ? &format
                                                        : NULL;
     if (!slot || i + 1 >= argc) {
-      ctl_error("report: bad argument %s\n%s", argv[i], REPORT_USAGE);
+      ctl_error("report: bad argument %s (see dsrctl report --help)", argv[i]);
       return 2;
     }
     *slot = argv[++i];
   }
-  time_t f, t;
-  if (!from || !to || !dsr_time_parse(from, &f) || !dsr_time_parse(to, &t) || t <= f) {
-    ctl_error("report needs --from and --to (YYYY-MM-DD or RFC 3339), from before to\n%s",
-              REPORT_USAGE);
+  /* Without a period: the last 30 days up to now (the staff UI's default too). */
+  time_t t = dsr_now(), f = t - 30 * 86400;
+  if ((from && !dsr_time_parse(from, &f)) || (to && !dsr_time_parse(to, &t)) || t <= f) {
+    ctl_error("report: --from and --to are YYYY-MM-DD or RFC 3339, from before to "
+              "(see dsrctl report --help)");
     return 2;
   }
   if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html")) {

@@ -23,6 +23,9 @@
 
 #define PLATFORM_DB "platform"
 
+/* Usage errors are one line with this hint; --help prints generate_usage. */
+#define SAMPLE_HINT "(see dsrctl sample generate --help)"
+
 static const char generate_usage[] =
     "usage: dsrctl sample generate --subjects N --seed S [--calls-per-subject K]\n"
     "         [--now DATE] [--media DIR | --no-media] [--backup-sets N] [--backup-dir DIR]\n"
@@ -102,9 +105,9 @@ static int parse_args(int argc, char **argv, struct gen_args *a)
         known = takes = true;
     if (!known) {
       if (strncmp(arg, "--", 2) == 0)
-        ctl_error("sample generate: unknown option %s\n%s", arg, generate_usage);
+        ctl_error("sample generate: unknown option %s %s", arg, SAMPLE_HINT);
       else
-        ctl_error("sample generate: unexpected argument \"%s\"\n%s", arg, generate_usage);
+        ctl_error("sample generate: unexpected argument \"%s\" %s", arg, SAMPLE_HINT);
       return 2;
     }
     if (takes && !val) {
@@ -195,18 +198,18 @@ static int parse_args(int argc, char **argv, struct gen_args *a)
       } else if (!strcmp(arg, "--no-subject-account")) {
         d->account = false;
       } else {
-        ctl_error("sample generate: unknown option %s\n%s", arg, generate_usage);
+        ctl_error("sample generate: unknown option %s %s", arg, SAMPLE_HINT);
         return 2;
       }
     } else {
-      ctl_error("sample generate: unknown option %s\n%s", arg, generate_usage);
+      ctl_error("sample generate: unknown option %s %s", arg, SAMPLE_HINT);
       return 2;
     }
     if (takes)
       i++;
   }
   if (!a->have_subjects || !a->have_seed) {
-    ctl_error("sample generate: --subjects and --seed are required\n%s", generate_usage);
+    ctl_error("sample generate: --subjects and --seed are required %s", SAMPLE_HINT);
     return 2;
   }
   for (int j = 0; j < a->o.ndesignated; j++)
@@ -550,6 +553,15 @@ static int generate(const struct dsr_config *cfg, int argc, char **argv)
            PQdb(c), (long long)json_integer_value(json_object_get(m, "rows_total")),
            (long long)json_integer_value(json_object_get(json_object_get(m, "tables"), "calls")),
            (long long)json_integer_value(json_object_get(m, "media_files")));
+    /* The planted subjects (synthetic people), to try requests with. */
+    size_t i;
+    json_t *subj;
+    json_array_foreach(json_object_get(m, "subjects_of_note"), i, subj)
+      printf("  subject %-16s email %s phone %s calls %lld\n",
+             json_string_value(json_object_get(subj, "label")),
+             json_string_value(json_object_get(subj, "email")),
+             json_string_value(json_object_get(subj, "phone")),
+             (long long)json_integer_value(json_object_get(subj, "calls")));
   }
   rc = 0;
 cleanup:
@@ -570,6 +582,6 @@ int ctl_sample(const struct dsr_config *cfg, int argc, char **argv)
     fputs(generate_usage, stdout);
     return 0;
   }
-  ctl_error("sample: expected \"generate\"\n%s", generate_usage);
+  ctl_error("sample: expected \"generate\" %s", SAMPLE_HINT);
   return 2;
 }

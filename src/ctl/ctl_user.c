@@ -70,9 +70,8 @@ static bool get_password(char *buf, size_t len)
 
 static int usage(void)
 {
-  ctl_error("usage: dsrctl user add --role admin|triager|approver|auditor --email E [--name N]\n"
-            "       dsrctl user passwd --email E\n"
-            "(the password is read from standard input, or prompted without echo)");
+  ctl_error("user: expected add --role R --email E [--name N] or passwd --email E "
+            "(see dsrctl user --help)");
   return 2;
 }
 

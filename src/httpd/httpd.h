@@ -245,6 +245,12 @@ extern const struct dsr_jspec dsrd_restriction_lift_spec[];
 enum MHD_Result dsrd_corrections_decide(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_correction_decide_spec[];
 enum MHD_Result dsrd_readyz(struct dsr_hreq *r);
+/** GET /metrics: Prometheus text format, for metrics_allow addresses or metrics_token (ops). */
+enum MHD_Result dsrd_metrics(struct dsr_hreq *r);
+/** GET /openapi.json: docs/openapi.json as compiled in. */
+enum MHD_Result dsrd_openapi(struct dsr_hreq *r);
+/** GET /errors/{code}: the page an error's type URI points at. */
+enum MHD_Result dsrd_error_page(struct dsr_hreq *r);
 enum MHD_Result dsrd_verify(struct dsr_hreq *r);
 enum MHD_Result dsrd_resend(struct dsr_hreq *r);
 enum MHD_Result dsrd_withdraw(struct dsr_hreq *r);

@@ -121,7 +121,8 @@ enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *bo
 json_t *dsr_problem_json(enum dsr_ec ec, const char *detail, const char *field)
 {
   char type[128];
-  snprintf(type, sizeof type, "https://dsrd.invalid/problems/%s", dsr_ec_code(ec));
+  /* A reference to the page dsrd serves for the code; replies make it absolute (below). */
+  snprintf(type, sizeof type, "/errors/%s", dsr_ec_code(ec));
   json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", dsr_ec_title(ec),
                         "status", (int)dsr_ec_status(ec), "detail",
                         detail ? detail : dsr_ec_title(ec), "code", dsr_ec_code(ec));
@@ -158,6 +159,17 @@ enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const ch
     return ret;
   }
   json_t *p = dsr_problem_json(ec, detail, field);
+  if (p && r->app && r->app->cfg) {
+    /* Stable, documented type URIs: problem_base_url + code, else BASE_URL/errors/code. */
+    const char *base = r->app->cfg->problem_base_url;
+    char *type = base ? dsr_asprintf("%s%s", base, dsr_ec_code(ec))
+                      : dsr_asprintf("%s/errors/%s", r->app->venv.link_base ? r->app->venv.link_base
+                                                                           : "",
+                                     dsr_ec_code(ec));
+    if (type)
+      json_object_set_new(p, "type", json_string(type));
+    free(type);
+  }
   if (p && extra)
     json_object_update_missing(p, extra);
   json_decref(extra);

@@ -25,6 +25,9 @@ const struct dsr_route dsr_routes[] = {
     /* operations */
     {GET("/healthz", dsrd_healthz)},
     {GET("/readyz", dsrd_readyz)},
+    {GET("/metrics", dsrd_metrics)}, /* metrics_allow addresses or metrics_token (the handler) */
+    {GET("/openapi.json", dsrd_openapi)},
+    {GET("/errors/{code}", dsrd_error_page), .html = true}, /* what an error type URI names */
     /* the public subject API */
     {POST("/v1/requests", dsrd_requests_create), .body = dsrd_request_create_spec,
      .rate = DSR_RATE_INTAKE_ADDRESS},

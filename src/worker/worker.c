@@ -68,7 +68,7 @@ static void *run(void *arg)
   free(ta);
   struct dsr_db *db = connect_db(w);
   while (db && !atomic_load(&w->stop)) {
-    int ran = dsr_queue_run_batch(db, dsr_job_registry, owner, dsr_now(), BATCH,
+    int ran = dsr_queue_run_batch(db, dsr_job_registry_timed(), owner, dsr_now(), BATCH,
                                   (void *)w->env);
     if (ran < 0 && PQstatus(db->conn) != CONNECTION_OK) {
       disconnect_db(db);

@@ -21,6 +21,11 @@ struct dsr_worker_env {
 
 /** The registry: every job kind dsrd runs, terminated by a row with kind NULL. */
 extern const struct dsr_job_kind dsr_job_registry[];
+/**
+ * The same kinds and leases, each handler timed for /metrics (job_timing.c);
+ * the worker threads run this one.
+ */
+const struct dsr_job_kind *dsr_job_registry_timed(void);
 
 /* Handlers, one file per kind (ctx is the struct dsr_worker_env). */
 enum dsr_job_result dsr_job_send_message(struct dsr_db *db, const struct dsr_job *job, void *ctx,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "suites.h"
+#include "ops_util.h"
 
 struct h_pg it_pg;
 struct h_dsrd it_dsrd;
@@ -54,6 +55,10 @@ int main(void)
   srunner_add_suite(sr, suite_backups());
   srunner_add_suite(sr, suite_phone());
   srunner_add_suite(sr, suite_files());
+  srunner_add_suite(sr, suite_ops_cli());
+  srunner_add_suite(sr, suite_ops_metrics());
+  srunner_add_suite(sr, suite_ops_openapi());
+  srunner_add_suite(sr, suite_ops_nodes());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -6,6 +6,7 @@
 Suite *suite_util(void);
 Suite *suite_erasure(void);
 Suite *suite_media(void);
+Suite *suite_openapi(void);
 Suite *suite_jspec(void);
 Suite *suite_validate(void);
 Suite *suite_router(void);

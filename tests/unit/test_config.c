@@ -114,6 +114,53 @@ START_TEST(every_key_documented)
 }
 END_TEST
 
+/* dsrctl config show: secrets never leave as text, passwords inside DSNs neither. */
+START_TEST(values_for_display_redact_secrets)
+{
+  static const char *const cases[][2] = {
+      {"host=/run/pg password=hunter2 user=dsrd", "host=/run/pg password=*** user=dsrd"},
+      {"password = 'a b\\' c' dbname=x", "password = *** dbname=x"},
+      {"password=", "password=***"},
+      {"postgresql://dsrd:s3cret@db.example:5432/dsrd", "postgresql://dsrd:***@db.example:5432/dsrd"},
+      {"postgresql://db.example/dsrd", "postgresql://db.example/dsrd"},
+      {"host=x mypassword=y", "host=x mypassword=y"},
+  };
+  const struct dsr_config_key *url = NULL, *smtp = NULL, *port = NULL;
+  for (const struct dsr_config_key *k = dsr_config_keys(); k->name; k++) {
+    if (!strcmp(k->name, "database_url"))
+      url = k;
+    if (!strcmp(k->name, "smtp_password"))
+      smtp = k;
+    if (!strcmp(k->name, "port"))
+      port = k;
+  }
+  ck_assert(url && smtp && port);
+  char err[256];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct dsr_config c;
+    ck_assert(dsr_config_defaults(&c));
+    ck_assert(dsr_config_set(&c, "database_url", cases[i][0], err, sizeof err));
+    char *v = dsr_config_value_text(&c, url);
+    ck_assert_str_eq(v, cases[i][1]);
+    free(v);
+    dsr_config_free(&c);
+  }
+  struct dsr_config c;
+  ck_assert(dsr_config_defaults(&c));
+  ck_assert_ptr_null(dsr_config_value_text(&c, smtp)); /* unset */
+  ck_assert(dsr_config_set(&c, "smtp_password", "topsecret", err, sizeof err));
+  char *v = dsr_config_value_text(&c, smtp);
+  ck_assert_str_eq(v, "(redacted)");
+  free(v);
+  v = dsr_config_value_text(&c, port);
+  ck_assert_str_eq(v, "8080");
+  free(v);
+  ck_assert(dsr_config_key_secret("metrics_token") && !dsr_config_key_secret("port"));
+  ck_assert_str_eq(dsr_config_source_name(DSR_CFG_SRC_ENV), "environment");
+  dsr_config_free(&c);
+}
+END_TEST
+
 Suite *suite_config(void)
 {
   Suite *s = suite_create("config");
@@ -122,6 +169,7 @@ Suite *suite_config(void)
   tcase_add_test(tc, file_env_flags_precedence);
   tcase_add_test(tc, errors_name_line_and_key);
   tcase_add_test(tc, every_key_documented);
+  tcase_add_test(tc, values_for_display_redact_secrets);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -13,6 +13,9 @@
 
 enum dsr_cfg_type { DSR_CFG_STRING, DSR_CFG_INT, DSR_CFG_BOOL };
 
+/** Room for the key table's rows (config.c checks the table fits). */
+#define DSR_CONFIG_MAX_KEYS 128
+
 /** All settings. Strings are owned by the config and freed by dsr_config_free(). */
 struct dsr_config {
   char *state_dir;
@@ -68,7 +71,29 @@ struct dsr_config {
   long outbox_retention_days;
   long export_retention_days;
   char *master_key_file;
+  /* --- operations (issue 21) --- */
+  char *metrics_allow;
+  char *metrics_token;
+  long metrics_cache_seconds;
+  char *problem_base_url;
+  /* Not keys: where each value came from (enum dsr_cfg_source, by key index) and the file read. */
+  unsigned char source[DSR_CONFIG_MAX_KEYS];
+  char *config_file; /**< the file that was read (owned), or NULL */
 };
+
+/** Where a setting's value came from, in increasing precedence. */
+enum dsr_cfg_source { DSR_CFG_SRC_DEFAULT, DSR_CFG_SRC_FILE, DSR_CFG_SRC_ENV, DSR_CFG_SRC_FLAG };
+/** "default", "file", "environment" or "flag". */
+const char *dsr_config_source_name(enum dsr_cfg_source s);
+/** True for keys whose values are secrets (passwords, tokens): never printed. */
+bool dsr_config_key_secret(const char *name);
+/**
+ * The value of key @p k in @p cfg as text, for display (caller frees): NULL
+ * when unset; secrets become "(redacted)" and a password inside a libpq
+ * connection string or URL becomes "***".
+ */
+struct dsr_config_key;
+char *dsr_config_value_text(const struct dsr_config *cfg, const struct dsr_config_key *k);
 
 /** One row of the key table. */
 struct dsr_config_key {
@@ -95,8 +120,9 @@ DSR_MUST_USE bool dsr_config_load_file(struct dsr_config *cfg, const char *path,
 /** Applies every DSRD_* variable of the table that is set. */
 DSR_MUST_USE bool dsr_config_load_env(struct dsr_config *cfg, char *err, size_t errlen);
 /**
- * The whole sequence for a program: defaults, file (-c/--config or DSRD_CONFIG,
- * optional), env, then --key=value flags from argv. Flags it does not know are
+ * The whole sequence for a program: defaults, file (-c/--config or DSRD_CONFIG;
+ * without them STATE_DIR/dsrd.conf when it exists, STATE_DIR as the flags, the
+ * environment or the default name it), env, then --key=value flags from argv. Flags it does not know are
  * left for the caller: @p rest receives them (argv order kept), @p nrest counts.
  */
 DSR_MUST_USE bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv,

@@ -33,6 +33,9 @@ struct dsr_db_pool *dsr_db_pool_new(const char *conninfo, unsigned int size);
 void dsr_db_pool_free(struct dsr_db_pool *pool);
 /** Blocks until a connection is free; NULL if the database cannot be reached. */
 struct dsr_db *dsr_db_acquire(struct dsr_db_pool *pool);
+/** The pool's size, connections handed out now, and threads waiting for one (for /metrics). */
+void dsr_db_pool_stats(struct dsr_db_pool *pool, unsigned int *size, unsigned int *in_use,
+                       unsigned int *waiting);
 /** Returns the connection; a broken one is closed and reopened on next use. */
 void dsr_db_release(struct dsr_db *db);
 

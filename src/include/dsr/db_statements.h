@@ -18,6 +18,7 @@
 #include "dsr/stmts_rights.h"
 #include "dsr/stmts_erasure.h"
 #include "dsr/stmts_backups.h"
+#include "dsr/stmts_ops.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -31,6 +32,7 @@
   DSR_STMTS_EXPORTS(X)    \
   DSR_STMTS_RIGHTS(X)     \
   DSR_STMTS_ERASURE(X)    \
-  DSR_STMTS_BACKUPS(X)
+  DSR_STMTS_BACKUPS(X)    \
+  DSR_STMTS_OPS(X)
 
 #endif

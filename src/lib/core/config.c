@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S(field) offsetof(struct dsr_config, field)
 
@@ -127,14 +128,116 @@ static const struct dsr_config_key keys[] = {
      "days a sweep keeps the record of a destroyed export package"},
     {"master_key_file", "DSRD_MASTER_KEY_FILE", DSR_CFG_STRING, NULL, S(master_key_file), 0, 0,
      "versioned master keys wrapping the data keys of crypto-shredded media (mode 0600)"},
+    {"metrics_allow", "DSRD_METRICS_ALLOW", DSR_CFG_STRING, "127.0.0.1,::1", S(metrics_allow), 0,
+     0, "client addresses or CIDR ranges (comma-separated) that may read /metrics"},
+    {"metrics_token", "DSRD_METRICS_TOKEN", DSR_CFG_STRING, NULL, S(metrics_token), 0, 0,
+     "bearer token that also allows /metrics from any address (unset: none)"},
+    {"metrics_cache_seconds", "DSRD_METRICS_CACHE_SECONDS", DSR_CFG_INT, "5",
+     S(metrics_cache_seconds), 1, 3600, "seconds /metrics reuses the counts it read from the database"},
+    {"problem_base_url", "DSRD_PROBLEM_BASE_URL", DSR_CFG_STRING, NULL, S(problem_base_url), 0, 0,
+     "base of the error type URIs (default: BASE_URL/errors/, pages dsrd serves)"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 
 #undef S
 
+_Static_assert(sizeof keys / sizeof keys[0] <= DSR_CONFIG_MAX_KEYS, "raise DSR_CONFIG_MAX_KEYS");
+
 const struct dsr_config_key *dsr_config_keys(void)
 {
   return keys;
+}
+
+const char *dsr_config_source_name(enum dsr_cfg_source s)
+{
+  switch (s) {
+  case DSR_CFG_SRC_DEFAULT:
+    return "default";
+  case DSR_CFG_SRC_FILE:
+    return "file";
+  case DSR_CFG_SRC_ENV:
+    return "environment";
+  case DSR_CFG_SRC_FLAG:
+    return "flag";
+  }
+  return "default";
+}
+
+bool dsr_config_key_secret(const char *name)
+{
+  static const char *const secrets[] = {"smtp_password", "sms_webhook_token", "metrics_token",
+                                        NULL};
+  for (size_t i = 0; secrets[i]; i++)
+    if (!strcmp(secrets[i], name))
+      return true;
+  return false;
+}
+
+/* Replaces a password in a libpq keyword string ("password=...") or a URL ("//user:pw@"). */
+static char *redact_dsn(const char *dsn)
+{
+  /* Each replacement grows the text by at most 3 bytes and needs at least 9: twice is room. */
+  size_t len = strlen(dsn);
+  char *out = malloc(2 * len + 16);
+  if (!out)
+    return NULL;
+  memcpy(out, dsn, len + 1);
+  char *at = strchr(out, '@'), *scheme = strstr(out, "://");
+  if (scheme && at && at > scheme) {
+    char *colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
+    if (colon) {
+      memmove(colon + 4, at, strlen(at) + 1);
+      memcpy(colon, ":***", 4);
+    }
+  }
+  for (char *p = strstr(out, "password"); p; p = strstr(p + 1, "password")) {
+    char *q = p + 8;
+    while (*q == ' ')
+      q++;
+    if (*q != '=' || (p > out && !isspace((unsigned char)p[-1])))
+      continue;
+    q++;
+    while (*q == ' ')
+      q++;
+    char *e = q;
+    if (*e == '\'') {
+      for (e++; *e && *e != '\''; e++)
+        if (*e == '\\' && e[1])
+          e++;
+      if (*e)
+        e++;
+    } else {
+      while (*e && !isspace((unsigned char)*e))
+        e++;
+    }
+    memmove(q + 3, e, strlen(e) + 1);
+    memcpy(q, "***", 3);
+  }
+  return out;
+}
+
+char *dsr_config_value_text(const struct dsr_config *cfg, const struct dsr_config_key *k)
+{
+  const char *base = (const char *)cfg;
+  char buf[64];
+  switch (k->type) {
+  case DSR_CFG_STRING: {
+    const char *v = *(char *const *)(base + k->offset);
+    if (!v)
+      return NULL;
+    if (dsr_config_key_secret(k->name))
+      return strdup("(redacted)");
+    if (!strcmp(k->name, "database_url"))
+      return redact_dsn(v);
+    return strdup(v);
+  }
+  case DSR_CFG_INT:
+    snprintf(buf, sizeof buf, "%ld", *(const long *)(base + k->offset));
+    return strdup(buf);
+  case DSR_CFG_BOOL:
+    return strdup(*(const bool *)(base + k->offset) ? "true" : "false");
+  }
+  return NULL;
 }
 
 static const struct dsr_config_key *find_key(const char *name)
@@ -258,6 +361,8 @@ bool dsr_config_load_file(struct dsr_config *cfg, const char *path, char *err, s
     if (!dsr_config_set(cfg, key, value, inner, sizeof inner)) {
       snprintf(err, errlen, "%s:%u: %s", path, lineno, inner);
       ok = false;
+    } else {
+      cfg->source[find_key(key) - keys] = DSR_CFG_SRC_FILE;
     }
   }
   fclose(f);
@@ -270,8 +375,28 @@ bool dsr_config_load_env(struct dsr_config *cfg, char *err, size_t errlen)
     const char *v = getenv(k->env);
     if (v && !set_value(cfg, k, v, err, errlen))
       return false;
+    if (v)
+      cfg->source[k - keys] = DSR_CFG_SRC_ENV;
   }
   return true;
+}
+
+/* The state directory the flags, then the environment, then the default name (no file yet). */
+static const char *state_dir_hint(int argc, char **argv)
+{
+  const char *v = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strncmp(a, "--state-dir", 11) || !strncmp(a, "--state_dir", 11)) {
+      if (a[11] == '=')
+        v = a + 12;
+      else if (a[11] == '\0' && i + 1 < argc)
+        v = argv[++i];
+    }
+  }
+  if (!v)
+    v = getenv("DSRD_STATE_DIR");
+  return v && *v ? v : find_key("state_dir")->def;
 }
 
 bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv, char **rest, int *nrest,
@@ -289,8 +414,22 @@ bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv, char **
     else if (!strncmp(argv[i], "--config=", 9))
       file = argv[i] + 9;
   }
+  char deflt[4096];
+  if (!file || !*file) {
+    /* No file named: STATE_DIR/dsrd.conf when it exists (the one file dsrd and dsrctl share). */
+    const char *state = state_dir_hint(argc, argv);
+    if (snprintf(deflt, sizeof deflt, "%s/dsrd.conf", state) < (int)sizeof deflt &&
+        access(deflt, F_OK) == 0)
+      file = deflt;
+    else
+      file = NULL;
+  }
   if (file && !dsr_config_load_file(cfg, file, err, errlen))
     return false;
+  if (file && !(cfg->config_file = strdup(file))) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
   if (!dsr_config_load_env(cfg, err, errlen))
     return false;
   for (int i = 1; i < argc; i++) {
@@ -324,6 +463,7 @@ bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv, char **
           }
           if (!set_value(cfg, k, value, err, errlen))
             return false;
+          cfg->source[k - keys] = DSR_CFG_SRC_FLAG;
           continue;
         }
       }
@@ -335,6 +475,8 @@ bool dsr_config_from_args(struct dsr_config *cfg, int argc, char **argv, char **
 
 void dsr_config_free(struct dsr_config *cfg)
 {
+  free(cfg->config_file);
+  cfg->config_file = NULL;
   for (const struct dsr_config_key *k = keys; k->name; k++) {
     if (k->type == DSR_CFG_STRING) {
       char **slot = (char **)((char *)cfg + k->offset);

@@ -32,6 +32,7 @@ struct dsr_db_pool {
   struct slot *slots;
   pthread_mutex_t lock;
   pthread_cond_t freed;
+  unsigned int waiting; /* threads blocked in dsr_db_acquire() (for /metrics) */
 };
 
 /* A connection opened outside a pool keeps its prepared flags here. */
@@ -116,7 +117,9 @@ struct dsr_db *dsr_db_acquire(struct dsr_db_pool *p)
       }
     if (s)
       break;
+    p->waiting++;
     pthread_cond_wait(&p->freed, &p->lock);
+    p->waiting--;
   }
   s->busy = true;
   pthread_mutex_unlock(&p->lock);
@@ -133,6 +136,18 @@ struct dsr_db *dsr_db_acquire(struct dsr_db_pool *p)
     }
   }
   return &s->db;
+}
+
+void dsr_db_pool_stats(struct dsr_db_pool *p, unsigned int *size, unsigned int *in_use,
+                       unsigned int *waiting)
+{
+  pthread_mutex_lock(&p->lock);
+  *size = p->size;
+  *in_use = 0;
+  for (unsigned i = 0; i < p->size; i++)
+    *in_use += p->slots[i].busy;
+  *waiting = p->waiting;
+  pthread_mutex_unlock(&p->lock);
 }
 
 void dsr_db_release(struct dsr_db *db)
