@@ -18,9 +18,11 @@ void dsr_export_opts_from_config(struct dsr_export_opts *o, const struct dsr_con
 {
   struct dsr_webhook_opts w;
   dsr_webhook_opts_from_config(&w, cfg);
-  *o = (struct dsr_export_opts){.dir = dir, .base_url = w.base_url,
-                                .link_seconds = cfg->export_link_days * 86400L,
+  *o = (struct dsr_export_opts){.dir = dir, .link_seconds = cfg->export_link_days * 86400L,
                                 .max_downloads = cfg->export_max_downloads};
+  /* the default base URL lives in w's own buffer, gone with w: keep a copy in o */
+  snprintf(o->base_buf, sizeof o->base_buf, "%s", w.base_url);
+  o->base_url = o->base_buf;
 }
 
 static const char *payload_id(const struct dsr_job *job, const char *key, char *err, size_t errlen)

@@ -118,6 +118,7 @@ enum dsr_tx_status dsr_export_enqueue(struct dsr_db *db, const char *request_id,
 struct dsr_export_opts {
   const char *dir;        /**< directory of package files */
   const char *base_url;   /**< for the link in the message */
+  char base_buf[160];     /**< holds the default base_url (http://listen_address:port) */
   long link_seconds;      /**< link lifetime */
   long max_downloads;
 };
