@@ -7,6 +7,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "forms.h"
+#include "conn_guard.h"
 #include "dsr/log.h"
 
 #include <arpa/inet.h>
@@ -295,6 +296,7 @@ enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char 
     dsr_strlcpy(r->method, method, sizeof r->method);
     r->started_ms = dsr_mono_ms();
     new_rid(r->rid);
+    dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_HEADERS_DONE);
     enum MHD_Result ret = on_headers(r, url);
     return r->replied ? ret : MHD_YES;
   }
@@ -320,6 +322,7 @@ enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char 
     *upload_data_size = 0;
     return MHD_YES;
   }
+  dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_BODY_DONE);
   if (r->too_large)
     return dsr_reply_problem(r, DSR_E_BODY_TOO_LARGE, NULL, NULL);
   return on_complete(r);
@@ -331,6 +334,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   struct dsr_hreq *r = *con_cls;
   if (!r)
     return;
+  dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_ANSWERED);
   /* Route patterns, never raw paths or query strings: those may carry identities. */
   DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
            r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);

@@ -41,6 +41,7 @@ struct dsr_app {
   const struct dsr_policy *policy; /**< NULL: built-in defaults (docs/policy-sections.md) */
   struct dsr_ratelimit *rl[DSR_RATE_COUNT]; /**< NULL entries: no limit */
   struct dsr_verify_env venv;               /**< policy and the public base URL for links */
+  struct dsr_conn_guard *guard;             /**< deadlines on slow clients, or NULL */
 };
 
 #define DSR_MAX_PATH_ARGS 4

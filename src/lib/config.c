@@ -127,6 +127,18 @@ static const struct dsr_config_key keys[] = {
      "days a sweep keeps the record of a destroyed export package"},
     {"master_key_file", "DSRD_MASTER_KEY_FILE", DSR_CFG_STRING, NULL, S(master_key_file), 0, 0,
      "versioned master keys wrapping the data keys of crypto-shredded media (mode 0600)"},
+    {"max_connections", "DSRD_MAX_CONNECTIONS", DSR_CFG_INT, "512", S(max_connections), 4,
+     100000, "open HTTP connections at most (more are closed when accepted)"},
+    {"max_connections_per_address", "DSRD_MAX_CONNECTIONS_PER_ADDRESS", DSR_CFG_INT, "32",
+     S(max_connections_per_address), 0, 100000,
+     "open HTTP connections from one client address at most (0: no limit, e.g. behind a proxy)"},
+    {"request_header_timeout", "DSRD_REQUEST_HEADER_TIMEOUT", DSR_CFG_INT, "10",
+     S(request_header_timeout), 1, 600,
+     "seconds a client has to send a request's headers (from connecting or the previous answer)"},
+    {"request_timeout", "DSRD_REQUEST_TIMEOUT", DSR_CFG_INT, "60", S(request_timeout), 1, 3600,
+     "seconds a client has to send a whole request, headers and body"},
+    {"job_lease_max", "DSRD_JOB_LEASE_MAX", DSR_CFG_INT, "60", S(job_lease_max), 2, 3600,
+     "longest lease of a claimed job, seconds; renewed while it runs, taken over after a crash"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

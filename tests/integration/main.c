@@ -50,6 +50,7 @@ int main(void)
   srunner_add_suite(sr, suite_erasure_crash());
   srunner_add_suite(sr, suite_sweep());
   srunner_add_suite(sr, suite_backups());
+  srunner_add_suite(sr, suite_hardening());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -41,5 +41,6 @@ Suite *suite_erasure(void);
 Suite *suite_erasure_crash(void);
 Suite *suite_sweep(void);
 Suite *suite_backups(void);
+Suite *suite_hardening(void);
 
 #endif

@@ -1,0 +1,271 @@
+/**
+ * @file test_hardening.c
+ * @brief Findings of the outside security review (issue 17), each reproduced
+ *        against a real dsrd on loopback: connection floods and slow senders
+ *        (H1), smuggling shapes of strict HTTP parsing (L4).
+ */
+#include "config.h"
+#include "suites.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A TCP connection to @p d from loopback address @p from ("127.0.0.N"); nonblocking when asked. */
+static int connect_from(const struct h_dsrd *d, const char *from, bool nonblock)
+{
+  int s = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+  H_REQUIRE(s >= 0, "socket: %s", strerror(errno));
+  struct sockaddr_in src = {.sin_family = AF_INET};
+  inet_pton(AF_INET, from, &src.sin_addr);
+  H_REQUIRE(bind(s, (struct sockaddr *)&src, sizeof src) == 0, "bind %s: %s", from,
+            strerror(errno));
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d->port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int rc = connect(s, (struct sockaddr *)&a, sizeof a);
+  H_REQUIRE(rc == 0 || (nonblock && errno == EINPROGRESS), "connect: %s", strerror(errno));
+  return s;
+}
+
+/* Sends all of @p text on blocking socket @p s. */
+static void send_all(int s, const char *text, size_t len)
+{
+  size_t sent = 0;
+  while (sent < len) {
+    ssize_t w = send(s, text + sent, len - sent, MSG_NOSIGNAL);
+    H_REQUIRE(w > 0, "send: %s", strerror(errno));
+    sent += (size_t)w;
+  }
+}
+
+/*
+ * Reads an answer from @p s until the server closes or @p deadline_ms (monotonic)
+ * passes; returns the status (0: none) and copies up to outlen bytes.
+ */
+static long read_answer(int s, double deadline_ms, char *out, size_t outlen)
+{
+  size_t got = 0;
+  out[0] = '\0';
+  for (;;) {
+    double left = deadline_ms - now_ms();
+    if (left <= 0)
+      break;
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    if (poll(&p, 1, (int)left + 1) <= 0)
+      break;
+    ssize_t n = recv(s, out + got, outlen - 1 - got, 0);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    out[got] = '\0';
+    if (got == outlen - 1 || (strstr(out, "\r\n\r\n") && strstr(out, "Content-Length: 0")))
+      break;
+  }
+  long status = 0;
+  sscanf(out, "HTTP/1.%*d %ld", &status);
+  return status;
+}
+
+static void start_with(struct h_dsrd *d, const char *const *more)
+{
+  char url[512];
+  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
+  const char *args[16] = {url, "--workers=0"};
+  size_t n = 2;
+  for (; more && *more && n < 15; more++)
+    args[n++] = *more;
+  args[n] = NULL;
+  h_dsrd_start(d, NULL, args);
+}
+
+#define FLOOD 2000
+
+/*
+ * H1: 2,000 connections from one address, each holding a half-sent request,
+ * while /healthz from another address answers within a second. Before the
+ * limits, libmicrohttpd's default of 1,020 connections was reached and every
+ * new connection waited in the listen queue.
+ */
+START_TEST(idle_flood_from_one_address_leaves_healthz_answering)
+{
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < FLOOD + 256) {
+    rl.rlim_cur = rl.rlim_max < FLOOD + 256 ? rl.rlim_max : FLOOD + 256;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  H_REQUIRE(rl.rlim_cur >= FLOOD + 64, "open-file limit %lu too low for the test",
+            (unsigned long)rl.rlim_cur);
+  struct h_dsrd d;
+  const char *more[] = {"--max-connections-per-address=32", "--request-header-timeout=30",
+                        "--request-timeout=60", NULL};
+  start_with(&d, more);
+  static int fds[FLOOD];
+  static const char partial[] = "GET /healthz HTTP/1.1\r\nHost: a\r\n";
+  int established = 0;
+  for (int i = 0; i < FLOOD; i++)
+    fds[i] = connect_from(&d, "127.0.0.1", true);
+  /* Wait (bounded) for the connects, then send the half request on each. */
+  double until = now_ms() + 10000;
+  for (int i = 0; i < FLOOD; i++) {
+    struct pollfd p = {.fd = fds[i], .events = POLLOUT};
+    double left = until - now_ms();
+    if (poll(&p, 1, left > 0 ? (int)left : 0) == 1 && (p.revents & POLLOUT)) {
+      int soerr = 0;
+      socklen_t sl = sizeof soerr;
+      getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &soerr, &sl);
+      if (soerr == 0) {
+        established++;
+        (void)send(fds[i], partial, sizeof partial - 1, MSG_NOSIGNAL);
+      }
+    }
+  }
+  ck_assert_int_ge(established, 1000);
+  /* Another address: a whole request, answered within one second. */
+  for (int round = 0; round < 3; round++) {
+    double t0 = now_ms();
+    int s = connect_from(&d, "127.0.0.2", true);
+    struct pollfd p = {.fd = s, .events = POLLOUT};
+    ck_assert_int_eq(poll(&p, 1, 1000), 1);
+    int fl = fcntl(s, F_GETFL);
+    fcntl(s, F_SETFL, fl & ~O_NONBLOCK);
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    send_all(s, req, sizeof req - 1);
+    char buf[2048];
+    long st = read_answer(s, t0 + 1000, buf, sizeof buf);
+    double ms = now_ms() - t0;
+    close(s);
+    ck_assert_msg(st == 200, "healthz answered %ld under %d held connections", st, established);
+    ck_assert_msg(ms < 1000, "healthz took %.0f ms", ms);
+  }
+  for (int i = 0; i < FLOOD; i++)
+    close(fds[i]);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+/*
+ * Sends @p head, then one byte of @p drip every 250 ms; returns the milliseconds
+ * until the server closed the connection, or -1 if it still had not after
+ * @p limit_ms.
+ */
+static double drip_until_closed(const struct h_dsrd *d, const char *head, const char *drip,
+                                double limit_ms)
+{
+  int s = connect_from(d, "127.0.0.3", false);
+  double t0 = now_ms();
+  send_all(s, head, strlen(head));
+  size_t i = 0, n = strlen(drip);
+  double closed = -1;
+  while (now_ms() - t0 < limit_ms) {
+    /* Waiting for the server's close doubles as the pace of the drip. */
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    if (poll(&p, 1, 250) == 1) {
+      char buf[512];
+      ssize_t r = recv(s, buf, sizeof buf, 0);
+      if (r <= 0) {
+        closed = now_ms() - t0;
+        break;
+      }
+      continue; /* an answer (none is expected): keep reading until it closes */
+    }
+    if (send(s, drip + (i % n), 1, MSG_NOSIGNAL) != 1) {
+      closed = now_ms() - t0;
+      break;
+    }
+    i++;
+  }
+  close(s);
+  return closed;
+}
+
+/* H1: one header byte every 250 ms no longer holds a connection past request_header_timeout. */
+START_TEST(slow_headers_are_cut_at_the_header_deadline)
+{
+  struct h_dsrd d;
+  const char *more[] = {"--request-header-timeout=2", "--request-timeout=30", NULL};
+  start_with(&d, more);
+  double ms = drip_until_closed(&d, "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Slow: ",
+                                "abcdefghij", 8000);
+  ck_assert_msg(ms >= 1500 && ms < 4000, "closed after %.0f ms (-1: never)", ms);
+  /* The service still answers. */
+  struct h_resp r;
+  h_http(&d, "GET", "/healthz", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+/* H1: a body sent one byte every 250 ms is cut at request_timeout. */
+START_TEST(slow_body_is_cut_at_the_request_deadline)
+{
+  struct h_dsrd d;
+  const char *more[] = {"--request-header-timeout=2", "--request-timeout=3", NULL};
+  start_with(&d, more);
+  double ms = drip_until_closed(&d,
+                                "POST /v1/requests HTTP/1.1\r\nHost: a\r\n"
+                                "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                                "{\"type\":\"access\"", 9000);
+  ck_assert_msg(ms >= 2500 && ms < 5500, "closed after %.0f ms (-1: never)", ms);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+/* A kept-alive connection that answers quickly is not cut by the deadlines of earlier requests. */
+START_TEST(keep_alive_requests_each_get_their_own_deadline)
+{
+  struct h_dsrd d;
+  const char *more[] = {"--request-header-timeout=2", "--request-timeout=2", NULL};
+  start_with(&d, more);
+  int s = connect_from(&d, "127.0.0.4", false);
+  static const char req[] = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+  double t0 = now_ms();
+  int answered = 0;
+  /* Six requests 700 ms apart: 4.2 s on one connection, each well within its deadline. */
+  for (int i = 0; i < 6; i++) {
+    send_all(s, req, sizeof req - 1);
+    char buf[2048];
+    long st = read_answer(s, now_ms() + 700, buf, sizeof buf);
+    if (st == 200)
+      answered++;
+    double next = t0 + 700.0 * (i + 1);
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    double left = next - now_ms();
+    if (left > 0)
+      ck_assert_int_eq(poll(&p, 1, (int)left), 0); /* nothing more, and not closed */
+  }
+  close(s);
+  ck_assert_int_eq(answered, 6);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+Suite *suite_hardening(void)
+{
+  Suite *s = suite_create("hardening");
+  TCase *tc = tcase_create("connections");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, idle_flood_from_one_address_leaves_healthz_answering);
+  tcase_add_test(tc, slow_headers_are_cut_at_the_header_deadline);
+  tcase_add_test(tc, slow_body_is_cut_at_the_request_deadline);
+  tcase_add_test(tc, keep_alive_requests_each_get_their_own_deadline);
+  suite_add_tcase(s, tc);
+  return s;
+}
