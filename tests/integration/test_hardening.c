@@ -257,6 +257,114 @@ START_TEST(keep_alive_requests_each_get_their_own_deadline)
 }
 END_TEST
 
+
+/* Jobs held by the worker process @p pid (owners are "host:pid:index"), and jobs in all. */
+static long held_by(const char *conninfo, pid_t pid)
+{
+  char sql[200];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM dsr_jobs WHERE state = 'running' AND lease_owner LIKE '%%:%ld:%%'",
+           (long)pid);
+  return h_sql_long(conninfo, sql);
+}
+
+/*
+ * M1: kill -9 of a worker in the middle of a job: with a short job_lease_max
+ * another worker takes over every job it held, of every kind, within seconds;
+ * while the worker lives, its heartbeat keeps the lease past its length.
+ * Before, every job of a batch was leased for the longest lease of any kind
+ * (an hour), and nothing renewed it.
+ */
+START_TEST(killed_worker_jobs_of_every_kind_are_taken_over)
+{
+  char *conninfo = it_fresh_db("hardening_leases");
+  PQclear(h_sql(conninfo, "DELETE FROM dsr_jobs")); /* an earlier run's, if any */
+  /* A "gateway" that takes the SMS connection and never answers: the job hangs in it. */
+  int hole = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in ha = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  H_REQUIRE1(bind(hole, (struct sockaddr *)&ha, sizeof ha) == 0 && listen(hole, 8) == 0);
+  socklen_t hl = sizeof ha;
+  getsockname(hole, (struct sockaddr *)&ha, &hl);
+  char url[600], sms[128], key[400];
+  snprintf(url, sizeof url, "--database-url=%s", conninfo);
+  snprintf(sms, sizeof sms, "--sms-webhook-url=http://127.0.0.1:%u/sms", ntohs(ha.sin_port));
+
+  /* An intake node without workers queues the codes (email and SMS). */
+  struct h_dsrd h;
+  const char *hargs[] = {url, "--workers=0", NULL};
+  h_dsrd_start(&h, NULL, hargs);
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", h.state_dir);
+  struct h_resp r;
+  h_http(&h, "POST", "/v1/requests", (const char *const[]){"Content-Type: application/json", NULL},
+         "{\"type\":\"erasure\",\"jurisdiction\":\"gdpr\",\"subject\":{\"email\":"
+         "\"lease@example.org\",\"phone\":\"+4915112345678\"}}",
+         &r);
+  ck_assert_int_eq(r.status, 202);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&h, SIGTERM), 0);
+  /* One job of every other kind (payloads that fail: what counts is who runs them). */
+  PQclear(h_sql(conninfo,
+                "UPDATE dsr_jobs SET run_at = now() - interval '1 minute' WHERE kind = 'send_message';"
+                "DELETE FROM dsr_jobs WHERE kind <> 'send_message';"
+                "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
+                " SELECT k, '{}', now() - interval '30 seconds', 5, now(), now()"
+                " FROM unnest(ARRAY['expire_request',"
+                "'discovery','webhook_deliver','routing_sweep','export','export_expire','rights',"
+                "'erasure','retention_sweep']) k"));
+  long total = h_sql_long(conninfo, "SELECT count(*) FROM dsr_jobs");
+  long last = h_sql_long(conninfo, "SELECT max(id) FROM dsr_jobs");
+  char left_sql[160];
+  /* Jobs finished are gone; the rest show a second attempt (a routing sweep queues its next). */
+  snprintf(left_sql, sizeof left_sql,
+           "SELECT count(*) FROM dsr_jobs WHERE id <= %ld AND attempts < 2", last);
+  ck_assert_int_ge(total, 11);
+  ck_assert_int_ge(h_sql_long(conninfo, "SELECT count(DISTINCT kind) FROM dsr_jobs"), 10);
+
+  /* Worker A claims them all in one batch and hangs in the SMS send. */
+  struct h_dsrd a, b;
+  const char *aargs[] = {url, key, "--role=worker", "--workers=1", "--job-lease-max=3",
+                         "--sms-transport=sms_webhook", sms, NULL};
+  h_dsrd_spawn(&a, NULL, aargs);
+  struct pollfd p = {.fd = hole, .events = POLLIN};
+  ck_assert_msg(poll(&p, 1, 20000) == 1, "worker A never reached the SMS gateway");
+  int held = accept(hole, NULL, NULL);
+  ck_assert_int_eq(held_by(conninfo, a.pid), total);
+
+  /* Worker B runs beside it: for three leases A's heartbeat keeps every job. */
+  const char *bargs[] = {url, key, "--role=worker", "--workers=2", "--job-lease-max=3", NULL};
+  h_dsrd_spawn(&b, NULL, bargs);
+  double t0 = now_ms();
+  while (now_ms() - t0 < 9000) {
+    ck_assert_int_eq(held_by(conninfo, a.pid), total);
+    ck_assert_int_eq(h_sql_long(conninfo, "SELECT count(*) FROM dsr_jobs WHERE attempts > 1"),
+                     0);
+    struct pollfd none = {.fd = -1};
+    (void)poll(&none, 1, 500); /* the pace of the checks, not a wait for an outcome */
+  }
+
+  /* kill -9: B takes over every job, of every kind, within a lease and a poll. */
+  h_dsrd_stop(&a, SIGKILL);
+  double killed = now_ms();
+  double taken = -1;
+  while (now_ms() - killed < 60000) {
+    long left = h_sql_long(conninfo, left_sql);
+    if (left == 0) {
+      taken = now_ms() - killed;
+      break;
+    }
+    struct pollfd none = {.fd = -1};
+    (void)poll(&none, 1, 200);
+  }
+  fprintf(stderr, "hardening: %ld jobs taken over %.0f ms after kill -9\n", total, taken);
+  ck_assert_msg(taken >= 0 && taken < 20000, "jobs left to the dead worker (%.0f ms)", taken);
+  ck_assert_int_eq(held_by(conninfo, a.pid), 0);
+  ck_assert_int_eq(h_dsrd_stop(&b, SIGTERM), 0);
+  close(held);
+  close(hole);
+  free(conninfo);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -267,5 +375,9 @@ Suite *suite_hardening(void)
   tcase_add_test(tc, slow_body_is_cut_at_the_request_deadline);
   tcase_add_test(tc, keep_alive_requests_each_get_their_own_deadline);
   suite_add_tcase(s, tc);
+  TCase *tl = tcase_create("leases");
+  tcase_set_timeout(tl, 120);
+  tcase_add_test(tl, killed_worker_jobs_of_every_kind_are_taken_over);
+  suite_add_tcase(s, tl);
   return s;
 }
