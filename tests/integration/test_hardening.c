@@ -6,6 +6,10 @@
  */
 #include "config.h"
 #include "suites.h"
+#include "dsr/crypto.h"
+#include "dsr/db.h"
+#include "dsr/staff.h"
+#include "dsr/ui_auth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -365,6 +369,72 @@ START_TEST(killed_worker_jobs_of_every_kind_are_taken_over)
 }
 END_TEST
 
+static double login_ms(struct dsr_db *db, const struct dsr_login_rules *rules, const char *email,
+                       const char *password, time_t t, enum dsr_ec *ec, long *wait)
+{
+  char uid[40];
+  enum dsr_role role;
+  double t0 = now_ms();
+  *ec = dsr_ui_login(db, rules, email, password, t, uid, &role, wait);
+  return now_ms() - t0;
+}
+
+/*
+ * M3: a locked account, an unknown address and a wrong password cost the same
+ * (the hash is always checked); an unknown address locks as an account does;
+ * a lock that has ended starts the count again. Before, a locked account
+ * answered in about a millisecond, unknown addresses never locked, and one
+ * wrong password after a lock ended locked the account again.
+ */
+START_TEST(login_lockout_tells_nothing_and_ends)
+{
+  unsigned char key[32];
+  memset(key, 0x33, sizeof key);
+  dsr_crypto_init_with_key(key);
+  char *ci = it_fresh_db("hardening_login");
+  struct dsr_db *db = it_connect(ci);
+  static const char pw[] = "a sufficiently long password";
+  char id[40];
+  ck_assert_int_eq(dsr_ui_user_add(db, "kim@example.org", "Kim", DSR_ROLE_AUDITOR, pw, id),
+                   DSR_OK);
+  const struct dsr_login_rules rules = {.max_failures = 3, .lockout = 600};
+  time_t t = 1900000000;
+  enum dsr_ec ec;
+  long wait;
+  for (int i = 0; i < 3; i++) {
+    login_ms(db, &rules, "kim@example.org", "wrong wrong wrong", t, &ec, &wait);
+    ck_assert_int_eq(ec, DSR_E_UNAUTHORIZED);
+    login_ms(db, &rules, "ghost@example.org", "wrong wrong wrong", t, &ec, &wait);
+    ck_assert_int_eq(ec, DSR_E_UNAUTHORIZED);
+  }
+  /* Both locked now, with the same answer and about the same cost. */
+  double known = login_ms(db, &rules, "kim@example.org", pw, t + 10, &ec, &wait);
+  ck_assert_int_eq(ec, DSR_E_RATE_LIMITED);
+  ck_assert_int_eq(wait, 590);
+  double ghost = login_ms(db, &rules, "ghost@example.org", pw, t + 10, &ec, &wait);
+  ck_assert_int_eq(ec, DSR_E_RATE_LIMITED);
+  ck_assert_int_eq(wait, 590);
+  double fresh = login_ms(db, &rules, "other@example.org", pw, t + 10, &ec, &wait);
+  ck_assert_int_eq(ec, DSR_E_UNAUTHORIZED);
+  fprintf(stderr, "hardening: login ms locked=%.1f locked-unknown=%.1f unknown=%.1f\n", known,
+          ghost, fresh);
+  ck_assert_msg(known > fresh * 0.4 && ghost > fresh * 0.4,
+                "a locked answer is faster: %.1f / %.1f ms against %.1f ms", known, ghost, fresh);
+  /* The lock ends; one wrong password then is one failure, not a new lock. */
+  login_ms(db, &rules, "kim@example.org", "wrong wrong wrong", t + 600, &ec, &wait);
+  ck_assert_int_eq(ec, DSR_E_UNAUTHORIZED);
+  login_ms(db, &rules, "kim@example.org", pw, t + 601, &ec, &wait);
+  ck_assert_int_eq(ec, DSR_OK);
+  /* No address in the clear. */
+  ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures WHERE email_hash"
+                                  " LIKE '%example%'"),
+                   0);
+  ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures"), 2);
+  it_disconnect(db);
+  free(ci);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -375,6 +445,10 @@ Suite *suite_hardening(void)
   tcase_add_test(tc, slow_body_is_cut_at_the_request_deadline);
   tcase_add_test(tc, keep_alive_requests_each_get_their_own_deadline);
   suite_add_tcase(s, tc);
+  TCase *tu = tcase_create("login");
+  tcase_set_timeout(tu, 60);
+  tcase_add_test(tu, login_lockout_tells_nothing_and_ends);
+  suite_add_tcase(s, tu);
   TCase *tl = tcase_create("leases");
   tcase_set_timeout(tl, 120);
   tcase_add_test(tl, killed_worker_jobs_of_every_kind_are_taken_over);
