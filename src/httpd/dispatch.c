@@ -75,7 +75,7 @@ static void client_of(struct MHD_Connection *conn, char *out, size_t outlen)
 }
 
 /** Reads "Authorization: Bearer <token>" (token68 characters only). */
-static const char *bearer_of(struct MHD_Connection *conn)
+const char *dsr_bearer_of(struct MHD_Connection *conn)
 {
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (!h || strncasecmp(h, "Bearer ", 7) != 0)
@@ -143,7 +143,7 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
                                NULL);
   }
   if (r->route->auth != DSR_AUTH_NONE) {
-    r->bearer = bearer_of(r->conn);
+    r->bearer = dsr_bearer_of(r->conn);
     /* Staff API routes also take the staff UI session (auth.c). */
     bool session = r->route->auth == DSR_AUTH_STAFF &&
                    MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);

@@ -131,6 +131,9 @@ struct dsr_hreq {
   struct dsr_idem idem;                /**< ... this one: the reply is kept under it */
 };
 
+/** "Authorization: Bearer <token>" of @p conn (token68 characters only), or NULL; borrowed. */
+const char *dsr_bearer_of(struct MHD_Connection *conn);
+
 /** The routing table (routes.c), terminated by a row with method NULL. */
 extern const struct dsr_route dsr_routes[];
 

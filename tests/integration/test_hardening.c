@@ -435,6 +435,75 @@ START_TEST(login_lockout_tells_nothing_and_ends)
 }
 END_TEST
 
+/* POSTs @p body to @p path on @p d with an optional bearer; returns the status. */
+static long post_json(const struct h_dsrd *d, const char *path, const char *bearer,
+                      const char *body)
+{
+  char auth[160];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer ? bearer : "");
+  const char *headers[] = {"Content-Type: application/json", bearer ? auth : NULL, NULL};
+  struct h_resp r;
+  h_http(d, "POST", path, headers, body, &r);
+  long st = r.status;
+  h_resp_free(&r);
+  return st;
+}
+
+/*
+ * M4: knowing a request's id is not enough to lock its verification or to
+ * spend its rate budget; the holder of the status token unlocks a locked
+ * channel with a new code. Before, wrong codes without any token locked the
+ * channel, the budget was spent before any check, and resend stayed locked.
+ */
+START_TEST(verification_cannot_be_locked_by_id_alone)
+{
+  struct h_dsrd d;
+  const char *more[] = {"--rate-verify-per-request=8", NULL};
+  start_with(&d, more);
+  struct h_resp r;
+  h_http(&d, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"subject\":{\"email\":\"m4@example.org\"}}", &r);
+  ck_assert_int_eq(r.status, 202);
+  json_t *j = h_resp_json(&r);
+  h_resp_free(&r);
+  char id[40], tok[64], path[128], resend[128], sql[256];
+  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "id")));
+  snprintf(tok, sizeof tok, "%s", json_string_value(json_object_get(j, "status_token")));
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/requests/%s/verify", id);
+  snprintf(resend, sizeof resend, "/v1/requests/%s/resend", id);
+  snprintf(sql, sizeof sql,
+           "SELECT attempts FROM dsr_verifications WHERE request_id = '%s' AND channel = 'email'",
+           id);
+  static const char wrong[] = "{\"channel\":\"email\",\"code\":\"000000\"}";
+  /* Twenty wrong codes from someone who has only the id: refused, nothing counted or spent. */
+  for (int i = 0; i < 10; i++) {
+    ck_assert_int_eq(post_json(&d, path, NULL, wrong), 401);
+    ck_assert_int_eq(post_json(&d, path, "not-the-status-token-0123456789", wrong), 404);
+  }
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 0);
+  ck_assert_int_eq(post_json(&d, resend, "not-the-status-token-0123456789",
+                             "{\"channel\":\"email\"}"),
+                   404);
+  /* The holder: five wrong codes lock the channel (the budget of 8 was not touched). */
+  for (int i = 0; i < 4; i++)
+    ck_assert_int_eq(post_json(&d, path, tok, wrong), 422);
+  ck_assert_int_eq(post_json(&d, path, tok, wrong), 429);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 5);
+  /* A new code (past the cool-down) comes with its attempts: the channel is open again. */
+  char past[256];
+  snprintf(past, sizeof past,
+           "UPDATE dsr_verifications SET sent_at = sent_at - interval '1 hour'"
+           " WHERE request_id = '%s'",
+           id);
+  PQclear(h_sql(it_pg.conninfo, past));
+  ck_assert_int_eq(post_json(&d, resend, tok, "{\"channel\":\"email\"}"), 202);
+  ck_assert_int_eq(post_json(&d, path, tok, wrong), 422);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -448,6 +517,7 @@ Suite *suite_hardening(void)
   TCase *tu = tcase_create("login");
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, login_lockout_tells_nothing_and_ends);
+  tcase_add_test(tu, verification_cannot_be_locked_by_id_alone);
   suite_add_tcase(s, tu);
   TCase *tl = tcase_create("leases");
   tcase_set_timeout(tl, 120);
