@@ -504,6 +504,56 @@ START_TEST(verification_cannot_be_locked_by_id_alone)
 }
 END_TEST
 
+/* A staff API token of @p role for the shared daemon (its key signs the token hash). */
+static char *shared_staff_token(const char *role_name, enum dsr_role role)
+{
+  char err[256], keyfile[400], name[64], uid[40];
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", it_dsrd.state_dir);
+  H_REQUIRE(dsr_crypto_init(keyfile, err, sizeof err), "%s", err);
+  snprintf(name, sizeof name, "hardening-%s-%d", role_name, (int)getpid());
+  struct dsr_db *db = it_connect(it_pg.conninfo);
+  char *tok = NULL;
+  ck_assert_int_eq(dsr_staff_token_create(db, name, role, &tok, uid), DSR_OK);
+  it_disconnect(db);
+  return tok;
+}
+
+/* L1: a cursor naming a date that does not exist is the caller's error (400), not 503. */
+START_TEST(cursor_with_impossible_date_is_400)
+{
+  char *tok = shared_staff_token("auditor", DSR_ROLE_AUDITOR);
+  char auth[160];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+  const char *headers[] = {auth, NULL};
+  static const char *const stamps[] = {
+      "2026-99-99T00:00:00.000000Z", "2026-02-30T00:00:00.000000Z",
+      "2025-02-29T00:00:00.000000Z", "2026-01-01T24:00:00.000000Z",
+      "2026-01-01T00:60:00.000000Z", "0000-01-01T00:00:00.000000Z"};
+  for (size_t i = 0; i < sizeof stamps / sizeof *stamps; i++) {
+    char raw[96], path[256];
+    snprintf(raw, sizeof raw, "%s|00000000-0000-4000-8000-000000000000", stamps[i]);
+    char *cur = dsr_b64url((const unsigned char *)raw, strlen(raw));
+    snprintf(path, sizeof path, "/v1/admin/requests?cursor=%s", cur);
+    free(cur);
+    struct h_resp r;
+    h_http(&it_dsrd, "GET", path, headers, NULL, &r);
+    ck_assert_msg(r.status == 400, "%s: %ld %s", stamps[i], r.status, r.body);
+    h_resp_free(&r);
+  }
+  /* A leap day is a real date. */
+  char raw[96], path[256];
+  snprintf(raw, sizeof raw, "2024-02-29T23:59:59.999999Z|00000000-0000-4000-8000-000000000000");
+  char *cur = dsr_b64url((const unsigned char *)raw, strlen(raw));
+  snprintf(path, sizeof path, "/v1/admin/requests?cursor=%s", cur);
+  free(cur);
+  struct h_resp r;
+  h_http(&it_dsrd, "GET", path, headers, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  free(tok);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -514,6 +564,10 @@ Suite *suite_hardening(void)
   tcase_add_test(tc, slow_body_is_cut_at_the_request_deadline);
   tcase_add_test(tc, keep_alive_requests_each_get_their_own_deadline);
   suite_add_tcase(s, tc);
+  TCase *ti = tcase_create("input");
+  tcase_set_timeout(ti, 60);
+  tcase_add_test(ti, cursor_with_impossible_date_is_400);
+  suite_add_tcase(s, ti);
   TCase *tu = tcase_create("login");
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, login_lockout_tells_nothing_and_ends);
