@@ -37,6 +37,31 @@ static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind, const ch
   return MHD_YES;
 }
 
+/*
+ * True when the media-type parameters @p rest (after the type) name no charset
+ * or UTF-8: a body declared in another charset (utf-7, latin1) is not JSON we read.
+ */
+static bool charset_utf8(const char *rest)
+{
+  for (const char *p = rest; (p = strchr(p, ';')) != NULL;) {
+    p++;
+    p += strspn(p, " \t");
+    if (strncasecmp(p, "charset=", 8) != 0)
+      continue;
+    p += 8;
+    bool quoted = *p == '"';
+    p += quoted;
+    if (strncasecmp(p, "utf-8", 5) != 0)
+      return false;
+    p += 5;
+    p += quoted && *p == '"';
+    p += strspn(p, " \t");
+    if (*p != '\0' && *p != ';')
+      return false;
+  }
+  return true;
+}
+
 static bool json_content_type(const char *ct)
 {
   if (!ct)
@@ -45,7 +70,7 @@ static bool json_content_type(const char *ct)
   if (strncasecmp(ct, want, sizeof want - 1) != 0)
     return false;
   const char *rest = ct + sizeof want - 1;
-  return *rest == '\0' || *rest == ';' || *rest == ' ';
+  return (*rest == '\0' || *rest == ';' || *rest == ' ') && charset_utf8(rest);
 }
 
 static bool form_content_type(const char *ct)

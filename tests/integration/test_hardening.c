@@ -554,6 +554,35 @@ START_TEST(cursor_with_impossible_date_is_400)
 }
 END_TEST
 
+/* L2 and the small ones: a trailing newline, a foreign charset. */
+START_TEST(intake_refuses_trailing_newline_and_foreign_charset)
+{
+  struct h_resp r;
+  h_http(&it_dsrd, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"subject\":{\"email\":\"nl@example.org\\n\"}}", &r);
+  ck_assert_msg(r.status == 422 || r.status == 400, "%ld %s", r.status, r.body);
+  ck_assert_ptr_nonnull(strstr(r.body, "/subject/email"));
+  h_resp_free(&r);
+  h_http(&it_dsrd, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"subject\":{\"phone\":\"+4915112345678\\n\"}}", &r);
+  ck_assert_msg(r.status == 422 || r.status == 400, "%ld %s", r.status, r.body);
+  h_resp_free(&r);
+  static const char body[] = "{\"type\":\"access\",\"subject\":{\"email\":\"cs@example.org\"}}";
+  const char *utf7[] = {"Content-Type: application/json; charset=utf-7", NULL};
+  h_http(&it_dsrd, "POST", "/v1/requests", utf7, body, &r);
+  ck_assert_int_eq(r.status, 415);
+  h_resp_free(&r);
+  const char *latin[] = {"Content-Type: application/json;charset=\"ISO-8859-1\"", NULL};
+  h_http(&it_dsrd, "POST", "/v1/requests", latin, body, &r);
+  ck_assert_int_eq(r.status, 415);
+  h_resp_free(&r);
+  const char *utf8[] = {"Content-Type: application/json; charset=UTF-8", NULL};
+  h_http(&it_dsrd, "POST", "/v1/requests", utf8, body, &r);
+  ck_assert_int_eq(r.status, 202);
+  h_resp_free(&r);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -567,6 +596,7 @@ Suite *suite_hardening(void)
   TCase *ti = tcase_create("input");
   tcase_set_timeout(ti, 60);
   tcase_add_test(ti, cursor_with_impossible_date_is_400);
+  tcase_add_test(ti, intake_refuses_trailing_newline_and_foreign_charset);
   suite_add_tcase(s, ti);
   TCase *tu = tcase_create("login");
   tcase_set_timeout(tu, 60);

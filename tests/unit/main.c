@@ -28,6 +28,7 @@ int main(void)
   srunner_add_suite(sr, suite_ui());
   srunner_add_suite(sr, suite_erasure());
   srunner_add_suite(sr, suite_media());
+  srunner_add_suite(sr, suite_hardening_unit());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -24,5 +24,6 @@ Suite *suite_ui(void);
 Suite *suite_sample(void);
 Suite *suite_template(void);
 Suite *suite_export(void);
+Suite *suite_hardening_unit(void);
 
 #endif
