@@ -134,6 +134,73 @@ static void new_rid(char out[2 * RID_BYTES + 1])
   used += RID_BYTES;
 }
 
+/* What the strict checks count among the headers (strict_headers). */
+struct header_census {
+  int hosts, lengths;
+  bool te, nul, length_bad, length_conflict;
+  const char *length;
+};
+
+static enum MHD_Result census_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+  struct header_census *c = cls;
+  (void)kind;
+  if (!key || strlen(key) != key_size || (value && strlen(value) != value_size)) {
+    c->nul = true;
+    return MHD_YES;
+  }
+  /*
+   * libmicrohttpd 0.9.75 measures values with strlen() and keeps them where it
+   * read them, with the line's CR LF overwritten by two NULs: a value's NUL
+   * followed by anything but the second one is a NUL inside the line ("Bearer
+   * <token>\0junk"), or a bare LF or folded line, which strict parsing refuses
+   * as well. (Newer versions report the full size, caught just above.)
+   */
+  if (value && value[value_size + 1] != '\0') {
+    c->nul = true;
+    return MHD_YES;
+  }
+  if (!strcasecmp(key, "Host")) {
+    c->hosts++;
+  } else if (!strcasecmp(key, "Transfer-Encoding")) {
+    c->te = true;
+  } else if (!strcasecmp(key, "Content-Length")) {
+    if (!value || !*value || strspn(value, "0123456789") != strlen(value))
+      c->length_bad = true;
+    else if (c->length && strcmp(c->length, value) != 0)
+      c->length_conflict = true;
+    c->length = value;
+    c->lengths++;
+  }
+  return MHD_YES;
+}
+
+/*
+ * Strict parsing (libmicrohttpd 0.9.75 is lenient): a NUL inside a header (which
+ * would cut it short: "Bearer <valid>\0junk"), Content-Lengths that disagree or
+ * are not numbers, Content-Length with Transfer-Encoding, no Host or several on
+ * HTTP/1.1 — the shapes of request smuggling — get 400.
+ */
+static const char *strict_headers(struct MHD_Connection *conn, const char *version)
+{
+  struct header_census c = {0};
+  MHD_get_connection_values_n(conn, MHD_HEADER_KIND, census_header, &c);
+  if (c.nul)
+    return "a header holds a NUL byte";
+  if (c.length_bad)
+    return "Content-Length must be a number";
+  if (c.length_conflict)
+    return "two Content-Length headers disagree";
+  if (c.lengths && c.te)
+    return "Content-Length and Transfer-Encoding together";
+  if (c.hosts > 1)
+    return "more than one Host header";
+  if (c.hosts == 0 && version && !strcmp(version, MHD_HTTP_VERSION_1_1))
+    return "HTTP/1.1 requests need a Host header";
+  return NULL;
+}
+
 /* First call for a request: everything that can be decided from the headers alone. */
 static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
 {
@@ -322,7 +389,16 @@ enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char 
     r->started_ms = dsr_mono_ms();
     new_rid(r->rid);
     dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_HEADERS_DONE);
-    enum MHD_Result ret = on_headers(r, url);
+    const char *bad = strict_headers(conn, version);
+    if (bad && strlen(url) < sizeof r->path && dsr_path_safe(url)) {
+      /* The route, when there is one, only decides the shape of the answer (a page or JSON). */
+      dsr_strlcpy(r->path, url, sizeof r->path);
+      bool known = false;
+      r->route =
+          dsr_route_match(r->method, r->path, r->args, r->argbuf, sizeof r->argbuf, &known);
+    }
+    enum MHD_Result ret = bad ? dsr_reply_problem(r, DSR_E_BAD_HEADER, bad, NULL)
+                              : on_headers(r, url);
     return r->replied ? ret : MHD_YES;
   }
   if (r->replied) {

@@ -97,7 +97,10 @@ static bool start_http(struct daemon_state *s, char *err, size_t errlen)
       /* One address cannot hold every connection; slow senders meet deadlines (conn_guard.c). */
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections_per_address,
-      MHD_OPTION_NOTIFY_CONNECTION, dsr_conn_guard_notify, s->guard, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_CONNECTION, dsr_conn_guard_notify, s->guard,
+      /* libmicrohttpd's own strict checks (no Host on HTTP/1.1, spaces in the URI); the
+       * dispatcher adds the rest (dispatch.c, strict_headers). */
+      MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
   if (!s->mhd) {
     snprintf(err, errlen, "cannot listen on %s:%ld: %s", s->cfg.listen_address, s->cfg.port,
              strerror(errno));

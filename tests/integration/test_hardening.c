@@ -583,6 +583,66 @@ START_TEST(intake_refuses_trailing_newline_and_foreign_charset)
 }
 END_TEST
 
+/* Sends @p len raw bytes on a new connection to the shared daemon; returns the status. */
+static long raw_status(const void *req, size_t len, char *ct, size_t ctlen)
+{
+  struct h_resp r;
+  h_raw(&it_dsrd, req, len, &r);
+  long st = r.status;
+  if (ct)
+    snprintf(ct, ctlen, "%s", r.content_type);
+  h_resp_free(&r);
+  return st;
+}
+
+/*
+ * L4: the request-smuggling shapes of the review. Before, a NUL cut a header
+ * short (a valid bearer followed by \0junk was accepted), conflicting
+ * Content-Lengths were accepted (the first won), and requests without Host or
+ * with two were served.
+ */
+START_TEST(smuggling_shapes_are_refused)
+{
+  char *tok = shared_staff_token("auditor2", DSR_ROLE_AUDITOR);
+  char req[1024];
+  /* The bearer alone works ... */
+  int n = snprintf(req, sizeof req,
+                   "GET /v1/admin/requests HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer %s\r\n"
+                   "Connection: close\r\n\r\n",
+                   tok);
+  ck_assert_int_eq(raw_status(req, (size_t)n, NULL, 0), 200);
+  /* ... a NUL and junk after it do not. */
+  n = snprintf(req, sizeof req,
+               "GET /v1/admin/requests HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer %s", tok);
+  static const char tail[] = "\0junk\r\nConnection: close\r\n\r\n";
+  memcpy(req + n, tail, sizeof tail - 1);
+  ck_assert_int_eq(raw_status(req, (size_t)n + sizeof tail - 1, NULL, 0), 400);
+  free(tok);
+  /* Two Content-Lengths that disagree. */
+  static const char two_cl[] =
+      "POST /v1/requests HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+      "Content-Length: 5\r\nContent-Length: 60\r\nConnection: close\r\n\r\n"
+      "{\"type\":\"access\",\"subject\":{\"email\":\"cl@example.org\"}}";
+  ck_assert_int_eq(raw_status(two_cl, sizeof two_cl - 1, NULL, 0), 400);
+  /* No Host, and two Hosts, on HTTP/1.1. */
+  static const char no_host[] = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
+  ck_assert_int_eq(raw_status(no_host, sizeof no_host - 1, NULL, 0), 400);
+  static const char two_hosts[] =
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n";
+  ck_assert_int_eq(raw_status(two_hosts, sizeof two_hosts - 1, NULL, 0), 400);
+  /* A browser-facing page answers its 400 as a readable page. */
+  static const char page[] =
+      "GET /requests/new HTTP/1.1\r\nHost: a\r\nHost: b\r\nAccept: text/html\r\n"
+      "Connection: close\r\n\r\n";
+  char ct[128];
+  ck_assert_int_eq(raw_status(page, sizeof page - 1, ct, sizeof ct), 400);
+  ck_assert_msg(strncmp(ct, "text/html", 9) == 0, "content type %s", ct);
+  /* HTTP/1.0 needs no Host. */
+  static const char old[] = "GET /healthz HTTP/1.0\r\n\r\n";
+  ck_assert_int_eq(raw_status(old, sizeof old - 1, NULL, 0), 200);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -597,6 +657,7 @@ Suite *suite_hardening(void)
   tcase_set_timeout(ti, 60);
   tcase_add_test(ti, cursor_with_impossible_date_is_400);
   tcase_add_test(ti, intake_refuses_trailing_newline_and_foreign_charset);
+  tcase_add_test(ti, smuggling_shapes_are_refused);
   suite_add_tcase(s, ti);
   TCase *tu = tcase_create("login");
   tcase_set_timeout(tu, 60);
