@@ -643,6 +643,101 @@ START_TEST(smuggling_shapes_are_refused)
 }
 END_TEST
 
+/* Value of cookie @p name in the Set-Cookie headers of @p r ("" when none). */
+static void cookie_of(const struct h_resp *r, const char *name, char *out, size_t outlen)
+{
+  char needle[64];
+  snprintf(needle, sizeof needle, "Set-Cookie: %s=", name);
+  const char *p = strcasestr(r->headers, needle);
+  out[0] = '\0';
+  if (p)
+    snprintf(out, outlen, "%.*s", (int)strcspn(p + strlen(needle), ";\r\n"), p + strlen(needle));
+}
+
+/* Signs in to the shared daemon's staff UI; fills the session and its CSRF token. */
+static void ui_sign_in(const char *email, char session[64], char csrf[64])
+{
+  struct h_resp r;
+  h_http(&it_dsrd, "GET", "/ui/login", NULL, NULL, &r);
+  char pre[64], cookie[128], body[300];
+  cookie_of(&r, "dsr_csrf", pre, sizeof pre);
+  h_resp_free(&r);
+  snprintf(cookie, sizeof cookie, "Cookie: dsr_csrf=%s", pre);
+  snprintf(body, sizeof body, "csrf=%s&email=%s&password=a+sufficiently+long+password", pre,
+           email);
+  const char *h[] = {"Content-Type: application/x-www-form-urlencoded", cookie, NULL};
+  h_http(&it_dsrd, "POST", "/ui/login", h, body, &r);
+  ck_assert_msg(r.status == 303, "login: %ld", r.status);
+  cookie_of(&r, "dsr_ui", session, 64);
+  cookie_of(&r, "dsr_csrf", csrf, 64);
+  h_resp_free(&r);
+  ck_assert_uint_eq(strlen(session), 43);
+  ck_assert_uint_eq(strlen(csrf), 43);
+}
+
+static long ui_logout(const char *session, const char *csrf_cookie, const char *csrf_field,
+                      const char *extra)
+{
+  char cookie[200], body[100];
+  snprintf(cookie, sizeof cookie, "Cookie: dsr_ui=%s; dsr_csrf=%s", session, csrf_cookie);
+  snprintf(body, sizeof body, "csrf=%s", csrf_field);
+  const char *h[] = {"Content-Type: application/x-www-form-urlencoded", cookie, extra, NULL};
+  struct h_resp r;
+  h_http(&it_dsrd, "POST", "/ui/logout", h, body, &r);
+  long st = r.status;
+  h_resp_free(&r);
+  return st;
+}
+
+/*
+ * L5: the CSRF token of a signed-in browser is bound to its session; a request
+ * a browser marks cross-site, or from another origin, is refused; over TLS the
+ * cookie is Secure and __Host-. Before, any matching cookie and field pair
+ * passed (one planted by a sibling host, say), whatever the Origin.
+ */
+START_TEST(csrf_token_is_bound_to_the_session_and_origin)
+{
+  char err[256], keyfile[400], uid[40];
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", it_dsrd.state_dir);
+  H_REQUIRE(dsr_crypto_init(keyfile, err, sizeof err), "%s", err);
+  struct dsr_db *db = it_connect(it_pg.conninfo);
+  char email[80];
+  snprintf(email, sizeof email, "csrf-%d@example.org", (int)getpid());
+  ck_assert_int_eq(
+      dsr_ui_user_add(db, email, "Csrf", DSR_ROLE_AUDITOR, "a sufficiently long password", uid),
+      DSR_OK);
+  it_disconnect(db);
+  char session[64], csrf[64];
+  ui_sign_in(email, session, csrf);
+  /* A planted pair that matches itself is not this session's token. */
+  static const char planted[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  ck_assert_int_eq(ui_logout(session, planted, planted, NULL), 403);
+  /* The session's own token, from another site: refused. */
+  ck_assert_int_eq(ui_logout(session, csrf, csrf, "Sec-Fetch-Site: cross-site"), 403);
+  ck_assert_int_eq(ui_logout(session, csrf, csrf, "Origin: http://evil.example"), 403);
+  /* From our own page: signed out. */
+  char origin[128];
+  snprintf(origin, sizeof origin, "Origin: %s", it_dsrd.base);
+  ck_assert_int_eq(ui_logout(session, csrf, csrf, origin), 303);
+
+  /* Over TLS the CSRF cookie is Secure and __Host-. */
+  struct h_dsrd d;
+  const char *more[] = {"--base-url=https://dsr.example.test", NULL};
+  start_with(&d, more);
+  struct h_resp r;
+  h_http(&d, "GET", "/requests/new", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  const char *c = strstr(r.headers, "Set-Cookie: __Host-dsr_csrf=");
+  ck_assert_msg(c != NULL, "%s", r.headers);
+  char line[300];
+  snprintf(line, sizeof line, "%.*s", (int)strcspn(c, "\r\n"), c);
+  ck_assert_msg(strstr(line, "; Secure") && strstr(line, "Path=/") && !strstr(line, "Domain="),
+                "%s", line);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -663,6 +758,7 @@ Suite *suite_hardening(void)
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, login_lockout_tells_nothing_and_ends);
   tcase_add_test(tu, verification_cannot_be_locked_by_id_alone);
+  tcase_add_test(tu, csrf_token_is_bound_to_the_session_and_origin);
   suite_add_tcase(s, tu);
   TCase *tl = tcase_create("leases");
   tcase_set_timeout(tl, 120);
