@@ -738,6 +738,115 @@ START_TEST(csrf_token_is_bound_to_the_session_and_origin)
 }
 END_TEST
 
+/* Lines of @p log that contain @p needle. */
+static long log_count(const char *log, const char *needle)
+{
+  size_t len = 0;
+  char *text = h_slurp(log, &len);
+  long n = 0;
+  for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  free(text);
+  return n;
+}
+
+/*
+ * L3: PostgreSQL ending the connection in the middle of an intake transaction
+ * is 503 db_unavailable, never 500. The database's own trigger terminates the
+ * session at the INSERT, as a crash or a restart would.
+ */
+START_TEST(database_dying_mid_intake_is_503)
+{
+  char *ci = it_fresh_db("hardening_dying");
+  PQclear(h_sql(ci, "CREATE OR REPLACE FUNCTION hardening_die() RETURNS trigger LANGUAGE plpgsql"
+                    " AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid());"
+                    " PERFORM pg_sleep(5); RETURN NEW; END $$;"
+                    "DROP TRIGGER IF EXISTS hardening_die ON dsr_requests;"
+                    "CREATE TRIGGER hardening_die BEFORE INSERT ON dsr_requests"
+                    " FOR EACH ROW EXECUTE FUNCTION hardening_die()"));
+  PQclear(h_sql(ci, "DROP TRIGGER IF EXISTS hardening_die ON dsr_idempotency;"
+                    "CREATE TRIGGER hardening_die BEFORE INSERT ON dsr_idempotency"
+                    " FOR EACH ROW EXECUTE FUNCTION hardening_die()"));
+  char url[600];
+  snprintf(url, sizeof url, "--database-url=%s", ci);
+  const char *args[] = {url, "--workers=0", NULL};
+  struct h_dsrd d;
+  h_dsrd_start(&d, NULL, args);
+  for (int i = 0; i < 5; i++) {
+    struct h_resp r;
+    h_http(&d, "POST", "/v1/requests", NULL,
+           "{\"type\":\"access\",\"subject\":{\"email\":\"die@example.org\"}}", &r);
+    ck_assert_msg(r.status == 503, "attempt %d: %ld %s", i, r.status, r.body);
+    h_resp_free(&r);
+  }
+  /* With an Idempotency-Key the connection dies when the answer is kept. */
+  PQclear(h_sql(ci, "DROP TRIGGER hardening_die ON dsr_requests"));
+  for (int i = 0; i < 5; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "Idempotency-Key: die-%d-%d", (int)getpid(), i);
+    const char *h[] = {"Content-Type: application/json", key, NULL};
+    struct h_resp r;
+    h_http(&d, "POST", "/v1/requests", h,
+           "{\"type\":\"access\",\"subject\":{\"email\":\"die@example.org\"}}", &r);
+    ck_assert_msg(r.status == 503, "keyed attempt %d: %ld %s", i, r.status, r.body);
+    h_resp_free(&r);
+  }
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  PQclear(h_sql(ci, "DROP TRIGGER hardening_die ON dsr_idempotency"));
+  free(ci);
+}
+END_TEST
+
+/*
+ * L6: while the database refuses connections, requests answer 503 and the log
+ * gets a few lines, not one per request; when it is back, one line says so.
+ */
+START_TEST(database_outage_logs_a_few_lines)
+{
+  char *ci = it_fresh_db("hardening_outage");
+  char url[600];
+  snprintf(url, sizeof url, "--database-url=%s", ci);
+  const char *args[] = {url, "--workers=0", "--db-pool-size=2", NULL};
+  struct h_dsrd d;
+  h_dsrd_start(&d, NULL, args);
+  PQclear(h_sql(it_pg.conninfo, "ALTER DATABASE hardening_outage ALLOW_CONNECTIONS false"));
+  PQclear(h_sql(it_pg.conninfo, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                " WHERE datname = 'hardening_outage'"));
+  long before = log_count(d.log, "event=db.connect_failed");
+  int unavailable = 0;
+  for (int i = 0; i < 200; i++) {
+    struct h_resp r;
+    h_http(&d, "POST", "/v1/requests", NULL,
+           "{\"type\":\"access\",\"subject\":{\"email\":\"out@example.org\"}}", &r);
+    ck_assert_msg(r.status == 503, "request %d: %ld %s", i, r.status, r.body);
+    unavailable++;
+    h_resp_free(&r);
+  }
+  long lines = log_count(d.log, "event=db.connect_failed") - before;
+  fprintf(stderr, "hardening: %d requests in an outage, %ld db.connect_failed lines\n",
+          unavailable, lines);
+  ck_assert_msg(lines >= 1 && lines <= 5, "%ld connect_failed lines for 200 requests", lines);
+  PQclear(h_sql(it_pg.conninfo, "ALTER DATABASE hardening_outage ALLOW_CONNECTIONS true"));
+  /* Back: the next requests work (within the few seconds a failed connect is remembered). */
+  long st = 0;
+  for (int i = 0; i < 50 && st != 202; i++) {
+    struct h_resp r;
+    h_http(&d, "POST", "/v1/requests", NULL,
+           "{\"type\":\"access\",\"subject\":{\"email\":\"back@example.org\"}}", &r);
+    st = r.status;
+    h_resp_free(&r);
+    if (st != 202) {
+      struct pollfd none = {.fd = -1};
+      (void)poll(&none, 1, 200); /* the pace of the retries */
+    }
+  }
+  ck_assert_int_eq(st, 202);
+  ck_assert_int_eq(log_count(d.log, "event=db.reconnected"), 1);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  free(ci);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -760,6 +869,11 @@ Suite *suite_hardening(void)
   tcase_add_test(tu, verification_cannot_be_locked_by_id_alone);
   tcase_add_test(tu, csrf_token_is_bound_to_the_session_and_origin);
   suite_add_tcase(s, tu);
+  TCase *to = tcase_create("outage");
+  tcase_set_timeout(to, 90);
+  tcase_add_test(to, database_dying_mid_intake_is_503);
+  tcase_add_test(to, database_outage_logs_a_few_lines);
+  suite_add_tcase(s, to);
   TCase *tl = tcase_create("leases");
   tcase_set_timeout(tl, 120);
   tcase_add_test(tl, killed_worker_jobs_of_every_kind_are_taken_over);
