@@ -847,6 +847,37 @@ START_TEST(database_outage_logs_a_few_lines)
 }
 END_TEST
 
+/*
+ * L7: a state directory moved (or copied, or restored) elsewhere still starts:
+ * its cluster's postgresql.conf no longer pins the old socket directory.
+ */
+START_TEST(moved_state_dir_still_starts)
+{
+  char a[256], b[300];
+  h_tmpdir(a, sizeof a, "move-a");
+  snprintf(b, sizeof b, "%s-moved", a);
+  struct h_dsrd d;
+  h_dsrd_start(&d, a, NULL);
+  struct h_resp r;
+  h_http(&d, "POST", "/v1/requests", NULL,
+         "{\"type\":\"access\",\"subject\":{\"email\":\"move@example.org\"}}", &r);
+  ck_assert_int_eq(r.status, 202);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  char conf[400];
+  snprintf(conf, sizeof conf, "%s/pg/data/postgresql.conf", a);
+  char *text = h_slurp(conf, NULL);
+  ck_assert_msg(strstr(text, a) == NULL, "postgresql.conf names %s", a);
+  free(text);
+  ck_assert_int_eq(rename(a, b), 0);
+  h_dsrd_start(&d, b, NULL);
+  h_http(&d, "GET", "/readyz", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -873,6 +904,7 @@ Suite *suite_hardening(void)
   tcase_set_timeout(to, 90);
   tcase_add_test(to, database_dying_mid_intake_is_503);
   tcase_add_test(to, database_outage_logs_a_few_lines);
+  tcase_add_test(to, moved_state_dir_still_starts);
   suite_add_tcase(s, to);
   TCase *tl = tcase_create("leases");
   tcase_set_timeout(tl, 120);
