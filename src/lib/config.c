@@ -139,6 +139,8 @@ static const struct dsr_config_key keys[] = {
      "seconds a client has to send a whole request, headers and body"},
     {"job_lease_max", "DSRD_JOB_LEASE_MAX", DSR_CFG_INT, "60", S(job_lease_max), 2, 3600,
      "longest lease of a claimed job, seconds; renewed while it runs, taken over after a crash"},
+    {"report_max_days", "DSRD_REPORT_MAX_DAYS", DSR_CFG_INT, "3660", S(report_max_days), 1,
+     36600, "longest period of a compliance report served over HTTP, days"},
     {NULL, NULL, DSR_CFG_STRING, NULL, 0, 0, 0, NULL},
 };
 

@@ -878,6 +878,29 @@ START_TEST(moved_state_dir_still_starts)
 }
 END_TEST
 
+/* M2: a report period beyond report_max_days is a clear 400, before anything is built. */
+START_TEST(report_period_is_bounded)
+{
+  char *tok = shared_staff_token("auditor3", DSR_ROLE_AUDITOR);
+  char auth[160];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+  const char *headers[] = {auth, NULL};
+  struct h_resp r;
+  h_http(&it_dsrd, "GET",
+         "/v1/admin/reports/compliance?from=1970-01-01&to=9999-12-31&format=html", headers,
+         NULL, &r);
+  ck_assert_msg(r.status == 400, "%ld", r.status);
+  ck_assert_ptr_nonnull(strstr(r.body, "report_max_days"));
+  ck_assert_ptr_nonnull(strstr(r.body, "\"field\":\"to\""));
+  h_resp_free(&r);
+  h_http(&it_dsrd, "GET", "/v1/admin/reports/compliance?from=2020-01-01&to=2021-01-01", headers,
+         NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  free(tok);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -893,6 +916,7 @@ Suite *suite_hardening(void)
   tcase_add_test(ti, cursor_with_impossible_date_is_400);
   tcase_add_test(ti, intake_refuses_trailing_newline_and_foreign_charset);
   tcase_add_test(ti, smuggling_shapes_are_refused);
+  tcase_add_test(ti, report_period_is_bounded);
   suite_add_tcase(s, ti);
   TCase *tu = tcase_create("login");
   tcase_set_timeout(tu, 60);

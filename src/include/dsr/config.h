@@ -73,6 +73,7 @@ struct dsr_config {
   long request_header_timeout;
   long request_timeout;
   long job_lease_max;
+  long report_max_days;
 };
 
 /** One row of the key table. */
