@@ -373,23 +373,50 @@ static enum MHD_Result on_complete(struct dsr_hreq *r)
   return r->route->handler(r);
 }
 
+/* More query parameters than any route reads, by far. */
+#define MAX_QUERY_PARAMS 64
+
+void *dsr_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  struct dsr_hreq *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->conn = conn;
+  r->app = cls;
+  char *q = uri ? strchr(uri, '?') : NULL;
+  if (q) {
+    size_t params = 1;
+    for (const char *p = q + 1; *p; p++)
+      params += *p == '&' || *p == ';';
+    if (params > MAX_QUERY_PARAMS) {
+      /* The target is libmicrohttpd's own buffer, not yet split: end it after the "?". */
+      q[1] = '\0';
+      r->query_too_long = true;
+    }
+  }
+  return r;
+}
+
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,
                              const char *method, const char *version, const char *upload_data,
                              size_t *upload_data_size, void **con_cls)
 {
   struct dsr_hreq *r = *con_cls;
-  if (!r) {
-    r = calloc(1, sizeof *r);
+  if (!r || !r->started) {
+    if (!r)
+      r = calloc(1, sizeof *r);
     if (!r)
       return MHD_NO;
     *con_cls = r;
+    r->started = true;
     r->conn = conn;
     r->app = cls;
     dsr_strlcpy(r->method, method, sizeof r->method);
     r->started_ms = dsr_mono_ms();
     new_rid(r->rid);
     dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_HEADERS_DONE);
-    const char *bad = strict_headers(conn, version);
+    const char *bad = r->query_too_long ? "the query string has more parameters than any route reads"
+                                        : strict_headers(conn, version);
     if (bad && strlen(url) < sizeof r->path && dsr_path_safe(url)) {
       /* The route, when there is one, only decides the shape of the answer (a page or JSON). */
       dsr_strlcpy(r->path, url, sizeof r->path);
@@ -397,8 +424,10 @@ enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char 
       r->route =
           dsr_route_match(r->method, r->path, r->args, r->argbuf, sizeof r->argbuf, &known);
     }
-    enum MHD_Result ret = bad ? dsr_reply_problem(r, DSR_E_BAD_HEADER, bad, NULL)
-                              : on_headers(r, url);
+    enum MHD_Result ret =
+        bad ? dsr_reply_problem(r, r->query_too_long ? DSR_E_BAD_REQUEST : DSR_E_BAD_HEADER, bad,
+                                NULL)
+            : on_headers(r, url);
     return r->replied ? ret : MHD_YES;
   }
   if (r->replied) {
@@ -435,7 +464,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   struct dsr_hreq *r = *con_cls;
   if (!r)
     return;
-  dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_ANSWERED);
+  dsr_conn_guard_phase(r->app ? r->app->guard : NULL, conn, DSR_GUARD_ANSWERED);
   /* Route patterns, never raw paths or query strings: those may carry identities. */
   DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
            r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);

@@ -129,7 +129,18 @@ struct dsr_hreq {
   bool by_session;                     /**< DSR_AUTH_STAFF: signed in by the UI session cookie */
   bool idem_pending;                   /**< an Idempotency-Key reserved for this request ... */
   struct dsr_idem idem;                /**< ... this one: the reply is kept under it */
+  bool started;                        /**< the dispatcher has seen this request */
+  bool query_too_long;                 /**< more query parameters than we read (dsr_uri_seen) */
 };
+
+/**
+ * MHD_OPTION_URI_LOG_CALLBACK (@p cls the app): called with the request line's
+ * target before libmicrohttpd splits the query. Allocates the request's state;
+ * a query of more parameters than dsrd reads is cut before libmicrohttpd
+ * stores them (thousands exhaust the connection's memory and leave the client
+ * without an answer) and answered 414 by the dispatcher.
+ */
+void *dsr_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn);
 
 /** "Authorization: Bearer <token>" of @p conn (token68 characters only), or NULL; borrowed. */
 const char *dsr_bearer_of(struct MHD_Connection *conn);

@@ -100,7 +100,8 @@ static bool start_http(struct daemon_state *s, char *err, size_t errlen)
       MHD_OPTION_NOTIFY_CONNECTION, dsr_conn_guard_notify, s->guard,
       /* libmicrohttpd's own strict checks (no Host on HTTP/1.1, spaces in the URI); the
        * dispatcher adds the rest (dispatch.c, strict_headers). */
-      MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+      MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, dsr_uri_seen, &s->app,
+      MHD_OPTION_END);
   if (!s->mhd) {
     snprintf(err, errlen, "cannot listen on %s:%ld: %s", s->cfg.listen_address, s->cfg.port,
              strerror(errno));

@@ -901,6 +901,28 @@ START_TEST(report_period_is_bounded)
 }
 END_TEST
 
+/* A query of thousands of parameters answers 400 (it exhausted the connection's memory: no answer). */
+START_TEST(huge_query_gets_an_answer)
+{
+  size_t n = 40000;
+  char *req = malloc(n + 200);
+  int k = snprintf(req, 200, "GET /healthz?");
+  for (size_t i = 0; i < 10000; i++)
+    memcpy(req + k + i * 4, "a=1&", 4);
+  k += 40000;
+  k += snprintf(req + k, 200, " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  char ct[128];
+  ck_assert_int_eq(raw_status(req, (size_t)k, ct, sizeof ct), 400);
+  /* One long parameter is fine. */
+  k = snprintf(req, 200, "GET /healthz?q=");
+  memset(req + k, 'a', 40000);
+  k += 40000;
+  k += snprintf(req + k, 200, " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  ck_assert_int_eq(raw_status(req, (size_t)k, NULL, 0), 200);
+  free(req);
+}
+END_TEST
+
 Suite *suite_hardening(void)
 {
   Suite *s = suite_create("hardening");
@@ -917,6 +939,7 @@ Suite *suite_hardening(void)
   tcase_add_test(ti, intake_refuses_trailing_newline_and_foreign_charset);
   tcase_add_test(ti, smuggling_shapes_are_refused);
   tcase_add_test(ti, report_period_is_bounded);
+  tcase_add_test(ti, huge_query_gets_an_answer);
   suite_add_tcase(s, ti);
   TCase *tu = tcase_create("login");
   tcase_set_timeout(tu, 60);
