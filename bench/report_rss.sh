@@ -24,7 +24,7 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 psql_() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 \
-  "host=$state/pg/run dbname=dsrd user=dsrd" "$@"; }
+  "host=$state/pg/run dbname=dsrd user=dsrd"; }
 t0=$(date +%s.%N)
 psql_ <<SQL
 INSERT INTO dsr_requests (type, jurisdiction, status, language, status_token_hash,
