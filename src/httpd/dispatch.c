@@ -8,6 +8,7 @@
 #include "httpd.h"
 #include "dsr/metrics.h"
 #include "forms.h"
+#include "conn_guard.h"
 #include "dsr/log.h"
 
 #include <arpa/inet.h>
@@ -37,6 +38,31 @@ static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind, const ch
   return MHD_YES;
 }
 
+/*
+ * True when the media-type parameters @p rest (after the type) name no charset
+ * or UTF-8: a body declared in another charset (utf-7, latin1) is not JSON we read.
+ */
+static bool charset_utf8(const char *rest)
+{
+  for (const char *p = rest; (p = strchr(p, ';')) != NULL;) {
+    p++;
+    p += strspn(p, " \t");
+    if (strncasecmp(p, "charset=", 8) != 0)
+      continue;
+    p += 8;
+    bool quoted = *p == '"';
+    p += quoted;
+    if (strncasecmp(p, "utf-8", 5) != 0)
+      return false;
+    p += 5;
+    p += quoted && *p == '"';
+    p += strspn(p, " \t");
+    if (*p != '\0' && *p != ';')
+      return false;
+  }
+  return true;
+}
+
 static bool json_content_type(const char *ct)
 {
   if (!ct)
@@ -45,7 +71,7 @@ static bool json_content_type(const char *ct)
   if (strncasecmp(ct, want, sizeof want - 1) != 0)
     return false;
   const char *rest = ct + sizeof want - 1;
-  return *rest == '\0' || *rest == ';' || *rest == ' ';
+  return (*rest == '\0' || *rest == ';' || *rest == ' ') && charset_utf8(rest);
 }
 
 static bool form_content_type(const char *ct)
@@ -75,7 +101,7 @@ static void client_of(struct MHD_Connection *conn, char *out, size_t outlen)
 }
 
 /** Reads "Authorization: Bearer <token>" (token68 characters only). */
-static const char *bearer_of(struct MHD_Connection *conn)
+const char *dsr_bearer_of(struct MHD_Connection *conn)
 {
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (!h || strncasecmp(h, "Bearer ", 7) != 0)
@@ -107,6 +133,73 @@ static void new_rid(char out[2 * RID_BYTES + 1])
   sodium_bin2hex(out, 2 * RID_BYTES + 1, pool + used, RID_BYTES);
   sodium_memzero(pool + used, RID_BYTES);
   used += RID_BYTES;
+}
+
+/* What the strict checks count among the headers (strict_headers). */
+struct header_census {
+  int hosts, lengths;
+  bool te, nul, length_bad, length_conflict;
+  const char *length;
+};
+
+static enum MHD_Result census_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+  struct header_census *c = cls;
+  (void)kind;
+  if (!key || strlen(key) != key_size || (value && strlen(value) != value_size)) {
+    c->nul = true;
+    return MHD_YES;
+  }
+  /*
+   * libmicrohttpd 0.9.75 measures values with strlen() and keeps them where it
+   * read them, with the line's CR LF overwritten by two NULs: a value's NUL
+   * followed by anything but the second one is a NUL inside the line ("Bearer
+   * <token>\0junk"), or a bare LF or folded line, which strict parsing refuses
+   * as well. (Newer versions report the full size, caught just above.)
+   */
+  if (value && value[value_size + 1] != '\0') {
+    c->nul = true;
+    return MHD_YES;
+  }
+  if (!strcasecmp(key, "Host")) {
+    c->hosts++;
+  } else if (!strcasecmp(key, "Transfer-Encoding")) {
+    c->te = true;
+  } else if (!strcasecmp(key, "Content-Length")) {
+    if (!value || !*value || strspn(value, "0123456789") != strlen(value))
+      c->length_bad = true;
+    else if (c->length && strcmp(c->length, value) != 0)
+      c->length_conflict = true;
+    c->length = value;
+    c->lengths++;
+  }
+  return MHD_YES;
+}
+
+/*
+ * Strict parsing (libmicrohttpd 0.9.75 is lenient): a NUL inside a header (which
+ * would cut it short: "Bearer <valid>\0junk"), Content-Lengths that disagree or
+ * are not numbers, Content-Length with Transfer-Encoding, no Host or several on
+ * HTTP/1.1 — the shapes of request smuggling — get 400.
+ */
+static const char *strict_headers(struct MHD_Connection *conn, const char *version)
+{
+  struct header_census c = {0};
+  MHD_get_connection_values_n(conn, MHD_HEADER_KIND, census_header, &c);
+  if (c.nul)
+    return "a header holds a NUL byte";
+  if (c.length_bad)
+    return "Content-Length must be a number";
+  if (c.length_conflict)
+    return "two Content-Length headers disagree";
+  if (c.lengths && c.te)
+    return "Content-Length and Transfer-Encoding together";
+  if (c.hosts > 1)
+    return "more than one Host header";
+  if (c.hosts == 0 && version && !strcmp(version, MHD_HTTP_VERSION_1_1))
+    return "HTTP/1.1 requests need a Host header";
+  return NULL;
 }
 
 /* First call for a request: everything that can be decided from the headers alone. */
@@ -143,7 +236,7 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
                                NULL);
   }
   if (r->route->auth != DSR_AUTH_NONE) {
-    r->bearer = bearer_of(r->conn);
+    r->bearer = dsr_bearer_of(r->conn);
     /* Staff API routes also take the staff UI session (auth.c). */
     bool session = r->route->auth == DSR_AUTH_STAFF &&
                    MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);
@@ -269,22 +362,61 @@ static enum MHD_Result on_complete(struct dsr_hreq *r)
   return r->route->handler(r);
 }
 
+/* More query parameters than any route reads, by far. */
+#define MAX_QUERY_PARAMS 64
+
+void *dsr_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  struct dsr_hreq *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->conn = conn;
+  r->app = cls;
+  char *q = uri ? strchr(uri, '?') : NULL;
+  if (q) {
+    size_t params = 1;
+    for (const char *p = q + 1; *p; p++)
+      params += *p == '&' || *p == ';';
+    if (params > MAX_QUERY_PARAMS) {
+      /* The target is libmicrohttpd's own buffer, not yet split: end it after the "?". */
+      q[1] = '\0';
+      r->query_too_long = true;
+    }
+  }
+  return r;
+}
+
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,
                              const char *method, const char *version, const char *upload_data,
                              size_t *upload_data_size, void **con_cls)
 {
   struct dsr_hreq *r = *con_cls;
-  if (!r) {
-    r = calloc(1, sizeof *r);
+  if (!r || !r->started) {
+    if (!r)
+      r = calloc(1, sizeof *r);
     if (!r)
       return MHD_NO;
     *con_cls = r;
+    r->started = true;
     r->conn = conn;
     r->app = cls;
     dsr_strlcpy(r->method, method, sizeof r->method);
     r->started_ms = dsr_mono_ms();
     new_rid(r->rid);
-    enum MHD_Result ret = on_headers(r, url);
+    dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_HEADERS_DONE);
+    const char *bad = r->query_too_long ? "the query string has more parameters than any route reads"
+                                        : strict_headers(conn, version);
+    if (bad && strlen(url) < sizeof r->path && dsr_path_safe(url)) {
+      /* The route, when there is one, only decides the shape of the answer (a page or JSON). */
+      dsr_strlcpy(r->path, url, sizeof r->path);
+      bool known = false;
+      r->route =
+          dsr_route_match(r->method, r->path, r->args, r->argbuf, sizeof r->argbuf, &known);
+    }
+    enum MHD_Result ret =
+        bad ? dsr_reply_problem(r, r->query_too_long ? DSR_E_BAD_REQUEST : DSR_E_BAD_HEADER, bad,
+                                NULL)
+            : on_headers(r, url);
     return r->replied ? ret : MHD_YES;
   }
   if (r->replied) {
@@ -309,6 +441,7 @@ enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char 
     *upload_data_size = 0;
     return MHD_YES;
   }
+  dsr_conn_guard_phase(r->app->guard, conn, DSR_GUARD_BODY_DONE);
   if (r->too_large)
     return dsr_reply_problem(r, DSR_E_BODY_TOO_LARGE, NULL, NULL);
   return on_complete(r);
@@ -320,6 +453,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   struct dsr_hreq *r = *con_cls;
   if (!r)
     return;
+  dsr_conn_guard_phase(r->app ? r->app->guard : NULL, conn, DSR_GUARD_ANSWERED);
   /* Route patterns, never raw paths or query strings: those may carry identities. */
   DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
            r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);

@@ -77,6 +77,13 @@ enum MHD_Result dsrd_admin_report(struct dsr_hreq *r)
     return ret;
   if (to <= from)
     return dsr_reply_problem(r, DSR_E_FIELD_INVALID, "to must be after from", "to");
+  /* The report's size and the memory to build it grow with the period (issue 17, M2). */
+  if ((double)to - (double)from > (double)r->app->cfg->report_max_days * 86400.0) {
+    char why[128];
+    snprintf(why, sizeof why, "the period may be at most %ld days (report_max_days)",
+             r->app->cfg->report_max_days);
+    return dsr_reply_problem(r, DSR_E_FIELD_INVALID, why, "to");
+  }
   const char *format = query(r, "format");
   if (!format)
     format = "json";

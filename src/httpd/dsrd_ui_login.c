@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "forms.h"
 #include "dsr/log.h"
 #include "dsr/ui_auth.h"
 #include "dsr/validate.h"
@@ -88,6 +89,7 @@ enum MHD_Result dsrd_ui_login(struct dsr_hreq *r)
     snprintf(cookie, sizeof cookie, DSR_UI_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
              token, secure_cookies(r) ? "; Secure" : "");
     DSR_INFO("ui.login", "rid=%s staff=%s role=%s", r->rid, user_id, dsr_role_name(role));
+    dsr_csrf_session_cookie(r, token); /* the CSRF token from now on is bound to the session */
     ret = dsr_reply_cookie(r, cookie) ? dsr_reply_redirect(r, "/ui/")
                                       : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
     sodium_memzero(cookie, sizeof cookie);

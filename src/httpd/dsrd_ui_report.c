@@ -56,6 +56,9 @@ enum MHD_Result dsrd_ui_report_view(struct dsr_hreq *r)
   time_t from, to;
   if (!period_arg(r, "from", &from) || !period_arg(r, "to", &to) || to <= from)
     return report_form(r, 400, "Give a start and an end date (YYYY-MM-DD), the end after the start.");
+  if ((double)to - (double)from > (double)r->app->cfg->report_max_days * 86400.0)
+    return report_form(r, 400, "That period is too long for one report: choose a shorter one "
+                               "(at most report_max_days days).");
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);

@@ -86,24 +86,48 @@ enum MHD_Result dsrd_verify(struct dsr_hreq *r)
   if (token ? (channel || code) : !(channel && code))
     return dsr_reply_problem(r, DSR_E_BAD_REQUEST,
                              "send either {\"channel\", \"code\"} or {\"token\"}", NULL);
-  if (!dsr_rate_ok(r, DSR_RATE_VERIFY_REQUEST, r->args[0]))
-    return dsr_reply_problem(r, DSR_E_RATE_LIMITED, "too many attempts for this request", NULL);
+  /* A code counts only from the holder of the status token (a link token is its own secret). */
+  r->bearer = token ? NULL : dsr_bearer_of(r->conn);
+  if (!token && !r->bearer)
+    return dsr_reply_problem(r, DSR_E_UNAUTHORIZED,
+                             "send the status token as Authorization: Bearer <token>", NULL);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  enum dsr_ec ec = token ? DSR_OK : dsr_verify_status_token_check(db, r->args[0], r->bearer);
+  if (ec == DSR_OK && !dsr_rate_ok(r, DSR_RATE_VERIFY_REQUEST, r->args[0]))
+    ec = DSR_E_RATE_LIMITED;
+  if (ec != DSR_OK) {
+    dsr_db_release(db);
+    return dsr_reply_problem(r, ec,
+                             ec == DSR_E_RATE_LIMITED ? "too many attempts for this request"
+                             : ec == DSR_E_NOT_FOUND  ? "no request with this id and token"
+                                                      : NULL,
+                             NULL);
+  }
   struct dsr_verify_outcome o;
-  dsr_verify_submit(db, &r->app->venv, r->args[0], channel, code, token, &o);
+  dsr_verify_submit(db, &r->app->venv, r->args[0], r->bearer, channel, code, token, &o);
   dsr_db_release(db);
   return dsrd_verify_reply(r, r->args[0], &o);
 }
 
 enum MHD_Result dsrd_resend(struct dsr_hreq *r)
 {
-  if (!dsr_rate_ok(r, DSR_RATE_VERIFY_REQUEST, r->args[0]))
-    return dsr_reply_problem(r, DSR_E_RATE_LIMITED, "too many attempts for this request", NULL);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  /* The token first: a caller without it spends none of the request's budget. */
+  enum dsr_ec ec = dsr_verify_status_token_check(db, r->args[0], r->bearer);
+  if (ec == DSR_OK && !dsr_rate_ok(r, DSR_RATE_VERIFY_REQUEST, r->args[0]))
+    ec = DSR_E_RATE_LIMITED;
+  if (ec != DSR_OK) {
+    dsr_db_release(db);
+    return dsr_reply_problem(r, ec,
+                             ec == DSR_E_RATE_LIMITED ? "too many attempts for this request"
+                             : ec == DSR_E_NOT_FOUND  ? "no request with this id and token"
+                                                      : NULL,
+                             NULL);
+  }
   struct dsr_verify_outcome o;
   const char *channel = dsr_json_str(r->json, "channel");
   dsr_verify_resend(db, &r->app->venv, r->args[0], r->bearer, channel, &o);

@@ -9,10 +9,12 @@
 #include "httpd.h"
 #include "forms.h"
 #include "dsr/crypto.h"
+#include "dsr/log.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CSRF_COOKIE "dsr_csrf"
 #define CSRF_LEN 43 /* base64url of 32 random bytes */
@@ -110,16 +112,103 @@ static bool csrf_shape(const char *t)
          strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == CSRF_LEN;
 }
 
+/* Over TLS the cookie is Secure and named __Host- (no other host or path can set it). */
+static bool over_tls(const struct dsr_hreq *r)
+{
+  const char *base = r->app->cfg->base_url;
+  return base && !strncmp(base, "https:", 6);
+}
+
+static const char *csrf_cookie_name(const struct dsr_hreq *r)
+{
+  return over_tls(r) ? "__Host-" CSRF_COOKIE : CSRF_COOKIE;
+}
+
+/*
+ * The token of a signed-in browser is bound to its session: a keyed hash of the
+ * session id, so a token planted or read elsewhere (a cookie tossed from a
+ * sibling host, another user's page) does not fit this session. NULL session: none.
+ */
+static bool session_token(const struct dsr_hreq *r, char out[CSRF_LEN + 1])
+{
+  const char *session = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);
+  if (!session || !*session || strlen(session) > 256)
+    return false;
+  struct dsr_buf b = {0};
+  bool ok = dsr_buf_puts(&b, "csrf:") && dsr_buf_puts(&b, session);
+  unsigned char h[DSR_HASH_BYTES];
+  if (ok)
+    dsr_keyed_hash(DSR_KEY_TOKEN, b.data, b.len, h);
+  dsr_buf_free(&b);
+  if (!ok)
+    return false;
+  sodium_bin2base64(out, CSRF_LEN + 1, h, sizeof h, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return true;
+}
+
+/*
+ * A state change must come from our own pages: a browser that says the request
+ * is cross-site (Sec-Fetch-Site) or comes from another origin (Origin) is refused
+ * whatever token it carries. Clients that send neither (curl, tests) pass.
+ */
+static bool same_origin(const struct dsr_hreq *r)
+{
+  const char *site = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+  if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+    return false;
+  const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+  /* "null": our pages' no-referrer policy makes browsers send that for our own forms. */
+  if (!origin || !strcmp(origin, "null"))
+    return true;
+  const char *base = r->app->cfg->base_url;
+  if (base) {
+    /* base_url's scheme://host[:port], without its path */
+    const char *host = strstr(base, "://");
+    size_t n = host ? (size_t)(host + 3 - base) + strcspn(host + 3, "/") : strlen(base);
+    if (strlen(origin) == n && !strncasecmp(origin, base, n))
+      return true;
+  }
+  const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+  const char *sep = strstr(origin, "://");
+  return h && sep && !strcasecmp(sep + 3, h);
+}
+
+void dsr_csrf_session_cookie(struct dsr_hreq *r, const char *session)
+{
+  char t[CSRF_LEN + 1];
+  struct dsr_buf b = {0};
+  bool ok = dsr_buf_puts(&b, "csrf:") && dsr_buf_puts(&b, session);
+  unsigned char h[DSR_HASH_BYTES];
+  if (ok)
+    dsr_keyed_hash(DSR_KEY_TOKEN, b.data, b.len, h);
+  dsr_buf_free(&b);
+  if (!ok)
+    return;
+  sodium_bin2base64(t, sizeof t, h, sizeof h, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  char cookie[200];
+  snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
+           csrf_cookie_name(r), t, over_tls(r) ? "; Secure" : "");
+  if (!dsr_reply_cookie(r, cookie))
+    DSR_WARN("ui.csrf_cookie_failed", "rid=%s", r->rid);
+}
+
 void dsr_csrf_token(struct dsr_hreq *r, char *out, size_t outlen)
 {
-  const char *have = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CSRF_COOKIE);
+  char bound[CSRF_LEN + 1];
+  if (session_token(r, bound)) {
+    dsr_strlcpy(out, bound, outlen);
+    return;
+  }
+  const char *name = csrf_cookie_name(r);
+  size_t nlen = strlen(name);
+  const char *have = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
   if (csrf_shape(have)) {
     dsr_strlcpy(out, have, outlen);
     return;
   }
   for (int i = 0; i < r->ncookies; i++)
-    if (!strncmp(r->set_cookie[i], CSRF_COOKIE "=", sizeof CSRF_COOKIE)) {
-      dsr_strlcpy(out, r->set_cookie[i] + sizeof CSRF_COOKIE, CSRF_LEN + 1 < outlen ? CSRF_LEN + 1 : outlen);
+    if (!strncmp(r->set_cookie[i], name, nlen) && r->set_cookie[i][nlen] == '=') {
+      dsr_strlcpy(out, r->set_cookie[i] + nlen + 1, CSRF_LEN + 1 < outlen ? CSRF_LEN + 1 : outlen);
       return;
     }
   char *t = dsr_token_new();
@@ -128,8 +217,9 @@ void dsr_csrf_token(struct dsr_hreq *r, char *out, size_t outlen)
     return;
   }
   dsr_strlcpy(out, t, outlen);
-  char cookie[160];
-  snprintf(cookie, sizeof cookie, CSRF_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", t);
+  char cookie[200];
+  snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", name, t,
+           over_tls(r) ? "; Secure" : "");
   if (!dsr_reply_cookie(r, cookie))
     out[0] = '\0';
   free(t);
@@ -142,7 +232,12 @@ bool dsr_csrf_match(const char *cookie, const char *field)
 
 bool dsr_csrf_check(struct dsr_hreq *r, const char *field)
 {
-  return dsr_csrf_match(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, CSRF_COOKIE),
+  if (!same_origin(r))
+    return false;
+  char bound[CSRF_LEN + 1];
+  if (session_token(r, bound))
+    return dsr_csrf_match(bound, field);
+  return dsr_csrf_match(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, csrf_cookie_name(r)),
                         field);
 }
 

@@ -13,7 +13,14 @@
 json_t *dsr_form_decode(const char *body, size_t len, const char **why);
 /** True when both are well-formed CSRF tokens and equal (constant-time); NULLs never match. */
 bool dsr_csrf_match(const char *cookie, const char *field);
-/** True when @p field equals the dsr_csrf cookie (constant-time). */
+/**
+ * True when the request comes from our own pages (no cross-site
+ * Sec-Fetch-Site, no foreign Origin) and @p field is its token: with a staff
+ * UI session cookie the token bound to that session, else the dsr_csrf cookie
+ * (__Host-dsr_csrf over TLS), compared in constant time.
+ */
 bool dsr_csrf_check(struct dsr_hreq *r, const char *field);
+/** Sets the CSRF cookie to the token bound to @p session (at sign-in). */
+void dsr_csrf_session_cookie(struct dsr_hreq *r, const char *session);
 
 #endif

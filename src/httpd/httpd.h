@@ -41,6 +41,7 @@ struct dsr_app {
   const struct dsr_policy *policy; /**< NULL: built-in defaults (docs/policy-sections.md) */
   struct dsr_ratelimit *rl[DSR_RATE_COUNT]; /**< NULL entries: no limit */
   struct dsr_verify_env venv;               /**< policy and the public base URL for links */
+  struct dsr_conn_guard *guard;             /**< deadlines on slow clients, or NULL */
 };
 
 #define DSR_MAX_PATH_ARGS 4
@@ -128,7 +129,21 @@ struct dsr_hreq {
   bool by_session;                     /**< DSR_AUTH_STAFF: signed in by the UI session cookie */
   bool idem_pending;                   /**< an Idempotency-Key reserved for this request ... */
   struct dsr_idem idem;                /**< ... this one: the reply is kept under it */
+  bool started;                        /**< the dispatcher has seen this request */
+  bool query_too_long;                 /**< more query parameters than we read (dsr_uri_seen) */
 };
+
+/**
+ * MHD_OPTION_URI_LOG_CALLBACK (@p cls the app): called with the request line's
+ * target before libmicrohttpd splits the query. Allocates the request's state;
+ * a query of more parameters than dsrd reads is cut before libmicrohttpd
+ * stores them (thousands exhaust the connection's memory and leave the client
+ * without an answer) and answered 414 by the dispatcher.
+ */
+void *dsr_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn);
+
+/** "Authorization: Bearer <token>" of @p conn (token68 characters only), or NULL; borrowed. */
+const char *dsr_bearer_of(struct MHD_Connection *conn);
 
 /** The routing table (routes.c), terminated by a row with method NULL. */
 extern const struct dsr_route dsr_routes[];

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "conn_guard.h"
 #include "dsr/audit.h"
 #include "dsr/crypto.h"
 #include "dsr/dbsetup.h"
@@ -41,6 +42,7 @@ struct daemon_state {
   struct dsr_app app;
   struct dsr_policy *policy;
   struct MHD_Daemon *mhd;
+  struct dsr_conn_guard *guard;
   struct dsr_workers *workers;
   struct dsr_worker_env env;
   struct dsr_audit_sealer *sealer;
@@ -73,6 +75,12 @@ static bool start_http(struct daemon_state *s, char *err, size_t errlen)
     snprintf(err, errlen, "listen_address \"%s\" is not an IPv4 address", s->cfg.listen_address);
     return false;
   }
+  s->guard = s->app.guard =
+      dsr_conn_guard_start(s->cfg.request_header_timeout, s->cfg.request_timeout);
+  if (!s->guard) {
+    snprintf(err, errlen, "cannot start the connection guard");
+    return false;
+  }
   s->mhd = MHD_start_daemon(
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)s->cfg.port, NULL, NULL,
       dsr_dispatch, &s->app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -85,7 +93,15 @@ static bool start_http(struct daemon_state *s, char *err, size_t errlen)
        */
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(s->cfg.max_header_bytes * 2 + 16384),
       MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, dsr_dispatch_completed,
-      NULL, MHD_OPTION_END);
+      NULL,
+      /* One address cannot hold every connection; slow senders meet deadlines (conn_guard.c). */
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections_per_address,
+      MHD_OPTION_NOTIFY_CONNECTION, dsr_conn_guard_notify, s->guard,
+      /* libmicrohttpd's own strict checks (no Host on HTTP/1.1, spaces in the URI); the
+       * dispatcher adds the rest (dispatch.c, strict_headers). */
+      MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, dsr_uri_seen, &s->app,
+      MHD_OPTION_END);
   if (!s->mhd) {
     snprintf(err, errlen, "cannot listen on %s:%ld: %s", s->cfg.listen_address, s->cfg.port,
              strerror(errno));
@@ -235,6 +251,7 @@ cleanup:
     fprintf(stderr, "dsrd: %s\n", err);
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
+  dsr_conn_guard_stop(s.guard);
   dsr_workers_stop(s.workers);
   for (int i = 0; i < DSR_RATE_COUNT; i++)
     dsr_ratelimit_free(s.app.rl[i]);

@@ -18,17 +18,21 @@
 #include "dsr/outbox.h"
 #include "dsr/verify.h"
 
-/* kind, handler, lease in seconds (longer than one run can take) */
+/*
+ * kind, handler, lease in seconds. The worker's heartbeat renews a lease every
+ * third of it while the job runs, so a lease is how soon a crashed worker's job
+ * is taken over, not how long a run may take (job_lease_max cuts it further).
+ */
 const struct dsr_job_kind dsr_job_registry[] = {
-    {DSR_JOB_SEND_MESSAGE, dsr_job_send_message, 120},
-    {DSR_JOB_EXPIRE_REQUEST, dsr_job_expire_request, 60},
-    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
-    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120}, /* > webhook_timeout (at most 120 s) */
-    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
-    {DSR_JOB_EXPORT, dsr_job_export, 1800}, /* a large package takes a while */
+    {DSR_JOB_SEND_MESSAGE, dsr_job_send_message, 30}, /* codes expire in minutes */
+    {DSR_JOB_EXPIRE_REQUEST, dsr_job_expire_request, 30},
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 60},
+    {DSR_JOB_WEBHOOK, dsr_job_webhook, 60},
+    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 60},
+    {DSR_JOB_EXPORT, dsr_job_export, 60},
     {DSR_JOB_EXPORT_EXPIRE, dsr_job_export_expire, 60},
-    {DSR_JOB_RIGHTS, dsr_job_rights, 120},
-    {DSR_JOB_ERASURE, dsr_job_erasure, 900},  /* a busy run's lock keeps a second worker out */
-    {DSR_JOB_RETENTION_SWEEP, dsr_job_retention_sweep, 3600},
+    {DSR_JOB_RIGHTS, dsr_job_rights, 60},
+    {DSR_JOB_ERASURE, dsr_job_erasure, 60}, /* a busy run's lock keeps a second worker out */
+    {DSR_JOB_RETENTION_SWEEP, dsr_job_retention_sweep, 60},
     {NULL, NULL, 0},
 };

@@ -23,6 +23,11 @@ struct dsr_workers {
   atomic_bool stop;
   pthread_t *threads;
   int started;
+  struct dsr_job_kind *registry; /* the timed registry with leases cut to job_lease_max */
+  char **owners;                 /* lease owner name of each thread */
+  int n;
+  pthread_t heartbeat;
+  bool heartbeat_started;
 };
 
 struct thread_arg {
@@ -62,13 +67,11 @@ static void *run(void *arg)
 {
   struct thread_arg *ta = arg;
   struct dsr_workers *w = ta->w;
-  char owner[96], host[64] = "host";
-  gethostname(host, sizeof host - 1);
-  snprintf(owner, sizeof owner, "%.40s:%ld:%d", host, (long)getpid(), ta->index);
+  const char *owner = w->owners[ta->index];
   free(ta);
   struct dsr_db *db = connect_db(w);
   while (db && !atomic_load(&w->stop)) {
-    int ran = dsr_queue_run_batch(db, dsr_job_registry_timed(), owner, dsr_now(), BATCH,
+    int ran = dsr_queue_run_batch(db, w->registry, owner, dsr_now(), BATCH,
                                   (void *)w->env);
     if (ran < 0 && PQstatus(db->conn) != CONNECTION_OK) {
       disconnect_db(db);
@@ -87,6 +90,42 @@ static void *run(void *arg)
   return NULL;
 }
 
+/*
+ * The heartbeat: every third of the shortest lease, renews the leases of the
+ * jobs this process's workers hold, so a long job keeps its lease while its
+ * worker lives, and a dead worker's jobs are free one lease after it died.
+ */
+static void *beat(void *arg)
+{
+  struct dsr_workers *w = arg;
+  int shortest = 3600;
+  for (const struct dsr_job_kind *k = w->registry; k->kind; k++)
+    if (k->lease_s < shortest)
+      shortest = k->lease_s;
+  int period_ms = shortest * 1000 / 3;
+  if (period_ms < 500)
+    period_ms = 500;
+  struct dsr_db *db = connect_db(w);
+  while (db && !atomic_load(&w->stop)) {
+    long renewed = 0;
+    if (!dsr_queue_heartbeat(db, w->registry, (const char *const *)w->owners, (size_t)w->n,
+                             dsr_now(), &renewed)) {
+      DSR_WARN("worker.heartbeat_failed", "retry_ms=%d", period_ms);
+      if (PQstatus(db->conn) != CONNECTION_OK) {
+        disconnect_db(db);
+        db = connect_db(w);
+        continue;
+      }
+    } else if (renewed > 0) {
+      DSR_DEBUG("worker.heartbeat", "jobs=%ld", renewed);
+    }
+    struct pollfd p = {.fd = w->wake_fd, .events = POLLIN};
+    (void)poll(&p, 1, period_ms);
+  }
+  disconnect_db(db);
+  return NULL;
+}
+
 struct dsr_workers *dsr_workers_start(const char *conninfo, int n,
                                       const struct dsr_worker_env *env, char *err,
                                       size_t errlen)
@@ -100,8 +139,29 @@ struct dsr_workers *dsr_workers_start(const char *conninfo, int n,
   w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   w->conninfo = strdup(conninfo);
   w->threads = calloc((size_t)(n > 0 ? n : 1), sizeof *w->threads);
+  w->owners = calloc((size_t)(n > 0 ? n : 1), sizeof *w->owners);
+  /* the registry with every run timed for /metrics (job_timing.c), leases cut below */
+  const struct dsr_job_kind *reg = dsr_job_registry_timed();
+  size_t kinds = 0;
+  while (reg[kinds].kind)
+    kinds++;
+  w->registry = calloc(kinds + 1, sizeof *w->registry);
   atomic_init(&w->stop, false);
-  if (w->wake_fd < 0 || !w->conninfo || !w->threads) {
+  bool ok = w->wake_fd >= 0 && w->conninfo && w->threads && w->owners && w->registry;
+  long cap = env && env->cfg && env->cfg->job_lease_max > 0 ? env->cfg->job_lease_max : 3600;
+  for (size_t i = 0; ok && i < kinds; i++) {
+    w->registry[i] = reg[i];
+    if (w->registry[i].lease_s > cap)
+      w->registry[i].lease_s = (int)cap;
+  }
+  char host[64] = "host";
+  gethostname(host, sizeof host - 1);
+  for (int i = 0; ok && i < n; i++) {
+    w->owners[i] = dsr_asprintf("%.40s:%ld:%d", host, (long)getpid(), i);
+    ok = w->owners[i] != NULL;
+    w->n = i + 1;
+  }
+  if (!ok) {
     snprintf(err, errlen, "cannot set up worker threads");
     dsr_workers_stop(w);
     return NULL;
@@ -118,7 +178,15 @@ struct dsr_workers *dsr_workers_start(const char *conninfo, int n,
     }
     w->started++;
   }
-  DSR_INFO("worker.started", "threads=%d", n);
+  if (n > 0) {
+    if (pthread_create(&w->heartbeat, NULL, beat, w) != 0) {
+      snprintf(err, errlen, "cannot start the heartbeat thread");
+      dsr_workers_stop(w);
+      return NULL;
+    }
+    w->heartbeat_started = true;
+  }
+  DSR_INFO("worker.started", "threads=%d lease_max=%ld", n, cap);
   return w;
 }
 
@@ -135,6 +203,12 @@ void dsr_workers_stop(struct dsr_workers *w)
   }
   for (int i = 0; i < w->started; i++)
     pthread_join(w->threads[i], NULL);
+  if (w->heartbeat_started)
+    pthread_join(w->heartbeat, NULL);
+  for (int i = 0; w->owners && i < w->n; i++)
+    free(w->owners[i]);
+  free(w->owners);
+  free(w->registry);
   if (w->wake_fd >= 0)
     close(w->wake_fd);
   free(w->threads);

@@ -59,6 +59,7 @@ int main(void)
   srunner_add_suite(sr, suite_ops_metrics());
   srunner_add_suite(sr, suite_ops_openapi());
   srunner_add_suite(sr, suite_ops_nodes());
+  srunner_add_suite(sr, suite_hardening());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -53,5 +53,6 @@ Suite *suite_sweep(void);
 Suite *suite_backups(void);
 Suite *suite_phone(void);
 Suite *suite_files(void);
+Suite *suite_hardening(void);
 
 #endif

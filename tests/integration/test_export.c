@@ -1025,6 +1025,18 @@ START_TEST(rectification_corrections_decided_and_applied)
                          "\"email\":\"" SUBJ_EMAIL "\"},\"corrections\":[{\"field\":\"users.full_name\"}]}",
                          &r), 400);
   h_resp_free(&r);
+  /* no control characters in a value (issue 17): a bell, a line break */
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"rectification\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\"},\"corrections\":[{\"field\":\"users.full_name\","
+                         "\"value\":\"Erin\\u0007\"}]}", &r), 400);
+  ck_assert_ptr_nonnull(strstr(r.body, "/corrections"));
+  h_resp_free(&r);
+  ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,
+                         "{\"type\":\"rectification\",\"jurisdiction\":\"gdpr\",\"subject\":{"
+                         "\"email\":\"" SUBJ_EMAIL "\"},\"corrections\":[{\"field\":\"users.full_name\","
+                         "\"value\":\"Erin\\nO'Hara\"}]}", &r), 400);
+  h_resp_free(&r);
   long before_rows = h_sql_long(xplat, "SELECT count(*) FROM users WHERE lower(email) = lower('"
                                        SUBJ_EMAIL "') OR phone = '" SUBJ_PHONE "'");
   ck_assert_int_gt(before_rows, 0);

@@ -117,7 +117,7 @@ START_TEST(a_claim_reads_indexes_not_the_backlog)
   PQclear(r);
   /* The claim runs once (which prepares it on this connection), then its plan is read. */
   ck_assert_int_eq(dsr_queue_run_batch(db, plan_reg, "w-plan", T0, 8, NULL), 8);
-  r = PQexec(db->conn, "EXPLAIN EXECUTE \"DSR_STMT_JOB_CLAIM\"('w-plan', '2000000000', '60',"
+  r = PQexec(db->conn, "EXPLAIN EXECUTE \"DSR_STMT_JOB_CLAIM\"('w-plan', '2000000000', '{60}',"
                        " '8', '{t_plan}')");
   ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
   struct dsr_buf plan = {0};

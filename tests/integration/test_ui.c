@@ -178,6 +178,12 @@ static void ui_login(struct ui_client *c, const char *email)
   ck_assert_ptr_nonnull(strstr(r.headers, "; Path=/; HttpOnly; SameSite=Strict"));
   set_cookie(&r, "dsr_ui", c->session, sizeof c->session);
   ck_assert_uint_eq(strlen(c->session), 43);
+  /* Signing in binds a new CSRF token to the session (issue 17, L5). */
+  char before[64];
+  snprintf(before, sizeof before, "%s", c->csrf);
+  set_cookie(&r, "dsr_csrf", c->csrf, sizeof c->csrf);
+  ck_assert_uint_eq(strlen(c->csrf), 43);
+  ck_assert_str_ne(c->csrf, before);
   h_resp_free(&r);
   snprintf(c->cookie, sizeof c->cookie, "Cookie: dsr_csrf=%s; dsr_ui=%s", c->csrf, c->session);
 }

@@ -131,7 +131,9 @@ static void teardown(void)
   ef_dsrd_close(&d);
 }
 
-/* Files a request in this process; returns its id in @p id. */
+static char status_token[128]; /* of the request filed last */
+
+/* Files a request in this process; returns its id in @p id (its status token in status_token). */
 static void file_request(const char *type, const char *email, const char *phone,
                          const char *account, char id[40])
 {
@@ -143,6 +145,8 @@ static void file_request(const char *type, const char *email, const char *phone,
   unsigned status = 0;
   ck_assert_int_eq(dsr_request_create(d.db, &in, &reply, &status), DSR_OK);
   snprintf(id, 40, "%s", json_string_value(json_object_get(reply, "id")));
+  snprintf(status_token, sizeof status_token, "%s",
+           json_string_value(json_object_get(reply, "status_token")));
   json_decref(reply);
 }
 
@@ -168,7 +172,7 @@ static void verify_by_email_code(const char *id)
   json_decref(msg);
   struct dsr_verify_env env = {.policy = d.policy};
   struct dsr_verify_outcome out;
-  dsr_verify_submit(d.db, &env, id, "email", code, NULL, &out);
+  dsr_verify_submit(d.db, &env, id, status_token, "email", code, NULL, &out);
   ck_assert_int_eq(out.ec, DSR_OK);
   ck_assert_str_eq(out.status, "verified");
 }
@@ -401,7 +405,7 @@ START_TEST(an_access_package_holds_what_the_verified_identities_reach)
                                           time(NULL));
   struct dsr_verify_env env = {.policy = d.policy};
   struct dsr_verify_outcome out;
-  dsr_verify_submit(d.db, &env, id, NULL, NULL, tok, &out);
+  dsr_verify_submit(d.db, &env, id, NULL, NULL, NULL, tok, &out);
   free(tok);
   ck_assert_int_eq(out.ec, DSR_OK);
   ck_assert_str_eq(out.status, "verified");

@@ -106,6 +106,20 @@ void vu_link_token(const char *text, char *out, size_t outlen)
   out[n] = '\0';
 }
 
+/* Status tokens of the requests vu_create() made, so vu_verify() can send them. */
+static struct {
+  char id[40], token[64];
+} known[256];
+static size_t nknown;
+
+static const char *token_of(const char *id)
+{
+  for (size_t i = 0; i < nknown; i++)
+    if (!strcmp(known[i].id, id))
+      return known[i].token;
+  return NULL;
+}
+
 json_t *vu_create(const struct h_dsrd *d, const char *body, char id[40], char token[64])
 {
   struct h_resp r;
@@ -115,6 +129,9 @@ json_t *vu_create(const struct h_dsrd *d, const char *body, char id[40], char to
   h_resp_free(&r);
   snprintf(id, 40, "%s", json_string_value(json_object_get(j, "id")));
   snprintf(token, 64, "%s", json_string_value(json_object_get(j, "status_token")));
+  snprintf(known[nknown % 256].id, 40, "%s", id);
+  snprintf(known[nknown % 256].token, 64, "%s", token);
+  nknown++;
   return j;
 }
 
@@ -122,7 +139,11 @@ long vu_verify(const struct h_dsrd *d, const char *id, const char *body, struct 
 {
   char path[128];
   snprintf(path, sizeof path, "/v1/requests/%s/verify", id);
-  h_http(d, "POST", path, NULL, body, out);
+  const char *t = token_of(id);
+  char auth[128];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", t ? t : "");
+  const char *headers[] = {"Content-Type: application/json", t ? auth : NULL, NULL};
+  h_http(d, "POST", path, headers, body, out);
   return out->status;
 }
 

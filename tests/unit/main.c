@@ -28,6 +28,7 @@ int main(void)
   srunner_add_suite(sr, suite_phone());
   srunner_add_suite(sr, suite_filepath());
   srunner_add_suite(sr, suite_openapi());
+  srunner_add_suite(sr, suite_hardening_unit());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -27,5 +27,6 @@ Suite *suite_template(void);
 Suite *suite_export(void);
 Suite *suite_phone(void);
 Suite *suite_filepath(void);
+Suite *suite_hardening_unit(void);
 
 #endif

@@ -71,6 +71,12 @@ struct dsr_config {
   long outbox_retention_days;
   long export_retention_days;
   char *master_key_file;
+  long max_connections;
+  long max_connections_per_address;
+  long request_header_timeout;
+  long request_timeout;
+  long job_lease_max;
+  long report_max_days;
   /* --- operations (issue 21) --- */
   char *metrics_allow;
   char *metrics_token;

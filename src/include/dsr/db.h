@@ -82,6 +82,12 @@ DSR_MUST_USE bool dsr_db_tx(struct dsr_db *db, const char *isolation,
 
 /** True when @p res failed with a retryable SQLSTATE (40001, 40P01). */
 bool dsr_db_is_retryable(const PGresult *res);
+/**
+ * True when @p res (NULL: no result) failed because the database is gone or
+ * going (connection lost, shut down, restarting, out of connections): the
+ * caller answers 503, not 500.
+ */
+bool dsr_db_is_unavailable(const struct dsr_db *db, const PGresult *res);
 
 /** Name of a statement ("dsr_request_insert"...). */
 const char *dsr_stmt_name(enum dsr_stmt st);

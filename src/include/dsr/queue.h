@@ -57,7 +57,7 @@ typedef enum dsr_job_result (*dsr_job_handler)(struct dsr_db *db, const struct d
 struct dsr_job_kind {
   const char *kind;        /**< "send_message", "expire_request" ... */
   dsr_job_handler handler;
-  int lease_s;             /**< how long one run may take before another worker takes over */
+  int lease_s;             /**< lease of a claimed job, seconds; renewed by the heartbeat */
 };
 
 /** Options of one enqueue. Zero values mean: now, default attempts, no dedupe key. */
@@ -80,7 +80,7 @@ DSR_MUST_USE bool dsr_queue_enqueue(struct dsr_db *db, const char *kind, const j
 
 /**
  * Claims up to @p max runnable jobs of the kinds in @p registry for
- * @p owner, each leased for its kind's lease_s (the longest in the batch).
+ * @p owner, each leased for its own kind's lease_s.
  * Also marks running jobs whose lease ran out with no attempts left as dead.
  * On success *jobs (caller frees with dsr_queue_jobs_free) holds *n jobs.
  */
@@ -88,6 +88,16 @@ DSR_MUST_USE bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *
                                   const char *owner, time_t now, int max, struct dsr_job **jobs,
                                   size_t *n);
 void dsr_queue_jobs_free(struct dsr_job *jobs, size_t n);
+
+/**
+ * Renews the leases of the running jobs held by any of @p owners (@p n of
+ * them), each to @p now plus its kind's lease_s in @p registry: the heartbeat
+ * that keeps a long job from being taken over while its worker lives. A job
+ * whose lease another worker has taken is not touched. *renewed: how many.
+ */
+DSR_MUST_USE bool dsr_queue_heartbeat(struct dsr_db *db, const struct dsr_job_kind *registry,
+                                      const char *const *owners, size_t n, time_t now,
+                                      long *renewed);
 
 /** Completes (deletes) a job. False when @p owner no longer holds its lease. */
 DSR_MUST_USE bool dsr_queue_done(struct dsr_db *db, const struct dsr_job *job, const char *owner);

@@ -31,10 +31,17 @@
     " ORDER BY run_at LIMIT $4::integer FOR UPDATE SKIP LOCKED),"                               \
     " c AS (SELECT id FROM expired UNION ALL SELECT id FROM queued LIMIT $4::integer)"          \
     " UPDATE dsr_jobs j SET state = 'running', lease_owner = $1,"                               \
-    " lease_expires_at = to_timestamp($2::bigint) + make_interval(secs => $3::integer),"       \
+    " lease_expires_at = to_timestamp($2::bigint) + make_interval(secs => (SELECT u.l FROM"     \
+    " unnest($5::text[], $3::integer[]) u(k, l) WHERE u.k = j.kind LIMIT 1)),"                 \
     " attempts = j.attempts + 1, updated_at = to_timestamp($2::bigint)"                         \
     " FROM c WHERE j.id = c.id"                                                                 \
     " RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts")                     \
+  /* The heartbeat of a process's workers: renews the leases of the jobs they hold */ \
+  /* ($1 owners), each by its kind's lease ($3 kinds, $4 leases).                      */ \
+  X(DSR_STMT_JOB_HEARTBEAT,                                                                     \
+    "UPDATE dsr_jobs j SET lease_expires_at = to_timestamp($2::bigint) + make_interval(secs =>" \
+    " u.l) FROM unnest($3::text[], $4::integer[]) u(k, l) WHERE j.state = 'running'"           \
+    " AND j.lease_owner = ANY($1::text[]) AND j.kind = u.k")                                    \
   X(DSR_STMT_JOB_DONE, "DELETE FROM dsr_jobs WHERE id = $1::bigint AND lease_owner = $2"       \
                        " AND state = 'running'")                                                \
   X(DSR_STMT_JOB_DONE_MANY,                                                                     \

@@ -3,6 +3,13 @@
 #define DSR_STMTS_UI_H
 
 #define DSR_UI_NOW(n) "to_timestamp($" #n "::bigint)"
+/* Failed-login count and lock after one more failure of row T: $2 max, $3 now, $4 lockout. */
+#define DSR_UI_FAILS(T)                                                                        \
+  "(CASE WHEN " #T ".locked_until <= " DSR_UI_NOW(3) " THEN 1 ELSE " #T ".failed_logins + 1 END)"
+#define DSR_UI_LOCK(T)                                                                         \
+  "(CASE WHEN " DSR_UI_FAILS(T) " >= $2::integer THEN " DSR_UI_NOW(3)                          \
+  " + make_interval(secs => $4::integer) WHEN " #T ".locked_until <= " DSR_UI_NOW(3)           \
+  " THEN NULL ELSE " #T ".locked_until END)"
 #define DSR_UI_OPEN "('received', 'pending_verification', 'verified', 'in_progress', 'on_hold')"
 
 #define DSR_STMTS_UI(X)                                                                         \
@@ -18,12 +25,23 @@
     "SELECT id, role, password_hash, status,"                                                   \
     " COALESCE(extract(epoch FROM locked_until)::bigint, 0)"                                    \
     " FROM dsr_staff_users WHERE email = $1")                                                   \
+  /* A lock that has ended starts the count again (this failure is the first). */              \
   X(DSR_STMT_UI_LOGIN_FAILED,                                                                   \
-    "UPDATE dsr_staff_users SET failed_logins = failed_logins + 1,"                             \
-    " locked_until = CASE WHEN failed_logins + 1 >= $2::integer"                                \
-    "  THEN " DSR_UI_NOW(3) " + make_interval(secs => $4::integer) ELSE locked_until END"      \
+    "UPDATE dsr_staff_users SET failed_logins = " DSR_UI_FAILS(dsr_staff_users) ","            \
+    " locked_until = " DSR_UI_LOCK(dsr_staff_users)                                             \
     " WHERE id = $1::uuid"                                                                      \
     " RETURNING COALESCE(extract(epoch FROM locked_until)::bigint, 0)")                         \
+  /* Unknown addresses ($1 their keyed hash) lock the same way (dsr_login_failures). */        \
+  X(DSR_STMT_UI_GHOST_LOCK,                                                                     \
+    "SELECT COALESCE(extract(epoch FROM locked_until)::bigint, 0) FROM dsr_login_failures"      \
+    " WHERE email_hash = $1")                                                                   \
+  X(DSR_STMT_UI_GHOST_FAILED,                                                                   \
+    "INSERT INTO dsr_login_failures (email_hash, failed_logins,"                                \
+    " locked_until, updated_at) VALUES ($1, 1, CASE WHEN 1 >= $2::integer THEN "               \
+    DSR_UI_NOW(3) " + make_interval(secs => $4::integer) END, " DSR_UI_NOW(3) ")"              \
+    " ON CONFLICT (email_hash) DO UPDATE SET failed_logins = "                                  \
+    DSR_UI_FAILS(dsr_login_failures) ", locked_until = " DSR_UI_LOCK(dsr_login_failures)       \
+    ", updated_at = " DSR_UI_NOW(3))                                                            \
   X(DSR_STMT_UI_LOGIN_OK,                                                                       \
     "UPDATE dsr_staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1::uuid")   \
   X(DSR_STMT_UI_SESSION_INSERT,                                                                 \

@@ -13,6 +13,8 @@
     "SELECT status, type, jurisdiction, language, coalesce(expires_at <="                      \
     " to_timestamp($2::bigint), false), status_token_hash, dsr_rfc3339(due_at)"                 \
     " FROM dsr_requests WHERE id = $1::uuid FOR UPDATE")                                        \
+  X(DSR_STMT_VERIFY_STATUS_TOKEN,                                                               \
+    "SELECT status_token_hash FROM dsr_requests WHERE id = $1::uuid")                           \
   X(DSR_STMT_VERIFY_GET,                                                                        \
     "SELECT code_hash, link_hash, coalesce(expires_at <= to_timestamp($3::bigint), true),"     \
     " attempts, max_attempts, used_at IS NOT NULL, verified_at IS NOT NULL,"                    \
@@ -38,7 +40,8 @@
   X(DSR_STMT_VERIFY_RESEND,                                                                     \
     "UPDATE dsr_verifications SET code_hash = $3, link_hash = $4,"                              \
     " expires_at = to_timestamp($5::bigint) + $6::interval, sent_at = to_timestamp($5::bigint)," \
-    " sends = sends + 1, used_at = NULL WHERE request_id = $1::uuid AND channel = $2"          \
+    " sends = sends + 1, used_at = NULL, attempts = 0"                                         \
+    " WHERE request_id = $1::uuid AND channel = $2"                                             \
     " RETURNING dsr_rfc3339(expires_at)")                                                       \
   X(DSR_STMT_IDENTITY_VERIFIED,                                                                 \
     "UPDATE dsr_identities SET verified_at = to_timestamp($3::bigint)"                          \

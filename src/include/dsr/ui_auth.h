@@ -46,8 +46,10 @@ struct dsr_login_rules {
 /**
  * Checks @p email / @p password at time @p now. DSR_OK fills @p user_id and
  * @p role. DSR_E_UNAUTHORIZED for any wrong email or password (the same
- * answer and cost either way); DSR_E_RATE_LIMITED while the account is
- * locked, with *retry_after the seconds left.
+ * answer and cost either way); DSR_E_RATE_LIMITED while the account (or an
+ * address that is no account, after as many failures) is locked, with
+ * *retry_after the seconds left; the password hash is checked in every case.
+ * A lock that has ended starts the count again.
  */
 enum dsr_ec dsr_ui_login(struct dsr_db *db, const struct dsr_login_rules *rules,
                          const char *email, const char *password, time_t now, char user_id[40],

@@ -95,11 +95,22 @@ struct dsr_verify_outcome {
 
 /**
  * Checks a code (@p channel "email" or "sms" and @p code) or a @p token (an
- * email link token or a "v1." account assertion) for request @p id.
+ * email link token or a "v1." account assertion) for request @p id. A code
+ * counts only with the request's @p status_token (else DSR_E_NOT_FOUND and no
+ * attempt is used): whoever knows only the id cannot lock the channel. A link
+ * token or an assertion is a secret of its own and needs none.
  */
 void dsr_verify_submit(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
-                       const char *channel, const char *code, const char *token,
-                       struct dsr_verify_outcome *out);
+                       const char *status_token, const char *channel, const char *code,
+                       const char *token, struct dsr_verify_outcome *out);
+
+/**
+ * DSR_OK when @p status_token is request @p id's status token; DSR_E_NOT_FOUND
+ * when not (or no such request); DSR_E_DB_UNAVAILABLE. Checked before a rate
+ * budget of the request is spent.
+ */
+DSR_MUST_USE enum dsr_ec dsr_verify_status_token_check(struct dsr_db *db, const char *id,
+                                                       const char *status_token);
 
 /** Sends a new code on @p channel, if @p status_token is the request's and the cool-down passed. */
 void dsr_verify_resend(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,

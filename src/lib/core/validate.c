@@ -29,7 +29,9 @@ bool dsr_validate_init(void)
       continue;
     int errcode;
     PCRE2_SIZE erroff;
-    compiled[i] = pcre2_compile((PCRE2_SPTR)sources[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &errcode,
+    compiled[i] = pcre2_compile((PCRE2_SPTR)sources[i], PCRE2_ZERO_TERMINATED,
+                                /* "$" is the end, not "before a final newline" */
+                                PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &errcode,
                                 &erroff, NULL);
     if (!compiled[i])
       return false;

@@ -33,7 +33,14 @@ struct dsr_db_pool {
   pthread_mutex_t lock;
   pthread_cond_t freed;
   unsigned int waiting; /* threads blocked in dsr_db_acquire() (for /metrics) */
+  /* An outage is logged once, then once a minute with a count, and its end once. */
+  bool down;
+  double down_logged_ms;
+  long down_failures;
+  double down_since_ms;
 };
+
+#define OUTAGE_LOG_EVERY_MS 60000.0
 
 /* A connection opened outside a pool keeps its prepared flags here. */
 struct lone {
@@ -91,15 +98,54 @@ static bool *prepared_flags(struct dsr_db *db)
   return db->pool ? slot_of(db)->prepared : ((struct lone *)db)->prepared;
 }
 
-static PGconn *open_conn(const char *conninfo)
+/*
+ * Logs a failed connect of pool @p p: the first of an outage, then at most one
+ * line a minute with the failures since (not one per request: 34,301 lines in
+ * the review's outage).
+ */
+static void connect_failed(struct dsr_db_pool *p, const char *error)
 {
-  PGconn *c = PQconnectdb(conninfo);
+  double now = dsr_mono_ms();
+  bool log = false;
+  long failures = 0;
+  pthread_mutex_lock(&p->lock);
+  p->down_failures++;
+  if (!p->down || now - p->down_logged_ms >= OUTAGE_LOG_EVERY_MS) {
+    if (!p->down)
+      p->down_since_ms = now;
+    p->down = true;
+    p->down_logged_ms = now;
+    failures = p->down_failures;
+    log = true;
+  }
+  pthread_mutex_unlock(&p->lock);
+  /* libpq's message can echo the host but never row data: safe to log. */
+  if (log)
+    DSR_WARN("db.connect_failed", "failures=%ld error=\"%.200s\"", failures, error);
+}
+
+static void connect_worked(struct dsr_db_pool *p)
+{
+  pthread_mutex_lock(&p->lock);
+  bool was_down = p->down;
+  long failures = p->down_failures;
+  double since = p->down_since_ms;
+  p->down = false;
+  p->down_failures = 0;
+  pthread_mutex_unlock(&p->lock);
+  if (was_down)
+    DSR_WARN("db.reconnected", "failures=%ld down_ms=%.0f", failures, dsr_mono_ms() - since);
+}
+
+static PGconn *open_conn(struct dsr_db_pool *p)
+{
+  PGconn *c = PQconnectdb(p->conninfo);
   if (PQstatus(c) != CONNECTION_OK) {
-    /* libpq's message can echo the host but never row data: safe to log. */
-    DSR_WARN("db.connect_failed", "error=\"%.200s\"", PQerrorMessage(c));
+    connect_failed(p, PQerrorMessage(c));
     PQfinish(c);
     return NULL;
   }
+  connect_worked(p);
   PGresult *r = PQexec(c, "SET application_name = 'dsrd'; SET TIME ZONE 'UTC'");
   PQclear(r);
   return c;
@@ -129,7 +175,7 @@ struct dsr_db *dsr_db_acquire(struct dsr_db_pool *p)
   }
   if (!s->db.conn) {
     memset(s->prepared, 0, sizeof s->prepared);
-    s->db.conn = open_conn(p->conninfo);
+    s->db.conn = open_conn(p);
     if (!s->db.conn) {
       dsr_db_release(&s->db);
       return NULL;
@@ -264,6 +310,19 @@ void dsr_db_error_text(const PGresult *res, char *out, size_t outlen)
     snprintf(out, outlen, "SQLSTATE %s: %s", state, msg);
   else
     snprintf(out, outlen, "SQLSTATE %s", *state ? state : "unknown");
+}
+
+bool dsr_db_is_unavailable(const struct dsr_db *db, const PGresult *res)
+{
+  if (!db || !db->conn || PQstatus(db->conn) != CONNECTION_OK || !res)
+    return true;
+  const char *s = dsr_db_sqlstate(res);
+  /* No SQLSTATE on a failed result: libpq's own (the connection broke). */
+  if (!*s)
+    return PQresultStatus(res) == PGRES_FATAL_ERROR;
+  /* connection exceptions, shutdowns and crashes, too many connections, recovery */
+  return !strncmp(s, "08", 2) || !strncmp(s, "57P", 3) || !strcmp(s, "53300") ||
+         !strcmp(s, "25006");
 }
 
 bool dsr_db_is_retryable(const PGresult *res)

@@ -129,16 +129,18 @@ static bool write_conf(const struct dsr_pgembed *pg, const char *datadir)
   free(path);
   if (!f)
     return false;
-  /* No TCP at all: only processes that can reach the socket directory can connect. */
-  fprintf(f,
-          "\n# added by dsrd for its embedded cluster\n"
-          "listen_addresses = ''\n"
-          "unix_socket_directories = '%s'\n"
-          "unix_socket_permissions = 0700\n"
-          "max_connections = 200\n"
-          "shared_buffers = 128MB\n"
-          "log_min_messages = warning\n",
-          pg->sockdir);
+  /*
+   * No TCP at all: only processes that can reach the socket directory can
+   * connect. The directory itself is given at each start (-k), never written
+   * here, so a copied or restored state directory's cluster still starts.
+   */
+  (void)pg;
+  fprintf(f, "\n# added by dsrd for its embedded cluster\n"
+             "listen_addresses = ''\n"
+             "unix_socket_permissions = 0700\n"
+             "max_connections = 200\n"
+             "shared_buffers = 128MB\n"
+             "log_min_messages = warning\n");
   return fclose(f) == 0;
 }
 
@@ -198,12 +200,21 @@ static bool start(const struct dsr_pgembed *pg, char *err, size_t errlen)
 {
   char *bin = prog(pg, "pg_ctl");
   char *log = dsr_asprintf("%s/setup.log", pg->pgdir);
+  char *opts = NULL;
   bool ok = false;
   if (!bin || !log)
     goto cleanup;
   DSR_INFO("pg.start", "dir=%s", pg->pgdir);
-  const char *argv[] = {bin, "start", "-D", pg->datadir, "-l", pg->logfile, "-w", "-t", "120",
-                        "-s", NULL};
+  /* The socket directory of this start (it wins over an older cluster's pinned one). */
+  if (strchr(pg->sockdir, '\'') || strchr(pg->sockdir, '\\')) {
+    snprintf(err, errlen, "the state directory's path may not hold ' or \\: %s", pg->sockdir);
+    goto cleanup;
+  }
+  opts = dsr_asprintf("-k '%s'", pg->sockdir);
+  if (!opts)
+    goto cleanup;
+  const char *argv[] = {bin,  "start", "-D", pg->datadir, "-l", pg->logfile, "-o", opts,
+                        "-w", "-t",    "120", "-s",       NULL};
   int rc = run_pg(pg, argv, log);
   if (rc != 0) {
     snprintf(err, errlen, "the embedded PostgreSQL did not start (exit %d); see %s", rc,
@@ -212,6 +223,7 @@ static bool start(const struct dsr_pgembed *pg, char *err, size_t errlen)
   }
   ok = true;
 cleanup:
+  free(opts);
   free(bin);
   free(log);
   return ok;

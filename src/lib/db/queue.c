@@ -63,24 +63,28 @@ void dsr_queue_jobs_free(struct dsr_job *jobs, size_t n)
   free(jobs);
 }
 
-/** Postgres array literal of the registry's kinds: {"a","b"}. Caller frees. */
-static char *kinds_array(const struct dsr_job_kind *registry, int *max_lease)
+/**
+ * Postgres array literals of the registry's kinds, {"a","b"}, and of their
+ * leases in seconds, {30,60}, in the same order. Caller frees both.
+ */
+static bool kinds_array(const struct dsr_job_kind *registry, char **kinds, char **leases)
 {
-  struct dsr_buf b = {0};
-  bool ok = dsr_buf_puts(&b, "{");
-  *max_lease = 1;
+  struct dsr_buf b = {0}, l = {0};
+  bool ok = dsr_buf_puts(&b, "{") && dsr_buf_puts(&l, "{");
   for (const struct dsr_job_kind *k = registry; ok && k->kind; k++) {
     /* Kinds are compile-time identifiers; quoting keeps the literal well-formed anyway. */
-    ok = dsr_buf_printf(&b, "%s\"%s\"", k == registry ? "" : ",", k->kind);
-    if (k->lease_s > *max_lease)
-      *max_lease = k->lease_s;
+    ok = dsr_buf_printf(&b, "%s\"%s\"", k == registry ? "" : ",", k->kind) &&
+         dsr_buf_printf(&l, "%s%d", k == registry ? "" : ",", k->lease_s > 0 ? k->lease_s : 1);
   }
-  ok = ok && dsr_buf_puts(&b, "}");
+  ok = ok && dsr_buf_puts(&b, "}") && dsr_buf_puts(&l, "}");
   if (!ok) {
     dsr_buf_free(&b);
-    return NULL;
+    dsr_buf_free(&l);
+    return false;
   }
-  return dsr_buf_steal(&b);
+  *kinds = dsr_buf_steal(&b);
+  *leases = dsr_buf_steal(&l);
+  return true;
 }
 
 bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, const char *owner,
@@ -88,16 +92,15 @@ bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, con
 {
   *jobs = NULL;
   *n = 0;
-  int lease = 1;
-  char *kinds = kinds_array(registry, &lease);
-  char nows[24], leases[16], maxs[16];
+  char *kinds = NULL, *leases = NULL;
+  bool have_kinds = kinds_array(registry, &kinds, &leases);
+  char nows[24], maxs[16];
   snprintf(nows, sizeof nows, "%lld", (long long)now);
-  snprintf(leases, sizeof leases, "%d", lease);
   snprintf(maxs, sizeof maxs, "%d", max > 0 ? max : 1);
   bool ok = false;
   PGresult *r = NULL;
   struct dsr_job *out = NULL;
-  if (!kinds)
+  if (!have_kinds)
     goto cleanup;
   /*
    * Reaping settles jobs that are past help (lease gone, no attempts left; the
@@ -140,6 +143,46 @@ cleanup:
   dsr_queue_jobs_free(out, 0);
   PQclear(r);
   free(kinds);
+  free(leases);
+  return ok;
+}
+
+bool dsr_queue_heartbeat(struct dsr_db *db, const struct dsr_job_kind *registry,
+                         const char *const *owners, size_t n, time_t now, long *renewed)
+{
+  *renewed = 0;
+  char *kinds = NULL, *leases = NULL;
+  struct dsr_buf o = {0};
+  PGresult *r = NULL;
+  bool ok = false;
+  if (!kinds_array(registry, &kinds, &leases) || !dsr_buf_puts(&o, "{"))
+    goto cleanup;
+  for (size_t i = 0; i < n; i++) {
+    /* Owners are "host:pid:index"; quoted and escaped all the same. */
+    if (!dsr_buf_puts(&o, i ? ",\"" : "\""))
+      goto cleanup;
+    for (const char *p = owners[i]; *p; p++)
+      if ((*p == '"' || *p == '\\') ? !dsr_buf_printf(&o, "\\%c", *p)
+                                     : !dsr_buf_printf(&o, "%c", *p))
+        goto cleanup;
+    if (!dsr_buf_puts(&o, "\""))
+      goto cleanup;
+  }
+  if (!dsr_buf_puts(&o, "}"))
+    goto cleanup;
+  char nows[24];
+  snprintf(nows, sizeof nows, "%lld", (long long)now);
+  const char *v[] = {o.data, nows, kinds, leases};
+  r = dsr_db_exec(db, DSR_STMT_JOB_HEARTBEAT, 4, v);
+  if (!dsr_db_ok(r))
+    goto cleanup;
+  *renewed = atol(PQcmdTuples(r));
+  ok = true;
+cleanup:
+  PQclear(r);
+  dsr_buf_free(&o);
+  free(kinds);
+  free(leases);
   return ok;
 }
 

@@ -74,6 +74,12 @@ bool dsr_corrections_check(const struct dsr_policy *p, const char *type, const j
       snprintf(detail, dlen, "1 to 1000 bytes");
       return false;
     }
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+      if (*c < 0x20 || *c == 0x7f) {
+        snprintf(field, flen, "/corrections/%zu/value", i);
+        snprintf(detail, dlen, "a value holds no control characters (line breaks included)");
+        return false;
+      }
   }
   return true;
 }

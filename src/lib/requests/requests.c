@@ -43,9 +43,9 @@ static PGresult *exec_mixed(struct dsr_db *db, enum dsr_stmt st, int n, const ch
 static enum dsr_tx_status failed(struct dsr_db *db, struct create_ctx *c, PGresult *r)
 {
   bool retry = dsr_db_is_retryable(r);
-  PQclear(r);
   if (!retry)
-    c->ec = PQstatus(db->conn) == CONNECTION_OK ? DSR_E_INTERNAL : DSR_E_DB_UNAVAILABLE;
+    c->ec = dsr_db_is_unavailable(db, r) ? DSR_E_DB_UNAVAILABLE : DSR_E_INTERNAL;
+  PQclear(r);
   return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
@@ -103,7 +103,7 @@ static enum dsr_tx_status replay(struct create_ctx *c, struct dsr_db *db, bool *
   c->ec = f == DSR_IDEM_REPLAY     ? DSR_OK
           : f == DSR_IDEM_MISMATCH ? DSR_E_IDEMPOTENCY_MISMATCH
           : f == DSR_IDEM_NONE     ? DSR_OK
-                                   : DSR_E_INTERNAL;
+                                   : DSR_E_DB_UNAVAILABLE; /* the lookup is a query */
   return DSR_TX_COMMIT;
 }
 
@@ -112,7 +112,7 @@ static enum dsr_tx_status remember(struct dsr_db *db, struct create_ctx *c, cons
                                    bool *lost)
 {
   char *text = json_dumps(c->reply, JSON_COMPACT);
-  bool retry = false;
+  bool dumped = text != NULL, retry = false;
   bool ok = text && dsr_idem_store(db, &c->idem, c->status, text, (time_t)strtoll(now, NULL, 10),
                                    lost, &retry);
   if (text) {
@@ -121,8 +121,8 @@ static enum dsr_tx_status remember(struct dsr_db *db, struct create_ctx *c, cons
   }
   if (ok)
     return DSR_TX_COMMIT;
-  if (!retry)
-    c->ec = DSR_E_INTERNAL;
+  if (!retry) /* keeping the answer is an INSERT: failing, the database is the cause */
+    c->ec = dumped ? DSR_E_DB_UNAVAILABLE : DSR_E_INTERNAL;
   return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 

@@ -458,17 +458,35 @@ static bool valid_id(const char *id)
   return id && dsr_valid_uuid(id, &why);
 }
 
+enum dsr_ec dsr_verify_status_token_check(struct dsr_db *db, const char *id,
+                                          const char *status_token)
+{
+  if (!valid_id(id) || !status_token)
+    return DSR_E_NOT_FOUND;
+  const char *v[] = {id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_STATUS_TOKEN, 1, v);
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    return DSR_E_DB_UNAVAILABLE;
+  }
+  unsigned char want[DSR_HASH_BYTES];
+  dsr_keyed_hash(DSR_KEY_TOKEN, status_token, strlen(status_token), want);
+  bool ok = PQntuples(r) == 1 && hash_matches(r, 0, want);
+  PQclear(r);
+  return ok ? DSR_OK : DSR_E_NOT_FOUND;
+}
+
 void dsr_verify_submit(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
-                       const char *channel, const char *code, const char *token,
-                       struct dsr_verify_outcome *out)
+                       const char *status_token, const char *channel, const char *code,
+                       const char *token, struct dsr_verify_outcome *out)
 {
   memset(out, 0, sizeof *out);
-  if (!valid_id(id)) {
+  if (!valid_id(id) || (!token && !status_token)) {
     out->ec = DSR_E_NOT_FOUND;
     return;
   }
   struct vctx c = {.env = env, .id = id, .channel = channel, .code = code, .token = token,
-                   .out = out};
+                   .status_token = token ? NULL : status_token, .out = out};
   run(db, &c, submit_body);
   DSR_INFO("verification.checked", "id=%s channel=%s result=%s", id,
            token ? (strncmp(token, "v1.", 3) ? "email_link" : "account") : channel,
@@ -626,10 +644,7 @@ static enum dsr_tx_status resend_body(struct dsr_db *db, void *arg)
     c->out->ec = DSR_E_CONFLICT;
     return DSR_TX_ROLLBACK;
   }
-  if (locked) {
-    c->out->ec = DSR_E_VERIFY_LOCKED;
-    return DSR_TX_ROLLBACK;
-  }
+  (void)locked; /* a new code comes with its attempts: the holder of the status token unlocks */
   if (wait > 0) {
     c->out->ec = DSR_E_RESEND_TOO_SOON;
     c->out->retry_after = wait;

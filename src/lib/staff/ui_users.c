@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "dsr/ui_auth.h"
+#include "dsr/crypto.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -97,6 +98,14 @@ static const char *decoy_hash(void)
   return decoy;
 }
 
+/* The keyed hash of an address that is no account, as hex: the key of its failures. */
+static void ghost_key(const char *email, char out[2 * DSR_HASH_BYTES + 1])
+{
+  unsigned char h[DSR_HASH_BYTES];
+  dsr_keyed_hash(DSR_KEY_IDENTITY, email, strlen(email), h);
+  sodium_bin2hex(out, 2 * DSR_HASH_BYTES + 1, h, sizeof h);
+}
+
 enum dsr_ec dsr_ui_login(struct dsr_db *db, const struct dsr_login_rules *rules,
                          const char *email, const char *password, time_t now, char user_id[40],
                          enum dsr_role *role, long *retry_after)
@@ -110,26 +119,49 @@ enum dsr_ec dsr_ui_login(struct dsr_db *db, const struct dsr_login_rules *rules,
   }
   enum dsr_ec ec = DSR_E_UNAUTHORIZED;
   bool found = PQntuples(r) == 1;
-  const char *hash = found && !PQgetisnull(r, 0, 2) ? PQgetvalue(r, 0, 2) : decoy_hash();
+  char ghost[2 * DSR_HASH_BYTES + 1] = "";
   long long locked_until = found ? atoll(PQgetvalue(r, 0, 4)) : 0;
-  if (found && locked_until > (long long)now) {
+  if (!found) {
+    /* An address that is no account locks as an account would (no enumeration by lockout). */
+    ghost_key(email, ghost);
+    const char *gv[] = {ghost};
+    PGresult *g = dsr_db_exec(db, DSR_STMT_UI_GHOST_LOCK, 1, gv);
+    bool g_ok = dsr_db_ok(g);
+    if (g_ok && PQntuples(g) == 1)
+      locked_until = atoll(PQgetvalue(g, 0, 0));
+    PQclear(g);
+    if (!g_ok) {
+      PQclear(r);
+      return DSR_E_DB_UNAVAILABLE;
+    }
+  }
+  /* The hash is checked in every case, so no answer comes sooner than another. */
+  const char *hash = found && !PQgetisnull(r, 0, 2) ? PQgetvalue(r, 0, 2) : decoy_hash();
+  bool ok = dsr_password_verify(hash, password);
+  char nowbuf[24], maxf[24], lock[24];
+  snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+  snprintf(maxf, sizeof maxf, "%ld", rules->max_failures);
+  snprintf(lock, sizeof lock, "%ld", rules->lockout);
+  if (locked_until > (long long)now) {
     *retry_after = (long)(locked_until - (long long)now);
     PQclear(r);
     return DSR_E_RATE_LIMITED;
   }
-  bool ok = dsr_password_verify(hash, password);
   if (!found) {
     PQclear(r);
-    return DSR_E_UNAUTHORIZED;
+    const char *fv[] = {ghost, maxf, nowbuf, lock};
+    r = dsr_db_exec(db, DSR_STMT_UI_GHOST_FAILED, 4, fv);
+    ec = dsr_db_ok(r) ? DSR_E_UNAUTHORIZED : DSR_E_DB_UNAVAILABLE;
+    PQclear(r);
+    return ec;
   }
-  char id[40], nowbuf[24], maxf[24], lock[24];
+  char id[40];
   dsr_strlcpy(id, PQgetvalue(r, 0, 0), sizeof id);
   bool enabled = !strcmp(PQgetvalue(r, 0, 3), "enabled");
   enum dsr_role ro;
   bool role_ok = dsr_role_parse(PQgetvalue(r, 0, 1), &ro);
   PQclear(r);
   r = NULL;
-  snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
   if (ok && enabled && role_ok) {
     const char *uv[] = {id};
     r = dsr_db_exec(db, DSR_STMT_UI_LOGIN_OK, 1, uv);
@@ -141,8 +173,6 @@ enum dsr_ec dsr_ui_login(struct dsr_db *db, const struct dsr_login_rules *rules,
       ec = DSR_E_DB_UNAVAILABLE;
     }
   } else if (!ok) {
-    snprintf(maxf, sizeof maxf, "%ld", rules->max_failures);
-    snprintf(lock, sizeof lock, "%ld", rules->lockout);
     const char *fv[] = {id, maxf, nowbuf, lock};
     r = dsr_db_exec(db, DSR_STMT_UI_LOGIN_FAILED, 4, fv);
     if (!dsr_db_ok(r))
