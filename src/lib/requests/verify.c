@@ -162,6 +162,16 @@ static bool open_for_verification(struct vctx *c)
   return true;
 }
 
+/* Every body's start: the request locked and still open for verification (else *c->out says why). */
+static enum dsr_tx_status begin_open(struct dsr_db *db, struct vctx *c)
+{
+  c->out->ec = DSR_OK;
+  enum dsr_tx_status st = lock_request(db, c);
+  if (st == DSR_TX_COMMIT && !open_for_verification(c))
+    st = DSR_TX_ROLLBACK;
+  return st;
+}
+
 static enum dsr_tx_status verified_mask(struct dsr_db *db, struct vctx *c, unsigned *mask)
 {
   const char *v[] = {c->id};
@@ -427,13 +437,10 @@ static enum dsr_tx_status check_assertion(struct dsr_db *db, struct vctx *c)
 static enum dsr_tx_status submit_body(struct dsr_db *db, void *arg)
 {
   struct vctx *c = arg;
-  c->out->ec = DSR_OK;
   c->out->attempts_left = 0;
-  enum dsr_tx_status st = lock_request(db, c);
+  enum dsr_tx_status st = begin_open(db, c);
   if (st != DSR_TX_COMMIT)
     return st;
-  if (!open_for_verification(c))
-    return DSR_TX_ROLLBACK;
   if (c->token && !strncmp(c->token, "v1.", 3))
     return check_assertion(db, c);
   if (c->token)
@@ -617,12 +624,9 @@ int dsr_verify_start(struct dsr_db *db, const struct dsr_verify_env *env,
 static enum dsr_tx_status resend_body(struct dsr_db *db, void *arg)
 {
   struct vctx *c = arg;
-  c->out->ec = DSR_OK;
-  enum dsr_tx_status st = lock_request(db, c);
+  enum dsr_tx_status st = begin_open(db, c);
   if (st != DSR_TX_COMMIT)
     return st;
-  if (!open_for_verification(c))
-    return DSR_TX_ROLLBACK;
   if (strcmp(c->status, "pending_verification") != 0) {
     c->out->ec = DSR_E_CONFLICT;
     return DSR_TX_ROLLBACK;
@@ -704,12 +708,9 @@ static enum dsr_tx_status seal_note(struct dsr_db *db, struct vctx *c)
 static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
 {
   struct vctx *c = arg;
-  c->out->ec = DSR_OK;
-  enum dsr_tx_status st = lock_request(db, c);
+  enum dsr_tx_status st = begin_open(db, c);
   if (st != DSR_TX_COMMIT)
     return st;
-  if (!open_for_verification(c))
-    return DSR_TX_ROLLBACK;
   if (strcmp(c->status, "received") != 0 && strcmp(c->status, "pending_verification") != 0) {
     c->out->ec = DSR_E_CONFLICT; /* verified already, in progress or on hold */
     return DSR_TX_ROLLBACK;
@@ -735,12 +736,9 @@ static enum dsr_tx_status manual_body(struct dsr_db *db, void *arg)
 static enum dsr_tx_status manual_identity_body(struct dsr_db *db, void *arg)
 {
   struct vctx *c = arg;
-  c->out->ec = DSR_OK;
-  enum dsr_tx_status st = lock_request(db, c);
+  enum dsr_tx_status st = begin_open(db, c);
   if (st != DSR_TX_COMMIT)
     return st;
-  if (!open_for_verification(c))
-    return DSR_TX_ROLLBACK;
   if (!strcmp(c->status, "received") || !strcmp(c->status, "pending_verification")) {
     c->out->ec = DSR_E_CONFLICT; /* the request itself first */
     return DSR_TX_ROLLBACK;
