@@ -6,7 +6,6 @@
  */
 #include "config.h"
 #include "httpd.h"
-#include "dsr/metrics.h"
 #include "forms.h"
 #include "conn_guard.h"
 #include "dsr/log.h"
@@ -457,8 +456,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   /* Route patterns, never raw paths or query strings: those may carry identities. */
   DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
            r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);
-  dsr_metrics_http_observe(r->route ? r->route->pattern : NULL, r->method, r->status,
-                           (dsr_mono_ms() - r->started_ms) / 1000.0);
+  dsr_reply_observe(r);
   if (r->idem_pending) /* no JSON answer was queued: let a retry run again */
     dsr_reply_idem_finish(r, 500, "");
   json_decref(r->json);

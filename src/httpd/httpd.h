@@ -120,6 +120,7 @@ struct dsr_hreq {
   bool too_large;                      /**< body over max_body_bytes: drop it, answer 413 */
   size_t discarded;
   bool replied;
+  bool observed;                       /**< counted in /metrics (when the reply was queued) */
   bool input_invalid;                  /**< form routes: the body failed its spec */
   struct dsr_jspec_error input_err;    /**< ... and why */
   char client[64];                     /**< client address (for rate limits only; never logged) */
@@ -241,6 +242,12 @@ bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const c
  * handlers release theirs before they reply, as they all do.
  */
 void dsr_reply_idem_finish(struct dsr_hreq *r, unsigned int status, const char *text);
+
+/**
+ * Counts @p r in /metrics once (reply.c): when its answer is queued, or when the connection
+ * ends without one (status 0).
+ */
+void dsr_reply_observe(struct dsr_hreq *r);
 
 /** The libmicrohttpd callbacks (dispatch.c). */
 enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char *url,

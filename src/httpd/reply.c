@@ -2,8 +2,9 @@
 #include "config.h"
 #include "httpd.h"
 #include "dsr/log.h"
-
+#include "dsr/metrics.h"
 #include "dsr/template.h"
+#include "dsr/util.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -56,6 +57,30 @@ void dsr_reply_idem_finish(struct dsr_hreq *r, unsigned int status, const char *
   dsr_db_release(db);
 }
 
+/*
+ * Every reply goes out here. The figures of /metrics are taken when the answer is queued, not
+ * when the connection finishes: a client that reads its answer and scrapes at once must see its
+ * own request counted, and the completion callback may still be running on another thread.
+ */
+static enum MHD_Result queue(struct dsr_hreq *r, unsigned int status, struct MHD_Response *resp)
+{
+  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+  MHD_destroy_response(resp);
+  r->status = status;
+  r->replied = true;
+  dsr_reply_observe(r);
+  return ret;
+}
+
+void dsr_reply_observe(struct dsr_hreq *r)
+{
+  if (r->observed)
+    return;
+  r->observed = true;
+  dsr_metrics_http_observe(r->route ? r->route->pattern : NULL, r->method, r->status,
+                           (dsr_mono_ms() - r->started_ms) / 1000.0);
+}
+
 static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *text,
                                 const char *ctype, const char *allow, const char *www_auth,
                                 const char *csp)
@@ -75,11 +100,7 @@ static enum MHD_Result send_doc(struct dsr_hreq *r, unsigned int status, char *t
     MHD_add_response_header(resp, "Allow", allow);
   if (www_auth)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www_auth);
-  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-  MHD_destroy_response(resp);
-  r->status = status;
-  r->replied = true;
-  return ret;
+  return queue(r, status, resp);
 }
 
 static enum MHD_Result send_text(struct dsr_hreq *r, unsigned int status, char *text,
@@ -218,11 +239,7 @@ enum MHD_Result dsr_reply_redirect(struct dsr_hreq *r, const char *location)
     return MHD_NO;
   common_headers(r, resp, "text/html; charset=utf-8", NULL);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-  enum MHD_Result ret = MHD_queue_response(r->conn, 303, resp);
-  MHD_destroy_response(resp);
-  r->status = 303;
-  r->replied = true;
-  return ret;
+  return queue(r, 303, resp);
 }
 
 enum MHD_Result dsr_reply_asset(struct dsr_hreq *r, const char *name, const char *ctype)
@@ -237,11 +254,7 @@ enum MHD_Result dsr_reply_asset(struct dsr_hreq *r, const char *name, const char
   common_headers(r, resp, ctype, NULL);
   MHD_del_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "Cache-Control", "public, max-age=3600");
-  enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-  MHD_destroy_response(resp);
-  r->status = 200;
-  r->replied = true;
-  return ret;
+  return queue(r, 200, resp);
 }
 
 enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,
@@ -251,9 +264,5 @@ enum MHD_Result dsr_reply_stream(struct dsr_hreq *r, unsigned int status,
   common_headers(r, resp, ctype, NULL);
   if (cacheable) /* the handler chose its own caching (restriction checks) */
     MHD_del_response_header(resp, "Cache-Control", "no-store");
-  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-  MHD_destroy_response(resp);
-  r->status = status;
-  r->replied = true;
-  return ret;
+  return queue(r, status, resp);
 }
