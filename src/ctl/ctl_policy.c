@@ -70,6 +70,21 @@ static bool same_type(const char *declared, const char *live)
 }
 
 /* Checks one collection against the live schema; returns the number of errors. */
+
+/*
+ * Column names as a text[] literal for a catalog query (@p lit), as the reader
+ * wrote them (@p shown: "a, b") and quoted for a statement to run (@p quoted).
+ */
+static bool names_literal(const char *const *cols, size_t n, struct dsr_buf *lit,
+                          struct dsr_buf *shown, struct dsr_buf *quoted)
+{
+  bool ok = dsr_buf_puts(lit, "{") && dsr_buf_puts(shown, "") && dsr_buf_puts(quoted, "");
+  for (size_t i = 0; ok && i < n; i++)
+    ok = dsr_sql_array_add(lit, cols[i], i == 0) &&
+         dsr_buf_printf(shown, "%s%s", i ? ", " : "", cols[i]) &&
+         dsr_buf_puts(quoted, i ? ", " : "") && dsr_sql_ident(quoted, cols[i]);
+  return ok && dsr_buf_puts(lit, "}");
+}
 static int live_collection(PGconn *conn, const struct dsr_policy *p,
                            const struct dsr_pcollection *c, int *warnings)
 {
@@ -107,32 +122,46 @@ static int live_collection(PGconn *conn, const struct dsr_policy *p,
     }
   }
   PQclear(r);
-  const char *pk[3] = {c->schema, c->table, c->primary_key};
-  PGresult *ru = exec_fixed(conn, DSR_STMT_POLICY_KEY_UNIQUE, 3, pk);
+  struct dsr_buf keys = {0}, shown = {0}, quoted = {0};
+  bool ok = names_literal(c->key, c->nkey, &keys, &shown, &quoted);
+  const char *pk[3] = {c->schema, c->table, keys.data};
+  PGresult *ru = ok ? exec_fixed(conn, DSR_STMT_POLICY_KEY_UNIQUE, 3, pk) : NULL;
   if (PQresultStatus(ru) == PGRES_TUPLES_OK && atol(PQgetvalue(ru, 0, 0)) == 0) {
     printf("%s: collections.%s.primary_key: error: no unique index on %s.%s (%s) (expected the "
            "declared key to be unique: erasure and sweeps address rows by it)\n",
-           dsr_policy_path(p), c->name, c->schema, c->table, c->primary_key);
+           dsr_policy_path(p), c->name, c->schema, c->table, shown.data);
     errors++;
   }
   PQclear(ru);
-  for (size_t k = 0; k < c->nreferences; k++) {
-    const char *pi[3] = {c->schema, c->table, c->references[k].column};
+  for (size_t k = 0; ok && k < c->nreferences; k++) {
+    const struct dsr_preference *ref = &c->references[k];
+    dsr_buf_free(&keys);
+    dsr_buf_free(&shown);
+    dsr_buf_free(&quoted);
+    if (!(ok = names_literal(ref->columns, ref->ncolumns, &keys, &shown, &quoted)))
+      break;
+    const char *pi[3] = {c->schema, c->table, keys.data};
     PGresult *ri = exec_fixed(conn, DSR_STMT_POLICY_COLUMN_INDEXED, 3, pi);
     if (PQresultStatus(ri) == PGRES_TUPLES_OK && atol(PQgetvalue(ri, 0, 0)) == 0) {
       struct dsr_buf stmt = {0};
-      bool ok = dsr_buf_puts(&stmt, "CREATE INDEX ON ") && dsr_sql_ident(&stmt, c->schema) &&
-                dsr_buf_puts(&stmt, ".") && dsr_sql_ident(&stmt, c->table) &&
-                dsr_buf_puts(&stmt, " (") && dsr_sql_ident(&stmt, c->references[k].column) &&
-                dsr_buf_puts(&stmt, ");");
-      printf("%s: collections.%s.references[%zu]: warning: no index on reference column %s "
+      bool sok = dsr_buf_puts(&stmt, "CREATE INDEX ON ") && dsr_sql_ident(&stmt, c->schema) &&
+                 dsr_buf_puts(&stmt, ".") && dsr_sql_ident(&stmt, c->table) &&
+                 dsr_buf_printf(&stmt, " (%s);", quoted.data);
+      printf("%s: collections.%s.references[%zu]: warning: no index on reference column%s %s "
              "(erasure scans the table); run: %s\n", dsr_policy_path(p), c->name, k,
-             c->references[k].column, ok ? stmt.data : "?");
+             ref->ncolumns > 1 ? "s" : "", shown.data, sok ? stmt.data : "?");
       dsr_buf_free(&stmt);
       (*warnings)++;
     }
     PQclear(ri);
   }
+  if (!ok) {
+    printf("%s: collections.%s: error: out of memory\n", dsr_policy_path(p), c->name);
+    errors++;
+  }
+  dsr_buf_free(&keys);
+  dsr_buf_free(&shown);
+  dsr_buf_free(&quoted);
   return errors;
 }
 

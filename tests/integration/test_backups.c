@@ -263,7 +263,7 @@ static json_t *md5_except_ledger(const char *plat, const struct ef_dsrd *d)
              "dsr_erasure_ledger_keys l, unnest(l.keys) k WHERE l.collection = '%s'",
              c ? c->name : "");
     PGresult *r = h_sql(d->conninfo, sql);
-    char *md5 = ef_table_md5(plat, table, c ? c->primary_key : NULL, PQgetvalue(r, 0, 0));
+    char *md5 = ef_table_md5(plat, table, c ? c->key[0] : NULL, PQgetvalue(r, 0, 0));
     json_object_set_new(out, table, json_string(md5));
     free(md5);
     PQclear(r);

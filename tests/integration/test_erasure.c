@@ -55,7 +55,7 @@ static json_t *covered(const struct dsr_policy *p, const char *plat)
       const struct dsr_plan_step *st = &plan->parts[i].steps[k];
       json_t *t = json_object_get(out, st->coll->table);
       if (!t) {
-        t = json_pack("{s:s, s:[], s:[]}", "pk", st->coll->primary_key, "keys", "verbs");
+        t = json_pack("{s:s, s:[], s:[]}", "pk", st->coll->key[0], "keys", "verbs");
         json_object_set_new(out, st->coll->table, t);
       }
       json_array_append_new(json_object_get(t, "verbs"),

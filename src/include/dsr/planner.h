@@ -132,6 +132,11 @@ const char *dsr_step_verb_name(enum dsr_step_verb v);
 
 /** Appends @p name as a quoted SQL identifier ("a""b"). */
 DSR_MUST_USE bool dsr_sql_ident(struct dsr_buf *b, const char *name);
+/**
+ * Appends @p v (NULL: a NULL element) to a text[] literal under way in @p b,
+ * quoted; @p first: no comma before it. The caller writes the braces.
+ */
+DSR_MUST_USE bool dsr_sql_array_add(struct dsr_buf *b, const char *v, bool first);
 /** Normalizes a subject value for an identity of @p norm; caller frees. NULL: unusable. */
 char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value);
 /**

@@ -82,11 +82,18 @@ struct dsr_pidentity {
 
 struct dsr_pcollection;
 
-/** A reference child.column -> parent.parent_column. */
+/** Most columns a primary key or a reference may have (a policy with more is refused). */
+#define DSR_KEY_MAX 4
+
+/**
+ * A reference child.(columns) -> parent.(parent_columns): one column, or
+ * several taken together (a parent keyed by two columns).
+ */
 struct dsr_preference {
-  const char *column;
+  const char *columns[DSR_KEY_MAX];
   const struct dsr_pcollection *parent;
-  const char *parent_column;
+  const char *parent_columns[DSR_KEY_MAX];
+  size_t ncolumns;
   /**
    * The subject's parent rows make these child rows the subject's: in an
    * access or portability package (reach_access), and for erasure
@@ -144,7 +151,10 @@ struct dsr_pretention {
 struct dsr_pcollection {
   const char *name;
   const struct dsr_pstore *store;
-  const char *schema, *table, *primary_key;
+  const char *schema, *table;
+  /** The primary key: one column, or several that together identify a row. */
+  const char *key[DSR_KEY_MAX];
+  size_t nkey;
   enum dsr_owner owner;
   const char *tenant_column;               /**< processor: own tenant column, or NULL */
   const struct dsr_preference *tenant_via; /**< processor without a tenant column */

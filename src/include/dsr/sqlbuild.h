@@ -31,6 +31,34 @@ void psql_printf(struct psql *s, const char *fmt, ...) DSR_PRINTF(2, 3);
 void psql_ident(struct psql *s, const char *name);
 /** "schema"."table" */
 void psql_table(struct psql *s, const struct dsr_pcollection *c);
+/*
+ * Keys and references of one or several columns, on table alias @p a. A key
+ * as one text (psql_key_text) is the column's text, or for a composite key a
+ * JSON array of its columns' texts; psql_key_is/in/after read it back.
+ */
+/** a."k1", a."k2" (a select or ORDER BY list) */
+void psql_key_cols(struct psql *s, const char *a, const struct dsr_pcollection *c);
+/** a."k" or (a."k1", a."k2") (a row value) */
+void psql_key_row(struct psql *s, const char *a, const struct dsr_pcollection *c);
+/** a."k1" = b."k1" AND ... */
+void psql_key_eq(struct psql *s, const char *a, const char *b, const struct dsr_pcollection *c);
+/** The key of alias @p a as one text. */
+void psql_key_text(struct psql *s, const char *a, const struct dsr_pcollection *c);
+/** "the key of a is the key text @p t" (t: an SQL text expression such as v.k). */
+void psql_key_is(struct psql *s, const char *a, const struct dsr_pcollection *c, const char *t);
+/** "the key of a is one of the key texts of array parameter $param" (text[]). */
+void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c, int param);
+/** "the key of a comes after key text $param" (key order, as psql_key_cols sorts). */
+void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection *c, int param);
+/** A reference's columns on the child alias @p a, as a row value. */
+void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r);
+/** The parent's columns it refers to, on alias @p a, as a row value / a select list. */
+void psql_ref_parent_row(struct psql *s, const char *a, const struct dsr_preference *r);
+void psql_ref_parent_cols(struct psql *s, const char *a, const struct dsr_preference *r);
+/** child."c1" = parent."p1" AND ... */
+void psql_ref_eq(struct psql *s, const char *child, const char *parent,
+                 const struct dsr_preference *r);
+
 /** Appends " AND NOT EXISTS (...)" for every reference of @p p into @p c (alias t). */
 void psql_not_referenced(const struct dsr_policy *p, struct psql *s, const struct dsr_pcollection *c);
 

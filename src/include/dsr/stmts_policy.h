@@ -23,16 +23,21 @@
     "SELECT count(*) FROM pg_catalog.pg_index i"                                     \
     " JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"                              \
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
-    " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]" \
-    " WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3")                   \
-  /* A unique index (or the primary key) on exactly column $3: the declared key is a key. */ \
+    " WHERE n.nspname = $1 AND c.relname = $2"                                       \
+    " AND i.indnkeyatts >= cardinality($3::text[])"                                  \
+    " AND (SELECT count(*) FROM generate_series(0, cardinality($3::text[]) - 1) g"   \
+    "  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[g]" \
+    "  WHERE a.attname = ANY($3::text[])) = cardinality($3::text[])")                \
+  /* A unique index (or the primary key) on columns $3 (text[]) or some of them, with no \
+   * expression and no predicate: the declared key is a key. */                     \
   X(DSR_STMT_POLICY_KEY_UNIQUE,                                                      \
     "SELECT count(*) FROM pg_catalog.pg_index i"                                     \
     " JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"                              \
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                      \
-    " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]" \
-    " WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND i.indisunique"  \
-    " AND i.indnkeyatts = 1 AND i.indpred IS NULL")                                  \
+    " WHERE n.nspname = $1 AND c.relname = $2 AND i.indisunique AND i.indpred IS NULL" \
+    " AND (SELECT count(*) FROM generate_series(0, i.indnkeyatts - 1) g"             \
+    "  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[g]" \
+    "  WHERE a.attname = ANY($3::text[])) = i.indnkeyatts")                          \
   X(DSR_STMT_POLICY_BEGIN_READ_ONLY,                                                 \
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")                               \
   X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")

@@ -9,6 +9,7 @@
 #include "dsr/backup.h"
 #include "dsr/log.h"
 #include "dsr/parts.h"
+#include "dsr/sqlbuild.h"
 #include "dsr/sweep.h"
 
 #include <errno.h>
@@ -170,20 +171,21 @@ void dsr_restore_report_free(struct dsr_restore_report *r)
 /* The page query over the keys an erasure step recorded: the next of them in key order. */
 static char *replay_keys_sql(const struct dsr_pcollection *c)
 {
-  const char *type = dsr_pcollection_column_type(c, c->primary_key);
-  struct dsr_buf b = {0}, pk = {0};
-  bool ok = dsr_sql_ident(&pk, c->primary_key) && dsr_buf_puts(&b, "SELECT x.") &&
-            dsr_buf_puts(&b, pk.data) && dsr_buf_puts(&b, "::text FROM ") &&
-            dsr_sql_ident(&b, c->schema) && dsr_buf_puts(&b, ".") && dsr_sql_ident(&b, c->table) &&
-            dsr_buf_printf(&b, " x WHERE x.%s = ANY($1::text[]::%s[]) AND ($2::text IS NULL OR "
-                               "x.%s > $2::%s) ORDER BY x.%s LIMIT $3::integer",
-                           pk.data, type, pk.data, type, pk.data);
-  dsr_buf_free(&pk);
-  if (!ok) {
-    dsr_buf_free(&b);
-    return NULL;
-  }
-  return dsr_buf_steal(&b);
+  struct psql s = {0};
+  psql_puts(&s, "SELECT ");
+  psql_key_text(&s, "x", c);
+  psql_puts(&s, " FROM ");
+  psql_table(&s, c);
+  psql_puts(&s, " x WHERE ");
+  psql_key_in(&s, "x", c, 1);
+  psql_puts(&s, " AND ($2::text IS NULL OR ");
+  psql_key_after(&s, "x", c, 2);
+  psql_puts(&s, ") ORDER BY ");
+  psql_key_cols(&s, "x", c);
+  psql_puts(&s, " LIMIT $3::integer");
+  char *sql = s.oom ? NULL : dsr_buf_steal(&s.sql);
+  psql_free(&s);
+  return sql;
 }
 
 static enum dsr_step_verb verb_of(const char *action)

@@ -101,7 +101,7 @@ static char *tenants_literal(PGresult *cust)
   struct dsr_buf b = {0};
   bool ok = dsr_buf_puts(&b, "{");
   for (int i = 0; ok && i < PQntuples(cust); i++)
-    ok = exsql_array_add(&b, PQgetvalue(cust, i, 0), i == 0);
+    ok = dsr_sql_array_add(&b, PQgetvalue(cust, i, 0), i == 0);
   if (!ok || !dsr_buf_puts(&b, "}")) {
     dsr_buf_free(&b);
     return NULL;

@@ -146,7 +146,7 @@ static bool file_add(struct page_out *o, const char *store, const char *path)
 {
   bool first = o->fpaths.len == 0;
   return (!first || (dsr_buf_puts(&o->fstores, "{") && dsr_buf_puts(&o->fpaths, "{"))) &&
-         exsql_array_add(&o->fstores, store, first) && exsql_array_add(&o->fpaths, path, first);
+         dsr_sql_array_add(&o->fstores, store, first) && dsr_sql_array_add(&o->fpaths, path, first);
 }
 
 /* Stages file @p value of @p files in every copy of every file_set backup set of that store
@@ -272,7 +272,7 @@ static bool page_transform(struct dsr_exec *ex, const struct dsr_exec_step *st, 
     if (!changed[i])
       continue;
     for (size_t k = 0; k < pg.ncols; k++)
-      if (!exsql_array_add(&arr[k], pg.vals[(size_t)i * pg.ncols + k],
+      if (!dsr_sql_array_add(&arr[k], pg.vals[(size_t)i * pg.ncols + k],
                            arr[k].len == 0 && dsr_buf_puts(&arr[k], "{")))
         goto oom;
     o->rows++;
@@ -383,7 +383,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   }
   bool ok = dsr_buf_puts(&keys, "{");
   for (int i = 0; ok && i < nk; i++)
-    ok = exsql_array_add(&keys, PQgetvalue(r, i, 0), i == 0);
+    ok = dsr_sql_array_add(&keys, PQgetvalue(r, i, 0), i == 0);
   ok = ok && dsr_buf_puts(&keys, "}") && dsr_buf_puts(&o.cursor, PQgetvalue(r, nk - 1, 0));
   PQclear(r);
   r = NULL;

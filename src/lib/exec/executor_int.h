@@ -27,9 +27,6 @@ char *exsql_select(const struct dsr_pcollection *c, const char *const *cols, siz
  */
 char *exsql_update(const struct dsr_pcollection *c, const char *const *cols, size_t n);
 
-/** Appends one element to a PostgreSQL text[] literal under construction ("{" first). */
-DSR_MUST_USE bool exsql_array_add(struct dsr_buf *b, const char *v, bool first);
-
 /** A page read for a transform: keys and values (row-major), as text; NULL is SQL NULL. */
 struct expage {
   int nrows;

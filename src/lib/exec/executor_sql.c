@@ -11,6 +11,8 @@
  *     ORDER BY t."pk" FOR UPDATE
  *   UPDATE "s"."t" t SET "c" = v.c0::type ... FROM unnest($1::text[], $2::text[] ...)
  *     AS v(k, c0 ...) WHERE t."pk" = v.k::type
+ *
+ * A composite key matches as a row value, read from its key text (sqlbuild.h).
  */
 #include "config.h"
 #include "executor_int.h"
@@ -38,21 +40,6 @@ const char *exec_fixed_sql(enum dsr_stmt st)
   return "SELECT 1";
 }
 
-/* "t."pk" = ANY($1::type[])", or a text comparison when the key's type is not declared. */
-static void key_match(struct psql *s, const struct dsr_pcollection *c)
-{
-  const char *type = dsr_pcollection_column_type(c, c->primary_key);
-  psql_puts(s, "t.");
-  psql_ident(s, c->primary_key);
-  if (type) {
-    psql_puts(s, " = ANY($1::");
-    psql_puts(s, type);
-    psql_puts(s, "[])");
-  } else {
-    psql_puts(s, "::text = ANY($1::text[])");
-  }
-}
-
 static char *finish(struct psql *s)
 {
   char *out = s->oom ? NULL : dsr_buf_steal(&s->sql);
@@ -66,11 +53,10 @@ char *exsql_delete(const struct dsr_policy *p, const struct dsr_pcollection *c)
   psql_puts(&s, "DELETE FROM ");
   psql_table(&s, c);
   psql_puts(&s, " t WHERE ");
-  key_match(&s, c);
+  psql_key_in(&s, "t", c, 1);
   psql_not_referenced(p, &s, c);
-  psql_puts(&s, " RETURNING t.");
-  psql_ident(&s, c->primary_key);
-  psql_puts(&s, "::text");
+  psql_puts(&s, " RETURNING ");
+  psql_key_text(&s, "t", c);
   for (size_t i = 0; i < c->nfiles; i++) {
     psql_puts(&s, ", t.");
     psql_ident(&s, c->files[i].column);
@@ -82,9 +68,8 @@ char *exsql_delete(const struct dsr_policy *p, const struct dsr_pcollection *c)
 char *exsql_select(const struct dsr_pcollection *c, const char *const *cols, size_t n)
 {
   struct psql s = {0};
-  psql_puts(&s, "SELECT t.");
-  psql_ident(&s, c->primary_key);
-  psql_puts(&s, "::text");
+  psql_puts(&s, "SELECT ");
+  psql_key_text(&s, "t", c);
   for (size_t i = 0; i < n; i++) {
     psql_puts(&s, ", t.");
     psql_ident(&s, cols[i]);
@@ -93,9 +78,9 @@ char *exsql_select(const struct dsr_pcollection *c, const char *const *cols, siz
   psql_puts(&s, " FROM ");
   psql_table(&s, c);
   psql_puts(&s, " t WHERE ");
-  key_match(&s, c);
-  psql_puts(&s, " ORDER BY t.");
-  psql_ident(&s, c->primary_key);
+  psql_key_in(&s, "t", c, 1);
+  psql_puts(&s, " ORDER BY ");
+  psql_key_cols(&s, "t", c);
   psql_puts(&s, " FOR UPDATE");
   return finish(&s);
 }
@@ -119,26 +104,7 @@ char *exsql_update(const struct dsr_pcollection *c, const char *const *cols, siz
   psql_puts(&s, ") AS v(k");
   for (size_t i = 0; i < n; i++)
     psql_printf(&s, ", c%zu", i);
-  psql_puts(&s, ") WHERE t.");
-  psql_ident(&s, c->primary_key);
-  const char *type = dsr_pcollection_column_type(c, c->primary_key);
-  if (type) {
-    psql_puts(&s, " = v.k::");
-    psql_puts(&s, type);
-  } else {
-    psql_puts(&s, "::text = v.k");
-  }
+  psql_puts(&s, ") WHERE ");
+  psql_key_is(&s, "t", c, "v.k");
   return finish(&s);
-}
-
-bool exsql_array_add(struct dsr_buf *b, const char *v, bool first)
-{
-  if (!dsr_buf_puts(b, first ? "" : ","))
-    return false;
-  if (!v)
-    return dsr_buf_puts(b, "NULL");
-  bool ok = dsr_buf_puts(b, "\"");
-  for (const char *c = v; ok && *c; c++)
-    ok = (*c == '"' || *c == '\\') ? dsr_buf_printf(b, "\\%c", *c) : dsr_buf_append(b, c, 1);
-  return ok && dsr_buf_puts(b, "\"");
 }

@@ -93,7 +93,7 @@ enum dsr_tx_status dsr_ledger_append(struct dsr_db *db, const char *run_id, cons
     const char *action = json_string_value(json_object_get(e, "action"));
     if (!ok || !name || !action || !strcmp(action, "retain"))
       continue;
-    ok = exsql_array_add(&colls, name, n++ == 0);
+    ok = dsr_sql_array_add(&colls, name, n++ == 0);
   }
   ok = ok && dsr_buf_puts(&colls, "}");
   ids = !ok ? NULL : identities ? json_dumps(identities, JSON_COMPACT) : strdup("[]");
@@ -142,7 +142,7 @@ json_t *dsr_backup_sets_receipt(struct dsr_db *db, const struct dsr_policy *p,
       json_object_set_new(e, "root_configured", json_boolean(dsr_store_root(s) != NULL));
     }
     ok = e && json_array_append_new(out, e) == 0 &&
-         exsql_array_add(&names, s->name, nsets++ == 0);
+         dsr_sql_array_add(&names, s->name, nsets++ == 0);
   }
   ok = ok && dsr_buf_puts(&names, "}");
   if (ok) {

@@ -90,15 +90,6 @@ struct xcur {
   long page;
 };
 
-/* Appends @p v to the text[] literal in @p lit, quoted. */
-static bool array_item(struct dsr_buf *lit, const char *v)
-{
-  bool ok = dsr_buf_puts(lit, lit->len > 1 ? ",\"" : "\"");
-  for (; ok && *v; v++)
-    ok = (*v == '"' || *v == '\\') ? dsr_buf_printf(lit, "\\%c", *v) : dsr_buf_append(lit, v, 1);
-  return ok && dsr_buf_puts(lit, "\"");
-}
-
 /* Declares the cursor: the tenants of the included parts (and the controller part). */
 static bool xcur_open(struct xb *b, struct xcur *xc)
 {
@@ -109,7 +100,7 @@ static bool xcur_open(struct xb *b, struct xcur *xc)
     if (!b->sp->include[i])
       continue;
     if (p->parts[i].tenant)
-      ok = array_item(&lit, p->parts[i].tenant);
+      ok = dsr_sql_array_add(&lit, p->parts[i].tenant, lit.len <= 1);
     else
       with_null = true;
   }

@@ -87,9 +87,15 @@ static bool apply_one(PGconn *conn, const struct dsr_pcollection *c, const char 
 {
   struct q q = {0};
   *rows = 0;
-  q_puts(&q, "WITH old AS (SELECT x.");
-  q_ident(&q, c->primary_key);
-  q_puts(&q, " AS k, x.");
+  char alias[16];
+  q_puts(&q, "WITH old AS (SELECT ");
+  for (size_t i = 0; i < c->nkey; i++) { /* every column of the key, as k0, k1 ... */
+    snprintf(alias, sizeof alias, " AS k%zu, ", i);
+    q_puts(&q, "x.");
+    q_ident(&q, c->key[i]);
+    q_puts(&q, alias);
+  }
+  q_puts(&q, "x.");
   q_ident(&q, column);
   q_puts(&q, "::text AS v FROM ");
   q_ident(&q, c->schema);
@@ -106,9 +112,14 @@ static bool apply_one(PGconn *conn, const struct dsr_pcollection *c, const char 
   q_ident(&q, column);
   q_puts(&q, " = ");
   q_param(&q, value, dsr_pcollection_column_type(c, column));
-  q_puts(&q, " FROM old WHERE x.");
-  q_ident(&q, c->primary_key);
-  q_puts(&q, " = old.k RETURNING old.v ORDER BY 1");
+  q_puts(&q, " FROM old WHERE ");
+  for (size_t i = 0; i < c->nkey; i++) {
+    snprintf(alias, sizeof alias, " = old.k%zu", i);
+    q_puts(&q, i ? " AND x." : "x.");
+    q_ident(&q, c->key[i]);
+    q_puts(&q, alias);
+  }
+  q_puts(&q, " RETURNING old.v ORDER BY 1");
   bool ok = !q.oom;
   if (ok && any) {
     /* RETURNING cannot sort: read the old values sorted through a wrapping CTE */

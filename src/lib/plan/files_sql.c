@@ -16,12 +16,12 @@ char *dsr_sql_files_sample(const struct dsr_pcollection *c, const char *column)
   struct dsr_plan_param *params = NULL;
   size_t n = 0;
   psql_puts(&s, "SELECT ");
-  psql_ident(&s, c->primary_key);
-  psql_puts(&s, "::text, ");
+  psql_key_text(&s, "t", c);
+  psql_puts(&s, ", t.");
   psql_ident(&s, column);
   psql_puts(&s, "::text FROM ");
   psql_table(&s, c);
-  psql_puts(&s, " WHERE ");
+  psql_puts(&s, " t WHERE t.");
   psql_ident(&s, column);
   psql_puts(&s, " IS NOT NULL LIMIT $1::integer");
   if (!psql_take(&s, &sql, &params, &n))

@@ -276,8 +276,8 @@ static void access_select(struct psql *s, const struct dsr_pcollection *c, const
   }
   psql_printf(s, " FROM s%zu x WHERE ", c->topo_index);
   psql_tenant_filter(s, c, tenant);
-  psql_puts(s, " ORDER BY x.");
-  psql_ident(s, c->primary_key);
+  psql_puts(s, " ORDER BY ");
+  psql_key_cols(s, "x", c);
 }
 
 /* Access plans: every reached collection's rows in one statement, so that
@@ -310,8 +310,7 @@ static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
     if (c->owner == DSR_OWNER_PROCESSOR)
       psql_puts(&s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
                     "x.\"__dsr_tenant\" COLLATE \"C\", ");
-    psql_puts(&s, "x.");
-    psql_ident(&s, c->primary_key);
+    psql_key_cols(&s, "x", c);
     psql_puts(&s, ")");
     for (size_t k = 0; k < width; k++) {
       if (k < n) {
@@ -368,20 +367,20 @@ static bool step_sql(const struct plan_ctx *pc, enum dsr_plan_kind kind, enum ds
       psql_puts(&s, "SET ");
       psql_redact_set(pc, &s, c);
     }
-    psql_puts(&s, " WHERE t.");
-    psql_ident(&s, c->primary_key);
+    psql_puts(&s, " WHERE ");
+    psql_key_row(&s, "t", c);
     psql_puts(&s, " IN (");
     bool any = false;
     if (reached && !mentions_only) {
-      psql_puts(&s, "SELECT x.");
-      psql_ident(&s, c->primary_key);
+      psql_puts(&s, "SELECT ");
+      psql_key_cols(&s, "x", c);
       psql_printf(&s, " FROM s%zu x WHERE ", c->topo_index);
       psql_tenant_filter(&s, c, tenant);
       any = true;
     }
     if (mentions) {
-      psql_puts(&s, any ? " UNION ALL SELECT x." : "SELECT x.");
-      psql_ident(&s, c->primary_key);
+      psql_puts(&s, any ? " UNION ALL SELECT " : "SELECT ");
+      psql_key_cols(&s, "x", c);
       psql_printf(&s, " FROM m%zu x WHERE ", c->topo_index);
       psql_tenant_filter(&s, c, tenant);
     }

@@ -9,6 +9,9 @@
  *   WITH s<i> AS MATERIALIZED (...) SELECT k."pk"::text FROM
  *     (SELECT x."pk" FROM s<i> x WHERE <tenant> UNION SELECT x."pk" FROM m<i> x WHERE <tenant>) k
  *   WHERE ($c::text IS NULL OR k."pk" > $c::<type>) ORDER BY k."pk" LIMIT $l::integer
+ *
+ * A composite key pages the same way, on its row value and as its key text
+ * (sqlbuild.h).
  */
 #include "config.h"
 #include "planner_int.h"
@@ -36,41 +39,36 @@ bool psql_keys_step(const struct plan_ctx *pc, enum dsr_step_verb verb, bool men
   if (mentions)
     need_m[c->topo_index] = true;
   psql_ctes(pc, &s, need, need_m);
-  const char *type = dsr_pcollection_column_type(c, c->primary_key);
-  psql_puts(&s, "SELECT k.");
-  psql_ident(&s, c->primary_key);
-  psql_puts(&s, "::text FROM (");
+  psql_puts(&s, "SELECT ");
+  psql_key_text(&s, "k", c);
+  psql_puts(&s, " FROM (");
   bool any = false;
   if (reached) {
-    psql_puts(&s, "SELECT x.");
-    psql_ident(&s, c->primary_key);
+    psql_puts(&s, "SELECT ");
+    psql_key_cols(&s, "x", c);
     psql_printf(&s, " FROM s%zu x WHERE ", c->topo_index);
     psql_tenant_filter(&s, c, tenant);
     any = true;
   }
   if (mentions) {
-    psql_puts(&s, any ? " UNION SELECT x." : "SELECT x.");
-    psql_ident(&s, c->primary_key);
+    psql_puts(&s, any ? " UNION SELECT " : "SELECT ");
+    psql_key_cols(&s, "x", c);
     psql_printf(&s, " FROM m%zu x WHERE ", c->topo_index);
     psql_tenant_filter(&s, c, tenant);
     any = true;
   }
   if (!any) {
-    psql_puts(&s, "SELECT NULL::text AS ");
-    psql_ident(&s, c->primary_key);
-    psql_puts(&s, " WHERE FALSE");
+    psql_puts(&s, "SELECT ");
+    psql_key_cols(&s, "x", c);
+    psql_puts(&s, " FROM ");
+    psql_table(&s, c);
+    psql_puts(&s, " x WHERE FALSE");
   }
   int cn = psql_param(&s, "cursor", NULL, false);
-  psql_printf(&s, ") k WHERE ($%d::text IS NULL OR k.", cn);
-  psql_ident(&s, c->primary_key);
-  if (type) {
-    psql_printf(&s, " > $%d::", cn);
-    psql_puts(&s, type); /* validated type name */
-  } else {
-    psql_printf(&s, "::text > $%d::text", cn);
-  }
-  psql_puts(&s, ") ORDER BY k.");
-  psql_ident(&s, c->primary_key);
+  psql_printf(&s, ") k WHERE ($%d::text IS NULL OR ", cn);
+  psql_key_after(&s, "k", c, cn);
+  psql_puts(&s, ") ORDER BY ");
+  psql_key_cols(&s, "k", c);
   psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
   ok = psql_take(&s, &st->keys_sql, &st->keys_params, &st->nkeys_params);
 cleanup:

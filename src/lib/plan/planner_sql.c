@@ -135,10 +135,11 @@ static void tenant_of(struct psql *s, const struct dsr_pcollection *c, int depth
   tenant_of(s, r->parent, depth + 1, true);
   psql_puts(s, ")::text FROM ");
   psql_table(s, r->parent);
-  psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
-  psql_ident(s, r->parent_column);
-  psql_printf(s, " = a%d.", depth);
-  psql_ident(s, r->column);
+  char child[16], parent[16];
+  snprintf(child, sizeof child, "a%d", depth);
+  snprintf(parent, sizeof parent, "a%d", depth + 1);
+  psql_printf(s, " %s WHERE ", parent);
+  psql_ref_eq(s, child, parent, r);
   psql_puts(s, " LIMIT 1)");
 }
 
@@ -238,9 +239,9 @@ static bool identity_branches(const struct plan_ctx *pc, struct psql *s,
   for (size_t i = 0; i < c->nidentities; i++) {
     if (!plan_has_value(pc, &c->identities[i]))
       continue;
-    psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
+    psql_puts(s, any ? " UNION SELECT " : "SELECT ");
     any = true;
-    psql_ident(s, c->primary_key);
+    psql_key_cols(s, "b", c);
     psql_puts(s, " FROM ");
     psql_table(s, c);
     psql_puts(s, " b WHERE ");
@@ -310,36 +311,38 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
   if (mentions) {
     mention_cond(pc, s, c);
     if (pc->reached[c->topo_index]) {
-      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu x WHERE x.", c->topo_index);
-      psql_ident(s, c->primary_key);
-      psql_puts(s, " = a0.");
-      psql_ident(s, c->primary_key);
+      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu x WHERE ", c->topo_index);
+      psql_key_eq(s, "x", "a0", c);
       psql_puts(s, ")");
     }
     psql_puts(s, ")");
     return;
   }
-  psql_puts(s, "a0.");
-  psql_ident(s, c->primary_key);
+  psql_key_row(s, "a0", c);
   psql_puts(s, " IN (");
   bool any = identity_branches(pc, s, c, false);
   for (size_t r = 0; r < c->nreferences; r++) {
     const struct dsr_preference *ref = &c->references[r];
     if (!plan_reaches(pc, ref) || !pc->reached[ref->parent->topo_index])
       continue;
-    psql_puts(s, any ? " UNION SELECT b." : "SELECT b.");
-    psql_ident(s, c->primary_key);
+    psql_puts(s, any ? " UNION SELECT " : "SELECT ");
+    psql_key_cols(s, "b", c);
     psql_puts(s, " FROM ");
     psql_table(s, c);
-    psql_puts(s, " b WHERE b.");
-    psql_ident(s, ref->column);
-    psql_puts(s, " IN (SELECT x.");
-    psql_ident(s, ref->parent_column);
+    psql_puts(s, " b WHERE ");
+    psql_ref_row(s, "b", ref);
+    psql_puts(s, " IN (SELECT ");
+    psql_ref_parent_cols(s, "x", ref);
     psql_printf(s, " FROM s%zu x)", ref->parent->topo_index);
     any = true;
   }
-  if (!any)
-    psql_puts(s, "SELECT NULL WHERE FALSE");
+  if (!any) {
+    psql_puts(s, "SELECT ");
+    psql_key_cols(s, "b", c);
+    psql_puts(s, " FROM ");
+    psql_table(s, c);
+    psql_puts(s, " b WHERE FALSE");
+  }
   psql_puts(s, "))");
 }
 
@@ -531,10 +534,8 @@ void psql_not_referenced(const struct dsr_policy *p, struct psql *s, const struc
   for (size_t i = 0; i < n; i++) {
     psql_puts(s, " AND NOT EXISTS (SELECT 1 FROM ");
     psql_table(s, ch[i]);
-    psql_puts(s, " r WHERE r.");
-    psql_ident(s, refs[i]->column);
-    psql_puts(s, " = t.");
-    psql_ident(s, refs[i]->parent_column);
+    psql_puts(s, " r WHERE ");
+    psql_ref_eq(s, "r", "t", refs[i]);
     psql_puts(s, ")");
   }
   free(ch);
@@ -554,17 +555,13 @@ void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_
   for (size_t i = 0; i < n; i++) {
     psql_puts(s, " OR EXISTS (SELECT 1 FROM ");
     psql_table(s, ch[i]);
-    psql_puts(s, " r WHERE r.");
-    psql_ident(s, refs[i]->column);
-    psql_puts(s, " = x.");
-    psql_ident(s, refs[i]->parent_column);
+    psql_puts(s, " r WHERE ");
+    psql_ref_eq(s, "r", "x", refs[i]);
     if (plan_reaches(pc, refs[i]) && ch[i]->action == DSR_ACT_DELETE &&
         pc->reached[ch[i]->topo_index]) {
       /* rows this plan deletes first do not keep the parent */
-      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu y WHERE y.", ch[i]->topo_index);
-      psql_ident(s, ch[i]->primary_key);
-      psql_puts(s, " = r.");
-      psql_ident(s, ch[i]->primary_key);
+      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu y WHERE ", ch[i]->topo_index);
+      psql_key_eq(s, "y", "r", ch[i]);
       psql_puts(s, ")");
     }
     psql_puts(s, ")");

@@ -92,6 +92,18 @@ bool dsr_sql_ident(struct dsr_buf *b, const char *name)
   return ok && dsr_buf_puts(b, "\"");
 }
 
+bool dsr_sql_array_add(struct dsr_buf *b, const char *v, bool first)
+{
+  if (!dsr_buf_puts(b, first ? "" : ","))
+    return false;
+  if (!v)
+    return dsr_buf_puts(b, "NULL");
+  bool ok = dsr_buf_puts(b, "\"");
+  for (const char *c = v; ok && *c; c++)
+    ok = (*c == '"' || *c == '\\') ? dsr_buf_printf(b, "\\%c", *c) : dsr_buf_append(b, c, 1);
+  return ok && dsr_buf_puts(b, "\"");
+}
+
 void psql_ident(struct psql *s, const char *name)
 {
   if (!dsr_sql_ident(&s->sql, name))
@@ -103,4 +115,134 @@ void psql_table(struct psql *s, const struct dsr_pcollection *c)
   psql_ident(s, c->schema);
   psql_puts(s, ".");
   psql_ident(s, c->table);
+}
+
+/*
+ * Keys of one or several columns. A row's key travels between statements
+ * (pages, ledger, pending files, backups) as one text: the column's own text
+ * for a one-column key, a JSON array of the columns' texts for a composite
+ * one, so that everything downstream handles a single string either way.
+ */
+
+static void column_list(struct psql *s, const char *a, const char *const *cols, size_t n,
+                        const char *sep, const char *cast)
+{
+  for (size_t i = 0; i < n; i++) {
+    psql_puts(s, i ? sep : "");
+    psql_printf(s, "%s.", a);
+    psql_ident(s, cols[i]);
+    psql_puts(s, cast);
+  }
+}
+
+static void row_of(struct psql *s, const char *a, const char *const *cols, size_t n)
+{
+  psql_puts(s, n > 1 ? "(" : "");
+  column_list(s, a, cols, n, ", ", "");
+  psql_puts(s, n > 1 ? ")" : "");
+}
+
+void psql_key_cols(struct psql *s, const char *a, const struct dsr_pcollection *c)
+{
+  column_list(s, a, c->key, c->nkey, ", ", "");
+}
+
+void psql_key_row(struct psql *s, const char *a, const struct dsr_pcollection *c)
+{
+  row_of(s, a, c->key, c->nkey);
+}
+
+void psql_key_eq(struct psql *s, const char *a, const char *b, const struct dsr_pcollection *c)
+{
+  for (size_t i = 0; i < c->nkey; i++) {
+    psql_printf(s, "%s%s.", i ? " AND " : "", a);
+    psql_ident(s, c->key[i]);
+    psql_printf(s, " = %s.", b);
+    psql_ident(s, c->key[i]);
+  }
+}
+
+void psql_key_text(struct psql *s, const char *a, const struct dsr_pcollection *c)
+{
+  if (c->nkey == 1) {
+    column_list(s, a, c->key, 1, "", "::text");
+    return;
+  }
+  psql_puts(s, "jsonb_build_array(");
+  column_list(s, a, c->key, c->nkey, ", ", "::text");
+  psql_puts(s, ")::text");
+}
+
+/* The key of @p c read back from the text expression @p t, as a row value. */
+static void key_of_text(struct psql *s, const struct dsr_pcollection *c, const char *t)
+{
+  psql_puts(s, c->nkey > 1 ? "(" : "");
+  for (size_t i = 0; i < c->nkey; i++) {
+    const char *type = dsr_pcollection_column_type(c, c->key[i]);
+    if (c->nkey == 1)
+      psql_printf(s, "(%s)::", t);
+    else
+      psql_printf(s, "%s((%s)::jsonb->>%zu)::", i ? ", " : "", t, i);
+    psql_puts(s, type ? type : "text"); /* validated type name */
+  }
+  psql_puts(s, c->nkey > 1 ? ")" : "");
+}
+
+void psql_key_is(struct psql *s, const char *a, const struct dsr_pcollection *c, const char *t)
+{
+  psql_key_row(s, a, c);
+  psql_puts(s, " = ");
+  key_of_text(s, c, t);
+}
+
+void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c, int param)
+{
+  if (c->nkey == 1) {
+    const char *type = dsr_pcollection_column_type(c, c->key[0]);
+    psql_printf(s, "%s.", a);
+    psql_ident(s, c->key[0]);
+    psql_printf(s, " = ANY($%d::", param);
+    psql_puts(s, type ? type : "text");
+    psql_puts(s, "[])");
+    return;
+  }
+  psql_key_row(s, a, c);
+  psql_puts(s, " IN (SELECT ");
+  key_of_text(s, c, "k.k");
+  psql_printf(s, " FROM unnest($%d::text[]) AS k(k))", param);
+}
+
+void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection *c, int param)
+{
+  char t[24];
+  snprintf(t, sizeof t, "$%d::text", param);
+  psql_key_row(s, a, c);
+  psql_puts(s, " > ");
+  key_of_text(s, c, t);
+}
+
+void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r)
+{
+  row_of(s, a, r->columns, r->ncolumns);
+}
+
+void psql_ref_parent_row(struct psql *s, const char *a, const struct dsr_preference *r)
+{
+  row_of(s, a, r->parent_columns, r->ncolumns);
+}
+
+void psql_ref_parent_cols(struct psql *s, const char *a, const struct dsr_preference *r)
+{
+  column_list(s, a, r->parent_columns, r->ncolumns, ", ", "");
+}
+
+void psql_ref_eq(struct psql *s, const char *child, const char *parent,
+                 const struct dsr_preference *r)
+{
+  for (size_t i = 0; i < r->ncolumns; i++) {
+    psql_printf(s, "%s%s.", i ? " AND " : "", child);
+    psql_ident(s, r->columns[i]);
+    psql_printf(s, " = %s.", parent);
+    psql_ident(s, r->parent_columns[i]);
+  }
 }

@@ -103,20 +103,24 @@ static void expired(struct psql *s, const struct dsr_pcollection *c, int depth)
     const struct dsr_preference *ref = r->via;
     const struct dsr_pcollection *pa = ref->parent;
     bool rule = has_rule(pa, depth + 1);
-    psql_printf(s, "(a%d.", depth);
-    psql_ident(s, ref->column);
-    psql_puts(s, rule ? " IS NOT NULL AND coalesce((SELECT bool_or(coalesce("
-                      : " IS NOT NULL AND NOT EXISTS (SELECT 1");
+    char child[16], parent[16];
+    snprintf(child, sizeof child, "a%d", depth);
+    snprintf(parent, sizeof parent, "a%d", depth + 1);
+    psql_puts(s, "(");
+    for (size_t i = 0; i < ref->ncolumns; i++) {
+      psql_printf(s, "%s.", child);
+      psql_ident(s, ref->columns[i]);
+      psql_puts(s, " IS NOT NULL AND ");
+    }
+    psql_puts(s, rule ? "coalesce((SELECT bool_or(coalesce(" : "NOT EXISTS (SELECT 1");
     if (rule) {
       expired(s, pa, depth + 1);
       psql_puts(s, ", false))");
     }
     psql_puts(s, " FROM ");
     psql_table(s, pa);
-    psql_printf(s, " a%d WHERE a%d.", depth + 1, depth + 1);
-    psql_ident(s, ref->parent_column);
-    psql_printf(s, " = a%d.", depth);
-    psql_ident(s, ref->column);
+    psql_printf(s, " %s WHERE ", parent);
+    psql_ref_eq(s, child, parent, ref);
     psql_puts(s, rule ? "), true))" : "))");
     return;
   }
@@ -142,11 +146,10 @@ static bool build(const struct dsr_pcollection *c, const char *as_of, bool page,
                   struct dsr_plan_param **params, size_t *n)
 {
   struct psql s = {0};
-  const char *type = dsr_pcollection_column_type(c, c->primary_key);
   if (page) {
-    psql_puts(&s, "SELECT a0.");
-    psql_ident(&s, c->primary_key);
-    psql_puts(&s, "::text FROM ");
+    psql_puts(&s, "SELECT ");
+    psql_key_text(&s, "a0", c);
+    psql_puts(&s, " FROM ");
   } else {
     psql_puts(&s, "SELECT count(*), ");
     psql_files_expr(&s, c); /* over alias x */
@@ -159,16 +162,10 @@ static bool build(const struct dsr_pcollection *c, const char *as_of, bool page,
     psql_puts(&s, ") x");
   } else {
     int cn = psql_param(&s, "cursor", NULL, false);
-    psql_printf(&s, " AND ($%d::text IS NULL OR a0.", cn);
-    psql_ident(&s, c->primary_key);
-    if (type) {
-      psql_printf(&s, " > $%d::", cn);
-      psql_puts(&s, type);
-    } else {
-      psql_printf(&s, "::text > $%d::text", cn);
-    }
-    psql_puts(&s, ") ORDER BY a0.");
-    psql_ident(&s, c->primary_key);
+    psql_printf(&s, " AND ($%d::text IS NULL OR ", cn);
+    psql_key_after(&s, "a0", c, cn);
+    psql_puts(&s, ") ORDER BY ");
+    psql_key_cols(&s, "a0", c);
     psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
   }
   for (size_t i = 0; i < s.n && !s.oom; i++)

@@ -24,7 +24,7 @@ static const char *const units[] = {"days", "months", NULL};
 
 static const struct pkey coll_spec[] = {
     {"store", PT_STR, true},        {"schema", PT_STR, false},     {"table", PT_STR, true},
-    {"description", PT_STR, true},  {"primary_key", PT_STR, true}, {"owner", PT_STR, true},
+    {"description", PT_STR, true},  {"primary_key", PT_NAMES, true}, {"owner", PT_STR, true},
     {"tenant_column", PT_STR, false}, {"tenant_via", PT_STR, false}, {"columns", PT_OBJ, true},
     {"identities", PT_ARR, false},  {"references", PT_ARR, false}, {"categories", PT_STRARR, false},
     {"files", PT_ARR, false},       {"portable", PT_STRARR, false}, {"rectifiable", PT_STRARR, false},
@@ -40,7 +40,7 @@ static const struct pkey ident_spec[] = {
     {"mask", PT_OBJ, false}, {NULL, PT_ANY, false}};
 static const char *const parties[] = {"subject", "other", NULL};
 static const struct pkey ref_spec[] = {
-    {"column", PT_STR, true},      {"parent", PT_STR, true}, {"parent_column", PT_STR, false},
+    {"column", PT_NAMES, true},    {"parent", PT_STR, true}, {"parent_column", PT_NAMES, false},
     {"cascade", PT_ANY, false},    {"description", PT_STR, false}, {NULL, PT_ANY, false}};
 static const struct pkey file_spec[] = {
     {"column", PT_STR, true}, {"store", PT_STR, true}, {NULL, PT_ANY, false}};
@@ -77,6 +77,42 @@ static bool need_col(struct pctx *c, const struct dsr_pcollection *coll, const c
   pdiag(c, DSR_DIAG_ERROR, ptr, false,
         "no column \"%s\" in collection \"%s\" (expected a key of collections.%s.columns)", col,
         coll->name, coll->name);
+  return false;
+}
+
+/*
+ * The names of a PT_NAMES value ("col" or ["a", "b"]) into @p out (borrowed
+ * from the document); 0 when it is not one (pcheck_obj reported that).
+ */
+static size_t names_of(const json_t *v, const char **out)
+{
+  if (json_is_string(v)) {
+    out[0] = json_string_value(v);
+    return 1;
+  }
+  size_t n = 0;
+  if (json_is_array(v) && json_array_size(v) <= DSR_KEY_MAX)
+    for (size_t i = 0; i < json_array_size(v); i++)
+      if ((out[n] = json_string_value(json_array_get(v, i))) != NULL)
+        n++;
+  return n;
+}
+
+/* Each of @p n names is a column of @p coll (diagnostics at @p ptr otherwise). */
+static bool need_cols(struct pctx *c, const struct dsr_pcollection *coll, const char *const *cols,
+                      size_t n, const char *ptr)
+{
+  bool ok = n > 0;
+  for (size_t i = 0; i < n; i++)
+    ok = need_col(c, coll, cols[i], ptr) && ok;
+  return ok;
+}
+
+static bool is_key(const struct dsr_pcollection *coll, const char *col)
+{
+  for (size_t i = 0; i < coll->nkey; i++)
+    if (!strcmp(coll->key[i], col))
+      return true;
   return false;
 }
 
@@ -326,7 +362,7 @@ static bool parse_mask(struct pctx *c, const struct dsr_pcollection *coll, const
           "collections.%s.columns)", coll->name, coll->name);
     goto cleanup;
   }
-  if (coll->primary_key && !strcmp(field, coll->primary_key)) {
+  if (is_key(coll, field)) {
     pdiag(c, DSR_DIAG_ERROR, mp, true, "cannot mask the primary key (expected another column)");
     goto cleanup;
   }
@@ -503,7 +539,7 @@ static void check_one(struct pctx *c, struct dsr_pcollection *coll, const json_t
   coll->schema = str(o, "schema") ? str(o, "schema") : "public";
   coll->table = str(o, "table");
   coll->description = str(o, "description");
-  coll->primary_key = str(o, "primary_key");
+  coll->nkey = names_of(json_object_get(o, "primary_key"), coll->key);
   coll->tenant_column = str(o, "tenant_column");
   const char *st = str(o, "store");
   coll->store = dsr_policy_store(c->p, st);
@@ -512,7 +548,7 @@ static void check_one(struct pctx *c, struct dsr_pcollection *coll, const json_t
   int ow = enum_of(c, str(o, "owner"), owners, op, "owner");
   coll->owner = ow > 0 ? DSR_OWNER_PROCESSOR : DSR_OWNER_CONTROLLER;
   check_columns(c, coll, json_object_get(o, "columns"), colp);
-  (void)need_col(c, coll, coll->primary_key, pkp);
+  (void)need_cols(c, coll, coll->key, coll->nkey, pkp);
   if (coll->tenant_column)
     (void)need_col(c, coll, coll->tenant_column, tp);
   check_identities(c, coll, json_object_get(o, "identities"), ip);
@@ -598,18 +634,27 @@ static void check_refs(struct pctx *c, struct dsr_pcollection *coll, const json_
     if (ep && pcheck_obj(c, e, ep, ref_spec, "a reference")) {
       const char *pn = str(e, "parent");
       const struct dsr_pcollection *parent = dsr_policy_collection(c->p, pn);
-      bool ok = need_col(c, coll, str(e, "column"), colp);
+      struct dsr_preference ref = {.parent = parent};
+      ref.ncolumns = names_of(json_object_get(e, "column"), ref.columns);
+      bool ok = need_cols(c, coll, ref.columns, ref.ncolumns, colp);
       if (pn && !parent) {
         pdiag(c, DSR_DIAG_ERROR, pp, false, "no collection \"%s\" (expected a key of collections)", pn);
         ok = false;
       }
-      const char *pc = str(e, "parent_column");
-      if (parent && !pc)
-        pc = parent->primary_key;
-      if (parent && pc && !dsr_pcollection_column_type(parent, pc)) {
-        pdiag(c, DSR_DIAG_ERROR, str(e, "parent_column") ? pcp : pp, false,
-              "no column \"%s\" in collection \"%s\" (expected a key of collections.%s.columns)",
-              pc, parent->name, parent->name);
+      const json_t *pcv = json_object_get(e, "parent_column");
+      size_t npc = 0;
+      if (pcv)
+        npc = names_of(pcv, ref.parent_columns);
+      else if (parent)
+        for (npc = 0; npc < parent->nkey; npc++)
+          ref.parent_columns[npc] = parent->key[npc];
+      if (parent && npc && !need_cols(c, parent, ref.parent_columns, npc, pcv ? pcp : pp))
+        ok = false;
+      if (parent && npc && ref.ncolumns && npc != ref.ncolumns) {
+        pdiag(c, DSR_DIAG_ERROR, colp, false,
+              "%zu column(s) refer to %zu column(s) of \"%s\" (expected one column for each %s)",
+              ref.ncolumns, npc, parent->name,
+              pcv ? "parent_column" : "column of the parent's primary key");
         ok = false;
       }
       if (parent && parent->store && coll->store && parent->store != coll->store) {
@@ -620,9 +665,11 @@ static void check_refs(struct pctx *c, struct dsr_pcollection *coll, const json_
       }
       bool access = true, erasure = true;
       ok = ok && reach_of(c, e, ep, &access, &erasure);
-      if (ok && pc)
-        coll->references[coll->nreferences++] =
-            (struct dsr_preference){str(e, "column"), parent, pc, access, erasure};
+      if (ok && npc) {
+        ref.reach_access = access;
+        ref.reach_erasure = erasure;
+        coll->references[coll->nreferences++] = ref;
+      }
     }
     free(colp);
     free(pp);
@@ -633,12 +680,14 @@ cleanup:
   free(rp);
 }
 
+/* tenant_via and retention's "reference" name a reference by one of its columns. */
 static const struct dsr_preference *ref_by_column(const struct dsr_pcollection *coll,
                                                   const char *col)
 {
   for (size_t i = 0; col && i < coll->nreferences; i++)
-    if (!strcmp(coll->references[i].column, col))
-      return &coll->references[i];
+    for (size_t k = 0; k < coll->references[i].ncolumns; k++)
+      if (!strcmp(coll->references[i].columns[k], col))
+        return &coll->references[i];
   return NULL;
 }
 
@@ -821,7 +870,7 @@ static void topo_sort(struct pctx *c)
   const char *ref_col = "?";
   for (size_t r = 0; r < lowc->nreferences; r++)
     if (lowc->references[r].parent == nextc) {
-      ref_col = lowc->references[r].column;
+      ref_col = lowc->references[r].columns[0];
       break;
     }
   lp = pptr("/collections", lowc->name);

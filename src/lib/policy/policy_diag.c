@@ -199,6 +199,7 @@ static const char *type_name(enum pt t)
   case PT_ARR: return "an array";
   case PT_STRARR: return "an array of non-empty strings";
   case PT_DUR: return "an interval such as \"90 days\"";
+  case PT_NAMES: return "a column name or an array of 1 to 4 column names";
   case PT_ANY: break;
   }
   return "a value";
@@ -221,6 +222,10 @@ static bool type_ok(const json_t *v, enum pt t)
     return true;
   }
   case PT_DUR: return json_is_string(v) && dsr_duration_parse(json_string_value(v), NULL);
+  case PT_NAMES:
+    if (json_is_string(v))
+      return json_string_length(v) > 0;
+    return type_ok(v, PT_STRARR) && json_array_size(v) >= 1 && json_array_size(v) <= DSR_KEY_MAX;
   case PT_ANY: return true;
   }
   return false;

@@ -40,6 +40,7 @@ enum pt {
   PT_ARR,
   PT_STRARR,  /**< array of non-empty strings */
   PT_DUR,     /**< interval string, dsr_duration_parse() */
+  PT_NAMES,   /**< a column name, or 1 to DSR_KEY_MAX of them (keys, references) */
   PT_ANY
 };
 
