@@ -401,14 +401,28 @@ static int explain(int argc, char **argv)
     ctl_error("%s", err);
     goto cleanup;
   }
+  /* A preview takes every identity it is given as verified; it says which those were. */
+  const char *kinds[] = {"email", "phone", "account_id"};
+  const char *vals[] = {subj.email, subj.phone, subj.account_id};
   if (json) {
-    json_t *j = dsr_plan_to_json(plan);
+    json_t *j = dsr_plan_to_json(plan), *used = json_object();
+    for (size_t i = 0; used && i < DSR_ARRAY_LEN(kinds); i++)
+      if (vals[i])
+        json_object_set_new(used, kinds[i], json_string(vals[i]));
+    if (j && used)
+      json_object_set_new(j, "identities_used", json_incref(used));
+    json_decref(used);
     char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (s)
       puts(s);
     free(s);
     json_decref(j);
   } else {
+    printf("identities used:");
+    for (size_t i = 0; i < DSR_ARRAY_LEN(kinds); i++)
+      if (vals[i])
+        printf(" %s %s", kinds[i], vals[i]);
+    printf(" (a preview takes each as verified; a request uses only its verified ones)\n");
     dsr_plan_print(plan, stdout, sql);
   }
   rc = 0;

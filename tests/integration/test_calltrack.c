@@ -16,21 +16,77 @@
 #include "dsr/customer_api.h"
 #include "dsr/sweep.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LEAD "+14155550101"
 #define AGENT "ana@calltrack.example"
 
-static char *ct; /* the platform's conninfo */
+static char *ct;          /* the platform's conninfo */
+static char audio[256];   /* the audio store's root */
+static char objects[256]; /* where the prefix s3://ct-audio/ points */
+static char policy[512];  /* the fixture's policy with that prefix */
 
-/* In each test: the platform as the fixture files make it. */
+static void write_file(const char *dir, const char *name)
+{
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  char *slash = strrchr(path, '/');
+  *slash = '\0';
+  H_REQUIRE1(mkdir(path, 0755) == 0 || errno == EEXIST);
+  *slash = '/';
+  FILE *f = fopen(path, "w");
+  H_REQUIRE1(f != NULL);
+  fputs("RIFF voicemail", f);
+  H_REQUIRE1(fclose(f) == 0);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return access(path, F_OK) == 0;
+}
+
+/*
+ * In each test: the platform as the fixture files make it, its voicemails' audio
+ * on disk (901 as an absolute path under the root, 902 as an object key), and the
+ * policy with the object store's prefix.
+ */
 static void setup(void)
 {
   ct = it_load_platform("calltrack", "tests/data/platform-calltrack",
                         "DROP SCHEMA IF EXISTS ct CASCADE");
   H_REQUIRE1(setenv("DSR_CALLTRACK_DSN", ct, 1) == 0);
+  h_tmpdir(audio, sizeof audio, "ct-audio");
+  h_tmpdir(objects, sizeof objects, "ct-objects");
+  H_REQUIRE1(setenv("DSR_CALLTRACK_AUDIO", audio, 1) == 0);
+  write_file(audio, "org-1/vm-900.wav");
+  write_file(audio, "org-1/vm-901.wav");
+  write_file(audio, "org-1/vm-903.wav");
+  write_file(objects, "org-2/vm-902.wav");
+  char sql[800];
+  snprintf(sql, sizeof sql, "UPDATE ct.voicemail SET audio = '%s/org-1/vm-901.wav' WHERE"
+                            " vm_id = 901; UPDATE ct.voicemail SET audio ="
+                            " 's3://ct-audio/org-2/vm-902.wav' WHERE vm_id = 902", audio);
+  PQclear(h_sql(ct, sql));
+  char *src = NULL;
+  H_REQUIRE1(asprintf(&src, "%s/tests/data/platform-calltrack/policy.json",
+                      getenv("DSR_TOP_SRCDIR")) > 0);
+  json_error_t je;
+  json_t *doc = json_load_file(src, JSON_PRESERVE_ORDER, &je);
+  H_REQUIRE(doc != NULL, "%s: %s", src, je.text);
+  json_t *store = json_object_get(json_object_get(doc, "stores"), "audio");
+  H_REQUIRE1(json_object_set_new(store, "prefixes",
+                                 json_pack("{s:s}", "s3://ct-audio/", objects)) == 0);
+  snprintf(policy, sizeof policy, "%s/policy.json", objects);
+  H_REQUIRE1(json_dump_file(doc, policy, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0);
+  json_decref(doc);
+  free(src);
 }
 
 static void teardown(void)
@@ -41,17 +97,16 @@ static void teardown(void)
 
 static char *policy_file(void)
 {
-  char *p = NULL;
-  H_REQUIRE1(asprintf(&p, "%s/tests/data/platform-calltrack/policy.json",
-                      getenv("DSR_TOP_SRCDIR")) > 0);
+  char *p = strdup(policy);
+  H_REQUIRE1(p != NULL);
   return p;
 }
 
 static json_t *explain(const char *who, bool access)
 {
-  char args[512];
+  char args[1024];
   snprintf(args, sizeof args,
-           "policy explain --policy tests/data/platform-calltrack/policy.json %s --json%s", who,
+           "policy explain --policy %s %s --json%s", policy, who,
            access ? " --access" : "");
   int rc;
   char *out = it_dsrctl(args, &rc);
@@ -90,7 +145,9 @@ static long long sql_count(const char *sql)
 START_TEST(lint_live_is_clean)
 {
   int rc;
-  char *out = it_dsrctl("policy lint --live tests/data/platform-calltrack/policy.json", &rc);
+  char args[600];
+  snprintf(args, sizeof args, "policy lint --live %s", policy);
+  char *out = it_dsrctl(args, &rc);
   ck_assert_msg(rc == 0, "%s", out);
   ck_assert_msg(strstr(out, "0 errors, 0 warnings") != NULL, "%s", out);
   free(out);
@@ -146,6 +203,16 @@ START_TEST(a_leads_calls_belong_to_the_organisation_of_the_handset)
                              " '415[^0-9]*555[^0-9]*0101'"));
   ck_assert_int_eq(rows_of(plan, "3", "calls"), 0);
   ck_assert_int_eq(rows_of(plan, NULL, "agents"), 0); /* no controller rows: she is a lead */
+  /* the tags of her note and their comments (keys of two and three columns) are hers too,
+   * in the part of the organisation lent down the chain tag -> note -> call -> handset -> agent */
+  ck_assert_int_eq(rows_of(plan, "1", "call_tags"), 2);
+  ck_assert_int_eq(rows_of(plan, "1", "tag_comments"), 2);
+  ck_assert_int_eq(rows_of(plan, "2", "tag_comments"), 2); /* others' comments naming her */
+  /* a preview says which identities it took */
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(plan, "identities_used"),
+                                                     "phone")),
+                   LEAD);
+  ck_assert_ptr_null(json_object_get(json_object_get(plan, "identities_used"), "email"));
   json_decref(plan);
 }
 END_TEST
@@ -207,6 +274,7 @@ START_TEST(calls_are_swept_by_their_own_organisations_period)
   struct dsr_sweep_opts o;
   dsr_sweep_opts_init(&o, &d.cfg);
   o.own_data = false;
+  o.batch_rows = 1; /* a page per row: every cursor, composite keys' included, is used */
   json_t *rc = NULL;
   char err[512];
   ck_assert_msg(dsr_sweep_run(d.db, d.policy, &o, &rc, err, sizeof err) == DSR_SWEEP_DONE, "%s",
@@ -219,16 +287,29 @@ START_TEST(calls_are_swept_by_their_own_organisations_period)
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE note_id IN (5001, 5003)"),
                    0);
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note"), 2);
+  /* ... and their tags and the tags' comments, keyed by two and three columns */
+  r = h_sql(ct, "SELECT string_agg(note_id || '/' || tag, ',' ORDER BY note_id, tag) FROM"
+                " ct.call_tag");
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), "5000/hot,5000/quote,5002/hot,5002/quote");
+  PQclear(r);
+  r = h_sql(ct, "SELECT string_agg(note_id || '/' || tag || '/' || seq, ',' ORDER BY note_id,"
+                " tag, seq) FROM ct.tag_comment");
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), "5000/hot/1,5000/quote/1,5002/hot/1,5002/hot/2,"
+                                        "5002/quote/1");
+  PQclear(r);
   ef_dsrd_close(&d);
 }
 END_TEST
 
-/* md5 of a table's rows except those whose key is in @p except (a bigint[] literal). */
+/*
+ * md5 of a table's rows except those whose key (an expression over alias t, as
+ * text) is in @p except (a text[] literal).
+ */
 static char *md5_except(const char *table, const char *key, const char *except)
 {
   char sql[600];
-  snprintf(sql, sizeof sql, "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t.%s::text)),"
-                            " '') FROM %s t WHERE NOT t.%s = ANY('%s'::bigint[])",
+  snprintf(sql, sizeof sql, "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY (%s)::text)),"
+                            " '') FROM %s t WHERE NOT (%s)::text = ANY('%s'::text[])",
            key, table, key, except);
   PGresult *r = h_sql(ct, sql);
   char *out = strdup(PQgetvalue(r, 0, 0));
@@ -242,12 +323,17 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   static const struct {
     const char *table, *key, *gone;
   } t[] = {
-      {"ct.call_log", "call_id", "{1,3,1001,4,1002}"}, /* 4, 1002: another caller's, masked */
-      {"ct.call_note", "note_id", "{5000,5001}"}, /* 5001 is redacted, not deleted */
-      {"ct.lead", "lead_id", "{700,701,702,703}"}, /* 703 names her: masked in place */
-      {"ct.handset", "handset_id", "{}"},
-      {"ct.agent", "agent_id", "{}"},
-      {"ct.org", "org_id", "{}"},
+      {"ct.call_log", "t.call_id", "{1,3,1001,4,1002}"}, /* 4, 1002: another caller's, masked */
+      {"ct.call_note", "t.note_id", "{5000,5001}"}, /* 5001 is redacted, not deleted */
+      {"ct.call_tag", "(t.note_id, t.tag)", "{\"(5000,hot)\",\"(5000,quote)\"}"},
+      /* 5002's two comments name her: redacted in place */
+      {"ct.tag_comment", "(t.note_id, t.tag, t.seq)",
+       "{\"(5000,hot,1)\",\"(5000,quote,1)\",\"(5002,hot,1)\",\"(5002,quote,1)\"}"},
+      {"ct.voicemail", "t.vm_id", "{900,901,902}"},
+      {"ct.lead", "t.lead_id", "{700,701,702,703}"}, /* 703 names her: masked in place */
+      {"ct.handset", "t.handset_id", "{}"},
+      {"ct.agent", "t.agent_id", "{}"},
+      {"ct.org", "t.org_id", "{}"},
   };
   char *before[DSR_ARRAY_LEN(t)];
   for (size_t i = 0; i < DSR_ARRAY_LEN(t); i++)
@@ -264,6 +350,7 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
   char *pf = policy_file();
   ef_dsrd_open(&d, "dsr_calltrack_erasure", pf, NULL);
   free(pf);
+  d.cfg.erasure_batch_rows = 1; /* a page per row: every cursor is used */
   const char *req = ef_request(&d, NULL, LEAD);
   char id[40];
   dsr_strlcpy(id, req, sizeof id);
@@ -286,6 +373,17 @@ START_TEST(a_leads_erasure_leaves_nothing_of_her_and_everything_else)
                    "referred by the lead at [phone removed], not +1 415 555 0199");
   PQclear(r);
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_note WHERE note_id = 5000"), 0);
+  /* her voicemails and their audio, however the path was written; another caller's stays */
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.voicemail WHERE caller = '" LEAD "'"), 0);
+  ck_assert(!exists_in(audio, "org-1/vm-900.wav")); /* relative to the root */
+  ck_assert(!exists_in(audio, "org-1/vm-901.wav")); /* absolute, under the root */
+  ck_assert(!exists_in(objects, "org-2/vm-902.wav")); /* an object key through the prefix */
+  ck_assert(exists_in(audio, "org-1/vm-903.wav"));
+  /* her note's tags and their comments went with it; others' comments that name her, redacted */
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_tag WHERE note_id = 5000"), 0);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.tag_comment WHERE note_id = 5000"), 0);
+  ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.tag_comment WHERE note_id = 5002 AND"
+                             " seq = 1 AND body = 'copy [phone removed] in'"), 2);
   /* another caller's call forwarded to her: kept, her number masked to NULL, the rest as it was */
   ck_assert_int_eq(sql_count("SELECT count(*) FROM ct.call_log WHERE call_id = 4 AND"
                              " forwarded_to IS NULL"), 1);

@@ -173,10 +173,12 @@ void psql_key_text(struct psql *s, const char *a, const struct dsr_pcollection *
   psql_puts(s, ")::text");
 }
 
-/* The key of @p c read back from the text expression @p t, as a row value. */
-static void key_of_text(struct psql *s, const struct dsr_pcollection *c, const char *t)
+/* The key of @p c read back from the text expression @p t: a row value, or with @p list
+ * its columns as a select list. */
+static void key_of_text(struct psql *s, const struct dsr_pcollection *c, const char *t, bool list)
 {
-  psql_puts(s, c->nkey > 1 ? "(" : "");
+  bool row = c->nkey > 1 && !list;
+  psql_puts(s, row ? "(" : "");
   for (size_t i = 0; i < c->nkey; i++) {
     const char *type = dsr_pcollection_column_type(c, c->key[i]);
     if (c->nkey == 1)
@@ -185,14 +187,14 @@ static void key_of_text(struct psql *s, const struct dsr_pcollection *c, const c
       psql_printf(s, "%s((%s)::jsonb->>%zu)::", i ? ", " : "", t, i);
     psql_puts(s, type ? type : "text"); /* validated type name */
   }
-  psql_puts(s, c->nkey > 1 ? ")" : "");
+  psql_puts(s, row ? ")" : "");
 }
 
 void psql_key_is(struct psql *s, const char *a, const struct dsr_pcollection *c, const char *t)
 {
   psql_key_row(s, a, c);
   psql_puts(s, " = ");
-  key_of_text(s, c, t);
+  key_of_text(s, c, t, false);
 }
 
 void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c, int param)
@@ -208,7 +210,7 @@ void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c,
   }
   psql_key_row(s, a, c);
   psql_puts(s, " IN (SELECT ");
-  key_of_text(s, c, "k.k");
+  key_of_text(s, c, "k.k", true);
   psql_printf(s, " FROM unnest($%d::text[]) AS k(k))", param);
 }
 
@@ -218,7 +220,7 @@ void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection 
   snprintf(t, sizeof t, "$%d::text", param);
   psql_key_row(s, a, c);
   psql_puts(s, " > ");
-  key_of_text(s, c, t);
+  key_of_text(s, c, t, false);
 }
 
 void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r)

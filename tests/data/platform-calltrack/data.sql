@@ -26,6 +26,21 @@ INSERT INTO ct.call_note VALUES
   (5001, 2, 'referred by the lead at (415) 555-0101, not +1 415 555 0199'),
   (5002, 1002, 'nobody else'),
   (5003, 1004, 'old deal');
+INSERT INTO ct.call_tag VALUES
+  (5000, 'hot', now() - interval '9 days'), (5000, 'quote', now() - interval '9 days'),
+  (5001, 'referral', now() - interval '39 days'), (5002, 'hot', now() - interval '79 days'),
+  (5002, 'quote', now() - interval '79 days'), (5003, 'stale', now() - interval '499 days');
+INSERT INTO ct.tag_comment VALUES
+  (5000, 'hot', 1, 'asked twice'), (5000, 'quote', 1, 'send it to +14155550101'),
+  (5002, 'hot', 1, 'copy +1 415 555 0101 in'), (5002, 'hot', 2, 'nothing here'),
+  (5002, 'quote', 1, 'copy +1 415 555 0101 in'), (5003, 'stale', 1, 'lost');
+-- The tests write the audio files, and turn 901 into an absolute path under the
+-- store's root and 902 into an object key.
+INSERT INTO ct.voicemail VALUES
+  (900, 100, '+14155550101', 'org-1/vm-900.wav', now() - interval '3 days'),
+  (901, 101, '+14155550101', 'org-1/vm-901.wav', now() - interval '4 days'),
+  (902, 200, '+14155550101', 'org-2/vm-902.wav', now() - interval '6 days'),
+  (903, 100, '+14155550102', 'org-1/vm-903.wav', now() - interval '7 days');
 INSERT INTO ct.lead VALUES
   (700, 1, '+14155550101', 'lena@example.org', '{}', '{}'),
   (701, 2, '+14155550101', NULL, '{}', '{}'),

@@ -3,7 +3,11 @@
 -- organisations, their agents' accounts (the platform's own data, each
 -- belonging to an organisation), the agents' handsets, a call log
 -- partitioned by id range with soft-deleted rows and the number a call was
--- forwarded to (another party's), notes on calls, and leads.
+-- forwarded to (another party's), notes on calls, tags on notes (keyed by
+-- note and tag) with comments (keyed by note, tag and number, referring to
+-- their tag by two columns), voicemails left on handsets (audio files:
+-- paths relative to the audio store's root, absolute under it, or object keys
+-- mapped by a prefix), and leads.
 -- A call's tenant comes from its handset, the handset's from its agent's
 -- account: a chain through a controller collection.
 CREATE SCHEMA ct;
@@ -50,6 +54,29 @@ CREATE TABLE ct.call_note (
   body     text NOT NULL
 );
 CREATE INDEX ON ct.call_note (call_id);
+CREATE TABLE ct.call_tag (
+  note_id  bigint NOT NULL REFERENCES ct.call_note,
+  tag      text NOT NULL,
+  tagged   timestamptz NOT NULL,
+  PRIMARY KEY (note_id, tag)
+);
+CREATE TABLE ct.tag_comment (
+  note_id  bigint NOT NULL,
+  tag      text NOT NULL,
+  seq      integer NOT NULL,
+  body     text NOT NULL,
+  PRIMARY KEY (note_id, tag, seq),
+  FOREIGN KEY (note_id, tag) REFERENCES ct.call_tag
+);
+CREATE TABLE ct.voicemail (
+  vm_id      bigint PRIMARY KEY,
+  handset_id bigint NOT NULL REFERENCES ct.handset,
+  caller     text NOT NULL,
+  audio      text,
+  left_at    timestamptz NOT NULL
+);
+CREATE INDEX ON ct.voicemail (handset_id);
+CREATE INDEX ON ct.voicemail (caller);
 CREATE TABLE ct.lead (
   lead_id    bigint PRIMARY KEY,
   org_id     integer NOT NULL REFERENCES ct.org,
