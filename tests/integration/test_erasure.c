@@ -211,6 +211,44 @@ static bool assert_account_masked(const char *plat, const struct account *a)
   return true;
 }
 
+/* Rows the erasure plan of the subject says each collection keeps (still referenced). */
+static json_t *plan_kept(const struct ef_dsrd *d, const char *plat)
+{
+  struct dsr_subject subj = {.email = E_EMAIL, .phone = E_PHONE};
+  PGconn *conn = PQconnectdb(plat);
+  ck_assert_int_eq(PQstatus(conn), CONNECTION_OK);
+  char err[512];
+  struct dsr_plan *plan = dsr_plan_build(d->policy, conn, DSR_PLAN_ERASURE, &subj, err, sizeof err);
+  ck_assert_msg(plan != NULL, "%s", err);
+  json_t *out = json_object();
+  for (size_t i = 0; i < plan->nparts; i++)
+    for (size_t k = 0; k < plan->parts[i].nsteps; k++) {
+      const struct dsr_plan_step *st = &plan->parts[i].steps[k];
+      json_int_t n = json_integer_value(json_object_get(out, st->coll->name));
+      if (st->kept > 0)
+        json_object_set_new(out, st->coll->name, json_integer(n + st->kept));
+    }
+  dsr_plan_free(plan);
+  PQfinish(conn);
+  return out;
+}
+
+/* Rows each collection kept in the erasure runs of @p request's parts. */
+static json_t *run_kept(const struct ef_dsrd *d, const char *request)
+{
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT s.collection, sum(s.kept) FROM dsr_erasure_steps s JOIN"
+                            " dsr_erasure_runs r ON r.id = s.run_id JOIN dsr_parts p ON p.id ="
+                            " r.part_id WHERE p.request_id = '%s' GROUP BY 1 HAVING"
+                            " sum(s.kept) > 0", request);
+  PGresult *r = h_sql(d->conninfo, sql);
+  json_t *out = json_object();
+  for (int i = 0; i < PQntuples(r); i++)
+    json_object_set_new(out, PQgetvalue(r, i, 0), json_integer(atoll(PQgetvalue(r, i, 1))));
+  PQclear(r);
+  return out;
+}
+
 /* Rows kept per collection (still referenced), summed over the receipts of @p request. */
 static json_t *kept_rows(struct ef_dsrd *d, const char *request)
 {
@@ -292,6 +330,7 @@ START_TEST(erasure_of_a_subject_on_the_sample_platform)
   char *inv_md5 = ef_table_md5(plat, "invoices", NULL, NULL);
   ck_assert_int_gt(json_array_size(rec_files), 10);
 
+  json_t *planned_kept = plan_kept(&d, plat);
   const char *req = ef_request(&d, E_EMAIL, E_PHONE);
   char id[40];
   dsr_strlcpy(id, req, sizeof id);
@@ -314,6 +353,15 @@ START_TEST(erasure_of_a_subject_on_the_sample_platform)
   ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_requests WHERE id = '%s' AND"
                                        " status = 'completed'", id), 1);
   ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"), 2);
+  /* one plan, one truth: the preview kept what execution kept */
+  json_t *ran_kept = run_kept(&d, id);
+  char *pk = json_dumps(planned_kept, JSON_SORT_KEYS), *rk = json_dumps(ran_kept, JSON_SORT_KEYS);
+  ck_assert_msg(json_equal(planned_kept, ran_kept), "plan kept %s, execution kept %s", pk, rk);
+  ck_assert_msg(json_object_size(ran_kept) > 0, "nothing kept: %s", rk); /* the account is */
+  free(pk);
+  free(rk);
+  json_decref(planned_kept);
+  json_decref(ran_kept);
   json_t *kept = kept_rows(&d, id);
   assert_identifiers_gone(&d, plat, kept);
   /* the account stays (retained invoices and workspaces reference it), masked, and the
@@ -538,11 +586,20 @@ static void one_policy(const char *file, int idx)
   json_t *cov = covered(d.policy, plat);
   json_t *rec_files = files_of(plat, cov, "recordings");
   json_t *before = uncovered_md5(plat, cov);
+  json_t *planned_kept = plan_kept(&d, plat);
   char id[40];
   dsr_strlcpy(id, ef_request(&d, E_EMAIL, E_PHONE), sizeof id);
   ef_run_jobs(&d);
   ef_approve(&d, id);
   ef_run_jobs(&d);
+  json_t *ran_kept = run_kept(&d, id);
+  char *pk = json_dumps(planned_kept, JSON_SORT_KEYS), *rk = json_dumps(ran_kept, JSON_SORT_KEYS);
+  ck_assert_msg(json_equal(planned_kept, ran_kept), "%s: plan kept %s, execution kept %s", file,
+                pk, rk);
+  free(pk);
+  free(rk);
+  json_decref(planned_kept);
+  json_decref(ran_kept);
   ck_assert_msg(ef_long(d.conninfo, "SELECT count(*) FROM dsr_requests WHERE id = '%s' AND"
                                     " status = 'completed'", id) == 1, "%s: not completed", file);
   json_t *kept = kept_rows(&d, id);
