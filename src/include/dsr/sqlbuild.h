@@ -52,8 +52,7 @@ void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c,
 void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection *c, int param);
 /** A reference's columns on the child alias @p a, as a row value. */
 void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r);
-/** The parent's columns it refers to, on alias @p a, as a row value / a select list. */
-void psql_ref_parent_row(struct psql *s, const char *a, const struct dsr_preference *r);
+/** The parent's columns it refers to, on alias @p a, as a select list. */
 void psql_ref_parent_cols(struct psql *s, const char *a, const struct dsr_preference *r);
 /** child."c1" = parent."p1" AND ... */
 void psql_ref_eq(struct psql *s, const char *child, const char *parent,

@@ -228,11 +228,6 @@ void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r)
   row_of(s, a, r->columns, r->ncolumns);
 }
 
-void psql_ref_parent_row(struct psql *s, const char *a, const struct dsr_preference *r)
-{
-  row_of(s, a, r->parent_columns, r->ncolumns);
-}
-
 void psql_ref_parent_cols(struct psql *s, const char *a, const struct dsr_preference *r)
 {
   column_list(s, a, r->parent_columns, r->ncolumns, ", ", "");
