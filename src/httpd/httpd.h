@@ -313,6 +313,8 @@ enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_part_get(struct dsr_hreq *r);
+enum MHD_Result dsrd_demo_webhook(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_demo_webhook_spec[];
 enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_admin_action_spec[];
 extern const struct dsr_jspec dsrd_customer_decision_spec[];

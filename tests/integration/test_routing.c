@@ -1234,6 +1234,7 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   static const unsigned fails_once[] = {500, 0};
   wh_start(&ra, NULL);
   wh_start(&rb, fails_once);
+  snprintf(rb.retry_after, sizeof rb.retry_after, "3600"); /* its retry waits an hour */
   struct customer a, b;
   add_customer(&a, "hooli", &ra);
   add_customer(&b, "piedpiper", &rb);
@@ -1303,8 +1304,9 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   /* piedpiper denies: its dsr.updated and dsr.completed go out before the forwarded retry. */
   ck_assert_int_eq(call("POST", path, b.key,
                         "{\"decision\":\"deny\",\"reason\":\"not_applicable\"}", NULL), 200);
+  dsr_set_fake_now(time(NULL) + 1); /* the daemon wrote them by its (real) clock */
   ck_assert_int_eq(deliver(), 2);
-  dsr_set_fake_now(dsr_now() + 10);
+  dsr_set_fake_now(dsr_now() + 3700);
   ck_assert_int_eq(deliver(), 1);
   ck_assert_int_eq(wh_count(&rb), 4);
   char buf[200];
@@ -1328,6 +1330,7 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   json_decref(list);
   snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", pa);
   ck_assert_int_eq(call("POST", path, a.key, "{\"decision\":\"handled\"}", NULL), 200);
+  dsr_set_fake_now(time(NULL) + 3700);
   ck_assert_int_eq(deliver(), 2);
   by_sequence(&ra, seen, 3);
   ck_assert_str_eq(hit_str(&ra, seen[2], "type", buf, sizeof buf), "dsr.completed");
@@ -1366,9 +1369,11 @@ static void forward_one(struct customer *c, const char *email, const char *triag
 {
   /* Distinct people: staff verification verifies every identity, and a request sharing a
    * verified identity with an earlier one would be linked to it as a duplicate. */
-  static int n;
+  unsigned h = 0; /* from the email: each test runs in its own process (a counter restarts) */
+  for (const char *p = email; *p; p++)
+    h = h * 31u + (unsigned char)*p;
   char phone[20];
-  snprintf(phone, sizeof phone, "+1415555%04d", 190 + n++);
+  snprintf(phone, sizeof phone, "+1415555%04u", h % 10000u);
   struct request q;
   new_request(&q, "erasure", email, phone);
   verify_by_staff(&q, triager);
@@ -1418,6 +1423,63 @@ START_TEST(webhooks_keep_the_connection_and_guard_every_attempt)
 }
 END_TEST
 
+/* Demo mode: dsrd is its demo customers' endpoint and checks signatures; only there does the
+ * guard let a plain-http loopback endpoint through, and only that one. */
+START_TEST(demo_mode_receiver_checks_signatures)
+{
+  char key[400], url[600];
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", rt_dsrd.state_dir);
+  snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
+  const char *args[] = {url, key, "--workers=0", "--demo-mode=true", NULL};
+  struct h_dsrd demo;
+  h_dsrd_start(&demo, NULL, args);
+  struct wh_receiver unused;
+  struct customer c;
+  snprintf(unused.url, sizeof unused.url, "%.40s/demo/webhooks/demo-%d", demo.base,
+           (int)getpid());
+  add_customer(&c, "demo", &unused);
+  ck_assert(strstr(unused.url, c.name) != NULL); /* the name is the URL's last segment */
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  forward_one(&c, "demo.subject@example.org", triager);
+  /* The guard as dsrd in demo mode has it: https only, no private addresses, but its own
+   * receiver on this port. */
+  struct dsr_webhook_opts saved = wopts;
+  wopts.allow_http = wopts.allow_private = false;
+  snprintf(wopts.demo_prefix, sizeof wopts.demo_prefix, "http://127.0.0.1:%u/demo/webhooks/",
+           demo.port);
+  ck_assert(dsr_webhook_is_demo(&wopts, unused.url));
+  char other[200];
+  snprintf(other, sizeof other, "http://127.0.0.1:%u/v1/requests", demo.port);
+  ck_assert(!dsr_webhook_is_demo(&wopts, other));
+  snprintf(other, sizeof other, "http://127.0.0.1:%u/demo/webhooks/x/../../v1", demo.port);
+  ck_assert(!dsr_webhook_is_demo(&wopts, other));
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                        " ON o.id = a.outbox_id WHERE o.customer_id = '%s' AND a.status_code ="
+                        " 200", c.id), 1);
+  /* Outside demo mode the same endpoint is refused before any connection. */
+  wopts.demo_prefix[0] = '\0';
+  forward_one(&c, "demo.subject2@example.org", triager);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                        " ON o.id = a.outbox_id WHERE o.customer_id = '%s' AND a.error LIKE"
+                        " 'refused:%%'", c.id), 1);
+  wopts = saved;
+  /* A forged delivery: 401; the route does not exist outside demo mode. */
+  char path[200], ts[40];
+  snprintf(path, sizeof path, "/demo/webhooks/%s", c.name);
+  snprintf(ts, sizeof ts, "webhook-timestamp: %lld", (long long)time(NULL));
+  const char *h[] = {"webhook-id: msg_forged", ts, "webhook-signature: v1,AAAA", NULL};
+  json_t *j = NULL;
+  const char *body = "{\"type\":\"dsr.updated\",\"timestamp\":\"x\",\"data\":{}}";
+  ck_assert_int_eq(h_json_call(&demo, "POST", path, h, 3, body, &j), 401);
+  json_decref(j);
+  ck_assert_int_eq(h_json_call(&rt_dsrd, "POST", path, h, 3, body, NULL), 404);
+  ck_assert_int_eq(h_dsrd_stop(&demo, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -1440,6 +1502,7 @@ Suite *suite_routing(void)
   tcase_add_test(tc, idempotency_reservations_busy_stale_and_replayed);
   tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
   tcase_add_test(tc, customer_rebuilds_parts_from_the_api_and_orders_events);
+  tcase_add_test(tc, demo_mode_receiver_checks_signatures);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -50,6 +50,9 @@
     "UPDATE dsr_customers SET status = 'disabled', disabled_reason = $2, updated_at = "          \
     DSR_NOW(3) " WHERE id = $1::uuid AND status = 'enabled' RETURNING id")                       \
   X(DSR_STMT_CUSTOMER_AUTH, "SELECT id FROM dsr_customers WHERE api_key_hash = $1")              \
+  X(DSR_STMT_CUSTOMER_SECRETS_BY_NAME,                                                           \
+    "SELECT id, secret_sealed, CASE WHEN prev_secret_expires_at > " DSR_NOW(2)                   \
+    " THEN prev_secret_sealed END FROM dsr_customers WHERE name = $1")                           \
   X(DSR_STMT_CUSTOMER_BY_TENANT, "SELECT id, status FROM dsr_customers WHERE tenant_ref = $1")   \
   /* --- outbox and deliveries --------------------------------------------------------- */     \
   X(DSR_STMT_WEBHOOK_OUTBOX_INSERT,                                                              \

@@ -341,7 +341,8 @@ static void post(const struct dsr_webhook_opts *o, struct job *j)
   hdrs = curl_slist_append(hdrs, "Expect:");
   resolve = curl_slist_append(resolve, pin);
   curl_easy_setopt(h, CURLOPT_URL, j->url);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, o->allow_http ? "http,https" : "https");
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+                   o->allow_http || dsr_webhook_is_demo(o, j->url) ? "http,https" : "https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
   curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
