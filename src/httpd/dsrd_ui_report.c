@@ -24,12 +24,18 @@ static void ymd(time_t t, char out[16])
   strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
-static enum MHD_Result report_form(struct dsr_hreq *r, unsigned status, const char *error)
+/* The form; @p from / @p to (what was typed, NULL: the default period) are shown again. */
+static enum MHD_Result report_form(struct dsr_hreq *r, unsigned status, const char *error,
+                                   const char *from_in, const char *to_in)
 {
-  char from[16], to[16];
+  char from[40], to[40];
   time_t now = dsr_now();
   ymd(now - 30 * 86400, from);
   ymd(now + 86400, to);
+  if (from_in)
+    dsr_strlcpy(from, from_in, sizeof from);
+  if (to_in)
+    dsr_strlcpy(to, to_in, sizeof to);
   json_t *ctx = json_pack("{s:s, s:s, s:s, s:s}", "title", "Compliance report", "nav",
                           "/ui/report", "from", from, "to", to);
   if (ctx && error)
@@ -42,23 +48,36 @@ static enum MHD_Result report_form(struct dsr_hreq *r, unsigned status, const ch
 
 enum MHD_Result dsrd_ui_report(struct dsr_hreq *r)
 {
-  return report_form(r, 200, NULL);
+  return report_form(r, 200, NULL, NULL, NULL);
 }
 
-static bool period_arg(struct dsr_hreq *r, const char *name, time_t *out)
+/* The query argument @p name ("" when absent); *ok when it is a date or time. */
+static const char *period_arg(struct dsr_hreq *r, const char *name, time_t *out, bool *ok)
 {
   const char *s = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-  return s && strlen(s) <= 32 && dsr_time_parse(s, out);
+  *ok = s && strlen(s) <= 32 && dsr_time_parse(s, out);
+  return s && strlen(s) <= 32 ? s : "";
 }
 
 enum MHD_Result dsrd_ui_report_view(struct dsr_hreq *r)
 {
-  time_t from, to;
-  if (!period_arg(r, "from", &from) || !period_arg(r, "to", &to) || to <= from)
-    return report_form(r, 400, "Give a start and an end date (YYYY-MM-DD), the end after the start.");
+  time_t from = 0, to = 0;
+  bool from_ok, to_ok;
+  const char *fs = period_arg(r, "from", &from, &from_ok);
+  const char *ts = period_arg(r, "to", &to, &to_ok);
+  /* Say which field is wrong and keep what was typed in both. */
+  if (!from_ok && !to_ok)
+    return report_form(r, 400, "Neither From nor To is a date: write both as YYYY-MM-DD.", fs,
+                       ts);
+  if (!from_ok)
+    return report_form(r, 400, "From is not a date: write it as YYYY-MM-DD.", fs, ts);
+  if (!to_ok)
+    return report_form(r, 400, "To is not a date: write it as YYYY-MM-DD.", fs, ts);
+  if (to <= from)
+    return report_form(r, 400, "To must be after From (To is not included).", fs, ts);
   if ((double)to - (double)from > (double)r->app->cfg->report_max_days * 86400.0)
     return report_form(r, 400, "That period is too long for one report: choose a shorter one "
-                               "(at most report_max_days days).");
+                               "(at most report_max_days days).", fs, ts);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
@@ -68,7 +87,18 @@ enum MHD_Result dsrd_ui_report_view(struct dsr_hreq *r)
   dsr_db_release(db);
   if (!ok)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
-  enum MHD_Result ret = dsr_reply_document(r, 200, dsr_report_html(rep), "text/html; charset=utf-8");
+  /* In the UI the report has a way back and its downloads (the staff API takes the session). */
+  char f3339[21], t3339[21];
+  dsr_time_rfc3339(from, f3339);
+  dsr_time_rfc3339(to, t3339);
+  char *q = dsr_asprintf("/v1/admin/reports/compliance?from=%s&to=%s&format=", f3339, t3339);
+  json_t *ui = q ? json_pack("{s:s, s:s+, s:s+, s:s+}", "back", "/ui/report", "json", q,
+                             "json", "csv", q, "csv", "html", q, "html")
+                 : NULL;
+  free(q);
+  enum MHD_Result ret = dsr_reply_document(r, 200, ui ? dsr_report_html_ui(rep, ui) : NULL,
+                                           "text/html; charset=utf-8");
+  json_decref(ui);
   json_decref(rep);
   return ret;
 }

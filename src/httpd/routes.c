@@ -102,6 +102,9 @@ const struct dsr_route dsr_routes[] = {
     {GET("/ui/inbox", dsrd_ui_inbox), .auth = DSR_AUTH_UI, .roles = STAFF_ALL, .html = true},
     /* customers */
     {GET("/v1/customer/requests", dsrd_customer_parts_list), .auth = DSR_AUTH_CUSTOMER},
+    {GET("/v1/customer/requests/{part_id}", dsrd_customer_part_get), .auth = DSR_AUTH_CUSTOMER},
+    /* demo mode only (404 otherwise): dsrd as the demo customers' webhook endpoint */
+    {POST("/demo/webhooks/{customer}", dsrd_demo_webhook), .body = dsrd_demo_webhook_spec},
     {POST("/v1/customer/requests/{part_id}/decision", dsrd_customer_decision),
      .auth = DSR_AUTH_CUSTOMER, .body = dsrd_customer_decision_spec},
     {.method = NULL},

@@ -235,6 +235,7 @@ try {
     assert(body.includes('Verified at'), 'verification state');
     assert(body.includes('controller part'), 'controller part');
     assert(body.includes('customer part: Acme Calls'), 'customer part');
+    assert(body.includes('customer decision'), 'the customer part waits for the customer, not staff');
     await until('a webhook attempt', async () => {
       await admin.reload();
       return (await admin.textContent('main')).includes('attempt at');

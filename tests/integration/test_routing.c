@@ -376,7 +376,7 @@ START_TEST(three_parts_signed_webhooks_retries_and_decisions)
   ck_assert_str_eq(json_string_value(json_object_get(da, "jurisdiction")), "gdpr");
   ck_assert_ptr_nonnull(json_string_value(json_object_get(da, "due_at")));
   ck_assert(strstr(json_string_value(json_object_get(da, "api_url")), pa) != NULL);
-  ck_assert_uint_eq(json_object_size(da), 6); /* nothing else: no request id, no other owner */
+  ck_assert_uint_eq(json_object_size(da), 8); /* + sequence, status; no request id, no other owner */
   ck_assert(strstr(ra.hits[0].body, pb) == NULL);
   ck_assert(strstr(ra.hits[0].body, q.id) == NULL);
   ck_assert(strstr(rb.hits[2].body, "example.net") == NULL);
@@ -1170,14 +1170,210 @@ START_TEST(idempotency_reservations_busy_stale_and_replayed)
 }
 END_TEST
 
+/* ---- the customer API alone, and events a receiver can order ------------------------ */
+
+/* Every delivery of @p w validates against docs/webhook-events.schema.json (python3-jsonschema). */
+static void assert_schema(struct wh_receiver *w)
+{
+  char file[] = "/tmp/dsr-wh-XXXXXX";
+  int fd = mkstemp(file);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("[", f);
+  for (int i = 0; i < wh_count(w); i++)
+    fprintf(f, "%s%s", i ? "," : "", w->hits[i].body);
+  fputs("]", f);
+  fclose(f);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd,
+           "python3 -c 'import json,sys,jsonschema; s=json.load(open(sys.argv[1]));"
+           " [jsonschema.validate(e, s) for e in json.load(open(sys.argv[2]))]'"
+           " '%s/docs/webhook-events.schema.json' '%s' 2>&1",
+           getenv("DSR_TOP_SRCDIR"), file);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  char out[2000] = "";
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  int rc = pclose(p);
+  unlink(file);
+  ck_assert_msg(rc == 0, "a delivered event breaks the schema: %s", out);
+}
+
+/* The deliveries of @p w, by sequence: seen[k] is the hit with sequence k+1 (-1: none). */
+static void by_sequence(struct wh_receiver *w, int *seen, int n)
+{
+  for (int k = 0; k < n; k++)
+    seen[k] = -1;
+  for (int i = 0; i < wh_count(w); i++) {
+    if (w->hits[i].answered < 200 || w->hits[i].answered > 299)
+      continue;
+    json_t *j = hit_json(w, i);
+    json_int_t seq = json_integer_value(json_object_get(json_object_get(j, "data"), "sequence"));
+    ck_assert_msg(seq >= 1 && seq <= n, "sequence %lld", (long long)seq);
+    ck_assert_msg(seen[seq - 1] < 0, "sequence %lld delivered twice", (long long)seq);
+    seen[seq - 1] = i;
+    json_decref(j);
+  }
+}
+
+static const char *hit_str(struct wh_receiver *w, int i, const char *key, char *buf, size_t n)
+{
+  json_t *j = hit_json(w, i);
+  json_t *v = !strcmp(key, "type") ? json_object_get(j, key)
+                                   : json_object_get(json_object_get(j, "data"), key);
+  snprintf(buf, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+  json_decref(j);
+  return buf;
+}
+
+START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
+{
+  struct wh_receiver ra, rb;
+  static const unsigned fails_once[] = {500, 0};
+  wh_start(&ra, NULL);
+  wh_start(&rb, fails_once);
+  snprintf(rb.retry_after, sizeof rb.retry_after, "3600"); /* its retry waits an hour */
+  struct customer a, b;
+  add_customer(&a, "hooli", &ra);
+  add_customer(&b, "piedpiper", &rb);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  struct request q;
+  new_request(&q, "erasure", "Rebuild.Me@example.com", "+4915112349999");
+  verify_by_staff(&q, triager);
+  struct dsr_found_tenant tenants[] = {{a.tenant, DSR_IDBIT(DSR_ID_EMAIL), 2},
+                                       {b.tenant, DSR_IDBIT(DSR_ID_PHONE), 3}};
+  struct dsr_found found = {.ntenants = 2, .tenants = tenants};
+  ck_assert_int_eq(discover(q.id, &found), 2);
+  ck_assert_int_eq(deliver(), 2); /* hooli has its dsr.forwarded; piedpiper's failed */
+
+  /* piedpiper missed the webhook: the list alone says who the subject is. */
+  json_t *list = NULL;
+  ck_assert_int_eq(call("GET", "/v1/customer/requests", b.key, NULL, &list), 200);
+  json_t *item = json_array_get(json_object_get(list, "items"), 0);
+  ck_assert_ptr_nonnull(item);
+  char pb[40];
+  snprintf(pb, sizeof pb, "%s", json_string_value(json_object_get(item, "part_id")));
+  json_t *ids = json_object_get(item, "identities");
+  ck_assert_str_eq(json_string_value(json_object_get(ids, "phone")), "+4915112349999");
+  ck_assert_uint_eq(json_object_size(ids), 1); /* only what matched in its own data */
+  ck_assert_str_eq(json_string_value(json_object_get(item, "status")), "forwarded");
+  ck_assert_int_eq(json_integer_value(json_object_get(item, "sequence")), 1);
+  ck_assert(strstr(json_string_value(json_object_get(item, "api_url")), pb) != NULL);
+  json_decref(list);
+
+  /* The part itself, at the api_url every webhook carries, with its history. */
+  char path[160];
+  snprintf(path, sizeof path, "/v1/customer/requests/%s", pb);
+  json_t *part = NULL;
+  ck_assert_int_eq(call("GET", path, b.key, NULL, &part), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(part, "part_id")), pb);
+  ck_assert_str_eq(json_string_value(json_object_get(part, "request_type")), "erasure");
+  ck_assert_str_eq(json_string_value(
+                       json_object_get(json_object_get(part, "identities"), "phone")),
+                   "+4915112349999");
+  json_t *hist = json_object_get(part, "history");
+  ck_assert_uint_eq(json_array_size(hist), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 0), "event")),
+                   "dsr.forwarded");
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 0), "delivery")),
+                   "pending");
+  char *text = json_dumps(part, 0);
+  ck_assert_msg(strstr(text, "example.com") == NULL, "%s", text); /* not hooli's identity */
+  ck_assert(strstr(text, q.id) == NULL);
+  free(text);
+  json_decref(part);
+  ck_assert_int_eq(call("GET", path, a.key, NULL, NULL), 404); /* another customer's part */
+  ck_assert_int_eq(call("GET", "/v1/customer/requests/not-a-uuid", b.key, NULL, NULL), 404);
+  ck_assert_int_eq(call("GET", path, triager, NULL, NULL), 401);
+
+  /* A bad decision names the accepted values. */
+  snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", pb);
+  json_t *pr = NULL;
+  ck_assert_int_eq(call("POST", path, b.key, "{\"decision\":\"approve\"}", &pr), 400);
+  ck_assert_msg(strstr(json_string_value(json_object_get(pr, "detail")),
+                       "fulfill, deny, handled") != NULL,
+                "%s", json_string_value(json_object_get(pr, "detail")));
+  json_decref(pr);
+  ck_assert_int_eq(call("POST", path, b.key, "{\"decision\":\"deny\"}", &pr), 422);
+  ck_assert(strstr(json_string_value(json_object_get(pr, "detail")), "not_applicable") != NULL);
+  json_decref(pr);
+
+  /* piedpiper denies: its dsr.updated and dsr.completed go out before the forwarded retry. */
+  ck_assert_int_eq(call("POST", path, b.key,
+                        "{\"decision\":\"deny\",\"reason\":\"not_applicable\"}", NULL), 200);
+  dsr_set_fake_now(time(NULL) + 1); /* the daemon wrote them by its (real) clock */
+  ck_assert_int_eq(deliver(), 2);
+  dsr_set_fake_now(dsr_now() + 3700);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(wh_count(&rb), 4);
+  char buf[200];
+  ck_assert_str_eq(hit_str(&rb, 1, "type", buf, sizeof buf), "dsr.updated");
+  ck_assert_str_eq(hit_str(&rb, 3, "type", buf, sizeof buf), "dsr.forwarded"); /* late */
+  int seen[3];
+  by_sequence(&rb, seen, 3); /* ... and the receiver puts them back in order */
+  ck_assert_str_eq(hit_str(&rb, seen[0], "type", buf, sizeof buf), "dsr.forwarded");
+  ck_assert_str_eq(hit_str(&rb, seen[1], "change", buf, sizeof buf), "decided");
+  ck_assert_str_eq(hit_str(&rb, seen[2], "type", buf, sizeof buf), "dsr.completed");
+  ck_assert_str_eq(hit_str(&rb, seen[2], "outcome", buf, sizeof buf), "denied");
+  ck_assert_str_eq(hit_str(&rb, seen[2], "reason", buf, sizeof buf), "not_applicable");
+  ck_assert_str_eq(hit_str(&rb, seen[2], "status", buf, sizeof buf), "denied");
+  ck_assert(strstr(hit_str(&rb, seen[2], "api_url", buf, sizeof buf), pb) != NULL);
+
+  /* hooli says it handled it: a final state, so dsr.completed with outcome "handled". */
+  ck_assert_int_eq(call("GET", "/v1/customer/requests", a.key, NULL, &list), 200);
+  char pa[40];
+  snprintf(pa, sizeof pa, "%s", json_string_value(json_object_get(
+                                   json_array_get(json_object_get(list, "items"), 0), "part_id")));
+  json_decref(list);
+  snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", pa);
+  ck_assert_int_eq(call("POST", path, a.key, "{\"decision\":\"handled\"}", NULL), 200);
+  dsr_set_fake_now(time(NULL) + 3700);
+  ck_assert_int_eq(deliver(), 2);
+  by_sequence(&ra, seen, 3);
+  ck_assert_str_eq(hit_str(&ra, seen[2], "type", buf, sizeof buf), "dsr.completed");
+  ck_assert_str_eq(hit_str(&ra, seen[2], "outcome", buf, sizeof buf), "handled");
+  ck_assert_str_eq(hit_str(&ra, seen[2], "status", buf, sizeof buf), "done");
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
+                        "'completed'", q.id), 1);
+  ck_assert_int_eq(deliver(), 0); /* one dsr.completed per part, not another at completion */
+
+  /* Every event delivered follows the published schema. */
+  assert_schema(&ra);
+  assert_schema(&rb);
+
+  /* The history now has all three, delivered, in order; the list shows the final state. */
+  snprintf(path, sizeof path, "/v1/customer/requests/%s", pa);
+  ck_assert_int_eq(call("GET", path, a.key, NULL, &part), 200);
+  hist = json_object_get(part, "history");
+  ck_assert_uint_eq(json_array_size(hist), 3);
+  for (size_t i = 0; i < 3; i++) {
+    json_t *e = json_array_get(hist, i);
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "sequence")), (json_int_t)i + 1);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "delivery")), "delivered");
+  }
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 2), "change")),
+                   "handled");
+  ck_assert_str_eq(json_string_value(json_object_get(part, "status")), "done");
+  ck_assert_str_eq(json_string_value(json_object_get(part, "decision")), "handled");
+  json_decref(part);
+  wh_stop(&ra);
+  wh_stop(&rb);
+}
+END_TEST
+
 /* One forwarded part of a new, staff-verified request for customer @p c's tenant. */
 static void forward_one(struct customer *c, const char *email, const char *triager)
 {
   /* Distinct people: staff verification verifies every identity, and a request sharing a
    * verified identity with an earlier one would be linked to it as a duplicate. */
-  static int n;
+  unsigned h = 0; /* from the email: each test runs in its own process (a counter restarts) */
+  for (const char *p = email; *p; p++)
+    h = h * 31u + (unsigned char)*p;
   char phone[20];
-  snprintf(phone, sizeof phone, "+1415555%04d", 190 + n++);
+  snprintf(phone, sizeof phone, "+1415555%04u", h % 10000u);
   struct request q;
   new_request(&q, "erasure", email, phone);
   verify_by_staff(&q, triager);
@@ -1227,6 +1423,63 @@ START_TEST(webhooks_keep_the_connection_and_guard_every_attempt)
 }
 END_TEST
 
+/* Demo mode: dsrd is its demo customers' endpoint and checks signatures; only there does the
+ * guard let a plain-http loopback endpoint through, and only that one. */
+START_TEST(demo_mode_receiver_checks_signatures)
+{
+  char key[400], url[600];
+  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", rt_dsrd.state_dir);
+  snprintf(url, sizeof url, "--database-url=%s", rt_conninfo);
+  const char *args[] = {url, key, "--workers=0", "--demo-mode=true", NULL};
+  struct h_dsrd demo;
+  h_dsrd_start(&demo, NULL, args);
+  struct wh_receiver unused;
+  struct customer c;
+  snprintf(unused.url, sizeof unused.url, "%.40s/demo/webhooks/demo-%d", demo.base,
+           (int)getpid());
+  add_customer(&c, "demo", &unused);
+  ck_assert(strstr(unused.url, c.name) != NULL); /* the name is the URL's last segment */
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  forward_one(&c, "demo.subject@example.org", triager);
+  /* The guard as dsrd in demo mode has it: https only, no private addresses, but its own
+   * receiver on this port. */
+  struct dsr_webhook_opts saved = wopts;
+  wopts.allow_http = wopts.allow_private = false;
+  snprintf(wopts.demo_prefix, sizeof wopts.demo_prefix, "http://127.0.0.1:%u/demo/webhooks/",
+           demo.port);
+  ck_assert(dsr_webhook_is_demo(&wopts, unused.url));
+  char other[200];
+  snprintf(other, sizeof other, "http://127.0.0.1:%u/v1/requests", demo.port);
+  ck_assert(!dsr_webhook_is_demo(&wopts, other));
+  snprintf(other, sizeof other, "http://127.0.0.1:%u/demo/webhooks/x/../../v1", demo.port);
+  ck_assert(!dsr_webhook_is_demo(&wopts, other));
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                        " ON o.id = a.outbox_id WHERE o.customer_id = '%s' AND a.status_code ="
+                        " 200", c.id), 1);
+  /* Outside demo mode the same endpoint is refused before any connection. */
+  wopts.demo_prefix[0] = '\0';
+  forward_one(&c, "demo.subject2@example.org", triager);
+  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                        " ON o.id = a.outbox_id WHERE o.customer_id = '%s' AND a.error LIKE"
+                        " 'refused:%%'", c.id), 1);
+  wopts = saved;
+  /* A forged delivery: 401; the route does not exist outside demo mode. */
+  char path[200], ts[40];
+  snprintf(path, sizeof path, "/demo/webhooks/%s", c.name);
+  snprintf(ts, sizeof ts, "webhook-timestamp: %lld", (long long)time(NULL));
+  const char *h[] = {"webhook-id: msg_forged", ts, "webhook-signature: v1,AAAA", NULL};
+  json_t *j = NULL;
+  const char *body = "{\"type\":\"dsr.updated\",\"timestamp\":\"x\",\"data\":{}}";
+  ck_assert_int_eq(h_json_call(&demo, "POST", path, h, 3, body, &j), 401);
+  json_decref(j);
+  ck_assert_int_eq(h_json_call(&rt_dsrd, "POST", path, h, 3, body, NULL), 404);
+  ck_assert_int_eq(h_dsrd_stop(&demo, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_routing(void)
 {
   Suite *s = suite_create("routing");
@@ -1248,6 +1501,8 @@ Suite *suite_routing(void)
   tcase_add_test(tc, idempotency_key_on_staff_and_customer_posts);
   tcase_add_test(tc, idempotency_reservations_busy_stale_and_replayed);
   tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
+  tcase_add_test(tc, customer_rebuilds_parts_from_the_api_and_orders_events);
+  tcase_add_test(tc, demo_mode_receiver_checks_signatures);
   suite_add_tcase(s, tc);
   return s;
 }

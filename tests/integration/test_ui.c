@@ -255,6 +255,29 @@ START_TEST(pages_sessions_roles_and_csrf_over_http)
   h_resp_free(&r);
   ck_assert_int_eq(ui_get(&aud, "/ui/report", &r), 200);
   h_resp_free(&r);
+  /* The report view: a way back and its downloads, which the session may fetch. */
+  ck_assert_int_eq(ui_get(&aud, "/ui/report/view?from=2026-03-01&to=2026-04-01", &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "href=\"/ui/report\""));
+  const char *dl = strstr(r.body, "/v1/admin/reports/compliance?from=2026-03-01T00:00:00Z"
+                                  "&amp;to=2026-04-01T00:00:00Z&amp;format=csv");
+  ck_assert_ptr_nonnull(dl);
+  ck_assert_ptr_nonnull(strstr(r.body, "format=json\" download>JSON"));
+  ck_assert_ptr_nonnull(strstr(r.body, "format=html\" download>HTML"));
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_get(&aud, "/v1/admin/reports/compliance?from=2026-03-01T00:00:00Z"
+                                "&to=2026-04-01T00:00:00Z&format=csv", &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "section,item,field,value"));
+  h_resp_free(&r);
+  /* A bad date: the page says which field, and keeps what was typed in both. */
+  ck_assert_int_eq(ui_get(&aud, "/ui/report/view?from=2026-03-01&to=2026-13-45", &r), 400);
+  ck_assert_ptr_nonnull(strstr(r.body, "To is not a date"));
+  ck_assert_ptr_nonnull(strstr(r.body, "value=\"2026-03-01\""));
+  ck_assert_ptr_nonnull(strstr(r.body, "value=\"2026-13-45\""));
+  h_resp_free(&r);
+  ck_assert_int_eq(ui_get(&aud, "/ui/report/view?from=yesterday&to=2026-04-01", &r), 400);
+  ck_assert_ptr_nonnull(strstr(r.body, "From is not a date"));
+  ck_assert_ptr_nonnull(strstr(r.body, "value=\"yesterday\""));
+  h_resp_free(&r);
   ck_assert_int_eq(ui_get(&aud, "/ui/inbox", &r), 404);
   h_resp_free(&r);
   ck_assert_int_eq(ui_get(&aud, "/ui/?status=bogus", &r), 400);

@@ -280,6 +280,32 @@ START_TEST(another_persons_phone_reaches_no_stage_of_an_erasure)
   ck_assert(!any_hit_mentions(&rcv_a, b_digits));
   ck_assert_int_eq(wh_count(&rcv_b), 0);
 
+  /* The customer API shows the same: A's email, never B's number, even for a part whose
+   * kinds named the phone (forced here): only verified identities are ever read. */
+  PQclear(h_sql(d.conninfo, "UPDATE dsr_parts SET identity_kinds = '{email,phone}' WHERE"
+                            " customer_id IS NOT NULL"));
+  json_t *list = NULL;
+  ck_assert_int_eq(dsr_customer_parts(d.db, cust_a, NULL, "http://dsrd.test", &list), DSR_OK);
+  json_t *item = json_array_get(json_object_get(list, "items"), 0);
+  ck_assert_ptr_nonnull(item);
+  json_t *pids = json_object_get(item, "identities");
+  ck_assert_str_eq(json_string_value(json_object_get(pids, "email")), A_EMAIL);
+  ck_assert_ptr_null(json_object_get(pids, "phone"));
+  json_t *one = NULL;
+  ck_assert_int_eq(dsr_customer_part(d.db, cust_a,
+                                     json_string_value(json_object_get(item, "part_id")),
+                                     "http://dsrd.test", &one),
+                   DSR_OK);
+  text = json_dumps(one, 0);
+  ck_assert_ptr_nonnull(strstr(text, A_EMAIL));
+  ck_assert_ptr_null(strstr(text, b_digits));
+  free(text);
+  json_decref(one);
+  json_decref(list);
+  ck_assert_int_eq(dsr_customer_parts(d.db, cust_b, NULL, "http://dsrd.test", &list), DSR_OK);
+  ck_assert_uint_eq(json_array_size(json_object_get(list, "items")), 0);
+  json_decref(list);
+
   /* Erasure: every part runs; B's rows are all still there. */
   decide_all(id);
   ck_assert_int_ge(run_jobs(), 1);

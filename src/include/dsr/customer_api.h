@@ -10,9 +10,24 @@
 #include "dsr/db.h"
 #include "dsr/error.h"
 
-/** The parts of customer @p customer_id, optionally in @p state. *reply: {"items": [...]}. */
+/**
+ * The parts of customer @p customer_id (newest first, at most 200), optionally
+ * in @p state. *reply (caller decrefs): {"items": [part...]}, each part with
+ * its state, dates, decision, last event sequence, the identities that matched
+ * in this customer's data (verified ones only, as the webhooks carried them)
+ * and its api_url under @p base_url.
+ */
 enum dsr_ec dsr_customer_parts(struct dsr_db *db, const char *customer_id, const char *state,
-                               json_t **reply);
+                               const char *base_url, json_t **reply);
+
+/**
+ * One part of customer @p customer_id, as in dsr_customer_parts(), plus
+ * "history": every event sent for it (sequence, event, status, change, at,
+ * delivery state), oldest first. DSR_E_NOT_FOUND for a part of another
+ * customer or none. *reply: caller decrefs.
+ */
+enum dsr_ec dsr_customer_part(struct dsr_db *db, const char *customer_id, const char *part_id,
+                              const char *base_url, json_t **reply);
 
 /**
  * Records @p decision ("fulfill": the engine executes it on the tenant's

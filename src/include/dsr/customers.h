@@ -42,4 +42,13 @@ enum dsr_ec dsr_customer_enable(struct dsr_db *db, const char *name);
 /** The customer holding @p api_key: fills @p id. DSR_E_UNAUTHORIZED when unknown. */
 enum dsr_ec dsr_customer_auth(struct dsr_db *db, const char *api_key, char id[40]);
 
+/**
+ * The webhook secrets of customer @p name (for dsrd's demo receiver, which
+ * checks signatures as a customer would): *whsec and, during a rotation's
+ * grace, *prev (else NULL); caller wipes and frees both. DSR_E_NOT_FOUND when
+ * no such customer.
+ */
+enum dsr_ec dsr_customer_whsecs(struct dsr_db *db, const char *name, char id[40], char **whsec,
+                                char **prev);
+
 #endif

@@ -18,18 +18,24 @@ extern const char *const dsr_deny_reasons[];
 bool dsr_part_state_final(const char *state);
 
 /**
- * Queues @p event ("dsr.updated", "dsr.completed") for the customer of part
- * @p part_id, with the part's id, request type, jurisdiction, due date and
- * state, plus the members of @p extra (borrowed; may be NULL). Controller parts
+ * Queues @p event ("dsr.forwarded", "dsr.updated", "dsr.completed") for the
+ * customer of part @p part_id, following docs/webhook-events.schema.json:
+ * the part's id, its next sequence number (per part, from 1; the part's row
+ * stays locked until the caller commits), its state as "status", request
+ * type, jurisdiction and due date, plus the members of @p extra (borrowed; may
+ * be NULL; dsr.updated without a "change" gets "status"); dsr.completed adds
+ * "outcome" (fulfilled, handled, denied) and the denial's "reason". When the
+ * part is final, its dsr.completed follows (once per part). Controller parts
  * are skipped.
  */
 enum dsr_tx_status dsr_part_notify(struct dsr_db *db, const char *part_id, const char *event,
                                    const json_t *extra);
 
 /**
- * Completes request @p request_id (with @p outcome, e.g. "fulfilled") when all
- * its parts are final, records request.completed, and sends dsr.completed to
- * customers whose part was carried out. No-op otherwise.
+ * Sends dsr.completed to the customer of every part of @p request_id that is
+ * final and has not had it yet; then completes the request (with outcome
+ * "fulfilled" or "denied") when all its parts are final and records
+ * request.completed. Call it after any change to a part's state.
  */
 enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
                                       const char *actor);

@@ -25,6 +25,12 @@ DSR_MUST_USE bool dsr_report_build(struct dsr_db *db, time_t from, time_t to, ti
 char *dsr_report_csv(const json_t *report);
 /** Renders the report as one self-contained HTML page; caller frees. NULL on failure. */
 char *dsr_report_html(const json_t *report);
+/**
+ * The same page inside the staff UI: @p ui (borrowed) holds the links "back"
+ * (the period form) and "json", "csv", "html" (the downloads), shown above the
+ * report and not printed. Caller frees.
+ */
+char *dsr_report_html_ui(const json_t *report, const json_t *ui);
 
 /* --- statistics (report_stats.c), exposed for tests ------------------- */
 

@@ -61,12 +61,16 @@
 #define DSR_REPORT_PERIOD(col) " " col " >= to_timestamp($1::bigint) AND " col " < to_timestamp($2::bigint)"
 #define DSR_STMTS_REPORT(X)                                                                     \
   X(DSR_STMT_REPORT_RECEIVED,                                                                   \
-    "SELECT r.type, r.jurisdiction, r.status, coalesce(v.channel, 'unverified'),"              \
+    "SELECT r.type, r.jurisdiction, r.status, coalesce(v.channels, 'unverified'),"              \
     " extract(epoch FROM r.received_at)::bigint FROM dsr_requests r"                            \
-    " LEFT JOIN LATERAL (SELECT e.data::jsonb->>'channel' AS channel FROM dsr_audit_entries e" \
+    /* every channel that verified it: a request verified by email and SMS counts under both */ \
+    " LEFT JOIN LATERAL (SELECT string_agg(DISTINCT x.c, ',' ORDER BY x.c) AS channels"         \
+    " FROM dsr_audit_entries e CROSS JOIN LATERAL (SELECT e.data::jsonb->>'channel' UNION ALL"  \
+    " SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.data::jsonb->'channels')"       \
+    " = 'array' THEN e.data::jsonb->'channels' ELSE '[]'::jsonb END)) x(c)"                     \
     " WHERE e.request_id = r.id AND e.kind IN ('verification.succeeded', 'request.verified')"   \
-    " ORDER BY e.seq LIMIT 1)"                                                                  \
-    " v ON true WHERE" DSR_REPORT_PERIOD("r.received_at") " AND $3::bigint IS NOT NULL"       \
+    " AND x.c IS NOT NULL AND x.c <> '') v ON true"                                             \
+    " WHERE" DSR_REPORT_PERIOD("r.received_at") " AND $3::bigint IS NOT NULL"                   \
     " ORDER BY r.received_at")                                                                  \
   X(DSR_STMT_REPORT_RESPONDED,                                                                  \
     "SELECT c.kind, extract(epoch FROM r.received_at)::bigint,"                                 \
@@ -79,6 +83,12 @@
     "SELECT coalesce(nullif(data::jsonb->>'reason', ''), 'unspecified'), count(*)"             \
     " FROM dsr_audit_entries WHERE kind = $4 AND" DSR_REPORT_PERIOD("at")                      \
     " AND $3::bigint IS NOT NULL GROUP BY 1 ORDER BY 1")                                        \
+  X(DSR_STMT_REPORT_EXTENSIONS,                                                                 \
+    /* the reason staff gave is kept sealed with the request (the event has none) */            \
+    "SELECT nullif(e.data::jsonb->>'reason', ''), r.extension_reason_sealed"                    \
+    " FROM dsr_audit_entries e LEFT JOIN dsr_requests r ON r.id = e.request_id"                 \
+    " WHERE e.kind = 'request.extended' AND" DSR_REPORT_PERIOD("e.at")                          \
+    " AND $3::bigint IS NOT NULL")                                                              \
   X(DSR_STMT_REPORT_BACKLOG,                                                                    \
     "SELECT count(*), count(*) FILTER (WHERE due_at < to_timestamp($3::bigint))"               \
     " FROM dsr_requests WHERE status IN ('received', 'pending_verification', 'verified',"     \

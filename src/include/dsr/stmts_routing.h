@@ -50,12 +50,15 @@
     "UPDATE dsr_customers SET status = 'disabled', disabled_reason = $2, updated_at = "          \
     DSR_NOW(3) " WHERE id = $1::uuid AND status = 'enabled' RETURNING id")                       \
   X(DSR_STMT_CUSTOMER_AUTH, "SELECT id FROM dsr_customers WHERE api_key_hash = $1")              \
+  X(DSR_STMT_CUSTOMER_SECRETS_BY_NAME,                                                           \
+    "SELECT id, secret_sealed, CASE WHEN prev_secret_expires_at > " DSR_NOW(2)                   \
+    " THEN prev_secret_sealed END FROM dsr_customers WHERE name = $1")                           \
   X(DSR_STMT_CUSTOMER_BY_TENANT, "SELECT id, status FROM dsr_customers WHERE tenant_ref = $1")   \
   /* --- outbox and deliveries --------------------------------------------------------- */     \
-  X(DSR_STMT_WEBHOOK_OUTBOX_INSERT,                                                                      \
+  X(DSR_STMT_WEBHOOK_OUTBOX_INSERT,                                                              \
     "INSERT INTO dsr_webhook_outbox (webhook_id, customer_id, part_id, event, body_sealed,"      \
-    " created_at, next_attempt_at) VALUES ($1, $2::uuid, $3::uuid, $4, $5, " DSR_NOW(6) ", "     \
-    DSR_NOW(6) ") RETURNING id")                                                                 \
+    " created_at, next_attempt_at, seq, part_state, change) VALUES ($1, $2::uuid, $3::uuid, $4," \
+    " $5, " DSR_NOW(6) ", " DSR_NOW(6) ", $7::integer, $8, $9) RETURNING id")                    \
   X(DSR_STMT_WEBHOOK_OUTBOX_DUE,                                                                         \
     "SELECT o.id, o.attempts FROM dsr_webhook_outbox o JOIN dsr_customers c"                     \
     " ON c.id = o.customer_id WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)    \
@@ -112,20 +115,32 @@
   X(DSR_STMT_REQUEST_OPEN_PARTS,                                                                 \
     "SELECT count(*) FILTER (WHERE state NOT IN ('done', 'denied')), count(*),"                  \
     " count(*) FILTER (WHERE state = 'denied') FROM dsr_parts WHERE request_id = $1::uuid")      \
-  X(DSR_STMT_PARTS_CARRIED_OUT,                                                                  \
-    "SELECT id FROM dsr_parts WHERE request_id = $1::uuid AND customer_id IS NOT NULL"           \
-    " AND state = 'done' AND (decision IS NULL OR decision = 'fulfill')")                        \
-  X(DSR_STMT_PART_NOTIFY_INFO,                                                                   \
-    "SELECT p.customer_id, r.type, r.jurisdiction, dsr_rfc3339(p.due_at), p.state"               \
-    " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
-    " WHERE p.id = $1::uuid AND p.customer_id IS NOT NULL")                                      \
+  X(DSR_STMT_PARTS_TO_COMPLETE,                                                                  \
+    "UPDATE dsr_parts SET completed_notified_at = " DSR_NOW(2) " WHERE request_id = $1::uuid"    \
+    " AND customer_id IS NOT NULL AND state IN ('done', 'denied')"                               \
+    " AND completed_notified_at IS NULL RETURNING id")                                           \
+  X(DSR_STMT_PART_TO_COMPLETE,                                                                   \
+    "UPDATE dsr_parts SET completed_notified_at = " DSR_NOW(2) " WHERE id = $1::uuid"            \
+    " AND customer_id IS NOT NULL AND state IN ('done', 'denied')"                               \
+    " AND completed_notified_at IS NULL RETURNING id")                                           \
+  X(DSR_STMT_PART_EVENT_NEXT,                                                                    \
+    "UPDATE dsr_parts p SET event_seq = p.event_seq + 1 FROM dsr_requests r"                     \
+    " WHERE p.id = $1::uuid AND p.customer_id IS NOT NULL AND r.id = p.request_id"               \
+    " RETURNING p.customer_id, r.type, r.jurisdiction, dsr_rfc3339(p.due_at), p.state,"          \
+    " p.event_seq, p.decision, p.reason_code")                                                   \
   /* --- customer API ------------------------------------------------------------------ */     \
   X(DSR_STMT_CUSTOMER_PARTS,                                                                     \
     "SELECT p.id, r.type, r.jurisdiction, p.state, dsr_rfc3339(p.due_at),"                       \
-    " dsr_rfc3339(p.forwarded_at), p.decision, dsr_rfc3339(p.decided_at)"                        \
+    " dsr_rfc3339(p.forwarded_at), p.decision, dsr_rfc3339(p.decided_at), p.request_id,"         \
+    " p.identity_kinds, p.event_seq, p.reason_code, dsr_rfc3339(p.updated_at)"                   \
     " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
     " WHERE p.customer_id = $1::uuid AND ($2::text IS NULL OR p.state = $2)"                     \
+    " AND ($3::uuid IS NULL OR p.id = $3::uuid)"                                                 \
     " ORDER BY p.created_at DESC, p.id LIMIT 200")                                               \
+  X(DSR_STMT_CUSTOMER_PART_HISTORY,                                                              \
+    "SELECT seq, event, part_state, change, dsr_rfc3339(created_at), state"                      \
+    " FROM dsr_webhook_outbox WHERE part_id = $1::uuid AND customer_id = $2::uuid"               \
+    " ORDER BY seq NULLS FIRST, id")                                                             \
   X(DSR_STMT_PART_LOCK_FOR_CUSTOMER,                                                             \
     "SELECT p.id, p.request_id, p.state FROM dsr_parts p"                                        \
     " WHERE p.id = $1::uuid AND p.customer_id = $2::uuid FOR UPDATE")                            \

@@ -46,7 +46,15 @@ struct dsr_webhook_opts {
   long timeout_s;     /**< whole-exchange timeout */
   const char *base_url; /**< where the customer API lives, for links in payloads */
   char base_buf[160];   /**< holds the default base_url (http://listen_address:port) */
+  /**
+   * demo_mode only: "http://127.0.0.1:PORT/demo/webhooks/", dsrd's own demo
+   * receiver, which the guard lets through (plain http, loopback); "" otherwise.
+   */
+  char demo_prefix[80];
 };
+
+/** True when @p url is dsrd's own demo receiver and demo mode allows it (see demo_prefix). */
+bool dsr_webhook_is_demo(const struct dsr_webhook_opts *o, const char *url);
 
 /** Fills @p o from the configuration (borrows its strings; base_url may point into @p o). */
 void dsr_webhook_opts_from_config(struct dsr_webhook_opts *o, const struct dsr_config *cfg);

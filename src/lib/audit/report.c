@@ -2,6 +2,9 @@
 #include "config.h"
 #include "dsr/report.h"
 #include "dsr/audit.h"
+#include "dsr/crypto.h"
+
+#include <sodium.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -51,7 +54,12 @@ static bool received(struct q *q, json_t *rep, json_t *weeks)
     bump(by_type, PQgetvalue(r, i, 0), 1);
     bump(by_jur, PQgetvalue(r, i, 1), 1);
     bump(by_out, PQgetvalue(r, i, 2), 1);
-    bump(by_ch, PQgetvalue(r, i, 3), 1);
+    /* "email,sms": counted under each channel that verified it */
+    char chans[128];
+    dsr_strlcpy(chans, PQgetvalue(r, i, 3), sizeof chans);
+    char *save = NULL;
+    for (char *c = strtok_r(chans, ",", &save); c; c = strtok_r(NULL, ",", &save))
+      bump(by_ch, c, 1);
     char wk[21];
     dsr_time_rfc3339(dsr_week_start((time_t)atoll(PQgetvalue(r, i, 4))), wk);
     json_t *w = json_object_get(weeks, wk);
@@ -125,6 +133,59 @@ static bool reasons(struct q *q, json_t *rep, const char *section, const char *k
   }
   PQclear(r);
   json_object_set_new(rep, section, json_pack("{s:I, s:o}", "count", total, "by_reason", by));
+  return true;
+}
+
+/* The reason an extension gave, as a report key: trimmed, one line, at most 80 bytes. */
+static void reason_key(const char *in, size_t len, char *out, size_t outlen)
+{
+  while (len && (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n')) {
+    in++;
+    len--;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < len && n + 1 < outlen && n < 80; i++)
+    out[n++] = in[i] == '\r' || in[i] == '\n' || in[i] == '\t' ? ' ' : in[i];
+  /* never cut a UTF-8 sequence in two: back up to the start of the one cut */
+  while (n && n < len && ((unsigned char)in[n] & 0xC0) == 0x80)
+    n--;
+  while (n && out[n - 1] == ' ')
+    n--;
+  out[n] = '\0';
+}
+
+/**
+ * {"count": N, "by_reason": {...}} for the extensions in the period: by the
+ * reason staff gave (told to the subject, kept sealed with the request).
+ */
+static bool extensions(struct q *q, json_t *rep)
+{
+  PGresult *r = run(q, DSR_STMT_REPORT_EXTENSIONS, NULL);
+  if (!r)
+    return false;
+  json_t *by = json_object();
+  for (int i = 0; i < PQntuples(r); i++) {
+    char key[96] = "";
+    if (!PQgetisnull(r, i, 0)) {
+      const char *v = PQgetvalue(r, i, 0);
+      reason_key(v, strlen(v), key, sizeof key);
+    } else if (!PQgetisnull(r, i, 1)) {
+      size_t n = 0, pl = 0;
+      unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 1), &n);
+      unsigned char *plain = NULL;
+      if (raw && dsr_unseal(raw, n, &plain, &pl))
+        reason_key((const char *)plain, pl, key, sizeof key);
+      if (plain) {
+        sodium_memzero(plain, pl);
+        free(plain);
+      }
+      PQfreemem(raw);
+    }
+    bump(by, key[0] ? key : "unspecified", 1);
+  }
+  json_object_set_new(rep, "extensions",
+                      json_pack("{s:i, s:o}", "count", PQntuples(r), "by_reason", by));
+  PQclear(r);
   return true;
 }
 
@@ -278,7 +339,7 @@ bool dsr_report_build(struct dsr_db *db, time_t from, time_t to, time_t now, jso
   json_object_set_new(rep, "audit", json_pack("{s:I, s:s}", "head_pos", (json_int_t)head_pos,
                                               "head_hash", head));
   ok = received(&q, rep, weeks) && responded(&q, rep, weeks, hist) &&
-       reasons(&q, rep, "extensions", "request.extended") &&
+       extensions(&q, rep) &&
        reasons(&q, rep, "denials", "request.denied") && backlog(&q, rep, now) &&
        customers(&q, rep) &&
        receipts(&q, rep, "erasure_receipts", "receipts", "erasure.receipt") &&

@@ -3,12 +3,13 @@
  * @brief The report as CSV (RFC 4180): columns section,item,field,value.
  *        section is the top-level key; item names an element of a list (its
  *        first member's value, e.g. a customer id) and is empty otherwise;
- *        field is the dotted path inside; value is the number or text (empty
- *        for null). Every JSON leaf appears exactly once.
+ *        field is the dotted path inside; value is the number (fractions
+ *        rounded: 3 decimals below 10, else 1) or text (empty for null). Every JSON leaf appears exactly once.
  */
 #include "config.h"
 #include "dsr/report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,21 @@ static bool value_text(const json_t *v, char *num, size_t numlen, const char **o
   case JSON_INTEGER:
     snprintf(num, numlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     break;
-  case JSON_REAL:
-    snprintf(num, numlen, "%.17g", json_real_value(v));
+  case JSON_REAL: { /* figures as people read them: 0.894, 89.4, 734400 (JSON keeps all digits) */
+    double d = json_real_value(v);
+    snprintf(num, numlen, fabs(d) < 10 ? "%.3f" : "%.1f", d);
+    char *dot = strchr(num, '.');
+    if (dot) {
+      char *end = num + strlen(num);
+      while (end > dot + 1 && end[-1] == '0')
+        *--end = '\0';
+      if (end == dot + 1)
+        *dot = '\0';
+    }
+    if (!strcmp(num, "-0"))
+      snprintf(num, numlen, "0");
     break;
+  }
   case JSON_TRUE:
   case JSON_FALSE:
     snprintf(num, numlen, "%s", json_is_true(v) ? "true" : "false");

@@ -197,15 +197,22 @@ static json_t *context(const json_t *r)
   return ctx;
 }
 
-char *dsr_report_html(const json_t *report)
+char *dsr_report_html_ui(const json_t *report, const json_t *ui)
 {
   json_t *ctx = context(report);
   char *out = NULL;
   char err[256];
+  if (ctx && ui)
+    json_object_set(ctx, "ui", (json_t *)ui);
   if (ctx && !dsr_template_render("compliance_report.html", "en", ctx, &out, err, sizeof err)) {
     DSR_ERROR("report.render_failed", "error=\"%s\"", err);
     out = NULL;
   }
   json_decref(ctx);
   return out;
+}
+
+char *dsr_report_html(const json_t *report)
+{
+  return dsr_report_html_ui(report, NULL);
 }

@@ -35,7 +35,7 @@ static bool fail(struct dsr_jspec_error *err, enum dsr_ec ec, const char *prefix
 {
   err->ec = ec;
   snprintf(err->field, sizeof err->field, "%s/%s", prefix, name);
-  snprintf(err->detail, sizeof err->detail, "%s %s", err->field, what);
+  snprintf(err->detail, sizeof err->detail, "%.100s %.150s", err->field, what);
   return false;
 }
 
@@ -86,9 +86,14 @@ static bool parse_object(const json_t *obj, const struct dsr_jspec *spec, const 
             found = true;
             break;
           }
-        if (!found)
-          return fail(err, DSR_E_FIELD_INVALID, prefix, f->name,
-                      "is not one of the accepted values");
+        if (!found) { /* name them: the caller can fix the value without the docs */
+          char what[sizeof err->detail - 64];
+          size_t used = (size_t)snprintf(what, sizeof what, "must be one of:");
+          for (const char *const *o = f->one_of; *o && used < sizeof what; o++)
+            used += (size_t)snprintf(what + used, sizeof what - used, "%s %s",
+                                     o == f->one_of ? "" : ",", *o);
+          return fail(err, DSR_E_FIELD_INVALID, prefix, f->name, what);
+        }
       }
       const char *why = NULL;
       if (f->validate && !f->validate(s, &why))

@@ -194,8 +194,11 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
   }
   if (s == DSR_TX_COMMIT)
     s = tell_subject(db, c, expires);
-  if (s == DSR_TX_COMMIT && !strcmp(c->pi->owner, "customer"))
-    s = dsr_part_notify(db, c->part_id, "dsr.updated", NULL);
+  if (s == DSR_TX_COMMIT && !strcmp(c->pi->owner, "customer")) {
+    json_t *extra = json_pack("{s:s}", "change", "exported");
+    s = extra ? dsr_part_notify(db, c->part_id, "dsr.updated", extra) : DSR_TX_ROLLBACK;
+    json_decref(extra);
+  }
   if (s != DSR_TX_COMMIT)
     return s;
   return dsr_request_settle(db, c->pi->request_id, "system");

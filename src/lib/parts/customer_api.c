@@ -5,9 +5,12 @@
 #include "dsr/rights.h"
 #include "dsr/erasure.h"
 #include "dsr/parts.h"
+#include "dsr/subject.h"
+#include "dsr/util.h"
 #include "dsr/validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_t *str_or_null(const PGresult *r, int row, int c)
@@ -15,26 +18,133 @@ static json_t *str_or_null(const PGresult *r, int row, int c)
   return PQgetisnull(r, row, c) ? json_null() : json_string(PQgetvalue(r, row, c));
 }
 
-enum dsr_ec dsr_customer_parts(struct dsr_db *db, const char *customer_id, const char *state,
-                               json_t **reply)
+/* True when the PostgreSQL text[] literal @p lit ("{email,phone}") holds @p name. */
+static bool kinds_have(const char *lit, const char *name)
 {
-  const char *v[] = {customer_id, state};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 2, v);
+  size_t n = strlen(name);
+  for (const char *p = lit; (p = strstr(p, name)) != NULL; p += n)
+    if ((p[-1] == '{' || p[-1] == ',') && (p[n] == '}' || p[n] == ','))
+      return true;
+  return false;
+}
+
+/*
+ * The identities that matched in this customer's data (the part's kinds), as
+ * the webhook carried them: verified ones only (dsr_subject_load). NULL when
+ * the database or a key failed.
+ */
+static json_t *part_identities(struct dsr_db *db, const char *request_id, const char *kinds)
+{
+  struct dsr_subject_values sv;
+  if (!dsr_subject_load(db, request_id, &sv))
+    return NULL;
+  json_t *ids = json_object();
+  for (int i = 0; ids && i < DSR_ID_KIND_COUNT; i++)
+    if (sv.value[i] && kinds_have(kinds, dsr_id_kind_name(i)))
+      json_object_set_new(ids, dsr_id_kind_name(i), json_string(sv.value[i]));
+  dsr_subject_free(&sv);
+  return ids;
+}
+
+/* Row @p i of DSR_STMT_CUSTOMER_PARTS as the API shows it; NULL on failure. */
+static json_t *part_json(struct dsr_db *db, const PGresult *r, int i, const char *base_url)
+{
+  json_t *ids = part_identities(db, PQgetvalue(r, i, 8), PQgetvalue(r, i, 9));
+  if (!ids)
+    return NULL;
+  char *link = dsr_asprintf("%s/v1/customer/requests/%s", base_url ? base_url : "",
+                            PQgetvalue(r, i, 0));
+  json_t *p = link ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:s, s:o,"
+                               " s:s}",
+                               "part_id", PQgetvalue(r, i, 0), "request_type",
+                               PQgetvalue(r, i, 1), "jurisdiction", PQgetvalue(r, i, 2),
+                               "status", PQgetvalue(r, i, 3), "due_at", PQgetvalue(r, i, 4),
+                               "forwarded_at", str_or_null(r, i, 5), "decision",
+                               str_or_null(r, i, 6), "decided_at", str_or_null(r, i, 7),
+                               "reason", str_or_null(r, i, 11), "sequence",
+                               (json_int_t)atoll(PQgetvalue(r, i, 10)), "updated_at",
+                               PQgetvalue(r, i, 12), "identities", ids, "api_url", link)
+                   : NULL;
+  if (!p)
+    json_decref(ids);
+  free(link);
+  return p;
+}
+
+enum dsr_ec dsr_customer_parts(struct dsr_db *db, const char *customer_id, const char *state,
+                               const char *base_url, json_t **reply)
+{
+  const char *v[] = {customer_id, state, NULL};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 3, v);
   if (!dsr_db_ok(r)) {
     PQclear(r);
     return DSR_E_DB_UNAVAILABLE;
   }
+  enum dsr_ec ec = DSR_OK;
   json_t *items = json_array();
-  for (int i = 0; i < PQntuples(r); i++)
-    json_array_append_new(
-        items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "part_id",
-                         PQgetvalue(r, i, 0), "request_type", PQgetvalue(r, i, 1),
-                         "jurisdiction", PQgetvalue(r, i, 2), "status", PQgetvalue(r, i, 3),
-                         "due_at", PQgetvalue(r, i, 4), "forwarded_at", str_or_null(r, i, 5),
-                         "decision", str_or_null(r, i, 6), "decided_at", str_or_null(r, i, 7)));
+  for (int i = 0; items && ec == DSR_OK && i < PQntuples(r); i++) {
+    json_t *p = part_json(db, r, i, base_url);
+    if (!p || json_array_append_new(items, p) != 0)
+      ec = DSR_E_INTERNAL;
+  }
   PQclear(r);
-  *reply = json_pack("{s:o}", "items", items);
-  return *reply ? DSR_OK : DSR_E_INTERNAL;
+  *reply = ec == DSR_OK && items ? json_pack("{s:o}", "items", items) : NULL;
+  if (!*reply && ec == DSR_OK)
+    ec = DSR_E_INTERNAL;
+  if (ec != DSR_OK && !*reply)
+    json_decref(items);
+  return ec;
+}
+
+/* The part's events as they were sent, oldest first. NULL on failure. */
+static json_t *part_history(struct dsr_db *db, const char *customer_id, const char *part_id)
+{
+  const char *v[] = {part_id, customer_id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PART_HISTORY, 2, v);
+  json_t *h = dsr_db_ok(r) ? json_array() : NULL;
+  for (int i = 0; h && i < PQntuples(r); i++) {
+    json_t *e = json_pack("{s:o, s:s, s:o, s:o, s:s, s:s}", "sequence",
+                          PQgetisnull(r, i, 0) ? json_null()
+                                               : json_integer(atoll(PQgetvalue(r, i, 0))),
+                          "event", PQgetvalue(r, i, 1), "status", str_or_null(r, i, 2),
+                          "change", str_or_null(r, i, 3), "at", PQgetvalue(r, i, 4),
+                          "delivery", PQgetvalue(r, i, 5));
+    if (!e || json_array_append_new(h, e) != 0) {
+      json_decref(h);
+      h = NULL;
+    }
+  }
+  PQclear(r);
+  return h;
+}
+
+enum dsr_ec dsr_customer_part(struct dsr_db *db, const char *customer_id, const char *part_id,
+                              const char *base_url, json_t **reply)
+{
+  const char *why;
+  *reply = NULL;
+  if (!dsr_valid_uuid(part_id, &why))
+    return DSR_E_NOT_FOUND;
+  const char *v[] = {customer_id, NULL, part_id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 3, v);
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    return DSR_E_DB_UNAVAILABLE;
+  }
+  if (PQntuples(r) != 1) { /* someone else's part looks like no part at all */
+    PQclear(r);
+    return DSR_E_NOT_FOUND;
+  }
+  json_t *p = part_json(db, r, 0, base_url);
+  PQclear(r);
+  json_t *h = p ? part_history(db, customer_id, part_id) : NULL;
+  if (!h) {
+    json_decref(p);
+    return DSR_E_INTERNAL;
+  }
+  json_object_set_new(p, "history", h);
+  *reply = p;
+  return DSR_OK;
 }
 
 struct decide_ctx {
@@ -83,6 +193,11 @@ static enum dsr_tx_status decide_body(struct dsr_db *db, void *arg)
   if (d && c->reason)
     json_object_set_new(d, "reason", json_string(c->reason));
   s = dsr_tx_event(db, request_id, "part.decided", actor, d);
+  if (s == DSR_TX_COMMIT) { /* the part's history shows the decision; a final one ends it */
+    json_t *extra = json_pack("{s:s, s:s}", "change", "decided", "decision", c->decision);
+    s = extra ? dsr_part_notify(db, c->part_id, "dsr.updated", extra) : DSR_TX_ROLLBACK;
+    json_decref(extra);
+  }
   if (s == DSR_TX_COMMIT && !strcmp(next, "approved"))
     s = dsr_part_execute_enqueue(db, request_id, c->part_id); /* runs once this commits */
   if (s != DSR_TX_COMMIT)

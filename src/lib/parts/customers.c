@@ -47,7 +47,7 @@ enum dsr_ec dsr_customer_add(struct dsr_db *db, const struct dsr_webhook_opts *o
   *api_key = *whsec = NULL;
   bool https = !strncmp(url, "https://", 8);
   bool http = !strncmp(url, "http://", 7);
-  if (!https && !(http && o->allow_http)) {
+  if (!https && !(http && (o->allow_http || dsr_webhook_is_demo(o, url)))) {
     snprintf(why, whylen, "the webhook URL must start with https:// (webhook_allow_http is off)");
     return DSR_E_FIELD_INVALID;
   }
@@ -152,4 +152,37 @@ enum dsr_ec dsr_customer_enable(struct dsr_db *db, const char *name)
 enum dsr_ec dsr_customer_auth(struct dsr_db *db, const char *api_key, char id[40])
 {
   return dsr_key_auth(db, api_key, DSR_CUSTOMER_KEY_PREFIX, DSR_STMT_CUSTOMER_AUTH, id);
+}
+
+enum dsr_ec dsr_customer_whsecs(struct dsr_db *db, const char *name, char id[40], char **whsec,
+                                char **prev)
+{
+  *whsec = *prev = NULL;
+  char now[24];
+  now_text(now);
+  const char *v[] = {name, now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_SECRETS_BY_NAME, 2, v);
+  enum dsr_ec ec = !dsr_db_ok(r) ? DSR_E_DB_UNAVAILABLE
+                   : PQntuples(r) != 1 ? DSR_E_NOT_FOUND
+                                        : DSR_OK;
+  for (int c = 1; ec == DSR_OK && c <= 2; c++) {
+    if (PQgetisnull(r, 0, c))
+      continue;
+    size_t n = 0, pl = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, c), &n);
+    unsigned char *plain = NULL;
+    if (!raw || !dsr_unseal(raw, n, &plain, &pl))
+      ec = DSR_E_INTERNAL;
+    PQfreemem(raw);
+    *(c == 1 ? whsec : prev) = (char *)plain;
+  }
+  if (ec == DSR_OK)
+    dsr_strlcpy(id, PQgetvalue(r, 0, 0), 40);
+  PQclear(r);
+  if (ec != DSR_OK) {
+    free_secret(*whsec);
+    free_secret(*prev);
+    *whsec = *prev = NULL;
+  }
+  return ec;
 }

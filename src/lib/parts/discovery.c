@@ -87,7 +87,8 @@ static enum dsr_tx_status widen_part(struct dsr_db *db, struct split_ctx *c, con
   for (int i = 0; s == DSR_TX_COMMIT && i < PQntuples(r); i++) {
     c->nwidened++;
     if (customer_id) {
-      json_t *extra = json_pack("{s:o}", "identities", identities_json(c, idk));
+      json_t *extra = json_pack("{s:s, s:o}", "change", "identities", "identities",
+                                identities_json(c, idk));
       s = extra ? dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.updated", extra)
                 : DSR_TX_ROLLBACK;
       json_decref(extra);
@@ -97,16 +98,13 @@ static enum dsr_tx_status widen_part(struct dsr_db *db, struct split_ctx *c, con
   return s;
 }
 
-/* The dsr.forwarded payload: only what this customer needs. */
-static json_t *forward_data(const struct split_ctx *c, const char *part_id, const char *type,
-                            const char *jur, const char *due, unsigned idk)
+/* What dsr.forwarded adds to the part's fields: only what this customer needs. */
+static json_t *forward_extra(const struct split_ctx *c, const char *part_id, unsigned idk)
 {
   json_t *ids = identities_json(c, idk);
   char *link = dsr_asprintf("%s/v1/customer/requests/%s", c->base_url ? c->base_url : "",
                             part_id);
-  json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "part_id", part_id, "request_type",
-                        type, "jurisdiction", jur, "due_at", due, "identities", ids, "api_url",
-                        link ? link : "");
+  json_t *d = json_pack("{s:o, s:s}", "identities", ids, "api_url", link ? link : "");
   free(link);
   return d;
 }
@@ -170,12 +168,11 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
     }
     if (s != DSR_TX_COMMIT || !part_id[0])
       return s;
-    json_t *data = forward_data(c, part_id, type, jur, due, t->identity_kinds);
-    bool retry = false;
-    bool ok = data && dsr_outbox_add(db, customer_id, part_id, "dsr.forwarded", data, &retry);
-    json_decref(data);
-    if (!ok)
-      return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+    json_t *extra = forward_extra(c, part_id, t->identity_kinds);
+    s = extra ? dsr_part_notify(db, part_id, "dsr.forwarded", extra) : DSR_TX_ROLLBACK;
+    json_decref(extra);
+    if (s != DSR_TX_COMMIT)
+      return s;
   }
   if (controller_rows > 0) {
     s = insert_part(db, c, "controller", NULL, !strcmp(approval, "auto") ? "approved" : "pending",

@@ -46,28 +46,67 @@ enum dsr_tx_status dsr_tx_event(struct dsr_db *db, const char *request_id, const
   return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
+/* What a final part came to, for dsr.completed: fulfilled, handled or denied. */
+static const char *part_outcome(const char *state, const char *decision)
+{
+  if (!strcmp(state, "denied"))
+    return "denied";
+  return decision && !strcmp(decision, "handled") ? "handled" : "fulfilled";
+}
+
+/* Sends dsr.completed for every returned part (column 0) that was just marked as told. */
+static enum dsr_tx_status notify_completed(struct dsr_db *db, enum dsr_stmt st, const char *key)
+{
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {key, now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = dsr_tx_exec(db, st, 2, v, &r);
+  for (int i = 0; s == DSR_TX_COMMIT && i < PQntuples(r); i++)
+    s = dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.completed", NULL);
+  PQclear(r);
+  return s;
+}
+
 enum dsr_tx_status dsr_part_notify(struct dsr_db *db, const char *part_id, const char *event,
                                    const json_t *extra)
 {
   const char *v[] = {part_id};
   PGresult *r = NULL;
-  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_PART_NOTIFY_INFO, 1, v, &r);
+  /* The part's row is locked from here on: its sequence numbers never repeat or swap. */
+  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_PART_EVENT_NEXT, 1, v, &r);
   if (s != DSR_TX_COMMIT)
     return s;
   if (PQntuples(r) != 1) { /* a controller part: nobody to tell */
     PQclear(r);
     return DSR_TX_COMMIT;
   }
-  json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "part_id", part_id, "request_type",
-                           PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2), "due_at",
-                           PQgetvalue(r, 0, 3), "status", PQgetvalue(r, 0, 4));
+  const char *state = PQgetvalue(r, 0, 4);
+  json_t *data = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "part_id", part_id, "sequence",
+                           (json_int_t)atoll(PQgetvalue(r, 0, 5)), "status", state,
+                           "request_type", PQgetvalue(r, 0, 1), "jurisdiction",
+                           PQgetvalue(r, 0, 2), "due_at", PQgetvalue(r, 0, 3));
   if (data && extra)
     json_object_update(data, (json_t *)extra);
+  if (data && !strcmp(event, "dsr.completed")) {
+    const char *decision = PQgetisnull(r, 0, 6) ? NULL : PQgetvalue(r, 0, 6);
+    json_object_set_new(data, "outcome", json_string(part_outcome(state, decision)));
+    if (!PQgetisnull(r, 0, 7))
+      json_object_set_new(data, "reason", json_string(PQgetvalue(r, 0, 7)));
+  } else if (data && !strcmp(event, "dsr.updated") && !json_object_get(data, "change")) {
+    json_object_set_new(data, "change", json_string("status")); /* the schema wants one */
+  }
   bool retry = false;
   bool ok = data && dsr_outbox_add(db, PQgetvalue(r, 0, 0), part_id, event, data, &retry);
+  bool final = dsr_part_state_final(state);
   json_decref(data);
   PQclear(r);
-  return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  if (!ok)
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  /* A change that ended the part is followed by its one dsr.completed. */
+  if (final && strcmp(event, "dsr.completed") != 0)
+    return notify_completed(db, DSR_STMT_PART_TO_COMPLETE, part_id);
+  return DSR_TX_COMMIT;
 }
 
 enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
@@ -75,7 +114,10 @@ enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
 {
   const char *v[] = {request_id};
   PGresult *r = NULL;
-  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_REQUEST_OPEN_PARTS, 1, v, &r);
+  /* Every customer part that became final (done, handled, denied) hears so once. */
+  enum dsr_tx_status s = notify_completed(db, DSR_STMT_PARTS_TO_COMPLETE, request_id);
+  if (s == DSR_TX_COMMIT)
+    s = dsr_tx_exec(db, DSR_STMT_REQUEST_OPEN_PARTS, 1, v, &r);
   if (s != DSR_TX_COMMIT)
     return s;
   long open = atol(PQgetvalue(r, 0, 0)), all = atol(PQgetvalue(r, 0, 1));
@@ -94,17 +136,8 @@ enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
   PQclear(r);
   if (!changed)
     return DSR_TX_COMMIT;
-  s = dsr_tx_event(db, request_id, "request.completed", actor,
-                   json_pack("{s:s, s:i}", "outcome", outcome, "parts", (int)all));
-  if (s != DSR_TX_COMMIT)
-    return s;
-  s = dsr_tx_exec(db, DSR_STMT_PARTS_CARRIED_OUT, 1, v, &r);
-  if (s != DSR_TX_COMMIT)
-    return s;
-  for (int i = 0; i < PQntuples(r) && s == DSR_TX_COMMIT; i++)
-    s = dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.completed", NULL);
-  PQclear(r);
-  return s;
+  return dsr_tx_event(db, request_id, "request.completed", actor,
+                      json_pack("{s:s, s:i}", "outcome", outcome, "parts", (int)all));
 }
 
 enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id, bool *runnable)

@@ -25,6 +25,19 @@ void dsr_webhook_opts_from_config(struct dsr_webhook_opts *o, const struct dsr_c
     snprintf(o->base_buf, sizeof o->base_buf, "http://%s:%ld", cfg->listen_address, cfg->port);
     o->base_url = o->base_buf;
   }
+  o->demo_prefix[0] = '\0';
+  if (cfg->demo_mode)
+    snprintf(o->demo_prefix, sizeof o->demo_prefix, "http://127.0.0.1:%ld/demo/webhooks/",
+             cfg->port);
+}
+
+bool dsr_webhook_is_demo(const struct dsr_webhook_opts *o, const char *url)
+{
+  size_t n = strlen(o->demo_prefix);
+  /* one plain path segment after the prefix: no way to another path, host or port */
+  return n > 0 && !strncmp(url, o->demo_prefix, n) && url[n] &&
+         strspn(url + n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+             strlen(url + n);
 }
 
 static bool v4_private(uint32_t a)
@@ -120,7 +133,8 @@ bool dsr_webhook_url_check(const struct dsr_webhook_opts *o, const char *url, ch
   long port = 0;
   if (!parse(url, scheme, sizeof scheme, host, sizeof host, &port, why, whylen))
     return false;
-  if (strcmp(scheme, "https") != 0 && !(o->allow_http && !strcmp(scheme, "http"))) {
+  bool demo = dsr_webhook_is_demo(o, url); /* dsrd's own receiver, in demo mode only */
+  if (strcmp(scheme, "https") != 0 && !((o->allow_http || demo) && !strcmp(scheme, "http"))) {
     snprintf(why, whylen, "the endpoint must use https (webhook_allow_http is off)");
     return false;
   }
@@ -142,7 +156,7 @@ bool dsr_webhook_url_check(const struct dsr_webhook_opts *o, const char *url, ch
   /* Every address must pass: an attacker's name may resolve to a public and a private one. */
   bool ok = true;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
-    if (!o->allow_private && dsr_addr_is_private(ai->ai_addr))
+    if (!o->allow_private && !demo && dsr_addr_is_private(ai->ai_addr))
       ok = false;
   char addr[INET6_ADDRSTRLEN + 2] = "";
   if (ok) {

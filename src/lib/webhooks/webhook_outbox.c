@@ -29,10 +29,20 @@ bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part
   PGresult *r = NULL;
   if (!text || !dsr_seal(text, strlen(text), &sealed, &sl))
     goto cleanup;
-  const char *v[] = {msg_id, customer_id, part_id, event, (const char *)sealed, now};
-  const int lens[] = {0, 0, 0, 0, (int)sl, 0};
-  const int fmts[] = {0, 0, 0, 0, 1, 0};
-  r = dsr_db_exec_bin(db, DSR_STMT_WEBHOOK_OUTBOX_INSERT, 6, v, lens, fmts);
+  /* What the part's history shows (no personal data): its sequence, state and change. */
+  char seq[24] = "";
+  json_t *js = json_object_get(data, "sequence");
+  if (json_is_integer(js))
+    snprintf(seq, sizeof seq, "%lld", (long long)json_integer_value(js));
+  const char *state = json_string_value(json_object_get(data, "status"));
+  const char *change = json_string_value(json_object_get(data, "change"));
+  if (!change)
+    change = json_string_value(json_object_get(data, "outcome"));
+  const char *v[] = {msg_id, customer_id, part_id, event, (const char *)sealed, now,
+                     seq[0] ? seq : NULL, state, change};
+  const int lens[] = {0, 0, 0, 0, (int)sl, 0, 0, 0, 0};
+  const int fmts[] = {0, 0, 0, 0, 1, 0, 0, 0, 0};
+  r = dsr_db_exec_bin(db, DSR_STMT_WEBHOOK_OUTBOX_INSERT, 9, v, lens, fmts);
   ok = dsr_db_ok(r) && PQntuples(r) == 1;
   *retry = !ok && dsr_db_is_retryable(r);
   if (ok)
