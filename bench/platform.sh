@@ -26,6 +26,7 @@ else
 fi
 sweep_period="30 days"
 plat_ready=false
+plat_extra=() # more designated subjects (generator arguments), added by other figures' files
 plat_rows=
 plat_staff=
 pd_pid=
@@ -51,7 +52,7 @@ plat_generate() {
     --reset --subjects "$plat_subjects" --seed "$plat_seed" --now 2026-01-01 --no-media \
     --backup-sets 0 --json --subject-email "$er_email" --subject-phone "$er_phone" \
     --subject-calls "$er_calls" --subject-email "$ex_email" --subject-phone "$ex_phone" \
-    --subject-calls "$calls" >"$state/platform.json" 2>"$state/platform.log" ||
+    --subject-calls "$calls" "${plat_extra[@]}" >"$state/platform.json" 2>"$state/platform.log" ||
     { tail -n 5 "$state/platform.log" >&2; die "sample generate failed"; }
   t1=$(now_s)
   plat_rows=$(sed -n 's/^  "rows_total": \([0-9]*\),$/\1/p' "$state/platform.json")
@@ -106,10 +107,10 @@ plat_wait() {
     die "waiting failed; dsrd log: $state/pdsrd.log"
 }
 
-# pdsrd_start DB MEDIA_ROOT: a second dsrd with the bench policy and default
-# settings (HTTP and 2 workers) on the shared cluster, its platform store being
-# DB. The daily retention sweep it schedules is removed so that it cannot run
-# in the middle of a figure.
+# pdsrd_start DB MEDIA_ROOT [ARG...]: a second dsrd with the bench policy and
+# default settings (HTTP and 2 workers; ARGs added) on the shared cluster, its
+# platform store being DB. The daily retention sweep it schedules is removed so
+# that it cannot run in the middle of a figure.
 pdsrd_start() {
   # Jobs left by the HTTP figures (verification messages of their synthetic
   # requests) are not this figure's work.
@@ -117,7 +118,7 @@ pdsrd_start() {
   : >"$state/pdsrd.out"
   : >"$state/pdsrd.log"
   DSR_PLATFORM_DSN=$(plat_url "$1") DSR_MEDIA_ROOT=$2 "$dsrd_bin" --state-dir="$state" --port=0 \
-    --policy-file="$plat_policy" >"$state/pdsrd.out" 2>"$state/pdsrd.log" &
+    --policy-file="$plat_policy" "${@:3}" >"$state/pdsrd.out" 2>"$state/pdsrd.log" &
   pd_pid=$!
   echo "$pd_pid" >"$state/pdsrd.pid"
   local i port=
