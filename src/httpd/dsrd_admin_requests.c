@@ -96,6 +96,8 @@ enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r)
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &reply);
   dsr_db_release(db);
+  if (ec == DSR_OK)
+    dsrd_drp_name_agent(r, reply);
   return dsr_reply_outcome(r, ec, reply);
 }
 

@@ -114,3 +114,12 @@ enum MHD_Result dsrd_drp_revoke(struct dsr_hreq *r)
   dsr_db_release(db);
   return send_answer(r, &a);
 }
+
+void dsrd_drp_name_agent(const struct dsr_hreq *r, json_t *detail)
+{
+  json_t *agent = json_object_get(detail, "agent");
+  const struct dsr_drp_agent *a =
+      dsr_drp_agent_find(r->app->drp_dir, json_string_value(json_object_get(agent, "agent_id")));
+  if (a && a->name)
+    json_object_set_new(agent, "agent_name", json_string(a->name));
+}

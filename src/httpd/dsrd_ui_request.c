@@ -175,6 +175,7 @@ static enum MHD_Result detail_page(struct dsr_hreq *r, unsigned status, const ch
     json_decref(d);
     return dsr_reply_problem(r, ec, NULL, NULL);
   }
+  dsrd_drp_name_agent(r, d);
   json_t *ctx = json_pack("{s:s, s:s, s:O}", "title", "Request", "nav", "/ui/", "r", d);
   if (ctx) {
     add_actions(r, ctx, d);

@@ -341,6 +341,8 @@ enum MHD_Result dsrd_drp_agent(struct dsr_hreq *r);
 enum MHD_Result dsrd_drp_exercise(struct dsr_hreq *r);
 enum MHD_Result dsrd_drp_status(struct dsr_hreq *r);
 enum MHD_Result dsrd_drp_revoke(struct dsr_hreq *r);
+/** Adds the agent's name from the DRP directory to a request detail's "agent" (staff views). */
+void dsrd_drp_name_agent(const struct dsr_hreq *r, json_t *detail);
 /* The staff UI (one file per page group: dsrd_ui_*.c). */
 enum MHD_Result dsrd_ui_login_page(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_login(struct dsr_hreq *r);

@@ -141,6 +141,15 @@ json_t *dsr_drp_status_json(struct dsr_db *db, const struct dsr_drp_env *env,
  */
 json_t *dsr_drp_request_info(struct dsr_db *db, const char *request_id);
 
+/**
+ * Status callbacks (section 2.03): for every DRP request with a status_callback
+ * whose state changed since its last callback (only @p request_id when not
+ * NULL), writes the Exercise Status to the webhook outbox (retries, SSRF
+ * guard) in one transaction. *queued counts them. False when the database failed.
+ */
+DSR_MUST_USE bool dsr_drp_callbacks(struct dsr_db *db, const struct dsr_drp_env *env,
+                                    const char *request_id, int *queued);
+
 /** The business document of section 3.05.2 (caller decrefs). */
 json_t *dsr_drp_business_document(const struct dsr_config *cfg, const struct dsr_policy *policy);
 

@@ -21,6 +21,21 @@
     "INSERT INTO dsr_drp_requests (request_id, agent_id, agent_request_id, exercise, regime,"  \
     " status_callback, created_at) VALUES ($1::uuid, $2, $3, $4, $5, $6,"                       \
     " to_timestamp($7::bigint))")                                                               \
+  /* Requests whose state changed since their last callback ($1: one request, or NULL). */  \
+  X(DSR_STMT_DRP_CALLBACKS_DUE,                                                                 \
+    "SELECT d.request_id, d.status_callback, k.key FROM dsr_drp_requests d"                    \
+    " JOIN dsr_requests r ON r.id = d.request_id, LATERAL (SELECT r.status || '|' ||"           \
+    " coalesce(r.outcome, '') || '|' || coalesce(r.deny_reason, '') || '|' ||"                  \
+    " dsr_rfc3339(r.due_at)) k (key) WHERE d.status_callback IS NOT NULL"                       \
+    " AND d.callback_key IS DISTINCT FROM k.key AND ($1::uuid IS NULL OR d.request_id = $1::uuid)"\
+    " ORDER BY d.created_at LIMIT 200 FOR UPDATE OF d SKIP LOCKED")                             \
+  X(DSR_STMT_DRP_CALLBACK_KEY,                                                                  \
+    "UPDATE dsr_drp_requests SET callback_key = $2 WHERE request_id = $1::uuid")                \
+  X(DSR_STMT_DRP_CALLBACKS_OF,                                                                  \
+    "SELECT o.state, o.attempts, dsr_rfc3339(o.created_at), dsr_rfc3339(o.delivered_at),"      \
+    " (SELECT a.status_code FROM dsr_webhook_attempts a WHERE a.outbox_id = o.id"               \
+    " ORDER BY a.attempt DESC LIMIT 1) FROM dsr_webhook_outbox o"                               \
+    " WHERE o.request_id = $1::uuid AND o.callback_url IS NOT NULL ORDER BY o.id")              \
   X(DSR_STMT_DRP_REQUEST_STATUS,                                                                \
     "SELECT d.agent_id, d.agent_request_id, r.status, dsr_rfc3339(r.received_at),"             \
     " dsr_rfc3339(r.due_at), r.close_reason, r.deny_reason, r.outcome,"                        \

@@ -13,6 +13,7 @@
 #include "dsr/requests.h"
 #include "dsr/util.h"
 #include "dsr/validate.h"
+#include "dsr/webhook.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -261,6 +262,8 @@ enum dsr_ec dsr_drp_token_agent(struct dsr_db *db, const char *token, char *agen
   PQclear(r);
   return ec;
 }
+
+static void callback_now(struct dsr_db *db, const struct dsr_drp_env *env, const char *id);
 
 /* ---- status (3.02, 3.03) ---- */
 
@@ -598,6 +601,7 @@ void dsr_drp_exercise(struct dsr_db *db, const struct dsr_drp_env *env, const ch
   }
   DSR_INFO("drp.exercise", "id=%s agent=%s exercise=%s by_agent=%d", id, agent_id, e.exercise,
            by_agent);
+  callback_now(db, env, id);
   answer_status(db, env, agent_id, id, out);
 cleanup:
   json_decref(reply);
@@ -633,6 +637,7 @@ void dsr_drp_revoke(struct dsr_db *db, const struct dsr_drp_env *env, const char
                                   "revoked")) {
       DSR_INFO("drp.revoked", "id=%s agent=%s has_reason=%d", request_id, agent_id,
                reason != NULL);
+      callback_now(db, env, request_id);
       answer_status(db, env, agent_id, request_id, out);
     } else if (o.ec == DSR_E_REQUEST_CLOSED || o.ec == DSR_E_REQUEST_EXPIRED) {
       fail(out, 409, "the request is closed and can no longer be revoked", true);
@@ -641,6 +646,66 @@ void dsr_drp_revoke(struct dsr_db *db, const struct dsr_drp_env *env, const char
     }
   }
   json_decref(claims);
+}
+
+/* ---- 2.03 status callbacks ---- */
+
+struct cb_ctx {
+  const struct dsr_drp_env *env;
+  const char *only;
+  int queued;
+};
+
+static enum dsr_tx_status callbacks_body(struct dsr_db *db, void *arg)
+{
+  struct cb_ctx *c = arg;
+  c->queued = 0;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_DRP_CALLBACKS_DUE, 1, (const char *const[]){c->only});
+  if (!dsr_db_ok(r)) {
+    bool retry = dsr_db_is_retryable(r);
+    PQclear(r);
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  enum dsr_tx_status st = DSR_TX_COMMIT;
+  for (int i = 0; st == DSR_TX_COMMIT && i < PQntuples(r); i++) {
+    const char *id = PQgetvalue(r, i, 0);
+    char agent[80];
+    bool found = false, retry = false;
+    json_t *body = dsr_drp_status_json(db, c->env, id, agent, sizeof agent, &found);
+    bool ok = body && dsr_outbox_add_callback(db, id, PQgetvalue(r, i, 1), body, &retry);
+    json_decref(body);
+    PGresult *u = ok ? dsr_db_exec(db, DSR_STMT_DRP_CALLBACK_KEY, 2,
+                                   (const char *const[]){id, PQgetvalue(r, i, 2)})
+                     : NULL;
+    ok = ok && dsr_db_ok(u);
+    retry = retry || (u && !ok && dsr_db_is_retryable(u));
+    PQclear(u);
+    if (!ok)
+      st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+    else
+      c->queued++;
+  }
+  PQclear(r);
+  return st;
+}
+
+bool dsr_drp_callbacks(struct dsr_db *db, const struct dsr_drp_env *env, const char *request_id,
+                       int *queued)
+{
+  struct cb_ctx c = {.env = env, .only = request_id};
+  bool ok = dsr_db_tx(db, "READ COMMITTED", callbacks_body, &c);
+  *queued = ok ? c.queued : 0;
+  if (ok && c.queued)
+    DSR_INFO("drp.callbacks", "queued=%d", c.queued);
+  return ok;
+}
+
+/* After a change made here: the request's callback now, not at the next sweep. */
+static void callback_now(struct dsr_db *db, const struct dsr_drp_env *env, const char *id)
+{
+  int n = 0;
+  if (!dsr_drp_callbacks(db, env, id, &n))
+    DSR_WARN("drp.callback_deferred", "id=%s", id); /* the routing sweep sends it */
 }
 
 /* ---- what staff see ---- */
@@ -657,5 +722,20 @@ json_t *dsr_drp_request_info(struct dsr_db *db, const char *request_id)
                      "agent_request_id", col(r, 1), "exercise", PQgetvalue(r, 0, 10), "regime",
                      col(r, 11), "status_callback", !PQgetisnull(r, 0, 12));
   PQclear(r);
+  if (!info)
+    return NULL;
+  json_t *cbs = json_array();
+  r = dsr_db_exec(db, DSR_STMT_DRP_CALLBACKS_OF, 1, (const char *const[]){request_id});
+  for (int i = 0; cbs && dsr_db_ok(r) && i < PQntuples(r); i++)
+    json_array_append_new(cbs, json_pack("{s:s, s:i, s:s, s:s?, s:o}", "state",
+                                         PQgetvalue(r, i, 0), "attempts",
+                                         atoi(PQgetvalue(r, i, 1)), "created_at",
+                                         PQgetvalue(r, i, 2), "delivered_at",
+                                         PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3),
+                                         "last_status_code",
+                                         PQgetisnull(r, i, 4) ? json_null()
+                                                              : json_integer(atoi(PQgetvalue(r, i, 4)))));
+  PQclear(r);
+  json_object_set_new(info, "callbacks", cbs ? cbs : json_array());
   return info;
 }
