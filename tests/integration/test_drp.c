@@ -15,7 +15,12 @@
 #include <string.h>
 #include <time.h>
 #include "suites.h"
+#include "webhook_receiver.h"
+#include "dsr/crypto.h"
+#include "dsr/db.h"
 #include "dsr/drp.h"
+#include "dsr/pgembed.h"
+#include "dsr/webhook.h"
 
 #define BUSINESS "DSRD_TEST_CB_001"
 #define AGENT "TEST_AGENT_001"
@@ -32,6 +37,8 @@ struct agent {
 };
 
 static struct h_dsrd dd;
+static char *dconninfo; /* this suite's own database: no other daemon's workers touch its outbox */
+static char keyfile[400];
 static struct agent me = {.id = AGENT}, other = {.id = OTHER}, osiraa = {.id = OSIRAA_ID};
 /* Generated per run and never in the directory: its signatures must never count. */
 static struct agent stranger = {.id = AGENT};
@@ -82,12 +89,19 @@ static void suite_setup(void)
           "\"web_url\":\"http://127.0.0.1:8003\"}]",
           AGENT, b64, OTHER, hex, OSIRAA_ID, OSIRAA_VERIFY_B64);
   fclose(f);
-  char url[512], pol[500], ag[500], key[400];
-  snprintf(url, sizeof url, "--database-url=%s", it_pg.conninfo);
+  char err[512];
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "dsr_drp", err, sizeof err), "%s", err);
+  dconninfo = dsr_pgembed_conninfo(it_pg.embed, "dsr_drp");
+  H_REQUIRE1(dconninfo != NULL);
+  char url[512], pol[500], ag[500], key[500];
+  snprintf(url, sizeof url, "--database-url=%s", dconninfo);
   snprintf(pol, sizeof pol, "--policy-file=%s", policy);
   snprintf(ag, sizeof ag, "--drp-agents-file=%s", agents);
-  snprintf(key, sizeof key, "--secret-key-file=%s/secret.key", it_dsrd.state_dir);
-  const char *args[] = {url, pol, ag, key, "--drp-business-id=" BUSINESS, "--workers=0", NULL};
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", it_dsrd.state_dir);
+  snprintf(key, sizeof key, "--secret-key-file=%s", keyfile);
+  /* Callbacks go to a receiver on loopback over http: allowed as in the webhook tests. */
+  const char *args[] = {url, pol, ag, key, "--drp-business-id=" BUSINESS, "--workers=0",
+                        "--webhook-allow-http=true", "--webhook-allow-private=true", NULL};
   h_dsrd_start(&dd, NULL, args);
 }
 
@@ -95,6 +109,8 @@ static void suite_teardown(void)
 {
   int st = h_dsrd_stop(&dd, SIGTERM);
   H_REQUIRE(st == 0, "drp dsrd exited with %d; log: %s", st, dd.log);
+  free(dconninfo);
+  dconninfo = NULL;
 }
 
 /* ---- the agent ---- */
@@ -239,7 +255,7 @@ static long sql_long(const char *sql, const char *id)
     }
   }
   q[used] = '\0';
-  return h_sql_long(it_pg.conninfo, q);
+  return h_sql_long(dconninfo, q);
 }
 
 /* ---- tests ---- */
@@ -280,7 +296,7 @@ START_TEST(pairing_and_agent_information)
   ck_assert_str_eq(r.body, "{}");
   h_resp_free(&r);
   /* the token is stored only as a keyed hash */
-  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_drp_tokens WHERE "
+  ck_assert_int_eq(h_sql_long(dconninfo, "SELECT count(*) FROM dsr_drp_tokens WHERE "
                                               "agent_id = '" AGENT "' AND length(token_hash) = 32"),
                    1);
   /* another agent's id with our token: 403 */
@@ -629,7 +645,7 @@ START_TEST(status_mapping)
     snprintf(before, sizeof before, "%s", json_string_value(json_object_get(j, "expected_by")));
     json_decref(j);
     snprintf(q, sizeof q, "UPDATE dsr_requests SET %s WHERE id = '%s'", rows[i].set, id);
-    PQclear(h_sql(it_pg.conninfo, q));
+    PQclear(h_sql(dconninfo, q));
     snprintf(path, sizeof path, "/drp/v1/data-rights-request/%s", id);
     struct h_resp r;
     ck_assert_int_eq(call("GET", path, me.token, NULL, NULL, &r), 200);
@@ -676,6 +692,146 @@ START_TEST(drp_routes_only_under_their_base_and_business_document)
 }
 END_TEST
 
+/* The test process delivers the outbox itself, with the daemon's key and its own clock. */
+static struct dsr_db *open_db(PGconn **conn)
+{
+  char err[512];
+  ck_assert_msg(dsr_crypto_init(keyfile, err, sizeof err), "%s", err);
+  *conn = dsr_db_connect(dconninfo, err, sizeof err);
+  ck_assert_msg(*conn != NULL, "%s", err);
+  return dsr_db_wrap(*conn);
+}
+
+static int deliver(struct dsr_db *db, bool allow_private)
+{
+  struct dsr_webhook_opts o = {.allow_http = true, .allow_private = allow_private,
+                               .timeout_s = 15};
+  int sent = 0;
+  ck_assert(dsr_webhook_deliver_due(db, &o, 50, &sent));
+  return sent;
+}
+
+/* Delivery @p i's body as JSON (caller decrefs). */
+static json_t *hit(struct wh_receiver *w, int i)
+{
+  pthread_mutex_lock(&w->lock);
+  json_error_t e;
+  json_t *j = json_loads(w->hits[i].body, 0, &e);
+  pthread_mutex_unlock(&w->lock);
+  ck_assert_msg(j != NULL, "callback %d is not JSON", i);
+  return j;
+}
+
+START_TEST(status_callbacks_on_every_change)
+{
+  PGconn *conn;
+  struct dsr_db *db = open_db(&conn);
+  (void)deliver(db, true); /* leftovers of earlier tests */
+  struct wh_receiver w;
+  wh_start(&w, NULL);
+  pair(&me);
+  char email[100];
+  unique_email(email, sizeof email);
+  json_t *c = exercise_claims(&me, "deletion", email, true);
+  json_object_set_new(c, "status_callback", json_string(w.url));
+  long st = 0;
+  json_t *j = exercise(&me, c, &st);
+  ck_assert_int_eq(st, 200);
+  char id[40];
+  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
+  json_decref(j);
+  /* the first status goes out at once */
+  ck_assert_int_eq(deliver(db, true), 1);
+  ck_assert_int_eq(wh_count(&w), 1);
+  j = hit(&w, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), id);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "in_progress");
+  json_decref(j);
+  /* a change made elsewhere (staff, workers) goes out with the next sweep, once */
+  struct dsr_verify_env venv = {0};
+  struct dsr_config cfg;
+  ck_assert(dsr_config_defaults(&cfg));
+  struct dsr_drp_env env = {.cfg = &cfg, .venv = &venv};
+  int queued = -1;
+  ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
+  ck_assert_int_eq(queued, 0);
+  char q[300];
+  snprintf(q, sizeof q, "UPDATE dsr_requests SET status = 'completed', outcome = 'fulfilled'"
+           " WHERE id = '%s'", id);
+  PQclear(h_sql(dconninfo, q));
+  ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
+  ck_assert_int_eq(queued, 1);
+  ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
+  ck_assert_int_eq(queued, 0);
+  ck_assert_int_eq(deliver(db, true), 1);
+  ck_assert_int_eq(wh_count(&w), 2);
+  j = hit(&w, 1);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "fulfilled");
+  json_decref(j);
+  /* revoke: its callback at once */
+  unique_email(email, sizeof email);
+  c = exercise_claims(&me, "access", email, true);
+  json_object_set_new(c, "status_callback", json_string(w.url));
+  j = exercise(&me, c, &st);
+  ck_assert_int_eq(st, 200);
+  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
+  json_decref(j);
+  char path[200];
+  snprintf(path, sizeof path, "/drp/v1/data-rights-request/%s", id);
+  char *b = sign(&me, json_pack("{s:s}", "reason", "no longer needed"));
+  struct h_resp r;
+  ck_assert_int_eq(call("DELETE", path, me.token, "text/plain", b, &r), 200);
+  h_resp_free(&r);
+  free(b);
+  ck_assert_int_eq(deliver(db, true), 2);
+  ck_assert_int_eq(wh_count(&w), 4);
+  j = hit(&w, 3);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "revoked");
+  ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), id);
+  json_decref(j);
+  ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_outbox WHERE request_id = '%s'"
+                            " AND state = 'delivered' AND customer_id IS NULL", id), 2);
+  /* staff see the agent and its callbacks */
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "'--database-url=%s' '--secret-key-file=%s' staff token create"
+           " --role auditor --name drp-%d", dconninfo, keyfile, (int)getpid());
+  int rc = 0;
+  char *out = it_dsrctl(cmd, &rc);
+  ck_assert_int_eq(rc, 0);
+  char *t = strstr(out, "token: ");
+  ck_assert(t != NULL);
+  t += 7;
+  t[strcspn(t, "\n")] = '\0';
+  snprintf(path, sizeof path, "/v1/admin/requests/%s", id);
+  ck_assert_int_eq(call("GET", path, t, NULL, NULL, &r), 200);
+  j = h_resp_json(&r);
+  json_t *agent = json_object_get(j, "agent");
+  ck_assert_str_eq(json_string_value(json_object_get(agent, "agent_id")), AGENT);
+  ck_assert_str_eq(json_string_value(json_object_get(agent, "agent_name")), "Test Agent");
+  ck_assert_str_eq(json_string_value(json_object_get(agent, "exercise")), "access");
+  ck_assert_int_eq(json_array_size(json_object_get(agent, "callbacks")), 2);
+  json_decref(j);
+  h_resp_free(&r);
+  free(out);
+  /* the SSRF guard holds for callbacks: a loopback URL is refused unless allowed */
+  unique_email(email, sizeof email);
+  c = exercise_claims(&me, "deletion", email, true);
+  json_object_set_new(c, "status_callback", json_string(w.url));
+  j = exercise(&me, c, &st);
+  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
+  json_decref(j);
+  ck_assert_int_eq(deliver(db, false), 1);
+  ck_assert_int_eq(wh_count(&w), 4);
+  ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
+                            " ON o.id = a.outbox_id WHERE o.request_id = '%s'"
+                            " AND a.error LIKE 'refused%%'", id), 1);
+  dsr_config_free(&cfg);
+  wh_stop(&w);
+  dsr_db_unwrap(db);
+  PQfinish(conn);
+}
+END_TEST
+
 Suite *suite_drp(void)
 {
   Suite *s = suite_create("drp");
@@ -693,6 +849,7 @@ Suite *suite_drp(void)
   tcase_add_test(tc, status_and_revoke);
   tcase_add_test(tc, status_mapping);
   tcase_add_test(tc, drp_routes_only_under_their_base_and_business_document);
+  tcase_add_test(tc, status_callbacks_on_every_change);
   suite_add_tcase(s, tc);
   return s;
 }
