@@ -212,6 +212,11 @@ int main(int argc, char **argv)
       goto cleanup;
     s.app.drp_dir = s.drp_dir;
   }
+  if (s.cfg.drp_base_path && (s.cfg.drp_base_path[0] != '/' || s.cfg.drp_base_path[1] == '\0' ||
+                              !dsr_path_safe(s.cfg.drp_base_path))) {
+    snprintf(err, sizeof err, "drp_base_path must be a path such as /drp");
+    goto cleanup;
+  }
   dsr_routes_drp_base(s.cfg.drp_base_path);
   if (!dsr_dbsetup_open(&s.cfg, s.cfg.migrate_on_start, &s.db, err, sizeof err))
     goto cleanup;

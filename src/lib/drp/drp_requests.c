@@ -90,20 +90,27 @@ json_t *dsr_drp_business_document(const struct dsr_config *cfg, const struct dsr
   json_t *org = dsr_org_json(policy);
   const char *name = cfg->drp_business_name ? cfg->drp_business_name
                                             : json_string_value(json_object_get(org, "name"));
-  char *api = dsr_asprintf("%s%s", cfg->base_url ? cfg->base_url : "",
-                           cfg->drp_base_path ? cfg->drp_base_path : "/drp");
+  char *api = cfg->base_url
+                  ? dsr_asprintf("%s%s", cfg->base_url, cfg->drp_base_path ? cfg->drp_base_path
+                                                                           : "/drp")
+                  : dsr_asprintf("http://%s:%ld%s", cfg->listen_address, cfg->port,
+                                 cfg->drp_base_path ? cfg->drp_base_path : "/drp");
   json_t *acts = json_array();
   for (size_t i = 0; i < DSR_ARRAY_LEN(actions); i++)
     if (dsr_drp_action_supported(cfg, actions[i].exercise))
       json_array_append_new(acts, json_string(actions[i].exercise));
-  json_t *doc = json_pack("{s:s?, s:s?, s:n, s:s?, s:o, s:[ss], s:s?, s:s?}", "id",
-                          cfg->drp_business_id, "name", name, "logo", "api_base", api,
-                          "supported_actions", acts, "supported_verifications", "email",
-                          "phone_number", "web_url", json_string_value(json_object_get(org, "url")),
-                          "technical_contact",
-                          cfg->drp_technical_contact
-                              ? cfg->drp_technical_contact
-                              : json_string_value(json_object_get(org, "contact_email")));
+  json_t *doc = json_pack("{s:s?, s:s?, s:n, s:s?, s:o, s:[ss]}", "id", cfg->drp_business_id,
+                          "name", name, "logo", "api_base", api, "supported_actions", acts,
+                          "supported_verifications", "email", "phone_number");
+  /* Optional members only when known: the schema wants strings, not nulls. */
+  const char *web = json_string_value(json_object_get(org, "url"));
+  const char *tech = cfg->drp_technical_contact
+                         ? cfg->drp_technical_contact
+                         : json_string_value(json_object_get(org, "contact_email"));
+  if (doc && web)
+    json_object_set_new(doc, "web_url", json_string(web));
+  if (doc && tech)
+    json_object_set_new(doc, "technical_contact", json_string(tech));
   free(api);
   json_decref(org);
   return doc;
