@@ -41,24 +41,42 @@ static bool enabled(struct dsr_hreq *r, enum MHD_Result *ret)
   return false;
 }
 
-/* Runs @p op with a pool connection; 503 in DRP's shape without one. */
-#define WITH_DB(r, db, ret)                                                                   \
-  struct dsr_db *db = dsr_db_acquire((r)->app->pool);                                        \
-  if (!db)                                                                                    \
-    return dsr_reply_problem((r), DSR_E_DB_UNAVAILABLE, NULL, NULL);
+/* What a handler asks of src/lib/drp. */
+enum drp_op { OP_PAIR, OP_EXERCISE, OP_STATUS, OP_REVOKE };
 
-enum MHD_Result dsrd_drp_pair(struct dsr_hreq *r)
+/* The one body of the handlers that need the database: DRP enabled, a connection, the op. */
+static enum MHD_Result run_op(struct dsr_hreq *r, enum drp_op op)
 {
   enum MHD_Result ret;
   if (!enabled(r, &ret))
     return ret;
-  WITH_DB(r, db, ret);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   struct dsr_drp_env env = env_of(r);
   struct dsr_drp_answer a = {0};
-  dsr_drp_pair(db, &env, r->args[0], r->body.data ? r->body.data : "", r->body.len, dsr_now(),
-               &a);
+  const char *body = r->body.data ? r->body.data : "";
+  switch (op) {
+  case OP_PAIR:
+    dsr_drp_pair(db, &env, r->args[0], body, r->body.len, dsr_now(), &a);
+    break;
+  case OP_EXERCISE:
+    dsr_drp_exercise(db, &env, r->agent_id, body, r->body.len, dsr_now(), &a);
+    break;
+  case OP_STATUS:
+    dsr_drp_status(db, &env, r->agent_id, r->args[0], &a);
+    break;
+  case OP_REVOKE:
+    dsr_drp_revoke(db, &env, r->agent_id, r->args[0], body, r->body.len, dsr_now(), &a);
+    break;
+  }
   dsr_db_release(db);
   return send_answer(r, &a);
+}
+
+enum MHD_Result dsrd_drp_pair(struct dsr_hreq *r)
+{
+  return run_op(r, OP_PAIR);
 }
 
 enum MHD_Result dsrd_drp_agent(struct dsr_hreq *r)
@@ -77,42 +95,17 @@ enum MHD_Result dsrd_drp_agent(struct dsr_hreq *r)
 
 enum MHD_Result dsrd_drp_exercise(struct dsr_hreq *r)
 {
-  enum MHD_Result ret;
-  if (!enabled(r, &ret))
-    return ret;
-  WITH_DB(r, db, ret);
-  struct dsr_drp_env env = env_of(r);
-  struct dsr_drp_answer a = {0};
-  dsr_drp_exercise(db, &env, r->agent_id, r->body.data, r->body.len, dsr_now(), &a);
-  dsr_db_release(db);
-  return send_answer(r, &a);
+  return run_op(r, OP_EXERCISE);
 }
 
 enum MHD_Result dsrd_drp_status(struct dsr_hreq *r)
 {
-  enum MHD_Result ret;
-  if (!enabled(r, &ret))
-    return ret;
-  WITH_DB(r, db, ret);
-  struct dsr_drp_env env = env_of(r);
-  struct dsr_drp_answer a = {0};
-  dsr_drp_status(db, &env, r->agent_id, r->args[0], &a);
-  dsr_db_release(db);
-  return send_answer(r, &a);
+  return run_op(r, OP_STATUS);
 }
 
 enum MHD_Result dsrd_drp_revoke(struct dsr_hreq *r)
 {
-  enum MHD_Result ret;
-  if (!enabled(r, &ret))
-    return ret;
-  WITH_DB(r, db, ret);
-  struct dsr_drp_env env = env_of(r);
-  struct dsr_drp_answer a = {0};
-  dsr_drp_revoke(db, &env, r->agent_id, r->args[0], r->body.data ? r->body.data : "",
-                 r->body.len, dsr_now(), &a);
-  dsr_db_release(db);
-  return send_answer(r, &a);
+  return run_op(r, OP_REVOKE);
 }
 
 void dsrd_drp_name_agent(const struct dsr_hreq *r, json_t *detail)

@@ -230,6 +230,25 @@ static json_t *exercise(struct agent *a, json_t *claims, long *status)
   return j;
 }
 
+/*
+ * Files @p exercise for a new consumer (email verified by the agent when @p verified, status
+ * callbacks to @p callback when not NULL); asserts 200. The answer (caller decrefs), its id in @p id.
+ */
+static json_t *file_request(struct agent *a, const char *what, bool verified, const char *callback,
+                            char id[40])
+{
+  char email[100];
+  unique_email(email, sizeof email);
+  json_t *c = exercise_claims(a, what, email, verified);
+  if (callback)
+    json_object_set_new(c, "status_callback", json_string(callback));
+  long st = 0;
+  json_t *j = exercise(a, c, &st);
+  ck_assert_msg(st == 200, "%s: %ld", what, st);
+  snprintf(id, 40, "%s", json_string_value(json_object_get(j, "request_id")));
+  return j;
+}
+
 static void assert_error(json_t *j, const char *code, bool fatal)
 {
   ck_assert_msg(j != NULL, "no JSON body");
@@ -374,11 +393,8 @@ END_TEST
 START_TEST(osiraa_keypair_pairs_and_files)
 {
   pair(&osiraa);
-  char email[100];
-  unique_email(email, sizeof email);
-  long st = 0;
-  json_t *j = exercise(&osiraa, exercise_claims(&osiraa, "deletion", email, true), &st);
-  ck_assert_int_eq(st, 200);
+  char id[40];
+  json_t *j = file_request(&osiraa, "deletion", true, NULL, id);
   ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "in_progress");
   json_decref(j);
 }
@@ -457,14 +473,10 @@ END_TEST
 START_TEST(unverified_identity_needs_user_verification)
 {
   pair(&me);
-  char email[100];
-  unique_email(email, sizeof email);
-  long st = 0;
-  json_t *j = exercise(&me, exercise_claims(&me, "access", email, false), &st);
-  ck_assert_int_eq(st, 200);
+  char id[40];
+  json_t *j = file_request(&me, "access", false, NULL, id);
   ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "in_progress");
   ck_assert_str_eq(json_string_value(json_object_get(j, "reason")), "need_user_verification");
-  const char *id = json_string_value(json_object_get(j, "request_id"));
   const char *url = json_string_value(json_object_get(j, "user_verification_url"));
   ck_assert(url && strstr(url, id) && strstr(url, "/verify"));
   ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_requests WHERE id = '%s'"
@@ -563,14 +575,9 @@ START_TEST(status_and_revoke)
 {
   pair(&me);
   pair(&other);
-  char email[100], path[200];
-  unique_email(email, sizeof email);
-  long st = 0;
-  json_t *j = exercise(&me, exercise_claims(&me, "deletion", email, true), &st);
-  ck_assert_int_eq(st, 200);
-  char id[40];
-  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
-  json_decref(j);
+  char path[200], id[40];
+  json_decref(file_request(&me, "deletion", true, NULL, id));
+  json_t *j;
   snprintf(path, sizeof path, "/drp/v1/data-rights-request/%s", id);
   struct h_resp r;
   ck_assert_int_eq(call("GET", path, me.token, NULL, NULL, &r), 200);
@@ -634,13 +641,8 @@ START_TEST(status_mapping)
        "in_progress", NULL},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    char email[100];
-    unique_email(email, sizeof email);
-    long st = 0;
-    json_t *j = exercise(&me, exercise_claims(&me, "deletion", email, true), &st);
-    ck_assert_int_eq(st, 200);
     char id[40], q[400], path[200];
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
+    json_t *j = file_request(&me, "deletion", true, NULL, id);
     char before[40];
     snprintf(before, sizeof before, "%s", json_string_value(json_object_get(j, "expected_by")));
     json_decref(j);
@@ -730,16 +732,9 @@ START_TEST(status_callbacks_on_every_change)
   struct wh_receiver w;
   wh_start(&w, NULL);
   pair(&me);
-  char email[100];
-  unique_email(email, sizeof email);
-  json_t *c = exercise_claims(&me, "deletion", email, true);
-  json_object_set_new(c, "status_callback", json_string(w.url));
-  long st = 0;
-  json_t *j = exercise(&me, c, &st);
-  ck_assert_int_eq(st, 200);
   char id[40];
-  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
-  json_decref(j);
+  json_decref(file_request(&me, "deletion", true, w.url, id));
+  json_t *j;
   /* the first status goes out at once */
   ck_assert_int_eq(deliver(db, true), 1);
   ck_assert_int_eq(wh_count(&w), 1);
@@ -769,13 +764,7 @@ START_TEST(status_callbacks_on_every_change)
   ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "fulfilled");
   json_decref(j);
   /* revoke: its callback at once */
-  unique_email(email, sizeof email);
-  c = exercise_claims(&me, "access", email, true);
-  json_object_set_new(c, "status_callback", json_string(w.url));
-  j = exercise(&me, c, &st);
-  ck_assert_int_eq(st, 200);
-  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
-  json_decref(j);
+  json_decref(file_request(&me, "access", true, w.url, id));
   char path[200];
   snprintf(path, sizeof path, "/drp/v1/data-rights-request/%s", id);
   char *b = sign(&me, json_pack("{s:s}", "reason", "no longer needed"));
@@ -814,12 +803,7 @@ START_TEST(status_callbacks_on_every_change)
   h_resp_free(&r);
   free(out);
   /* the SSRF guard holds for callbacks: a loopback URL is refused unless allowed */
-  unique_email(email, sizeof email);
-  c = exercise_claims(&me, "deletion", email, true);
-  json_object_set_new(c, "status_callback", json_string(w.url));
-  j = exercise(&me, c, &st);
-  snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "request_id")));
-  json_decref(j);
+  json_decref(file_request(&me, "deletion", true, w.url, id));
   ck_assert_int_eq(deliver(db, false), 1);
   ck_assert_int_eq(wh_count(&w), 4);
   ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"

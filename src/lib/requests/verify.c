@@ -831,30 +831,36 @@ static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
                json_pack("{s:s}", "previous_status", c->status));
 }
 
-void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
-                          struct dsr_verify_outcome *out)
+/* A withdrawal by the holder of @p status_token, or by @p actor (who proved it otherwise). */
+static void withdraw(struct dsr_db *db, const char *id, const char *status_token,
+                     const char *actor, struct dsr_verify_outcome *out)
 {
   memset(out, 0, sizeof *out);
-  if (!valid_id(id) || !status_token) {
+  if (!valid_id(id) || (!status_token && !actor)) {
     out->ec = DSR_E_NOT_FOUND;
     return;
   }
   struct dsr_verify_env none = {0};
-  struct vctx c = {.env = &none, .id = id, .status_token = status_token, .out = out};
+  struct vctx c = {.env = &none, .id = id, .status_token = status_token, .actor = actor,
+                   .out = out};
   run(db, &c, withdraw_body);
+}
+
+void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
+                          struct dsr_verify_outcome *out)
+{
+  withdraw(db, id, status_token, NULL, out);
 }
 
 void dsr_request_withdraw_as(struct dsr_db *db, const char *id, const char *actor,
                              struct dsr_verify_outcome *out)
 {
-  memset(out, 0, sizeof *out);
-  if (!valid_id(id) || !actor) {
+  if (!actor) {
+    memset(out, 0, sizeof *out);
     out->ec = DSR_E_NOT_FOUND;
     return;
   }
-  struct dsr_verify_env none = {0};
-  struct vctx c = {.env = &none, .id = id, .actor = actor, .out = out};
-  run(db, &c, withdraw_body);
+  withdraw(db, id, NULL, actor, out);
 }
 
 /* The kinds an agent vouched for ride in .note, as a NUL-separated list (see dsr_verify_agent()). */
