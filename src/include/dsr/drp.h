@@ -135,9 +135,10 @@ json_t *dsr_drp_status_json(struct dsr_db *db, const struct dsr_drp_env *env,
                             const char *request_id, char *agent_id, size_t agent_len, bool *found);
 
 /**
- * What staff see: {"agent_id", "agent_name", "agent_request_id", "exercise",
- * "regime", "status_callback": bool, "callbacks": [...]} for a request filed
- * by an agent, else NULL (caller decrefs).
+ * What staff see: {"agent_id", "agent_request_id", "exercise", "regime",
+ * "status_callback": bool, "callbacks": [{"state", "attempts", "created_at",
+ * "delivered_at", "last_status_code"}]} for a request filed by an agent, else
+ * NULL (caller decrefs). The HTTP side adds "agent_name" from the directory.
  */
 json_t *dsr_drp_request_info(struct dsr_db *db, const char *request_id);
 
