@@ -9,6 +9,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "dsr/drp.h"
+#include "dsr/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,14 @@ void dsrd_drp_name_agent(const struct dsr_hreq *r, json_t *detail)
       dsr_drp_agent_find(r->app->drp_dir, json_string_value(json_object_get(agent, "agent_id")));
   if (a && a->name)
     json_object_set_new(agent, "agent_name", json_string(a->name));
+}
+
+void dsrd_drp_changed(struct dsr_hreq *r, struct dsr_db *db, const char *id)
+{
+  if (!r->app->cfg->drp_business_id)
+    return;
+  struct dsr_drp_env env = env_of(r);
+  int n = 0;
+  if (!dsr_drp_callbacks(db, &env, id, &n))
+    DSR_WARN("drp.callback_deferred", "rid=%s id=%s", r->rid, id);
 }

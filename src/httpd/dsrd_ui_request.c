@@ -227,6 +227,8 @@ enum MHD_Result dsrd_ui_act(struct dsr_hreq *r)
   const char *field = NULL;
   enum dsr_ec ec = dsr_admin_act(db, r->app->policy, r->staff_id, r->args[0], &a, &reply,
                                  detail, sizeof detail, &field);
+  if (ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   json_decref(reply);
   if (ec == DSR_E_NOT_FOUND || ec == DSR_E_DB_UNAVAILABLE || ec == DSR_E_INTERNAL)

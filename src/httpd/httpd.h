@@ -341,6 +341,12 @@ enum MHD_Result dsrd_drp_agent(struct dsr_hreq *r);
 enum MHD_Result dsrd_drp_exercise(struct dsr_hreq *r);
 enum MHD_Result dsrd_drp_status(struct dsr_hreq *r);
 enum MHD_Result dsrd_drp_revoke(struct dsr_hreq *r);
+/**
+ * After a state change of request @p id made over HTTP (staff actions, the subject's
+ * verification or withdrawal): its DRP status callback now, if an agent filed it and asked
+ * for callbacks (the routing sweep catches what workers change, and any failure here).
+ */
+void dsrd_drp_changed(struct dsr_hreq *r, struct dsr_db *db, const char *id);
 /** Adds the agent's name from the DRP directory to a request detail's "agent" (staff views). */
 void dsrd_drp_name_agent(const struct dsr_hreq *r, json_t *detail);
 /* The staff UI (one file per page group: dsrd_ui_*.c). */

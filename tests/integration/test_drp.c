@@ -68,7 +68,7 @@ static void suite_setup(void)
   H_REQUIRE1(f != NULL);
   fputs("{\"organization\":{\"name\":\"CallOrbit Ltd\",\"url\":\"https://callorbit.example\"},"
         "\"default_jurisdiction\":\"ccpa\",\"jurisdictions\":{\"ccpa\":{\"name\":\"CCPA\","
-        "\"deadline\":\"45 days\",\"rights\":[\"access\",\"erasure\",\"opt_out\"]}},"
+        "\"deadline\":\"45 days\",\"extension\":\"45 days\",\"rights\":[\"access\",\"erasure\",\"opt_out\"]}},"
         "\"verification\":{\"rules\":[{\"types\":[\"*\"],\"jurisdictions\":[\"*\"],"
         "\"require\":[[\"agent\"],[\"email\"]]}]}}",
         f);
@@ -783,7 +783,7 @@ START_TEST(status_callbacks_on_every_change)
   /* staff see the agent and its callbacks */
   char cmd[1200];
   snprintf(cmd, sizeof cmd, "'--database-url=%s' '--secret-key-file=%s' staff token create"
-           " --role auditor --name drp-%d", dconninfo, keyfile, (int)getpid());
+           " --role admin --name drp-%d", dconninfo, keyfile, (int)getpid());
   int rc = 0;
   char *out = it_dsrctl(cmd, &rc);
   ck_assert_int_eq(rc, 0);
@@ -801,11 +801,33 @@ START_TEST(status_callbacks_on_every_change)
   ck_assert_int_eq(json_array_size(json_object_get(agent, "callbacks")), 2);
   json_decref(j);
   h_resp_free(&r);
+  /* a staff action: the callback goes out at once, with the extension's new date and reason */
+  json_t *first = file_request(&me, "deletion", true, w.url, id);
+  ck_assert_int_eq(deliver(db, true), 1);
+  snprintf(path, sizeof path, "/v1/admin/requests/%s/actions", id);
+  const char *auth[1];
+  char ah[200];
+  snprintf(ah, sizeof ah, "Authorization: Bearer %s", t);
+  auth[0] = ah;
+  ck_assert_int_eq(h_json_call(&dd, "POST", path, auth, 1,
+                               "{\"action\":\"extend\",\"reason\":\"many systems\"}", NULL),
+                   200);
+  ck_assert_int_eq(deliver(db, true), 1);
+  ck_assert_int_eq(wh_count(&w), 6);
+  j = hit(&w, 5);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), id);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "in_progress");
+  ck_assert_str_ne(json_string_value(json_object_get(j, "expected_by")),
+                   json_string_value(json_object_get(first, "expected_by")));
+  ck_assert_str_eq(json_string_value(json_object_get(j, "processing_details")),
+                   "the deadline was extended: many systems");
+  json_decref(j);
+  json_decref(first);
   free(out);
   /* the SSRF guard holds for callbacks: a loopback URL is refused unless allowed */
   json_decref(file_request(&me, "deletion", true, w.url, id));
   ck_assert_int_eq(deliver(db, false), 1);
-  ck_assert_int_eq(wh_count(&w), 4);
+  ck_assert_int_eq(wh_count(&w), 6);
   ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_attempts a JOIN dsr_webhook_outbox o"
                             " ON o.id = a.outbox_id WHERE o.request_id = '%s'"
                             " AND a.error LIKE 'refused%%'", id), 1);
