@@ -257,6 +257,14 @@ static void assert_error(json_t *j, const char *code, bool fatal)
   ck_assert(json_is_true(json_object_get(j, "fatal")) == fatal);
 }
 
+/* The same for an answer's body. */
+static void assert_resp_error(const struct h_resp *r, const char *code, bool fatal)
+{
+  json_t *j = h_resp_json(r);
+  assert_error(j, code, fatal);
+  json_decref(j);
+}
+
 /* @p sql with every "%s" standing for request @p id (replaced here, not by printf). */
 static long sql_long(const char *sql, const char *id)
 {
@@ -321,12 +329,12 @@ START_TEST(pairing_and_agent_information)
   /* another agent's id with our token: 403 */
   snprintf(path, sizeof path, "/drp/v1/agent/%s", OTHER);
   ck_assert_int_eq(call("GET", path, me.token, NULL, NULL, &r), 403);
-  assert_error(h_resp_json(&r), "403", true);
+  assert_resp_error(&r, "403", true);
   h_resp_free(&r);
   /* no token, unknown token: 401 in DRP's shape */
   ck_assert_int_eq(call("GET", path, NULL, NULL, NULL, &r), 401);
   ck_assert(strstr(r.content_type, "application/json") != NULL);
-  assert_error(h_resp_json(&r), "401", false);
+  assert_resp_error(&r, "401", false);
   h_resp_free(&r);
   ck_assert_int_eq(call("GET", path, "not-a-token", NULL, NULL, &r), 401);
   h_resp_free(&r);
@@ -385,7 +393,7 @@ START_TEST(pairing_failures_are_403_without_body)
   h_http(&dd, "POST", "/drp/v1/agent/" AGENT, (const char *const[]){"Content-Type: application/json", NULL},
          "{}", &r);
   ck_assert_int_eq(r.status, 415);
-  assert_error(h_resp_json(&r), "415", false);
+  assert_resp_error(&r, "415", false);
   h_resp_free(&r);
 }
 END_TEST
@@ -521,7 +529,7 @@ START_TEST(signature_and_claim_failures)
   char *b = sign(&other, c);
   ck_assert_int_eq(call("POST", "/drp/v1/data-rights-request", me.token, "text/plain", b, &r),
                    403);
-  assert_error(h_resp_json(&r), "403", true);
+  assert_resp_error(&r, "403", true);
   h_resp_free(&r);
   free(b);
   /* our claims, signed by a key the directory does not hold */
@@ -533,7 +541,7 @@ START_TEST(signature_and_claim_failures)
   /* not base64 */
   ck_assert_int_eq(call("POST", "/drp/v1/data-rights-request", me.token, "text/plain",
                         "this is * not base64", &r), 400);
-  assert_error(h_resp_json(&r), "400", true);
+  assert_resp_error(&r, "400", true);
   h_resp_free(&r);
   /* tampered claims: one byte of the signed message changed, re-encoded */
   b = sign(&me, exercise_claims(&me, "deletion", email, true));
@@ -555,7 +563,7 @@ START_TEST(signature_and_claim_failures)
   h_resp_free(&r);
   ck_assert_int_eq(call("POST", "/drp/v1/data-rights-request", me.token, "text/plain", b, &r),
                    409);
-  assert_error(h_resp_json(&r), "409", true);
+  assert_resp_error(&r, "409", true);
   h_resp_free(&r);
   free(b);
   /* no token, JSON instead of text/plain, empty body */
@@ -563,7 +571,7 @@ START_TEST(signature_and_claim_failures)
   h_resp_free(&r);
   ck_assert_int_eq(call("POST", "/drp/v1/data-rights-request", me.token, "application/json",
                         "{}", &r), 415);
-  assert_error(h_resp_json(&r), "415", false);
+  assert_resp_error(&r, "415", false);
   h_resp_free(&r);
   ck_assert_int_eq(call("POST", "/drp/v1/data-rights-request", me.token, "text/plain", "", &r),
                    400);
