@@ -38,14 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     const char *b = s;
     size_t len = size;
-    while (len && strchr(" \t\r\n", *b)) {
+    while (len && *b && strchr(" \t\r\n", *b)) {
       b++;
       len--;
     }
-    while (len && strchr(" \t\r\n", b[len - 1]))
+    while (len && b[len - 1] && strchr(" \t\r\n", b[len - 1]))
       len--;
     if (!json_is_object(claims) ||
-        sodium_base642bin(bin, sizeof bin, b, len, NULL, &n, NULL,
+        sodium_base642bin(bin, sizeof bin, b, len, "\r\n", &n, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         crypto_sign_verify_detached(bin, bin + crypto_sign_BYTES, n - crypto_sign_BYTES, pk) != 0)
       abort();

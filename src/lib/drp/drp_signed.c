@@ -155,14 +155,20 @@ const struct dsr_drp_agent *dsr_drp_agent_find(const struct dsr_drp_directory *d
   return NULL;
 }
 
+/* Whitespace around a body (never a NUL: strchr() would match the terminator). */
+static bool is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 enum dsr_drp_open dsr_drp_open_signed(const char *body, size_t len,
                                       const unsigned char key[DSR_DRP_KEY_BYTES], json_t **claims,
                                       unsigned char digest[32])
 {
   *claims = NULL;
-  while (len > 0 && strchr(" \t\r\n", body[len - 1]))
+  while (len > 0 && is_space(body[len - 1]))
     len--;
-  while (len > 0 && strchr(" \t\r\n", body[0])) {
+  while (len > 0 && is_space(body[0])) {
     body++;
     len--;
   }
@@ -173,7 +179,8 @@ enum dsr_drp_open dsr_drp_open_signed(const char *body, size_t len,
   enum dsr_drp_open res = DSR_DRP_OPEN_BASE64;
   const char *end = NULL;
   if (!sm || !m ||
-      sodium_base642bin(sm, cap, body, len, NULL, &bin, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      /* line breaks inside are skipped: base64(1) wraps at 76 columns unless told not to */
+      sodium_base642bin(sm, cap, body, len, "\r\n", &bin, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
       end != body + len || bin <= crypto_sign_BYTES)
     goto cleanup;
   unsigned long long mlen = 0;
