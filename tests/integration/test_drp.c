@@ -20,7 +20,10 @@
 #include "dsr/db.h"
 #include "dsr/drp.h"
 #include "dsr/pgembed.h"
+#include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
+#include "routing_jobs.h"
+#include "worker.h"
 
 #define BUSINESS "DSRD_TEST_CB_001"
 #define AGENT "TEST_AGENT_001"
@@ -772,8 +775,13 @@ START_TEST(status_callbacks_on_every_change)
   snprintf(q, sizeof q, "UPDATE dsr_requests SET status = 'completed', outcome = 'fulfilled'"
            " WHERE id = '%s'", id);
   PQclear(h_sql(dconninfo, q));
-  ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
-  ck_assert_int_eq(queued, 1);
+  /* the workers' routing sweep job is what sends it */
+  struct dsr_worker_env wenv = {.cfg = &cfg};
+  struct dsr_job job = {.kind = DSR_JOB_ROUTING_SWEEP, .attempts = 1, .max_attempts = 3};
+  char err[200] = "";
+  ck_assert_msg(dsr_job_routing_sweep(db, &job, &wenv, err, sizeof err) == DSR_JOB_DONE, "%s", err);
+  ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_outbox WHERE request_id = '%s'"
+                            " AND state = 'pending'", id), 1);
   ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
   ck_assert_int_eq(queued, 0);
   ck_assert_int_eq(deliver(db, true), 1);
