@@ -14,6 +14,14 @@
 
 #include <stdio.h>
 
+bool dsr_worker_drp_callbacks(struct dsr_db *db, const struct dsr_worker_env *env,
+                              const char *request_id, int *queued)
+{
+  struct dsr_verify_env venv = {.policy = env->policy, .link_base = env->cfg->base_url};
+  struct dsr_drp_env drp = {.cfg = env->cfg, .policy = env->policy, .venv = &venv};
+  return dsr_drp_callbacks(db, &drp, request_id, queued);
+}
+
 enum dsr_job_result dsr_job_routing_sweep(struct dsr_db *db, const struct dsr_job *job,
                                           void *ctx, char *err, size_t errlen)
 {
@@ -27,10 +35,8 @@ enum dsr_job_result dsr_job_routing_sweep(struct dsr_db *db, const struct dsr_jo
     return DSR_JOB_RETRY;
   }
   /* Agents hear of every state change staff or workers made (DRP 1.0 section 2.03). */
-  struct dsr_verify_env venv = {.policy = env->policy, .link_base = env->cfg->base_url};
-  struct dsr_drp_env drp = {.cfg = env->cfg, .policy = env->policy, .venv = &venv};
   int callbacks = 0;
-  if (!dsr_drp_callbacks(db, &drp, NULL, &callbacks)) {
+  if (!dsr_worker_drp_callbacks(db, env, NULL, &callbacks)) {
     snprintf(err, errlen, "database error in the DRP callbacks");
     return DSR_JOB_RETRY;
   }

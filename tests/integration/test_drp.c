@@ -772,6 +772,11 @@ START_TEST(status_callbacks_on_every_change)
   ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
   ck_assert_int_eq(queued, 0);
   char q[300];
+  /* verified -> in_progress is no change to an agent: no callback */
+  snprintf(q, sizeof q, "UPDATE dsr_requests SET status = 'in_progress' WHERE id = '%s'", id);
+  PQclear(h_sql(dconninfo, q));
+  ck_assert(dsr_drp_callbacks(db, &env, NULL, &queued));
+  ck_assert_int_eq(queued, 0);
   snprintf(q, sizeof q, "UPDATE dsr_requests SET status = 'completed', outcome = 'fulfilled'"
            " WHERE id = '%s'", id);
   PQclear(h_sql(dconninfo, q));

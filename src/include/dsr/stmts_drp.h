@@ -21,10 +21,12 @@
     "INSERT INTO dsr_drp_requests (request_id, agent_id, agent_request_id, exercise, regime,"  \
     " status_callback, created_at) VALUES ($1::uuid, $2, $3, $4, $5, $6,"                       \
     " to_timestamp($7::bigint))")                                                               \
-  /* Requests whose state changed since their last callback ($1: one request, or NULL). */  \
+  /* Requests whose state changed since their last callback ($1: one request, or NULL);  */  \
+  /* the states that are all "in_progress" to an agent count as one (no repeated callback). */\
   X(DSR_STMT_DRP_CALLBACKS_DUE,                                                                 \
     "SELECT d.request_id, d.status_callback, k.key FROM dsr_drp_requests d"                    \
-    " JOIN dsr_requests r ON r.id = d.request_id, LATERAL (SELECT r.status || '|' ||"           \
+    " JOIN dsr_requests r ON r.id = d.request_id, LATERAL (SELECT CASE WHEN r.status IN"        \
+    " ('verified', 'in_progress', 'on_hold') THEN 'in_progress' ELSE r.status END || '|' ||"    \
     " coalesce(r.outcome, '') || '|' || coalesce(r.deny_reason, '') || '|' ||"                  \
     " dsr_rfc3339(r.due_at)) k (key) WHERE d.status_callback IS NOT NULL"                       \
     " AND d.callback_key IS DISTINCT FROM k.key AND ($1::uuid IS NULL OR d.request_id = $1::uuid)"\
