@@ -58,6 +58,7 @@ int ctl_media(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_jobs(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_files(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_config(const struct dsr_config *cfg, int argc, char **argv);
+int ctl_drp(const struct dsr_config *cfg, int argc, char **argv);
 
 struct dsr_policy;
 /**

@@ -83,6 +83,9 @@ static const struct ctl_command commands[] = {
      "files an erasure left residual: list them, retry their removal",
      "files list --request ID\n"
      "files retry [--request ID] [--policy FILE]\n"},
+    {"drp", ctl_drp, "drp business-document",
+     "print the Data Rights Protocol business document (DRP 1.0 section 3.05.2)",
+     "drp business-document\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

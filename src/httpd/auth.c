@@ -54,6 +54,8 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     ec = dsr_staff_auth(db, r->bearer, r->staff_id, &r->role);
   else if (r->route->auth == DSR_AUTH_SERVICE)
     ec = dsr_service_auth(db, r->bearer, r->service_id);
+  else if (r->route->auth == DSR_AUTH_AGENT)
+    ec = dsr_drp_token_agent(db, r->bearer, r->agent_id, sizeof r->agent_id);
   else
     ec = dsr_customer_auth(db, r->bearer, r->customer_id);
   dsr_db_release(db);

@@ -82,6 +82,16 @@ static bool form_content_type(const char *ct)
   return *rest == '\0' || *rest == ';' || *rest == ' ';
 }
 
+/* text/plain (DRP's signed bodies), in UTF-8 or no declared charset. */
+static bool text_content_type(const char *ct)
+{
+  static const char want[] = "text/plain";
+  if (!ct || strncasecmp(ct, want, sizeof want - 1) != 0)
+    return false;
+  const char *rest = ct + sizeof want - 1;
+  return (*rest == '\0' || *rest == ';' || *rest == ' ') && charset_utf8(rest);
+}
+
 /* The peer's address as text, for rate limits only. */
 static void client_of(struct MHD_Connection *conn, char *out, size_t outlen)
 {
@@ -225,6 +235,14 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
   client_of(r->conn, r->client, sizeof r->client);
   if (r->route->rate != DSR_RATE_NONE && !dsr_rate_ok(r, r->route->rate, r->client))
     return dsr_reply_problem(r, DSR_E_RATE_LIMITED, "too many requests from your address", NULL);
+  if (r->route->text) {
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    /* A DELETE may come without a Content-Type (curl -X DELETE -d sends none of ours). */
+    if (!(ct ? text_content_type(ct) : !strcmp(r->method, "DELETE")))
+      return dsr_reply_problem(r, DSR_E_UNSUPPORTED_MEDIA,
+                               "the body must be text/plain: base64 of the signed message", NULL);
+  }
   if (r->route->body || r->route->form) {
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -246,6 +264,9 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
                                : r->route->auth == DSR_AUTH_STAFF
                                    ? "send your API token as Authorization: Bearer <token>, "
                                      "or sign in to the staff UI"
+                               : r->route->auth == DSR_AUTH_AGENT
+                                   ? "send the pair-wise token (POST /v1/agent/{agent-id}) as "
+                                     "Authorization: Bearer <token>"
                                    : "send your API token as Authorization: Bearer <token>",
                                NULL);
     enum MHD_Result ret;
@@ -335,6 +356,13 @@ static enum MHD_Result on_complete(struct dsr_hreq *r)
 {
   if (r->route->form)
     return on_form(r);
+  if (r->route->text) {
+    /* Signed bodies: the handler opens them (base64, signature, claims). */
+    if (r->body.len == 0 && strcmp(r->method, "DELETE") != 0)
+      return dsr_reply_problem(r, DSR_E_BAD_REQUEST, "the body is empty: send the signed message",
+                               NULL);
+    return r->route->handler(r);
+  }
   if (!r->route->body) {
     if (r->body.len > 0)
       return dsr_reply_problem(r, DSR_E_BAD_REQUEST, "this endpoint takes no request body", NULL);

@@ -96,6 +96,8 @@ enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r)
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &reply);
   dsr_db_release(db);
+  if (ec == DSR_OK)
+    dsrd_drp_name_agent(r, reply);
   return dsr_reply_outcome(r, ec, reply);
 }
 
@@ -121,6 +123,8 @@ enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r)
   const char *field = NULL;
   enum dsr_ec ec = dsr_admin_act(db, r->app->policy, r->staff_id, r->args[0], &a, &reply,
                                  detail, sizeof detail, &field);
+  if (ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   if (ec != DSR_OK)
     return dsr_reply_problem(r, ec, detail[0] ? detail : NULL, field);

@@ -321,6 +321,8 @@ enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r)
   struct dsr_verify_outcome o;
   dsr_verify_submit(db, &r->app->venv, r->args[0], status_token, token ? NULL : channel,
                     token ? NULL : code, token, &o);
+  if (o.ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   if (o.ec == DSR_OK) {
     char location[128];
@@ -410,6 +412,8 @@ enum MHD_Result dsrd_page_withdraw(struct dsr_hreq *r)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   struct dsr_verify_outcome o;
   dsr_request_withdraw(db, r->args[0], token, &o);
+  if (o.ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   if (o.ec != DSR_OK)
     return dsr_reply_problem(r, o.ec, NULL, NULL);

@@ -175,6 +175,7 @@ static enum MHD_Result detail_page(struct dsr_hreq *r, unsigned status, const ch
     json_decref(d);
     return dsr_reply_problem(r, ec, NULL, NULL);
   }
+  dsrd_drp_name_agent(r, d);
   json_t *ctx = json_pack("{s:s, s:s, s:O}", "title", "Request", "nav", "/ui/", "r", d);
   if (ctx) {
     add_actions(r, ctx, d);
@@ -226,6 +227,8 @@ enum MHD_Result dsrd_ui_act(struct dsr_hreq *r)
   const char *field = NULL;
   enum dsr_ec ec = dsr_admin_act(db, r->app->policy, r->staff_id, r->args[0], &a, &reply,
                                  detail, sizeof detail, &field);
+  if (ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   json_decref(reply);
   if (ec == DSR_E_NOT_FOUND || ec == DSR_E_DB_UNAVAILABLE || ec == DSR_E_INTERNAL)

@@ -107,6 +107,8 @@ enum MHD_Result dsrd_verify(struct dsr_hreq *r)
   }
   struct dsr_verify_outcome o;
   dsr_verify_submit(db, &r->app->venv, r->args[0], r->bearer, channel, code, token, &o);
+  if (o.ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   return dsrd_verify_reply(r, r->args[0], &o);
 }
@@ -148,6 +150,8 @@ enum MHD_Result dsrd_withdraw(struct dsr_hreq *r)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   struct dsr_verify_outcome o;
   dsr_request_withdraw(db, r->args[0], r->bearer, &o);
+  if (o.ec == DSR_OK)
+    dsrd_drp_changed(r, db, r->args[0]);
   dsr_db_release(db);
   if (o.ec != DSR_OK)
     return dsrd_verify_reply(r, r->args[0], &o);

@@ -21,6 +21,7 @@
 #include "dsr/policy.h"
 #include "dsr/ratelimit.h"
 #include "dsr/verify.h"
+#include "dsr/drp.h"
 
 /** Rate limits the dispatcher and handlers apply (ratelimit.h), indexes into dsr_app.rl. */
 enum dsr_rate {
@@ -42,6 +43,7 @@ struct dsr_app {
   struct dsr_ratelimit *rl[DSR_RATE_COUNT]; /**< NULL entries: no limit */
   struct dsr_verify_env venv;               /**< policy and the public base URL for links */
   struct dsr_conn_guard *guard;             /**< deadlines on slow clients, or NULL */
+  const struct dsr_drp_directory *drp_dir;  /**< DRP authorized agents, or NULL */
 };
 
 #define DSR_MAX_PATH_ARGS 4
@@ -61,7 +63,8 @@ enum dsr_auth {
   DSR_AUTH_STAFF,
   DSR_AUTH_CUSTOMER,
   DSR_AUTH_UI,     /**< a staff UI session cookie (same roles as staff tokens) */
-  DSR_AUTH_SERVICE /**< a platform service key ("dsrsvc_...", dsrctl service-key create) */
+  DSR_AUTH_SERVICE, /**< a platform service key ("dsrsvc_...", dsrctl service-key create) */
+  DSR_AUTH_AGENT    /**< a DRP authorized agent's pair-wise token (POST /v1/agent/{agent-id}) */
 };
 
 /** Roles allowed when the body's role field has this value (e.g. action "deny"). */
@@ -75,7 +78,7 @@ typedef enum MHD_Result (*dsr_handler)(struct dsr_hreq *r);
 
 /** One row of the routing table. */
 struct dsr_route {
-  const char *method;             /**< "GET", "POST" */
+  const char *method;             /**< "GET", "POST", "DELETE" */
   const char *pattern;            /**< "/v1/requests/{id}"; {name} captures a segment */
   dsr_handler handler;
   enum dsr_auth auth;
@@ -94,6 +97,17 @@ struct dsr_route {
   unsigned roles;                 /**< DSR_AUTH_STAFF: enum dsr_role bits allowed on the route */
   const char *role_field;         /**< body field that narrows the roles further, or NULL */
   const struct dsr_role_rule *role_rules; /**< per value of role_field; {NULL} ends */
+  /**
+   * A Data Rights Protocol route: the pattern starts with "/drp", which stands
+   * for the configured drp_base_path (dsr_routes_drp_base()); errors answer in
+   * DRP's own shape {"code", "message", "fatal"} instead of problem+json.
+   */
+  bool drp;
+  /**
+   * The body is text/plain (DRP's base64 signed messages), handed to the
+   * handler raw in r->body; a DELETE may come without a Content-Type.
+   */
+  bool text;
 };
 
 /** Per-request state, built by the dispatcher. */
@@ -114,6 +128,7 @@ struct dsr_hreq {
   const char *session;                 /**< DSR_AUTH_UI: the session cookie (borrowed) */
   char customer_id[40];                /**< DSR_AUTH_CUSTOMER: the authenticated customer */
   char service_id[40];                 /**< DSR_AUTH_SERVICE: the authenticated service key */
+  char agent_id[80];                   /**< DSR_AUTH_AGENT: the authenticated DRP agent */
   char rid[33];                        /**< request id (hex), echoed as X-Request-Id */
   double started_ms;
   unsigned int status;                 /**< status of the queued reply, for the log */
@@ -157,6 +172,11 @@ extern const struct dsr_route dsr_routes[];
 const struct dsr_route *dsr_route_match(const char *method, const char *path,
                                         const char *args[DSR_MAX_PATH_ARGS], char *argbuf,
                                         size_t argbuf_len, bool *path_known);
+/**
+ * Sets the path the DRP routes live under (drp_base_path, e.g. "/drp" or
+ * "/privacy/drp"); called once before the server starts. @p base is borrowed.
+ */
+void dsr_routes_drp_base(const char *base);
 /** Writes the methods allowed on @p path ("GET, POST") into @p out. */
 void dsr_route_allowed(const char *path, char *out, size_t outlen);
 /** Rejects traversal, empty or dot segments, control and non-ASCII bytes. */
@@ -318,6 +338,20 @@ extern const struct dsr_jspec dsrd_demo_webhook_spec[];
 enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_admin_action_spec[];
 extern const struct dsr_jspec dsrd_customer_decision_spec[];
+/* Authorized agents: the Data Rights Protocol 1.0 (dsrd_drp.c). */
+enum MHD_Result dsrd_drp_pair(struct dsr_hreq *r);
+enum MHD_Result dsrd_drp_agent(struct dsr_hreq *r);
+enum MHD_Result dsrd_drp_exercise(struct dsr_hreq *r);
+enum MHD_Result dsrd_drp_status(struct dsr_hreq *r);
+enum MHD_Result dsrd_drp_revoke(struct dsr_hreq *r);
+/**
+ * After a state change of request @p id made over HTTP (staff actions, the subject's
+ * verification or withdrawal): its DRP status callback now, if an agent filed it and asked
+ * for callbacks (the routing sweep catches what workers change, and any failure here).
+ */
+void dsrd_drp_changed(struct dsr_hreq *r, struct dsr_db *db, const char *id);
+/** Adds the agent's name from the DRP directory to a request detail's "agent" (staff views). */
+void dsrd_drp_name_agent(const struct dsr_hreq *r, json_t *detail);
 /* The staff UI (one file per page group: dsrd_ui_*.c). */
 enum MHD_Result dsrd_ui_login_page(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_login(struct dsr_hreq *r);

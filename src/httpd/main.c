@@ -41,6 +41,7 @@ struct daemon_state {
   struct dsr_dbsetup db;
   struct dsr_app app;
   struct dsr_policy *policy;
+  struct dsr_drp_directory *drp_dir;
   struct MHD_Daemon *mhd;
   struct dsr_conn_guard *guard;
   struct dsr_workers *workers;
@@ -205,6 +206,18 @@ int main(int argc, char **argv)
       goto cleanup;
     s.app.policy = s.policy;
   }
+  if (s.cfg.drp_agents_file) {
+    s.drp_dir = dsr_drp_directory_load(s.cfg.drp_agents_file, err, sizeof err);
+    if (!s.drp_dir)
+      goto cleanup;
+    s.app.drp_dir = s.drp_dir;
+  }
+  if (s.cfg.drp_base_path && (s.cfg.drp_base_path[0] != '/' || s.cfg.drp_base_path[1] == '\0' ||
+                              !dsr_path_safe(s.cfg.drp_base_path))) {
+    snprintf(err, sizeof err, "drp_base_path must be a path such as /drp");
+    goto cleanup;
+  }
+  dsr_routes_drp_base(s.cfg.drp_base_path);
   if (!dsr_dbsetup_open(&s.cfg, s.cfg.migrate_on_start, &s.db, err, sizeof err))
     goto cleanup;
   s.app.cfg = &s.cfg;
@@ -261,6 +274,7 @@ cleanup:
   dsr_dbsetup_close(&s.db);
   dsr_validate_done();
   dsr_policy_free(s.policy);
+  dsr_drp_directory_free(s.drp_dir);
   free(s.key_file);
   dsr_config_free(&s.cfg);
   curl_global_cleanup();

@@ -171,9 +171,27 @@ static enum MHD_Result problem_page(struct dsr_hreq *r, enum dsr_ec ec, const ch
   return ret;
 }
 
+/* DRP routes answer errors in the protocol's own shape (section 3.06), as application/json. */
+static enum MHD_Result drp_error(struct dsr_hreq *r, enum dsr_ec ec, const char *detail)
+{
+  unsigned int status = dsr_ec_status(ec);
+  json_t *e = dsr_drp_error_json(status, detail ? detail : dsr_ec_title(ec), false);
+  char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+  json_decref(e);
+  char allow[64] = "";
+  if (ec == DSR_E_METHOD_NOT_ALLOWED)
+    dsr_route_allowed(r->path, allow, sizeof allow);
+  return send_text(r, status, text, "application/json; charset=utf-8", *allow ? allow : NULL,
+                   ec == DSR_E_UNAUTHORIZED ? "Bearer" : NULL);
+}
+
 enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
                                     const char *field, json_t *extra)
 {
+  if (r->route && r->route->drp) {
+    json_decref(extra);
+    return drp_error(r, ec, detail);
+  }
   if (r->route && r->route->html) {
     enum MHD_Result ret = problem_page(r, ec, detail, extra);
     json_decref(extra);

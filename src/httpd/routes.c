@@ -20,6 +20,7 @@ const struct dsr_role_rule dsrd_admin_action_roles[] = {
 /* Short forms for the table below; every column not named is empty. */
 #define GET(p, h) .method = "GET", .pattern = (p), .handler = (h)
 #define POST(p, h) .method = "POST", .pattern = (p), .handler = (h)
+#define DELETE(p, h) .method = "DELETE", .pattern = (p), .handler = (h)
 
 const struct dsr_route dsr_routes[] = {
     /* operations */
@@ -107,11 +108,46 @@ const struct dsr_route dsr_routes[] = {
     {POST("/demo/webhooks/{customer}", dsrd_demo_webhook), .body = dsrd_demo_webhook_spec},
     {POST("/v1/customer/requests/{part_id}/decision", dsrd_customer_decision),
      .auth = DSR_AUTH_CUSTOMER, .body = dsrd_customer_decision_spec},
+    /* authorized agents: the Data Rights Protocol 1.0 ("/drp" is drp_base_path) */
+    {POST("/drp/v1/agent/{agent-id}", dsrd_drp_pair), .drp = true, .text = true},
+    {GET("/drp/v1/agent/{agent-id}", dsrd_drp_agent), .auth = DSR_AUTH_AGENT, .drp = true},
+    {POST("/drp/v1/data-rights-request", dsrd_drp_exercise), .auth = DSR_AUTH_AGENT,
+     .drp = true, .text = true},
+    {GET("/drp/v1/data-rights-request/{id}", dsrd_drp_status), .auth = DSR_AUTH_AGENT,
+     .drp = true},
+    {DELETE("/drp/v1/data-rights-request/{id}", dsrd_drp_revoke), .auth = DSR_AUTH_AGENT,
+     .drp = true, .text = true},
     {.method = NULL},
 };
 
 #undef GET
 #undef POST
+#undef DELETE
+
+/* The DRP routes' base path; their patterns are written under DRP_PATTERN_BASE. */
+#define DRP_PATTERN_BASE "/drp"
+static const char *drp_base = DRP_PATTERN_BASE;
+
+void dsr_routes_drp_base(const char *base)
+{
+  drp_base = base && *base ? base : DRP_PATTERN_BASE;
+}
+
+/*
+ * The path a DRP route's pattern is matched against: @p path with the
+ * configured base replaced by DRP_PATTERN_BASE, or NULL when @p path is not
+ * under the base (then no DRP route matches).
+ */
+static const char *drp_path(const char *path, char *buf, size_t buflen)
+{
+  size_t n = strlen(drp_base);
+  while (n > 1 && drp_base[n - 1] == '/')
+    n--;
+  if (strncmp(path, drp_base, n) != 0 || path[n] != '/')
+    return NULL;
+  int w = snprintf(buf, buflen, "%s%s", DRP_PATTERN_BASE, path + n);
+  return w > 0 && (size_t)w < buflen ? buf : NULL;
+}
 
 bool dsr_path_safe(const char *path)
 {
@@ -169,8 +205,11 @@ const struct dsr_route *dsr_route_match(const char *method, const char *path,
   *path_known = false;
   /* HEAD is served by the GET handler; libmicrohttpd drops the body. */
   const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+  char dbuf[1100];
+  const char *dpath = drp_path(path, dbuf, sizeof dbuf);
   for (const struct dsr_route *r = dsr_routes; r->method; r++) {
-    if (!match(r->pattern, path, args, argbuf, argbuf_len))
+    const char *p = r->drp ? dpath : path;
+    if (!p || !match(r->pattern, p, args, argbuf, argbuf_len))
       continue;
     *path_known = true;
     if (strcmp(r->method, want) == 0)
@@ -185,8 +224,11 @@ void dsr_route_allowed(const char *path, char *out, size_t outlen)
   char argbuf[1024];
   size_t used = 0;
   out[0] = '\0';
+  char dbuf[1100];
+  const char *dpath = drp_path(path, dbuf, sizeof dbuf);
   for (const struct dsr_route *r = dsr_routes; r->method; r++) {
-    if (!match(r->pattern, path, args, argbuf, sizeof argbuf))
+    const char *p = r->drp ? dpath : path;
+    if (!p || !match(r->pattern, p, args, argbuf, sizeof argbuf))
       continue;
     size_t n = strlen(r->method);
     if (used + n + 3 > outlen)

@@ -8,6 +8,7 @@
 #include "routing_jobs.h"
 #include "worker.h"
 #include "dsr/discovery.h"
+#include "dsr/log.h"
 #include "dsr/validate.h"
 #include "dsr/webhook.h"
 
@@ -34,6 +35,9 @@ enum dsr_job_result dsr_job_discovery(struct dsr_db *db, const struct dsr_job *j
   dsr_webhook_opts_from_config(&o, env->cfg);
   int nparts = 0;
   enum dsr_ec ec = dsr_discovery_run(db, env->policy, &f, o.base_url, id, &nparts);
+  int n = 0;
+  if (ec == DSR_OK && !dsr_worker_drp_callbacks(db, env, id, &n))
+    DSR_WARN("drp.callback_deferred", "id=%s", id); /* the routing sweep sends it */
   if (ec == DSR_OK || ec == DSR_E_NOT_FOUND)
     return DSR_JOB_DONE;
   snprintf(err, errlen, "discovery failed (%s)", dsr_ec_code(ec));

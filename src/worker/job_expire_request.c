@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "worker.h"
+#include "routing_jobs.h"
 #include "dsr/log.h"
 #include "dsr/verify.h"
 
@@ -26,7 +27,10 @@ enum dsr_job_result dsr_job_expire_request(struct dsr_db *db, const struct dsr_j
     snprintf(err, errlen, "database error");
     return DSR_JOB_RETRY;
   }
+  int n = 0;
   if (expired)
     DSR_INFO("request.expired", "id=%s", id);
+  if (expired && !dsr_worker_drp_callbacks(db, env, id, &n))
+    DSR_WARN("drp.callback_deferred", "id=%s", id); /* the routing sweep sends it */
   return DSR_JOB_DONE;
 }

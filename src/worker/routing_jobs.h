@@ -16,4 +16,12 @@ enum dsr_job_result dsr_job_webhook(struct dsr_db *db, const struct dsr_job *job
 enum dsr_job_result dsr_job_routing_sweep(struct dsr_db *db, const struct dsr_job *job,
                                           void *ctx, char *err, size_t errlen);
 
+struct dsr_worker_env;
+/**
+ * DRP status callbacks of request @p request_id (NULL: every request whose state changed),
+ * as the routing sweep sends them; jobs that change a request's state call it when done.
+ */
+DSR_MUST_USE bool dsr_worker_drp_callbacks(struct dsr_db *db, const struct dsr_worker_env *env,
+                                           const char *request_id, int *queued);
+
 #endif

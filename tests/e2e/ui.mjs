@@ -48,6 +48,26 @@ const subject = 'sam.ui@example.org';
 // Another person's number, given on the same form and never verified by its owner.
 const stranger = '+442079460999';
 
+// An authorized agent (DRP 1.0) with its own Ed25519 key, in the directory dsrd reads.
+const agentKeys = crypto.generateKeyPairSync('ed25519');
+const agentVerifyKey = Buffer.from(agentKeys.publicKey.export({ format: 'jwk' }).x, 'base64url')
+  .toString('base64');
+fs.writeFileSync(path.join(state, 'drp-agents.json'), JSON.stringify([{
+  id: 'E2E_AGENT', name: 'E2E Rights App', verify_key: agentVerifyKey,
+  web_url: 'https://agent.example', technical_contact: 'tech@agent.example',
+}]));
+// A DRP signed body: base64 of the signature followed by the message.
+function drpSign(claims) {
+  const msg = Buffer.from(JSON.stringify(claims));
+  return Buffer.concat([crypto.sign(null, msg, agentKeys.privateKey), msg]).toString('base64');
+}
+function drpClaims(extra) {
+  const now = Date.now();
+  return { 'agent-id': 'E2E_AGENT', 'business-id': 'E2E_CB_001',
+    'issued-at': new Date(now).toISOString(), 'expires-at': new Date(now + 600000).toISOString(),
+    'drp.version': '1.0', jti: crypto.randomBytes(8).toString('hex'), ...extra };
+}
+
 let dsrd;
 const contexts = [];
 const profiles = [];
@@ -153,7 +173,8 @@ try {
   const customerKey = (added.match(/^api_key: (\S+)$/m) || [])[1];
   assert(customerKey, 'dsrctl customer add printed an API key');
   dsrd = spawn(dsrdBin, [`--state-dir=${state}`, `--port=${port}`, '--log-level=warn',
-    `--policy-file=${path.join(top, 'policies/callorbit.json')}`, '--demo-mode=true'],
+    `--policy-file=${path.join(top, 'policies/callorbit.json')}`, '--demo-mode=true',
+    '--drp-business-id=E2E_CB_001', `--drp-agents-file=${path.join(state, 'drp-agents.json')}`],
   { env, stdio: ['ignore', 'ignore', fs.openSync(path.join(state, 'dsrd.log'), 'a')] });
   await until('dsrd', async () => {
     try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
@@ -392,6 +413,30 @@ try {
     const r = await attempt(users.triager.password);
     assert(r.status === 429, `right password while locked: ${r.status}`);
     assert(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
+  });
+
+  await check('ui: a request filed by an authorized agent (DRP) names the agent on its page', async () => {
+    const text = { 'Content-Type': 'text/plain' };
+    const paired = await fetch(`${base}/drp/v1/agent/E2E_AGENT`,
+      { method: 'POST', headers: text, body: drpSign(drpClaims({})) });
+    assert(paired.status === 200, `pairing: ${paired.status}`);
+    const { token } = await paired.json();
+    const filed = await fetch(`${base}/drp/v1/data-rights-request`, {
+      method: 'POST', headers: { ...text, Authorization: `Bearer ${token}` },
+      body: drpSign(drpClaims({ exercise: 'deletion', regime: 'ccpa', 'agent-request-id': 'e2e-1',
+        email: 'drp.e2e@example.org', email_verified: true,
+        status_callback: 'http://127.0.0.1:9/drp-status' })),
+    });
+    assert(filed.status === 200, `exercise: ${filed.status}`);
+    const st = await filed.json();
+    assert(st.status === 'in_progress' && st.agent_request_id === 'e2e-1', JSON.stringify(st));
+    await admin.goto(`${base}/ui/requests/${st.request_id}`);
+    const who = await admin.textContent('#request-agent');
+    assert(who.includes('E2E_AGENT') && who.includes('E2E Rights App') && who.includes('e2e-1'),
+      `agent line: ${who}`);
+    assert((await admin.textContent('#request-callbacks')).includes('attempt'), 'callbacks listed');
+    await pageOk(admin, 'agent request');
+    await shot(admin, 'agent-request');
   });
 
   await check('ui: logout ends the session; the old cookie no longer works', async () => {

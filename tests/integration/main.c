@@ -60,6 +60,7 @@ int main(void)
   srunner_add_suite(sr, suite_ops_openapi());
   srunner_add_suite(sr, suite_ops_nodes());
   srunner_add_suite(sr, suite_hardening());
+  srunner_add_suite(sr, suite_drp());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -9,6 +9,7 @@ extern struct h_pg it_pg;
 extern struct h_dsrd it_dsrd;
 
 Suite *suite_intake(void);
+Suite *suite_drp(void);
 Suite *suite_malformed(void);
 Suite *suite_embedded(void);
 Suite *suite_routing(void);

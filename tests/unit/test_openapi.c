@@ -123,6 +123,9 @@ START_TEST(document_matches_routes_and_request_specs)
                   json_object_get(json_object_get(content, "application/x-www-form-urlencoded"),
                                   "schema"),
                   where, &fields);
+    else if (r->text)
+      ck_assert_msg(json_object_get(content, "text/plain") != NULL,
+                    "%s: its text/plain body is undocumented", where);
     else
       ck_assert_msg(content == NULL, "%s: documented with a body the route does not take", where);
     ck_assert_msg(json_object_get(op, "responses") != NULL, "%s: no responses", where);

@@ -65,6 +65,41 @@ START_TEST(every_route_is_well_formed)
 }
 END_TEST
 
+/* DRP routes follow drp_base_path, and only DRP routes do. */
+START_TEST(drp_routes_under_their_base_path)
+{
+  const char *args[DSR_MAX_PATH_ARGS] = {0};
+  char buf[256];
+  bool known;
+  const struct dsr_route *r =
+      dsr_route_match("GET", "/drp/v1/agent/MY_AGENT", args, buf, sizeof buf, &known);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_ptr_eq(r->handler, dsrd_drp_agent);
+  ck_assert(r->drp && r->auth == DSR_AUTH_AGENT);
+  ck_assert_str_eq(args[0], "MY_AGENT");
+  r = dsr_route_match("DELETE", "/drp/v1/data-rights-request/x", args, buf, sizeof buf, &known);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(r->text);
+  dsr_routes_drp_base("/privacy/drp/");
+  ck_assert_ptr_null(dsr_route_match("GET", "/drp/v1/agent/A", args, buf, sizeof buf, &known));
+  ck_assert(!known);
+  r = dsr_route_match("POST", "/privacy/drp/v1/agent/A", args, buf, sizeof buf, &known);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_ptr_eq(r->handler, dsrd_drp_pair);
+  ck_assert_str_eq(args[0], "A");
+  ck_assert_ptr_null(dsr_route_match("GET", "/privacy/drpx/v1/agent/A", args, buf, sizeof buf,
+                                     &known));
+  char allow[64];
+  dsr_route_allowed("/privacy/drp/v1/data-rights-request/x", allow, sizeof allow);
+  ck_assert_str_eq(allow, "GET, DELETE");
+  /* other routes never move */
+  ck_assert_ptr_nonnull(dsr_route_match("GET", "/healthz", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match("GET", "/privacy/drp/healthz", args, buf, sizeof buf, &known));
+  dsr_routes_drp_base(NULL);
+  ck_assert_ptr_nonnull(dsr_route_match("GET", "/drp/v1/agent/A", args, buf, sizeof buf, &known));
+}
+END_TEST
+
 Suite *suite_router(void)
 {
   Suite *s = suite_create("router");
@@ -73,6 +108,7 @@ Suite *suite_router(void)
   tcase_add_test(tc, method_and_path_misses);
   tcase_add_test(tc, unsafe_paths);
   tcase_add_test(tc, every_route_is_well_formed);
+  tcase_add_test(tc, drp_routes_under_their_base_path);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -140,6 +140,33 @@ START_TEST(notices_say_what_happened)
 }
 END_TEST
 
+/* Staff see which agent filed a request and its status callbacks (issue 18). */
+START_TEST(request_page_names_the_agent_and_its_callbacks)
+{
+  json_t *ctx = json_pack(
+      "{s:{s:s}, s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b, s:[{s:s, s:i, s:s, s:s}]}}}",
+      "org", "name", "CallOrbit", "title", "Request", "nav", "/ui/", "r", "id", "r-1",
+      "status", "verified", "type", "erasure", "agent", "agent_id", "TEST_AGENT_001",
+      "agent_name", "Test <Agent>", "exercise", "deletion", "regime", "ccpa",
+      "agent_request_id", "ar-9", "status_callback", 1, "callbacks", "state", "delivered",
+      "attempts", 2, "created_at", "2027-01-01T00:00:00Z", "delivered_at",
+      "2027-01-01T00:00:05Z");
+  char *out = NULL;
+  char err[256];
+  ck_assert_msg(dsr_template_render("ui_request.html", "en", ctx, &out, err, sizeof err), "%s",
+                err);
+  ck_assert(strstr(out, "<code>TEST_AGENT_001</code> (Test &lt;Agent&gt;)") != NULL);
+  ck_assert(strstr(out, "agent's id <code>ar-9</code>") != NULL);
+  ck_assert(strstr(out, "delivered · 2 attempt(s)") != NULL);
+  free(out);
+  json_object_del(json_object_get(ctx, "r"), "agent");
+  ck_assert(dsr_template_render("ui_request.html", "en", ctx, &out, err, sizeof err));
+  ck_assert(strstr(out, "Filed by agent") == NULL);
+  free(out);
+  json_decref(ctx);
+}
+END_TEST
+
 START_TEST(embedded_set_language_fallback_and_partials)
 {
   json_t *ctx = json_pack("{s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "org", "name", "Acme <Ltd>",
@@ -184,6 +211,7 @@ Suite *suite_template(void)
   tcase_add_test(tc, deep_nesting_is_an_error_not_a_crash);
   tcase_add_test(tc, embedded_set_language_fallback_and_partials);
   tcase_add_test(tc, notices_say_what_happened);
+  tcase_add_test(tc, request_page_names_the_agent_and_its_callbacks);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -82,6 +82,14 @@ struct dsr_config {
   char *metrics_token;
   long metrics_cache_seconds;
   char *problem_base_url;
+  /* --- the Data Rights Protocol (issue 18) --- */
+  char *drp_business_id;
+  char *drp_business_name;
+  char *drp_agents_file;
+  char *drp_base_path;
+  char *drp_jurisdiction;
+  char *drp_actions;
+  char *drp_technical_contact;
   /* Not keys: where each value came from (enum dsr_cfg_source, by key index) and the file read. */
   unsigned char source[DSR_CONFIG_MAX_KEYS];
   char *config_file; /**< the file that was read (owned), or NULL */

@@ -19,6 +19,7 @@
 #include "dsr/stmts_erasure.h"
 #include "dsr/stmts_backups.h"
 #include "dsr/stmts_ops.h"
+#include "dsr/stmts_drp.h"
 
 #define DSR_STATEMENTS(X) \
   DSR_STMTS_CORE(X)       \
@@ -33,6 +34,7 @@
   DSR_STMTS_RIGHTS(X)     \
   DSR_STMTS_ERASURE(X)    \
   DSR_STMTS_BACKUPS(X)    \
-  DSR_STMTS_OPS(X)
+  DSR_STMTS_OPS(X)        \
+  DSR_STMTS_DRP(X)
 
 #endif

@@ -12,11 +12,15 @@
 
 /* What a delivery claim reads ($1: now), before its WHERE clause. */
 #define DSR_OUTBOX_CLAIM_FROM                                                                    \
-  "SELECT o.id, o.webhook_id, o.body_sealed, o.attempts, c.id, c.webhook_url, c.secret_sealed,"  \
+  "SELECT o.id, o.webhook_id, o.body_sealed, o.attempts, COALESCE(c.id::text, ''),"            \
+  " COALESCE(o.callback_url, c.webhook_url), c.secret_sealed,"                                   \
   " CASE WHEN c.prev_secret_expires_at > " DSR_NOW(1) " THEN c.prev_secret_sealed END,"         \
-  " COALESCE(p.request_id::text, ''), COALESCE(o.part_id::text, ''), o.event"                   \
-  " FROM dsr_webhook_outbox o JOIN dsr_customers c ON c.id = o.customer_id"                     \
+  " COALESCE(p.request_id::text, o.request_id::text, ''), COALESCE(o.part_id::text, ''),"       \
+  " o.event FROM dsr_webhook_outbox o LEFT JOIN dsr_customers c ON c.id = o.customer_id"        \
   " LEFT JOIN dsr_parts p ON p.id = o.part_id"
+
+/* A row may be sent: its customer's endpoint is enabled, or it is a DRP callback (no customer). */
+#define DSR_OUTBOX_SENDABLE " (c.status = 'enabled' OR o.customer_id IS NULL)"
 
 #define DSR_STMTS_ROUTING(X)                                                                     \
   /* --- staff ------------------------------------------------------------------------- */     \
@@ -59,19 +63,24 @@
     "INSERT INTO dsr_webhook_outbox (webhook_id, customer_id, part_id, event, body_sealed,"      \
     " created_at, next_attempt_at, seq, part_state, change) VALUES ($1, $2::uuid, $3::uuid, $4," \
     " $5, " DSR_NOW(6) ", " DSR_NOW(6) ", $7::integer, $8, $9) RETURNING id")                    \
+  /* A DRP status callback (src/lib/drp): to an agent's URL, for a request, no customer. */      \
+  X(DSR_STMT_WEBHOOK_CALLBACK_INSERT,                                                                    \
+    "INSERT INTO dsr_webhook_outbox (webhook_id, callback_url, request_id, event, body_sealed,"   \
+    " created_at, next_attempt_at) VALUES ($1, $2, $3::uuid, 'drp.status', $4, " DSR_NOW(5)      \
+    ", " DSR_NOW(5) ") RETURNING id")                                                            \
   X(DSR_STMT_WEBHOOK_OUTBOX_DUE,                                                                         \
-    "SELECT o.id, o.attempts FROM dsr_webhook_outbox o JOIN dsr_customers c"                     \
+    "SELECT o.id, o.attempts FROM dsr_webhook_outbox o LEFT JOIN dsr_customers c"                \
     " ON c.id = o.customer_id WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)    \
-    " AND c.status = 'enabled' ORDER BY o.next_attempt_at LIMIT 500")                            \
+    " AND" DSR_OUTBOX_SENDABLE " ORDER BY o.next_attempt_at LIMIT 500")                            \
   /* Two statements, not one with "$2 IS NULL OR o.id = $2": once a prepared statement    */   \
   /* goes generic, that form walks every pending row to find one id (bench/README.md).     */   \
   X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM,                                                                       \
     DSR_OUTBOX_CLAIM_FROM " WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)      \
-    " AND c.status = 'enabled' ORDER BY o.next_attempt_at, o.id LIMIT 1"                         \
+    " AND" DSR_OUTBOX_SENDABLE " ORDER BY o.next_attempt_at, o.id LIMIT 1"                         \
     " FOR UPDATE OF o SKIP LOCKED")                                                              \
   X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE,                                                                   \
     DSR_OUTBOX_CLAIM_FROM " WHERE o.id = $2::bigint AND o.state = 'pending'"                     \
-    " AND o.next_attempt_at <= " DSR_NOW(1) " AND c.status = 'enabled'"                          \
+    " AND o.next_attempt_at <= " DSR_NOW(1) " AND" DSR_OUTBOX_SENDABLE                          \
     " FOR UPDATE OF o SKIP LOCKED")                                                              \
   X(DSR_STMT_WEBHOOK_OUTBOX_LEASE,                                                                       \
     "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = $1::bigint")      \

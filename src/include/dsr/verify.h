@@ -141,6 +141,24 @@ void dsr_verify_manual_identity(struct dsr_db *db, const struct dsr_verify_env *
                                 const char *id, const char *actor, const char *kind,
                                 const char *note, struct dsr_verify_outcome *out);
 
+/**
+ * An authorized agent (@p actor "agent:<id>") vouches for identities of request
+ * @p id it verified itself (@p kinds: "email", "phone", NULL-terminated): they
+ * are marked verified and the "agent" channel counts as verified; the request
+ * becomes verified (and discovery is queued) when the policy's rule allows
+ * that channel, all in one transaction (DRP 1.0, section 3.04).
+ */
+void dsr_verify_agent(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                      const char *actor, const char *const *kinds,
+                      struct dsr_verify_outcome *out);
+
+/**
+ * Withdraws request @p id for @p actor ("agent:<id>"), who proved by other
+ * means that the request is theirs to withdraw (DRP revoke).
+ */
+void dsr_request_withdraw_as(struct dsr_db *db, const char *id, const char *actor,
+                             struct dsr_verify_outcome *out);
+
 /** Withdraws request @p id for the holder of @p status_token. */
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
                           struct dsr_verify_outcome *out);

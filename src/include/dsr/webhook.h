@@ -81,6 +81,16 @@ DSR_MUST_USE bool dsr_webhook_url_check(const struct dsr_webhook_opts *o, const 
 DSR_MUST_USE bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part_id,
                                  const char *event, const json_t *data, bool *retry);
 
+/**
+ * Writes a DRP status callback (DRP 1.0 section 2.03) to @p url for request
+ * @p request_id in the caller's transaction, with its DSR_JOB_WEBHOOK job.
+ * @p body (borrowed) is sent as is, sealed at rest, without a Standard
+ * Webhooks signature (agents hold no secret of ours); the SSRF guard, retries
+ * and the attempts log are those of customer webhooks.
+ */
+DSR_MUST_USE bool dsr_outbox_add_callback(struct dsr_db *db, const char *request_id,
+                                          const char *url, const json_t *body, bool *retry);
+
 /** The wait before attempt number @p attempt + 1 (1-based count of failures), with jitter. */
 long dsr_webhook_backoff_s(int attempt);
 

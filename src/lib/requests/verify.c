@@ -827,21 +827,85 @@ static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
     return DSR_TX_ROLLBACK;
   }
   dsr_strlcpy(c->out->status, "withdrawn", sizeof c->out->status);
-  return event(c, db, "request.withdrawn", "subject",
+  return event(c, db, "request.withdrawn", c->actor ? c->actor : "subject",
                json_pack("{s:s}", "previous_status", c->status));
+}
+
+/* A withdrawal by the holder of @p status_token, or by @p actor (who proved it otherwise). */
+static void withdraw(struct dsr_db *db, const char *id, const char *status_token,
+                     const char *actor, struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!valid_id(id) || (!status_token && !actor)) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  struct dsr_verify_env none = {0};
+  struct vctx c = {.env = &none, .id = id, .status_token = status_token, .actor = actor,
+                   .out = out};
+  run(db, &c, withdraw_body);
 }
 
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
                           struct dsr_verify_outcome *out)
 {
-  memset(out, 0, sizeof *out);
-  if (!valid_id(id) || !status_token) {
+  withdraw(db, id, status_token, NULL, out);
+}
+
+void dsr_request_withdraw_as(struct dsr_db *db, const char *id, const char *actor,
+                             struct dsr_verify_outcome *out)
+{
+  if (!actor) {
+    memset(out, 0, sizeof *out);
     out->ec = DSR_E_NOT_FOUND;
     return;
   }
-  struct dsr_verify_env none = {0};
-  struct vctx c = {.env = &none, .id = id, .status_token = status_token, .out = out};
-  run(db, &c, withdraw_body);
+  withdraw(db, id, NULL, actor, out);
+}
+
+/* The kinds an agent vouched for ride in .note, as a NUL-separated list (see dsr_verify_agent()). */
+static enum dsr_tx_status agent_body(struct dsr_db *db, void *arg)
+{
+  struct vctx *c = arg;
+  enum dsr_tx_status st = begin_open(db, c);
+  if (st != DSR_TX_COMMIT)
+    return st;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_MARK, 4,
+                            (const char *const[]){c->id, "agent", c->now, c->actor});
+  if (!dsr_db_ok(r))
+    return db_failed(c, r);
+  PQclear(r);
+  for (const char *k = c->note; st == DSR_TX_COMMIT && *k; k += strlen(k) + 1)
+    st = mark_identity(db, c, k);
+  if (st == DSR_TX_COMMIT)
+    st = event(c, db, "verification.vouched", c->actor,
+               json_pack("{s:s, s:i}", "channel", "agent", "identities", c->newly_verified));
+  return st == DSR_TX_COMMIT ? channel_verified(db, c, "agent", c->actor) : st;
+}
+
+void dsr_verify_agent(struct dsr_db *db, const struct dsr_verify_env *env, const char *id,
+                      const char *actor, const char *const *kinds,
+                      struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  char list[64] = "";
+  size_t used = 0;
+  for (const char *const *k = kinds; k && *k; k++) {
+    size_t n = strlen(*k) + 1;
+    if ((strcmp(*k, "email") && strcmp(*k, "phone")) || used + n + 1 > sizeof list) {
+      out->ec = DSR_E_UNPROCESSABLE;
+      return;
+    }
+    memcpy(list + used, *k, n);
+    used += n;
+  }
+  list[used] = '\0';
+  if (!valid_id(id) || !actor || used == 0) {
+    out->ec = valid_id(id) ? DSR_E_UNPROCESSABLE : DSR_E_NOT_FOUND;
+    return;
+  }
+  struct vctx c = {.env = env, .id = id, .actor = actor, .note = list, .out = out};
+  run(db, &c, agent_body);
 }
 
 struct expire_ctx {

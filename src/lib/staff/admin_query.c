@@ -1,5 +1,6 @@
 /** @file admin_query.c @brief Staff queries: the request list and the request detail. */
 #include "config.h"
+#include "dsr/drp.h"
 #include "dsr/admin.h"
 #include "dsr/erasure.h"
 #include "dsr/crypto.h"
@@ -241,6 +242,9 @@ enum dsr_ec dsr_admin_detail(struct dsr_db *db, const char *id, json_t **reply)
   PQclear(r);
   if (!out)
     return DSR_E_INTERNAL;
+  /* Filed by an authorized agent (DRP): which one, and its status callbacks; else null. */
+  json_t *agent = dsr_drp_request_info(db, id);
+  json_object_set_new(out, "agent", agent ? agent : json_null());
   *reply = out;
   return DSR_OK;
 }

@@ -48,7 +48,7 @@ long dsr_webhook_backoff_s(int attempt)
 struct job {
   char outbox_id[24];
   char webhook_id[48];
-  char customer_id[40];
+  char customer_id[40]; /* "" for a DRP status callback (no customer, no signature) */
   char request_id[40]; /* "" when the row has no part */
   char part_id[40];
   char event[24];
@@ -315,7 +315,8 @@ static void post(const struct dsr_webhook_opts *o, struct job *j)
   CURL *h = NULL;
   struct curl_slist *hdrs = NULL, *resolve = NULL;
   char *sig = NULL;
-  if (!j->body || !j->secret || !j->url) {
+  bool callback = !j->customer_id[0];
+  if (!j->body || (!j->secret && !callback) || !j->url) {
     snprintf(j->error, sizeof j->error, "cannot unseal the payload or the secret");
     goto cleanup;
   }
@@ -327,9 +328,9 @@ static void post(const struct dsr_webhook_opts *o, struct job *j)
   char idh[80], tsh[48];
   snprintf(idh, sizeof idh, "webhook-id: %s", j->webhook_id);
   snprintf(tsh, sizeof tsh, "webhook-timestamp: %lld", ts);
-  sig = signature_header(j, ts);
+  sig = callback ? NULL : signature_header(j, ts);
   h = thread_handle(pin);
-  if (!h || !sig) {
+  if (!h || (!sig && !callback)) {
     snprintf(j->error, sizeof j->error, "out of memory");
     goto cleanup;
   }
@@ -337,7 +338,8 @@ static void post(const struct dsr_webhook_opts *o, struct job *j)
   hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
   hdrs = curl_slist_append(hdrs, idh);
   hdrs = curl_slist_append(hdrs, tsh);
-  hdrs = curl_slist_append(hdrs, sig);
+  if (sig)
+    hdrs = curl_slist_append(hdrs, sig);
   hdrs = curl_slist_append(hdrs, "Expect:");
   resolve = curl_slist_append(resolve, pin);
   curl_easy_setopt(h, CURLOPT_URL, j->url);
@@ -435,7 +437,7 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
       return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   }
   const char *rid = j->request_id[0] ? j->request_id : NULL;
-  if (gone) {
+  if (gone && j->customer_id[0]) { /* a callback has no endpoint to disable */
     const char *dv[] = {j->customer_id, "endpoint answered 410 Gone", nows};
     r = dsr_db_exec(db, DSR_STMT_CUSTOMER_DISABLE, 3, dv);
     if (!dsr_db_ok(r))
@@ -451,8 +453,11 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
     }
   }
   if (strcmp(state, "pending") != 0) {
-    json_t *d = json_pack("{s:s, s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event",
-                          j->event, "customer_id", j->customer_id, "attempts", attempt);
+    json_t *d = json_pack("{s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event", j->event,
+                          "attempts", attempt);
+    if (d)
+      json_object_set_new(d, j->customer_id[0] ? "customer_id" : "callback",
+                          j->customer_id[0] ? json_string(j->customer_id) : json_true());
     if (d && j->part_id[0])
       json_object_set_new(d, "part_id", json_string(j->part_id));
     return event_tx(db, rid, !strcmp(state, "delivered") ? "webhook.delivered" : "webhook.failed",

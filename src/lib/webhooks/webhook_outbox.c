@@ -9,26 +9,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A new webhook-id, "msg_" and 32 hex digits, the same on every attempt. */
+static void new_msg_id(char out[40])
+{
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  snprintf(out, 40, "msg_%s", hex);
+}
+
+/* Seals @p text and runs @p st with @p v (the sealed body at @p body_at); enqueues delivery. */
+static bool put_sealed(struct dsr_db *db, enum dsr_stmt st, const char *text, const char **v,
+                       int n, int body_at, bool *retry)
+{
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  if (!text || !dsr_seal(text, strlen(text), &sealed, &sl))
+    return false;
+  int lens[12] = {0}, fmts[12] = {0}; /* n <= 12 */
+  v[body_at] = (const char *)sealed;
+  lens[body_at] = (int)sl;
+  fmts[body_at] = 1;
+  PGresult *r = dsr_db_exec_bin(db, st, n, v, lens, fmts);
+  bool ok = dsr_db_ok(r) && PQntuples(r) == 1;
+  *retry = !ok && dsr_db_is_retryable(r);
+  if (ok)
+    ok = dsr_webhook_enqueue(db, PQgetvalue(r, 0, 0), 0, dsr_now(), retry);
+  PQclear(r);
+  free(sealed);
+  return ok;
+}
+
+bool dsr_outbox_add_callback(struct dsr_db *db, const char *request_id, const char *url,
+                             const json_t *body, bool *retry)
+{
+  *retry = false;
+  char msg_id[40], now[24];
+  new_msg_id(msg_id);
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  char *text = json_dumps(body, JSON_COMPACT);
+  const char *v[] = {msg_id, url, request_id, NULL, now};
+  bool ok = put_sealed(db, DSR_STMT_WEBHOOK_CALLBACK_INSERT, text, v, 5, 3, retry);
+  if (text) {
+    sodium_memzero(text, strlen(text));
+    free(text);
+  }
+  return ok;
+}
+
 bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part_id,
                     const char *event, const json_t *data, bool *retry)
 {
   *retry = false;
-  unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
-  char hex[33], msg_id[40];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  snprintf(msg_id, sizeof msg_id, "msg_%s", hex);
+  char msg_id[40];
+  new_msg_id(msg_id);
   char ts[21], now[24];
   dsr_time_rfc3339(dsr_now(), ts);
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   json_t *payload = json_pack("{s:s, s:s, s:O}", "type", event, "timestamp", ts, "data", data);
   char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-  unsigned char *sealed = NULL;
-  size_t sl = 0;
-  bool ok = false;
-  PGresult *r = NULL;
-  if (!text || !dsr_seal(text, strlen(text), &sealed, &sl))
-    goto cleanup;
   /* What the part's history shows (no personal data): its sequence, state and change. */
   char seq[24] = "";
   json_t *js = json_object_get(data, "sequence");
@@ -38,22 +78,13 @@ bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part
   const char *change = json_string_value(json_object_get(data, "change"));
   if (!change)
     change = json_string_value(json_object_get(data, "outcome"));
-  const char *v[] = {msg_id, customer_id, part_id, event, (const char *)sealed, now,
+  const char *v[] = {msg_id, customer_id, part_id, event, NULL, now,
                      seq[0] ? seq : NULL, state, change};
-  const int lens[] = {0, 0, 0, 0, (int)sl, 0, 0, 0, 0};
-  const int fmts[] = {0, 0, 0, 0, 1, 0, 0, 0, 0};
-  r = dsr_db_exec_bin(db, DSR_STMT_WEBHOOK_OUTBOX_INSERT, 9, v, lens, fmts);
-  ok = dsr_db_ok(r) && PQntuples(r) == 1;
-  *retry = !ok && dsr_db_is_retryable(r);
-  if (ok)
-    ok = dsr_webhook_enqueue(db, PQgetvalue(r, 0, 0), 0, dsr_now(), retry);
-cleanup:
-  PQclear(r);
+  bool ok = put_sealed(db, DSR_STMT_WEBHOOK_OUTBOX_INSERT, text, v, 9, 4, retry);
   if (text) {
     sodium_memzero(text, strlen(text));
     free(text);
   }
-  free(sealed);
   json_decref(payload);
   return ok;
 }
