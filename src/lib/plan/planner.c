@@ -447,14 +447,14 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
           psql_need(pc, ch, need);
     }
     psql_ctes(pc, &s, need, NULL);
+    bool kept = verb == DSR_STEP_DELETE && dsr_policy_children(pc->p, c, NULL, NULL, 0) > 0;
     psql_puts(&s, "SELECT x.\"__dsr_tenant\", count(*), ");
     psql_files_expr(&s, c);
-    psql_puts(&s, ", ");
-    if (verb == DSR_STEP_DELETE)
-      psql_kept_expr(pc, &s, c);
-    else
-      psql_puts(&s, "0");
-    psql_printf(&s, " FROM s%zu x GROUP BY 1 ORDER BY 1", c->topo_index);
+    psql_puts(&s, kept ? ", count(kk.\"__dsr_k0\")" : ", 0");
+    psql_printf(&s, " FROM s%zu x", c->topo_index);
+    if (kept)
+      (void)psql_kept_join(pc, &s, c);
+    psql_puts(&s, " GROUP BY 1 ORDER BY 1");
     if (s.oom || !(r = run(conn, &s, err, errlen)))
       goto oom_or_err;
   }

@@ -62,8 +62,13 @@ void psql_tenants_filter(struct psql *s, const struct dsr_pcollection *c);
 /** Appends the SET list of a mask or redact on alias t. */
 void psql_mask_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
 void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
-/** Appends the expression counting rows of x (alias) still referenced after the plan. */
-void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/**
+ * Appends " LEFT JOIN (...) kk ON ...": the keys of the rows of s<i> (alias x) that
+ * rows of other collections still reference after the plan (those it does not
+ * delete first); count(kk."__dsr_k0") counts them. Appends nothing and returns
+ * false when nothing refers to @p c.
+ */
+bool psql_kept_join(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
 /**
  * Fills st->keys_sql / keys_params: the page query of an erasure step (see
  * planner.h). False on allocation failure.

@@ -542,34 +542,50 @@ void psql_not_referenced(const struct dsr_policy *p, struct psql *s, const struc
   free(refs);
 }
 
-void psql_kept_expr(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+/*
+ * The kept keys as a join, not a per-row probe: for each row of s<i> a
+ * correlated EXISTS over the children, each with a NOT EXISTS over the child's
+ * materialized rows, is a scan of those rows per child row (92 s for a
+ * subject with 37,000 calls); joins let PostgreSQL hash them once.
+ */
+bool psql_kept_join(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
 {
   const struct dsr_pcollection **ch = NULL;
   const struct dsr_preference **refs = NULL;
   size_t n = inbound(pc->p, s, c, &ch, &refs);
-  if (n == 0) {
-    psql_puts(s, "0");
+  if (n == 0)
     goto cleanup;
-  }
-  psql_puts(s, "count(*) FILTER (WHERE FALSE");
+  psql_puts(s, " LEFT JOIN (");
   for (size_t i = 0; i < n; i++) {
-    psql_puts(s, " OR EXISTS (SELECT 1 FROM ");
-    psql_table(s, ch[i]);
-    psql_puts(s, " r WHERE ");
-    psql_ref_eq(s, "r", "x", refs[i]);
-    if (plan_reaches(pc, refs[i]) && ch[i]->action == DSR_ACT_DELETE &&
-        pc->reached[ch[i]->topo_index]) {
-      /* rows this plan deletes first do not keep the parent */
-      psql_printf(s, " AND NOT EXISTS (SELECT 1 FROM s%zu y WHERE ", ch[i]->topo_index);
-      psql_key_eq(s, "y", "r", ch[i]);
-      psql_puts(s, ")");
+    psql_puts(s, i ? " UNION SELECT " : "SELECT ");
+    for (size_t k = 0; k < c->nkey; k++) {
+      psql_puts(s, k ? ", x2." : "x2.");
+      psql_ident(s, c->key[k]);
+      psql_printf(s, " AS \"__dsr_k%zu\"", k);
     }
-    psql_puts(s, ")");
+    psql_printf(s, " FROM s%zu x2 JOIN ", c->topo_index);
+    psql_table(s, ch[i]);
+    psql_puts(s, " r ON ");
+    psql_ref_eq(s, "r", "x2", refs[i]);
+    bool deleted_first = plan_reaches(pc, refs[i]) && ch[i]->action == DSR_ACT_DELETE &&
+                         pc->reached[ch[i]->topo_index];
+    if (deleted_first) { /* rows this plan deletes first do not keep the parent */
+      psql_printf(s, " LEFT JOIN s%zu y ON ", ch[i]->topo_index);
+      psql_key_eq(s, "y", "r", ch[i]);
+      psql_puts(s, " WHERE y.");
+      psql_ident(s, ch[i]->key[0]);
+      psql_puts(s, " IS NULL");
+    }
   }
-  psql_puts(s, ")");
+  psql_puts(s, ") kk ON ");
+  for (size_t k = 0; k < c->nkey; k++) {
+    psql_printf(s, "%skk.\"__dsr_k%zu\" = x.", k ? " AND " : "", k);
+    psql_ident(s, c->key[k]);
+  }
 cleanup:
   free(ch);
   free(refs);
+  return n > 0 && !s->oom;
 }
 
 void psql_files_expr(struct psql *s, const struct dsr_pcollection *c)
