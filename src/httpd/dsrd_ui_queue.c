@@ -436,11 +436,12 @@ enum MHD_Result dsrd_ui_queue(struct dsr_hreq *r)
 }
 
 /* One CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @
- * is prefixed with ' so a spreadsheet never reads it as a formula. */
+ * (other than a negative number) is prefixed with ' so a spreadsheet never runs it. */
 static bool csv_field(struct dsr_buf *b, const char *v, bool last)
 {
   bool ok = true;
-  if (strchr("=+-@", v[0]) && v[0])
+  bool negative = v[0] == '-' && v[1] && strspn(v + 1, "0123456789") == strlen(v + 1);
+  if (v[0] && strchr("=+-@", v[0]) && !negative)
     ok = dsr_buf_puts(b, "'");
   if (strpbrk(v, ",\"\r\n")) {
     ok = ok && dsr_buf_puts(b, "\"");

@@ -453,6 +453,10 @@ try {
     assert(shown === text, `note shown as typed: ${JSON.stringify(shown)}`);
     assert(await admin.$('.note-text b') === null, 'no markup rendered');
     assert((await admin.textContent('.timeline')).includes('E2E admin added an internal note'), 'in the timeline');
+    const stored = spawnSync('/usr/lib/postgresql/15/bin/psql', [`host=${state}/pg/run port=5432 user=dsrd dbname=dsrd`, '-Atc',
+      "SELECT count(*), count(*) FILTER (WHERE position(convert_to('Called back', 'UTF8') in body_sealed) > 0) FROM dsr_request_notes"],
+    { encoding: 'utf8' });
+    assert(stored.status === 0 && stored.stdout.trim() === '1|0', `sealed at rest: ${stored.stdout}${stored.stderr}`);
     await pageOk(admin, 'notes');
     const aud = await browserContext();
     await login(aud, 'approver');
@@ -640,6 +644,7 @@ try {
     await nia.goto(link);
     assert(await nia.$('#pw1') === null, 'the link works once');
     nia.expected = [];
+    await nia.goto(`${base}/ui/login`);
     await nia.fill('#email', 'nia@example.org');
     await nia.fill('#password', pwd);
     await Promise.all([nia.waitForURL(`${base}/ui/`), nia.click('button[type=submit]')]);
@@ -705,11 +710,9 @@ try {
   });
 
   await check('ui: axe-core finds no WCAG 2.1 A or AA violation on any staff page', async () => {
-    const acme = await admin.evaluate(async () => {
-      const r = await fetch('/ui/customers');
-      const m = (await r.text()).match(/href="\/ui\/customers\/([0-9a-f-]{36})"/);
-      return m && m[1];
-    });
+    const listing = await (await admin.request.get(`${base}/ui/customers`)).text();
+    const acme = (listing.match(/href="\/ui\/customers\/([0-9a-f-]{36})"/) || [])[1];
+    assert(acme, 'a customer page to scan');
     const urls = ['/ui/', '/ui/?pending=1&sort=due', `/ui/requests/${erasureId}`, `/ui/requests/${otherId}`,
       `/ui/requests/${erasureId}/plan`, '/ui/customers', `/ui/customers/${acme}`, '/ui/staff', '/ui/report', '/ui/inbox'];
     const bad = [];
