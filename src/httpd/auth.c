@@ -37,6 +37,34 @@ static enum dsr_ec ui_session(struct dsr_hreq *r, struct dsr_db *db)
   return ec;
 }
 
+/* Appends one query argument of the page to come back to. */
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+  (void)kind;
+  return dsrd_url_param(cls, key, value ? value : "") ? MHD_YES : MHD_NO;
+}
+
+/* A page of the staff UI without a live session: to the sign-in page, and back here after. */
+static enum MHD_Result back_after_login(struct dsr_hreq *r)
+{
+  if (!strcmp(r->path, "/ui/") &&
+      MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) == 0)
+    return dsr_reply_redirect(r, "/ui/login");
+  struct dsr_buf here = {0}, to = {0};
+  bool ok = dsr_buf_puts(&here, r->path) && dsr_buf_puts(&here, "?");
+  ok = ok && MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_arg, &here) >= 0;
+  if (ok)
+    here.data[here.len - 1] = '\0'; /* the last "&" or "?" */
+  ok = ok && dsr_buf_puts(&to, "/ui/login?") && dsrd_url_param(&to, "next", here.data);
+  if (ok)
+    to.data[to.len - 1] = '\0';
+  enum MHD_Result ret = dsr_reply_redirect(r, ok ? to.data : "/ui/login");
+  dsr_buf_free(&here);
+  dsr_buf_free(&to);
+  return ret;
+}
+
 bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
 {
   if (r->route->auth == DSR_AUTH_STATUS_TOKEN)
@@ -60,8 +88,12 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
     ec = dsr_customer_auth(db, r->bearer, r->customer_id);
   dsr_db_release(db);
   if (ec == DSR_E_UNAUTHORIZED && r->route->auth == DSR_AUTH_UI && !strcmp(r->route->method, "GET")) {
-    *ret = dsr_reply_redirect(r, "/ui/login");
+    *ret = back_after_login(r);
     return false;
+  }
+  if (ec == DSR_E_UNAUTHORIZED && r->route->auth == DSR_AUTH_UI && r->route->form) {
+    r->ui_expired = true; /* the body is read, then dsrd_ui_expired() answers (dispatch.c) */
+    return true;
   }
   if (ec != DSR_OK) {
     const char *why = r->route->auth == DSR_AUTH_UI || r->by_session

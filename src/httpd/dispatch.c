@@ -283,6 +283,8 @@ static enum MHD_Result on_form(struct dsr_hreq *r)
   r->json = dsr_form_decode(r->body.data ? r->body.data : "", r->body.len, &why);
   if (!r->json)
     return dsr_reply_problem(r, DSR_E_BAD_REQUEST, why, NULL);
+  if (r->ui_expired) /* signed out meanwhile: sign in, then send the form again */
+    return dsrd_ui_expired(r);
   if (!dsr_csrf_check(r, dsr_json_str(r->json, "csrf")))
     return dsr_reply_problem(r, DSR_E_CSRF, NULL, NULL);
   json_object_del(r->json, "csrf");

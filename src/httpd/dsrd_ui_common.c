@@ -30,6 +30,7 @@ static const struct {
 } nav_items[] = {
     {"/ui/", "Queue", false},
     {"/ui/customers", "Customers", false},
+    {"/ui/staff", "Staff", false},
     {"/ui/report", "Compliance report", false},
     {"/ui/inbox", "Dev inbox", true},
 };
@@ -67,4 +68,30 @@ enum MHD_Result dsrd_ui_page(struct dsr_hreq *r, unsigned int status, const char
 enum MHD_Result dsrd_ui_css(struct dsr_hreq *r)
 {
   return dsr_reply_asset(r, "ui.css", "text/css; charset=utf-8");
+}
+
+bool dsrd_url_param(struct dsr_buf *b, const char *name, const char *v)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  bool ok = dsr_buf_printf(b, "%s=", name);
+  for (const unsigned char *p = (const unsigned char *)v; ok && *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+        strchr("-._~", *p))
+      ok = dsr_buf_append(b, p, 1);
+    else
+      ok = dsr_buf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+  }
+  return ok && dsr_buf_puts(b, "&");
+}
+
+bool dsrd_ui_local_path(const char *s, const char **why)
+{
+  *why = "is not a page of the staff UI";
+  if (strncmp(s, "/ui/", 4) != 0 || strstr(s, "//") || strlen(s) > 1000)
+    return false;
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("/-._~?=&%+", *p)))
+      return false;
+  return true;
 }

@@ -129,10 +129,9 @@ static const char *csrf_cookie_name(const struct dsr_hreq *r)
  * session id, so a token planted or read elsewhere (a cookie tossed from a
  * sibling host, another user's page) does not fit this session. NULL session: none.
  */
-static bool session_token(const struct dsr_hreq *r, char out[CSRF_LEN + 1])
+bool dsr_csrf_of_session(const char *session, char *out, size_t outlen)
 {
-  const char *session = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE);
-  if (!session || !*session || strlen(session) > 256)
+  if (!session || !*session || strlen(session) > 256 || outlen < CSRF_LEN + 1)
     return false;
   struct dsr_buf b = {0};
   bool ok = dsr_buf_puts(&b, "csrf:") && dsr_buf_puts(&b, session);
@@ -144,6 +143,12 @@ static bool session_token(const struct dsr_hreq *r, char out[CSRF_LEN + 1])
     return false;
   sodium_bin2base64(out, CSRF_LEN + 1, h, sizeof h, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return true;
+}
+
+static bool session_token(const struct dsr_hreq *r, char out[CSRF_LEN + 1])
+{
+  return dsr_csrf_of_session(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DSR_UI_COOKIE),
+                             out, CSRF_LEN + 1);
 }
 
 /*

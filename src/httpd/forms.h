@@ -20,6 +20,8 @@ bool dsr_csrf_match(const char *cookie, const char *field);
  * (__Host-dsr_csrf over TLS), compared in constant time.
  */
 bool dsr_csrf_check(struct dsr_hreq *r, const char *field);
+/** The CSRF token bound to UI session @p session into @p out (at least 44 bytes). */
+bool dsr_csrf_of_session(const char *session, char *out, size_t outlen);
 /** Sets the CSRF cookie to the token bound to @p session (at sign-in). */
 void dsr_csrf_session_cookie(struct dsr_hreq *r, const char *session);
 

@@ -147,6 +147,7 @@ struct dsr_hreq {
   struct dsr_idem idem;                /**< ... this one: the reply is kept under it */
   bool started;                        /**< the dispatcher has seen this request */
   bool query_too_long;                 /**< more query parameters than we read (dsr_uri_seen) */
+  bool ui_expired;                     /**< a staff UI form POST without a live session */
 };
 
 /**
@@ -361,21 +362,54 @@ enum MHD_Result dsrd_ui_queue(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_request(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_plan(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_act(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_queue_csv(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_note(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_bulk(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_customers(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_rotate(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_customer_add(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_customer(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_customer_change(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_staff(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_staff_invite(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_staff_change(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_password_page(struct dsr_hreq *r);
+enum MHD_Result dsrd_ui_password_set(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_report(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_report_view(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_inbox(struct dsr_hreq *r);
 enum MHD_Result dsrd_ui_css(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_ui_login_form[];
 extern const struct dsr_jspec dsrd_ui_action_form[];
+extern const struct dsr_jspec dsrd_ui_bulk_form[];
+extern const struct dsr_jspec dsrd_ui_note_form[];
 extern const struct dsr_jspec dsrd_ui_rotate_form[];
+extern const struct dsr_jspec dsrd_ui_customer_add_form[];
+extern const struct dsr_jspec dsrd_ui_customer_endpoint_form[];
+extern const struct dsr_jspec dsrd_ui_customer_status_form[];
+extern const struct dsr_jspec dsrd_ui_customer_replay_form[];
+extern const struct dsr_jspec dsrd_ui_staff_invite_form[];
+extern const struct dsr_jspec dsrd_ui_staff_role_form[];
+extern const struct dsr_jspec dsrd_ui_staff_status_form[];
+extern const struct dsr_jspec dsrd_ui_staff_sessions_form[];
+extern const struct dsr_jspec dsrd_ui_password_form[];
 /**
  * Renders staff page @p name with @p ctx (borrowed) plus the signed-in user,
  * the navigation allowed to their role and the CSRF token (dsrd_ui_common.c).
  */
 enum MHD_Result dsrd_ui_page(struct dsr_hreq *r, unsigned int status, const char *name,
                              json_t *ctx);
+/** Appends "name=value&" to @p b with the value percent-encoded (RFC 3986 unreserved kept). */
+DSR_MUST_USE bool dsrd_url_param(struct dsr_buf *b, const char *name, const char *value);
+/** True for a local staff UI path to come back to ("/ui/...", no "//", no scheme). */
+bool dsrd_ui_local_path(const char *s, const char **why);
+/**
+ * A staff form posted after its session ended (dispatch.c, instead of the
+ * route's handler): the sign-in page (401) that brings the user back to the
+ * form's page, carrying the posted fields (when the form came from our page)
+ * so they can be sent again once signed in (dsrd_ui_login.c).
+ */
+enum MHD_Result dsrd_ui_expired(struct dsr_hreq *r);
 /** True when the signed-in user may POST @p path with role field value @p value. */
 bool dsrd_ui_may(const struct dsr_hreq *r, const char *method, const char *path,
                  const char *value);

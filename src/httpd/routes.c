@@ -17,6 +17,11 @@ const struct dsr_role_rule dsrd_admin_action_roles[] = {
     {"approve", DECIDE}, {"deny", DECIDE}, {"extend", DECIDE}, {NULL, 0},
 };
 
+/* The bulk actions of the queue page: the same rules, and nothing else. */
+static const struct dsr_role_rule bulk_action_roles[] = {
+    {"assign", TRIAGE}, {"approve", DECIDE}, {"deny", DECIDE}, {NULL, 0},
+};
+
 /* Short forms for the table below; every column not named is empty. */
 #define GET(p, h) .method = "GET", .pattern = (p), .handler = (h)
 #define POST(p, h) .method = "POST", .pattern = (p), .handler = (h)
@@ -86,6 +91,11 @@ const struct dsr_route dsr_routes[] = {
      .roles = STAFF_ALL, .html = true},
     {GET("/ui", dsrd_ui_home), .html = true},
     {GET("/ui/", dsrd_ui_queue), .auth = DSR_AUTH_UI, .roles = STAFF_ALL, .html = true},
+    {GET("/ui/queue.csv", dsrd_ui_queue_csv), .auth = DSR_AUTH_UI, .roles = STAFF_ALL,
+     .html = true},
+    {POST("/ui/bulk", dsrd_ui_bulk), .auth = DSR_AUTH_UI, .form = dsrd_ui_bulk_form,
+     .roles = STAFF_ACTORS, .role_field = "action", .role_rules = bulk_action_roles,
+     .html = true},
     {GET("/ui/requests/{id}", dsrd_ui_request), .auth = DSR_AUTH_UI, .roles = STAFF_ALL,
      .html = true},
     {GET("/ui/requests/{id}/plan", dsrd_ui_plan), .auth = DSR_AUTH_UI, .roles = STAFF_ALL,
@@ -93,10 +103,37 @@ const struct dsr_route dsr_routes[] = {
     {POST("/ui/requests/{id}/actions", dsrd_ui_act), .auth = DSR_AUTH_UI,
      .form = dsrd_ui_action_form, .roles = STAFF_ACTORS, .role_field = "action",
      .role_rules = dsrd_admin_action_roles, .html = true},
+    {POST("/ui/requests/{id}/notes", dsrd_ui_note), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_note_form, .roles = STAFF_ACTORS, .html = true},
     {GET("/ui/customers", dsrd_ui_customers), .auth = DSR_AUTH_UI, .roles = STAFF_ALL,
      .html = true},
     {POST("/ui/customers/rotate", dsrd_ui_rotate), .auth = DSR_AUTH_UI,
      .form = dsrd_ui_rotate_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/customers/add", dsrd_ui_customer_add), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_customer_add_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {GET("/ui/customers/{id}", dsrd_ui_customer), .auth = DSR_AUTH_UI, .roles = STAFF_ALL,
+     .html = true},
+    {POST("/ui/customers/{id}/endpoint", dsrd_ui_customer_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_customer_endpoint_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/customers/{id}/status", dsrd_ui_customer_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_customer_status_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/customers/{id}/replay", dsrd_ui_customer_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_customer_replay_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {GET("/ui/staff", dsrd_ui_staff), .auth = DSR_AUTH_UI, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/staff/invite", dsrd_ui_staff_invite), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_staff_invite_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/staff/{id}/role", dsrd_ui_staff_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_staff_role_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/staff/{id}/status", dsrd_ui_staff_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_staff_status_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/staff/{id}/reset", dsrd_ui_staff_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_page_empty_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    {POST("/ui/staff/{id}/sessions", dsrd_ui_staff_change), .auth = DSR_AUTH_UI,
+     .form = dsrd_ui_staff_sessions_form, .roles = DSR_ROLE_ADMIN, .html = true},
+    /* a one-time set-password link (an invitation or a reset): the link is the proof */
+    {GET("/ui/password/{token}", dsrd_ui_password_page), .html = true},
+    {POST("/ui/password/{token}", dsrd_ui_password_set), .form = dsrd_ui_password_form,
+     .rate = DSR_RATE_LOGIN_ADDRESS, .html = true},
     {GET("/ui/report", dsrd_ui_report), .auth = DSR_AUTH_UI, .roles = AUDIT, .html = true},
     {GET("/ui/report/view", dsrd_ui_report_view), .auth = DSR_AUTH_UI, .roles = AUDIT,
      .html = true},

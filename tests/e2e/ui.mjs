@@ -3,7 +3,8 @@
 // platform on a fresh state directory, runs dsrd on it with the CallOrbit
 // policy (so discovery finds real data) in demo mode, creates staff users with
 // dsrctl, and walks a request from the public form to a decision in the
-// browser. Screenshots go to OUT_DIR; prints "e2e: N passed, M failed".
+// browser, then checks every staff page at 390 and 1280 px and with axe-core
+// (WCAG 2.1 A and AA). Screenshots go to OUT_DIR; prints "e2e: N passed, M failed".
 //
 // Usage: DSRD=path/to/dsrd DSRCTL=path/to/dsrctl OUT_DIR=build node tests/e2e/ui.mjs
 import { chromium } from 'playwright-core';
@@ -18,6 +19,17 @@ const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const dsrctlBin = process.env.DSRCTL || path.join(path.dirname(dsrdBin), 'dsrctl');
 const outDir = process.env.OUT_DIR || 'build';
 const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const axeSource = fs.readFileSync(path.join(top, 'tests/e2e/node_modules/axe-core/axe.min.js'), 'utf8');
+
+// axe-core's WCAG 2.x level A and AA rules on the page now shown: the violations, as text.
+async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return found;
+}
 fs.mkdirSync(outDir, { recursive: true });
 
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-e2e-ui-'));
@@ -328,7 +340,13 @@ try {
 
   await check('ui: admin approves; the erasure runs, its receipt shows, the customer answers, the request completes', async () => {
     await admin.goto(`${base}/ui/requests/${erasureId}`);
-    await Promise.all([admin.waitForURL(/done=approve$/), admin.click('#approve')]);
+    /* Approving is irreversible: the first click asks, saying what will happen. */
+    await Promise.all([admin.waitForSelector('#confirm-box'), admin.click('#approve')]);
+    assert((await admin.textContent('#confirm-box')).includes('cannot be undone'), 'the confirmation says what happens');
+    await pageOk(admin, 'approve confirmation');
+    await shot(admin, 'confirm-approve');
+    assert(await admin.textContent('#request-status') === 'in_progress', 'nothing done before confirming');
+    await Promise.all([admin.waitForURL(/done=approve$/), admin.click('#confirm-yes')]);
     assert((await admin.textContent('.notice')).includes('Approved'), 'notice');
     assert(await admin.$('#approve') === null, 'nothing left to approve');
     /* The worker executes the approved part; the customer's part still waits for its decision. */
@@ -337,9 +355,13 @@ try {
       const states = await admin.$$eval('.part h3 .st', (els) => els.map((e) => e.textContent));
       return states[0] === 'done';
     }, 120000);
-    assert(await admin.$('#h-receipt'), 'the erasure receipt is shown');
+    assert(await admin.$('.receipt'), 'the erasure receipt is shown');
+    assert(await admin.locator('.receipt table.grid tbody tr').count() > 0, 'the receipt is a table of collections');
+    assert(!(await admin.textContent('.receipt')).includes('{'), 'no JSON in the receipt');
     const tl = await admin.textContent('.timeline');
     assert(tl.includes('part.approved') && tl.includes('erasure.receipt'), 'timeline events');
+    assert(tl.includes('E2E admin approved the erasure'), 'the timeline in words, with the name');
+    assert(!tl.includes('staff:'), 'no staff ids in the timeline');
     await pageOk(admin, 'executed');
     /* The customer answers its part through the customer API; then the request is complete. */
     const auth = { Authorization: `Bearer ${customerKey}` };
@@ -374,10 +396,180 @@ try {
     otherId = await fileAndVerify(subjectPage, admin, 'erasure', '+15550100777');
     assert(await discovered(appr, otherId), 'discovered');
     await appr.selectOption('#deny-reason', 'manifestly_unfounded');
-    await Promise.all([appr.waitForURL(/done=deny$/), appr.click('#deny')]);
+    await Promise.all([appr.waitForSelector('#confirm-box'), appr.click('#deny')]);
+    assert((await appr.textContent('#confirm-box')).includes('manifestly_unfounded'), 'the reason is repeated');
+    await pageOk(appr, 'deny confirmation');
+    await Promise.all([appr.waitForURL(/done=deny$/), appr.click('#confirm-yes')]);
     assert(await appr.textContent('#request-status') === 'denied', 'denied');
     assert((await appr.textContent('main')).includes('manifestly_unfounded'), 'reason shown');
     await pageOk(appr, 'denied');
+  });
+
+  await check('ui: the queue finds a request by the subject\'s email, phone or id prefix; subjects are masked', async () => {
+    await admin.goto(`${base}/ui/`);
+    const body = await admin.textContent('main');
+    assert(!body.includes(subject), 'no email in clear on the queue');
+    assert(/s\*+@e\*+\.org/.test(await admin.textContent('table.queue')), 'masked subject column');
+    await admin.fill('#f-q', 'Sam.UI@Example.org');
+    await Promise.all([admin.waitForURL(/q=Sam\.UI%40Example\.org/), admin.click('form.filters button')]);
+    let ids = await admin.$$eval('table.queue tbody a', (as) => as.map((a) => a.getAttribute('href')));
+    assert(ids.includes(`/ui/requests/${erasureId}`) && !ids.includes(`/ui/requests/${otherId}`), `by email: ${ids}`);
+    await pageOk(admin, 'search');
+    await admin.goto(`${base}/ui/?q=${encodeURIComponent('+1 555-010-0777')}`);
+    ids = await admin.$$eval('table.queue tbody a', (as) => as.map((a) => a.getAttribute('href')));
+    assert(ids.includes(`/ui/requests/${otherId}`) && !ids.includes(`/ui/requests/${erasureId}`), `by phone: ${ids}`);
+    await admin.goto(`${base}/ui/?q=${erasureId.slice(0, 8).toUpperCase()}`);
+    ids = await admin.$$eval('table.queue tbody a', (as) => as.map((a) => a.getAttribute('href')));
+    assert(ids.length >= 1 && ids.every((h) => h.startsWith(`/ui/requests/${erasureId.slice(0, 8)}`)), `by id prefix: ${ids}`);
+    await admin.goto(`${base}/ui/?q=nobody.at.all%40example.com`);
+    assert(await admin.$('#no-match'), 'an unknown email finds nothing');
+    await admin.goto(`${base}/ui/?q=hello`);
+    assert(await admin.$('.error'), 'a search that is neither is explained');
+  });
+
+  await check('ui: requests waiting for verification are hidden by default, shown on request; before verification only verify, deny as unverifiable, assign', async () => {
+    await subjectPage.goto(`${base}/requests/new`);
+    await subjectPage.check('#type-erasure');
+    await subjectPage.selectOption('#jurisdiction', 'gdpr');
+    await subjectPage.fill('#email', 'waiting.one@example.net');
+    await Promise.all([subjectPage.waitForURL(/\/verify$/), subjectPage.click('button[type=submit]')]);
+    const pendingId = subjectPage.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    await admin.goto(`${base}/ui/`);
+    assert(await admin.locator(`a[href="/ui/requests/${pendingId}"]`).count() === 0, 'hidden by default');
+    await Promise.all([admin.waitForURL(/pending=1/), admin.click('#show-pending')]);
+    assert(await admin.locator(`a[href="/ui/requests/${pendingId}"]`).count() === 1, 'shown on request');
+    await admin.goto(`${base}/ui/?status=needs_action`);
+    await pageOk(admin, 'needs action');
+    await admin.goto(`${base}/ui/requests/${pendingId}`);
+    assert(await admin.$('#extend-reason') === null && await admin.$('#hold-reason') === null, 'no extend or hold');
+    const reasons = await admin.$$eval('#deny-reason option', (os) => os.map((o) => o.value).filter(Boolean));
+    assert(reasons.join() === 'identity_not_verified', `deny reasons: ${reasons}`);
+    assert(await admin.$('#verify-note'), 'verify by hand offered');
+    const csrf = await admin.inputValue('form.who input[name=csrf]');
+    admin.expected = [409];
+    const r = await post(admin, `${base}/ui/requests/${pendingId}/actions`, { csrf, action: 'extend', reason: 'busy', confirm: 'yes' });
+    assert(r.status() === 409 && (await r.text()).includes('before the requester is verified'), `forged extend: ${r.status()}`);
+    const r2 = await post(admin, `${base}/ui/requests/${pendingId}/actions`, { csrf, action: 'hold', reason: 'x' });
+    assert(r2.status() === 409, `forged hold: ${r2.status()}`);
+    admin.expected = [];
+    await admin.goto(`${base}/ui/requests/${pendingId}`);
+    await Promise.all([admin.waitForURL(/done=assign$/), admin.click('#assign-me')]);
+    assert(await admin.textContent('#assigned-to') === 'E2E admin', `assigned to ${await admin.textContent('#assigned-to')}`);
+    assert((await admin.textContent('.timeline')).includes('E2E admin assigned the request to E2E admin'), 'assignment in words');
+    await pageOk(admin, 'assigned');
+    await admin.goto(`${base}/ui/?assignee=me&pending=1`);
+    assert(await admin.locator(`a[href="/ui/requests/${pendingId}"]`).count() === 1, 'in "assigned to me"');
+    await admin.goto(`${base}/ui/requests/${pendingId}`);
+    await admin.selectOption('#deny-reason', 'identity_not_verified');
+    await Promise.all([admin.waitForSelector('#confirm-box'), admin.click('#deny')]);
+    await Promise.all([admin.waitForURL(/done=deny$/), admin.click('#confirm-yes')]);
+    assert(await admin.textContent('#request-status') === 'denied', 'denied as unverifiable');
+  });
+
+  await check('ui: internal notes are added as plain text, shown to staff, recorded in the timeline', async () => {
+    await admin.goto(`${base}/ui/requests/${erasureId}`);
+    const text = 'Called back on the number given.\n<b>*not* markdown</b>';
+    await admin.fill('#note-text', text);
+    await Promise.all([admin.waitForURL(/done=note$/), admin.click('#note-add')]);
+    const shown = await admin.textContent('.note-text');
+    assert(shown === text, `note shown as typed: ${JSON.stringify(shown)}`);
+    assert(await admin.$('.note-text b') === null, 'no markup rendered');
+    assert((await admin.textContent('.timeline')).includes('E2E admin added an internal note'), 'in the timeline');
+    const stored = spawnSync('/usr/lib/postgresql/15/bin/psql', [`host=${state}/pg/run port=5432 user=dsrd dbname=dsrd`, '-Atc',
+      "SELECT count(*), count(*) FILTER (WHERE position(convert_to('Called back', 'UTF8') in body_sealed) > 0) FROM dsr_request_notes"],
+    { encoding: 'utf8' });
+    assert(stored.status === 0 && stored.stdout.trim() === '1|0', `sealed at rest: ${stored.stdout}${stored.stderr}`);
+    await pageOk(admin, 'notes');
+    const aud = await browserContext();
+    await login(aud, 'approver');
+    await aud.goto(`${base}/ui/requests/${erasureId}`);
+    assert((await aud.textContent('#notes')).includes('Called back'), 'other staff see the note');
+  });
+
+  await check('ui: a form sent after the session ended leads to sign-in and can be sent again; a page comes back after sign-in', async () => {
+    const p = await browserContext();
+    await login(p, 'approver');
+    await p.goto(`${base}/ui/requests/${erasureId}`);
+    const text = 'Written while the session ran out';
+    await p.fill('#note-text', text);
+    /* The session ends elsewhere (idle timeout, sign-out in another tab); this browser keeps its cookie. */
+    const cookie = (await p.context().cookies()).find((k) => k.name === 'dsr_ui').value;
+    const csrf = await p.inputValue('form.who input[name=csrf]');
+    const out = await fetch(`${base}/ui/logout`, { method: 'POST', redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `dsr_ui=${cookie}` }, body: `csrf=${csrf}` });
+    assert(out.status === 303, `signed out elsewhere: ${out.status}`);
+    p.expected = [401];
+    await Promise.all([p.waitForSelector('#password'), p.click('#note-add')]);
+    assert((await p.textContent('.error')).includes('session has ended'), 'says why');
+    await pageOk(p, 'session ended');
+    await shot(p, 'session-ended');
+    p.expected = [];
+    await p.fill('#email', users.approver.email);
+    await p.fill('#password', users.approver.password);
+    await Promise.all([p.waitForSelector('#resume-form'), p.click('button[type=submit]')]);
+    assert((await p.textContent('#resume-form')).includes(text), 'the form is kept');
+    await pageOk(p, 'send again');
+    await Promise.all([p.waitForURL(/done=note$/), p.click('#resume-send')]);
+    assert((await p.textContent('#notes')).includes(text), 'sent with the new session');
+    /* A page asked for without a session: sign-in, then that page. */
+    const q = await browserContext();
+    await q.goto(`${base}/ui/requests/${erasureId}`);
+    assert(q.url().startsWith(`${base}/ui/login?next=`), `at ${q.url()}`);
+    await q.fill('#email', users.approver.email);
+    await q.fill('#password', users.approver.password);
+    await Promise.all([q.waitForURL(`${base}/ui/requests/${erasureId}`), q.click('button[type=submit]')]);
+    await q.goto(`${base}/ui/customers`);
+    assert(!(await q.$('#password')), 'signed in');
+  });
+
+  await check('ui: bulk assign and deny on ticked requests, each confirmed and recorded per request; CSV export of the view', async () => {
+    const ids = [];
+    for (const who of ['bulk.a@example.net', 'bulk.b@example.net']) {
+      await subjectPage.goto(`${base}/requests/new`);
+      await subjectPage.check('#type-erasure');
+      await subjectPage.selectOption('#jurisdiction', 'gdpr');
+      await subjectPage.fill('#email', who);
+      await Promise.all([subjectPage.waitForURL(/\/verify$/), subjectPage.click('button[type=submit]')]);
+      ids.push(subjectPage.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1]);
+    }
+    const tick = async () => {
+      await admin.goto(`${base}/ui/?status=pending_verification`);
+      for (const id of ids) await admin.check(`input[type=checkbox][value="${id}"]`);
+    };
+    await tick();
+    await pageOk(admin, 'queue with bulk form');
+    await shot(admin, 'queue');
+    await admin.selectOption('#b-action', 'assign');
+    const me = await admin.$eval('#b-assignee option:text-matches("\\(me\\)")', (o) => o.value);
+    await admin.selectOption('#b-assignee', me);
+    await Promise.all([admin.waitForSelector('#confirm-box'), admin.click('#bulk-apply')]);
+    assert((await admin.textContent('#confirm-box')).includes('2 request(s)'), 'confirmation names the count');
+    await pageOk(admin, 'bulk confirmation');
+    await Promise.all([admin.waitForSelector('#bulk-summary'), admin.click('#confirm-yes')]);
+    assert((await admin.textContent('#bulk-summary')).includes('2 of 2'), await admin.textContent('#bulk-summary'));
+    await tick();
+    await admin.selectOption('#b-action', 'deny');
+    await admin.selectOption('#b-reason', 'identity_not_verified');
+    await Promise.all([admin.waitForSelector('#confirm-box'), admin.click('#bulk-apply')]);
+    assert((await admin.textContent('#confirm-box')).includes('identity_not_verified'), 'the one reason is shown');
+    await Promise.all([admin.waitForSelector('#bulk-summary'), admin.click('#confirm-yes')]);
+    assert((await admin.textContent('#bulk-summary')).includes('2 of 2'), await admin.textContent('#bulk-summary'));
+    await pageOk(admin, 'bulk results');
+    for (const id of ids) {
+      await admin.goto(`${base}/ui/requests/${id}`);
+      assert(await admin.textContent('#request-status') === 'denied', `${id} denied`);
+      const tl = await admin.textContent('.timeline');
+      assert(tl.includes('E2E admin denied the request (identity_not_verified)') && tl.includes('E2E admin assigned the request to E2E admin'), `timeline of ${id}`);
+    }
+    await admin.goto(`${base}/ui/?type=erasure&sort=due`);
+    const href = await admin.getAttribute('#csv-link', 'href');
+    assert(href.startsWith('/ui/queue.csv?') && href.includes('type=erasure') && href.includes('sort=due'), `csv link ${href}`);
+    const csv = await admin.request.get(`${base}${href}`);
+    assert(csv.status() === 200 && csv.headers()['content-type'].startsWith('text/csv'), `csv: ${csv.status()}`);
+    const text = await csv.text();
+    assert(text.startsWith('request_id,subject,type,'), 'CSV header');
+    assert(text.includes(erasureId) && !text.includes(subject), 'the view, subjects masked');
+    assert(text.trim().split('\r\n').slice(1).every((l) => l.split(',')[2] === 'erasure'), 'only the filtered rows');
   });
 
   await check('ui: customers page shows delivery health; rotating shows the whsec_ once', async () => {
@@ -391,12 +583,174 @@ try {
     assert(!(await admin.content()).includes(secret), 'not shown again');
   });
 
+  await check('ui: admins add, edit, disable, enable customers, see deliveries and send failed messages again; all audited', async () => {
+    await admin.goto(`${base}/ui/customers`);
+    await admin.fill('#c-name', 'Beta Voice');
+    await admin.fill('#c-tenant', '2');
+    await admin.fill('#c-url', 'http://127.0.0.1:9/beta-hook');
+    await Promise.all([admin.waitForSelector('#shown-once'), admin.click('#c-add')]);
+    const key = await admin.textContent('#new-key'), secret = await admin.textContent('#new-secret');
+    assert(/^dsrk_/.test(key) && /^whsec_/.test(secret), 'key and secret shown once');
+    await pageOk(admin, 'customer added');
+    await admin.goto(`${base}/ui/customers`);
+    const listed = await admin.content();
+    assert(listed.includes('Beta Voice') && !listed.includes(key) && !listed.includes(secret), 'listed, secrets not again');
+    assert((await admin.textContent('#customers')).includes('open'), 'open parts column');
+    /* the new key works on the customer API */
+    const r = await fetch(`${base}/v1/customer/requests`, { headers: { Authorization: `Bearer ${key}` } });
+    assert(r.status === 200, `customer API with the new key: ${r.status}`);
+    await Promise.all([admin.waitForURL(/\/ui\/customers\/[0-9a-f-]{36}$/), admin.click('#customers a:text("Beta Voice")')]);
+    const custUrl = admin.url();
+    await pageOk(admin, 'customer page');
+    await admin.fill('#c-url', 'http://127.0.0.1:9/beta-hook-2');
+    await Promise.all([admin.waitForURL(/done=endpoint$/), admin.click('#c-save-url')]);
+    assert(await admin.textContent('#c-endpoint') === 'http://127.0.0.1:9/beta-hook-2', 'endpoint changed');
+    await Promise.all([admin.waitForURL(/done=disabled$/), admin.click('#c-disable')]);
+    assert(await admin.textContent('#c-status') === 'disabled', 'disabled');
+    await Promise.all([admin.waitForURL(/done=enabled$/), admin.click('#c-enable')]);
+    assert(await admin.textContent('#c-status') === 'enabled', 'enabled again');
+    await Promise.all([admin.waitForLoadState('load'), admin.click('#c-rotate-key')]);
+    assert(/^dsrk_/.test(await admin.textContent('#new-key')), 'a new API key, once');
+    const old = await fetch(`${base}/v1/customer/requests`, { headers: { Authorization: `Bearer ${key}` } });
+    assert(old.status === 401, `the old key stops: ${old.status}`);
+    /* Acme Calls: its messages, one made "failed" as after a 410 or used-up retries, sent again */
+    await admin.goto(`${base}/ui/customers`);
+    await Promise.all([admin.waitForURL(/\/ui\/customers\/[0-9a-f-]{36}$/), admin.click('#customers a:text("Acme Calls")')]);
+    const acme = admin.url().split('/').pop();
+    assert(await admin.locator('#deliveries tbody tr').count() > 0, 'delivery history');
+    const psql = spawnSync('/usr/lib/postgresql/15/bin/psql', [`host=${state}/pg/run port=5432 user=dsrd dbname=dsrd`,
+      '-Atc', `UPDATE dsr_webhook_outbox SET state = 'failed' WHERE customer_id = '${acme}' RETURNING id`], { encoding: 'utf8' });
+    assert(psql.status === 0 && psql.stdout.trim(), `psql: ${psql.stderr}`);
+    await admin.goto(`${base}/ui/customers/${acme}?state=failed`);
+    const failedRows = await admin.locator('#deliveries tbody tr').count();
+    assert(failedRows > 0 && (await admin.$$eval('#deliveries td.d-state', (t) => t.every((x) => x.textContent === 'failed'))), 'filtered by state');
+    await pageOk(admin, 'deliveries filtered');
+    await shot(admin, 'customer');
+    await Promise.all([admin.waitForURL(/done=replayed$/), admin.click('#replay-all')]);
+    await admin.goto(`${base}/ui/customers/${acme}?state=failed`);
+    assert(await admin.locator('#deliveries tbody tr').count() === 0, 'none failed after sending again');
+    await admin.goto(custUrl);
+    /* audited: the audit API lists the customer events with the staff user as actor */
+    const want = ['customer.added', 'customer.endpoint_changed', 'customer.disabled', 'customer.enabled', 'customer.key_rotated', 'customer.messages_replayed'];
+    await until('the customer events in the audit trail', async () => {
+      let text = '';
+      for (let after = 0, i = 0; i < 50; i++) {
+        const page = await (await admin.request.get(`${base}/v1/admin/audit?limit=1000&after=${after}`)).json();
+        text += JSON.stringify(page.entries);
+        if (!page.next_after || page.entries.length === 0) break;
+        after = page.next_after;
+      }
+      return want.every((k) => text.includes(k));
+    }, 30000);
+  });
+
+  await check('ui: admins invite staff (one-time link), change roles, end sessions, reset and disable accounts', async () => {
+    await admin.goto(`${base}/ui/staff`);
+    await pageOk(admin, 'staff');
+    await admin.fill('#i-email', 'nia@example.org');
+    await admin.fill('#i-name', 'E2E Nia');
+    await admin.selectOption('#i-role', 'triager');
+    await Promise.all([admin.waitForSelector('#shown-once'), admin.click('#i-send')]);
+    const link = await admin.textContent('#password-link');
+    assert(link.includes('/ui/password/'), `link ${link}`);
+    await admin.goto(`${base}/ui/staff`);
+    assert(!(await admin.content()).includes(link.split('/').pop()), 'the link is not shown again');
+    const nia = await browserContext();
+    await nia.goto(link);
+    await pageOk(nia, 'set password');
+    const pwd = pw();
+    await nia.fill('#pw1', pwd);
+    await nia.fill('#pw2', pwd);
+    await Promise.all([nia.waitForURL(`${base}/ui/login`), nia.click('#pw-set')]);
+    nia.expected = [410];
+    await nia.goto(link);
+    assert(await nia.$('#pw1') === null, 'the link works once');
+    nia.expected = [];
+    await nia.goto(`${base}/ui/login`);
+    await nia.fill('#email', 'nia@example.org');
+    await nia.fill('#password', pwd);
+    await Promise.all([nia.waitForURL(`${base}/ui/`), nia.click('button[type=submit]')]);
+    assert(!(await nia.$('nav a[href="/ui/staff"]')), 'no Staff page for a triager');
+    assert((await nia.request.get(`${base}/ui/staff`, { maxRedirects: 0 })).status() === 403, 'staff page refused');
+    /* the admin sees the session, changes the role, ends the session */
+    await admin.goto(`${base}/ui/staff`);
+    const row = admin.locator('#staff tr[data-email="nia@example.org"]');
+    assert(await row.locator('form[action$="/sessions"]').count() === 1, 'one session listed');
+    await row.locator('select[name=role]').selectOption('approver');
+    await Promise.all([admin.waitForURL(/done=role$/), row.locator('form[action$="/role"] button').click()]);
+    assert(await admin.locator('#staff tr[data-email="nia@example.org"] select[name=role]').inputValue() === 'approver', 'role changed');
+    await Promise.all([admin.waitForURL(/done=sessions$/), admin.locator('#staff tr[data-email="nia@example.org"] form[action$="/sessions"] button').click()]);
+    await nia.goto(`${base}/ui/customers`);
+    assert(nia.url().startsWith(`${base}/ui/login`), `session ended: at ${nia.url()}`);
+    /* reset: a new link, the old password stops */
+    await Promise.all([admin.waitForSelector('#shown-once'), admin.locator('#staff tr[data-email="nia@example.org"] form[action$="/reset"] button').click()]);
+    assert((await admin.textContent('#shown-once')).includes('reset'), 'reset link shown');
+    nia.expected = [401];
+    await nia.goto(`${base}/ui/login`);
+    await nia.fill('#email', 'nia@example.org');
+    await nia.fill('#password', pwd);
+    await nia.click('button[type=submit]');
+    await nia.waitForSelector('.error');
+    nia.expected = [];
+    /* disable; and an admin cannot disable themselves */
+    await admin.goto(`${base}/ui/staff`);
+    await Promise.all([admin.waitForURL(/done=disabled$/), admin.locator('#staff tr[data-email="nia@example.org"] form[action$="/status"] button').click()]);
+    assert((await admin.textContent('#staff tr[data-email="nia@example.org"]')).includes('disabled'), 'disabled');
+    admin.expected = [409];
+    await admin.locator(`#staff tr[data-email="${users.admin.email}"] form[action$="/status"] button`).click();
+    await admin.waitForSelector('.error');
+    assert((await admin.textContent('.error')).includes('cannot disable your own'), 'self-disable refused');
+    admin.expected = [];
+    await pageOk(admin, 'staff after changes');
+    await shot(admin, 'staff');
+  });
+
   await check('ui: the compliance report page shows the report for a period', async () => {
     await admin.goto(`${base}/ui/report`);
     await pageOk(admin, 'report form');
     const [resp] = await Promise.all([admin.waitForNavigation(), admin.click('form.filters button')]);
     assert(resp.status() === 200, `status ${resp.status()}`);
     assert((await admin.content()).toLowerCase().includes('compliance'), 'report');
+  });
+
+  await check('ui: no page scrolls sideways at 390 px or 1280 px (tables scroll in their box)', async () => {
+    const pagesToMeasure = [['queue', '/ui/'], ['request', `/ui/requests/${erasureId}`],
+      ['denied', `/ui/requests/${otherId}`], ['plan', `/ui/requests/${erasureId}/plan`],
+      ['customers', '/ui/customers'], ['staff', '/ui/staff'], ['report', '/ui/report'], ['inbox', '/ui/inbox']];
+    const wide = [];
+    for (const width of [390, 1280]) {
+      await admin.setViewportSize({ width, height: 844 });
+      for (const [name, url] of pagesToMeasure) {
+        await admin.goto(`${base}${url}`);
+        const w = await admin.evaluate(() => document.documentElement.scrollWidth);
+        if (w > width) wide.push(`${name}@${width}: ${w}px`);
+        if (width === 390 && name !== 'inbox') await shot(admin, `${name}-390`, false);
+      }
+    }
+    await admin.setViewportSize({ width: 1280, height: 900 });
+    assert(wide.length === 0, `wider than the viewport: ${wide.join(', ')}`);
+  });
+
+  await check('ui: axe-core finds no WCAG 2.1 A or AA violation on any staff page', async () => {
+    const listing = await (await admin.request.get(`${base}/ui/customers`)).text();
+    const acme = (listing.match(/href="\/ui\/customers\/([0-9a-f-]{36})"/) || [])[1];
+    assert(acme, 'a customer page to scan');
+    const urls = ['/ui/', '/ui/?pending=1&sort=due', `/ui/requests/${erasureId}`, `/ui/requests/${otherId}`,
+      `/ui/requests/${erasureId}/plan`, '/ui/customers', `/ui/customers/${acme}`, '/ui/staff', '/ui/report', '/ui/inbox'];
+    const bad = [];
+    for (const width of [1280, 390]) {
+      await admin.setViewportSize({ width, height: 844 });
+      for (const u of urls) {
+        await admin.goto(`${base}${u}`);
+        for (const v of await axeViolations(admin)) bad.push(`${u}@${width}: ${v}`);
+      }
+    }
+    await admin.setViewportSize({ width: 1280, height: 900 });
+    await admin.goto(`${base}/ui/requests/${erasureId}`);
+    const anon = await browserContext();
+    await anon.goto(`${base}/ui/login`);
+    for (const v of await axeViolations(anon)) bad.push(`/ui/login: ${v}`);
+    assert(bad.length === 0, bad.join(' | '));
   });
 
   await check('ui: repeated wrong passwords lock the account (429 with Retry-After)', async () => {

@@ -703,6 +703,24 @@ START_TEST(actions_deny_extend_hold_assign)
   struct request q;
   new_request(&q, "erasure", "acts@example.org", "+14155550155");
   json_t *j = NULL;
+  /* Before verification: nothing is extended, held or denied for an unverified requester
+   * (nothing is mailed to an address nobody verified); only a denial as unverifiable. */
+  ck_assert_int_eq(act(q.id, approver, "{\"action\":\"extend\",\"reason\":\"early\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  ck_assert_int_eq(act(q.id, admin, "{\"action\":\"hold\"}", NULL), 409);
+  ck_assert_int_eq(act(q.id, approver, "{\"action\":\"deny\",\"reason\":\"excessive\"}", NULL),
+                   409);
+  struct request unv;
+  new_request(&unv, "erasure", "unverified@example.org", "+14155550157");
+  ck_assert_int_eq(
+      act(unv.id, approver, "{\"action\":\"deny\",\"reason\":\"identity_not_verified\"}", &j),
+      200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "denied");
+  json_decref(j);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_outbox WHERE request_id = '%s' AND template ="
+                        " 'notice'", unv.id), 0);
+  verify_by_staff(&q, admin);
   ck_assert_int_eq(act(q.id, approver, "{\"action\":\"deny\"}", &j), 422);
   ck_assert_str_eq(json_string_value(json_object_get(j, "field")), "/reason");
   json_decref(j);
@@ -731,6 +749,7 @@ START_TEST(actions_deny_extend_hold_assign)
   /* out of the notice window: a second request, a month and a day later */
   struct request late;
   new_request(&late, "erasure", "late@example.org", "+14155550156");
+  verify_by_staff(&late, admin);
   char sql[300];
   snprintf(sql, sizeof sql, "UPDATE dsr_requests SET received_at = received_at - interval "
                             "'1 month 1 day' WHERE id = '%s'", late.id);
@@ -745,7 +764,7 @@ START_TEST(actions_deny_extend_hold_assign)
   json_decref(j);
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"hold\"}", NULL), 409);
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"release\"}", &j), 200);
-  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "pending_verification");
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "verified");
   json_decref(j);
   char body[200];
   snprintf(body, sizeof body, "{\"action\":\"assign\",\"assignee\":\"approver-%d\"}",
@@ -760,8 +779,9 @@ START_TEST(actions_deny_extend_hold_assign)
                    409);
   ck_assert_int_eq(act("00000000-0000-4000-8000-000000000000", admin, "{\"action\":\"hold\"}",
                        NULL), 404);
+  /* verified by hand (2 events), extend, hold, release, assign, deny */
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND actor LIKE "
-                        "'staff:%%'", q.id), 5);
+                        "'staff:%%'", q.id), 7);
 }
 END_TEST
 
@@ -1061,6 +1081,7 @@ START_TEST(idempotency_key_on_staff_and_customer_posts)
   }
   struct request q;
   new_request(&q, "erasure", "idem@example.org", "+14155550177");
+  verify_by_staff(&q, admin);
   char path[120];
   snprintf(path, sizeof path, "/v1/admin/requests/%s/actions", q.id);
   const char *hold = "{\"action\":\"hold\",\"reason\":\"litigation\"}";

@@ -1,8 +1,14 @@
-/** @file test_ui.c @brief Staff UI: password hash cost, session expiry, CSRF, the role matrix, the inbox parser. */
+/**
+ * @file test_ui.c
+ * @brief Staff UI: password hash cost, session expiry, CSRF, the role matrix, the inbox
+ *        parser, the queue's search text, the timeline in words, local return paths.
+ */
 #include "config.h"
 #include "suites.h"
 #include "httpd.h"
 #include "forms.h"
+#include "dsr/admin.h"
+#include "dsr/crypto.h"
 #include "dsr/ui_auth.h"
 #include "dsr/ui_inbox.h"
 
@@ -10,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 START_TEST(password_hash_is_argon2id_with_enough_cost)
 {
@@ -97,6 +104,23 @@ static const struct {
     {"POST", "/ui/requests/x/actions", "extend", A | P},
     {"POST", "/ui/requests/x/actions", "delete_everything", 0},
     {"POST", "/ui/requests/x/actions", NULL, 0},
+    {"GET", "/ui/queue.csv", NULL, A | T | P | U},
+    {"POST", "/ui/bulk", "assign", A | T},
+    {"POST", "/ui/bulk", "approve", A | P},
+    {"POST", "/ui/bulk", "deny", A | P},
+    {"POST", "/ui/bulk", "extend", 0},
+    {"POST", "/ui/requests/x/notes", NULL, A | T | P},
+    {"POST", "/ui/customers/add", NULL, A},
+    {"GET", "/ui/customers/x", NULL, A | T | P | U},
+    {"POST", "/ui/customers/x/endpoint", NULL, A},
+    {"POST", "/ui/customers/x/status", NULL, A},
+    {"POST", "/ui/customers/x/replay", NULL, A},
+    {"GET", "/ui/staff", NULL, A},
+    {"POST", "/ui/staff/invite", NULL, A},
+    {"POST", "/ui/staff/x/role", NULL, A},
+    {"POST", "/ui/staff/x/status", NULL, A},
+    {"POST", "/ui/staff/x/reset", NULL, A},
+    {"POST", "/ui/staff/x/sessions", NULL, A},
 };
 
 START_TEST(role_matrix_of_every_ui_route)
@@ -122,7 +146,8 @@ START_TEST(role_matrix_of_every_ui_route)
   for (const struct dsr_route *rt = dsr_routes; rt->method; rt++) {
     if (strncmp(rt->pattern, "/ui", 3) != 0)
       continue;
-    bool public_route = !strcmp(rt->pattern, "/ui/login") || !strcmp(rt->pattern, "/ui");
+    bool public_route = !strcmp(rt->pattern, "/ui/login") || !strcmp(rt->pattern, "/ui") ||
+                        !strcmp(rt->pattern, "/ui/password/{token}");
     if (public_route) {
       ck_assert(rt->auth == DSR_AUTH_NONE);
       ck_assert(strcmp(rt->method, "POST") != 0 || rt->form != NULL); /* CSRF-checked */
@@ -167,6 +192,95 @@ START_TEST(mail_parse_reads_what_the_maildir_transport_writes)
 }
 END_TEST
 
+/* The keyed hash intake stores for @p kind and normalised @p value. */
+static void lookup_hash(const char *kind, const char *value, unsigned char h[DSR_HASH_BYTES])
+{
+  char in[128];
+  snprintf(in, sizeof in, "%s:%s", kind, value);
+  dsr_keyed_hash(DSR_KEY_IDENTITY, in, strlen(in), h);
+}
+
+START_TEST(queue_search_reads_ids_emails_and_phones)
+{
+  char dir[] = "/tmp/dsr-key-XXXXXX", path[64], err[256];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/secret.key", dir);
+  ck_assert_msg(dsr_crypto_init(path, err, sizeof err), "%s", err);
+  char prefix[40];
+  unsigned char h[DSR_HASH_BYTES], want[DSR_HASH_BYTES];
+  ck_assert_int_eq(dsr_queue_search_parse("", prefix, h), DSR_QS_NONE);
+  ck_assert_int_eq(dsr_queue_search_parse("7E32F24-2278", prefix, h), DSR_QS_ID);
+  ck_assert_str_eq(prefix, "7e32f24-2278");
+  ck_assert_int_eq(dsr_queue_search_parse("abc", prefix, h), DSR_QS_INVALID); /* too short */
+  ck_assert_int_eq(dsr_queue_search_parse("Sam.UI@Example.org", prefix, h), DSR_QS_IDENTITY);
+  lookup_hash("email", "sam.ui@example.org", want);
+  ck_assert_mem_eq(h, want, DSR_HASH_BYTES);
+  lookup_hash("phone", "+442079460999", want);
+  ck_assert_int_eq(dsr_queue_search_parse("+44 20 7946 0999", prefix, h), DSR_QS_IDENTITY);
+  ck_assert_mem_eq(h, want, DSR_HASH_BYTES);
+  ck_assert_int_eq(dsr_queue_search_parse("0044-20-7946-0999", prefix, h), DSR_QS_IDENTITY);
+  ck_assert_mem_eq(h, want, DSR_HASH_BYTES);
+  ck_assert_int_eq(dsr_queue_search_parse("hello", prefix, h), DSR_QS_INVALID);
+  ck_assert_int_eq(dsr_queue_search_parse("020 7946 0999", prefix, h), DSR_QS_INVALID);
+  unlink(path);
+  rmdir(dir);
+}
+END_TEST
+
+static char *words(const char *json, const char *type)
+{
+  json_t *ev = json_loads(json, 0, NULL);
+  json_t *names = json_pack("{s:s, s:s}", "staff:5cef", "Dana", "customer:c1", "Acme Calls");
+  char *s = dsr_timeline_sentence(ev, type, names);
+  json_decref(ev);
+  json_decref(names);
+  return s;
+}
+
+START_TEST(timeline_in_words_with_names)
+{
+  const struct {
+    const char *event, *want;
+  } cases[] = {
+      {"{\"kind\": \"part.approved\", \"actor\": \"staff:5cef\", \"data\": {}}",
+       "Dana approved the erasure"},
+      {"{\"kind\": \"webhook.delivered\", \"actor\": \"system\", \"data\": {\"event\":"
+       " \"dsr.forwarded\", \"customer_id\": \"c1\", \"attempts\": 2}}",
+       "Webhook dsr.forwarded to Acme Calls delivered after 2 attempt(s)"},
+      {"{\"kind\": \"request.assigned\", \"actor\": \"staff:5cef\", \"data\":"
+       " {\"staff_id\": \"0000\"}}",
+       "Dana assigned the request to A staff member"},
+      {"{\"kind\": \"part.decided\", \"actor\": \"customer:c1\", \"data\":"
+       " {\"decision\": \"handled\"}}",
+       "Acme Calls answered its part: handled"},
+      {"{\"kind\": \"request.denied\", \"actor\": \"staff:5cef\", \"data\": {}}",
+       "Dana denied the request (?)"},
+      {"{\"kind\": \"brand.new\", \"actor\": \"subject\", \"data\": {}}",
+       "brand.new (The subject)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *s = words(cases[i].event, "erasure");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s, cases[i].want);
+    ck_assert(strstr(s, "5cef") == NULL); /* never the id */
+    free(s);
+  }
+}
+END_TEST
+
+START_TEST(return_paths_stay_in_the_staff_ui)
+{
+  const char *why;
+  ck_assert(dsrd_ui_local_path("/ui/requests/7e32?done=note", &why));
+  ck_assert(dsrd_ui_local_path("/ui/?q=a%40b.org&sort=due", &why));
+  ck_assert(!dsrd_ui_local_path("//evil.example/ui/", &why));
+  ck_assert(!dsrd_ui_local_path("/ui//evil.example", &why));
+  ck_assert(!dsrd_ui_local_path("https://evil.example/ui/", &why));
+  ck_assert(!dsrd_ui_local_path("/requests/new", &why));
+  ck_assert(!dsrd_ui_local_path("/ui/\"onmouseover=x", &why));
+}
+END_TEST
+
 Suite *suite_ui(void)
 {
   Suite *s = suite_create("ui");
@@ -177,6 +291,9 @@ Suite *suite_ui(void)
   tcase_add_test(tc, csrf_tokens_must_match_and_be_well_formed);
   tcase_add_test(tc, role_matrix_of_every_ui_route);
   tcase_add_test(tc, mail_parse_reads_what_the_maildir_transport_writes);
+  tcase_add_test(tc, queue_search_reads_ids_emails_and_phones);
+  tcase_add_test(tc, timeline_in_words_with_names);
+  tcase_add_test(tc, return_paths_stay_in_the_staff_ui);
   suite_add_tcase(s, tc);
   return s;
 }

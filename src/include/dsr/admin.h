@@ -10,6 +10,7 @@
 #define DSR_ADMIN_H
 
 #include <jansson.h>
+#include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/error.h"
 #include "dsr/parts.h"
@@ -82,5 +83,48 @@ struct dsr_admin_action dsr_admin_action_of(const json_t *body);
 enum dsr_ec dsr_admin_act(struct dsr_db *db, const struct dsr_policy *p, const char *staff_id,
                           const char *id, const struct dsr_admin_action *a, json_t **reply,
                           char *detail, size_t detlen, const char **field);
+
+/** What the staff queue's search text @p q is (dsr_queue_search_parse). */
+enum dsr_queue_search {
+  DSR_QS_NONE,     /**< empty: no search */
+  DSR_QS_ID,       /**< a request id prefix (4 to 36 hex digits and dashes), in @p prefix */
+  DSR_QS_IDENTITY, /**< an email address or phone number: its identity lookup hash */
+  DSR_QS_INVALID,  /**< neither */
+};
+
+/**
+ * Reads the queue's search text: a request id prefix (lower-cased into
+ * @p prefix), or an email address or a phone number ("+", or "00", then
+ * digits with spaces, dashes, dots or brackets), whose keyed lookup hash
+ * (the one intake stored, over "kind:normalised value") goes to @p hash.
+ * Nothing in clear is kept.
+ */
+enum dsr_queue_search dsr_queue_search_parse(const char *q, char prefix[40],
+                                             unsigned char hash[DSR_HASH_BYTES]);
+
+/**
+ * The display name of event actor @p actor ("staff:<id>", "customer:<id>",
+ * "system", "subject", "agent...") from @p names (an object of
+ * "staff:<id>"/"customer:<id>" to names), else a neutral word. Never the id.
+ */
+bool dsr_actor_name(const char *actor, const json_t *names, char *out, size_t outlen);
+
+/**
+ * One timeline event {"kind", "actor", "data"} of a request of type
+ * @p type in words ("Dana approved the erasure"), names from @p names as for
+ * dsr_actor_name. A new string (caller frees) or NULL on allocation failure.
+ */
+char *dsr_timeline_sentence(const json_t *ev, const char *type, const json_t *names);
+
+/**
+ * Adds internal note @p text (plain text) by staff user @p staff_id to request
+ * @p request_id: sealed at rest, with a request.note event (no text) in the
+ * same transaction. DSR_E_NOT_FOUND for an unknown request.
+ */
+enum dsr_ec dsr_request_note_add(struct dsr_db *db, const char *request_id, const char *staff_id,
+                                 const char *text);
+
+/** The notes of a request, oldest first: [{"at", "author", "text"}] (caller decrefs), NULL on error. */
+json_t *dsr_request_notes(struct dsr_db *db, const char *request_id);
 
 #endif

@@ -52,7 +52,9 @@
   X(DSR_E_EXPORT_EXPIRED, "export_expired", 410, "The download link has expired")             \
   X(DSR_E_EXPORT_USED_UP, "export_used_up", 410, "The download link has been used up")        \
   X(DSR_E_RANGE_NOT_SATISFIABLE, "range_not_satisfiable", 416,                                 \
-    "The requested range is not within the package")
+    "The requested range is not within the package")                                           \
+  X(DSR_E_NOT_VERIFIED_YET, "not_verified_yet", 409,                                           \
+    "The requester is not verified yet")
 
 enum dsr_ec {
 #define DSR_X_ENUM(e, code, status, title) e,

@@ -172,6 +172,9 @@ static enum dsr_tx_status do_deny(struct dsr_db *db, struct act_ctx *c)
                    json_pack("{s:s}", "reason", c->a->reason));
   if (s != DSR_TX_COMMIT)
     return s;
+  /* Nothing is mailed to an address nobody verified: the status page says it. */
+  if (!strcmp(c->status, "received") || !strcmp(c->status, "pending_verification"))
+    return DSR_TX_COMMIT;
   return tell_subject(db, c, json_pack("{s:b, s:s}", "denied", 1, "reason", c->a->reason));
 }
 
@@ -348,6 +351,18 @@ static enum dsr_ec verify_manually(struct dsr_db *db, struct act_ctx *c)
   return out.ec;
 }
 
+/* Nothing is sent to or done for an unverified requester: before verification only a
+ * denial as unverifiable and an (internal) assignment; verification has its own path. */
+static bool before_verification_ok(const struct act_ctx *c)
+{
+  if (strcmp(c->status, "received") != 0 && strcmp(c->status, "pending_verification") != 0)
+    return true;
+  const char *a = c->a->action;
+  if (!strcmp(a, "assign"))
+    return true;
+  return !strcmp(a, "deny") && c->a->reason && !strcmp(c->a->reason, "identity_not_verified");
+}
+
 static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
 {
   struct act_ctx *c = arg;
@@ -370,6 +385,11 @@ static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
   dsr_strlcpy(c->due, PQgetvalue(r, 0, 7), sizeof c->due);
   PQclear(r);
   const char *a = c->a->action;
+  if (!before_verification_ok(c))
+    return refuse(c, DSR_E_NOT_VERIFIED_YET,
+                  "before the requester is verified, staff may only verify by hand, deny as "
+                  "identity_not_verified or assign; the requester may withdraw",
+                  !strcmp(a, "deny") ? "/reason" : "/action");
   if (!strcmp(a, "approve"))
     return do_approve(db, c);
   if (!strcmp(a, "deny"))
