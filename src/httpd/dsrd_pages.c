@@ -72,6 +72,12 @@ const struct dsr_jspec dsrd_page_resend_form[] = {
 
 const struct dsr_jspec dsrd_page_empty_form[] = {{0}};
 
+/* "k": the status-link capability, when the page was opened from a mailed link. */
+const struct dsr_jspec dsrd_page_withdraw_form[] = {
+    {.name = "k", .type = DSR_JT_STRING, .max_len = 128},
+    {0},
+};
+
 /* Form choices: request types and the deployment's jurisdictions. */
 static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
 {
@@ -252,12 +258,48 @@ static enum MHD_Result verify_page(struct dsr_hreq *r, unsigned status, const ch
   return ret;
 }
 
+/* A redirect to request @p id's status page by its status link (any device, no cookie). */
+static enum MHD_Result to_status_by_link(struct dsr_hreq *r, const char *id)
+{
+  char *cap = dsr_status_link_cap(id);
+  char *location = cap ? dsr_asprintf("/requests/%s/status?k=%s", id, cap) : NULL;
+  enum MHD_Result ret = location ? dsr_reply_redirect(r, location)
+                                 : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
+  free(location);
+  free(cap);
+  return ret;
+}
+
+/*
+ * Whether the confirmation link @p t of request @p id was already used (or the
+ * request moved on): then the link leads to the status page instead.
+ */
+static bool link_done(struct dsr_hreq *r, const char *id, const char *t)
+{
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return false;
+  bool done = false;
+  if (dsr_verify_link_known(db, id, t)) {
+    char *cap = dsr_status_link_cap(id);
+    json_t *view = NULL;
+    if (cap && dsr_request_status_by_link(db, id, cap, &view) == DSR_OK)
+      done = strcmp(dsr_json_str(view, "status"), "pending_verification") != 0;
+    json_decref(view);
+    free(cap);
+  }
+  dsr_db_release(db);
+  return done;
+}
+
 enum MHD_Result dsrd_page_verify(struct dsr_hreq *r)
 {
   const char *t = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "t");
   size_t n = t ? strlen(t) : 0;
   bool ok = n >= 16 && n <= 2048 &&
             strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
+  if (ok && valid_request_id(r->args[0]) && link_done(r, r->args[0], t))
+    return to_status_by_link(r, r->args[0]);
   return verify_page(r, 200, ok ? t : NULL, NULL, NULL);
 }
 
@@ -321,7 +363,13 @@ enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r)
   struct dsr_verify_outcome o;
   dsr_verify_submit(db, &r->app->venv, r->args[0], status_token, token ? NULL : channel,
                     token ? NULL : code, token, &o);
+  /* The mailed link, on any device: it leads to the request's status, also when used before. */
+  bool link = token && (o.ec == DSR_OK || o.ec == DSR_E_CODE_USED ||
+                        o.ec == DSR_E_REQUEST_CLOSED || o.ec == DSR_E_REQUEST_EXPIRED) &&
+              (o.ec == DSR_OK || dsr_verify_link_known(db, r->args[0], token));
   dsr_db_release(db);
+  if (link)
+    return to_status_by_link(r, r->args[0]);
   if (o.ec == DSR_OK) {
     char location[128];
     snprintf(location, sizeof location, "/requests/%s/status", r->args[0]);
@@ -372,22 +420,34 @@ static const char *label_of(const char *status)
   return status;
 }
 
+/* The status-link capability of the URL ("?k="), when it is request @p id's. */
+static const char *link_cap(struct dsr_hreq *r, const char *id)
+{
+  const char *k = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "k");
+  return k && dsr_status_link_ok(id, k) ? k : NULL;
+}
+
 enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
 {
-  const char *token = valid_request_id(r->args[0]) ? cookie_token(r, r->args[0]) : NULL;
-  if (!token)
+  bool valid = valid_request_id(r->args[0]);
+  const char *token = valid ? cookie_token(r, r->args[0]) : NULL;
+  const char *cap = valid && !token ? link_cap(r, r->args[0]) : NULL;
+  if (!token && !cap)
     return dsr_reply_problem(r, DSR_E_NOT_FOUND,
-                             "Open this page in the browser you made the request with, or ask "
-                             "for the status with your status token through the API.",
+                             "Open this page with the link in the last message we sent you, or "
+                             "in the browser you made the request with.",
                              NULL);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   json_t *view = NULL;
-  enum dsr_ec ec = dsr_request_status(db, r->args[0], token, &view);
+  enum dsr_ec ec = token ? dsr_request_status(db, r->args[0], token, &view)
+                         : dsr_request_status_by_link(db, r->args[0], cap, &view);
   dsr_db_release(db);
   if (ec != DSR_OK)
     return dsr_reply_problem(r, ec, NULL, NULL);
+  if (cap)
+    json_object_set_new(view, "k", json_string(cap));
   const char *st = dsr_json_str(view, "status");
   bool open = !strcmp(st, "pending_verification") || !strcmp(st, "verified") ||
               !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
@@ -402,17 +462,25 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
 
 enum MHD_Result dsrd_page_withdraw(struct dsr_hreq *r)
 {
-  const char *token = valid_request_id(r->args[0]) ? cookie_token(r, r->args[0]) : NULL;
-  if (!token)
+  bool valid = valid_request_id(r->args[0]);
+  const char *token = valid ? cookie_token(r, r->args[0]) : NULL;
+  const char *k = dsr_json_str(r->json, "k");
+  const char *cap = valid && !token && dsr_status_link_ok(r->args[0], k) ? k : NULL;
+  if (!token && !cap)
     return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   struct dsr_verify_outcome o;
-  dsr_request_withdraw(db, r->args[0], token, &o);
+  if (token)
+    dsr_request_withdraw(db, r->args[0], token, &o);
+  else
+    dsr_request_withdraw_by_link(db, r->args[0], cap, &o);
   dsr_db_release(db);
   if (o.ec != DSR_OK)
     return dsr_reply_problem(r, o.ec, NULL, NULL);
+  if (cap)
+    return to_status_by_link(r, r->args[0]);
   char location[128];
   snprintf(location, sizeof location, "/requests/%s/status", r->args[0]);
   return dsr_reply_redirect(r, location);

@@ -305,6 +305,7 @@ extern const struct dsr_jspec dsrd_page_create_form[];
 extern const struct dsr_jspec dsrd_page_verify_form[];
 extern const struct dsr_jspec dsrd_page_resend_form[];
 extern const struct dsr_jspec dsrd_page_empty_form[];
+extern const struct dsr_jspec dsrd_page_withdraw_form[];
 enum MHD_Result dsrd_admin_audit(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_report(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);

@@ -52,7 +52,7 @@ const struct dsr_route dsr_routes[] = {
     {POST("/requests/{id}/resend", dsrd_page_resend), .form = dsrd_page_resend_form,
      .rate = DSR_RATE_VERIFY_ADDRESS, .html = true},
     {GET("/requests/{id}/status", dsrd_page_status), .html = true},
-    {POST("/requests/{id}/withdraw", dsrd_page_withdraw), .form = dsrd_page_empty_form,
+    {POST("/requests/{id}/withdraw", dsrd_page_withdraw), .form = dsrd_page_withdraw_form,
      .html = true},
     {GET("/static/style.css", dsrd_page_css)},
     {GET("/static/icon.svg", dsrd_page_icon)},

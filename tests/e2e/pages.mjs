@@ -162,7 +162,7 @@ try {
     const link = text.match(/http:\/\/\S+\/verify\?t=[A-Za-z0-9_-]+/)[0];
     await page.goto(link.replace(/^http:\/\/[^/]+/, base));
     await shot('link');
-    await Promise.all([page.waitForURL(/\/status$/), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/status(\?k=[A-Za-z0-9_-]+)?$/), page.click('button[type=submit]')]);
     assert((await page.textContent('dl.status')).includes('Confirmed'), 'confirmed by link');
     noErrors('link');
   });
@@ -173,6 +173,37 @@ try {
     assert((await page.textContent('dl.status')).includes('Withdrawn'), 'withdrawn');
     await shot('withdrawn');
     noErrors('withdraw');
+  });
+
+  await check('the mailed link works on another device, also after confirming', async () => {
+    const email3 = `e2e.device.${Date.now()}@example.org`;
+    await page.goto(`${base}/requests/new`);
+    await page.check('#type-erasure');
+    await page.fill('#email', email3);
+    await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
+    const text = await until('the link mail', () => readMail(state, email3, null), 30000);
+    const link = text.match(/http:\/\/\S+\/verify\?t=[A-Za-z0-9_-]+/)[0].replace(/^http:\/\/[^/]+/, base);
+    await browser.clearCookies(); // the phone that reads the mail: no cookie of the form's browser
+    await page.goto(link);
+    await Promise.all([page.waitForURL(/\/status\?k=/), page.click('button[type=submit]')]);
+    assert((await page.textContent('dl.status')).includes('Confirmed'), 'confirmed on the other device');
+    await shot('link-other-device');
+    // the same link again, after confirming: the status page, never a 404
+    const again = await page.goto(link);
+    assert(again.status() === 200, `status ${again.status()}`);
+    assert(/\/status\?k=/.test(page.url()), `landed on ${page.url()}`);
+    assert((await page.textContent('dl.status')).includes('Confirmed'), 'status again');
+    // a forged capability is not a status page
+    expected = [404];
+    const forged = await page.goto(page.url().replace(/k=[^&]+/, 'k=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'));
+    assert(forged.status() === 404, `forged capability: ${forged.status()}`);
+    expected = [];
+    // withdrawing works from the link's page too
+    await page.goBack();
+    await page.goto(link);
+    await Promise.all([page.waitForURL(/\/status\?k=/), page.click('button.link')]);
+    assert((await page.textContent('dl.status')).includes('Withdrawn'), 'withdrawn by link');
+    noErrors('other device');
   });
 
   await check('a forged form post is refused (CSRF)', async () => {

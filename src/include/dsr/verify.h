@@ -141,6 +141,17 @@ void dsr_verify_manual_identity(struct dsr_db *db, const struct dsr_verify_env *
                                 const char *id, const char *actor, const char *kind,
                                 const char *note, struct dsr_verify_outcome *out);
 
+/** Withdraws request @p id for the holder of its status-link capability @p cap. */
+void dsr_request_withdraw_by_link(struct dsr_db *db, const char *id, const char *cap,
+                                  struct dsr_verify_outcome *out);
+
+/**
+ * Whether @p token is the confirmation link last mailed for request @p id,
+ * used or not, expired or not (so a link opened again after confirming leads
+ * to the request's status instead of an error). Reads only.
+ */
+bool dsr_verify_link_known(struct dsr_db *db, const char *id, const char *token);
+
 /** Withdraws request @p id for the holder of @p status_token. */
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
                           struct dsr_verify_outcome *out);

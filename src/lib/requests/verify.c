@@ -8,6 +8,7 @@
 #include "dsr/notify.h"
 #include "dsr/outbox.h"
 #include "dsr/queue.h"
+#include "dsr/requests.h"
 #include "dsr/validate.h"
 
 #include <stdio.h>
@@ -842,6 +843,37 @@ void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_
   struct dsr_verify_env none = {0};
   struct vctx c = {.env = &none, .id = id, .status_token = status_token, .out = out};
   run(db, &c, withdraw_body);
+}
+
+void dsr_request_withdraw_by_link(struct dsr_db *db, const char *id, const char *cap,
+                                  struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!dsr_status_link_ok(id, cap)) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  struct dsr_verify_env none = {0};
+  struct vctx c = {.env = &none, .id = id, .out = out}; /* no status token: the link vouched */
+  run(db, &c, withdraw_body);
+}
+
+bool dsr_verify_link_known(struct dsr_db *db, const char *id, const char *token)
+{
+  if (!valid_id(id) || !token || strncmp(token, "v1.", 3) == 0)
+    return false;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {id, "email", now, "0 seconds"};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_GET, 4, v);
+  bool ok = false;
+  if (dsr_db_ok(r) && PQntuples(r) == 1) {
+    unsigned char want[DSR_HASH_BYTES];
+    link_hash(token, want);
+    ok = hash_matches(r, 1, want);
+  }
+  PQclear(r);
+  return ok;
 }
 
 struct expire_ctx {
