@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define STATUS_COOKIE "dsr_st"
 
@@ -77,6 +78,53 @@ const struct dsr_jspec dsrd_page_withdraw_form[] = {
     {.name = "k", .type = DSR_JT_STRING, .max_len = 128},
     {0},
 };
+
+const struct dsr_jspec dsrd_page_download_form[] = {
+    {.name = "export_id", .type = DSR_JT_STRING, .required = true, .max_len = 36},
+    {.name = "k", .type = DSR_JT_STRING, .max_len = 128},
+    {0},
+};
+
+/* The languages the public pages, mails and SMS are written in. */
+static const char *const page_langs[] = {"en", "de", "pt-BR"};
+
+/* @p tag ("de-AT", "pt", "EN") as one of page_langs, or NULL. */
+static const char *supported_lang(const char *tag, size_t n)
+{
+  for (size_t i = 0; i < DSR_ARRAY_LEN(page_langs); i++) {
+    size_t p = strcspn(page_langs[i], "-");
+    if (n >= p && !strncasecmp(tag, page_langs[i], p) && (n == p || tag[p] == '-'))
+      return page_langs[i];
+  }
+  return NULL;
+}
+
+const char *dsrd_page_lang(struct dsr_hreq *r, const char *request_lang)
+{
+  const char *l = request_lang ? supported_lang(request_lang, strlen(request_lang)) : NULL;
+  if (l)
+    return l;
+  const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language");
+  const char *best = NULL;
+  double best_q = 0;
+  while (h && *h) {
+    h += strspn(h, " ,");
+    size_t n = strcspn(h, ",; ");
+    const char *tag = h;
+    double q = 1.0;
+    const char *end = h + strcspn(h, ",");
+    const char *qp = strstr(h, ";q=");
+    if (qp && qp < end)
+      q = strtod(qp + 3, NULL);
+    const char *cand = n ? supported_lang(tag, n) : NULL;
+    if (cand && q > best_q) {
+      best = cand;
+      best_q = q;
+    }
+    h = *end ? end + 1 : end;
+  }
+  return best ? best : "en";
+}
 
 /* Form choices: request types and the deployment's jurisdictions. */
 static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
@@ -448,6 +496,17 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
     return dsr_reply_problem(r, ec, NULL, NULL);
   if (cap)
     json_object_set_new(view, "k", json_string(cap));
+  const char *type = dsr_json_str(view, "type");
+  if (type && (!strcmp(type, "access") || !strcmp(type, "portability"))) {
+    db = dsr_db_acquire(r->app->pool);
+    json_t *offers = db ? dsrd_export_offers(db, r->args[0], dsrd_page_lang(r, NULL)) : NULL;
+    if (db)
+      dsr_db_release(db);
+    if (offers && json_array_size(offers) > 0)
+      json_object_set_new(view, "downloads", offers);
+    else
+      json_decref(offers);
+  }
   const char *st = dsr_json_str(view, "status");
   bool open = !strcmp(st, "pending_verification") || !strcmp(st, "verified") ||
               !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
@@ -494,4 +553,24 @@ enum MHD_Result dsrd_page_css(struct dsr_hreq *r)
 enum MHD_Result dsrd_page_icon(struct dsr_hreq *r)
 {
   return dsr_reply_asset(r, "icon.svg", "image/svg+xml");
+}
+
+enum MHD_Result dsrd_page_download_post(struct dsr_hreq *r)
+{
+  bool valid = valid_request_id(r->args[0]);
+  const char *token = valid ? cookie_token(r, r->args[0]) : NULL;
+  const char *k = dsr_json_str(r->json, "k");
+  bool by_link = valid && !token && dsr_status_link_ok(r->args[0], k);
+  if (r->input_invalid || (!token && !by_link))
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  if (token) {
+    struct dsr_db *db = dsr_db_acquire(r->app->pool);
+    if (!db)
+      return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+    enum dsr_ec ec = dsr_verify_status_token_check(db, r->args[0], token);
+    dsr_db_release(db);
+    if (ec != DSR_OK)
+      return dsr_reply_problem(r, ec, NULL, NULL);
+  }
+  return dsrd_export_serve_for_request(r, dsr_json_str(r->json, "export_id"), r->args[0]);
 }

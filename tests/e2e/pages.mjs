@@ -10,28 +10,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, check, freePort, results, summary, until } from './lib.mjs';
+import { assert, check, freePort, readMail, results, summary, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const outDir = process.env.OUT_DIR || 'build';
 fs.mkdirSync(outDir, { recursive: true });
-
-// The decoded text/plain part of the newest unread mail to `to`.
-function readMail(state, to, needle) {
-  const dir = path.join(state, 'maildir', 'new');
-  if (!fs.existsSync(dir)) return null;
-  for (const f of fs.readdirSync(dir)) {
-    const raw = fs.readFileSync(path.join(dir, f), 'utf8');
-    if (!raw.includes(`To: ${to}\r\n`)) continue;
-    const m = raw.match(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n(--|$)/);
-    if (!m) continue;
-    const text = Buffer.from(m[1].replace(/\r\n/g, ''), 'base64').toString('utf8');
-    if (needle && !text.includes(needle)) continue;
-    fs.renameSync(path.join(dir, f), path.join(state, 'maildir', 'cur', f));
-    return text;
-  }
-  return null;
-}
 
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-e2e-'));
 fs.chmodSync(state, 0o755); // the embedded cluster's user must be able to enter it

@@ -35,6 +35,16 @@
     "SELECT request_id, state, file_name, key_sealed, token_hash, plain_bytes, downloads,"       \
     " max_downloads, expires_at <= " DSR_XNOW(2) " FROM dsr_exports WHERE id = $1::uuid"         \
     " FOR UPDATE")                                                                               \
+  /* The download page: what the link holder may see (no lock, nothing counted). */           \
+  X(DSR_STMT_EXPORT_INFO,                                                                        \
+    "SELECT request_id, kind, state, token_hash, plain_bytes, downloads, max_downloads,"         \
+    " extract(epoch FROM expires_at)::bigint, expires_at <= " DSR_XNOW(2) ", row_count,"         \
+    " file_count FROM dsr_exports WHERE id = $1::uuid")                                          \
+  /* The status page: a request's packages, oldest first. */                                    \
+  X(DSR_STMT_EXPORT_FOR_REQUEST,                                                                 \
+    "SELECT id, kind, state, plain_bytes, downloads, max_downloads,"                            \
+    " extract(epoch FROM expires_at)::bigint, expires_at <= " DSR_XNOW(2) ", row_count,"         \
+    " file_count FROM dsr_exports WHERE request_id = $1::uuid ORDER BY created_at, id")          \
   X(DSR_STMT_EXPORT_COUNT_DOWNLOAD,                                                              \
     "UPDATE dsr_exports SET downloads = downloads + 1 WHERE id = $1::uuid RETURNING downloads")  \
   X(DSR_STMT_EXPORT_DESTROY,                                                                     \

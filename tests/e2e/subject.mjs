@@ -1,0 +1,198 @@
+// End-to-end checks of the data subject's whole experience in headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core): an access request that needs two
+// confirmations (email and SMS), approved by staff, answered with a download page that a
+// link scanner cannot use up, opened on another device; the status page offering the
+// download. Builds a small sample platform on a fresh state directory and runs dsrd on it
+// with the CallOrbit policy; mail and SMS land in STATE/maildir. Screenshots go to OUT_DIR
+// at 1280 and 390 px; prints "e2e: N passed, M failed".
+//
+// Usage: DSRD=path/to/dsrd DSRCTL=path/to/dsrctl OUT_DIR=build node tests/e2e/subject.mjs
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assert, check, freePort, readMail, results, summary, until } from './lib.mjs';
+
+const dsrdBin = process.env.DSRD || 'build/default/dsrd';
+const dsrctlBin = process.env.DSRCTL || path.join(path.dirname(dsrdBin), 'dsrctl');
+const outDir = process.env.OUT_DIR || 'build';
+const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+fs.mkdirSync(outDir, { recursive: true });
+
+const state = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-e2e-subject-'));
+fs.chmodSync(state, 0o755); // the embedded cluster's user must be able to enter it
+const env = {
+  ...process.env,
+  DSR_PLATFORM_DSN: `host=${state}/pg/run port=5432 user=dsrd dbname=platform`,
+  DSR_MEDIA_ROOT: `${state}/media`,
+  DSR_MEDIA_BACKUP_ROOT: `${state}/backups`,
+};
+const email = 'sam.subject@example.org';
+const phone = '+15550100777';
+
+function dsrctl(args) {
+  const r = spawnSync(dsrctlBin, [`--state-dir=${state}`, ...args],
+    { env, input: '', encoding: 'utf8', timeout: 120000 });
+  if (r.status !== 0) throw new Error(`dsrctl ${args[0]} ${args[1] || ''}: ${r.stderr}`);
+  return r.stdout;
+}
+
+let dsrd;
+const contexts = [];
+const profiles = [];
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+
+// A browser of its own (a fresh profile: another device, no cookies of the others).
+async function device(width = 1280) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-chromium-'));
+  profiles.push(profile);
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width, height: 900 },
+    acceptDownloads: true,
+  });
+  contexts.push(ctx);
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.expected = [];
+  page.errors = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const t = m.text();
+    if (page.expected.some((code) => t.includes(`status of ${code}`))) return;
+    page.errors.push(t);
+  });
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return page;
+}
+
+// Screenshots of the page now shown at 1280 and 390 px wide (for people, not assertions).
+async function shots(page, name) {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(outDir, `e2e-subject-${name}-${width}.png`), fullPage: true, timeout: 60000 })
+      .catch((e) => console.log(`note: screenshot ${name} failed: ${e.message.split('\n')[0]}`));
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+function clean(page, where) {
+  assert(page.errors.length === 0, `${where}: console: ${page.errors.join(' | ')}`);
+}
+
+async function api(method, p, token, body) {
+  const r = await fetch(`${base}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, json: await r.json().catch(() => null) };
+}
+
+try {
+  dsrctl(['sample', 'generate', '--subjects', '20', '--seed', '1', '--media', `${state}/media`,
+    '--backup-sets', '1', '--backup-dir', `${state}/backups`, '--subject-email', email,
+    '--subject-phone', phone]);
+  const staffToken = (dsrctl(['staff', 'token', 'create', '--role', 'admin', '--name', 'e2e'])
+    .match(/^token: (\S+)$/m) || [])[1];
+  assert(staffToken, 'dsrctl staff token create printed a token');
+  dsrd = spawn(dsrdBin, [`--state-dir=${state}`, `--port=${port}`, '--log-level=warn',
+    `--policy-file=${path.join(top, 'policies/callorbit.json')}`],
+  { env, stdio: ['ignore', 'ignore', fs.openSync(path.join(state, 'dsrd.log'), 'a')] });
+  await until('dsrd', async () => {
+    try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
+  }, 120000);
+
+  const laptop = await device();
+  let requestId;
+  let downloadLink;
+
+  await check('subject: access with email and phone, both confirmed, reaches the staff', async () => {
+    await laptop.goto(`${base}/requests/new`);
+    await laptop.check('#type-access');
+    await laptop.selectOption('#jurisdiction', 'gdpr');
+    await laptop.fill('#email', email);
+    await laptop.fill('#phone', phone);
+    await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('button[type=submit]')]);
+    requestId = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    const mail = await until('the code mail', () => readMail(state, email, null), 30000);
+    const sms = await until('the code SMS', () => readMail(state, phone, null), 30000);
+    await laptop.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
+    await Promise.all([laptop.waitForURL(/\/(status|verify)$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
+    if (/\/verify$/.test(laptop.url()) || (await laptop.textContent('dl.status')).includes('Waiting')) {
+      await laptop.goto(`${base}/requests/${requestId}/verify`);
+      await laptop.check('#channel-sms');
+      await laptop.fill('#code', sms.match(/(\d{6})/)[1]);
+      await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
+    }
+    assert(!(await laptop.textContent('dl.status')).includes('Waiting'), 'confirmed after both codes');
+    clean(laptop, 'verify');
+  });
+
+  await check('subject: once approved, the mail names the organisation and links a download page', async () => {
+    await until('discovery', async () => {
+      const r = await api('GET', `/v1/admin/requests/${requestId}`, staffToken);
+      return r.status === 200 && (r.json.parts || []).length > 0;
+    }, 90000);
+    const a = await api('POST', `/v1/admin/requests/${requestId}/actions`, staffToken, { action: 'approve' });
+    assert(a.status === 200, `approve: ${a.status} ${JSON.stringify(a.json)}`);
+    const mail = await until('the export mail', () => readMail(state, email, '/downloads/'), 120000);
+    assert(mail.subject.startsWith('CallOrbit: '), `subject "${mail.subject}"`);
+    assert(mail.includes('you asked CallOrbit for'), 'body names the organisation');
+    assert(/\nCallOrbit <privacy@callorbit\.tech>/.test(mail), 'signature');
+    assert(!/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/.test(mail), 'no raw timestamp in the mail');
+    downloadLink = mail.match(/http:\/\/\S+\/downloads\/[0-9a-f-]{36}\?token=[A-Za-z0-9_-]+/)[0]
+      .replace(/^http:\/\/[^/]+/, base);
+  });
+
+  await check('subject: opening the download link (as a scanner does) uses up nothing; the button downloads', async () => {
+    const phoneBrowser = await device(390);
+    for (let i = 0; i < 3; i++) { // a mail scanner, a preview, the subject
+      const r = await fetch(downloadLink);
+      assert(r.status === 200 && (r.headers.get('content-type') || '').startsWith('text/html'), `GET ${r.status}`);
+    }
+    await phoneBrowser.goto(downloadLink);
+    const dl = await phoneBrowser.textContent('dl.status');
+    assert(/Downloads left\s*5 of 5/.test(dl), `downloads left: ${dl}`);
+    await shots(phoneBrowser, 'download-page');
+    const [download] = await Promise.all([
+      phoneBrowser.waitForEvent('download'),
+      phoneBrowser.click('button[type=submit]'),
+    ]);
+    const file = await download.path();
+    const head = fs.readFileSync(file).subarray(0, 2).toString('latin1');
+    assert(head === 'PK', `a ZIP file (${head})`);
+    await phoneBrowser.goto(downloadLink);
+    assert(/Downloads left\s*4 of 5/.test(await phoneBrowser.textContent('dl.status')), 'one download counted');
+    clean(phoneBrowser, 'download page');
+  });
+
+  await check('subject: the status page of the completed access request offers the download', async () => {
+    await laptop.goto(`${base}/requests/${requestId}/status`);
+    const text = await laptop.textContent('main');
+    assert(text.includes('Downloads left: 4 of 5'), `offer: ${text}`);
+    await shots(laptop, 'status-download');
+    const [download] = await Promise.all([
+      laptop.waitForEvent('download'),
+      laptop.click('section.download button[type=submit]'),
+    ]);
+    assert(fs.statSync(await download.path()).size > 100, 'package downloaded from the status page');
+    clean(laptop, 'status');
+  });
+} catch (e) {
+  results.push({ name: 'setup', ok: false });
+  console.log(`FAIL setup: ${e.message}`);
+} finally {
+  for (const c of contexts) await c.close().catch(() => {});
+  for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+  if (dsrd) {
+    dsrd.kill('SIGTERM');
+    await new Promise((r) => (dsrd.exitCode !== null ? r() : dsrd.on('exit', r)));
+  }
+  if (!process.env.DSR_KEEP_TMP) fs.rmSync(state, { recursive: true, force: true });
+}
+process.exit(summary());
