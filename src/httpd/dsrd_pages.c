@@ -8,10 +8,14 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "dsr/closing.h"
 #include "dsr/jurisdiction.h"
+#include "dsr/log.h"
 #include "dsr/requests.h"
 #include "dsr/validate.h"
+#include "dsr/timefmt.h"
 #include "dsr/verify.h"
+#include "dsr/words.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +36,6 @@ static const struct {
     {"opt_out", "Opt out of marketing, sale or sharing"},
 };
 
-static const struct {
-  const char *status, *label;
-} status_labels[] = {
-    {"received", "Received"},
-    {"pending_verification", "Waiting for you to confirm it is you"},
-    {"verified", "Confirmed: we are working on it"},
-    {"in_progress", "In progress"},
-    {"completed", "Completed"},
-    {"denied", "Closed without action"},
-    {"withdrawn", "Withdrawn by you"},
-    {"expired", "Expired: it was never confirmed"},
-    {"on_hold", "On hold"},
-};
 
 const struct dsr_jspec dsrd_page_create_form[] = {
     {.name = "type", .type = DSR_JT_STRING, .required = true, .max_len = 32},
@@ -460,12 +451,74 @@ enum MHD_Result dsrd_page_resend(struct dsr_hreq *r)
                                       explain(&o, buf, sizeof buf), NULL);
 }
 
-static const char *label_of(const char *status)
+/* Sets view[@p key] to the date of view[@p from] in words. */
+static void human_date(json_t *view, const char *key, const char *from, const char *lang,
+                       bool with_time)
 {
-  for (size_t i = 0; i < DSR_ARRAY_LEN(status_labels); i++)
-    if (!strcmp(status_labels[i].status, status))
-      return status_labels[i].label;
-  return status;
+  const char *v = dsr_json_str(view, from);
+  char buf[96];
+  if (!v)
+    return;
+  dsr_time_human_str(v, lang, with_time, buf, sizeof buf);
+  json_object_set_new(view, key, json_string(buf));
+}
+
+/* The law's name: the policy's jurisdiction name, else the built-in one, else the code. */
+static const char *law_name(struct dsr_hreq *r, const char *code)
+{
+  const json_t *j = json_object_get(dsr_policy_section(r->app->policy, "jurisdictions"), code);
+  const char *name = json_string_value(json_object_get(j, "name"));
+  const struct dsr_jurisdiction *b = name ? NULL : dsr_jurisdiction_find(code);
+  return name ? name : b ? b->name : code;
+}
+
+/*
+ * The status view in words for people (status, request, law, dates, how it
+ * ended and why, what an erasure erased and kept); codes stay for machines.
+ */
+static void human_status(struct dsr_hreq *r, json_t *view, const char *lang)
+{
+  char buf[300];
+  const char *st = dsr_json_str(view, "status"), *type = dsr_json_str(view, "type");
+  const char *outcome = dsr_json_str(view, "outcome");
+  json_object_set_new(view, "status_label",
+                      json_string(dsr_words_get("status", st, lang, buf, sizeof buf)));
+  json_object_set_new(view, "type_label",
+                      json_string(dsr_words_get("choice", type, lang, buf, sizeof buf)));
+  json_object_set_new(view, "law", json_string(law_name(r, dsr_json_str(view, "jurisdiction"))));
+  human_date(view, "received", "received_at", lang, true);
+  human_date(view, "due", "due_at", lang, false);
+  human_date(view, "closed", "updated_at", lang, true);
+  json_t *ext = json_object_get(view, "extension");
+  if (ext)
+    human_date(view, "extended", "due_at", lang, false);
+  bool completed = !strcmp(st, "completed");
+  bool no_data = completed && outcome && !strcmp(outcome, "no_data");
+  bool refused = completed && outcome && !strcmp(outcome, "denied");
+  json_object_set_new(view, "no_data", json_boolean(no_data));
+  json_object_set_new(view, "refused", json_boolean(refused));
+  json_object_set_new(view, "done", json_boolean(completed && !no_data && !refused));
+  const char *reason = dsr_json_str(view, "close_reason");
+  if (!strcmp(st, "denied") && reason)
+    json_object_set_new(view, "reason",
+                        json_string(dsr_words_get("reason", reason, lang, buf, sizeof buf)));
+  bool denied = !strcmp(st, "denied") || refused;
+  json_object_set_new(view, "denied", json_boolean(!strcmp(st, "denied")));
+  const json_t *j = json_object_get(dsr_policy_section(r->app->policy, "jurisdictions"),
+                                    dsr_json_str(view, "jurisdiction"));
+  const json_t *sa = json_object_get(j, "supervisory_authority");
+  if (json_is_object(sa) && json_string_value(json_object_get(sa, "name")))
+    json_object_set(view, "authority", (json_t *)sa);
+  bool erasure = completed && type && !strcmp(type, "erasure");
+  if (erasure) {
+    struct dsr_db *db = dsr_db_acquire(r->app->pool);
+    if (db && !dsr_closing_erasure_summary(db, r->app->policy, dsr_json_str(view, "id"), view))
+      DSR_WARN("page.erasure_summary_failed", "rid=%s", r->rid);
+    if (db)
+      dsr_db_release(db);
+  }
+  json_object_set_new(view, "complain",
+                      json_boolean(denied || json_is_true(json_object_get(view, "has_kept"))));
 }
 
 /* The status-link capability of the URL ("?k="), when it is request @p id's. */
@@ -510,10 +563,13 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
   const char *st = dsr_json_str(view, "status");
   bool open = !strcmp(st, "pending_verification") || !strcmp(st, "verified") ||
               !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
+  const char *lang = dsrd_page_lang(r, NULL);
+  json_object_set_new(view, "lang", json_string(lang));
   json_object_set_new(view, "title", json_string("Your request"));
-  json_object_set_new(view, "status_label", json_string(label_of(st)));
   json_object_set_new(view, "can_withdraw", json_boolean(open));
+  json_object_set_new(view, "open", json_boolean(open));
   json_object_set_new(view, "pending", json_boolean(!strcmp(st, "pending_verification")));
+  human_status(r, view, lang);
   enum MHD_Result ret = dsr_reply_html(r, 200, "page_status.html", view);
   json_decref(view);
   return ret;

@@ -186,6 +186,8 @@ try {
     await page.goto(link);
     await Promise.all([page.waitForURL(/\/status\?k=/), page.click('button.link')]);
     assert((await page.textContent('dl.status')).includes('Withdrawn'), 'withdrawn by link');
+    const mail = await until('the withdrawal mail', () => readMail(state, email3, 'you withdrew'), 60000);
+    assert(mail.subject.endsWith('your privacy request is withdrawn'), `subject ${mail.subject}`);
     noErrors('other device');
   });
 

@@ -183,6 +183,58 @@ try {
     assert(fs.statSync(await download.path()).size > 100, 'package downloaded from the status page');
     clean(laptop, 'status');
   });
+  await check('subject: an erasure ends with a message saying what was erased, what was kept and why', async () => {
+    await laptop.goto(`${base}/requests/new`);
+    await laptop.check('#type-erasure');
+    await laptop.selectOption('#jurisdiction', 'gdpr');
+    await laptop.fill('#email', email);
+    await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('button[type=submit]')]);
+    const id = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    const mail = await until('the code mail', () => readMail(state, email, 'code'), 30000);
+    await laptop.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
+    await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
+    await until('discovery', async () => {
+      const r = await api('GET', `/v1/admin/requests/${id}`, staffToken);
+      return r.status === 200 && (r.json.parts || []).length > 0;
+    }, 90000);
+    const a = await api('POST', `/v1/admin/requests/${id}/actions`, staffToken, { action: 'approve' });
+    assert(a.status === 200, `approve: ${a.status}`);
+    const done = await until('the closing mail', () => readMail(state, email, 'What we erased'), 180000);
+    assert(done.subject === 'CallOrbit: your privacy request is done', `subject ${done.subject}`);
+    assert(/What we kept, and why:\n(  - .+: .+\n)+/.test(done), `kept with reasons: ${done}`);
+    assert(/complain to a data protection authority/.test(done), 'how to complain');
+    assert(!/CallOrbit §/.test(done), 'no internal policy text');
+    const sms = await until('the closing SMS', () => readMail(state, phone, 'is done'), 60000).catch(() => null);
+    if (sms) assert(sms.includes('CallOrbit:'), 'SMS names the organisation');
+    await laptop.goto(`${base}/requests/${id}/status`);
+    const main = await laptop.textContent('main');
+    assert(main.includes('What we erased') && main.includes('What we kept, and why'), `status page: ${main}`);
+    await shots(laptop, 'status-erasure-done');
+    clean(laptop, 'erasure done');
+  });
+  await check('subject: a request that finds no data ends with the law\'s wording, by mail and on the status page', async () => {
+    const nobody = `nobody.${Date.now()}@example.org`;
+    const other = await device();
+    await other.goto(`${base}/requests/new`);
+    await other.check('#type-erasure');
+    await other.selectOption('#jurisdiction', 'gdpr');
+    await other.fill('#email', nobody);
+    await Promise.all([other.waitForURL(/\/verify$/), other.click('button[type=submit]')]);
+    const code = await until('the code mail', () => readMail(state, nobody, null), 30000);
+    await other.fill('#code', code.match(/^ {4}(\d{6})$/m)[1]);
+    await Promise.all([other.waitForURL(/\/status$/), other.click('form[action$="/verify"] button[type=submit]')]);
+    const mail = await until('the closing mail', () => readMail(state, nobody, 'we have finished your request'), 90000);
+    assert(mail.includes('We searched all systems and hold no personal data about you.'), `no-data wording: ${mail}`);
+    assert(/\/requests\/[0-9a-f-]{36}\/status\?k=/.test(mail), 'a status link in the mail');
+    await other.reload();
+    const main = await other.textContent('main');
+    assert(main.includes('Completed') && main.includes('hold no personal data'), `status page: ${main}`);
+    assert(!main.includes('We answer by'), 'no deadline on a closed request');
+    assert(!/\d{4}-\d\d-\d\dT\d\d/.test(main), 'dates in words');
+    assert(!/\b(erasure|gdpr|pending_verification)\b/.test(main), 'no internal codes');
+    await shots(other, 'status-no-data');
+    clean(other, 'no data');
+  });
 } catch (e) {
   results.push({ name: 'setup', ok: false });
   console.log(`FAIL setup: ${e.message}`);

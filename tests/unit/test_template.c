@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dsr/template.h"
+#include "dsr/timefmt.h"
+#include "dsr/words.h"
 #include "suites.h"
 
 /* Renders @p text with the JSON context @p ctx_json; returns the output or NULL (err filled). */
@@ -134,9 +136,64 @@ START_TEST(notices_say_what_happened)
   json_object_set_new(ctx, "denied", json_true());
   json_object_set_new(ctx, "reason", json_string("excessive"));
   ck_assert(dsr_template_render("sms_notice.txt", "en", ctx, &out, err, sizeof err));
-  ck_assert_str_eq(out, "CallOrbit: your privacy request was declined (excessive).\n");
+  ck_assert_str_eq(out, "CallOrbit: we cannot carry out your privacy request, because excessive.\n");
   free(out);
   json_decref(ctx);
+}
+END_TEST
+
+/* The end of an erasure: what was erased, what was kept and why, and where to complain. */
+START_TEST(closing_notice_says_what_was_erased_and_kept)
+{
+  json_t *ctx = json_pack(
+      "{s:{s:s}, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:[{s:s}], s:[{s:s, s:s}], s:{s:s, s:s},"
+      " s:s}",
+      "org", "name", "CallOrbit", "type", "erasure of your personal data", "request_id", "r-1",
+      "completed", 1, "is_erasure", 1, "has_erased", 1, "has_kept", 1, "complain", 1, "erased",
+      "what", "Call recordings", "kept", "what", "Billing", "why", "we must keep invoices for tax",
+      "authority", "name", "Berlin DPA", "url", "https://dpa.example", "status_link",
+      "https://x.example/requests/r-1/status?k=abc");
+  char *out = NULL;
+  char err[256];
+  ck_assert_msg(dsr_template_render("email_notice.txt", "en", ctx, &out, err, sizeof err), "%s",
+                err);
+  ck_assert_msg(strstr(out, "What we erased:\n  - Call recordings\n") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "  - Billing: we must keep invoices for tax\n") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "Berlin DPA (https://dpa.example)") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "status?k=abc") != NULL, "%s", out);
+  free(out);
+  ck_assert(dsr_template_render("email_notice_subject.txt", "en", ctx, &out, err, sizeof err));
+  ck_assert_str_eq(out, "CallOrbit: your privacy request is done\n");
+  free(out);
+  json_decref(ctx);
+}
+END_TEST
+
+/* Dates in words per language; codes as words, with English and then the code as fallbacks. */
+START_TEST(times_and_words_per_language)
+{
+  char buf[128];
+  time_t t = 1794122487; /* 2026-11-08T07:21:27Z */
+  dsr_time_human(t, "en", true, buf, sizeof buf);
+  ck_assert_str_eq(buf, "8 November 2026, 07:21 UTC");
+  dsr_time_human(t, "de", false, buf, sizeof buf);
+  ck_assert_str_eq(buf, "8. November 2026");
+  dsr_time_human(t, "pt-BR", true, buf, sizeof buf);
+  ck_assert_str_eq(buf, "8 de novembro de 2026, 07:21 (UTC)");
+  dsr_time_human_str("2026-11-08 07:21:27.5+00", "de-AT", true, buf, sizeof buf);
+  ck_assert_str_eq(buf, "8. November 2026, 07:21 Uhr (UTC)");
+  dsr_time_human_str("2026-11-08T07:21:27Z", "en", false, buf, sizeof buf);
+  ck_assert_str_eq(buf, "8 November 2026");
+  dsr_time_human_str("not a time", "en", false, buf, sizeof buf);
+  ck_assert_str_eq(buf, "not a time");
+  ck_assert_str_eq(dsr_words_get("status", "pending_verification", "en", buf, sizeof buf),
+                   "Waiting for you to confirm it is you");
+  ck_assert_str_eq(dsr_words_get("status", "completed", "pt-BR", buf, sizeof buf), "Concluída");
+  ck_assert_str_eq(dsr_words_get("status", "completed", "fr", buf, sizeof buf), "Completed");
+  ck_assert_str_eq(dsr_words_get("status", "no_such_code", "de", buf, sizeof buf),
+                   "no_such_code");
+  ck_assert(dsr_words_has("reason", "excessive", "de"));
+  ck_assert(!dsr_words_has("reason", "no_such_code", "en"));
 }
 END_TEST
 
@@ -184,6 +241,8 @@ Suite *suite_template(void)
   tcase_add_test(tc, deep_nesting_is_an_error_not_a_crash);
   tcase_add_test(tc, embedded_set_language_fallback_and_partials);
   tcase_add_test(tc, notices_say_what_happened);
+  tcase_add_test(tc, closing_notice_says_what_was_erased_and_kept);
+  tcase_add_test(tc, times_and_words_per_language);
   suite_add_tcase(s, tc);
   return s;
 }

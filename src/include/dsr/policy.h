@@ -149,6 +149,7 @@ struct dsr_pcollection {
   const char *tenant_column;               /**< processor: own tenant column, or NULL */
   const struct dsr_preference *tenant_via; /**< processor without a tenant column */
   const char *description;
+  const char *label; /**< "label": what people call it (messages, the package); or NULL */
   struct dsr_pcolumn *columns;
   size_t ncolumns;
   struct dsr_pidentity *identities;
@@ -168,6 +169,7 @@ struct dsr_pcollection {
   /* erasure */
   enum dsr_action action;
   const char *action_basis, *action_description;
+  const char *action_explanation; /**< erasure.explanation: why it is kept, for the subject */
   struct dsr_pmask *masks;
   size_t nmasks;
   const char **redact_columns;

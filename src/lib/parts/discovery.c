@@ -1,5 +1,6 @@
 /** @file discovery.c @brief Splitting a verified request into parts (see discovery.h). */
 #include "config.h"
+#include "dsr/closing.h"
 #include "dsr/crypto.h"
 #include "dsr/discovery.h"
 #include "dsr/rights.h"
@@ -206,8 +207,9 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
     if (s != DSR_TX_COMMIT)
       return s;
     PQclear(r);
-    return dsr_tx_event(db, c->request_id, "request.completed", "system",
-                        json_pack("{s:s, s:i}", "outcome", "no_data", "parts", 0));
+    s = dsr_tx_event(db, c->request_id, "request.completed", "system",
+                     json_pack("{s:s, s:i}", "outcome", "no_data", "parts", 0));
+    return s == DSR_TX_COMMIT ? dsr_closing_enqueue(db, c->request_id) : s;
   }
   const char *sv[] = {c->request_id, "in_progress", now};
   s = dsr_tx_exec(db, DSR_STMT_REQUEST_SET_STATUS, 3, sv, &r);

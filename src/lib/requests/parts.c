@@ -4,6 +4,7 @@
  *        notifications and request completion (see parts.h).
  */
 #include "config.h"
+#include "dsr/closing.h"
 #include "dsr/events.h"
 #include "dsr/parts.h"
 #include "dsr/queue.h"
@@ -104,7 +105,7 @@ enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
   for (int i = 0; i < PQntuples(r) && s == DSR_TX_COMMIT; i++)
     s = dsr_part_notify(db, PQgetvalue(r, i, 0), "dsr.completed", NULL);
   PQclear(r);
-  return s;
+  return s == DSR_TX_COMMIT ? dsr_closing_enqueue(db, request_id) : s; /* the subject's answer */
 }
 
 enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id, bool *runnable)

@@ -1,6 +1,7 @@
 /** @file verify.c @brief Codes, links, checks and the subject's actions (see verify.h). */
 #include "config.h"
 #include "dsr/verify.h"
+#include "dsr/closing.h"
 #include "dsr/parts.h"
 #include "dsr/crypto.h"
 #include "dsr/events.h"
@@ -828,8 +829,9 @@ static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
     return DSR_TX_ROLLBACK;
   }
   dsr_strlcpy(c->out->status, "withdrawn", sizeof c->out->status);
-  return event(c, db, "request.withdrawn", "subject",
-               json_pack("{s:s}", "previous_status", c->status));
+  st = event(c, db, "request.withdrawn", "subject",
+             json_pack("{s:s}", "previous_status", c->status));
+  return st == DSR_TX_COMMIT ? dsr_closing_enqueue(db, c->id) : st;
 }
 
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
