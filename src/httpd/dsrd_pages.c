@@ -23,18 +23,10 @@
 
 #define STATUS_COOKIE "dsr_st"
 
-static const struct {
-  const char *type, *label;
-} type_labels[] = {
-    {"access", "See the personal data you hold about me"},
-    {"portability", "Get a copy of my data to take elsewhere"},
-    {"erasure", "Erase my personal data"},
-    {"rectification", "Correct my personal data"},
-    {"restriction", "Restrict the use of my data"},
-    {"objection", "Object to the use of my data"},
-    {"withdraw_consent", "Withdraw my consent"},
-    {"opt_out", "Opt out of marketing, sale or sharing"},
-};
+/* The request types, in the form's order; their words are templates/words.*.txt "choice.*". */
+static const char *const request_types[] = {"access",      "portability", "erasure",
+                                            "rectification", "restriction", "objection",
+                                            "withdraw_consent", "opt_out"};
 
 
 const struct dsr_jspec dsrd_page_create_form[] = {
@@ -123,16 +115,29 @@ static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
   const char *sel_type = dsr_json_str(values, "type");
   const char *sel_jur = dsr_json_str(values, "jurisdiction");
   json_t *types = json_array(), *jurs = json_array();
-  for (size_t i = 0; i < DSR_ARRAY_LEN(type_labels); i++)
-    json_array_append_new(types, json_pack("{s:s, s:s, s:b}", "value", type_labels[i].type,
-                                           "label", type_labels[i].label, "selected",
-                                           sel_type && !strcmp(sel_type, type_labels[i].type)));
   const json_t *table = dsr_policy_section(r->app->policy, "jurisdictions");
   const char *def = json_string_value(dsr_policy_section(r->app->policy, "default_jurisdiction"));
   if (!def)
     def = r->app->cfg->default_jurisdiction;
   if (!sel_jur)
     sel_jur = def;
+  const char *lang = dsrd_page_lang(r, dsr_json_str(values, "language"));
+  json_t *phone_for = json_array();
+  for (size_t i = 0; i < DSR_ARRAY_LEN(request_types); i++) {
+    char label[200];
+    const char *t = request_types[i];
+    /* what this request will ask, before it is sent (the policy's rules) */
+    char *asks = dsr_verify_asks(r->app->policy, t, sel_jur, lang);
+    json_t *e = json_pack("{s:s, s:s, s:b}", "value", t, "label",
+                          dsr_words_get("choice", t, lang, label, sizeof label), "selected",
+                          sel_type && !strcmp(sel_type, t));
+    if (e && asks)
+      json_object_set_new(e, "asks", json_string(asks));
+    json_array_append_new(types, e);
+    if (dsr_verify_needs(r->app->policy, t, sel_jur, DSR_CH_SMS))
+      json_array_append_new(phone_for, json_pack("{s:s}", "label", label));
+    free(asks);
+  }
   if (json_is_object(table)) {
     const char *key;
     const json_t *j;
@@ -149,8 +154,9 @@ static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
                                             !strcmp(*c, sel_jur)));
   }
   /* "o" takes the new empty object over; "O" on it kept a second reference (a leak per view). */
-  return json_pack("{s:o, s:o, s:o}", "types", types, "jurisdictions", jurs, "values",
-                   values ? json_deep_copy(values) : json_object());
+  return json_pack("{s:o, s:o, s:o, s:o, s:b, s:s}", "types", types, "jurisdictions", jurs,
+                   "values", values ? json_deep_copy(values) : json_object(), "phone_for",
+                   phone_for, "phone_needed", json_array_size(phone_for) > 0, "lang", lang);
 }
 
 /* "/email is not a valid email address" -> "The email address is not a valid email address". */
@@ -215,8 +221,8 @@ static json_t *form_to_request(const json_t *f)
 
 static bool known_type(const char *t)
 {
-  for (size_t i = 0; t && i < DSR_ARRAY_LEN(type_labels); i++)
-    if (!strcmp(type_labels[i].type, t))
+  for (size_t i = 0; t && i < DSR_ARRAY_LEN(request_types); i++)
+    if (!strcmp(request_types[i], t))
       return true;
   return false;
 }
@@ -278,14 +284,40 @@ static bool valid_request_id(const char *id)
   return dsr_valid_uuid(id, &why);
 }
 
+/*
+ * What is confirmed and what remains, for the holder of request @p id's status
+ * token @p st (NULL: the caller checked a status link): "done", "remaining",
+ * "needs_more", and "choose_<channel>" for the channel to preselect.
+ */
+static void add_progress(struct dsr_hreq *r, const char *id, const char *st, json_t *ctx)
+{
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return;
+  json_t *p = NULL;
+  if ((!st || dsr_verify_status_token_check(db, id, st) == DSR_OK) &&
+      dsr_verify_progress(db, r->app->policy, id, dsrd_page_lang(r, NULL), &p) == DSR_OK) {
+    json_t *first = json_array_get(json_object_get(p, "remaining"), 0);
+    const char *ch = first ? dsr_json_str(first, "channel") : NULL;
+    json_object_set_new(ctx, "choose_sms", json_boolean(ch && !strcmp(ch, "sms")));
+    json_object_set_new(ctx, "progress", p);
+  } else {
+    json_decref(p);
+  }
+  dsr_db_release(db);
+}
+
 static enum MHD_Result verify_page(struct dsr_hreq *r, unsigned status, const char *token,
                                    const char *error, const char *notice)
 {
   const char *id = r->args[0];
   if (!valid_request_id(id))
     return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  const char *st = cookie_token(r, id);
   json_t *ctx = json_pack("{s:s, s:s, s:b}", "title", "Confirm it is you", "id", id,
-                          "can_resend", cookie_token(r, id) != NULL);
+                          "can_resend", st != NULL);
+  if (ctx && st && !token)
+    add_progress(r, id, st, ctx);
   if (ctx && token)
     json_object_set_new(ctx, "token", json_string(token));
   if (ctx && error)
@@ -410,8 +442,10 @@ enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r)
   if (link)
     return to_status_by_link(r, r->args[0]);
   if (o.ec == DSR_OK) {
+    /* one code of two: back to the verify page, which says what is still needed */
     char location[128];
-    snprintf(location, sizeof location, "/requests/%s/status", r->args[0]);
+    snprintf(location, sizeof location, "/requests/%s/%s", r->args[0],
+             !strcmp(o.status, "pending_verification") ? "verify" : "status");
     return dsr_reply_redirect(r, location);
   }
   if (o.ec == DSR_E_NOT_FOUND)
@@ -570,6 +604,8 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
   json_object_set_new(view, "open", json_boolean(open));
   json_object_set_new(view, "pending", json_boolean(!strcmp(st, "pending_verification")));
   human_status(r, view, lang);
+  if (!strcmp(st, "pending_verification"))
+    add_progress(r, r->args[0], token, view);
   enum MHD_Result ret = dsr_reply_html(r, 200, "page_status.html", view);
   json_decref(view);
   return ret;

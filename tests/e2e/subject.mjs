@@ -113,6 +113,14 @@ try {
 
   await check('subject: access with email and phone, both confirmed, reaches the staff', async () => {
     await laptop.goto(`${base}/requests/new`);
+    // before sending: the form says what each kind of request will ask for
+    const accessLabel = await laptop.textContent('label[for=type-access]');
+    assert(accessLabel.includes('We will ask you for a code we email you and a code we text to your phone'),
+      `access asks: ${accessLabel}`);
+    assert((await laptop.textContent('label[for=type-erasure]')).includes('a code we email you, or a code we text'),
+      'erasure asks for one of them');
+    assert(!(await laptop.textContent('label[for=phone]')).includes('optional'), 'the phone is not "optional"');
+    await shots(laptop, 'form');
     await laptop.check('#type-access');
     await laptop.selectOption('#jurisdiction', 'gdpr');
     await laptop.fill('#email', email);
@@ -121,14 +129,17 @@ try {
     requestId = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
     const mail = await until('the code mail', () => readMail(state, email, null), 30000);
     const sms = await until('the code SMS', () => readMail(state, phone, null), 30000);
+    const steps0 = await laptop.textContent('ul.steps');
+    assert(steps0.includes('Still needed: the code sent by email') && steps0.includes('Still needed: the code sent by SMS'), `steps: ${steps0}`);
     await laptop.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
-    await Promise.all([laptop.waitForURL(/\/(status|verify)$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
-    if (/\/verify$/.test(laptop.url()) || (await laptop.textContent('dl.status')).includes('Waiting')) {
-      await laptop.goto(`${base}/requests/${requestId}/verify`);
-      await laptop.check('#channel-sms');
-      await laptop.fill('#code', sms.match(/(\d{6})/)[1]);
-      await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
-    }
+    await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
+    // one of two: the page says what is done and what remains, and offers the SMS code
+    const steps = await laptop.textContent('ul.steps');
+    assert(steps.includes('Done: the code sent by email') && steps.includes('Still needed: the code sent by SMS'), `steps: ${steps}`);
+    assert(await laptop.isChecked('#channel-sms'), 'the SMS channel is chosen');
+    await shots(laptop, 'verify-one-of-two');
+    await laptop.fill('#code', sms.match(/(\d{6})/)[1]);
+    await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
     assert(!(await laptop.textContent('dl.status')).includes('Waiting'), 'confirmed after both codes');
     clean(laptop, 'verify');
   });

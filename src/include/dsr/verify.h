@@ -141,6 +141,28 @@ void dsr_verify_manual_identity(struct dsr_db *db, const struct dsr_verify_env *
                                 const char *id, const char *actor, const char *kind,
                                 const char *note, struct dsr_verify_outcome *out);
 
+/**
+ * What a request of @p type in @p jurisdiction will ask the subject to
+ * confirm, in words of @p lang ("a code we email you and a code we text to
+ * your phone"), from the policy's rules; only the channels the public form
+ * offers (email, SMS). Caller frees; NULL when the form offers no way.
+ */
+char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
+                      const char *lang);
+
+/** Whether every public way to confirm a request of @p type needs @p channel (a bit). */
+bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
+                      unsigned channel);
+
+/**
+ * How far request @p id is confirmed: *out (caller decrefs) is {"done":
+ * [{"channel", "label"}], "remaining": [...], "has_done", "needs_more",
+ * "remaining_count"}, labels in @p lang; "remaining" is what the quickest
+ * alternative the request can still complete lacks. Reads only.
+ */
+enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *policy,
+                                const char *id, const char *lang, json_t **out);
+
 /** Withdraws request @p id for the holder of its status-link capability @p cap. */
 void dsr_request_withdraw_by_link(struct dsr_db *db, const char *id, const char *cap,
                                   struct dsr_verify_outcome *out);
