@@ -18,6 +18,7 @@
 #include "dsr/parts.h"
 #include "dsr/requests.h"
 #include "dsr/timefmt.h"
+#include "dsr/words.h"
 #include "dsr/validate.h"
 
 #include <stdio.h>
@@ -399,7 +400,9 @@ enum MHD_Result dsrd_download_page(struct dsr_hreq *r)
   json_t *ctx = offer_json(res, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10, lang);
   char *cap = dsr_status_link_cap(PQgetvalue(res, 0, 0));
   if (ctx) {
-    json_object_set_new(ctx, "title", json_string("Your data is ready"));
+    char title[120];
+    json_object_set_new(ctx, "title", json_string(dsr_words_get("title", "download", lang, title,
+                                                                sizeof title)));
     json_object_set_new(ctx, "id", json_string(id));
     json_object_set_new(ctx, "token", json_string(token));
     json_object_set_new(ctx, "request_id", json_string(PQgetvalue(res, 0, 0)));

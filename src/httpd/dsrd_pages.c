@@ -159,45 +159,122 @@ static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
                    phone_for, "phone_needed", json_array_size(phone_for) > 0, "lang", lang);
 }
 
-/* "/email is not a valid email address" -> "The email address is not a valid email address". */
-static void humanize(const char *error, char *out, size_t outlen)
+static bool known_type(const char *t)
 {
-  static const struct {
-    const char *pointer, *name;
-  } names[] = {{"/email", "The email address"}, {"/phone", "The phone number"},
-               {"/details", "The text"},         {"/type", "The kind of request"},
-               {"/jurisdiction", "The law"},     {"/language", "The language"}};
-  for (size_t i = 0; i < DSR_ARRAY_LEN(names); i++) {
-    size_t n = strlen(names[i].pointer);
-    if (!strncmp(error, names[i].pointer, n) && error[n] == ' ') {
-      snprintf(out, outlen, "%s%s", names[i].name, error + n);
-      return;
-    }
-  }
-  dsr_strlcpy(out, error, outlen);
+  for (size_t i = 0; t && i < DSR_ARRAY_LEN(request_types); i++)
+    if (!strcmp(request_types[i], t))
+      return true;
+  return false;
 }
 
+/* The form's fields in page order (the order its problems are listed in). */
+static const char *const form_fields[] = {"type", "jurisdiction", "email", "phone", "details",
+                                          "language"};
+
+/* Adds problem "form.<key>" (words, in @p lang) for @p field unless it already has one. */
+static void add_problem(json_t *errors, const char *field, const char *key, const char *lang)
+{
+  char msg[300];
+  if (!json_object_get(errors, field))
+    json_object_set_new(errors, field, json_string(dsr_words_get("form", key, lang, msg,
+                                                                 sizeof msg)));
+}
+
+/*
+ * Every problem of the request form at once, as {"field": "message"}: each
+ * field against the form's spec, then what the form as a whole needs (a
+ * known type; an email or a phone; both when the chosen request needs both).
+ */
+static json_t *form_problems(struct dsr_hreq *r, const json_t *f, const char *lang)
+{
+  json_t *errors = json_object();
+  for (const struct dsr_jspec *sp = dsrd_page_create_form; errors && sp->name; sp++) {
+    const json_t *v = json_object_get(f, sp->name);
+    if (!v)
+      continue;
+    const char *why = NULL, *sv = json_string_value(v);
+    char key[48];
+    if (!sv) {
+      snprintf(key, sizeof key, "%s_invalid", sp->name);
+      add_problem(errors, sp->name, key, lang);
+    } else if (strlen(sv) > (sp->max_len ? sp->max_len : 1024)) {
+      snprintf(key, sizeof key, "%s_invalid", sp->name);
+      add_problem(errors, sp->name, strcmp(sp->name, "details") ? key : "too_long", lang);
+    } else if (sp->validate && !sp->validate(sv, &why)) {
+      snprintf(key, sizeof key, "%s_invalid", sp->name);
+      add_problem(errors, sp->name, key, lang);
+    }
+  }
+  const char *type = dsr_json_str(f, "type"), *jur = dsr_json_str(f, "jurisdiction");
+  if (!errors)
+    return NULL;
+  if (!known_type(type))
+    add_problem(errors, "type", "type_missing", lang);
+  bool email = dsr_json_str(f, "email") != NULL, phone = dsr_json_str(f, "phone") != NULL;
+  if (!email && !phone) {
+    add_problem(errors, "email", "contact_missing", lang);
+  } else if (known_type(type)) {
+    if (!jur)
+      jur = json_string_value(dsr_policy_section(r->app->policy, "default_jurisdiction"));
+    if (!jur)
+      jur = r->app->cfg->default_jurisdiction;
+    if (!phone && dsr_verify_needs(r->app->policy, type, jur, DSR_CH_SMS))
+      add_problem(errors, "phone", "phone_needed", lang);
+    if (!email && dsr_verify_needs(r->app->policy, type, jur, DSR_CH_EMAIL))
+      add_problem(errors, "email", "email_needed", lang);
+  }
+  return errors;
+}
+
+/*
+ * The form again with its problems (@p errors, taken): a summary listing each
+ * (linked to its field), and each next to its field (aria-invalid,
+ * aria-describedby, see page_form.html).
+ */
 static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json_t *values,
-                                 const char *error, const char *field)
+                                 json_t *errors)
 {
   json_t *ctx = form_ctx(r, values);
+  const char *lang = ctx ? dsr_json_str(ctx, "lang") : "en";
+  char title[120];
   if (ctx)
-    json_object_set_new(ctx, "title", json_string("Make a privacy request"));
-  if (ctx && error) {
-    char human[300];
-    humanize(error, human, sizeof human);
-    json_object_set_new(ctx, "error", json_string(human));
-    if (field && *field)
-      json_object_set_new(ctx, "error_field", json_string(field + 1)); /* "/email" -> "email" */
+    json_object_set_new(ctx, "title", json_string(dsr_words_get("title", "form", lang, title,
+                                                                sizeof title)));
+  if (ctx && errors && json_object_size(errors) > 0) {
+    json_t *list = json_array();
+    for (size_t i = 0; i < DSR_ARRAY_LEN(form_fields); i++) {
+      const char *m = dsr_json_str(errors, form_fields[i]);
+      if (m)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "field", form_fields[i],
+                                              "anchor", !strcmp(form_fields[i], "type")
+                                                            ? "type-access"
+                                                            : form_fields[i],
+                                              "message", m));
+    }
+    json_object_set_new(ctx, "error_list", list);
+    json_object_set(ctx, "errors", errors);
+    json_object_set_new(ctx, "has_errors", json_true());
   }
+  json_decref(errors);
   enum MHD_Result ret = dsr_reply_html(r, status, "page_form.html", ctx);
   json_decref(ctx);
   return ret;
 }
 
+/* One problem for @p field (a JSON pointer such as "/subject/email", or a name) as words key @p key. */
+static json_t *one_problem(const char *field, const char *key, const char *lang)
+{
+  json_t *errors = json_object();
+  const char *name = field && *field ? strrchr(field, '/') : NULL;
+  name = name ? name + 1 : field && *field ? field : "type";
+  if (errors)
+    add_problem(errors, name, key, lang);
+  return errors;
+}
+
 enum MHD_Result dsrd_page_form(struct dsr_hreq *r)
 {
-  return form_page(r, 200, NULL, NULL, NULL);
+  return form_page(r, 200, NULL, NULL);
 }
 
 /* Turns the flat form into the API's request body. */
@@ -219,24 +296,16 @@ static json_t *form_to_request(const json_t *f)
   return req;
 }
 
-static bool known_type(const char *t)
-{
-  for (size_t i = 0; t && i < DSR_ARRAY_LEN(request_types); i++)
-    if (!strcmp(request_types[i], t))
-      return true;
-  return false;
-}
-
 enum MHD_Result dsrd_page_create(struct dsr_hreq *r)
 {
-  if (r->input_invalid)
-    return form_page(r, 400, r->json, r->input_err.detail, r->input_err.field);
-  if (!known_type(dsr_json_str(r->json, "type")))
-    return form_page(r, 400, r->json, "Choose what you would like us to do.", "/type");
-  if (!dsr_json_str(r->json, "email") && !dsr_json_str(r->json, "phone"))
-    return form_page(r, 400, r->json,
-                     "Give an email address or a phone number so we can confirm it is you.",
-                     "/email");
+  const char *lang = dsrd_page_lang(r, dsr_json_str(r->json, "language"));
+  json_t *errors = form_problems(r, r->json, lang);
+  if (!errors || json_object_size(errors) > 0 || r->input_invalid) {
+    if (errors && r->input_invalid && json_object_size(errors) == 0)
+      add_problem(errors, "type", "type_missing", lang);
+    return form_page(r, 400, r->json, errors);
+  }
+  json_decref(errors);
   json_t *req = form_to_request(r->json);
   json_t *reply = NULL;
   unsigned int status = 0;
@@ -244,14 +313,15 @@ enum MHD_Result dsrd_page_create(struct dsr_hreq *r)
   enum dsr_ec ec = req ? dsrd_intake(r, req, &reply, &status, &field) : DSR_E_INTERNAL;
   json_decref(req);
   if (ec != DSR_OK) {
-    const char *msg = dsr_ec_title(ec);
-    if (ec == DSR_E_CHANNEL_UNAVAILABLE)
-      msg = "This kind of request needs both an email address and a phone number.";
-    else if (ec == DSR_E_RIGHT_NOT_OFFERED)
-      msg = "This right is not offered in the jurisdiction you chose.";
     if (ec == DSR_E_RATE_LIMITED || ec == DSR_E_DB_UNAVAILABLE || ec == DSR_E_INTERNAL)
       return dsr_reply_problem(r, ec, NULL, NULL);
-    return form_page(r, dsr_ec_status(ec), r->json, msg, field);
+    const char *key = ec == DSR_E_CHANNEL_UNAVAILABLE ? "phone_needed"
+                      : ec == DSR_E_RIGHT_NOT_OFFERED ? "right_not_offered"
+                                                      : "invalid";
+    const char *at = ec == DSR_E_CHANNEL_UNAVAILABLE ? "phone"
+                     : ec == DSR_E_RIGHT_NOT_OFFERED ? "jurisdiction"
+                                                     : field;
+    return form_page(r, dsr_ec_status(ec), r->json, one_problem(at, key, lang));
   }
   const char *id = json_string_value(json_object_get(reply, "id"));
   const char *token = json_string_value(json_object_get(reply, "status_token"));
@@ -314,8 +384,11 @@ static enum MHD_Result verify_page(struct dsr_hreq *r, unsigned status, const ch
   if (!valid_request_id(id))
     return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
   const char *st = cookie_token(r, id);
-  json_t *ctx = json_pack("{s:s, s:s, s:b}", "title", "Confirm it is you", "id", id,
-                          "can_resend", st != NULL);
+  char title[120];
+  const char *lang = dsrd_page_lang(r, NULL);
+  json_t *ctx = json_pack("{s:s, s:s, s:b, s:s}", "title",
+                          dsr_words_get("title", "verify", lang, title, sizeof title), "id", id,
+                          "can_resend", st != NULL, "lang", lang);
   if (ctx && st && !token)
     add_progress(r, id, st, ctx);
   if (ctx && token)
@@ -374,29 +447,44 @@ enum MHD_Result dsrd_page_verify(struct dsr_hreq *r)
   return verify_page(r, 200, ok ? t : NULL, NULL, NULL);
 }
 
+/*
+ * The words "verify.<key>" in the page's language into @p buf, with "{n}"
+ * replaced by @p n; returns @p buf.
+ */
+static const char *say(struct dsr_hreq *r, const char *key, long n, char *buf, size_t len)
+{
+  char w[300];
+  dsr_words_get("verify", key, dsrd_page_lang(r, NULL), w, sizeof w);
+  const char *at = strstr(w, "{n}");
+  if (at)
+    snprintf(buf, len, "%.*s%ld%s", (int)(at - w), w, n, at + 3);
+  else
+    dsr_strlcpy(buf, w, len);
+  return buf;
+}
+
 /* A failed verification as a sentence for the page. */
-static const char *explain(const struct dsr_verify_outcome *o, char *buf, size_t len)
+static const char *explain(struct dsr_hreq *r, const struct dsr_verify_outcome *o, char *buf,
+                           size_t len)
 {
   switch (o->ec) {
   case DSR_E_CODE_WRONG:
-    snprintf(buf, len, "That code is not right. You have %d attempt%s left.", o->attempts_left,
-             o->attempts_left == 1 ? "" : "s");
-    return buf;
+    return say(r, o->attempts_left == 1 ? "code_wrong_one" : "code_wrong", o->attempts_left, buf,
+               len);
   case DSR_E_VERIFY_LOCKED:
-    return "Too many wrong codes. This way of confirming is locked; contact the privacy team.";
+    return say(r, "locked", 0, buf, len);
   case DSR_E_CODE_EXPIRED:
-    return "That code has expired. Ask for a new one below.";
+    return say(r, "code_expired", 0, buf, len);
   case DSR_E_CODE_USED:
-    return "That code was already used.";
+    return say(r, "code_used", 0, buf, len);
   case DSR_E_REQUEST_EXPIRED:
-    return "This request expired before it was confirmed. Please make a new request.";
+    return say(r, "request_expired", 0, buf, len);
   case DSR_E_REQUEST_CLOSED:
-    return "This request is already closed.";
+    return say(r, "request_closed", 0, buf, len);
   case DSR_E_RESEND_TOO_SOON:
-    snprintf(buf, len, "Please wait %ld seconds before asking for a new code.", o->retry_after);
-    return buf;
+    return say(r, "resend_too_soon", o->retry_after, buf, len);
   case DSR_E_CHANNEL_UNAVAILABLE:
-    return "This request cannot be confirmed that way.";
+    return say(r, "channel_unavailable", 0, buf, len);
   default:
     return dsr_ec_title(o->ec);
   }
@@ -407,20 +495,17 @@ enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r)
   const char *token = dsr_json_str(r->json, "token");
   const char *channel = dsr_json_str(r->json, "channel");
   const char *code = dsr_json_str(r->json, "code");
+  char buf[300];
   if (r->input_invalid || (!token && !(channel && code)))
-    return verify_page(r, 400, NULL, "Enter the 6-digit code and choose where you received it.",
-                       NULL);
+    return verify_page(r, 400, NULL, say(r, "enter_code", 0, buf, sizeof buf), NULL);
   if (code && (strlen(code) != 6 || strspn(code, "0123456789") != 6))
-    return verify_page(r, 400, NULL, "The code has 6 digits.", NULL);
+    return verify_page(r, 400, NULL, say(r, "six_digits", 0, buf, sizeof buf), NULL);
   if (!valid_request_id(r->args[0]))
     return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
   /* A typed code counts only in the browser that made the request (its status-token cookie). */
   const char *status_token = token ? NULL : cookie_token(r, r->args[0]);
   if (!token && !status_token)
-    return verify_page(r, 403, NULL,
-                       "Open this page in the browser you made the request with, or use the "
-                       "link in the email we sent you.",
-                       NULL);
+    return verify_page(r, 403, NULL, say(r, "other_browser", 0, buf, sizeof buf), NULL);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
@@ -450,8 +535,7 @@ enum MHD_Result dsrd_page_verify_post(struct dsr_hreq *r)
   }
   if (o.ec == DSR_E_NOT_FOUND)
     return dsr_reply_problem(r, o.ec, NULL, NULL);
-  char buf[160];
-  return verify_page(r, dsr_ec_status(o.ec), NULL, explain(&o, buf, sizeof buf), NULL);
+  return verify_page(r, dsr_ec_status(o.ec), NULL, explain(r, &o, buf, sizeof buf), NULL);
 }
 
 enum MHD_Result dsrd_page_resend(struct dsr_hreq *r)
@@ -460,8 +544,9 @@ enum MHD_Result dsrd_page_resend(struct dsr_hreq *r)
   if (!token)
     return dsr_reply_problem(r, DSR_E_NOT_FOUND,
                              "open this page in the browser you made the request with", NULL);
+  char buf[300];
   if (r->input_invalid)
-    return verify_page(r, 400, NULL, "Choose where to send the new code.", NULL);
+    return verify_page(r, 400, NULL, say(r, "choose_channel", 0, buf, sizeof buf), NULL);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
@@ -479,10 +564,9 @@ enum MHD_Result dsrd_page_resend(struct dsr_hreq *r)
     return dsr_reply_problem(r, o.ec, NULL, NULL);
   if (o.ec == DSR_E_RESEND_TOO_SOON)
     r->retry_after = o.retry_after;
-  char buf[160];
-  return o.ec == DSR_OK ? verify_page(r, 200, NULL, NULL, "A new code is on its way.")
+  return o.ec == DSR_OK ? verify_page(r, 200, NULL, NULL, say(r, "code_sent", 0, buf, sizeof buf))
                         : verify_page(r, dsr_ec_status(o.ec), NULL,
-                                      explain(&o, buf, sizeof buf), NULL);
+                                      explain(r, &o, buf, sizeof buf), NULL);
 }
 
 /* Sets view[@p key] to the date of view[@p from] in words. */
@@ -599,7 +683,9 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
               !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
   const char *lang = dsrd_page_lang(r, NULL);
   json_object_set_new(view, "lang", json_string(lang));
-  json_object_set_new(view, "title", json_string("Your request"));
+  char title[120];
+  json_object_set_new(view, "title",
+                      json_string(dsr_words_get("title", "status", lang, title, sizeof title)));
   json_object_set_new(view, "can_withdraw", json_boolean(open));
   json_object_set_new(view, "open", json_boolean(open));
   json_object_set_new(view, "pending", json_boolean(!strcmp(st, "pending_verification")));

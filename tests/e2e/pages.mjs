@@ -94,6 +94,16 @@ try {
     await page.click('button[type=submit]');
     await page.waitForSelector('.error');
     assert((await page.textContent('.error')).includes('email'), 'error names the field');
+    // every problem at once, each next to its field, announced to assistive technology
+    const listed = await page.$$eval('#form-error li', (els) => els.length);
+    assert(listed === 2, `${listed} problems listed (email and phone)`);
+    for (const f of ['email', 'phone']) {
+      assert(await page.getAttribute(`#${f}`, 'aria-invalid') === 'true', `${f} aria-invalid`);
+      const by = await page.getAttribute(`#${f}`, 'aria-describedby');
+      assert(by.split(' ').includes(`${f}-error`), `${f} described by its error (${by})`);
+      assert((await page.textContent(`#${f}-error`)).length > 10, `${f} error text`);
+    }
+    assert(await page.getAttribute('#details', 'aria-invalid') === null, 'details is fine');
     assert(await page.$('script') === null, 'no script element');
     assert(await page.inputValue('#details') === '<b>bold</b> & "quotes"', 'value kept verbatim');
     await shot('form-error');
@@ -189,6 +199,23 @@ try {
     const mail = await until('the withdrawal mail', () => readMail(state, email3, 'you withdrew'), 60000);
     assert(mail.subject.endsWith('your privacy request is withdrawn'), `subject ${mail.subject}`);
     noErrors('other device');
+  });
+
+  await check('an unknown page is an HTML page for a browser, problem+json for an API client', async () => {
+    expected = [404, 405];
+    const resp = await page.goto(`${base}/no/such/page`);
+    assert(resp.status() === 404, `status ${resp.status()}`);
+    assert(resp.headers()['content-type'].startsWith('text/html'), resp.headers()['content-type']);
+    assert(await page.$('a[href="/requests/new"]'), 'a way back to the form');
+    await shot('not-found');
+    const api = await fetch(`${base}/no/such/page`, { headers: { Accept: 'application/json' } });
+    assert(api.status === 404 && api.headers.get('content-type').startsWith('application/problem+json'), 'API: problem+json');
+    const plain = await fetch(`${base}/no/such/page`);
+    assert(plain.headers.get('content-type').startsWith('application/problem+json'), 'no Accept: problem+json');
+    const m = await fetch(`${base}/healthz`, { method: 'DELETE', headers: { Accept: 'text/html,*/*;q=0.8' } });
+    assert(m.status === 405 && m.headers.get('content-type').startsWith('text/html'), `405 for a browser: ${m.status}`);
+    noErrors('not found');
+    expected = [];
   });
 
   await check('a forged form post is refused (CSRF)', async () => {

@@ -10,6 +10,7 @@
 #include "dsr/outbox.h"
 #include "dsr/queue.h"
 #include "dsr/requests.h"
+#include "dsr/timefmt.h"
 #include "dsr/validate.h"
 #include "dsr/words.h"
 
@@ -100,8 +101,11 @@ static const char *identity_kind(const char *channel)
 /* Template context of a message about request @p c (caller decrefs). */
 static json_t *message_ctx(const struct vctx *c)
 {
-  return json_pack("{s:o, s:s, s:s, s:s}", "org", dsr_org_json(c->env->policy), "type", c->type,
-                   "request_id", c->id, "due_at", c->due_at);
+  char type[160], due[96];
+  dsr_words_get("type", c->type, c->lang, type, sizeof type);
+  dsr_time_human_str(c->due_at, c->lang, false, due, sizeof due);
+  return json_pack("{s:o, s:s, s:s, s:s}", "org", dsr_org_json(c->env->policy), "type", type,
+                   "request_id", c->id, "due_at", due);
 }
 
 /* Sends a notice (expired, duplicate) on every channel the request gave; takes @p ctx. */
@@ -551,7 +555,9 @@ static enum dsr_tx_status issue(struct dsr_db *db, struct vctx *c, const char *c
     goto cleanup;
   }
   json_object_set_new(ctx, "code", json_string(code));
-  json_object_set_new(ctx, "expires_at", json_string(c->out->expires_at));
+  char until[96];
+  dsr_time_human_str(c->out->expires_at, c->lang, true, until, sizeof until);
+  json_object_set_new(ctx, "expires_at", json_string(until));
   if (link)
     json_object_set_new(ctx, "link", json_string(link));
   enum dsr_ec ec = DSR_OK;
