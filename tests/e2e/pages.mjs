@@ -218,6 +218,34 @@ try {
     expected = [];
   });
 
+  await check('German and Brazilian Portuguese: pages and mails in the browser\'s language', async () => {
+    for (const [lang, h1, hello, status] of [
+      ['de-DE,de;q=0.9,en;q=0.5', 'Eine Datenschutzanfrage stellen', 'Guten Tag', 'Ihre Anfrage'],
+      ['pt-BR,pt;q=0.9', 'Fazer um pedido de privacidade', 'Olá', 'O seu pedido'],
+    ]) {
+      await page.setExtraHTTPHeaders({ 'Accept-Language': lang });
+      const who = `e2e.${lang.slice(0, 2)}.${Date.now()}@example.org`;
+      await page.goto(`${base}/requests/new`);
+      assert((await page.textContent('h1')) === h1, `${lang}: form heading`);
+      const htmlLang = await page.getAttribute('html', 'lang');
+      assert(htmlLang === lang.split(',')[0].replace('de-DE', 'de'), `html lang ${htmlLang}`);
+      await shot(`form-${htmlLang}`);
+      await page.check('#type-erasure');
+      await page.fill('#email', who);
+      await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
+      const mail = await until('the code mail', () => readMail(state, who, null), 30000);
+      assert(mail.startsWith(hello), `${lang}: mail "${mail.slice(0, 20)}"`);
+      assert(!/\d{4}-\d\d-\d\dT/.test(mail), `${lang}: times in words`);
+      await shot(`verify-${htmlLang}`);
+      await page.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
+      await Promise.all([page.waitForURL(/\/status$/), page.click('form[action$="/verify"] button[type=submit]')]);
+      assert((await page.textContent('h1')) === status, `${lang}: status heading`);
+      await shot(`status-${htmlLang}`);
+    }
+    await page.setExtraHTTPHeaders({});
+    noErrors('languages');
+  });
+
   await check('a forged form post is refused (CSRF)', async () => {
     const r = await fetch(`${base}/requests/new`, {
       method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -1,7 +1,9 @@
 /** @file test_template.c @brief The mustache-style renderer: escaping, sections, partials, errors. */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include "dsr/embedded.h"
 #include "dsr/template.h"
 #include "dsr/timefmt.h"
 #include "dsr/words.h"
@@ -205,8 +207,12 @@ START_TEST(embedded_set_language_fallback_and_partials)
   char err[256];
   char *out = NULL;
   const char *chosen = NULL;
-  ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "pt-BR", &chosen));
+  ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "fr", &chosen));
   ck_assert_str_eq(chosen, "email_code.en.txt");
+  ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "pt", &chosen));
+  ck_assert_str_eq(chosen, "email_code.en.txt"); /* "pt" alone is not "pt-BR" */
+  ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "pt-BR", &chosen));
+  ck_assert_str_eq(chosen, "email_code.pt-BR.txt");
   ck_assert_ptr_nonnull(dsr_template_find("email_code.txt", "de-AT", &chosen));
   ck_assert_str_eq(chosen, "email_code.de.txt");
   ck_assert_ptr_null(dsr_template_find("nonexistent.txt", "en", NULL));
@@ -215,7 +221,8 @@ START_TEST(embedded_set_language_fallback_and_partials)
   ck_assert(strstr(out, "123456") != NULL);
   free(out);
   ck_assert(dsr_template_render("email_code.html", "de", ctx, &out, err, sizeof err));
-  ck_assert(strstr(out, "Acme &lt;Ltd&gt;") != NULL); /* English HTML, escaped */
+  ck_assert(strstr(out, "Acme &lt;Ltd&gt;") != NULL); /* escaped */
+  ck_assert(strstr(out, "Guten Tag") != NULL);
   ck_assert(strstr(out, "href=\"https://x.invalid/v?t=a&amp;b\"") != NULL);
   free(out);
   ck_assert(dsr_template_render_text("p", "[{{> email_code_subject.txt}}]", "de", ctx, &out, err,
@@ -225,6 +232,64 @@ START_TEST(embedded_set_language_fallback_and_partials)
   ck_assert(!dsr_template_render("nonexistent.txt", "en", ctx, &out, err, sizeof err));
   ck_assert(strstr(err, "no template") != NULL);
   json_decref(ctx);
+}
+END_TEST
+
+/* Whether template file @p name ("page_form.en.html") is one a data subject reads. */
+static bool subject_facing(const char *name)
+{
+  static const char *const staff[] = {"ui", "report_", "compliance_report", "style.", "icon."};
+  for (size_t i = 0; i < sizeof staff / sizeof *staff; i++)
+    if (!strncmp(name, staff[i], strlen(staff[i])))
+      return false;
+  return true;
+}
+
+/*
+ * Every subject-facing page, mail and SMS exists in English, German and
+ * Brazilian Portuguese: a template in one language and not in another fails,
+ * and so does a word (words.LANG.txt) missing from one language.
+ */
+START_TEST(every_subject_template_in_every_language)
+{
+  static const char *const langs[] = {"en", "de", "pt-BR"};
+  int checked = 0;
+  for (const struct dsr_embedded_file *f = dsr_templates; f->name; f++) {
+    if (!subject_facing(f->name))
+      continue;
+    const char *dot1 = strchr(f->name, '.'), *dot2 = strrchr(f->name, '.');
+    ck_assert_msg(dot1 && dot2 > dot1, "%s is not NAME.LANG.EXT", f->name);
+    for (size_t i = 0; i < sizeof langs / sizeof *langs; i++) {
+      char want[128];
+      snprintf(want, sizeof want, "%.*s.%s%s", (int)(dot1 - f->name), f->name, langs[i], dot2);
+      bool found = false;
+      for (const struct dsr_embedded_file *g = dsr_templates; g->name && !found; g++)
+        found = !strcmp(g->name, want);
+      ck_assert_msg(found, "%s exists but %s does not", f->name, want);
+    }
+    checked++;
+  }
+  ck_assert_int_ge(checked, 60);
+  /* the words: every key of every language in the others */
+  for (size_t l = 0; l < sizeof langs / sizeof *langs; l++) {
+    char name[32];
+    snprintf(name, sizeof name, "words.%s.txt", langs[l]);
+    const char *text = dsr_template_find("words.txt", langs[l], NULL);
+    ck_assert_ptr_nonnull(text);
+    for (const char *p = text; *p;) {
+      size_t n = strcspn(p, "\n");
+      const char *eq = memchr(p, '=', n), *dot = memchr(p, '.', n);
+      if (*p != '#' && eq && dot && dot < eq) {
+        char group[64], key[64];
+        snprintf(group, sizeof group, "%.*s", (int)(dot - p), p);
+        snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
+        for (size_t m = 0; m < sizeof langs / sizeof *langs; m++)
+          ck_assert_msg(dsr_words_has(group, key, langs[m]), "%s.%s is in %s but not in words.%s.txt",
+                        group, key, name, langs[m]);
+      }
+      p += n + (p[n] ? 1 : 0);
+    }
+  }
 }
 END_TEST
 
@@ -243,6 +308,7 @@ Suite *suite_template(void)
   tcase_add_test(tc, notices_say_what_happened);
   tcase_add_test(tc, closing_notice_says_what_was_erased_and_kept);
   tcase_add_test(tc, times_and_words_per_language);
+  tcase_add_test(tc, every_subject_template_in_every_language);
   suite_add_tcase(s, tc);
   return s;
 }
