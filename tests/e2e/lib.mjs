@@ -1,6 +1,7 @@
 // Helpers shared by the e2e scripts (pages.mjs, ui.mjs): a free loopback
 // port, polling for a condition, named checks and their summary line.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -68,4 +69,24 @@ export function readMail(state, to, needle) {
     });
   }
   return null;
+}
+
+// axe-core (npm) run in the page now shown: the WCAG 2.x level A and AA rules. Returns the
+// violations as "rule: target" lines (empty when clean). The script goes in through the
+// DevTools protocol, so the pages' Content-Security-Policy stays as it is.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export const axeScanned = [];
+export async function axeViolations(page, where) {
+  await page.evaluate(axeSource);
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  axeScanned.push(where);
+  return r.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}`));
+}
+
+// Fails with the list when the page now shown has any axe violation of level A or AA.
+export async function assertAccessible(page, where) {
+  const v = await axeViolations(page, where);
+  if (v.length) throw new Error(`${where}: ${v.length} accessibility violations: ${v.join(' | ')}`);
 }

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, check, freePort, readMail, results, summary, until } from './lib.mjs';
+import { assert, axeViolations, check, freePort, readMail, results, summary, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const outDir = process.env.OUT_DIR || 'build';
@@ -51,7 +51,12 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('dialog', (d) => { errors.push(`dialog opened: ${d.message()}`); d.dismiss(); });
   const noErrors = (where) => assert(errors.length === 0, `${where}: ${errors.join(' | ')}`);
-  const shot = (name) => page.screenshot({ path: path.join(outDir, `e2e-${name}.png`), fullPage: true });
+  // Every page that is shot is also scanned with axe-core (WCAG 2 A/AA); the last check sums up.
+  const a11y = [];
+  const shot = async (name) => {
+    a11y.push(...(await axeViolations(page, name)).map((v) => `${name}: ${v}`));
+    await page.screenshot({ path: path.join(outDir, `e2e-${name}.png`), fullPage: true });
+  };
 
   await check('request form renders with labels and security headers', async () => {
     const resp = await page.goto(`${base}/requests/new`);
@@ -244,6 +249,10 @@ try {
     }
     await page.setExtraHTTPHeaders({});
     noErrors('languages');
+  });
+
+  await check('axe-core: every public page shown has no WCAG A/AA violation', async () => {
+    assert(a11y.length === 0, `${a11y.length} violations: ${a11y.join(' | ')}`);
   });
 
   await check('a forged form post is refused (CSRF)', async () => {

@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, check, freePort, readMail, results, summary, until } from './lib.mjs';
+import { assert, axeViolations, check, freePort, readMail, results, summary, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const dsrctlBin = process.env.DSRCTL || path.join(path.dirname(dsrdBin), 'dsrctl');
@@ -70,9 +70,13 @@ async function device(width = 1280) {
   return page;
 }
 
-// Screenshots of the page now shown at 1280 and 390 px wide (for people, not assertions).
+// Screenshots of the page now shown at 1280 and 390 px wide (for people), and an axe-core scan
+// of it at each width (WCAG 2 A/AA; the last check sums up).
+const a11y = [];
 async function shots(page, name) {
   for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    a11y.push(...(await axeViolations(page, `${name}@${width}`)).map((v) => `${name}@${width}: ${v}`));
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: path.join(outDir, `e2e-subject-${name}-${width}.png`), fullPage: true, timeout: 60000 })
       .catch((e) => console.log(`note: screenshot ${name} failed: ${e.message.split('\n')[0]}`));
@@ -245,6 +249,9 @@ try {
     assert(!/\b(erasure|gdpr|pending_verification)\b/.test(main), 'no internal codes');
     await shots(other, 'status-no-data');
     clean(other, 'no data');
+  });
+  await check('subject: axe-core finds no WCAG A/AA violation on any page above', async () => {
+    assert(a11y.length === 0, `${a11y.length} violations: ${a11y.join(' | ')}`);
   });
 } catch (e) {
   results.push({ name: 'setup', ok: false });
