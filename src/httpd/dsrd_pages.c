@@ -36,8 +36,79 @@ const struct dsr_jspec dsrd_page_create_form[] = {
     {.name = "phone", .type = DSR_JT_STRING, .max_len = 16, .validate = dsr_valid_phone},
     {.name = "details", .type = DSR_JT_STRING, .max_len = 4000, .validate = dsr_valid_text},
     {.name = "language", .type = DSR_JT_STRING, .max_len = 35, .validate = dsr_valid_language},
+    /* rectification: up to three corrections of the fields the policy lets subjects correct */
+    {.name = "correction_field_1", .type = DSR_JT_STRING, .max_len = 160},
+    {.name = "correction_value_1", .type = DSR_JT_STRING, .max_len = 1000},
+    {.name = "correction_field_2", .type = DSR_JT_STRING, .max_len = 160},
+    {.name = "correction_value_2", .type = DSR_JT_STRING, .max_len = 1000},
+    {.name = "correction_field_3", .type = DSR_JT_STRING, .max_len = 160},
+    {.name = "correction_value_3", .type = DSR_JT_STRING, .max_len = 1000},
     {0},
 };
+
+#define FORM_CORRECTIONS 3
+
+/* A column's label for people: the policy's export label, else its name with spaces. */
+static void column_label(const struct dsr_pcollection *c, const char *col, char *out, size_t len)
+{
+  const char *l = json_string_value(json_object_get(c->export_fields, col));
+  dsr_strlcpy(out, l ? l : col, len);
+  for (char *p = out; !l && *p; p++)
+    if (*p == '_')
+      *p = ' ';
+}
+
+/* What people call collection @p c: its label, its export label, else its first category's. */
+static const char *collection_label(const struct dsr_policy *p, const struct dsr_pcollection *c)
+{
+  if (c->label)
+    return c->label;
+  if (c->export_label)
+    return c->export_label;
+  const json_t *cats = dsr_policy_section(p, "categories");
+  const char *l = c->ncategories ? json_string_value(json_object_get(
+                                       json_object_get(cats, c->categories[0]), "label"))
+                                 : NULL;
+  return l ? l : c->name;
+}
+
+/*
+ * The correction rows of the form: FORM_CORRECTIONS slots, each with the
+ * policy's rectifiable fields as options ("collection.column", labelled) and
+ * what the subject chose and wrote; NULL when the policy names none.
+ */
+static json_t *correction_slots(const struct dsr_policy *p, const json_t *values)
+{
+  size_t n = p ? dsr_policy_collection_count(p) : 0;
+  json_t *slots = json_array();
+  bool any = false;
+  for (int k = 1; slots && k <= FORM_CORRECTIONS; k++) {
+    char fkey[32], vkey[32];
+    snprintf(fkey, sizeof fkey, "correction_field_%d", k);
+    snprintf(vkey, sizeof vkey, "correction_value_%d", k);
+    const char *chosen = dsr_json_str(values, fkey), *val = dsr_json_str(values, vkey);
+    json_t *opts = json_array();
+    for (size_t i = 0; opts && i < n; i++) {
+      const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
+      for (size_t j = 0; j < c->nrectifiable; j++) {
+        char value[200], col[120], label[300];
+        snprintf(value, sizeof value, "%s.%s", c->name, c->rectifiable[j]);
+        column_label(c, c->rectifiable[j], col, sizeof col);
+        snprintf(label, sizeof label, "%s: %s", collection_label(p, c), col);
+        json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", value, "label", label,
+                                              "selected", chosen && !strcmp(chosen, value)));
+        any = true;
+      }
+    }
+    json_array_append_new(slots, json_pack("{s:i, s:o, s:s}", "n", k, "options", opts, "value",
+                                           val ? val : ""));
+  }
+  if (!any) {
+    json_decref(slots);
+    return NULL;
+  }
+  return slots;
+}
 
 static const char *const code_channels[] = {"email", "sms", NULL};
 
@@ -154,9 +225,15 @@ static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
                                             !strcmp(*c, sel_jur)));
   }
   /* "o" takes the new empty object over; "O" on it kept a second reference (a leak per view). */
-  return json_pack("{s:o, s:o, s:o, s:o, s:b, s:s}", "types", types, "jurisdictions", jurs,
-                   "values", values ? json_deep_copy(values) : json_object(), "phone_for",
-                   phone_for, "phone_needed", json_array_size(phone_for) > 0, "lang", lang);
+  json_t *ctx = json_pack("{s:o, s:o, s:o, s:o, s:b, s:s}", "types", types, "jurisdictions", jurs,
+                          "values", values ? json_deep_copy(values) : json_object(), "phone_for",
+                          phone_for, "phone_needed", json_array_size(phone_for) > 0, "lang", lang);
+  json_t *slots = ctx ? correction_slots(r->app->policy, values) : NULL;
+  if (slots) {
+    json_object_set_new(ctx, "corrections", slots);
+    json_object_set_new(ctx, "can_correct", json_true());
+  }
+  return ctx;
 }
 
 static bool known_type(const char *t)
@@ -168,8 +245,11 @@ static bool known_type(const char *t)
 }
 
 /* The form's fields in page order (the order its problems are listed in). */
-static const char *const form_fields[] = {"type", "jurisdiction", "email", "phone", "details",
-                                          "language"};
+static const char *const form_fields[] = {
+    "type",    "jurisdiction",       "email",
+    "phone",   "correction_field_1", "correction_value_1",
+    "correction_field_2", "correction_value_2", "correction_field_3",
+    "correction_value_3", "details",  "language"};
 
 /* Adds problem "form.<key>" (words, in @p lang) for @p field unless it already has one. */
 static void add_problem(json_t *errors, const char *field, const char *key, const char *lang)
@@ -208,6 +288,22 @@ static json_t *form_problems(struct dsr_hreq *r, const json_t *f, const char *la
   const char *type = dsr_json_str(f, "type"), *jur = dsr_json_str(f, "jurisdiction");
   if (!errors)
     return NULL;
+  for (int k = 1; type && !strcmp(type, "rectification") && k <= FORM_CORRECTIONS; k++) {
+    char fkey[32], vkey[32];
+    snprintf(fkey, sizeof fkey, "correction_field_%d", k);
+    snprintf(vkey, sizeof vkey, "correction_value_%d", k);
+    const char *fv = dsr_json_str(f, fkey), *vv = dsr_json_str(f, vkey);
+    bool has_f = fv && *fv, has_v = vv && *vv;
+    if (has_f && !has_v)
+      add_problem(errors, vkey, "correction_value_missing", lang);
+    else if (has_v && !has_f)
+      add_problem(errors, fkey, "correction_field_missing", lang);
+    for (const unsigned char *c = (const unsigned char *)(has_v ? vv : ""); *c; c++)
+      if (*c < 0x20 || *c == 0x7f) {
+        add_problem(errors, vkey, "correction_value_invalid", lang);
+        break;
+      }
+  }
   if (!known_type(type))
     add_problem(errors, "type", "type_missing", lang);
   bool email = dsr_json_str(f, "email") != NULL, phone = dsr_json_str(f, "phone") != NULL;
@@ -252,6 +348,18 @@ static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json
                                               "message", m));
     }
     json_object_set_new(ctx, "error_list", list);
+    size_t i;
+    json_t *slot;
+    json_array_foreach(json_object_get(ctx, "corrections"), i, slot)
+    { /* the rows' problems, next to their fields */
+      char fkey[48], vkey[48];
+      snprintf(fkey, sizeof fkey, "correction_field_%zu", i + 1);
+      snprintf(vkey, sizeof vkey, "correction_value_%zu", i + 1);
+      if (dsr_json_str(errors, fkey))
+        json_object_set_new(slot, "field_error", json_string(dsr_json_str(errors, fkey)));
+      if (dsr_json_str(errors, vkey))
+        json_object_set_new(slot, "value_error", json_string(dsr_json_str(errors, vkey)));
+    }
     json_object_set(ctx, "errors", errors);
     json_object_set_new(ctx, "has_errors", json_true());
   }
@@ -265,10 +373,21 @@ static enum MHD_Result form_page(struct dsr_hreq *r, unsigned status, const json
 static json_t *one_problem(const char *field, const char *key, const char *lang)
 {
   json_t *errors = json_object();
+  char slot[40];
   const char *name = field && *field ? strrchr(field, '/') : NULL;
   name = name ? name + 1 : field && *field ? field : "type";
+  if (field && !strncmp(field, "/corrections", 12)) { /* "/corrections/1/value": the 2nd row */
+    long n = field[12] == '/' ? strtol(field + 13, NULL, 10) : 0;
+    snprintf(slot, sizeof slot, "correction_%s_%ld", strstr(field, "/value") ? "value" : "field",
+             n >= 0 && n < FORM_CORRECTIONS ? n + 1 : 1);
+    name = slot;
+    key = strstr(field, "/value") ? "correction_value_invalid" : "correction_field_missing";
+  }
+  bool known = false;
+  for (size_t i = 0; i < DSR_ARRAY_LEN(form_fields); i++)
+    known |= !strcmp(form_fields[i], name);
   if (errors)
-    add_problem(errors, name, key, lang);
+    add_problem(errors, known ? name : "type", key, lang);
   return errors;
 }
 
@@ -293,6 +412,19 @@ static json_t *form_to_request(const json_t *f)
   if (req && subject)
     json_object_set(req, "subject", subject);
   json_decref(subject);
+  json_t *corr = json_array();
+  for (int k = 1; req && corr && k <= FORM_CORRECTIONS; k++) {
+    char fkey[32], vkey[32];
+    snprintf(fkey, sizeof fkey, "correction_field_%d", k);
+    snprintf(vkey, sizeof vkey, "correction_value_%d", k);
+    const char *fv = dsr_json_str(f, fkey), *vv = dsr_json_str(f, vkey);
+    if (fv && *fv && vv && *vv)
+      json_array_append_new(corr, json_pack("{s:s, s:s}", "field", fv, "value", vv));
+  }
+  const char *type = dsr_json_str(f, "type");
+  if (req && corr && json_array_size(corr) > 0 && type && !strcmp(type, "rectification"))
+    json_object_set(req, "corrections", corr);
+  json_decref(corr);
   return req;
 }
 

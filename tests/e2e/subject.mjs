@@ -198,6 +198,51 @@ try {
     assert(fs.statSync(await download.path()).size > 100, 'package downloaded from the status page');
     clean(laptop, 'status');
   });
+  await check('subject: rectification takes field-level corrections; without one it waits for staff', async () => {
+    const fileRect = async (withCorrection) => {
+      await laptop.goto(`${base}/requests/new`);
+      await laptop.check('#type-rectification');
+      await laptop.selectOption('#jurisdiction', 'gdpr');
+      await laptop.fill('#email', email);
+      if (withCorrection) {
+        const options = await laptop.$$eval('#correction_field_1 option', (os) => os.map((o) => o.value));
+        assert(options.includes('users.full_name'), `rectifiable fields offered: ${options}`);
+        await laptop.selectOption('#correction_field_1', 'users.full_name');
+        // a value without its field is shown next to the field, with the others kept
+        await laptop.fill('#correction_value_2', 'orphan value');
+        await laptop.fill('#correction_value_1', 'Sam Q. Subject');
+        laptop.expected = [400];
+        await laptop.click('button[type=submit]');
+        await laptop.waitForSelector('#correction_field_2-error');
+        assert(await laptop.getAttribute('#correction_field_2', 'aria-invalid') === 'true', 'aria-invalid on the row');
+        assert(await laptop.inputValue('#correction_value_1') === 'Sam Q. Subject', 'values kept');
+        await shots(laptop, 'form-rectification-error');
+        laptop.expected = [];
+        await laptop.fill('#correction_value_2', '');
+        await laptop.fill('#email', email);
+      }
+      await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('button[type=submit]')]);
+      const id = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+      const mail = await until('the code mail', () => readMail(state, email, 'code'), 30000);
+      await laptop.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
+      await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
+      let last = null;
+      return until('discovery', async () => {
+        const r = await api('GET', `/v1/admin/requests/${id}`, staffToken);
+        last = r.json;
+        return r.status === 200 && (r.json.parts || []).length > 0 && r.json;
+      }, 90000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last).slice(0, 600)}`); });
+    };
+    const bare = await fileRect(false);
+    assert(bare.parts.every((p) => p.state === 'pending'), `without corrections: waits for staff (${bare.parts.map((p) => p.state)})`);
+    assert(bare.status !== 'completed', 'not fulfilled by itself');
+    await laptop.goto(`${base}/requests/${bare.id}/status`); // withdrawn: the next is no duplicate
+    await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('button.link')]);
+    const withOne = await fileRect(true);
+    assert(withOne.status !== 'completed', `with a correction: staff decide it first (${withOne.status})`);
+    clean(laptop, 'rectification');
+  });
+
   await check('subject: an erasure ends with a message saying what was erased, what was kept and why', async () => {
     await laptop.goto(`${base}/requests/new`);
     await laptop.check('#type-erasure');

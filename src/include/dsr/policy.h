@@ -150,6 +150,10 @@ struct dsr_pcollection {
   const struct dsr_preference *tenant_via; /**< processor without a tenant column */
   const char *description;
   const char *label; /**< "label": what people call it (messages, the package); or NULL */
+  /* what an access answer tells the subject (GDPR Art. 15, CCPA, DPDP), in plain words; or NULL */
+  const char *purpose;    /**< "purpose": why it is processed */
+  const char *recipients; /**< "recipients": who receives it */
+  const char *source;     /**< "source": where it comes from, when not from the subject */
   struct dsr_pcolumn *columns;
   size_t ncolumns;
   struct dsr_pidentity *identities;

@@ -15,7 +15,8 @@
     " AND r.type IN ('access', 'portability') AND r.status <> 'on_hold'"                         \
     " AND p.state IN ('approved', 'executing')")                                                 \
   X(DSR_STMT_EXPORT_PART_GET,                                                                    \
-    "SELECT p.request_id, r.type, p.state, p.owner_kind, c.tenant_ref, r.language, r.status"     \
+    "SELECT p.request_id, r.type, p.state, p.owner_kind, c.tenant_ref, r.language, r.status,"    \
+    " r.jurisdiction"                                                                            \
     " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
     " LEFT JOIN dsr_customers c ON c.id = p.customer_id WHERE p.id = $1::uuid")                  \
   X(DSR_STMT_EXPORT_PART_LOCK,                                                                   \

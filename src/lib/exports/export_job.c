@@ -52,7 +52,7 @@ enum dsr_tx_status dsr_export_enqueue(struct dsr_db *db, const char *request_id,
 }
 
 struct part_info {
-  char request_id[40], type[32], state[32], owner[16], tenant[128], lang[16];
+  char request_id[40], type[32], state[32], owner[16], tenant[128], lang[16], jur[40];
   bool has_tenant;
 };
 
@@ -69,6 +69,7 @@ static int load_part(struct dsr_db *db, const char *part_id, struct part_info *p
     pi->has_tenant = !PQgetisnull(r, 0, 4);
     dsr_strlcpy(pi->tenant, PQgetvalue(r, 0, 4), sizeof pi->tenant);
     dsr_strlcpy(pi->lang, PQgetvalue(r, 0, 5), sizeof pi->lang);
+    dsr_strlcpy(pi->jur, PQgetvalue(r, 0, 7), sizeof pi->jur);
     if (!strcmp(PQgetvalue(r, 0, 6), "on_hold"))
       dsr_strlcpy(pi->state, "held", sizeof pi->state);
   }
@@ -309,7 +310,8 @@ int dsr_export_run(struct dsr_db *db, const struct dsr_policy *p,
     goto cleanup;
   struct dsr_export_spec spec = {.policy = p, .kind = kind, .request_id = pi.request_id,
                                  .part_id = part_id, .owner = pi.owner, .plan = plan,
-                                 .include = inc, .generated_at = dsr_now()};
+                                 .include = inc, .generated_at = dsr_now(), .lang = pi.lang,
+                                 .jurisdiction = pi.jur};
   struct dsr_export_result res;
   if (!dsr_export_write(&spec, conn, path, key, &res, err, errlen))
     goto cleanup;

@@ -140,6 +140,17 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
     return DSR_TX_COMMIT;
   }
   const char *approval = dsr_rp_approval(c->policy, type, jur);
+  if (!strcmp(type, "rectification") && !strcmp(approval, "auto")) {
+    /* nothing to apply: the subject's own words say what to correct, so staff read them */
+    PGresult *cr = NULL;
+    enum dsr_tx_status cs = dsr_tx_exec(db, DSR_STMT_CORRECTIONS_COUNT, 1,
+                                        (const char *const[]){c->request_id}, &cr);
+    if (cs != DSR_TX_COMMIT)
+      return cs;
+    if (atol(PQgetvalue(cr, 0, 0)) == 0)
+      approval = "staff";
+    PQclear(cr);
+  }
   const struct dsr_found *f = c->found;
   long controller_rows = f->controller_rows;
   unsigned controller_kinds = f->controller_kinds;

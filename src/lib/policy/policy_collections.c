@@ -29,7 +29,8 @@ static const struct pkey coll_spec[] = {
     {"identities", PT_ARR, false},  {"references", PT_ARR, false}, {"categories", PT_STRARR, false},
     {"files", PT_ARR, false},       {"portable", PT_STRARR, false}, {"rectifiable", PT_STRARR, false},
     {"export", PT_OBJ, false},      {"erasure", PT_OBJ, true},     {"retention", PT_OBJ, false},
-    {"crypto_shred", PT_OBJ, false}, {"label", PT_STR, false}, {NULL, PT_ANY, false}};
+    {"crypto_shred", PT_OBJ, false}, {"label", PT_STR, false},  {"purpose", PT_STR, false},
+    {"recipients", PT_STR, false},  {"source", PT_STR, false},     {NULL, PT_ANY, false}};
 static const struct pkey crypto_spec[] = {
     {"key_column", PT_STR, true}, {"identity", PT_STR, true}, {"description", PT_STR, false},
     {NULL, PT_ANY, false}};
@@ -504,6 +505,9 @@ static void check_one(struct pctx *c, struct dsr_pcollection *coll, const json_t
   coll->schema = str(o, "schema") ? str(o, "schema") : "public";
   coll->table = str(o, "table");
   coll->label = str(o, "label");
+  coll->purpose = str(o, "purpose");
+  coll->recipients = str(o, "recipients");
+  coll->source = str(o, "source");
   coll->description = str(o, "description");
   coll->primary_key = str(o, "primary_key");
   coll->tenant_column = str(o, "tenant_column");
