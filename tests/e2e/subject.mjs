@@ -204,6 +204,7 @@ try {
       await laptop.check('#type-rectification');
       await laptop.selectOption('#jurisdiction', 'gdpr');
       await laptop.fill('#email', email);
+      if (!withCorrection) await laptop.fill('#details', 'My surname is spelled Subjekt, with a k.');
       if (withCorrection) {
         const options = await laptop.$$eval('#correction_field_1 option', (os) => os.map((o) => o.value));
         assert(options.includes('users.full_name'), `rectifiable fields offered: ${options}`);
@@ -236,6 +237,7 @@ try {
     const bare = await fileRect(false);
     assert(bare.parts.every((p) => p.state === 'pending'), `without corrections: waits for staff (${bare.parts.map((p) => p.state)})`);
     assert(bare.status !== 'completed', 'not fulfilled by itself');
+    assert(bare.details === 'My surname is spelled Subjekt, with a k.', `staff see the subject's words: ${bare.details}`);
     await laptop.goto(`${base}/requests/${bare.id}/status`); // withdrawn: the next is no duplicate
     await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('button.link')]);
     const withOne = await fileRect(true);

@@ -47,6 +47,13 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
                                json_t **reply);
 
 /**
+ * Adds "details" (what the subject wrote in "Anything we should know?",
+ * unsealed) to @p into when request @p id has them; for staff views only.
+ * False on a database error.
+ */
+DSR_MUST_USE bool dsr_request_details_add(struct dsr_db *db, const char *id, json_t *into);
+
+/**
  * The capability of request @p id's status link ("?k=" of
  * /requests/{id}/status): base64url of a keyed hash of the id, never stored,
  * so a link in a mail opens the status page on any device without the status

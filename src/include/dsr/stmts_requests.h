@@ -34,6 +34,9 @@
     "SELECT r.receipt::text FROM dsr_erasure_runs r JOIN dsr_parts p ON p.id = r.part_id"     \
     " WHERE p.request_id = $1::uuid AND r.state = 'done' AND r.receipt IS NOT NULL"            \
     " ORDER BY r.started_at")                                                                   \
+  /* What the subject wrote ("details"), sealed; for the staff who handle the request. */     \
+  X(DSR_STMT_REQUEST_DETAILS,                                                                   \
+    "SELECT details_sealed FROM dsr_requests WHERE id = $1::uuid AND details_sealed IS NOT NULL") \
   X(DSR_STMT_IDEMPOTENCY_GET,                                                                   \
     "SELECT fingerprint, status, response_sealed FROM dsr_idempotency"                         \
     " WHERE scope = $1 AND key_hash = $2")                                                      \

@@ -323,3 +323,22 @@ enum dsr_ec dsr_request_status_by_link(struct dsr_db *db, const char *id, const 
     return DSR_E_NOT_FOUND;
   return status_view(db, id, NULL, true, reply);
 }
+
+bool dsr_request_details_add(struct dsr_db *db, const char *id, json_t *into)
+{
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_DETAILS, 1, (const char *const[]){id});
+  bool ok = dsr_db_ok(r);
+  if (ok && PQntuples(r) == 1) {
+    size_t n = 0, pl = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+    unsigned char *plain = NULL;
+    if (raw && dsr_unseal(raw, n, &plain, &pl))
+      json_object_set_new(into, "details", json_stringn((const char *)plain, pl));
+    if (plain)
+      sodium_memzero(plain, pl);
+    free(plain);
+    PQfreemem(raw);
+  }
+  PQclear(r);
+  return ok;
+}
