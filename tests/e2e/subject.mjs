@@ -97,6 +97,27 @@ async function api(method, p, token, body) {
   return { status: r.status, json: await r.json().catch(() => null) };
 }
 
+// Sends the form already filled in on `page` and confirms the request with the email code sent
+// to `who`; returns the request's id.
+async function sendAndConfirm(page, who) {
+  await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
+  const id = page.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+  const mail = await until('the code mail', () => readMail(state, who, 'code'), 30000);
+  await page.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
+  await Promise.all([page.waitForURL(/\/status$/), page.click('form[action$="/verify"] button[type=submit]')]);
+  return id;
+}
+
+// The staff's view of request `id` once discovery has split it into parts.
+async function discovered(id, token) {
+  let last = null;
+  return until('discovery', async () => {
+    const r = await api('GET', `/v1/admin/requests/${id}`, token);
+    last = r.json;
+    return r.status === 200 && (r.json.parts || []).length > 0 && r.json;
+  }, 90000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last).slice(0, 600)}`); });
+}
+
 try {
   dsrctl(['sample', 'generate', '--subjects', '20', '--seed', '1', '--media', `${state}/media`,
     '--backup-sets', '1', '--backup-dir', `${state}/backups`, '--subject-email', email,
@@ -149,10 +170,7 @@ try {
   });
 
   await check('subject: once approved, the mail names the organisation and links a download page', async () => {
-    await until('discovery', async () => {
-      const r = await api('GET', `/v1/admin/requests/${requestId}`, staffToken);
-      return r.status === 200 && (r.json.parts || []).length > 0;
-    }, 90000);
+    await discovered(requestId, staffToken);
     const a = await api('POST', `/v1/admin/requests/${requestId}/actions`, staffToken, { action: 'approve' });
     assert(a.status === 200, `approve: ${a.status} ${JSON.stringify(a.json)}`);
     const mail = await until('the export mail', () => readMail(state, email, '/downloads/'), 120000);
@@ -222,17 +240,7 @@ try {
         await laptop.fill('#correction_value_2', '');
         await laptop.fill('#email', email);
       }
-      await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('button[type=submit]')]);
-      const id = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
-      const mail = await until('the code mail', () => readMail(state, email, 'code'), 30000);
-      await laptop.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
-      await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
-      let last = null;
-      return until('discovery', async () => {
-        const r = await api('GET', `/v1/admin/requests/${id}`, staffToken);
-        last = r.json;
-        return r.status === 200 && (r.json.parts || []).length > 0 && r.json;
-      }, 90000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last).slice(0, 600)}`); });
+      return discovered(await sendAndConfirm(laptop, email), staffToken);
     };
     const bare = await fileRect(false);
     assert(bare.parts.every((p) => p.state === 'pending'), `without corrections: waits for staff (${bare.parts.map((p) => p.state)})`);
@@ -250,15 +258,8 @@ try {
     await laptop.check('#type-erasure');
     await laptop.selectOption('#jurisdiction', 'gdpr');
     await laptop.fill('#email', email);
-    await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('button[type=submit]')]);
-    const id = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
-    const mail = await until('the code mail', () => readMail(state, email, 'code'), 30000);
-    await laptop.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
-    await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
-    await until('discovery', async () => {
-      const r = await api('GET', `/v1/admin/requests/${id}`, staffToken);
-      return r.status === 200 && (r.json.parts || []).length > 0;
-    }, 90000);
+    const id = await sendAndConfirm(laptop, email);
+    await discovered(id, staffToken);
     const a = await api('POST', `/v1/admin/requests/${id}/actions`, staffToken, { action: 'approve' });
     assert(a.status === 200, `approve: ${a.status}`);
     const done = await until('the closing mail', () => readMail(state, email, 'What we erased'), 180000);
@@ -281,10 +282,7 @@ try {
     await other.check('#type-erasure');
     await other.selectOption('#jurisdiction', 'gdpr');
     await other.fill('#email', nobody);
-    await Promise.all([other.waitForURL(/\/verify$/), other.click('button[type=submit]')]);
-    const code = await until('the code mail', () => readMail(state, nobody, null), 30000);
-    await other.fill('#code', code.match(/^ {4}(\d{6})$/m)[1]);
-    await Promise.all([other.waitForURL(/\/status$/), other.click('form[action$="/verify"] button[type=submit]')]);
+    await sendAndConfirm(other, nobody);
     const mail = await until('the closing mail', () => readMail(state, nobody, 'we have finished your request'), 90000);
     assert(mail.includes('We searched all systems and hold no personal data about you.'), `no-data wording: ${mail}`);
     assert(/\/requests\/[0-9a-f-]{36}\/status\?k=/.test(mail), 'a status link in the mail');
