@@ -4,7 +4,6 @@
 #include "dsr/events.h"
 #include "dsr/log.h"
 #include "dsr/notify.h"
-#include "dsr/parts.h"
 #include "dsr/queue.h"
 #include "dsr/requests.h"
 
@@ -113,10 +112,13 @@ static enum dsr_tx_status closing_body(struct dsr_db *db, void *arg)
   struct closing_ctx *c = arg;
   c->sent = false;
   const char *v[] = {c->id};
-  PGresult *r = NULL;
-  enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_CLOSING_REQUEST, 1, v, &r);
-  if (s != DSR_TX_COMMIT)
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CLOSING_REQUEST, 1, v);
+  enum dsr_tx_status s = DSR_TX_COMMIT;
+  if (!dsr_db_ok(r)) {
+    s = dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+    PQclear(r);
     return s;
+  }
   if (PQntuples(r) != 1 || PQgetvalue(r, 0, 6)[0] == 't') { /* gone, or told already */
     PQclear(r);
     return DSR_TX_COMMIT;
@@ -163,8 +165,13 @@ static enum dsr_tx_status closing_body(struct dsr_db *db, void *arg)
   enum dsr_ec ec = DSR_OK;
   s = dsr_notify_subject(db, c->policy, c->id, ctx, dsr_now(), &ec);
   json_decref(ctx);
-  if (s == DSR_TX_COMMIT)
-    s = dsr_tx_event(db, c->id, "subject.answered", "system", json_pack("{s:s}", "kind", kind));
+  if (s == DSR_TX_COMMIT) {
+    bool retry = false;
+    json_t *data = json_pack("{s:s}", "kind", kind);
+    if (!data || !dsr_event_record(db, c->id, "subject.answered", "system", data, &retry))
+      s = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+    json_decref(data);
+  }
   c->sent = s == DSR_TX_COMMIT;
   return s;
 }

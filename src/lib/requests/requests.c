@@ -252,26 +252,6 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
   return DSR_OK;
 }
 
-char *dsr_status_link_cap(const char *id)
-{
-  char buf[64];
-  unsigned char h[DSR_HASH_BYTES];
-  snprintf(buf, sizeof buf, "status-link:%s", id);
-  dsr_keyed_hash(DSR_KEY_TOKEN, buf, strlen(buf), h);
-  return dsr_b64url(h, sizeof h);
-}
-
-bool dsr_status_link_ok(const char *id, const char *cap)
-{
-  const char *why;
-  if (!id || !cap || !dsr_valid_uuid(id, &why))
-    return false;
-  char *want = dsr_status_link_cap(id);
-  bool ok = want && strlen(cap) == strlen(want) && sodium_memcmp(cap, want, strlen(want)) == 0;
-  free(want);
-  return ok;
-}
-
 /* The status view of @p id; @p token checked against its status token unless @p by_link. */
 static enum dsr_ec status_view(struct dsr_db *db, const char *id, const char *token, bool by_link,
                                json_t **reply)
