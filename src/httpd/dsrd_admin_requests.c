@@ -95,6 +95,8 @@ enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   json_t *reply = NULL;
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &reply);
+  if (ec == DSR_OK && !dsr_request_details_add(db, r->args[0], reply)) /* the subject's words */
+    ec = DSR_E_DB_UNAVAILABLE;
   dsr_db_release(db);
   if (ec == DSR_OK)
     dsrd_drp_name_agent(r, reply);

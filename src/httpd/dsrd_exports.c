@@ -16,6 +16,9 @@
 #include "dsr/export.h"
 #include "dsr/log.h"
 #include "dsr/parts.h"
+#include "dsr/requests.h"
+#include "dsr/timefmt.h"
+#include "dsr/words.h"
 #include "dsr/validate.h"
 
 #include <stdio.h>
@@ -25,6 +28,7 @@
 
 struct dl_ctx {
   const char *id, *token;
+  const char *request_id; /* instead of a token: the request whose holder asks (status page) */
   bool has_range, suffix;
   uint64_t start, end; /* requested; end UINT64_MAX: to the end */
   /* out */
@@ -79,14 +83,19 @@ static enum dsr_tx_status take_body(struct dsr_db *db, void *arg)
   enum dsr_tx_status s = dsr_tx_exec(db, DSR_STMT_EXPORT_LOCK, 2, v, &r);
   if (s != DSR_TX_COMMIT)
     return s;
-  unsigned char want[DSR_HASH_BYTES];
-  dsr_keyed_hash(DSR_KEY_TOKEN, c->token, strlen(c->token), want);
-  size_t hl = 0;
-  unsigned char *have = PQntuples(r) == 1
-                            ? PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 4), &hl)
-                            : NULL;
-  bool match = have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0;
-  PQfreemem(have);
+  bool match;
+  if (c->request_id) {
+    match = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), c->request_id);
+  } else {
+    unsigned char want[DSR_HASH_BYTES];
+    dsr_keyed_hash(DSR_KEY_TOKEN, c->token, strlen(c->token), want);
+    size_t hl = 0;
+    unsigned char *have = PQntuples(r) == 1
+                              ? PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 4), &hl)
+                              : NULL;
+    match = have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0;
+    PQfreemem(have);
+  }
   if (!match) {
     PQclear(r);
     c->ec = DSR_E_NOT_FOUND;
@@ -198,13 +207,10 @@ static const char *token_of(struct dsr_hreq *r)
   return NULL;
 }
 
-enum MHD_Result dsrd_exports_get(struct dsr_hreq *r)
+/* Streams the package of *c (its token or request checked, the download counted). */
+static enum MHD_Result serve(struct dsr_hreq *r, struct dl_ctx *cp)
 {
-  struct dl_ctx c = {.id = r->args[0]};
-  const char *why;
-  c.token = token_of(r);
-  if (!dsr_valid_uuid(c.id, &why) || !c.token || strlen(c.token) > 512)
-    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  struct dl_ctx c = *cp;
   c.has_range = parse_range(
       MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE), &c);
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
@@ -268,5 +274,147 @@ cleanup:
   }
   free(path);
   free(c.key_sealed);
+  return ret;
+}
+
+enum MHD_Result dsrd_exports_get(struct dsr_hreq *r)
+{
+  struct dl_ctx c = {.id = r->args[0]};
+  const char *why;
+  c.token = token_of(r);
+  if (!dsr_valid_uuid(c.id, &why) || !c.token || strlen(c.token) > 512)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  return serve(r, &c);
+}
+
+const struct dsr_jspec dsrd_download_form[] = {
+    {.name = "token", .type = DSR_JT_STRING, .required = true, .max_len = 512},
+    {0},
+};
+
+enum MHD_Result dsrd_download_post(struct dsr_hreq *r)
+{
+  struct dl_ctx c = {.id = r->args[0], .token = dsr_json_str(r->json, "token")};
+  const char *why;
+  if (r->input_invalid || !dsr_valid_uuid(c.id, &why) || !c.token)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  return serve(r, &c);
+}
+
+enum MHD_Result dsrd_export_serve_for_request(struct dsr_hreq *r, const char *export_id,
+                                              const char *request_id)
+{
+  struct dl_ctx c = {.id = export_id, .request_id = request_id};
+  const char *why;
+  if (!export_id || !dsr_valid_uuid(export_id, &why))
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, NULL, NULL);
+  return serve(r, &c);
+}
+
+/* "1.4 MB": a size people read. */
+static void human_size(uint64_t n, char *out, size_t len)
+{
+  if (n < 1000)
+    snprintf(out, len, "%llu B", (unsigned long long)n);
+  else if (n < 1000000)
+    snprintf(out, len, "%.1f kB", (double)n / 1e3);
+  else if (n < 1000000000)
+    snprintf(out, len, "%.1f MB", (double)n / 1e6);
+  else
+    snprintf(out, len, "%.1f GB", (double)n / 1e9);
+}
+
+/* One package of row @p i of @p r (DSR_STMT_EXPORT_INFO / _FOR_REQUEST from column @p c0 =
+ * kind) as the pages show it. */
+static json_t *offer_json(const PGresult *r, int i, int kind, int state, int bytes, int dl,
+                          int maxdl, int exp, int past, int rows, int files, const char *lang)
+{
+  char size[32], until[96];
+  human_size(strtoull(PQgetvalue(r, i, bytes), NULL, 10), size, sizeof size);
+  dsr_time_human((time_t)strtoll(PQgetvalue(r, i, exp), NULL, 10), lang, true, until,
+                 sizeof until);
+  long used = atol(PQgetvalue(r, i, dl)), max = atol(PQgetvalue(r, i, maxdl));
+  bool expired = strcmp(PQgetvalue(r, i, state), "ready") != 0 || PQgetvalue(r, i, past)[0] == 't';
+  bool used_up = !expired && used >= max;
+  return json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I, s:b, s:b, s:b, s:I, s:I}", "kind",
+                   PQgetvalue(r, i, kind), "portability",
+                   !strcmp(PQgetvalue(r, i, kind), "portability"), "size", size, "expires",
+                   until, "downloads", (json_int_t)used, "max_downloads", (json_int_t)max,
+                   "downloads_left", (json_int_t)(used < max ? max - used : 0), "expired",
+                   expired, "used_up", used_up, "available", !expired && !used_up, "rows",
+                   (json_int_t)atoll(PQgetvalue(r, i, rows)), "files",
+                   (json_int_t)atoll(PQgetvalue(r, i, files)));
+}
+
+json_t *dsrd_export_offers(struct dsr_db *db, const char *request_id, const char *lang)
+{
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {request_id, now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_EXPORT_FOR_REQUEST, 2, v);
+  json_t *out = dsr_db_ok(r) ? json_array() : NULL;
+  for (int i = 0; out && i < PQntuples(r); i++) {
+    json_t *o = offer_json(r, i, 1, 2, 3, 4, 5, 6, 7, 8, 9, lang);
+    if (o)
+      json_object_set_new(o, "export_id", json_string(PQgetvalue(r, i, 0)));
+    json_array_append_new(out, o);
+  }
+  PQclear(r);
+  return out;
+}
+
+enum MHD_Result dsrd_download_page(struct dsr_hreq *r)
+{
+  const char *id = r->args[0], *why;
+  const char *token = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "token");
+  if (!dsr_valid_uuid(id, &why) || !token || !*token || strlen(token) > 512)
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, "This download link is not complete. Open it "
+                             "again from the message we sent you.", NULL);
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {id, now};
+  PGresult *res = dsr_db_exec(db, DSR_STMT_EXPORT_INFO, 2, v);
+  dsr_db_release(db);
+  if (!dsr_db_ok(res)) {
+    PQclear(res);
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  }
+  bool match = false;
+  if (PQntuples(res) == 1) {
+    unsigned char want[DSR_HASH_BYTES];
+    dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
+    size_t hl = 0;
+    unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 3), &hl);
+    match = have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0;
+    PQfreemem(have);
+  }
+  if (!match) {
+    PQclear(res);
+    return dsr_reply_problem(r, DSR_E_NOT_FOUND, "This download link is not valid. Open it "
+                             "again from the message we sent you.", NULL);
+  }
+  const char *lang = dsrd_page_lang(r, NULL);
+  json_t *ctx = offer_json(res, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10, lang);
+  char *cap = dsr_status_link_cap(PQgetvalue(res, 0, 0));
+  if (ctx) {
+    char title[120];
+    json_object_set_new(ctx, "title", json_string(dsr_words_get("title", "download", lang, title,
+                                                                sizeof title)));
+    json_object_set_new(ctx, "id", json_string(id));
+    json_object_set_new(ctx, "token", json_string(token));
+    json_object_set_new(ctx, "request_id", json_string(PQgetvalue(res, 0, 0)));
+    json_object_set_new(ctx, "lang", json_string(lang));
+    if (cap)
+      json_object_set_new(ctx, "k", json_string(cap));
+  }
+  free(cap);
+  PQclear(res);
+  bool gone = ctx && !json_is_true(json_object_get(ctx, "available"));
+  enum MHD_Result ret = ctx ? dsr_reply_html(r, gone ? 410 : 200, "page_download.html", ctx)
+                            : dsr_reply_problem(r, DSR_E_INTERNAL, NULL, NULL);
+  json_decref(ctx);
   return ret;
 }

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "httpd.h"
+#include "dsr/requests.h"
 #include "dsr/admin.h"
 #include "dsr/executor.h"
 #include "dsr/validate.h"
@@ -272,6 +273,8 @@ static enum MHD_Result detail_page(struct dsr_hreq *r, unsigned status, const ch
   json_t *residual = NULL; /* files an erasure could not remove (ids, stores, reasons) */
   enum dsr_ec ec = dsr_admin_detail(db, r->args[0], &d);
   if (ec == DSR_OK && !add_deliveries(db, d))
+    ec = DSR_E_DB_UNAVAILABLE;
+  if (ec == DSR_OK && !dsr_request_details_add(db, r->args[0], d)) /* the subject's words */
     ec = DSR_E_DB_UNAVAILABLE;
   if (ec == DSR_OK && !(residual = dsr_files_residual_of_request(db, r->args[0])))
     ec = DSR_E_DB_UNAVAILABLE;

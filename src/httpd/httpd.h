@@ -282,6 +282,27 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r);
 enum MHD_Result dsrd_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_healthz(struct dsr_hreq *r);
 enum MHD_Result dsrd_exports_get(struct dsr_hreq *r);
+/** GET /downloads/{id}?token=: the page of a mailed download link (nothing counted). */
+enum MHD_Result dsrd_download_page(struct dsr_hreq *r);
+/** POST /downloads/{id} {token}: the package (counted), from the page's button. */
+enum MHD_Result dsrd_download_post(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_download_form[];
+/** Streams package @p export_id when it belongs to request @p request_id (checked by the caller). */
+enum MHD_Result dsrd_export_serve_for_request(struct dsr_hreq *r, const char *export_id,
+                                              const char *request_id);
+/**
+ * The packages of request @p request_id as the status page offers them
+ * (size, expiry in @p lang, downloads left); a new array, or NULL on a
+ * database error.
+ */
+json_t *dsrd_export_offers(struct dsr_db *db, const char *request_id, const char *lang);
+/**
+ * The language of a public page: @p request_lang when it is one we write in,
+ * else the best of the browser's Accept-Language, else "en". Static string.
+ */
+const char *dsrd_page_lang(struct dsr_hreq *r, const char *request_lang);
+enum MHD_Result dsrd_page_download_post(struct dsr_hreq *r);
+extern const struct dsr_jspec dsrd_page_download_form[];
 enum MHD_Result dsrd_restrictions_check(struct dsr_hreq *r);
 enum MHD_Result dsrd_restrictions_lift(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_restriction_lift_spec[];
@@ -326,6 +347,7 @@ extern const struct dsr_jspec dsrd_page_create_form[];
 extern const struct dsr_jspec dsrd_page_verify_form[];
 extern const struct dsr_jspec dsrd_page_resend_form[];
 extern const struct dsr_jspec dsrd_page_empty_form[];
+extern const struct dsr_jspec dsrd_page_withdraw_form[];
 enum MHD_Result dsrd_admin_audit(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_report(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);

@@ -185,6 +185,23 @@ static enum MHD_Result drp_error(struct dsr_hreq *r, enum dsr_ec ec, const char 
                    ec == DSR_E_UNAUTHORIZED ? "Bearer" : NULL);
 }
 
+/*
+ * Whether a request that matched no page route is a browser's: it asks for
+ * text/html and not for JSON first (content negotiation; API clients get
+ * problem+json). Only for "no such page" and "wrong method".
+ */
+static bool browser_wants_html(struct dsr_hreq *r, enum dsr_ec ec)
+{
+  if (ec != DSR_E_NOT_FOUND && ec != DSR_E_METHOD_NOT_ALLOWED)
+    return false;
+  if (r->route || !r->conn)
+    return false;
+  const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+  const char *html = a ? strstr(a, "text/html") : NULL;
+  const char *json = a ? strstr(a, "json") : NULL;
+  return html && (!json || json > html);
+}
+
 enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const char *detail,
                                     const char *field, json_t *extra)
 {
@@ -192,7 +209,7 @@ enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const ch
     json_decref(extra);
     return drp_error(r, ec, detail);
   }
-  if (r->route && r->route->html) {
+  if ((r->route && r->route->html) || browser_wants_html(r, ec)) {
     enum MHD_Result ret = problem_page(r, ec, detail, extra);
     json_decref(extra);
     return ret;

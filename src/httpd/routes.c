@@ -58,8 +58,13 @@ const struct dsr_route dsr_routes[] = {
     {POST("/requests/{id}/resend", dsrd_page_resend), .form = dsrd_page_resend_form,
      .rate = DSR_RATE_VERIFY_ADDRESS, .html = true},
     {GET("/requests/{id}/status", dsrd_page_status), .html = true},
-    {POST("/requests/{id}/withdraw", dsrd_page_withdraw), .form = dsrd_page_empty_form,
+    {POST("/requests/{id}/withdraw", dsrd_page_withdraw), .form = dsrd_page_withdraw_form,
      .html = true},
+    {POST("/requests/{id}/download", dsrd_page_download_post), .form = dsrd_page_download_form,
+     .html = true},
+    /* the mailed download link: a page whose button downloads (link scanners count nothing) */
+    {GET("/downloads/{id}", dsrd_download_page), .html = true},
+    {POST("/downloads/{id}", dsrd_download_post), .form = dsrd_download_form, .html = true},
     {GET("/static/style.css", dsrd_page_css)},
     {GET("/static/icon.svg", dsrd_page_icon)},
     /* staff: the privacy team's queue */

@@ -15,6 +15,7 @@
 #include "dsr/routing_sweep.h"
 #include "dsr/webhook.h"
 
+#include "dsr/closing.h"
 #include "dsr/outbox.h"
 #include "dsr/verify.h"
 
@@ -26,6 +27,7 @@
 const struct dsr_job_kind dsr_job_registry[] = {
     {DSR_JOB_SEND_MESSAGE, dsr_job_send_message, 30}, /* codes expire in minutes */
     {DSR_JOB_EXPIRE_REQUEST, dsr_job_expire_request, 30},
+    {DSR_JOB_CLOSING_NOTICE, dsr_job_closing_notice, 30},
     {DSR_JOB_DISCOVERY, dsr_job_discovery, 60},
     {DSR_JOB_WEBHOOK, dsr_job_webhook, 60},
     {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 60},

@@ -32,6 +32,8 @@ enum dsr_job_result dsr_job_send_message(struct dsr_db *db, const struct dsr_job
                                          char *err, size_t errlen);
 enum dsr_job_result dsr_job_expire_request(struct dsr_db *db, const struct dsr_job *job,
                                            void *ctx, char *err, size_t errlen);
+enum dsr_job_result dsr_job_closing_notice(struct dsr_db *db, const struct dsr_job *job,
+                                           void *ctx, char *err, size_t errlen);
 
 struct dsr_workers;
 

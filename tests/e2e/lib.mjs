@@ -1,6 +1,9 @@
 // Helpers shared by the e2e scripts (pages.mjs, ui.mjs): a free loopback
 // port, polling for a condition, named checks and their summary line.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
+import path from 'node:path';
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -45,4 +48,45 @@ export function summary() {
   const failed = results.length - passed;
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
+}
+
+// The decoded text/plain part of the oldest unread mail (or SMS) to `to` in STATE/maildir whose
+// text includes `needle` (any when null); marks it read (moves it to cur/).
+export function readMail(state, to, needle) {
+  const dir = path.join(state, 'maildir', 'new');
+  if (!fs.existsSync(dir)) return null;
+  for (const f of fs.readdirSync(dir).sort()) {
+    const raw = fs.readFileSync(path.join(dir, f), 'utf8');
+    if (!raw.includes(`To: ${to}\r\n`)) continue;
+    const m = raw.match(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n(--|$)/);
+    if (!m) continue;
+    const text = Buffer.from(m[1].replace(/\r\n/g, ''), 'base64').toString('utf8');
+    if (needle && !text.includes(needle)) continue;
+    fs.renameSync(path.join(dir, f), path.join(state, 'maildir', 'cur', f));
+    const sub = raw.match(/^Subject: =\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=\r$/m);
+    return Object.assign(new String(text), {
+      subject: sub ? Buffer.from(sub[1], 'base64').toString('utf8') : '',
+    });
+  }
+  return null;
+}
+
+// axe-core (npm) run in the page now shown: the WCAG 2.x level A and AA rules. Returns the
+// violations as "rule: target" lines (empty when clean). The script goes in through the
+// DevTools protocol, so the pages' Content-Security-Policy stays as it is.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export const axeScanned = [];
+export async function axeViolations(page, where) {
+  await page.evaluate(axeSource);
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  axeScanned.push(where);
+  return r.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}`));
+}
+
+// Fails with the list when the page now shown has any axe violation of level A or AA.
+export async function assertAccessible(page, where) {
+  const v = await axeViolations(page, where);
+  if (v.length) throw new Error(`${where}: ${v.length} accessibility violations: ${v.join(' | ')}`);
 }

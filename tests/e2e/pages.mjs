@@ -10,28 +10,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, check, freePort, results, summary, until } from './lib.mjs';
+import { assert, axeViolations, check, freePort, readMail, results, summary, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const outDir = process.env.OUT_DIR || 'build';
 fs.mkdirSync(outDir, { recursive: true });
-
-// The decoded text/plain part of the newest unread mail to `to`.
-function readMail(state, to, needle) {
-  const dir = path.join(state, 'maildir', 'new');
-  if (!fs.existsSync(dir)) return null;
-  for (const f of fs.readdirSync(dir)) {
-    const raw = fs.readFileSync(path.join(dir, f), 'utf8');
-    if (!raw.includes(`To: ${to}\r\n`)) continue;
-    const m = raw.match(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n(--|$)/);
-    if (!m) continue;
-    const text = Buffer.from(m[1].replace(/\r\n/g, ''), 'base64').toString('utf8');
-    if (needle && !text.includes(needle)) continue;
-    fs.renameSync(path.join(dir, f), path.join(state, 'maildir', 'cur', f));
-    return text;
-  }
-  return null;
-}
 
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-e2e-'));
 fs.chmodSync(state, 0o755); // the embedded cluster's user must be able to enter it
@@ -68,7 +51,12 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('dialog', (d) => { errors.push(`dialog opened: ${d.message()}`); d.dismiss(); });
   const noErrors = (where) => assert(errors.length === 0, `${where}: ${errors.join(' | ')}`);
-  const shot = (name) => page.screenshot({ path: path.join(outDir, `e2e-${name}.png`), fullPage: true });
+  // Every page that is shot is also scanned with axe-core (WCAG 2 A/AA); the last check sums up.
+  const a11y = [];
+  const shot = async (name) => {
+    a11y.push(...(await axeViolations(page, name)).map((v) => `${name}: ${v}`));
+    await page.screenshot({ path: path.join(outDir, `e2e-${name}.png`), fullPage: true });
+  };
 
   await check('request form renders with labels and security headers', async () => {
     const resp = await page.goto(`${base}/requests/new`);
@@ -111,6 +99,16 @@ try {
     await page.click('button[type=submit]');
     await page.waitForSelector('.error');
     assert((await page.textContent('.error')).includes('email'), 'error names the field');
+    // every problem at once, each next to its field, announced to assistive technology
+    const listed = await page.$$eval('#form-error li', (els) => els.length);
+    assert(listed === 2, `${listed} problems listed (email and phone)`);
+    for (const f of ['email', 'phone']) {
+      assert(await page.getAttribute(`#${f}`, 'aria-invalid') === 'true', `${f} aria-invalid`);
+      const by = await page.getAttribute(`#${f}`, 'aria-describedby');
+      assert(by.split(' ').includes(`${f}-error`), `${f} described by its error (${by})`);
+      assert((await page.textContent(`#${f}-error`)).length > 10, `${f} error text`);
+    }
+    assert(await page.getAttribute('#details', 'aria-invalid') === null, 'details is fine');
     assert(await page.$('script') === null, 'no script element');
     assert(await page.inputValue('#details') === '<b>bold</b> & "quotes"', 'value kept verbatim');
     await shot('form-error');
@@ -162,7 +160,7 @@ try {
     const link = text.match(/http:\/\/\S+\/verify\?t=[A-Za-z0-9_-]+/)[0];
     await page.goto(link.replace(/^http:\/\/[^/]+/, base));
     await shot('link');
-    await Promise.all([page.waitForURL(/\/status$/), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/status(\?k=[A-Za-z0-9_-]+)?$/), page.click('button[type=submit]')]);
     assert((await page.textContent('dl.status')).includes('Confirmed'), 'confirmed by link');
     noErrors('link');
   });
@@ -173,6 +171,88 @@ try {
     assert((await page.textContent('dl.status')).includes('Withdrawn'), 'withdrawn');
     await shot('withdrawn');
     noErrors('withdraw');
+  });
+
+  await check('the mailed link works on another device, also after confirming', async () => {
+    const email3 = `e2e.device.${Date.now()}@example.org`;
+    await page.goto(`${base}/requests/new`);
+    await page.check('#type-erasure');
+    await page.fill('#email', email3);
+    await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
+    const text = await until('the link mail', () => readMail(state, email3, null), 30000);
+    const link = text.match(/http:\/\/\S+\/verify\?t=[A-Za-z0-9_-]+/)[0].replace(/^http:\/\/[^/]+/, base);
+    await browser.clearCookies(); // the phone that reads the mail: no cookie of the form's browser
+    await page.goto(link);
+    await Promise.all([page.waitForURL(/\/status\?k=/), page.click('button[type=submit]')]);
+    assert((await page.textContent('dl.status')).includes('Confirmed'), 'confirmed on the other device');
+    await shot('link-other-device');
+    // the same link again, after confirming: the status page, never a 404
+    const again = await page.goto(link);
+    assert(again.status() === 200, `status ${again.status()}`);
+    assert(/\/status\?k=/.test(page.url()), `landed on ${page.url()}`);
+    assert((await page.textContent('dl.status')).includes('Confirmed'), 'status again');
+    // a forged capability is not a status page
+    expected = [404];
+    const forged = await page.goto(page.url().replace(/k=[^&]+/, 'k=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'));
+    assert(forged.status() === 404, `forged capability: ${forged.status()}`);
+    expected = [];
+    // withdrawing works from the link's page too
+    await page.goBack();
+    await page.goto(link);
+    await Promise.all([page.waitForURL(/\/status\?k=/), page.click('button.link')]);
+    assert((await page.textContent('dl.status')).includes('Withdrawn'), 'withdrawn by link');
+    const mail = await until('the withdrawal mail', () => readMail(state, email3, 'you withdrew'), 60000);
+    assert(mail.subject.endsWith('your privacy request is withdrawn'), `subject ${mail.subject}`);
+    noErrors('other device');
+  });
+
+  await check('an unknown page is an HTML page for a browser, problem+json for an API client', async () => {
+    expected = [404, 405];
+    const resp = await page.goto(`${base}/no/such/page`);
+    assert(resp.status() === 404, `status ${resp.status()}`);
+    assert(resp.headers()['content-type'].startsWith('text/html'), resp.headers()['content-type']);
+    assert(await page.$('a[href="/requests/new"]'), 'a way back to the form');
+    await shot('not-found');
+    const api = await fetch(`${base}/no/such/page`, { headers: { Accept: 'application/json' } });
+    assert(api.status === 404 && api.headers.get('content-type').startsWith('application/problem+json'), 'API: problem+json');
+    const plain = await fetch(`${base}/no/such/page`);
+    assert(plain.headers.get('content-type').startsWith('application/problem+json'), 'no Accept: problem+json');
+    const m = await fetch(`${base}/healthz`, { method: 'DELETE', headers: { Accept: 'text/html,*/*;q=0.8' } });
+    assert(m.status === 405 && m.headers.get('content-type').startsWith('text/html'), `405 for a browser: ${m.status}`);
+    noErrors('not found');
+    expected = [];
+  });
+
+  await check('German and Brazilian Portuguese: pages and mails in the browser\'s language', async () => {
+    for (const [lang, h1, hello, status] of [
+      ['de-DE,de;q=0.9,en;q=0.5', 'Eine Datenschutzanfrage stellen', 'Guten Tag', 'Ihre Anfrage'],
+      ['pt-BR,pt;q=0.9', 'Fazer um pedido de privacidade', 'Olá', 'O seu pedido'],
+    ]) {
+      await page.setExtraHTTPHeaders({ 'Accept-Language': lang });
+      const who = `e2e.${lang.slice(0, 2)}.${Date.now()}@example.org`;
+      await page.goto(`${base}/requests/new`);
+      assert((await page.textContent('h1')) === h1, `${lang}: form heading`);
+      const htmlLang = await page.getAttribute('html', 'lang');
+      assert(htmlLang === lang.split(',')[0].replace('de-DE', 'de'), `html lang ${htmlLang}`);
+      await shot(`form-${htmlLang}`);
+      await page.check('#type-erasure');
+      await page.fill('#email', who);
+      await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
+      const mail = await until('the code mail', () => readMail(state, who, null), 30000);
+      assert(mail.startsWith(hello), `${lang}: mail "${mail.slice(0, 20)}"`);
+      assert(!/\d{4}-\d\d-\d\dT/.test(mail), `${lang}: times in words`);
+      await shot(`verify-${htmlLang}`);
+      await page.fill('#code', mail.match(/^ {4}(\d{6})$/m)[1]);
+      await Promise.all([page.waitForURL(/\/status$/), page.click('form[action$="/verify"] button[type=submit]')]);
+      assert((await page.textContent('h1')) === status, `${lang}: status heading`);
+      await shot(`status-${htmlLang}`);
+    }
+    await page.setExtraHTTPHeaders({});
+    noErrors('languages');
+  });
+
+  await check('axe-core: every public page shown has no WCAG A/AA violation', async () => {
+    assert(a11y.length === 0, `${a11y.length} violations: ${a11y.join(' | ')}`);
   });
 
   await check('a forged form post is refused (CSRF)', async () => {

@@ -18,6 +18,7 @@
 #include "dsr/export.h"
 #include "dsr/pgembed.h"
 #include "dsr/queue.h"
+#include "dsr/requests.h"
 #include "dsr/rights.h"
 #include "../../src/worker/worker.h"
 #include "../../src/worker/export_jobs.h"
@@ -297,8 +298,13 @@ START_TEST(access_package_matches_the_platform)
     ck_assert_msg(!strncmp(out, json_string_value(json_object_get(f, "sha256")), 64), "%s", name);
     free(out);
     if (!strncmp(name, "media/", 6)) {
-      const char *rel = strchr(name + 6, '/') + 1;
-      snprintf(cmd, sizeof cmd, "cmp '%s/%s' '%s/%s'", dir, name, xmedia, rel);
+      /* media/<collection>/<file>, the collection named once (not media/recordings/recordings/) */
+      const char *slash = strchr(name + 6, '/');
+      const char *rel = slash + 1;
+      size_t cl = (size_t)(slash - (name + 6));
+      ck_assert_msg(strncmp(rel, name + 6, cl) != 0 || rel[cl] != '/', "doubled: %s", name);
+      snprintf(cmd, sizeof cmd, "cmp '%s/%s' '%s/%s' 2>/dev/null || cmp '%s/%s' '%s/%.*s/%s'", dir,
+               name, xmedia, rel, dir, name, xmedia, (int)cl, name + 6, rel);
       out = sh(cmd, &rc);
       ck_assert_msg(rc == 0, "media differ: %s", name);
       free(out);
@@ -312,7 +318,21 @@ START_TEST(access_package_matches_the_platform)
   size_t len;
   char *html = h_slurp(path, &len);
   ck_assert_ptr_nonnull(strstr(html, "How long we keep it"));
+  ck_assert_ptr_nonnull(strstr(html, "Your rights"));
+  ck_assert_ptr_null(strstr(html, "\xc2\xa7")); /* no internal policy references ("§9") */
+  ck_assert_ptr_null(strstr(html, "T0")); /* no raw timestamps */
   free(html);
+  /* the package describes itself, and a plain-text summary sits beside the HTML one */
+  snprintf(path, sizeof path, "%s/export.schema.json", dir);
+  char *schema = h_slurp(path, &len);
+  ck_assert_ptr_nonnull(schema);
+  ck_assert_ptr_nonnull(strstr(schema, "dsrd-export/1"));
+  free(schema);
+  snprintf(path, sizeof path, "%s/summary.txt", dir);
+  char *txt = h_slurp(path, &len);
+  ck_assert_ptr_nonnull(txt);
+  ck_assert_ptr_nonnull(strstr(txt, "How long we keep it: "));
+  free(txt);
   json_decref(data);
   json_decref(man);
 }
@@ -458,12 +478,17 @@ static const struct dsr_job_kind xregistry[] = {
     {NULL, NULL, 0},
 };
 
-/* The download link from the newest export message of @p request_id. */
-static void link_of(const char *request_id, char *export_id, char *token)
+/*
+ * The download link from the export message of @p request_id, the newest when
+ * @p older is 0, else that many before it. The mail names the organisation
+ * and points at the download page, never at the package itself.
+ */
+static void link_of_nth(const char *request_id, int older, char *export_id, char *token)
 {
   char *q = NULL;
   ck_assert(asprintf(&q, "SELECT encode(body_sealed, 'hex') FROM dsr_outbox WHERE request_id ="
-                         " '%s' AND template = 'export' ORDER BY id DESC LIMIT 1", request_id) > 0);
+                         " '%s' AND template = 'export' ORDER BY id DESC LIMIT 1 OFFSET %d",
+                     request_id, older) > 0);
   PGresult *r = h_sql(xdb, q);
   free(q);
   ck_assert_int_eq(PQntuples(r), 1);
@@ -476,11 +501,87 @@ static void link_of(const char *request_id, char *export_id, char *token)
   ck_assert(dsr_unseal(bin, bl, &plain, &pl));
   free(bin);
   PQclear(r);
-  const char *p = strstr((char *)plain, "/v1/exports/");
+  ck_assert_ptr_null(strstr((char *)plain, "/v1/exports/"));
+  ck_assert_ptr_nonnull(strstr((char *)plain, "\"subject\":\"CallOS: your data is ready"));
+  ck_assert_ptr_nonnull(strstr((char *)plain, "you asked CallOS for"));
+  ck_assert_ptr_nonnull(strstr((char *)plain, "/status?k="));
+  const char *p = strstr((char *)plain, "/downloads/");
   ck_assert_ptr_nonnull(p);
-  p += strlen("/v1/exports/");
+  p += strlen("/downloads/");
   ck_assert(sscanf(p, "%36[0-9a-f-]?token=%60[A-Za-z0-9_-]", export_id, token) == 2);
   free(plain);
+}
+
+static void link_of(const char *request_id, char *export_id, char *token)
+{
+  link_of_nth(request_id, 0, export_id, token);
+}
+
+/* A form POST to @p path as a browser sends it (CSRF cookie and field); status, body in *r. */
+static long xform(const char *path, const char *fields, struct h_resp *r)
+{
+  static const char csrf[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  char body[600];
+  snprintf(body, sizeof body, "csrf=%s&%s", csrf, fields);
+  const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
+                        "Cookie: dsr_csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL};
+  h_http(&xd, "POST", path, hdrs, body, r);
+  return r->status;
+}
+
+/*
+ * The download page of the older package of @p rid: opening it (as a link
+ * scanner does) counts nothing; its button (a POST with the token) downloads;
+ * the status page by the mailed status link offers the package with its
+ * downloads left, and its own button downloads too.
+ */
+static void download_page_and_status(const char *rid)
+{
+  char xid[40], xtok[64], path[300], fields[200];
+  struct h_resp r;
+  link_of_nth(rid, 1, xid, xtok);
+  snprintf(path, sizeof path, "/downloads/%s?token=%s", xid, xtok);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(xcall(&xd, "GET", path, NULL, NULL, NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "Download my data"));
+    ck_assert_ptr_nonnull(strstr(r.body, "Downloads left</dt><dd>2 of 2"));
+    ck_assert_ptr_nonnull(strstr(r.headers, "text/html"));
+    h_resp_free(&r);
+  }
+  ck_assert_int_eq(xsql("SELECT downloads FROM dsr_exports WHERE id = '%s'", xid), 0);
+  snprintf(path, sizeof path, "/downloads/%s?token=%s", xid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  ck_assert_int_eq(xcall(&xd, "GET", path, NULL, NULL, NULL, &r), 404);
+  ck_assert_ptr_nonnull(strstr(r.headers, "text/html"));
+  h_resp_free(&r);
+  snprintf(path, sizeof path, "/downloads/%s", xid);
+  snprintf(fields, sizeof fields, "token=%s", xtok);
+  ck_assert_int_eq(xform(path, fields, &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.headers, "application/zip"));
+  ck_assert_int_eq((long)r.len, xsql("SELECT plain_bytes FROM dsr_exports WHERE id = '%s'", xid));
+  h_resp_free(&r);
+  ck_assert_int_eq(xsql("SELECT downloads FROM dsr_exports WHERE id = '%s'", xid), 1);
+  /* the status page, opened from the mail's status link on any device */
+  char *cap = dsr_status_link_cap(rid);
+  snprintf(path, sizeof path, "/requests/%s/status?k=%s", rid, cap);
+  ck_assert_int_eq(xcall(&xd, "GET", path, NULL, NULL, NULL, &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "Downloads left: 1 of 2"));
+  ck_assert_ptr_nonnull(strstr(r.body, "Downloads left: 2 of 2")); /* the other package */
+  h_resp_free(&r);
+  /* its button: the package of this request only, with the capability */
+  snprintf(path, sizeof path, "/requests/%s/download", rid);
+  snprintf(fields, sizeof fields, "export_id=%s&k=%s", xid, cap);
+  ck_assert_int_eq(xform(path, fields, &r), 200);
+  ck_assert_ptr_nonnull(strstr(r.headers, "application/zip"));
+  h_resp_free(&r);
+  snprintf(fields, sizeof fields, "export_id=%s&k=%s", xid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  ck_assert_int_eq(xform(path, fields, &r), 404);
+  h_resp_free(&r);
+  free(cap);
+  /* used up: the page says so (410), in words */
+  snprintf(path, sizeof path, "/downloads/%s?token=%s", xid, xtok);
+  ck_assert_int_eq(xcall(&xd, "GET", path, NULL, NULL, NULL, &r), 410);
+  ck_assert_ptr_nonnull(strstr(r.body, "as often as it can be"));
+  h_resp_free(&r);
 }
 
 START_TEST(job_link_range_expiry_and_customer_scope)
@@ -590,7 +691,8 @@ START_TEST(job_link_range_expiry_and_customer_scope)
   ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status = "
                         "'completed'", rid), 1);
 
-  /* the controller package's link */
+  download_page_and_status(rid);
+  /* the newest package's link */
   char xid[40], xtok[64], dl[200], bad[200];
   link_of(rid, xid, xtok);
   snprintf(bad, sizeof bad, "/v1/exports/%s?token=%s", xid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
@@ -632,7 +734,7 @@ START_TEST(job_link_range_expiry_and_customer_scope)
   ck_assert_msg(rc == 0, "unzip -t: %s", out);
   free(out);
   ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind = "
-                        "'export.downloaded'", rid), 2);
+                        "'export.downloaded'", rid), 4); /* 2 of each package */
   /* used up */
   ck_assert_int_eq(xcall(&xd, "GET", dl, NULL, NULL, NULL, &r), 410);
   ck_assert_ptr_nonnull(strstr(r.body, "export_used_up"));

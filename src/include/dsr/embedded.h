@@ -13,4 +13,7 @@ extern const struct dsr_embedded_file dsr_migrations[];
 /** templates/NAME.LANG.EXT (template.h). */
 extern const struct dsr_embedded_file dsr_templates[];
 
+/** docs/export.schema.json: put into every access and portability package. */
+extern const struct dsr_embedded_file dsr_export_schema_doc[];
+
 #endif

@@ -77,6 +77,8 @@ struct dsr_export_spec {
   const bool *include;
   time_t generated_at;
   long fetch_rows;        /**< rows per cursor page (0: 1000) */
+  const char *lang;       /**< the subject's language for summary.html/.txt (NULL: "en") */
+  const char *jurisdiction; /**< the request's law: rights and authority in the summary, or NULL */
 };
 
 /** What a package holds (counts only). */

@@ -159,6 +159,11 @@ struct dsr_pcollection {
   const char *tenant_column;               /**< processor: own tenant column, or NULL */
   const struct dsr_preference *tenant_via; /**< processor without a tenant column */
   const char *description;
+  const char *label; /**< "label": what people call it (messages, the package); or NULL */
+  /* what an access answer tells the subject (GDPR Art. 15, CCPA, DPDP), in plain words; or NULL */
+  const char *purpose;    /**< "purpose": why it is processed */
+  const char *recipients; /**< "recipients": who receives it */
+  const char *source;     /**< "source": where it comes from, when not from the subject */
   struct dsr_pcolumn *columns;
   size_t ncolumns;
   struct dsr_pidentity *identities;
@@ -178,6 +183,7 @@ struct dsr_pcollection {
   /* erasure */
   enum dsr_action action;
   const char *action_basis, *action_description;
+  const char *action_explanation; /**< erasure.explanation: why it is kept, for the subject */
   struct dsr_pmask *masks;
   size_t nmasks;
   const char **redact_columns;

@@ -47,6 +47,28 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
                                json_t **reply);
 
 /**
+ * Adds "details" (what the subject wrote in "Anything we should know?",
+ * unsealed) to @p into when request @p id has them; for staff views only.
+ * False on a database error.
+ */
+DSR_MUST_USE bool dsr_request_details_add(struct dsr_db *db, const char *id, json_t *into);
+
+/**
+ * The capability of request @p id's status link ("?k=" of
+ * /requests/{id}/status): base64url of a keyed hash of the id, never stored,
+ * so a link in a mail opens the status page on any device without the status
+ * token. Caller frees; NULL when out of memory.
+ */
+char *dsr_status_link_cap(const char *id);
+
+/** Whether @p cap is request @p id's status-link capability (constant time). */
+bool dsr_status_link_ok(const char *id, const char *cap);
+
+/** As dsr_request_status(), for the holder of the status-link capability @p cap. */
+enum dsr_ec dsr_request_status_by_link(struct dsr_db *db, const char *id, const char *cap,
+                                       json_t **reply);
+
+/**
  * Adds to the subject's status view what routing decided: "outcome" and its
  * "message" (e.g. the jurisdiction's "no data held" wording) and an
  * "extension" {"due_at", "reason"} when staff extended the deadline. Reads

@@ -15,7 +15,8 @@
     " AND r.type IN ('access', 'portability') AND r.status <> 'on_hold'"                         \
     " AND p.state IN ('approved', 'executing')")                                                 \
   X(DSR_STMT_EXPORT_PART_GET,                                                                    \
-    "SELECT p.request_id, r.type, p.state, p.owner_kind, c.tenant_ref, r.language, r.status"     \
+    "SELECT p.request_id, r.type, p.state, p.owner_kind, c.tenant_ref, r.language, r.status,"    \
+    " r.jurisdiction"                                                                            \
     " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
     " LEFT JOIN dsr_customers c ON c.id = p.customer_id WHERE p.id = $1::uuid")                  \
   X(DSR_STMT_EXPORT_PART_LOCK,                                                                   \
@@ -35,6 +36,16 @@
     "SELECT request_id, state, file_name, key_sealed, token_hash, plain_bytes, downloads,"       \
     " max_downloads, expires_at <= " DSR_XNOW(2) " FROM dsr_exports WHERE id = $1::uuid"         \
     " FOR UPDATE")                                                                               \
+  /* The download page: what the link holder may see (no lock, nothing counted). */           \
+  X(DSR_STMT_EXPORT_INFO,                                                                        \
+    "SELECT request_id, kind, state, token_hash, plain_bytes, downloads, max_downloads,"         \
+    " extract(epoch FROM expires_at)::bigint, expires_at <= " DSR_XNOW(2) ", row_count,"         \
+    " file_count FROM dsr_exports WHERE id = $1::uuid")                                          \
+  /* The status page: a request's packages, oldest first. */                                    \
+  X(DSR_STMT_EXPORT_FOR_REQUEST,                                                                 \
+    "SELECT id, kind, state, plain_bytes, downloads, max_downloads,"                            \
+    " extract(epoch FROM expires_at)::bigint, expires_at <= " DSR_XNOW(2) ", row_count,"         \
+    " file_count FROM dsr_exports WHERE request_id = $1::uuid ORDER BY created_at, id")          \
   X(DSR_STMT_EXPORT_COUNT_DOWNLOAD,                                                              \
     "UPDATE dsr_exports SET downloads = downloads + 1 WHERE id = $1::uuid RETURNING downloads")  \
   X(DSR_STMT_EXPORT_DESTROY,                                                                     \

@@ -23,6 +23,20 @@
     " dsr_rfc3339(updated_at), status_token_hash, duplicate_of, close_reason, outcome,"        \
     " outcome_message, dsr_rfc3339(extended_at), extension_reason_sealed"                     \
     " FROM dsr_requests WHERE id = $1::uuid")                                                   \
+  /* The closing notice (closing.c): the request locked, and whether it was told already. */ \
+  X(DSR_STMT_CLOSING_REQUEST,                                                                   \
+    "SELECT status, type, jurisdiction, outcome, outcome_message, close_reason,"               \
+    " EXISTS (SELECT 1 FROM dsr_events e WHERE e.request_id = r.id"                            \
+    " AND e.kind = 'subject.answered')"                                                         \
+    " FROM dsr_requests r WHERE id = $1::uuid FOR UPDATE")                                      \
+  /* The receipts of a request's erasure runs (exec's table, read only). */                   \
+  X(DSR_STMT_CLOSING_RECEIPTS,                                                                  \
+    "SELECT r.receipt::text FROM dsr_erasure_runs r JOIN dsr_parts p ON p.id = r.part_id"     \
+    " WHERE p.request_id = $1::uuid AND r.state = 'done' AND r.receipt IS NOT NULL"            \
+    " ORDER BY r.started_at")                                                                   \
+  /* What the subject wrote ("details"), sealed; for the staff who handle the request. */     \
+  X(DSR_STMT_REQUEST_DETAILS,                                                                   \
+    "SELECT details_sealed FROM dsr_requests WHERE id = $1::uuid AND details_sealed IS NOT NULL") \
   X(DSR_STMT_IDEMPOTENCY_GET,                                                                   \
     "SELECT fingerprint, status, response_sealed FROM dsr_idempotency"                         \
     " WHERE scope = $1 AND key_hash = $2")                                                      \

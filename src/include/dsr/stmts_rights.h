@@ -31,6 +31,9 @@
     " WHERE request_id = $1::uuid AND idx = $2::integer AND state = 'pending' RETURNING id")     \
   X(DSR_STMT_CORRECTION_EXISTS,                                                                    \
     "SELECT state FROM dsr_corrections WHERE request_id = $1::uuid AND idx = $2::integer")       \
+  /* Discovery: a rectification that carries no correction goes to staff, never auto. */      \
+  X(DSR_STMT_CORRECTIONS_COUNT,                                                                  \
+    "SELECT count(*) FROM dsr_corrections WHERE request_id = $1::uuid")                          \
   X(DSR_STMT_CORRECTIONS_FOR_PART,                                                                 \
     "SELECT c.id, c.collection, c.field, c.value_sealed, c.state FROM dsr_corrections c"         \
     " WHERE c.request_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM dsr_correction_applications a" \

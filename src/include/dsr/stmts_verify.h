@@ -51,7 +51,8 @@
     " WHERE request_id = $1::uuid AND kind IN ('email', 'phone', 'account_id')"                 \
     " AND verified_at IS NULL RETURNING kind")                                                  \
   X(DSR_STMT_REQUEST_NOTICE_INFO,                                                               \
-    "SELECT type, language, dsr_rfc3339(due_at) FROM dsr_requests WHERE id = $1::uuid")         \
+    "SELECT type, language, dsr_rfc3339(due_at), jurisdiction FROM dsr_requests"              \
+    " WHERE id = $1::uuid")         \
   X(DSR_STMT_IDENTITY_GET,                                                                      \
     "SELECT value_sealed, lookup_hash FROM dsr_identities"                                     \
     " WHERE request_id = $1::uuid AND kind = $2")                                               \

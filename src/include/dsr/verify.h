@@ -159,6 +159,39 @@ void dsr_verify_agent(struct dsr_db *db, const struct dsr_verify_env *env, const
 void dsr_request_withdraw_as(struct dsr_db *db, const char *id, const char *actor,
                              struct dsr_verify_outcome *out);
 
+/**
+ * What a request of @p type in @p jurisdiction will ask the subject to
+ * confirm, in words of @p lang ("a code we email you and a code we text to
+ * your phone"), from the policy's rules; only the channels the public form
+ * offers (email, SMS). Caller frees; NULL when the form offers no way.
+ */
+char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
+                      const char *lang);
+
+/** Whether every public way to confirm a request of @p type needs @p channel (a bit). */
+bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
+                      unsigned channel);
+
+/**
+ * How far request @p id is confirmed: *out (caller decrefs) is {"done":
+ * [{"channel", "label"}], "remaining": [...], "has_done", "needs_more",
+ * "remaining_count"}, labels in @p lang; "remaining" is what the quickest
+ * alternative the request can still complete lacks. Reads only.
+ */
+enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *policy,
+                                const char *id, const char *lang, json_t **out);
+
+/** Withdraws request @p id for the holder of its status-link capability @p cap. */
+void dsr_request_withdraw_by_link(struct dsr_db *db, const char *id, const char *cap,
+                                  struct dsr_verify_outcome *out);
+
+/**
+ * Whether @p token is the confirmation link last mailed for request @p id,
+ * used or not, expired or not (so a link opened again after confirming leads
+ * to the request's status instead of an error). Reads only.
+ */
+bool dsr_verify_link_known(struct dsr_db *db, const char *id, const char *token);
+
 /** Withdraws request @p id for the holder of @p status_token. */
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,
                           struct dsr_verify_outcome *out);

@@ -13,7 +13,9 @@
 #include "config.h"
 #include "export_int.h"
 #include "dsr/filepath.h"
+#include "dsr/embedded.h"
 #include "dsr/template.h"
+#include "dsr/timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -331,7 +333,10 @@ static bool media_file(struct xb *b, const struct dsr_pcollection *c, const stru
             coll_missing);
     return true;
   }
-  char *name = dsr_asprintf("media/%s/%s", c->name, fp.rel);
+  /* media/<collection>/<file>: a path that already starts with the collection's name keeps it once */
+  size_t cl = strlen(c->name);
+  const char *rel = !strncmp(fp.rel, c->name, cl) && fp.rel[cl] == '/' ? fp.rel + cl + 1 : fp.rel;
+  char *name = dsr_asprintf("media/%s/%s", c->name, rel);
   bool ok = name != NULL;
   if (ok) {
     ok = xzip_begin(&b->z, name, b->sp->generated_at);
@@ -531,28 +536,58 @@ static bool write_media(struct xb *b)
   return ok;
 }
 
+/*
+ * Policy text for people: without its "§" reference ("CallOrbit §9: billing"
+ * -> "billing"); NULL when it is nothing but a reference ("CallOS §5").
+ */
+static const char *plain(const char *s)
+{
+  const char *sect = s ? strstr(s, "\xc2\xa7") : NULL;
+  if (!sect)
+    return s;
+  const char *colon = strstr(sect, ": ");
+  return colon && colon[2] ? colon + 2 : NULL;
+}
+
 static const char *retention_text(const struct dsr_pcollection *c, char *buf, size_t n)
 {
   const struct dsr_pretention *r = &c->retention;
-  if (r->description)
-    return r->description;
+  if (r->description && plain(r->description))
+    return plain(r->description);
   switch (r->rule) {
-  case DSR_RET_AGE: snprintf(buf, n, "%s from %s", r->period, r->column); break;
+  case DSR_RET_AGE: snprintf(buf, n, "%s", r->period); break;
   case DSR_RET_WITH_PARENT: snprintf(buf, n, "as long as the record it belongs to"); break;
-  case DSR_RET_AFTER_EVENT: snprintf(buf, n, "%s after %s", r->period, r->column); break;
+  case DSR_RET_AFTER_EVENT: snprintf(buf, n, "%s after the end of the relationship", r->period); break;
   case DSR_RET_TENANT_SETTING:
     snprintf(buf, n, "as set by the customer (default %s)", r->period);
     break;
-  case DSR_RET_INDEFINITE: snprintf(buf, n, "kept: %s", r->basis ? r->basis : ""); break;
-  case DSR_RET_NONE: snprintf(buf, n, "no fixed period"); break;
+  case DSR_RET_INDEFINITE:
+    snprintf(buf, n, "%s", r->basis && plain(r->basis) ? plain(r->basis) : "as long as the law requires");
+    break;
+  case DSR_RET_NONE: snprintf(buf, n, "-"); break;
   }
   return buf;
 }
 
+/* What people call collection @p c: its label, its export label, else its first category's. */
+static const char *human_label(const struct xb *b, const struct dsr_pcollection *c,
+                               const json_t *cats)
+{
+  (void)b;
+  if (c->label)
+    return c->label;
+  if (c->export_label)
+    return c->export_label;
+  const char *l = json_string_value(json_object_get(json_array_get(cats, 0), "label"));
+  return l ? l : c->name;
+}
+
+/* The summary for people in the subject's language: summary.html and summary.txt. */
 static bool write_summary(struct xb *b)
 {
   if (b->sp->kind == DSR_EXPORT_PORTABILITY)
     return true; /* portability: machine-readable formats only */
+  const char *lang = b->sp->lang ? b->sp->lang : "en";
   json_t *list = json_array();
   size_t ci = 0;
   for (size_t i = 0; list && i < dsr_policy_collection_count(b->sp->policy); i++) {
@@ -560,6 +595,9 @@ static bool write_summary(struct xb *b)
     if (!included(b, c))
       continue;
     json_t *m = json_array_get(b->colls, ci++);
+    if (json_integer_value(json_object_get(m, "rows")) == 0 &&
+        json_integer_value(json_object_get(m, "files")) == 0)
+      continue; /* nothing of the subject's there */
     char ret[256];
     json_t *cats = category_list(b, c);
     struct dsr_buf cl = {0};
@@ -567,28 +605,32 @@ static bool write_summary(struct xb *b)
     for (size_t k = 0; ok && k < json_array_size(cats); k++)
       ok = dsr_buf_printf(&cl, "%s%s", k ? ", " : "",
                           json_string_value(json_object_get(json_array_get(cats, k), "label")));
+    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "label", human_label(b, c, cats),
+                          "name", c->name, "categories", ok ? cl.data : "", "kept",
+                          retention_text(c, ret, sizeof ret), "rows", json_object_get(m, "rows"),
+                          "files", json_object_get(m, "files"));
     json_decref(cats);
-    json_array_append_new(
-        list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "label",
-                        c->export_label ? c->export_label : c->name, "name", c->name,
-                        "categories", ok ? cl.data : "", "where", c->description ? c->description : "",
-                        "kept", retention_text(c, ret, sizeof ret), "rows",
-                        json_object_get(m, "rows"), "files", json_object_get(m, "files")));
+    if (e && c->purpose)
+      json_object_set_new(e, "purpose", json_string(c->purpose));
+    if (e && c->recipients)
+      json_object_set_new(e, "recipients", json_string(c->recipients));
+    if (e && c->source)
+      json_object_set_new(e, "source", json_string(c->source));
     /* files left out of this collection: a number, or null (0 would still show) */
     json_int_t gone = json_integer_value(json_object_get(m, "missing_files"));
-    json_object_set_new(json_array_get(list, json_array_size(list) - 1), "missing",
-                        gone > 0 ? json_integer(gone) : json_null());
+    if (e)
+      json_object_set_new(e, "missing", gone > 0 ? json_integer(gone) : json_null());
+    json_array_append_new(list, e);
     dsr_buf_free(&cl);
   }
   const json_t *org = dsr_policy_section(b->sp->policy, "organization");
-  char *when = iso_time(b->sp->generated_at);
-  json_t *ctx = json_pack("{s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:b}", "collections", list,
+  char when[96];
+  dsr_time_human(b->sp->generated_at, lang, true, when, sizeof when);
+  json_t *ctx = json_pack("{s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:s}", "collections", list,
                           "request_id", b->sp->request_id, "kind", kind_name(b->sp->kind),
-                          "generated_at", when ? when : "", "policy_version",
-                          policy_version(b->sp->policy), "rows", (json_int_t)b->rows, "files",
-                          (json_int_t)b->files, "portability",
-                          b->sp->kind == DSR_EXPORT_PORTABILITY);
-  free(when);
+                          "generated_at", when, "policy_version", policy_version(b->sp->policy),
+                          "rows", (json_int_t)b->rows, "files", (json_int_t)b->files,
+                          "portability", b->sp->kind == DSR_EXPORT_PORTABILITY, "lang", lang);
   if (ctx) /* what could not be included: the count, and why per collection */
     json_object_set_new(ctx, "missing_files",
                         b->missing > 0 ? json_integer(b->missing) : json_null());
@@ -596,14 +638,32 @@ static bool write_summary(struct xb *b)
     json_object_set(ctx, "missing_why", b->missing_why);
   if (ctx && org)
     json_object_set(ctx, "org", (json_t *)org);
-  char *html = NULL;
-  bool ok = ctx && dsr_template_render("export_summary.html", "en", ctx, &html, b->err,
-                                       sizeof b->err) &&
+  const json_t *jur = b->sp->jurisdiction
+                          ? json_object_get(dsr_policy_section(b->sp->policy, "jurisdictions"),
+                                            b->sp->jurisdiction)
+                          : NULL;
+  if (ctx && json_string_value(json_object_get(jur, "name")))
+    json_object_set(ctx, "law", json_object_get(jur, "name"));
+  if (ctx && json_is_object(json_object_get(jur, "supervisory_authority")))
+    json_object_set(ctx, "authority", json_object_get(jur, "supervisory_authority"));
+  char *html = NULL, *text = NULL;
+  bool ok = ctx &&
+            dsr_template_render("export_summary.html", lang, ctx, &html, b->err, sizeof b->err) &&
+            dsr_template_render("export_summary.txt", lang, ctx, &text, b->err, sizeof b->err) &&
             xzip_begin(&b->z, "summary.html", b->sp->generated_at) && xzip_puts(&b->z, html) &&
-            xzip_end(&b->z);
+            xzip_end(&b->z) && xzip_begin(&b->z, "summary.txt", b->sp->generated_at) &&
+            xzip_puts(&b->z, text) && xzip_end(&b->z);
   free(html);
+  free(text);
   json_decref(ctx);
   return ok;
+}
+
+/* The schema data.json follows (docs/export.schema.json), so the package describes itself. */
+static bool write_schema(struct xb *b)
+{
+  return xzip_begin(&b->z, "export.schema.json", b->sp->generated_at) &&
+         xzip_puts(&b->z, dsr_export_schema_doc[0].text) && xzip_end(&b->z);
 }
 
 static bool write_manifest(struct xb *b)
@@ -675,7 +735,7 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
   if (!zip_open)
     goto cleanup;
   ok = write_csvs(&b) && write_data_json(&b) && write_media(&b) && write_summary(&b) &&
-       write_manifest(&b);
+       write_schema(&b) && write_manifest(&b);
 cleanup:
   if (zip_open || b.z.a || b.z.files)
     ok = xzip_close(&b.z, !ok) && ok;

@@ -14,6 +14,9 @@
 #include "dsr/outbox.h"
 #include "dsr/parts.h"
 #include "dsr/queue.h"
+#include "dsr/requests.h"
+#include "dsr/timefmt.h"
+#include "dsr/words.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,7 +52,7 @@ enum dsr_tx_status dsr_export_enqueue(struct dsr_db *db, const char *request_id,
 }
 
 struct part_info {
-  char request_id[40], type[32], state[32], owner[16], tenant[128], lang[16];
+  char request_id[40], type[32], state[32], owner[16], tenant[128], lang[16], jur[40];
   bool has_tenant;
 };
 
@@ -66,6 +69,7 @@ static int load_part(struct dsr_db *db, const char *part_id, struct part_info *p
     pi->has_tenant = !PQgetisnull(r, 0, 4);
     dsr_strlcpy(pi->tenant, PQgetvalue(r, 0, 4), sizeof pi->tenant);
     dsr_strlcpy(pi->lang, PQgetvalue(r, 0, 5), sizeof pi->lang);
+    dsr_strlcpy(pi->jur, PQgetvalue(r, 0, 7), sizeof pi->jur);
     if (!strcmp(PQgetvalue(r, 0, 6), "on_hold"))
       dsr_strlcpy(pi->state, "held", sizeof pi->state);
   }
@@ -106,6 +110,7 @@ static bool *select_parts(struct dsr_db *db, const struct dsr_plan *plan,
 
 struct finish_ctx {
   const char *part_id, *export_id, *file_name, *token;
+  const struct dsr_policy *policy;
   const struct part_info *pi;
   const struct dsr_export_opts *o;
   const struct dsr_export_result *res;
@@ -121,16 +126,24 @@ static enum dsr_tx_status tell_subject(struct dsr_db *db, struct finish_ctx *c, 
   const char *email = c->subj->value[DSR_ID_EMAIL], *phone = c->subj->value[DSR_ID_PHONE];
   if (!email && !phone)
     return DSR_TX_COMMIT; /* an account id alone: the status page carries the news */
-  char *link = dsr_asprintf("%s/v1/exports/%s?token=%s", c->o->base_url ? c->o->base_url : "",
-                            c->export_id, c->token);
-  struct tm tm;
-  char exp[32];
-  gmtime_r(&expires, &tm);
-  strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:I}", "request_id", c->pi->request_id,
-                          "type", c->pi->type, "link", link ? link : "", "expires_at", exp,
-                          "max_downloads", (json_int_t)c->o->max_downloads);
+  /* The download page, not the package: a link scanner that opens it counts nothing. */
+  const char *base = c->o->base_url ? c->o->base_url : "";
+  char *link = dsr_asprintf("%s/downloads/%s?token=%s", base, c->export_id, c->token);
+  char *cap = dsr_status_link_cap(c->pi->request_id);
+  char *status = cap ? dsr_asprintf("%s/requests/%s/status?k=%s", base, c->pi->request_id, cap)
+                     : NULL;
+  char exp[96], type_label[160];
+  dsr_time_human(expires, c->pi->lang, true, exp, sizeof exp);
+  dsr_words_get("type", c->pi->type, c->pi->lang, type_label, sizeof type_label);
+  json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:b}", "request_id",
+                          c->pi->request_id, "type", type_label, "link", link ? link : "",
+                          "status_link", status ? status : "", "expires_at", exp,
+                          "max_downloads", (json_int_t)c->o->max_downloads, "org",
+                          dsr_org_json(c->policy), "portability",
+                          !strcmp(c->pi->type, "portability"));
   free(link);
+  free(status);
+  free(cap);
   enum dsr_ec ec = DSR_OK;
   int s = ctx ? dsr_outbox_put(db, c->pi->request_id, email ? "email" : "sms",
                                email ? email : phone, "export", c->pi->lang, ctx, c->now, &ec)
@@ -300,12 +313,13 @@ int dsr_export_run(struct dsr_db *db, const struct dsr_policy *p,
     goto cleanup;
   struct dsr_export_spec spec = {.policy = p, .kind = kind, .request_id = pi.request_id,
                                  .part_id = part_id, .owner = pi.owner, .plan = plan,
-                                 .include = inc, .generated_at = dsr_now()};
+                                 .include = inc, .generated_at = dsr_now(), .lang = pi.lang,
+                                 .jurisdiction = pi.jur};
   struct dsr_export_result res;
   if (!dsr_export_write(&spec, conn, path, key, &res, err, errlen))
     goto cleanup;
   file_written = true;
-  struct finish_ctx fc = {.part_id = part_id, .export_id = export_id, .file_name = file_name,
+  struct finish_ctx fc = {.policy = p, .part_id = part_id, .export_id = export_id, .file_name = file_name,
                           .token = token, .pi = &pi, .o = o, .res = &res, .key_sealed = sealed,
                           .key_sealed_len = sealed_len, .subj = &subj, .now = dsr_now()};
   if (!dsr_db_tx(db, "READ COMMITTED", finish_body, &fc)) {

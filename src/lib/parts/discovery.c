@@ -1,5 +1,6 @@
 /** @file discovery.c @brief Splitting a verified request into parts (see discovery.h). */
 #include "config.h"
+#include "dsr/closing.h"
 #include "dsr/crypto.h"
 #include "dsr/discovery.h"
 #include "dsr/rights.h"
@@ -137,6 +138,17 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
     return DSR_TX_COMMIT;
   }
   const char *approval = dsr_rp_approval(c->policy, type, jur);
+  if (!strcmp(type, "rectification") && !strcmp(approval, "auto")) {
+    /* nothing to apply: the subject's own words say what to correct, so staff read them */
+    PGresult *cr = NULL;
+    enum dsr_tx_status cs = dsr_tx_exec(db, DSR_STMT_CORRECTIONS_COUNT, 1,
+                                        (const char *const[]){c->request_id}, &cr);
+    if (cs != DSR_TX_COMMIT)
+      return cs;
+    if (atol(PQgetvalue(cr, 0, 0)) == 0)
+      approval = "staff";
+    PQclear(cr);
+  }
   const struct dsr_found *f = c->found;
   long controller_rows = f->controller_rows;
   unsigned controller_kinds = f->controller_kinds;
@@ -203,8 +215,9 @@ static enum dsr_tx_status split_body(struct dsr_db *db, void *arg)
     if (s != DSR_TX_COMMIT)
       return s;
     PQclear(r);
-    return dsr_tx_event(db, c->request_id, "request.completed", "system",
-                        json_pack("{s:s, s:i}", "outcome", "no_data", "parts", 0));
+    s = dsr_tx_event(db, c->request_id, "request.completed", "system",
+                     json_pack("{s:s, s:i}", "outcome", "no_data", "parts", 0));
+    return s == DSR_TX_COMMIT ? dsr_closing_enqueue(db, c->request_id) : s;
   }
   const char *sv[] = {c->request_id, "in_progress", now};
   s = dsr_tx_exec(db, DSR_STMT_REQUEST_SET_STATUS, 3, sv, &r);

@@ -29,7 +29,8 @@ static const struct pkey coll_spec[] = {
     {"identities", PT_ARR, false},  {"references", PT_ARR, false}, {"categories", PT_STRARR, false},
     {"files", PT_ARR, false},       {"portable", PT_STRARR, false}, {"rectifiable", PT_STRARR, false},
     {"export", PT_OBJ, false},      {"erasure", PT_OBJ, true},     {"retention", PT_OBJ, false},
-    {"crypto_shred", PT_OBJ, false}, {NULL, PT_ANY, false}};
+    {"crypto_shred", PT_OBJ, false}, {"label", PT_STR, false},  {"purpose", PT_STR, false},
+    {"recipients", PT_STR, false},  {"source", PT_STR, false},     {NULL, PT_ANY, false}};
 static const struct pkey crypto_spec[] = {
     {"key_column", PT_STR, true}, {"identity", PT_STR, true}, {"description", PT_STR, false},
     {NULL, PT_ANY, false}};
@@ -49,7 +50,7 @@ static const struct pkey export_spec[] = {
 static const struct pkey erasure_spec[] = {
     {"action", PT_STR, true},   {"description", PT_STR, false}, {"basis", PT_STR, false},
     {"fields", PT_OBJ, false},  {"columns", PT_STRARR, false},  {"patterns", PT_STRARR, false},
-    {NULL, PT_ANY, false}};
+    {"explanation", PT_STR, false}, {NULL, PT_ANY, false}};
 static const struct pkey mask_spec[] = {
     {"strategy", PT_STR, true}, {"value", PT_STR, false}, {"length", PT_INT, false},
     {NULL, PT_ANY, false}};
@@ -427,6 +428,7 @@ static void check_erasure(struct pctx *c, struct dsr_pcollection *coll, const js
   coll->action = (enum dsr_action)a;
   coll->action_basis = str(e, "basis");
   coll->action_description = str(e, "description");
+  coll->action_explanation = str(e, "explanation");
   /* delete may name fields too: the masks of rows an erasure has to keep
    * because kept rows still reference them; retain may: the rows are kept
    * under their basis and these fields masked (an invoice kept for tax, its
@@ -538,6 +540,10 @@ static void check_one(struct pctx *c, struct dsr_pcollection *coll, const json_t
     goto cleanup;
   coll->schema = str(o, "schema") ? str(o, "schema") : "public";
   coll->table = str(o, "table");
+  coll->label = str(o, "label");
+  coll->purpose = str(o, "purpose");
+  coll->recipients = str(o, "recipients");
+  coll->source = str(o, "source");
   coll->description = str(o, "description");
   coll->nkey = names_of(json_object_get(o, "primary_key"), coll->key);
   coll->tenant_column = str(o, "tenant_column");

@@ -25,7 +25,8 @@ static const struct pkey jur_spec[] = {
     {"rights", PT_STRARR, false},      {"duplicate_window", PT_DUR, false},
     {"hold_pauses_clock", PT_BOOL, false}, {"no_data_message", PT_STR, false},
     {"basis", PT_STR, false},          {"description", PT_STR, false},
-    {"phone_region", PT_STR, false},   {NULL, PT_ANY, false}};
+    {"phone_region", PT_STR, false},   {"supervisory_authority", PT_OBJ, false},
+    {NULL, PT_ANY, false}};
 static const struct pkey ver_spec[] = {
     {"code_ttl", PT_DUR, false},       {"max_attempts", PT_INT, false},
     {"resend_cooldown", PT_DUR, false}, {"request_expiry", PT_DUR, false},

@@ -4,6 +4,7 @@
  *        notifications and request completion (see parts.h).
  */
 #include "config.h"
+#include "dsr/closing.h"
 #include "dsr/events.h"
 #include "dsr/parts.h"
 #include "dsr/queue.h"
@@ -136,8 +137,9 @@ enum dsr_tx_status dsr_request_settle(struct dsr_db *db, const char *request_id,
   PQclear(r);
   if (!changed)
     return DSR_TX_COMMIT;
-  return dsr_tx_event(db, request_id, "request.completed", actor,
-                      json_pack("{s:s, s:i}", "outcome", outcome, "parts", (int)all));
+  s = dsr_tx_event(db, request_id, "request.completed", actor,
+                   json_pack("{s:s, s:i}", "outcome", outcome, "parts", (int)all));
+  return s == DSR_TX_COMMIT ? dsr_closing_enqueue(db, request_id) : s; /* the subject's answer */
 }
 
 enum dsr_tx_status dsr_part_lock_runnable(struct dsr_db *db, const char *part_id, bool *runnable)

@@ -252,23 +252,26 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
   return DSR_OK;
 }
 
-enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *token,
+/* The status view of @p id; @p token checked against its status token unless @p by_link. */
+static enum dsr_ec status_view(struct dsr_db *db, const char *id, const char *token, bool by_link,
                                json_t **reply)
 {
   const char *why;
-  if (!dsr_valid_uuid(id, &why) || !token)
+  if (!dsr_valid_uuid(id, &why) || (!token && !by_link))
     return DSR_E_NOT_FOUND;
   const char *v[] = {id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_GET, 1, v);
   enum dsr_ec ec = DSR_E_NOT_FOUND;
-  unsigned char want[DSR_HASH_BYTES];
-  dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
+  unsigned char want[DSR_HASH_BYTES] = {0};
+  if (token)
+    dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
   if (!dsr_db_ok(r)) {
     ec = DSR_E_DB_UNAVAILABLE;
   } else if (PQntuples(r) == 1) {
     size_t hl = 0;
     unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 7), &hl);
-    if (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0) {
+    if (by_link ||
+        (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0)) {
       *reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0),
                          "type", PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2),
                          "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
@@ -285,4 +288,37 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
   }
   PQclear(r);
   return ec;
+}
+
+enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *token,
+                               json_t **reply)
+{
+  return status_view(db, id, token, false, reply);
+}
+
+enum dsr_ec dsr_request_status_by_link(struct dsr_db *db, const char *id, const char *cap,
+                                       json_t **reply)
+{
+  if (!dsr_status_link_ok(id, cap))
+    return DSR_E_NOT_FOUND;
+  return status_view(db, id, NULL, true, reply);
+}
+
+bool dsr_request_details_add(struct dsr_db *db, const char *id, json_t *into)
+{
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_DETAILS, 1, (const char *const[]){id});
+  bool ok = dsr_db_ok(r);
+  if (ok && PQntuples(r) == 1) {
+    size_t n = 0, pl = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+    unsigned char *plain = NULL;
+    if (raw && dsr_unseal(raw, n, &plain, &pl))
+      json_object_set_new(into, "details", json_stringn((const char *)plain, pl));
+    if (plain)
+      sodium_memzero(plain, pl);
+    free(plain);
+    PQfreemem(raw);
+  }
+  PQclear(r);
+  return ok;
 }

@@ -1,6 +1,7 @@
 /** @file verify.c @brief Codes, links, checks and the subject's actions (see verify.h). */
 #include "config.h"
 #include "dsr/verify.h"
+#include "dsr/closing.h"
 #include "dsr/parts.h"
 #include "dsr/crypto.h"
 #include "dsr/events.h"
@@ -8,7 +9,10 @@
 #include "dsr/notify.h"
 #include "dsr/outbox.h"
 #include "dsr/queue.h"
+#include "dsr/requests.h"
+#include "dsr/timefmt.h"
 #include "dsr/validate.h"
+#include "dsr/words.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,8 +101,11 @@ static const char *identity_kind(const char *channel)
 /* Template context of a message about request @p c (caller decrefs). */
 static json_t *message_ctx(const struct vctx *c)
 {
-  return json_pack("{s:o, s:s, s:s, s:s}", "org", dsr_org_json(c->env->policy), "type", c->type,
-                   "request_id", c->id, "due_at", c->due_at);
+  char type[160], due[96];
+  dsr_words_get("type", c->type, c->lang, type, sizeof type);
+  dsr_time_human_str(c->due_at, c->lang, false, due, sizeof due);
+  return json_pack("{s:o, s:s, s:s, s:s}", "org", dsr_org_json(c->env->policy), "type", type,
+                   "request_id", c->id, "due_at", due);
 }
 
 /* Sends a notice (expired, duplicate) on every channel the request gave; takes @p ctx. */
@@ -548,7 +555,9 @@ static enum dsr_tx_status issue(struct dsr_db *db, struct vctx *c, const char *c
     goto cleanup;
   }
   json_object_set_new(ctx, "code", json_string(code));
-  json_object_set_new(ctx, "expires_at", json_string(c->out->expires_at));
+  char until[96];
+  dsr_time_human_str(c->out->expires_at, c->lang, true, until, sizeof until);
+  json_object_set_new(ctx, "expires_at", json_string(until));
   if (link)
     json_object_set_new(ctx, "link", json_string(link));
   enum dsr_ec ec = DSR_OK;
@@ -827,8 +836,9 @@ static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
     return DSR_TX_ROLLBACK;
   }
   dsr_strlcpy(c->out->status, "withdrawn", sizeof c->out->status);
-  return event(c, db, "request.withdrawn", c->actor ? c->actor : "subject",
-               json_pack("{s:s}", "previous_status", c->status));
+  st = event(c, db, "request.withdrawn", c->actor ? c->actor : "subject",
+             json_pack("{s:s}", "previous_status", c->status));
+  return st == DSR_TX_COMMIT ? dsr_closing_enqueue(db, c->id) : st;
 }
 
 /* A withdrawal by the holder of @p status_token, or by @p actor (who proved it otherwise). */
@@ -908,6 +918,37 @@ void dsr_verify_agent(struct dsr_db *db, const struct dsr_verify_env *env, const
   run(db, &c, agent_body);
 }
 
+void dsr_request_withdraw_by_link(struct dsr_db *db, const char *id, const char *cap,
+                                  struct dsr_verify_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!dsr_status_link_ok(id, cap)) {
+    out->ec = DSR_E_NOT_FOUND;
+    return;
+  }
+  struct dsr_verify_env none = {0};
+  struct vctx c = {.env = &none, .id = id, .out = out}; /* no status token: the link vouched */
+  run(db, &c, withdraw_body);
+}
+
+bool dsr_verify_link_known(struct dsr_db *db, const char *id, const char *token)
+{
+  if (!valid_id(id) || !token || strncmp(token, "v1.", 3) == 0)
+    return false;
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  const char *v[] = {id, "email", now, "0 seconds"};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_GET, 4, v);
+  bool ok = false;
+  if (dsr_db_ok(r) && PQntuples(r) == 1) {
+    unsigned char want[DSR_HASH_BYTES];
+    link_hash(token, want);
+    ok = hash_matches(r, 1, want);
+  }
+  PQclear(r);
+  return ok;
+}
+
 struct expire_ctx {
   struct vctx v;
   bool expired;
@@ -954,4 +995,124 @@ bool dsr_verify_expire(struct dsr_db *db, const struct dsr_verify_env *env, cons
   bool ok = dsr_db_tx(db, "READ COMMITTED", expire_body, &e);
   *expired = ok && e.expired;
   return ok || out.ec == DSR_OK;
+}
+
+/* The words of @p mask's public channels joined with "and" (words: ask.*), into @p b. */
+static bool ask_words(unsigned mask, const char *lang, struct dsr_buf *b)
+{
+  static const unsigned order[] = {DSR_CH_EMAIL, DSR_CH_SMS};
+  char w[160];
+  bool first = true;
+  for (size_t i = 0; i < DSR_ARRAY_LEN(order); i++) {
+    if (!(mask & order[i]))
+      continue;
+    if (!first && !dsr_buf_puts(b, dsr_words_get("ask", "and", lang, w, sizeof w)))
+      return false;
+    if (!dsr_buf_puts(b, dsr_words_get("ask", dsr_channel_name(order[i]), lang, w, sizeof w)))
+      return false;
+    first = false;
+  }
+  return true;
+}
+
+char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
+                      const char *lang)
+{
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t n = dsr_verify_requirements(policy, type, jurisdiction, masks);
+  struct dsr_buf b = {0};
+  char w[64];
+  bool any = false, ok = true;
+  for (size_t i = 0; ok && i < n; i++) {
+    if (masks[i] & ~(unsigned)(DSR_CH_EMAIL | DSR_CH_SMS))
+      continue; /* account, agent, manual: not what the public form offers */
+    if (any)
+      ok = dsr_buf_puts(&b, dsr_words_get("ask", "or", lang, w, sizeof w));
+    ok = ok && ask_words(masks[i], lang, &b);
+    any = true;
+  }
+  if (!ok || !any) {
+    dsr_buf_free(&b);
+    return NULL;
+  }
+  return dsr_buf_steal(&b);
+}
+
+bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
+                      unsigned channel)
+{
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t n = dsr_verify_requirements(policy, type, jurisdiction, masks);
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    if (masks[i] & ~(unsigned)(DSR_CH_EMAIL | DSR_CH_SMS))
+      continue;
+    if (!(masks[i] & channel))
+      return false; /* some public alternative does without it */
+    any = true;
+  }
+  return any;
+}
+
+/* Appends {"channel", "label"} for each bit of @p mask to @p arr. */
+static void put_channels(json_t *arr, unsigned mask, const char *lang)
+{
+  static const unsigned order[] = {DSR_CH_EMAIL, DSR_CH_SMS, DSR_CH_ACCOUNT};
+  char w[64];
+  for (size_t i = 0; i < DSR_ARRAY_LEN(order); i++)
+    if (mask & order[i]) {
+      const char *name = dsr_channel_name(order[i]);
+      json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "channel", name, "label",
+                                           dsr_words_get("channel", name, lang, w, sizeof w),
+                                           "sms", order[i] == DSR_CH_SMS));
+    }
+}
+
+enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *policy,
+                                const char *id, const char *lang, json_t **out)
+{
+  *out = NULL;
+  if (!valid_id(id))
+    return DSR_E_NOT_FOUND;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_NOTICE_INFO, 1, (const char *const[]){id});
+  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+    enum dsr_ec ec = dsr_db_ok(r) ? DSR_E_NOT_FOUND : DSR_E_DB_UNAVAILABLE;
+    PQclear(r);
+    return ec;
+  }
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t n = dsr_verify_requirements(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), masks);
+  PQclear(r);
+  r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    return DSR_E_DB_UNAVAILABLE;
+  }
+  unsigned offered = 0, verified = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    unsigned bit = dsr_channel_bit(PQgetvalue(r, i, 0));
+    offered |= bit;
+    if (PQgetvalue(r, i, 1)[0] == 't')
+      verified |= bit;
+  }
+  PQclear(r);
+  /* the alternative the subject can complete with what they gave that needs the fewest steps */
+  unsigned best = 0;
+  int best_left = 99;
+  for (size_t i = 0; i < n; i++) {
+    if ((masks[i] & offered) != masks[i])
+      continue;
+    int left = __builtin_popcount(masks[i] & ~verified);
+    if (left < best_left) {
+      best_left = left;
+      best = masks[i];
+    }
+  }
+  json_t *done = json_array(), *remaining = json_array();
+  put_channels(done, verified, lang);
+  put_channels(remaining, best & ~verified, lang);
+  *out = json_pack("{s:o, s:o, s:b, s:b, s:i}", "done", done, "remaining", remaining,
+                   "has_done", verified != 0, "needs_more", best_left > 0 && best_left < 99,
+                   "remaining_count", best_left < 99 ? best_left : 0);
+  return *out ? DSR_OK : DSR_E_INTERNAL;
 }
