@@ -40,6 +40,12 @@
     "  WHERE a.attname = ANY($3::text[])) = i.indnkeyatts")                          \
   X(DSR_STMT_POLICY_BEGIN_READ_ONLY,                                                 \
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")                               \
-  X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")
+  X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")                                            \
+  /* A keyed plan (dsr_plan_build_keyed): its session's tables of the subject's rows \
+   * are written, and kept, in the transaction of its counts. */                   \
+  X(DSR_STMT_POLICY_BEGIN_KEYED, "BEGIN ISOLATION LEVEL REPEATABLE READ")            \
+  X(DSR_STMT_POLICY_COMMIT, "COMMIT")                                                \
+  /* no NOTICE for a table that "DROP ... IF EXISTS" does not find */               \
+  X(DSR_STMT_POLICY_QUIET, "SET LOCAL client_min_messages = warning")
 
 #endif
