@@ -662,10 +662,12 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
   for (size_t i = 0; ok && i < pc->ncolls; i++) {
     if (!pc->reached[i])
       continue;
-    struct psql s = {0};
+    struct psql s = {0}, ix = {0};
     psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
-    ok = run_command(conn, &s, err, errlen);
+    psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
+    ok = run_command(conn, &s, err, errlen) && run_command(conn, &ix, err, errlen);
     psql_free(&s);
+    psql_free(&ix);
   }
   ok = ok && run_command(conn, &an, err, errlen);
 cleanup:

@@ -60,6 +60,8 @@ void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, cons
  * topological order.
  */
 void psql_keys_table(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** The index of that table on @p c's key: "the plan deletes this row" is a probe, not a scan. */
+void psql_keys_index(struct psql *s, const struct dsr_pcollection *c);
 /** True when @p c redacts mentions of the subject (has columns and patterns usable now). */
 bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c);
 /** The condition "x is in this part": x."__dsr_tenant" = $n / IS NULL / TRUE. */

@@ -376,6 +376,16 @@ void psql_keys_table(const struct plan_ctx *pc, struct psql *s, const struct dsr
   free(need);
 }
 
+void psql_keys_index(struct psql *s, const struct dsr_pcollection *c)
+{
+  psql_printf(s, "CREATE INDEX ON pg_temp.\"__dsr_s%zu\" (", c->topo_index);
+  for (size_t i = 0; i < c->nkey; i++) {
+    psql_puts(s, i ? ", " : "");
+    psql_ident(s, c->key[i]);
+  }
+  psql_puts(s, ")");
+}
+
 void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m)
 {
   bool first = true;
