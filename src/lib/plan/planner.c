@@ -216,18 +216,27 @@ static struct dsr_plan_step *add_step(struct dsr_plan_part *pt)
   return &pt->steps[pt->nsteps++];
 }
 
-/* Runs @p s on @p conn; returns the result or NULL with a message. */
-static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errlen)
+/* Runs @p s on @p conn with its parameters' values; NULL when out of memory. */
+static PGresult *exec_psql(PGconn *conn, const struct psql *s)
 {
-  const char **vals = calloc(s->n + 1, sizeof *vals);
-  if (!vals) {
-    snprintf(err, errlen, "out of memory");
+  const char **vals = s->oom ? NULL : calloc(s->n + 1, sizeof *vals);
+  if (!vals)
     return NULL;
-  }
   for (size_t i = 0; i < s->n; i++)
     vals[i] = s->params[i].value;
   PGresult *r = PQexecParams(conn, s->sql.data, (int)s->n, NULL, vals, NULL, NULL, 0);
   free(vals);
+  return r;
+}
+
+/* Runs @p s on @p conn; returns the result or NULL with a message. */
+static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errlen)
+{
+  PGresult *r = exec_psql(conn, s);
+  if (!r) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     snprintf(err, errlen, "count query failed: %s", PQresultErrorMessage(r));
     PQclear(r);
@@ -614,19 +623,14 @@ static int part_cmp(const void *a, const void *b)
   return strcmp(x->tenant, y->tenant);
 }
 
-/* Runs @p sql (no result rows) on @p conn; false with a message on failure. */
+/* Runs @p s (no result rows) on @p conn; false with a message on failure. */
 static bool run_command(PGconn *conn, const struct psql *s, char *err, size_t errlen)
 {
-  const char **vals = calloc(s->n + 1, sizeof *vals);
-  if (!vals || s->oom) {
-    free(vals);
+  PGresult *r = exec_psql(conn, s);
+  if (!r) {
     snprintf(err, errlen, "out of memory");
     return false;
   }
-  for (size_t i = 0; i < s->n; i++)
-    vals[i] = s->params[i].value;
-  PGresult *r = PQexecParams(conn, s->sql.data, (int)s->n, NULL, vals, NULL, NULL, 0);
-  free(vals);
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok)
     snprintf(err, errlen, "cannot store the subject's rows: %s", PQresultErrorMessage(r));
