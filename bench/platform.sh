@@ -274,7 +274,7 @@ sweep_one() {
   plat_clone "$plat_db" "$r"
   log "sweep: $sw_rows expired recordings: dsrd (dsrctl sweep)"
   t0=$(now_s)
-  DSR_PLATFORM_DSN=$(plat_url "$d") DSR_MEDIA_ROOT=$state/no-media "$bdir/dsrctl" \
+  DSR_PLATFORM_DSN=$(plat_url "$d") DSR_MEDIA_ROOT=$state/no-media "$sweep_dsrctl" \
     --state-dir="$state" sweep --policy "$state/sweep-policy.json" --no-dsrd-data \
     --now "$(date -u -d "@$as_of" +%Y-%m-%dT%H:%M:%SZ)" >"$state/sweep.out" 2>"$state/sweep.log" ||
     { tail -n 5 "$state/sweep.log" >&2; die "dsrctl sweep failed"; }

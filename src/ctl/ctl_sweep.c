@@ -120,6 +120,7 @@ int ctl_sweep(const struct dsr_config *cfg, int argc, char **argv)
   struct bar b = {.tty = isatty(STDERR_FILENO) == 1};
   o.progress = progress;
   o.progress_ctx = &b;
+  o.progress_total = b.tty; /* only the bar shows a total: a log gets no count before each step */
   enum dsr_sweep_outcome out = dsr_sweep_run(s.db, p, &o, &receipt, err, sizeof err);
   if (b.tty)
     fputs("\r\033[K", stderr);

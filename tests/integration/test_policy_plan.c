@@ -12,6 +12,7 @@
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/pgembed.h"
+#include "dsr/planner.h"
 #include "dsr/policy.h"
 #include "dsr/sweep.h"
 
@@ -217,6 +218,78 @@ START_TEST(alt_plan_statements_execute)
   PQclear(PQexec(c, "ROLLBACK"));
   PQfinish(c);
   json_decref(plan);
+}
+END_TEST
+
+/* The number of keys a step's page query lists from the start (at most 10,000). */
+static int page_keys(PGconn *c, const struct dsr_plan_step *st)
+{
+  const char *vals[32] = {0};
+  ck_assert_uint_lt(st->nkeys_params, 32);
+  for (size_t i = 0; i < st->nkeys_params; i++)
+    vals[i] = !strcmp(st->keys_params[i].label, "limit") ? "10000" : st->keys_params[i].value;
+  PGresult *r = PQexecParams(c, st->keys_sql, (int)st->nkeys_params, NULL, vals, NULL, NULL, 0);
+  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
+  int n = PQntuples(r);
+  PQclear(r);
+  return n;
+}
+
+/* An erasure's keyed plan (the subject's rows in the session's tables) counts what the plan
+ * counts, its page queries read those tables and list the same keys, and a second one on the
+ * same session replaces them. */
+START_TEST(keyed_plan_matches_the_plan)
+{
+  char err[512], path[700];
+  snprintf(path, sizeof path, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  struct dsr_subject subj = {.email = "sam@example.org", .phone = "+15550001111"};
+  PGconn *c = PQconnectdb(alt_conninfo);
+  ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+  struct dsr_plan *plain = dsr_plan_build(policy, c, DSR_PLAN_ERASURE, &subj, err, sizeof err);
+  ck_assert_msg(plain != NULL, "%s", err);
+  for (int round = 0; round < 2; round++) {
+    struct dsr_plan *keyed = dsr_plan_build_keyed(policy, c, &subj, err, sizeof err);
+    ck_assert_msg(keyed != NULL, "%s", err);
+    ck_assert_uint_eq(keyed->nparts, plain->nparts);
+    size_t paged = 0;
+    for (size_t i = 0; i < plain->nparts; i++) {
+      const struct dsr_plan_part *a = &plain->parts[i], *b = &keyed->parts[i];
+      ck_assert_uint_eq(b->nsteps, a->nsteps);
+      for (size_t k = 0; k < a->nsteps; k++) {
+        const struct dsr_plan_step *x = &a->steps[k], *y = &b->steps[k];
+        ck_assert_str_eq(y->coll->name, x->coll->name);
+        ck_assert_int_eq(y->verb, x->verb);
+        ck_assert_int_eq(y->rows, x->rows);
+        ck_assert_int_eq(y->kept, x->kept);
+        ck_assert_int_eq(y->files, x->files);
+        if (!x->keys_sql)
+          continue;
+        ck_assert_ptr_null(strstr(x->keys_sql, "pg_temp."));
+        if (x->verb != DSR_STEP_REDACT || x->rows > x->mentions)
+          ck_assert_ptr_nonnull(strstr(y->keys_sql, "pg_temp.\"__dsr_s"));
+        ck_assert_int_eq(page_keys(c, y), page_keys(c, x));
+        paged++;
+      }
+    }
+    ck_assert_uint_gt(paged, 3);
+    dsr_plan_free(keyed);
+  }
+  /* the tables are the session's (temporary, visible to it, not to another session) */
+  const char *tables = "SELECT count(*) FROM pg_class WHERE relname LIKE '\\_\\_dsr\\_s%' "
+                       "AND relkind = 'r' AND relpersistence = 't' AND pg_table_is_visible(oid)";
+  PGresult *r = PQexec(c, tables);
+  ck_assert_int_gt(atoi(PQgetvalue(r, 0, 0)), 3);
+  PQclear(r);
+  PGconn *other = PQconnectdb(alt_conninfo);
+  r = PQexec(other, tables);
+  ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
+  PQclear(r);
+  PQfinish(other);
+  dsr_plan_free(plain);
+  PQfinish(c);
+  dsr_policy_free(policy);
 }
 END_TEST
 
@@ -469,6 +542,7 @@ Suite *suite_policy_plan(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, alt_explain_counts_match_sql);
   tcase_add_test(tc, alt_plan_statements_execute);
+  tcase_add_test(tc, keyed_plan_matches_the_plan);
   tcase_add_test(tc, alt_access_plan);
   tcase_add_test(tc, lint_live_and_usage);
   tcase_add_test(tc, lint_live_prepares_every_statement);

@@ -17,6 +17,9 @@
  * run that finds an outcome still pending asks the store txid_status():
  * committed, the outcome is applied; aborted, it is dropped and the page
  * runs again. So a kill -9 at any moment resumes to the same final state.
+ * A page shorter than the batch marks its step done in the transaction that
+ * applies its outcome (a resume that applies it instead finds the next page
+ * empty).
  * Files are unlinked only once they are due (their rows are gone), the
  * directory is fsync'ed, and the row is marked done; a missing file is not
  * an error; one that cannot be removed stays due and is retried.

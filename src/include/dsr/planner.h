@@ -107,6 +107,22 @@ DSR_MUST_USE struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PG
                                              enum dsr_plan_kind kind,
                                              const struct dsr_subject *subj, char *err,
                                              size_t errlen);
+/**
+ * As dsr_plan_build(), for an erasure that runs the plan's steps on @p conn:
+ * the subject's rows of each reached collection are computed once, into a
+ * temporary table of @p conn's session (pg_temp."__dsr_s<i>", i its
+ * topological index; an earlier keyed plan's are replaced), in the
+ * transaction of the counts, which commits; the counts and every step's page
+ * query read those tables instead of evaluating the chain of references per
+ * statement. So a page lists what the subject had when the plan was built
+ * (the steps run children first, so no step changes the rows a later one
+ * covers; the delete itself still checks what references a row), and the
+ * tables last as long as the session: a new session, such as a resume after
+ * a crash, builds the plan, and its tables, anew.
+ */
+DSR_MUST_USE struct dsr_plan *dsr_plan_build_keyed(const struct dsr_policy *policy, PGconn *conn,
+                                                   const struct dsr_subject *subj, char *err,
+                                                   size_t errlen);
 void dsr_plan_free(struct dsr_plan *plan);
 
 /** The plan as JSON (new reference; caller decrefs). Secrets are never included. */

@@ -40,6 +40,17 @@
     "  WHERE a.attname = ANY($3::text[])) = i.indnkeyatts")                          \
   X(DSR_STMT_POLICY_BEGIN_READ_ONLY,                                                 \
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")                               \
-  X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")
+  X(DSR_STMT_POLICY_ROLLBACK, "ROLLBACK")                                            \
+  /* A keyed plan (dsr_plan_build_keyed): its session's tables of the subject's rows \
+   * are written, and kept, in the transaction of its counts. */                   \
+  X(DSR_STMT_POLICY_BEGIN_KEYED, "BEGIN ISOLATION LEVEL REPEATABLE READ")            \
+  X(DSR_STMT_POLICY_COMMIT, "COMMIT")                                                \
+  /* no NOTICE for a table that "DROP ... IF EXISTS" does not find */               \
+  X(DSR_STMT_POLICY_QUIET, "SET LOCAL client_min_messages = warning")               \
+  /* A keyed plan reads a subject's rows, a few per table, through hot indexes: a random \
+   * page costs about what a sequential one does (a lower setting of the store stays) */ \
+  X(DSR_STMT_POLICY_PAGE_COST,                                                       \
+    "SELECT set_config('random_page_cost',"                                          \
+    " least(current_setting('random_page_cost')::float8, 1.1)::text, true)")
 
 #endif

@@ -36,6 +36,11 @@ struct dsr_sweep_opts {
    */
   void (*progress)(void *ctx, const char *collection, long long done, long long total);
   void *progress_ctx;
+  /**
+   * Progress wants each step's total: what it would remove is counted before it runs (a
+   * scan of the collection's rows past retention). Unset, the total is -1.
+   */
+  bool progress_total;
 };
 
 struct dsr_config;

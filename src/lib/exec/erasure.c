@@ -160,7 +160,13 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     goto cleanup;
   }
   char perr[256];
-  plan = dsr_plan_build(p, store, DSR_PLAN_ERASURE, &subj, perr, sizeof perr);
+  /* the subject's rows are computed once, on the session that runs the steps; a store that
+   * refuses temporary tables gets the plan whose statements compute them each time */
+  plan = dsr_plan_build_keyed(p, store, &subj, perr, sizeof perr);
+  if (!plan) {
+    DSR_WARN("erasure.keyed_plan_failed", "run=%s", sc->run_id);
+    plan = dsr_plan_build(p, store, DSR_PLAN_ERASURE, &subj, perr, sizeof perr);
+  }
   if (!plan) {
     snprintf(err, errlen, "planning failed");
     DSR_WARN("erasure.plan_failed", "run=%s", sc->run_id);

@@ -51,6 +51,10 @@ struct pend_tx {
   /* the batch's files: store names and paths, parallel array literals, or NULL */
   const char *fstores, *fpaths;
   bool apply; /* resolve: apply (true) or drop (false) */
+  /* resolve right after the store's commit (not a resume): the batch staged no file the old
+   * way, and its statements that have nothing to write are skipped; @p last: its page was
+   * short, so the step is done in the same transaction */
+  bool fresh, last;
 };
 
 static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const char *const *v,
@@ -66,12 +70,12 @@ static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const c
   return st;
 }
 
-static enum dsr_tx_status pend_body(struct dsr_db *db, void *arg)
+/* The batch's outcome, pending: one statement, so no transaction around it. */
+static bool pend(struct pend_tx *p)
 {
-  struct pend_tx *p = arg;
   const char *v[] = {p->ex->run_id, p->key,  p->xid,     p->cursor, p->rows,
                      p->kept,      p->files, p->keys,    p->fstores, p->fpaths};
-  return run(db, DSR_STMT_EX_STEP_PEND, 10, v, 1);
+  return run(p->ex->db, DSR_STMT_EX_STEP_PEND, 10, v, 1) == DSR_TX_COMMIT;
 }
 
 static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
@@ -79,14 +83,18 @@ static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
   struct pend_tx *p = arg;
   const char *v[] = {p->ex->run_id, p->key, p->xid, p->now};
   /* an applied batch's keys go to the erasure ledger, and its files become due for removal,
-   * before the step forgets them */
-  enum dsr_tx_status s = p->apply ? run(db, DSR_STMT_LEDGER_KEYS_APPEND, 3, v, -1) : DSR_TX_COMMIT;
-  if (s == DSR_TX_COMMIT && p->apply)
+   * before the step forgets them (a fresh batch without keys or files has none to move) */
+  enum dsr_tx_status s = DSR_TX_COMMIT;
+  if (p->apply && (!p->fresh || p->keys))
+    s = run(db, DSR_STMT_LEDGER_KEYS_APPEND, 3, v, -1);
+  if (s == DSR_TX_COMMIT && p->apply && (!p->fresh || p->fpaths))
     s = run(db, DSR_STMT_EX_FILES_PEND_DUE, 4, v, -1);
   if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
-  if (s == DSR_TX_COMMIT)
+  if (s == DSR_TX_COMMIT && !p->fresh)
     s = run(db, p->apply ? DSR_STMT_EX_FILES_DUE : DSR_STMT_EX_FILES_UNSTAGE, 2, v, -1);
+  if (s == DSR_TX_COMMIT && p->last)
+    s = run(db, DSR_STMT_EX_STEP_DONE, 2, v, -1);
   return s;
 }
 
@@ -347,9 +355,11 @@ static const char **page_params(const struct dsr_exec *ex, const struct dsr_exec
   return v;
 }
 
+/* One page; *page_rows: the rows it removed or changed. A short page (PAGE_LAST) also marks
+ * the step done, with its outcome. */
 static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st,
-                             const char *cursor, enum dsr_exec_result *res, char *err,
-                             size_t errlen)
+                             const char *cursor, enum dsr_exec_result *res,
+                             long long *page_rows, char *err, size_t errlen)
 {
   struct page_out o = {0};
   struct dsr_buf keys = {0};
@@ -416,7 +426,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
                       .keys = ex->ledger ? keys.data : NULL,
                       .fstores = o.fpaths.len ? o.fstores.data : NULL,
                       .fpaths = o.fpaths.len ? o.fpaths.data : NULL};
-  if (!dsr_db_tx(ex->db, "READ COMMITTED", pend_body, &p)) {
+  if (!pend(&p)) {
     snprintf(err, errlen, "%s: cannot record the batch before committing it", st->key);
     goto cleanup;
   }
@@ -428,12 +438,16 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     goto cleanup;
   }
   failpoint("committed");
-  p.apply = true;
+  p.apply = p.fresh = true;
+  /* a page shorter than the batch ends the step: done with its outcome (a crash before
+   * that commit: the resume resolves the batch and finds the next page empty) */
+  p.last = nk < atol(limit);
   if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
     goto cleanup;
   }
-  pr = nk < atol(limit) ? PAGE_LAST : PAGE_DONE;
+  pr = p.last ? PAGE_LAST : PAGE_DONE;
+  *page_rows = o.rows;
   *res = DSR_EXEC_OK;
 cleanup:
   if (in_tx)
@@ -470,7 +484,6 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
     snprintf(err, errlen, "%s: cannot register the step", st->key);
     return DSR_EXEC_RETRY;
   }
-  bool last = false;
   for (;;) {
     const char *v[] = {ex->run_id, st->key};
     PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_GET, 2, v);
@@ -496,14 +509,16 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
       return DSR_EXEC_OK;
     if (ex->progress)
       ex->progress(ex->progress_ctx, st, rows);
-    /* After a short page the step ends without asking the store once more (a crash before
-     * the mark: the next attempt finds the page empty). */
     enum dsr_exec_result res = DSR_EXEC_OK;
-    enum page_result pr =
-        last ? PAGE_EMPTY : page(ex, st, has_cursor ? cursor : NULL, &res, err, errlen);
+    long long page_rows = 0;
+    enum page_result pr = page(ex, st, has_cursor ? cursor : NULL, &res, &page_rows, err, errlen);
     if (pr == PAGE_ERR)
       return res;
-    last = pr == PAGE_LAST;
+    if (pr == PAGE_LAST) { /* marked done with its outcome */
+      if (ex->progress)
+        ex->progress(ex->progress_ctx, st, rows + page_rows);
+      return DSR_EXEC_OK;
+    }
     if (pr == PAGE_EMPTY) {
       r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_DONE, 2, v);
       bool ok = dsr_db_ok(r);

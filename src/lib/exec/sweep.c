@@ -269,7 +269,8 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
   for (size_t i = 0; i < n; i++) {
     long long files = 0;
     pa.st = NULL; /* the bar's total: what is left of this step now */
-    if (!o->progress || !count_step(store, &steps[i], &pa.remaining, &files))
+    if (!o->progress || !o->progress_total ||
+        !count_step(store, &steps[i], &pa.remaining, &files))
       pa.remaining = -1;
     enum dsr_exec_result res = dsr_exec_step_run(&ex, &steps[i].st, (int)i, err, errlen);
     if (res != DSR_EXEC_OK) {

@@ -216,18 +216,27 @@ static struct dsr_plan_step *add_step(struct dsr_plan_part *pt)
   return &pt->steps[pt->nsteps++];
 }
 
-/* Runs @p s on @p conn; returns the result or NULL with a message. */
-static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errlen)
+/* Runs @p s on @p conn with its parameters' values; NULL when out of memory. */
+static PGresult *exec_psql(PGconn *conn, const struct psql *s)
 {
-  const char **vals = calloc(s->n + 1, sizeof *vals);
-  if (!vals) {
-    snprintf(err, errlen, "out of memory");
+  const char **vals = s->oom ? NULL : calloc(s->n + 1, sizeof *vals);
+  if (!vals)
     return NULL;
-  }
   for (size_t i = 0; i < s->n; i++)
     vals[i] = s->params[i].value;
   PGresult *r = PQexecParams(conn, s->sql.data, (int)s->n, NULL, vals, NULL, NULL, 0);
   free(vals);
+  return r;
+}
+
+/* Runs @p s on @p conn; returns the result or NULL with a message. */
+static PGresult *run(PGconn *conn, const struct psql *s, char *err, size_t errlen)
+{
+  PGresult *r = exec_psql(conn, s);
+  if (!r) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     snprintf(err, errlen, "count query failed: %s", PQresultErrorMessage(r));
     PQclear(r);
@@ -614,9 +623,66 @@ static int part_cmp(const void *a, const void *b)
   return strcmp(x->tenant, y->tenant);
 }
 
-struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
-                                enum dsr_plan_kind kind, const struct dsr_subject *subj, char *err,
-                                size_t errlen)
+/* Runs @p s (no result rows) on @p conn; false with a message on failure. */
+static bool run_command(PGconn *conn, const struct psql *s, char *err, size_t errlen)
+{
+  PGresult *r = exec_psql(conn, s);
+  if (!r) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok)
+    snprintf(err, errlen, "cannot store the subject's rows: %s", PQresultErrorMessage(r));
+  PQclear(r);
+  return ok;
+}
+
+/* Keyed plans: the subject's rows of every reached collection into the session's tables,
+ * parents first (each reads its parents' tables), then their statistics for the planner. */
+static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size_t errlen)
+{
+  struct psql drop = {0}, an = {0};
+  bool ok = true, any = false;
+  psql_puts(&drop, "DROP TABLE IF EXISTS ");
+  psql_puts(&an, "ANALYZE ");
+  for (size_t i = 0; i < pc->ncolls; i++)
+    if (pc->reached[i]) {
+      psql_printf(&drop, "%spg_temp.\"__dsr_s%zu\"", any ? ", " : "", i);
+      psql_printf(&an, "%spg_temp.\"__dsr_s%zu\"", any ? ", " : "", i);
+      any = true;
+    }
+  if (!any)
+    goto cleanup;
+  PGresult *q = PQexec(conn, stmt_sql(DSR_STMT_POLICY_QUIET));
+  ok = PQresultStatus(q) == PGRES_COMMAND_OK;
+  PQclear(q);
+  q = ok ? PQexec(conn, stmt_sql(DSR_STMT_POLICY_PAGE_COST)) : NULL;
+  ok = ok && PQresultStatus(q) == PGRES_TUPLES_OK;
+  PQclear(q);
+  if (!ok)
+    snprintf(err, errlen, "cannot store the subject's rows");
+  ok = ok && run_command(conn, &drop, err, errlen);
+  for (size_t i = 0; ok && i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    struct psql s = {0}, ix = {0};
+    psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
+    psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
+    ok = run_command(conn, &s, err, errlen) && run_command(conn, &ix, err, errlen);
+    psql_free(&s);
+    psql_free(&ix);
+  }
+  ok = ok && run_command(conn, &an, err, errlen);
+cleanup:
+  psql_free(&drop);
+  psql_free(&an);
+  return ok;
+}
+
+static struct dsr_plan *plan_build(const struct dsr_policy *policy, PGconn *conn,
+                                   enum dsr_plan_kind kind, const struct dsr_subject *subj,
+                                   bool keyed, char *err, size_t errlen)
 {
   struct plan_ctx pc = {0};
   struct dsr_plan *plan = calloc(1, sizeof *plan);
@@ -647,12 +713,16 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
     }
     store = pc.reached[i] ? c->store : store;
   }
-  PGresult *b = PQexec(conn, stmt_sql(DSR_STMT_POLICY_BEGIN_READ_ONLY));
+  PGresult *b = PQexec(conn, stmt_sql(keyed ? DSR_STMT_POLICY_BEGIN_KEYED
+                                             : DSR_STMT_POLICY_BEGIN_READ_ONLY));
   in_tx = PQresultStatus(b) == PGRES_COMMAND_OK;
   if (!in_tx)
     snprintf(err, errlen, "cannot start a read-only transaction: %s", PQresultErrorMessage(b));
   PQclear(b);
   if (!in_tx)
+    goto cleanup;
+  pc.keyed = keyed;
+  if (keyed && !keys_tables(&pc, conn, err, errlen))
     goto cleanup;
   if (kind == DSR_PLAN_ACCESS && !(counts = access_counts(&pc, conn, err, errlen)))
     goto cleanup;
@@ -686,6 +756,16 @@ struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
         goto cleanup;
       }
   }
+  if (keyed) { /* the tables stay for the steps */
+    PGresult *c = PQexec(conn, stmt_sql(DSR_STMT_POLICY_COMMIT));
+    in_tx = false;
+    if (PQresultStatus(c) != PGRES_COMMAND_OK) {
+      snprintf(err, errlen, "cannot keep the subject's rows: %s", PQresultErrorMessage(c));
+      PQclear(c);
+      goto cleanup;
+    }
+    PQclear(c);
+  }
   ok = true;
 cleanup:
   PQclear(counts);
@@ -697,6 +777,19 @@ cleanup:
     plan = NULL;
   }
   return plan;
+}
+
+struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PGconn *conn,
+                                enum dsr_plan_kind kind, const struct dsr_subject *subj, char *err,
+                                size_t errlen)
+{
+  return plan_build(policy, conn, kind, subj, false, err, errlen);
+}
+
+struct dsr_plan *dsr_plan_build_keyed(const struct dsr_policy *policy, PGconn *conn,
+                                      const struct dsr_subject *subj, char *err, size_t errlen)
+{
+  return plan_build(policy, conn, DSR_PLAN_ERASURE, subj, true, err, errlen);
 }
 
 void dsr_plan_free(struct dsr_plan *plan)

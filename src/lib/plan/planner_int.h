@@ -24,6 +24,9 @@ struct plan_ctx {
   struct dsr_phone_forms phone;
   bool has_phone;
   const char *phone_region; /* the policy's default region, or NULL */
+  /* the subject's rows of each reached collection are in the session's temporary table
+   * pg_temp."__dsr_s<i>" (psql_keys_table): s<i> reads it instead of computing them */
+  bool keyed;
 };
 
 /** Whether reference @p r carries the subject from parent to child in this plan. */
@@ -51,6 +54,14 @@ char *plan_identity_value(const struct plan_ctx *pc, const struct dsr_pidentity 
 void psql_need(const struct plan_ctx *pc, const struct dsr_pcollection *c, bool *need);
 /** Emits "WITH s<i> AS (...), m<i> AS (...) " for the needed collections. */
 void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m);
+/**
+ * "CREATE TEMP TABLE "__dsr_s<i>" AS ..." of the subject's rows of @p c (those s<i>
+ * selects, with their tenant), reading its parents' tables: for keyed plans, in
+ * topological order.
+ */
+void psql_keys_table(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** The index of that table on @p c's key: "the plan deletes this row" is a probe, not a scan. */
+void psql_keys_index(struct psql *s, const struct dsr_pcollection *c);
 /** True when @p c redacts mentions of the subject (has columns and patterns usable now). */
 bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c);
 /** The condition "x is in this part": x."__dsr_tenant" = $n / IS NULL / TRUE. */

@@ -299,11 +299,12 @@ static void mention_cond(const struct plan_ctx *pc, struct psql *s, const struct
   psql_puts(s, ")");
 }
 
-static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
-                    bool mentions)
+/* The SELECT of the subject's rows of @p c (mentions: of the other rows that mention the
+ * subject), with their tenant, reading its parents' rows from s<parent>. */
+static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                     bool mentions)
 {
-  /* MATERIALIZED: each CTE runs once per statement, never once per row */
-  psql_printf(s, "%c%zu AS MATERIALIZED (SELECT a0.*, (", mentions ? 'm' : 's', c->topo_index);
+  psql_puts(s, "SELECT a0.*, (");
   psql_tenant_expr(s, c, 0);
   psql_puts(s, ")::text AS \"__dsr_tenant\" FROM ");
   psql_table(s, c);
@@ -315,7 +316,6 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
       psql_key_eq(s, "x", "a0", c);
       psql_puts(s, ")");
     }
-    psql_puts(s, ")");
     return;
   }
   psql_key_row(s, "a0", c);
@@ -343,7 +343,47 @@ static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_
     psql_table(s, c);
     psql_puts(s, " b WHERE FALSE");
   }
-  psql_puts(s, "))");
+  psql_puts(s, ")");
+}
+
+static void one_cte(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                    bool mentions)
+{
+  if (pc->keyed && !mentions) {
+    /* the rows are in the session's table (psql_keys_table): read it where it is named */
+    psql_printf(s, "s%zu AS NOT MATERIALIZED (SELECT * FROM pg_temp.\"__dsr_s%zu\")",
+                c->topo_index, c->topo_index);
+    return;
+  }
+  /* MATERIALIZED: each CTE runs once per statement, never once per row */
+  psql_printf(s, "%c%zu AS MATERIALIZED (", mentions ? 'm' : 's', c->topo_index);
+  cte_body(pc, s, c, mentions);
+  psql_puts(s, ")");
+}
+
+void psql_keys_table(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+{
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  if (!need) {
+    s->oom = true;
+    return;
+  }
+  psql_need(pc, c, need);
+  need[c->topo_index] = false; /* its parents' tables exist already (topological order) */
+  psql_printf(s, "CREATE TEMP TABLE \"__dsr_s%zu\" AS ", c->topo_index);
+  psql_ctes(pc, s, need, NULL);
+  cte_body(pc, s, c, false);
+  free(need);
+}
+
+void psql_keys_index(struct psql *s, const struct dsr_pcollection *c)
+{
+  psql_printf(s, "CREATE INDEX ON pg_temp.\"__dsr_s%zu\" (", c->topo_index);
+  for (size_t i = 0; i < c->nkey; i++) {
+    psql_puts(s, i ? ", " : "");
+    psql_ident(s, c->key[i]);
+  }
+  psql_puts(s, ")");
 }
 
 void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m)
