@@ -199,6 +199,9 @@ try {
   const shot = async (p, name, fullPage = true) => {
     const file = path.join(outDir, `e2e-ui-${name}.png`);
     try {
+      // A tab in the background draws no frames, so its capture waits for ever: the subject's
+      // page of the same browser is often the one in front.
+      await p.bringToFront();
       await p.screenshot({ path: file, fullPage, timeout: 60000 });
     } catch (e) {
       console.log(`note: full-page screenshot ${name} failed (${e.message.split('\n')[0]}); viewport only`);
