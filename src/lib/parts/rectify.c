@@ -87,7 +87,7 @@ static bool apply_one(PGconn *conn, const struct dsr_pcollection *c, const char 
 {
   struct q q = {0};
   *rows = 0;
-  char alias[16];
+  char alias[32];
   q_puts(&q, "WITH old AS (SELECT ");
   for (size_t i = 0; i < c->nkey; i++) { /* every column of the key, as k0, k1 ... */
     snprintf(alias, sizeof alias, " AS k%zu, ", i);
