@@ -1,12 +1,15 @@
 /**
  * @file job_closing.c
  * @brief Job "closing_notice" {"request_id"}: queued when a request is
- *        completed or withdrawn; tells the subject how it ended (closing.h).
- *        Idempotent.
+ *        completed or withdrawn; tells the subject how it ended (closing.h),
+ *        and an authorized agent at once (DRP status callback) rather than at
+ *        the next routing sweep. Idempotent.
  */
 #include "config.h"
 #include "worker.h"
+#include "routing_jobs.h"
 #include "dsr/closing.h"
+#include "dsr/log.h"
 
 #include <stdio.h>
 
@@ -23,5 +26,8 @@ enum dsr_job_result dsr_job_closing_notice(struct dsr_db *db, const struct dsr_j
     snprintf(err, errlen, "database error");
     return DSR_JOB_RETRY;
   }
+  int n = 0;
+  if (!dsr_worker_drp_callbacks(db, env, id, &n))
+    DSR_WARN("drp.callback_deferred", "id=%s", id); /* the routing sweep sends it */
   return DSR_JOB_DONE;
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include "suites.h"
 #include "webhook_receiver.h"
+#include "dsr/closing.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/drp.h"
@@ -763,7 +764,8 @@ START_TEST(status_callbacks_on_every_change)
   ck_assert_str_eq(json_string_value(json_object_get(j, "request_id")), id);
   ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "in_progress");
   json_decref(j);
-  /* a change made elsewhere (staff, workers) goes out with the next sweep, once */
+  /* a change made elsewhere (staff, workers) goes out once: with the job that made it, or
+   * else with the next sweep */
   struct dsr_verify_env venv = {0};
   struct dsr_config cfg;
   ck_assert(dsr_config_defaults(&cfg));
@@ -780,10 +782,19 @@ START_TEST(status_callbacks_on_every_change)
   snprintf(q, sizeof q, "UPDATE dsr_requests SET status = 'completed', outcome = 'fulfilled'"
            " WHERE id = '%s'", id);
   PQclear(h_sql(dconninfo, q));
-  /* the workers' routing sweep job is what sends it */
+  /* the request's closing job, queued with its completion, tells the agent at once */
   struct dsr_worker_env wenv = {.cfg = &cfg};
-  struct dsr_job job = {.kind = DSR_JOB_ROUTING_SWEEP, .attempts = 1, .max_attempts = 3};
+  json_t *payload = json_pack("{s:s}", "request_id", id);
+  struct dsr_job cjob = {.kind = DSR_JOB_CLOSING_NOTICE, .attempts = 1, .max_attempts = 3,
+                         .payload = payload};
   char err[200] = "";
+  ck_assert_msg(dsr_job_closing_notice(db, &cjob, &wenv, err, sizeof err) == DSR_JOB_DONE, "%s",
+                err);
+  json_decref(payload);
+  ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_outbox WHERE request_id = '%s'"
+                            " AND state = 'pending'", id), 1);
+  /* ... and the routing sweep, which sends what no job did, sends it no second time */
+  struct dsr_job job = {.kind = DSR_JOB_ROUTING_SWEEP, .attempts = 1, .max_attempts = 3};
   ck_assert_msg(dsr_job_routing_sweep(db, &job, &wenv, err, sizeof err) == DSR_JOB_DONE, "%s", err);
   ck_assert_int_eq(sql_long("SELECT count(*) FROM dsr_webhook_outbox WHERE request_id = '%s'"
                             " AND state = 'pending'", id), 1);
