@@ -87,6 +87,13 @@ plat_same() {
   fi
 }
 
+# plat_finish NAME DB_A DB_B: plat_same, then both copies go.
+plat_finish() {
+  plat_same "$1" "$2" "$3"
+  plat_drop "$2"
+  plat_drop "$3"
+}
+
 # plat_wait CONDITION SECONDS: waits, in one database session polling every
 # 20 ms, until the SQL condition holds in dsrd's database; fails after SECONDS,
 # or as soon as a job failed (a retry would flatter nothing: it stops the run).
@@ -287,9 +294,7 @@ sweep_one() {
   t1=$(now_s)
   sw_ref=$(secs_between "$t0" "$t1")
   log "sweep: reference ${sw_ref} s"
-  plat_same sweep "$d" "$r"
-  plat_drop "$d"
-  plat_drop "$r"
+  plat_finish sweep "$d" "$r"
 }
 
 fig_sweep() {

@@ -81,9 +81,7 @@ fig_many() {
   t1=$(now_s)
   tr=$(secs_between "$t0" "$t1")
   log "many: reference ${tr} s"
-  plat_same many "$d" "$r"
-  plat_drop "$d"
-  plat_drop "$r"
+  plat_finish many "$d" "$r"
   local pd pr ratio
   pd=$(awk -v n="$many_n" -v t="$td" 'BEGIN { printf "%.1f", n * 60 / t }')
   pr=$(awk -v n="$many_n" -v t="$tr" 'BEGIN { printf "%.1f", n * 60 / t }')
@@ -118,9 +116,7 @@ fig_large() {
   t1=$(now_s)
   tr=$(secs_between "$t0" "$t1")
   log "large: reference ${tr} s"
-  plat_same large "$d" "$r"
-  plat_drop "$d"
-  plat_drop "$r"
+  plat_finish large "$d" "$r"
   nrows=${receipt:-0}
   local ratio
   ratio=$(ratio_of "$td" "$tr")

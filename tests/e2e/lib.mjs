@@ -90,3 +90,15 @@ export async function assertAccessible(page, where) {
   const v = await axeViolations(page, where);
   if (v.length) throw new Error(`${where}: ${v.length} accessibility violations: ${v.join(' | ')}`);
 }
+
+// The end of a run: closes the browsers, removes their profiles, stops dsrd and removes its
+// state directory (kept with DSR_KEEP_TMP), whatever happened before.
+export async function teardown({ contexts = [], profiles = [], dsrd, state }) {
+  for (const c of contexts) await c.close().catch(() => {});
+  for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+  if (dsrd) {
+    dsrd.kill('SIGTERM');
+    await new Promise((r) => (dsrd.exitCode !== null ? r() : dsrd.on('exit', r)));
+  }
+  if (state && !process.env.DSR_KEEP_TMP) fs.rmSync(state, { recursive: true, force: true });
+}

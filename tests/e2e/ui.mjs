@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, check, freePort, results, summary, until } from './lib.mjs';
+import { assert, check, freePort, results, summary, teardown, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const dsrctlBin = process.env.DSRCTL || path.join(path.dirname(dsrdBin), 'dsrctl');
@@ -815,12 +815,6 @@ try {
   results.push({ name: 'setup', ok: false });
   console.log(`FAIL setup: ${e.message}`);
 } finally {
-  for (const c of contexts) await c.close().catch(() => {});
-  for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
-  if (dsrd) {
-    dsrd.kill('SIGTERM');
-    await new Promise((r) => (dsrd.exitCode !== null ? r() : dsrd.on('exit', r)));
-  }
-  if (!process.env.DSR_KEEP_TMP) fs.rmSync(state, { recursive: true, force: true });
+  await teardown({ contexts, profiles, dsrd, state });
 }
 process.exit(summary());
