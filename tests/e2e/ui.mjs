@@ -210,6 +210,7 @@ try {
   };
   let erasureId;
   let otherId;
+  let reportView = '/ui/report/view'; /* the report the form showed (its period in the query) */
 
   await check('ui: without a session /ui/ leads to the login page, with security headers', async () => {
     const resp = await admin.goto(`${base}/ui/`);
@@ -714,12 +715,15 @@ try {
     const [resp] = await Promise.all([admin.waitForNavigation(), admin.click('form.filters button')]);
     assert(resp.status() === 200, `status ${resp.status()}`);
     assert((await admin.content()).toLowerCase().includes('compliance'), 'report');
+    reportView = new URL(admin.url()).pathname + new URL(admin.url()).search;
+    assert(reportView.startsWith('/ui/report/view'), `report at ${reportView}`);
   });
 
   await check('ui: no page scrolls sideways at 390 px or 1280 px (tables scroll in their box)', async () => {
     const pagesToMeasure = [['queue', '/ui/'], ['request', `/ui/requests/${erasureId}`],
       ['denied', `/ui/requests/${otherId}`], ['plan', `/ui/requests/${erasureId}/plan`],
-      ['customers', '/ui/customers'], ['staff', '/ui/staff'], ['report', '/ui/report'], ['inbox', '/ui/inbox']];
+      ['customers', '/ui/customers'], ['staff', '/ui/staff'], ['report', '/ui/report'],
+      ['report-view', reportView], ['inbox', '/ui/inbox']];
     const wide = [];
     for (const width of [390, 1280]) {
       await admin.setViewportSize({ width, height: 844 });
@@ -739,7 +743,8 @@ try {
     const acme = (listing.match(/href="\/ui\/customers\/([0-9a-f-]{36})"/) || [])[1];
     assert(acme, 'a customer page to scan');
     const urls = ['/ui/', '/ui/?pending=1&sort=due', `/ui/requests/${erasureId}`, `/ui/requests/${otherId}`,
-      `/ui/requests/${erasureId}/plan`, '/ui/customers', `/ui/customers/${acme}`, '/ui/staff', '/ui/report', '/ui/inbox'];
+      `/ui/requests/${erasureId}/plan`, '/ui/customers', `/ui/customers/${acme}`, '/ui/staff', '/ui/report',
+      reportView, '/ui/inbox'];
     const bad = [];
     for (const width of [1280, 390]) {
       await admin.setViewportSize({ width, height: 844 });
