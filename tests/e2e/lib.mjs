@@ -1,8 +1,11 @@
-// Helpers shared by the e2e scripts (pages.mjs, ui.mjs): a free loopback
-// port, polling for a condition, named checks and their summary line.
+// Helpers shared by the e2e scripts (pages.mjs, ui.mjs, subject.mjs): a free loopback
+// port, polling for a condition, named checks and their summary line, a browser of its own
+// per device, and the teardown.
+import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export function freePort() {
@@ -101,4 +104,34 @@ export async function teardown({ contexts = [], profiles = [], dsrd, state }) {
     await new Promise((r) => (dsrd.exitCode !== null ? r() : dsrd.on('exit', r)));
   }
   if (state && !process.env.DSR_KEEP_TMP) fs.rmSync(state, { recursive: true, force: true });
+}
+
+// A browser of its own: a fresh profile (another device, no cookies of the others), recorded in
+// @p contexts and @p profiles for teardown(). Console errors and page errors collect in
+// page.errors, except Chromium's network line for an answer whose status is in page.expected
+// (a form deliberately shown again with its error); a dialog is an error too.
+export async function openBrowser(contexts, profiles, width = 1280) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-chromium-'));
+  profiles.push(profile);
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width, height: 900 },
+    acceptDownloads: true,
+  });
+  contexts.push(ctx);
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.expected = [];
+  page.errors = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const t = m.text();
+    if (page.expected.some((code) => t.includes(`status of ${code}`))) return;
+    page.errors.push(t);
+  });
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('dialog', (d) => { page.errors.push(`dialog opened: ${d.message()}`); d.dismiss(); });
+  return page;
 }

@@ -7,12 +7,11 @@
 // at 1280 and 390 px; prints "e2e: N passed, M failed".
 //
 // Usage: DSRD=path/to/dsrd DSRCTL=path/to/dsrctl OUT_DIR=build node tests/e2e/subject.mjs
-import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, axeViolations, check, freePort, readMail, results, summary, teardown, until } from './lib.mjs';
+import { assert, axeViolations, check, freePort, openBrowser, readMail, results, summary, teardown, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const dsrctlBin = process.env.DSRCTL || path.join(path.dirname(dsrdBin), 'dsrctl');
@@ -45,30 +44,7 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
 // A browser of its own (a fresh profile: another device, no cookies of the others).
-async function device(width = 1280) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-chromium-'));
-  profiles.push(profile);
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width, height: 900 },
-    acceptDownloads: true,
-  });
-  contexts.push(ctx);
-  const page = ctx.pages()[0] || await ctx.newPage();
-  page.expected = [];
-  page.errors = [];
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const t = m.text();
-    if (page.expected.some((code) => t.includes(`status of ${code}`))) return;
-    page.errors.push(t);
-  });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  return page;
-}
+const device = (width = 1280) => openBrowser(contexts, profiles, width);
 
 // Screenshots of the page now shown at 1280 and 390 px wide (for people), and an axe-core scan
 // of it at each width (WCAG 2 A/AA; the last check sums up).

@@ -7,13 +7,12 @@
 // (WCAG 2.1 A and AA). Screenshots go to OUT_DIR; prints "e2e: N passed, M failed".
 //
 // Usage: DSRD=path/to/dsrd DSRCTL=path/to/dsrctl OUT_DIR=build node tests/e2e/ui.mjs
-import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, check, freePort, results, summary, teardown, until } from './lib.mjs';
+import { assert, check, freePort, openBrowser, results, summary, teardown, until } from './lib.mjs';
 
 const dsrdBin = process.env.DSRD || 'build/default/dsrd';
 const dsrctlBin = process.env.DSRCTL || path.join(path.dirname(dsrdBin), 'dsrctl');
@@ -86,32 +85,7 @@ const profiles = [];
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
-async function browserContext() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-chromium-'));
-  profiles.push(profile);
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  contexts.push(ctx);
-  const page = ctx.pages()[0] || await ctx.newPage();
-  // Console errors fail the run, except Chromium's network line for a page deliberately
-  // answered with a 4xx (a form shown again with its error).
-  page.expected = [];
-  page.errors = [];
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const t = m.text();
-    if (page.expected.some((code) => t.includes(`status of ${code}`))) return;
-    page.errors.push(t);
-  });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('dialog', (d) => { page.errors.push(`dialog opened: ${d.message()}`); d.dismiss(); });
-  return page;
-}
+const browserContext = () => openBrowser(contexts, profiles);
 
 // Basic accessibility and hygiene of the page now shown.
 async function pageOk(page, where) {
