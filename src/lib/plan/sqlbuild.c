@@ -152,14 +152,21 @@ void psql_key_row(struct psql *s, const char *a, const struct dsr_pcollection *c
   row_of(s, a, c->key, c->nkey);
 }
 
+/* a."x1" = b."y1" AND ... over @p n pairs of columns. */
+static void columns_eq(struct psql *s, const char *a, const char *const *x, const char *b,
+                       const char *const *y, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    psql_printf(s, "%s%s.", i ? " AND " : "", a);
+    psql_ident(s, x[i]);
+    psql_printf(s, " = %s.", b);
+    psql_ident(s, y[i]);
+  }
+}
+
 void psql_key_eq(struct psql *s, const char *a, const char *b, const struct dsr_pcollection *c)
 {
-  for (size_t i = 0; i < c->nkey; i++) {
-    psql_printf(s, "%s%s.", i ? " AND " : "", a);
-    psql_ident(s, c->key[i]);
-    psql_printf(s, " = %s.", b);
-    psql_ident(s, c->key[i]);
-  }
+  columns_eq(s, a, c->key, b, c->key, c->nkey);
 }
 
 void psql_key_text(struct psql *s, const char *a, const struct dsr_pcollection *c)
@@ -236,10 +243,5 @@ void psql_ref_parent_cols(struct psql *s, const char *a, const struct dsr_prefer
 void psql_ref_eq(struct psql *s, const char *child, const char *parent,
                  const struct dsr_preference *r)
 {
-  for (size_t i = 0; i < r->ncolumns; i++) {
-    psql_printf(s, "%s%s.", i ? " AND " : "", child);
-    psql_ident(s, r->columns[i]);
-    psql_printf(s, " = %s.", parent);
-    psql_ident(s, r->parent_columns[i]);
-  }
+  columns_eq(s, child, r->columns, parent, r->parent_columns, r->ncolumns);
 }
