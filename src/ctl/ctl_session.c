@@ -1,4 +1,9 @@
-/** @file ctl_session.c @brief dsrctl's one database (and master key) opener; option lookup. */
+/**
+ * @file ctl_session.c
+ * @brief What every dsrctl command shares: the one database (and master key)
+ *        opener, option lookup and the one-line error. Below the command
+ *        table (dsrctl.c), which calls the commands, never called by them.
+ */
 #include "config.h"
 #include "ctl.h"
 #include "dsr/policy.h"
@@ -6,8 +11,20 @@
 #include "dsr/db.h"
 #include "dsr/dbsetup.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void ctl_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("dsrctl: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
 
 /* The one way dsrctl opens its database: @p data also migrates and loads the master key. */
 static bool session_open(const struct dsr_config *cfg, bool data, struct ctl_session *s)

@@ -3,7 +3,6 @@
 #include "ctl.h"
 #include "dsr/log.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,16 +87,6 @@ static const struct ctl_command commands[] = {
      "drp business-document\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };
-
-void ctl_error(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("dsrctl: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
 
 static void usage(FILE *out)
 {

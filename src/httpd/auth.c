@@ -3,11 +3,12 @@
  * @brief Authentication and role checks for the dispatcher: staff API tokens
  *        and customer API keys (both bearer tokens, looked up by keyed hash),
  *        the route's allowed roles, and per-value role rules on a body field
- *        (which admin action may be taken by which role). Staff UI routes
- *        authenticate by session cookie and then go through the very same
- *        role checks as staff API tokens. Staff API routes take that session
- *        too when no token is sent, with the UI's double-submit CSRF token
- *        (as a header) required on anything that may change state.
+ *        (which admin action may be taken by which role), and the bearer
+ *        token of a request. Staff UI routes authenticate by session cookie
+ *        and then go through the very same role checks as staff API tokens.
+ *        Staff API routes take that session too when no token is sent, with
+ *        the UI's double-submit CSRF token (as a header) required on anything
+ *        that may change state.
  */
 #include "config.h"
 #include "httpd.h"
@@ -18,6 +19,7 @@
 #include "dsr/rights.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* The staff UI session named by the cookie; fills r->staff_id, role and name. */
 static enum dsr_ec ui_session(struct dsr_hreq *r, struct dsr_db *db)
@@ -125,16 +127,18 @@ bool dsr_dispatch_auth(struct dsr_hreq *r, enum MHD_Result *ret)
   return true;
 }
 
-bool dsr_role_allowed(const struct dsr_route *route, enum dsr_role role, const char *value)
+/** Reads "Authorization: Bearer <token>" (token68 characters only). */
+const char *dsr_bearer_of(struct MHD_Connection *conn)
 {
-  if (!(route->roles & (unsigned)role))
-    return false;
-  if (!route->role_rules)
-    return true;
-  for (const struct dsr_role_rule *rule = route->role_rules; rule->value; rule++)
-    if (value && !strcmp(rule->value, value))
-      return (rule->roles & (unsigned)role) != 0;
-  return false; /* a value without a rule is allowed to nobody */
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+    return NULL;
+  const char *t = h + 7;
+  size_t n = strlen(t);
+  if (n == 0 || n > 512 || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789-._~+/=") != n)
+    return NULL;
+  return t;
 }
 
 bool dsr_dispatch_role_rules(struct dsr_hreq *r, enum MHD_Result *ret)

@@ -109,20 +109,6 @@ static void client_of(struct MHD_Connection *conn, char *out, size_t outlen)
               (socklen_t)outlen);
 }
 
-/** Reads "Authorization: Bearer <token>" (token68 characters only). */
-const char *dsr_bearer_of(struct MHD_Connection *conn)
-{
-  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-  if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-    return NULL;
-  const char *t = h + 7;
-  size_t n = strlen(t);
-  if (n == 0 || n > 512 || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                     "0123456789-._~+/=") != n)
-    return NULL;
-  return t;
-}
-
 /*
  * Request ids are 128 random bits. Drawing them from a per-thread pool of
  * random bytes, refilled 256 ids at a time, spares every request a getrandom()
@@ -225,7 +211,8 @@ static enum MHD_Result on_headers(struct dsr_hreq *r, const char *url)
     return dsr_reply_problem(r, DSR_E_BAD_PATH, NULL, NULL);
   dsr_strlcpy(r->path, url, sizeof r->path);
   bool known = false;
-  r->route = dsr_route_match(r->method, r->path, r->args, r->argbuf, sizeof r->argbuf, &known);
+  r->route = dsr_route_match(r->app->routes, r->method, r->path, r->args, r->argbuf,
+                             sizeof r->argbuf, &known);
   if (!r->route)
     return dsr_reply_problem(r, known ? DSR_E_METHOD_NOT_ALLOWED : DSR_E_NOT_FOUND, NULL, NULL);
   const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -440,7 +427,8 @@ enum MHD_Result dsr_dispatch(void *cls, struct MHD_Connection *conn, const char 
       dsr_strlcpy(r->path, url, sizeof r->path);
       bool known = false;
       r->route =
-          dsr_route_match(r->method, r->path, r->args, r->argbuf, sizeof r->argbuf, &known);
+          dsr_route_match(r->app->routes, r->method, r->path, r->args, r->argbuf,
+                             sizeof r->argbuf, &known);
     }
     enum MHD_Result ret =
         bad ? dsr_reply_problem(r, r->query_too_long ? DSR_E_BAD_REQUEST : DSR_E_BAD_HEADER, bad,

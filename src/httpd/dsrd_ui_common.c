@@ -18,7 +18,7 @@ bool dsrd_ui_may(const struct dsr_hreq *r, const char *method, const char *path,
   char argbuf[1024];
   bool known = false;
   const struct dsr_route *route =
-      dsr_route_match(method, path, args, argbuf, sizeof argbuf, &known);
+      dsr_route_match(r->app->routes, method, path, args, argbuf, sizeof argbuf, &known);
   if (!route || route->auth != DSR_AUTH_UI)
     return false;
   return dsr_role_allowed(route, r->role, value);

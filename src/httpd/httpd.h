@@ -44,6 +44,7 @@ struct dsr_app {
   struct dsr_verify_env venv;               /**< policy and the public base URL for links */
   struct dsr_conn_guard *guard;             /**< deadlines on slow clients, or NULL */
   const struct dsr_drp_directory *drp_dir;  /**< DRP authorized agents, or NULL */
+  const struct dsr_route *routes;           /**< the routing table (main.c: dsr_routes) */
 };
 
 #define DSR_MAX_PATH_ARGS 4
@@ -162,24 +163,29 @@ void *dsr_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn);
 /** "Authorization: Bearer <token>" of @p conn (token68 characters only), or NULL; borrowed. */
 const char *dsr_bearer_of(struct MHD_Connection *conn);
 
-/** The routing table (routes.c), terminated by a row with method NULL. */
+/**
+ * The routing table (routes.c), terminated by a row with method NULL. Named
+ * only by main.c and the tests; everything else reaches it through
+ * struct dsr_app, so no handler depends back on the table that lists it.
+ */
 extern const struct dsr_route dsr_routes[];
 
 /**
- * Finds the route for @p method and @p path. On a match fills @p args (borrowing
+ * Finds the route of @p table for @p method and @p path. On a match fills @p args (borrowing
  * into @p argbuf) and returns the route. Otherwise NULL with *path_known set when
  * the path exists under another method (405).
  */
-const struct dsr_route *dsr_route_match(const char *method, const char *path,
-                                        const char *args[DSR_MAX_PATH_ARGS], char *argbuf,
-                                        size_t argbuf_len, bool *path_known);
+const struct dsr_route *dsr_route_match(const struct dsr_route *table, const char *method,
+                                        const char *path, const char *args[DSR_MAX_PATH_ARGS],
+                                        char *argbuf, size_t argbuf_len, bool *path_known);
 /**
  * Sets the path the DRP routes live under (drp_base_path, e.g. "/drp" or
  * "/privacy/drp"); called once before the server starts. @p base is borrowed.
  */
 void dsr_routes_drp_base(const char *base);
-/** Writes the methods allowed on @p path ("GET, POST") into @p out. */
-void dsr_route_allowed(const char *path, char *out, size_t outlen);
+/** Writes the methods @p table allows on @p path ("GET, POST") into @p out. */
+void dsr_route_allowed(const struct dsr_route *table, const char *path, char *out,
+                       size_t outlen);
 /** Rejects traversal, empty or dot segments, control and non-ASCII bytes. */
 bool dsr_path_safe(const char *path);
 

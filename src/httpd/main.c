@@ -221,6 +221,7 @@ int main(int argc, char **argv)
   if (!dsr_dbsetup_open(&s.cfg, s.cfg.migrate_on_start, &s.db, err, sizeof err))
     goto cleanup;
   s.app.cfg = &s.cfg;
+  s.app.routes = dsr_routes;
   s.link_base = s.cfg.base_url ? strdup(s.cfg.base_url)
                                : dsr_asprintf("http://%s:%ld", s.cfg.listen_address, s.cfg.port);
   if (s.link_base && *s.link_base && s.link_base[strlen(s.link_base) - 1] == '/')

@@ -180,7 +180,7 @@ static enum MHD_Result drp_error(struct dsr_hreq *r, enum dsr_ec ec, const char 
   json_decref(e);
   char allow[64] = "";
   if (ec == DSR_E_METHOD_NOT_ALLOWED)
-    dsr_route_allowed(r->path, allow, sizeof allow);
+    dsr_route_allowed(r->app->routes, r->path, allow, sizeof allow);
   return send_text(r, status, text, "application/json; charset=utf-8", *allow ? allow : NULL,
                    ec == DSR_E_UNAUTHORIZED ? "Bearer" : NULL);
 }
@@ -233,7 +233,7 @@ enum MHD_Result dsr_reply_problem_x(struct dsr_hreq *r, enum dsr_ec ec, const ch
   json_decref(p);
   char allow[64] = "";
   if (ec == DSR_E_METHOD_NOT_ALLOWED)
-    dsr_route_allowed(r->path, allow, sizeof allow);
+    dsr_route_allowed(r->app->routes, r->path, allow, sizeof allow);
   const char *www = ec == DSR_E_UNAUTHORIZED ? "Bearer" : NULL;
   return send_text(r, dsr_ec_status(ec), text, "application/problem+json", *allow ? allow : NULL,
                    www);

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *args[DSR_MAX_PATH_ARGS] = {0};
     char argbuf[1024];
     bool known = false;
-    const struct dsr_route *r = dsr_route_match(method, path, args, argbuf, sizeof argbuf, &known);
+    const struct dsr_route *r = dsr_route_match(dsr_routes,
+                                                method, path, args, argbuf, sizeof argbuf, &known);
     if (r) {
       /* Captured segments are inside argbuf and NUL-terminated. */
       for (int i = 0; i < DSR_MAX_PATH_ARGS; i++)
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
           abort();
     }
     char allowed[128];
-    dsr_route_allowed(path, allowed, sizeof allowed);
+    dsr_route_allowed(dsr_routes, path, allowed, sizeof allowed);
   }
   free(path);
   return 0;

@@ -8,17 +8,18 @@ START_TEST(matches_and_captures)
   const char *args[DSR_MAX_PATH_ARGS] = {0};
   char buf[256];
   bool known;
-  const struct dsr_route *r = dsr_route_match("GET", "/v1/requests/abc-123", args, buf, sizeof buf,
+  const struct dsr_route *r = dsr_route_match(dsr_routes,
+                                              "GET", "/v1/requests/abc-123", args, buf, sizeof buf,
                                               &known);
   ck_assert_ptr_nonnull(r);
   ck_assert(known);
   ck_assert_ptr_eq(r->handler, dsrd_requests_get);
   ck_assert_str_eq(args[0], "abc-123");
-  r = dsr_route_match("POST", "/v1/requests", args, buf, sizeof buf, &known);
+  r = dsr_route_match(dsr_routes, "POST", "/v1/requests", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(r);
   ck_assert_ptr_eq(r->handler, dsrd_requests_create);
   ck_assert_ptr_nonnull(r->body);
-  r = dsr_route_match("HEAD", "/healthz", args, buf, sizeof buf, &known);
+  r = dsr_route_match(dsr_routes, "HEAD", "/healthz", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(r);
 }
 END_TEST
@@ -28,15 +29,19 @@ START_TEST(method_and_path_misses)
   const char *args[DSR_MAX_PATH_ARGS];
   char buf[256];
   bool known;
-  ck_assert_ptr_null(dsr_route_match("DELETE", "/v1/requests", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "DELETE", "/v1/requests", args, buf, sizeof buf, &known));
   ck_assert(known);
-  ck_assert_ptr_null(dsr_route_match("GET", "/v1/nothing", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "GET", "/v1/nothing", args, buf, sizeof buf, &known));
   ck_assert(!known);
-  ck_assert_ptr_null(dsr_route_match("GET", "/v1/requests/a/b", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "GET", "/v1/requests/a/b", args, buf, sizeof buf, &known));
   ck_assert(!known);
-  ck_assert_ptr_null(dsr_route_match("GET", "/v1/requests/", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "GET", "/v1/requests/", args, buf, sizeof buf, &known));
   char allow[64];
-  dsr_route_allowed("/v1/requests", allow, sizeof allow);
+  dsr_route_allowed(dsr_routes, "/v1/requests", allow, sizeof allow);
   ck_assert_str_eq(allow, "POST");
 }
 END_TEST
@@ -72,31 +77,37 @@ START_TEST(drp_routes_under_their_base_path)
   char buf[256];
   bool known;
   const struct dsr_route *r =
-      dsr_route_match("GET", "/drp/v1/agent/MY_AGENT", args, buf, sizeof buf, &known);
+      dsr_route_match(dsr_routes, "GET", "/drp/v1/agent/MY_AGENT", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(r);
   ck_assert_ptr_eq(r->handler, dsrd_drp_agent);
   ck_assert(r->drp && r->auth == DSR_AUTH_AGENT);
   ck_assert_str_eq(args[0], "MY_AGENT");
-  r = dsr_route_match("DELETE", "/drp/v1/data-rights-request/x", args, buf, sizeof buf, &known);
+  r = dsr_route_match(dsr_routes,
+                      "DELETE", "/drp/v1/data-rights-request/x", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(r);
   ck_assert(r->text);
   dsr_routes_drp_base("/privacy/drp/");
-  ck_assert_ptr_null(dsr_route_match("GET", "/drp/v1/agent/A", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "GET", "/drp/v1/agent/A", args, buf, sizeof buf, &known));
   ck_assert(!known);
-  r = dsr_route_match("POST", "/privacy/drp/v1/agent/A", args, buf, sizeof buf, &known);
+  r = dsr_route_match(dsr_routes, "POST", "/privacy/drp/v1/agent/A", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(r);
   ck_assert_ptr_eq(r->handler, dsrd_drp_pair);
   ck_assert_str_eq(args[0], "A");
-  ck_assert_ptr_null(dsr_route_match("GET", "/privacy/drpx/v1/agent/A", args, buf, sizeof buf,
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "GET", "/privacy/drpx/v1/agent/A", args, buf, sizeof buf,
                                      &known));
   char allow[64];
-  dsr_route_allowed("/privacy/drp/v1/data-rights-request/x", allow, sizeof allow);
+  dsr_route_allowed(dsr_routes, "/privacy/drp/v1/data-rights-request/x", allow, sizeof allow);
   ck_assert_str_eq(allow, "GET, DELETE");
   /* other routes never move */
-  ck_assert_ptr_nonnull(dsr_route_match("GET", "/healthz", args, buf, sizeof buf, &known));
-  ck_assert_ptr_null(dsr_route_match("GET", "/privacy/drp/healthz", args, buf, sizeof buf, &known));
+  ck_assert_ptr_nonnull(dsr_route_match(dsr_routes,
+                                        "GET", "/healthz", args, buf, sizeof buf, &known));
+  ck_assert_ptr_null(dsr_route_match(dsr_routes,
+                                     "GET", "/privacy/drp/healthz", args, buf, sizeof buf, &known));
   dsr_routes_drp_base(NULL);
-  ck_assert_ptr_nonnull(dsr_route_match("GET", "/drp/v1/agent/A", args, buf, sizeof buf, &known));
+  ck_assert_ptr_nonnull(dsr_route_match(dsr_routes,
+                                        "GET", "/drp/v1/agent/A", args, buf, sizeof buf, &known));
 }
 END_TEST
 

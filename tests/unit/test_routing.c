@@ -241,7 +241,7 @@ START_TEST(role_matrix_for_every_admin_action)
   const char *args[DSR_MAX_PATH_ARGS];
   char buf[256];
   bool known;
-  const struct dsr_route *act = dsr_route_match(
+  const struct dsr_route *act = dsr_route_match(dsr_routes, 
       "POST", "/v1/admin/requests/00000000-0000-4000-8000-000000000000/actions", args, buf,
       sizeof buf, &known);
   ck_assert_ptr_nonnull(act);
@@ -264,12 +264,12 @@ START_TEST(role_matrix_for_every_admin_action)
   ck_assert(!dsr_role_allowed(act, DSR_ROLE_ADMIN, "unknown"));
   /* Reads are open to every staff role, auditors included. */
   const struct dsr_route *list =
-      dsr_route_match("GET", "/v1/admin/requests", args, buf, sizeof buf, &known);
+      dsr_route_match(dsr_routes, "GET", "/v1/admin/requests", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(list);
   ck_assert(dsr_role_allowed(list, DSR_ROLE_AUDITOR, NULL));
   ck_assert(dsr_role_allowed(list, DSR_ROLE_TRIAGER, NULL));
   const struct dsr_route *cust =
-      dsr_route_match("GET", "/v1/customer/requests", args, buf, sizeof buf, &known);
+      dsr_route_match(dsr_routes, "GET", "/v1/customer/requests", args, buf, sizeof buf, &known);
   ck_assert_ptr_nonnull(cust);
   ck_assert_int_eq(cust->auth, DSR_AUTH_CUSTOMER);
 }
