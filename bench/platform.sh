@@ -246,7 +246,7 @@ fig_erasure() {
   ratio=$(ratio_of "$td" "$tr")
   add_row "erasure: 1 subject, $er_calls calls, $(plat_fmt_rows "$plat_rows")-row platform" "s" "$td" \
     "$tr" "sql/erasure.sql: the same DELETEs in one transaction, then the same unlinks" "$ratio" \
-    "<= 1.5x" "$(at_most "$ratio" 1.5)" "$receipt"
+    "<= 1.0x" "$(at_most "$ratio" 1.0)" "$receipt"
 }
 
 plat_fmt_rows() { awk -v n="$1" 'BEGIN { if (n >= 1e6) printf "%.1fM", n / 1e6; else printf "%dk", n / 1e3 }'; }
