@@ -1,6 +1,7 @@
 /**
  * @file dsrd_customer.c
- * @brief The customer API: GET /v1/customer/requests (own parts only),
+ * @brief The customer API: GET /v1/customer/requests (own parts only, page
+ *        by page),
  *        GET /v1/customer/requests/{part_id} (one part with its history) and
  *        POST /v1/customer/requests/{part_id}/decision. The dispatcher has
  *        authenticated the customer's API key.
@@ -41,12 +42,21 @@ enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r)
                                " done, denied, escalated",
                                "status");
   }
+  const char *cursor = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "cursor");
+  const char *limit = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "limit");
+  char *end = NULL;
+  long n = limit ? strtol(limit, &end, 10) : 0;
+  if (limit && (!*limit || *end || n < 1 || n > 200))
+    return dsr_reply_problem(r, DSR_E_FIELD_INVALID, "limit must be from 1 to 200", "limit");
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
   json_t *reply = NULL;
-  enum dsr_ec ec = dsr_customer_parts(db, r->customer_id, status, r->app->venv.link_base, &reply);
+  enum dsr_ec ec = dsr_customer_parts(db, r->customer_id, status, cursor, (int)n,
+                                      r->app->venv.link_base, &reply);
   dsr_db_release(db);
+  if (ec == DSR_E_FIELD_INVALID)
+    return dsr_reply_problem(r, ec, "the cursor is not valid", "cursor");
   return dsr_reply_outcome(r, ec, reply);
 }
 

@@ -1,10 +1,10 @@
 /**
  * @file fuzz_cursor.c
- * @brief The request-list cursor decoder: whatever it accepts is a well-formed
+ * @brief The page cursor decoder (staff request list, customer parts): whatever it accepts is a well-formed
  *        timestamp of a real date and a UUID (nothing else may reach SQL).
  */
 #include "fuzz.h"
-#include "dsr/admin.h"
+#include "dsr/page_cursor.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
   char ts[40], id[40];
   const char *why;
-  if (dsr_admin_cursor_decode(cur, ts, id)) {
+  if (dsr_cursor_decode(cur, ts, id)) {
     if (strlen(ts) != 27 || ts[26] != 'Z' || !dsr_valid_uuid(id, &why))
       abort();
     int mo = (ts[5] - '0') * 10 + (ts[6] - '0'), d = (ts[8] - '0') * 10 + (ts[9] - '0');

@@ -440,6 +440,89 @@ START_TEST(three_parts_signed_webhooks_retries_and_decisions)
 }
 END_TEST
 
+/*
+ * A customer that missed every webhook rebuilds its parts from the API alone:
+ * the list comes page by page, each part exactly once, newest first, and the
+ * last page says no more follow. A made-up cursor or limit is a 400 naming it.
+ */
+START_TEST(customer_lists_its_parts_page_by_page)
+{
+  struct wh_receiver w;
+  wh_start(&w, NULL);
+  struct customer c;
+  add_customer(&c, "paged", &w);
+  char admin[128];
+  staff_token("admin", admin, sizeof admin);
+  struct request q[5];
+  for (int i = 0; i < 5; i++) {
+    char email[64], phone[32];
+    snprintf(email, sizeof email, "paged%d@example.org", i);
+    snprintf(phone, sizeof phone, "+1415555013%d", i);
+    new_request(&q[i], "access", email, phone);
+    verify_by_staff(&q[i], admin);
+    struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_EMAIL), 2}};
+    struct dsr_found found = {.ntenants = 1, .tenants = t};
+    ck_assert_int_eq(discover(q[i].id, &found), 1);
+  }
+  char seen[5][40] = {{0}};
+  int nseen = 0, pages = 0;
+  char path[400] = "/v1/customer/requests?limit=2";
+  for (;;) {
+    json_t *list = NULL;
+    ck_assert_int_eq(call("GET", path, c.key, NULL, &list), 200);
+    json_t *items = json_object_get(list, "items");
+    ck_assert_uint_le(json_array_size(items), 2);
+    for (size_t i = 0; i < json_array_size(items); i++) {
+      json_t *it = json_array_get(items, i);
+      const char *id = json_string_value(json_object_get(it, "part_id"));
+      ck_assert_ptr_nonnull(id);
+      for (int k = 0; k < nseen; k++)
+        ck_assert_str_ne(seen[k], id); /* never twice */
+      ck_assert_int_lt(nseen, 5);
+      snprintf(seen[nseen++], sizeof seen[0], "%s", id);
+      const char *email =
+          json_string_value(json_object_get(json_object_get(it, "identities"), "email"));
+      ck_assert_msg(email && !strncmp(email, "paged", 5) && strstr(email, "@example.org"),
+                    "part %s without its matched email", id);
+    }
+    pages++;
+    const char *next = json_string_value(json_object_get(list, "next_cursor"));
+    if (!next) {
+      json_decref(list);
+      break;
+    }
+    snprintf(path, sizeof path, "/v1/customer/requests?limit=2&cursor=%s", next);
+    json_decref(list);
+  }
+  ck_assert_int_eq(pages, 3);
+  ck_assert_int_eq(nseen, 5);
+  for (int k = 0; k + 1 < 5; k++) /* newest first (ties, as under the test clock, by id) */
+    ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts a, dsr_parts b WHERE a.id = '%s'"
+                          " AND b.id = '%s' AND (a.created_at, a.id) > (b.created_at, b.id)",
+                          seen[k], seen[k + 1]),
+                     1);
+  json_t *all = NULL; /* without a limit, one page of up to 50 */
+  ck_assert_int_eq(call("GET", "/v1/customer/requests", c.key, NULL, &all), 200);
+  ck_assert_uint_eq(json_array_size(json_object_get(all, "items")), 5);
+  ck_assert_ptr_null(json_object_get(all, "next_cursor"));
+  json_decref(all);
+  /* the second cursor is "2026-02-30T00:00:00.000000Z|" and a well-formed UUID: no such day */
+  const char *bad[] = {"/v1/customer/requests?cursor=not-a-cursor",
+                       "/v1/customer/requests?cursor=MjAyNi0wMi0zMFQwMDowMDowMC4wMDAwMDBafDAwMDAw"
+                       "MDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA",
+                       "/v1/customer/requests?limit=0", "/v1/customer/requests?limit=201",
+                       "/v1/customer/requests?limit=2x", "/v1/customer/requests?limit="};
+  const char *field[] = {"cursor", "cursor", "limit", "limit", "limit", "limit"};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(bad); i++) {
+    json_t *p = NULL;
+    ck_assert_int_eq(call("GET", bad[i], c.key, NULL, &p), 400);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "field")), field[i]);
+    json_decref(p);
+  }
+  wh_stop(&w);
+}
+END_TEST
+
 START_TEST(silent_customer_is_reminded_then_escalated)
 {
   struct wh_receiver r;
@@ -1509,6 +1592,7 @@ Suite *suite_routing(void)
   tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, three_parts_signed_webhooks_retries_and_decisions);
+  tcase_add_test(tc, customer_lists_its_parts_page_by_page);
   tcase_add_test(tc, silent_customer_is_reminded_then_escalated);
   tcase_add_test(tc, gone_disables_the_endpoint);
   tcase_add_test(tc, retry_after_is_honoured);

@@ -285,7 +285,7 @@ START_TEST(another_persons_phone_reaches_no_stage_of_an_erasure)
   PQclear(h_sql(d.conninfo, "UPDATE dsr_parts SET identity_kinds = '{email,phone}' WHERE"
                             " customer_id IS NOT NULL"));
   json_t *list = NULL;
-  ck_assert_int_eq(dsr_customer_parts(d.db, cust_a, NULL, "http://dsrd.test", &list), DSR_OK);
+  ck_assert_int_eq(dsr_customer_parts(d.db, cust_a, NULL, NULL, 0, "http://dsrd.test", &list), DSR_OK);
   json_t *item = json_array_get(json_object_get(list, "items"), 0);
   ck_assert_ptr_nonnull(item);
   json_t *pids = json_object_get(item, "identities");
@@ -302,7 +302,7 @@ START_TEST(another_persons_phone_reaches_no_stage_of_an_erasure)
   free(text);
   json_decref(one);
   json_decref(list);
-  ck_assert_int_eq(dsr_customer_parts(d.db, cust_b, NULL, "http://dsrd.test", &list), DSR_OK);
+  ck_assert_int_eq(dsr_customer_parts(d.db, cust_b, NULL, NULL, 0, "http://dsrd.test", &list), DSR_OK);
   ck_assert_uint_eq(json_array_size(json_object_get(list, "items")), 0);
   json_decref(list);
 

@@ -37,13 +37,6 @@ struct dsr_admin_filter {
  */
 enum dsr_ec dsr_admin_list(struct dsr_db *db, const struct dsr_admin_filter *f, json_t **reply);
 
-/**
- * Decodes a request-list cursor into its timestamp ("YYYY-MM-DDTHH:MM:SS.ffffffZ",
- * a real date and time of day) and request id. False for anything else, so
- * nothing malformed reaches SQL. Exposed for the fuzz target.
- */
-bool dsr_admin_cursor_decode(const char *cur, char ts[40], char id[40]);
-
 /** Request @p id with its parts, masked identities and timeline (caller decrefs). */
 enum dsr_ec dsr_admin_detail(struct dsr_db *db, const char *id, json_t **reply);
 

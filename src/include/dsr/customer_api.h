@@ -11,14 +11,17 @@
 #include "dsr/error.h"
 
 /**
- * The parts of customer @p customer_id (newest first, at most 200), optionally
- * in @p state. *reply (caller decrefs): {"items": [part...]}, each part with
- * its state, dates, decision, last event sequence, the identities that matched
- * in this customer's data (verified ones only, as the webhooks carried them)
- * and its api_url under @p base_url.
+ * One page of the parts of customer @p customer_id, newest first, optionally
+ * in @p state: @p limit parts (1 to 200; 0: 50) after @p cursor (NULL: from
+ * the newest). *reply (caller decrefs): {"items": [part...], "next_cursor"?},
+ * each part with its state, dates, decision, last event sequence, the
+ * identities that matched in this customer's data (verified ones only, as the
+ * webhooks carried them) and its api_url under @p base_url; next_cursor only
+ * when more parts follow. DSR_E_FIELD_INVALID for a malformed cursor.
  */
 enum dsr_ec dsr_customer_parts(struct dsr_db *db, const char *customer_id, const char *state,
-                               const char *base_url, json_t **reply);
+                               const char *cursor, int limit, const char *base_url,
+                               json_t **reply);
 
 /**
  * One part of customer @p customer_id, as in dsr_customer_parts(), plus

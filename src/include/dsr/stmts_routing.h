@@ -7,6 +7,8 @@
 #ifndef DSR_STMTS_ROUTING_H
 #define DSR_STMTS_ROUTING_H
 
+#include "dsr/page_cursor.h"
+
 #define DSR_OPEN_STATUSES "('received','pending_verification','verified','in_progress','on_hold')"
 #define DSR_NOW(n) "to_timestamp($" #n "::bigint)"
 
@@ -141,11 +143,13 @@
   X(DSR_STMT_CUSTOMER_PARTS,                                                                     \
     "SELECT p.id, r.type, r.jurisdiction, p.state, dsr_rfc3339(p.due_at),"                       \
     " dsr_rfc3339(p.forwarded_at), p.decision, dsr_rfc3339(p.decided_at), p.request_id,"         \
-    " p.identity_kinds, p.event_seq, p.reason_code, dsr_rfc3339(p.updated_at)"                   \
+    " p.identity_kinds, p.event_seq, p.reason_code, dsr_rfc3339(p.updated_at), "                 \
+    DSR_CURSOR_TS("p.created_at")                                                                 \
     " FROM dsr_parts p JOIN dsr_requests r ON r.id = p.request_id"                               \
     " WHERE p.customer_id = $1::uuid AND ($2::text IS NULL OR p.state = $2)"                     \
     " AND ($3::uuid IS NULL OR p.id = $3::uuid)"                                                 \
-    " ORDER BY p.created_at DESC, p.id LIMIT 200")                                               \
+    " AND ($4::timestamptz IS NULL OR (p.created_at, p.id) < ($4::timestamptz, $5::uuid))"       \
+    " ORDER BY p.created_at DESC, p.id DESC LIMIT $6::integer")                                  \
   X(DSR_STMT_CUSTOMER_PART_HISTORY,                                                              \
     "SELECT seq, event, part_state, change, dsr_rfc3339(created_at), state"                      \
     " FROM dsr_webhook_outbox WHERE part_id = $1::uuid AND customer_id = $2::uuid"               \
@@ -196,8 +200,8 @@
     "SELECT r.id, r.type, r.jurisdiction, r.status, dsr_rfc3339(r.received_at),"                 \
     " dsr_rfc3339(r.due_at), (r.due_at <= " DSR_NOW(1) " AND r.status IN " DSR_OPEN_STATUSES ")," \
     " COALESCE(r.assigned_to::text, ''),"                                                        \
-    " (SELECT count(*) FROM dsr_parts p WHERE p.request_id = r.id),"                             \
-    " to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"            \
+    " (SELECT count(*) FROM dsr_parts p WHERE p.request_id = r.id), "                            \
+    DSR_CURSOR_TS("r.received_at")                                                                \
     " FROM dsr_requests r"                                                                       \
     " WHERE ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.type = $3)"           \
     " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM dsr_parts p WHERE p.request_id = r.id AND"  \

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "dsr/admin.h"
 #include "dsr/customer_api.h"
+#include "dsr/page_cursor.h"
 #include "dsr/rights.h"
 #include "dsr/erasure.h"
 #include "dsr/parts.h"
@@ -72,27 +73,44 @@ static json_t *part_json(struct dsr_db *db, const PGresult *r, int i, const char
 }
 
 enum dsr_ec dsr_customer_parts(struct dsr_db *db, const char *customer_id, const char *state,
-                               const char *base_url, json_t **reply)
+                               const char *cursor, int limit, const char *base_url,
+                               json_t **reply)
 {
-  const char *v[] = {customer_id, state, NULL};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 3, v);
+  char ts[40] = "", id[40] = "", lim_text[12];
+  *reply = NULL;
+  if (cursor && !dsr_cursor_decode(cursor, ts, id))
+    return DSR_E_FIELD_INVALID;
+  int lim = limit > 0 && limit <= 200 ? limit : 50;
+  snprintf(lim_text, sizeof lim_text, "%d", lim + 1); /* one more tells whether a page follows */
+  const char *v[] = {customer_id, state, NULL, cursor ? ts : NULL, cursor ? id : NULL, lim_text};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 6, v);
   if (!dsr_db_ok(r)) {
     PQclear(r);
     return DSR_E_DB_UNAVAILABLE;
   }
   enum dsr_ec ec = DSR_OK;
+  int rows = PQntuples(r), shown = rows > lim ? lim : rows;
   json_t *items = json_array();
-  for (int i = 0; items && ec == DSR_OK && i < PQntuples(r); i++) {
+  json_t *out = items ? json_pack("{s:O}", "items", items) : NULL;
+  for (int i = 0; out && ec == DSR_OK && i < shown; i++) {
     json_t *p = part_json(db, r, i, base_url);
     if (!p || json_array_append_new(items, p) != 0)
       ec = DSR_E_INTERNAL;
   }
+  if (out && ec == DSR_OK && rows > lim) {
+    char *next = dsr_cursor_encode(PQgetvalue(r, lim - 1, 13), PQgetvalue(r, lim - 1, 0));
+    if (!next || json_object_set_new(out, "next_cursor", json_string(next)) != 0)
+      ec = DSR_E_INTERNAL;
+    free(next);
+  }
   PQclear(r);
-  *reply = ec == DSR_OK && items ? json_pack("{s:o}", "items", items) : NULL;
-  if (!*reply && ec == DSR_OK)
+  json_decref(items);
+  if (!out && ec == DSR_OK)
     ec = DSR_E_INTERNAL;
-  if (ec != DSR_OK && !*reply)
-    json_decref(items);
+  if (ec == DSR_OK)
+    *reply = out;
+  else
+    json_decref(out);
   return ec;
 }
 
@@ -125,8 +143,8 @@ enum dsr_ec dsr_customer_part(struct dsr_db *db, const char *customer_id, const 
   *reply = NULL;
   if (!dsr_valid_uuid(part_id, &why))
     return DSR_E_NOT_FOUND;
-  const char *v[] = {customer_id, NULL, part_id};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 3, v);
+  const char *v[] = {customer_id, NULL, part_id, NULL, NULL, "1"};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_CUSTOMER_PARTS, 6, v);
   if (!dsr_db_ok(r)) {
     PQclear(r);
     return DSR_E_DB_UNAVAILABLE;
