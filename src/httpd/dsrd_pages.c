@@ -33,7 +33,7 @@ const struct dsr_jspec dsrd_page_create_form[] = {
     {.name = "type", .type = DSR_JT_STRING, .required = true, .max_len = 32},
     {.name = "jurisdiction", .type = DSR_JT_STRING, .max_len = 32},
     {.name = "email", .type = DSR_JT_STRING, .max_len = 254, .validate = dsr_valid_email},
-    {.name = "phone", .type = DSR_JT_STRING, .max_len = 16, .validate = dsr_valid_phone},
+    {.name = "phone", .type = DSR_JT_STRING, .max_len = 32, .validate = dsr_valid_phone_written},
     {.name = "details", .type = DSR_JT_STRING, .max_len = 4000, .validate = dsr_valid_text},
     {.name = "language", .type = DSR_JT_STRING, .max_len = 35, .validate = dsr_valid_language},
     /* rectification: up to three corrections of the fields the policy lets subjects correct */
@@ -406,12 +406,14 @@ enum MHD_Result dsrd_page_create(struct dsr_hreq *r)
   if (ec != DSR_OK) {
     if (ec == DSR_E_RATE_LIMITED || ec == DSR_E_DB_UNAVAILABLE || ec == DSR_E_INTERNAL)
       return dsr_reply_problem(r, ec, NULL, NULL);
+    bool bad_phone = field && !strcmp(field, "/subject/phone");
     const char *key = ec == DSR_E_CHANNEL_UNAVAILABLE ? "phone_needed"
                       : ec == DSR_E_RIGHT_NOT_OFFERED ? "right_not_offered"
+                      : bad_phone                     ? "phone_invalid"
                                                       : "invalid";
-    const char *at = ec == DSR_E_CHANNEL_UNAVAILABLE ? "phone"
-                     : ec == DSR_E_RIGHT_NOT_OFFERED ? "jurisdiction"
-                                                     : field;
+    const char *at = ec == DSR_E_CHANNEL_UNAVAILABLE || bad_phone ? "phone"
+                     : ec == DSR_E_RIGHT_NOT_OFFERED              ? "jurisdiction"
+                                                                  : field;
     return form_page(r, dsr_ec_status(ec), r->json, one_problem(at, key, lang));
   }
   const char *id = json_string_value(json_object_get(reply, "id"));

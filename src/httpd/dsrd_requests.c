@@ -4,17 +4,17 @@
 #include "dsr/rights.h"
 #include "dsr/log.h"
 #include "dsr/jurisdiction.h"
+#include "dsr/phone.h"
 #include "dsr/requests.h"
 #include "dsr/validate.h"
 #include "dsr/verify.h"
 
 #include <stdlib.h>
-
 #include <string.h>
 
 static const struct dsr_jspec subject_spec[] = {
     {.name = "email", .type = DSR_JT_STRING, .max_len = 254, .validate = dsr_valid_email},
-    {.name = "phone", .type = DSR_JT_STRING, .max_len = 16, .validate = dsr_valid_phone},
+    {.name = "phone", .type = DSR_JT_STRING, .max_len = 32, .validate = dsr_valid_phone_written},
     {.name = "name", .type = DSR_JT_STRING, .max_len = 200, .validate = dsr_valid_text},
     {.name = "account_id", .type = DSR_JT_STRING, .max_len = 128,
      .validate = dsr_valid_account_id},
@@ -79,8 +79,9 @@ static bool identities_within_limit(struct dsr_hreq *r, const struct dsr_intake 
   return true;
 }
 
-enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
-                        unsigned int *status, const char **field)
+/* dsrd_intake() once the subject's phone number, if any, is in E.164. */
+static enum dsr_ec intake(struct dsr_hreq *r, const json_t *body, const char *phone,
+                          json_t **reply, unsigned int *status, const char **field)
 {
   const json_t *subject = json_object_get(body, "subject");
   struct dsr_intake in = {
@@ -89,7 +90,7 @@ enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
       .language = dsr_json_str(body, "language"),
       .details = dsr_json_str(body, "details"),
       .email = dsr_json_str(subject, "email"),
-      .phone = dsr_json_str(subject, "phone"),
+      .phone = phone,
       .name = dsr_json_str(subject, "name"),
       .account_id = dsr_json_str(subject, "account_id"),
       .body = body,
@@ -146,6 +147,26 @@ enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
   return ec;
 }
 
+enum dsr_ec dsrd_intake(struct dsr_hreq *r, const json_t *body, json_t **reply,
+                        unsigned int *status, const char **field)
+{
+  /* One form for every way it was written, so duplicates, limits and discovery see one number. */
+  const char *written = dsr_json_str(json_object_get(body, "subject"), "phone");
+  char *phone = written ? dsr_phone_e164(written, r->app->cfg->phone_region) : NULL;
+  const char *why;
+  if (phone && !dsr_valid_phone(phone, &why)) { /* possible, but shorter than SMS can reach */
+    free(phone);
+    phone = NULL;
+  }
+  if (written && !phone) {
+    *field = "/subject/phone";
+    return DSR_E_FIELD_INVALID;
+  }
+  enum dsr_ec ec = intake(r, body, phone, reply, status, field);
+  free(phone);
+  return ec;
+}
+
 enum MHD_Result dsrd_requests_create(struct dsr_hreq *r)
 {
   json_t *reply = NULL;
@@ -158,6 +179,13 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r)
       detail = "/subject needs an email, a phone or an account_id to verify";
     else if (ec == DSR_E_BAD_HEADER)
       detail = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+    else if (ec == DSR_E_FIELD_INVALID && field && !strcmp(field, "/subject/phone"))
+      detail = r->app->cfg->phone_region
+                   ? "/subject/phone is not a possible phone number"
+                   : "/subject/phone is not a possible phone number (write it with + and the"
+                     " country code)";
+    else if (ec == DSR_E_FIELD_INVALID && field && !strcmp(field, "/corrections"))
+      detail = "/corrections names a field that cannot be corrected or a value it cannot take";
     else if (ec == DSR_E_FIELD_INVALID)
       detail = "/jurisdiction is not a jurisdiction of this deployment";
     else if (ec == DSR_E_CHANNEL_UNAVAILABLE)

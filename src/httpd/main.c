@@ -10,6 +10,7 @@
 #include "dsr/crypto.h"
 #include "dsr/dbsetup.h"
 #include "dsr/log.h"
+#include "dsr/phone.h"
 #include "dsr/routing_sweep.h"
 #include "dsr/sweep.h"
 #include "dsr/validate.h"
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
   if (s.cfg.drp_base_path && (s.cfg.drp_base_path[0] != '/' || s.cfg.drp_base_path[1] == '\0' ||
                               !dsr_path_safe(s.cfg.drp_base_path))) {
     snprintf(err, sizeof err, "drp_base_path must be a path such as /drp");
+    goto cleanup;
+  }
+  if (s.cfg.phone_region && !dsr_phone_region_valid(s.cfg.phone_region)) {
+    snprintf(err, sizeof err, "phone_region must be a region code such as DE or BR");
     goto cleanup;
   }
   dsr_routes_drp_base(s.cfg.drp_base_path);

@@ -1,10 +1,12 @@
 /**
  * @file fuzz_validators.c
- * @brief The identity validators and normalizers, free text and UTF-8: no
+ * @brief The identity validators and normalizers (phone numbers as people
+ *        write them, to E.164), free text and UTF-8: no
  *        crash, and what a validator accepts holds no control character (the
  *        trailing-newline finding, L2).
  */
 #include "fuzz.h"
+#include "dsr/phone.h"
 #include "dsr/util.h"
 
 static void no_controls(const char *s)
@@ -38,6 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   if (dsr_valid_phone(s, &why))
     no_controls(s);
+  if (dsr_valid_phone_written(s, &why)) {
+    no_controls(s);
+    /* libphonenumber reads whatever people write, with or without a region */
+    char *e164 = dsr_phone_e164(s, (size > 0 && data[0] & 1) ? "DE" : NULL);
+    if (e164)
+      no_controls(e164);
+    free(e164);
+  }
   if (dsr_valid_account_id(s, &why))
     no_controls(s);
   if (dsr_valid_language(s, &why))

@@ -1,10 +1,12 @@
 /** @file test_intake.c @brief POST /v1/requests and GET /v1/requests/{id} against real PostgreSQL. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "suites.h"
+#include "dsr/util.h"
 
 static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
 
@@ -236,6 +238,80 @@ START_TEST(no_raw_identity_or_token_in_database)
 }
 END_TEST
 
+/* The lookup hash of request @p id's phone identity, as hex (static buffer). */
+static const char *phone_hash(const char *id)
+{
+  static char out[160];
+  char sql[200];
+  snprintf(sql, sizeof sql,
+           "SELECT encode(lookup_hash, 'hex') FROM dsr_identities WHERE request_id = '%s'"
+           " AND kind = 'phone'", id);
+  PGresult *r = h_sql(it_pg.conninfo, sql);
+  ck_assert_int_eq(PQntuples(r), 1);
+  snprintf(out, sizeof out, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return out;
+}
+
+/* POSTs a request with phone @p phone to @p d; returns the HTTP status, the id into @p id. */
+static long file_phone(struct h_dsrd *d, const char *phone, char id[40], char field[40])
+{
+  char body[300];
+  snprintf(body, sizeof body,
+           "{\"type\":\"erasure\",\"subject\":{\"email\":\"written.%u@example.com\","
+           "\"phone\":\"%s\"}}", (unsigned)strlen(phone), phone);
+  struct h_resp r;
+  h_http(d, "POST", "/v1/requests", json_hdr, body, &r);
+  json_t *j = h_resp_json(&r);
+  long status = r.status;
+  snprintf(id, 40, "%s", status == 202 ? json_string_value(json_object_get(j, "id")) : "");
+  const char *f = json_string_value(json_object_get(j, "field"));
+  snprintf(field, 40, "%s", f ? f : "");
+  json_decref(j);
+  h_resp_free(&r);
+  return status;
+}
+
+/*
+ * People write phone numbers with spaces, dashes and brackets, and with a
+ * national prefix where the deployment names its region: every form of one
+ * number is stored as the same E.164 identity (one lookup hash), so duplicate
+ * detection, limits and discovery see one number. What is not a possible
+ * number is a 400 naming /subject/phone.
+ */
+START_TEST(phone_numbers_in_any_written_form)
+{
+  char id[40], ref[40], field[40], want[160];
+  ck_assert_int_eq(file_phone(&it_dsrd, "+4915112340077", ref, field), 202);
+  snprintf(want, sizeof want, "%s", phone_hash(ref));
+  const char *same[] = {"+49 151 1234 0077", "+49 (151) 1234-0077", "+49.151.12340077"};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(same); i++) {
+    ck_assert_int_eq(file_phone(&it_dsrd, same[i], id, field), 202);
+    ck_assert_msg(!strcmp(phone_hash(id), want), "\"%s\" stored as another number", same[i]);
+  }
+  /* no region configured: a national number is not understood */
+  const char *refused[] = {"0151 12340077", "+49 151", "+49 151 1234 0077\\n", "+49 151 abc"};
+  for (size_t i = 0; i < DSR_ARRAY_LEN(refused); i++) {
+    ck_assert_int_eq(file_phone(&it_dsrd, refused[i], id, field), 400);
+    ck_assert_str_eq(field, "/subject/phone");
+  }
+  /* a German deployment: the national form is the same number */
+  char url_arg[512];
+  snprintf(url_arg, sizeof url_arg, "--database-url=%s", it_pg.conninfo);
+  const char *args[] = {url_arg, "--phone-region=DE", "--rate-intake-per-address=1000000",
+                        "--rate-intake-per-identity=1000000", NULL};
+  struct h_dsrd de;
+  h_dsrd_start(&de, NULL, args); /* its own master key: compare hashes it made only */
+  ck_assert_int_eq(file_phone(&de, "+4915112340077", ref, field), 202);
+  snprintf(want, sizeof want, "%s", phone_hash(ref));
+  ck_assert_int_eq(file_phone(&de, "0151 12340077", id, field), 202);
+  ck_assert_str_eq(phone_hash(id), want);
+  ck_assert_int_eq(file_phone(&de, "+1 415 555 0199", id, field), 202); /* others keep their + */
+  ck_assert_str_ne(phone_hash(id), want);
+  ck_assert_int_eq(h_dsrd_stop(&de, SIGTERM), 0);
+}
+END_TEST
+
 Suite *suite_intake(void)
 {
   Suite *s = suite_create("intake");
@@ -248,6 +324,7 @@ Suite *suite_intake(void)
   tcase_add_test(tc, idempotent_retry_returns_first_answer);
   tcase_add_test(tc, concurrent_retries_create_one_request);
   tcase_add_test(tc, no_raw_identity_or_token_in_database);
+  tcase_add_test(tc, phone_numbers_in_any_written_form);
   suite_add_tcase(s, tc);
   return s;
 }

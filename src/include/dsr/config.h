@@ -30,6 +30,7 @@ struct dsr_config {
   char *secret_key_file;
   char *base_url;
   char *default_jurisdiction;
+  char *phone_region; /**< ISO 3166 region of national phone numbers, or NULL */
   char *pg_bindir;
   char *pg_user;
   long db_pool_size;

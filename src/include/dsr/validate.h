@@ -15,6 +15,11 @@ void dsr_validate_done(void);
 bool dsr_valid_email(const char *s, const char **why);
 /** E.164: "+" then 8 to 15 digits, no leading zero. */
 bool dsr_valid_phone(const char *s, const char **why);
+/**
+ * A phone number as a person writes it ("+49 151 1234-5678", "(030) 123456"):
+ * the shape only; dsr_phone_e164() decides whether it is a possible number.
+ */
+bool dsr_valid_phone_written(const char *s, const char **why);
 bool dsr_valid_account_id(const char *s, const char **why);
 /** BCP 47-like language tag ("en", "pt-BR"). */
 bool dsr_valid_language(const char *s, const char **why);

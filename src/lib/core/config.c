@@ -36,6 +36,8 @@ static const struct dsr_config_key keys[] = {
      "public URL of this service, used in links (default: http://ADDRESS:PORT)"},
     {"default_jurisdiction", "DSRD_DEFAULT_JURISDICTION", DSR_CFG_STRING, "gdpr",
      S(default_jurisdiction), 0, 0, "jurisdiction of requests that name none"},
+    {"phone_region", "DSRD_PHONE_REGION", DSR_CFG_STRING, NULL, S(phone_region), 0, 0,
+     "region (ISO 3166, e.g. DE) of phone numbers written without a country code"},
     {"pg_bindir", "DSRD_PG_BINDIR", DSR_CFG_STRING, DSR_PG_BINDIR, S(pg_bindir), 0, 0,
      "directory holding initdb and pg_ctl for the embedded cluster"},
     {"pg_user", "DSRD_PG_USER", DSR_CFG_STRING, "postgres", S(pg_user), 0, 0,

@@ -8,13 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_EMAIL, P_PHONE, P_ACCOUNT, P_LANG, P_UUID, P_COUNT };
+enum { P_EMAIL, P_PHONE, P_PHONE_WRITTEN, P_ACCOUNT, P_LANG, P_UUID, P_COUNT };
 
 static const char *const sources[P_COUNT] = {
     /* A pragmatic subset of RFC 5321 addresses: dotted atoms, a dotted domain with a TLD. */
     [P_EMAIL] = ("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                  "@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$"),
     [P_PHONE] = "^\\+[1-9][0-9]{7,14}$",
+    /* As people write numbers: digits with spaces, dashes, dots, slashes and brackets. */
+    [P_PHONE_WRITTEN] = "^[+(]?[0-9][0-9 ().\\-/]{3,30}$",
     [P_ACCOUNT] = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$",
     [P_LANG] = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
     [P_UUID] = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
@@ -78,6 +80,15 @@ bool dsr_valid_phone(const char *s, const char **why)
 {
   if (!matches(P_PHONE, s)) {
     *why = "is not an E.164 phone number (+ then 8 to 15 digits)";
+    return false;
+  }
+  return true;
+}
+
+bool dsr_valid_phone_written(const char *s, const char **why)
+{
+  if (!matches(P_PHONE_WRITTEN, s)) {
+    *why = "is not a phone number (digits, with + and the country code)";
     return false;
   }
   return true;
