@@ -240,6 +240,8 @@ START_TEST(scheduled_sweeps_one_at_a_time_and_dsrd_data)
   json_t *rc = NULL;
   char err[256];
   ck_assert_int_eq(dsr_sweep_run(d.db, d.policy, &o, &rc, err, sizeof err), DSR_SWEEP_BUSY);
+  /* released before the job below: a closed connection's backend lets go only when it exits */
+  PQclear(PQexec(other, "SELECT pg_advisory_unlock(hashtext('dsrd.retention_sweep'))"));
   PQfinish(other);
 
   /* the scheduled job runs in its slot (the test's clock), then schedules the next one */
