@@ -142,6 +142,7 @@ START_TEST(idle_flood_from_one_address_leaves_healthz_answering)
   }
   ck_assert_int_ge(established, 1000);
   /* Another address: a whole request, answered within one second. */
+  double worst = 0;
   for (int round = 0; round < 3; round++) {
     double t0 = now_ms();
     int s = connect_from(&d, "127.0.0.2", true);
@@ -157,7 +158,10 @@ START_TEST(idle_flood_from_one_address_leaves_healthz_answering)
     close(s);
     ck_assert_msg(st == 200, "healthz answered %ld under %d held connections", st, established);
     ck_assert_msg(ms < 1000, "healthz took %.0f ms", ms);
+    worst = ms > worst ? ms : worst;
   }
+  fprintf(stderr, "hardening: /healthz answered within %.1f ms under %d held connections\n",
+          worst, established);
   for (int i = 0; i < FLOOD; i++)
     close(fds[i]);
   ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
