@@ -434,6 +434,13 @@ START_TEST(login_lockout_tells_nothing_and_ends)
                                   " LIKE '%example%'"),
                    0);
   ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures"), 2);
+  /* A day later another unknown address fails: the rows untouched for a day go with it. */
+  login_ms(db, &rules, "late@example.org", "wrong wrong wrong", t + 90000, &ec, &wait);
+  ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures"), 1);
+  /* its own stale row is counted on, never dropped under it */
+  login_ms(db, &rules, "late@example.org", "wrong wrong wrong", t + 200000, &ec, &wait);
+  ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures"), 1);
+  ck_assert_int_eq(h_sql_long(ci, "SELECT failed_logins FROM dsr_login_failures"), 2);
   it_disconnect(db);
   free(ci);
 }

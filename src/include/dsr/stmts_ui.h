@@ -35,8 +35,13 @@
   X(DSR_STMT_UI_GHOST_LOCK,                                                                     \
     "SELECT COALESCE(extract(epoch FROM locked_until)::bigint, 0) FROM dsr_login_failures"      \
     " WHERE email_hash = $1")                                                                   \
+  /* Rows of other addresses unlocked and untouched for a day go on the way (the table    */ \
+  /* would otherwise keep every address anyone ever tried).                                */ \
   X(DSR_STMT_UI_GHOST_FAILED,                                                                   \
-    "INSERT INTO dsr_login_failures (email_hash, failed_logins,"                                \
+    "WITH stale AS (DELETE FROM dsr_login_failures WHERE email_hash <> $1 AND updated_at < "    \
+    DSR_UI_NOW(3) " - interval '1 day' AND (locked_until IS NULL OR locked_until <= "           \
+    DSR_UI_NOW(3) "))"                                                                          \
+    " INSERT INTO dsr_login_failures (email_hash, failed_logins,"                               \
     " locked_until, updated_at) VALUES ($1, 1, CASE WHEN 1 >= $2::integer THEN "               \
     DSR_UI_NOW(3) " + make_interval(secs => $4::integer) END, " DSR_UI_NOW(3) ")"              \
     " ON CONFLICT (email_hash) DO UPDATE SET failed_logins = "                                  \
