@@ -434,6 +434,16 @@ START_TEST(login_lockout_tells_nothing_and_ends)
                                   " LIKE '%example%'"),
                    0);
   ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures"), 2);
+  /* Sessions nobody can use any more go when someone signs in. */
+  char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+  ck_assert_int_eq(dsr_ui_session_start(db, id, t, &s1), DSR_OK);
+  ck_assert_int_eq(dsr_ui_session_start(db, id, t + 3600, &s2), DSR_OK);
+  ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_ui_sessions"), 2);
+  ck_assert_int_eq(dsr_ui_session_start(db, id, t + 3600 + 86000, &s3), DSR_OK);
+  ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_ui_sessions"), 2); /* s1 idle > 1 day */
+  free(s1);
+  free(s2);
+  free(s3);
   /* A day later another unknown address fails: the rows untouched for a day go with it. */
   login_ms(db, &rules, "late@example.org", "wrong wrong wrong", t + 90000, &ec, &wait);
   ck_assert_int_eq(h_sql_long(ci, "SELECT count(*) FROM dsr_login_failures"), 1);

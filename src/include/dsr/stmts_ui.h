@@ -49,8 +49,12 @@
     ", updated_at = " DSR_UI_NOW(3))                                                            \
   X(DSR_STMT_UI_LOGIN_OK,                                                                       \
     "UPDATE dsr_staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1::uuid")   \
+  /* Each sign-in also drops sessions past the longest idle (1 day) or absolute (7 days)   */ \
+  /* limit dsrd.conf allows: they can never be used again, whatever the settings.          */ \
   X(DSR_STMT_UI_SESSION_INSERT,                                                                 \
-    "INSERT INTO dsr_ui_sessions (id_hash, user_id, created_at, last_seen_at)"                  \
+    "WITH dead AS (DELETE FROM dsr_ui_sessions WHERE last_seen_at < " DSR_UI_NOW(3)              \
+    " - interval '1 day' OR created_at < " DSR_UI_NOW(3) " - interval '7 days')"                \
+    " INSERT INTO dsr_ui_sessions (id_hash, user_id, created_at, last_seen_at)"                 \
     " VALUES ($1, $2::uuid, " DSR_UI_NOW(3) ", " DSR_UI_NOW(3) ")")                             \
   X(DSR_STMT_UI_SESSION_GET,                                                                    \
     "SELECT u.id, u.role, COALESCE(u.display_name, u.name), extract(epoch FROM s.created_at)::bigint," \
