@@ -84,6 +84,9 @@
     DSR_OUTBOX_CLAIM_FROM " WHERE o.id = $2::bigint AND o.state = 'pending'"                     \
     " AND o.next_attempt_at <= " DSR_NOW(1) " AND" DSR_OUTBOX_SENDABLE                          \
     " FOR UPDATE OF o SKIP LOCKED")                                                              \
+  /* A claim's lease need not wait for the disk: lost in a crash of the server, the row is  */ \
+  /* simply still due, and the attempt's own commit (synchronous) flushes it anyway.        */ \
+  X(DSR_STMT_WEBHOOK_CLAIM_ASYNC, "SELECT set_config('synchronous_commit', 'off', true)")        \
   X(DSR_STMT_WEBHOOK_OUTBOX_LEASE,                                                                       \
     "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = $1::bigint")      \
   X(DSR_STMT_WEBHOOK_OUTBOX_FINISH,                                                                      \

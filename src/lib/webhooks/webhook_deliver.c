@@ -96,6 +96,14 @@ static char *unseal_col(const PGresult *r, int row, int col)
   return (char *)plain;
 }
 
+/* The end of a transaction body whose statement failed: retried when the server says so. */
+static enum dsr_tx_status fail_tx(PGresult *r)
+{
+  bool retry = dsr_db_is_retryable(r);
+  PQclear(r);
+  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+}
+
 struct claim_ctx {
   struct job *job;
   const char *only; /* one outbox id, or NULL for any due row */
@@ -112,13 +120,14 @@ static enum dsr_tx_status claim_body(struct dsr_db *db, void *arg)
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   snprintf(lease, sizeof lease, "%lld", (long long)dsr_now() + LEASE_S);
   const char *v[] = {now, c->only};
-  PGresult *r = c->only ? dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE, 2, v)
-                        : dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM, 1, v);
-  if (!dsr_db_ok(r)) {
-    bool retry = dsr_db_is_retryable(r);
-    PQclear(r);
-    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
-  }
+  PGresult *r = dsr_db_exec(db, DSR_STMT_WEBHOOK_CLAIM_ASYNC, 0, NULL);
+  if (!dsr_db_ok(r))
+    return fail_tx(r);
+  PQclear(r);
+  r = c->only ? dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE, 2, v)
+              : dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM, 1, v);
+  if (!dsr_db_ok(r))
+    return fail_tx(r);
   if (PQntuples(r) == 0) {
     PQclear(r);
     return DSR_TX_COMMIT;
@@ -137,11 +146,9 @@ static enum dsr_tx_status claim_body(struct dsr_db *db, void *arg)
   PQclear(r);
   const char *lv[] = {j->outbox_id, lease};
   r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_LEASE, 2, lv);
-  bool ok = dsr_db_ok(r);
-  bool retry = !ok && dsr_db_is_retryable(r);
+  if (!dsr_db_ok(r))
+    return fail_tx(r);
   PQclear(r);
-  if (!ok)
-    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   c->found = true;
   return DSR_TX_COMMIT;
 }
@@ -378,13 +385,6 @@ cleanup:
 struct finish_ctx {
   const struct job *job;
 };
-
-static enum dsr_tx_status fail_tx(PGresult *r)
-{
-  bool retry = dsr_db_is_retryable(r);
-  PQclear(r);
-  return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
-}
 
 static enum dsr_tx_status event_tx(struct dsr_db *db, const char *request_id, const char *kind,
                                    json_t *data)
