@@ -179,16 +179,20 @@ static enum dsr_tx_status begin_open(struct dsr_db *db, struct vctx *c)
   return st;
 }
 
-static enum dsr_tx_status verified_mask(struct dsr_db *db, struct vctx *c, unsigned *mask)
+/* The channels of the request verified (*mask) and those it has at all (*offered). */
+static enum dsr_tx_status verified_mask(struct dsr_db *db, struct vctx *c, unsigned *mask,
+                                        unsigned *offered)
 {
   const char *v[] = {c->id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, v);
   if (!dsr_db_ok(r))
     return db_failed(c, r);
-  *mask = 0;
-  for (int i = 0; i < PQntuples(r); i++)
+  *mask = *offered = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    *offered |= dsr_channel_bit(PQgetvalue(r, i, 0));
     if (PQgetvalue(r, i, 1)[0] == 't')
       *mask |= dsr_channel_bit(PQgetvalue(r, i, 0));
+  }
   PQclear(r);
   return DSR_TX_COMMIT;
 }
@@ -276,9 +280,9 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
     st = mark_identity(db, c, kind);
   if (st == DSR_TX_COMMIT)
     st = event(c, db, "verification.succeeded", actor, json_pack("{s:s}", "channel", channel));
-  unsigned mask = 0;
+  unsigned mask = 0, offered = 0;
   if (st == DSR_TX_COMMIT)
-    st = verified_mask(db, c, &mask);
+    st = verified_mask(db, c, &mask, &offered);
   if (st != DSR_TX_COMMIT)
     return st;
   c->out->verified = mask;
@@ -287,7 +291,11 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
   bool waiting = !strcmp(c->status, "pending_verification") || !strcmp(c->status, "received");
   if (!waiting)
     return rediscover(db, c, channel);
-  if (!dsr_verify_satisfied(masks, n, mask))
+  /* Fewer channels than an alternative needs: an answer from the verified identities alone,
+   * where the rule allows it and every identity the subject gave is confirmed. */
+  bool partial = !dsr_verify_satisfied(masks, n, mask);
+  if (partial && !(dsr_verify_partial_allowed(c->env->policy, c->type, c->jur) &&
+                   dsr_verify_partial_ok(masks, n, offered, mask)))
     return DSR_TX_COMMIT;
   const char *v[] = {c->id, c->now};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_SET_VERIFIED, 2, v);
@@ -299,7 +307,8 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
   for (unsigned b = 1; b <= DSR_CH_MANUAL; b <<= 1)
     if (mask & b)
       json_array_append_new(chs, json_string(dsr_channel_name(b)));
-  st = event(c, db, "request.verified", "system", json_pack("{s:o}", "channels", chs));
+  st = event(c, db, "request.verified", "system",
+             json_pack("{s:o, s:b}", "channels", chs, "partial", partial));
   if (st == DSR_TX_COMMIT)
     st = link_duplicate(db, c);
   if (st != DSR_TX_COMMIT || strcmp(c->out->status, "verified") != 0)
@@ -1041,6 +1050,8 @@ char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const c
 bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
                       unsigned channel)
 {
+  if (dsr_verify_partial_allowed(policy, type, jurisdiction))
+    return false; /* without it: an answer from the other identities */
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t n = dsr_verify_requirements(policy, type, jurisdiction, masks);
   bool any = false;
@@ -1114,5 +1125,77 @@ enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *poli
   *out = json_pack("{s:o, s:o, s:b, s:b, s:i}", "done", done, "remaining", remaining,
                    "has_done", verified != 0, "needs_more", best_left > 0 && best_left < 99,
                    "remaining_count", best_left < 99 ? best_left : 0);
+  return *out ? DSR_OK : DSR_E_INTERNAL;
+}
+
+/* The words of @p mask's identity channels (words: partial.*) joined with "and", into @p b. */
+static bool identity_words(unsigned mask, const char *lang, struct dsr_buf *b)
+{
+  static const unsigned order[] = {DSR_CH_EMAIL, DSR_CH_SMS, DSR_CH_ACCOUNT};
+  char w[160];
+  bool first = true, ok = dsr_buf_puts(b, "");
+  for (size_t i = 0; ok && i < DSR_ARRAY_LEN(order); i++) {
+    if (!(mask & order[i]))
+      continue;
+    if (!first)
+      ok = dsr_buf_puts(b, dsr_words_get("partial", "and", lang, w, sizeof w));
+    ok = ok && dsr_buf_puts(b, dsr_words_get("partial", dsr_channel_name(order[i]), lang, w,
+                                             sizeof w));
+    first = false;
+  }
+  return ok;
+}
+
+enum dsr_ec dsr_verify_partial_info(struct dsr_db *db, const struct dsr_policy *policy,
+                                    const char *id, const char *lang, json_t **out)
+{
+  *out = NULL;
+  if (!valid_id(id))
+    return DSR_E_NOT_FOUND;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_NOTICE_INFO, 1, (const char *const[]){id});
+  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
+    enum dsr_ec ec = dsr_db_ok(r) ? DSR_E_NOT_FOUND : DSR_E_DB_UNAVAILABLE;
+    PQclear(r);
+    return ec;
+  }
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t n = dsr_verify_requirements(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), masks);
+  bool allowed = dsr_verify_partial_allowed(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
+  char req_lang[40];
+  dsr_strlcpy(req_lang, lang ? lang : PQgetvalue(r, 0, 1), sizeof req_lang);
+  lang = req_lang;
+  PQclear(r);
+  if (!allowed)
+    return DSR_OK;
+  r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
+  if (!dsr_db_ok(r)) {
+    PQclear(r);
+    return DSR_E_DB_UNAVAILABLE;
+  }
+  unsigned verified = 0;
+  for (int i = 0; i < PQntuples(r); i++)
+    if (PQgetvalue(r, i, 1)[0] == 't')
+      verified |= dsr_channel_bit(PQgetvalue(r, i, 0));
+  PQclear(r);
+  const unsigned ids = DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT;
+  if (!(verified & ids) || dsr_verify_satisfied(masks, n, verified))
+    return DSR_OK; /* not verified at all, or fully */
+  /* what the nearest alternative that builds on a confirmed identity still lacks */
+  unsigned missing = 0;
+  int fewest = 99;
+  for (size_t i = 0; i < n; i++) {
+    int left = __builtin_popcount(masks[i] & ~verified);
+    if ((masks[i] & verified) && !(masks[i] & ~ids) && left < fewest) {
+      fewest = left;
+      missing = masks[i] & ~verified;
+    }
+  }
+  struct dsr_buf done = {0}, more = {0};
+  bool ok = identity_words(verified & ids, lang, &done) && identity_words(missing, lang, &more);
+  if (ok)
+    *out = json_pack("{s:s, s:s, s:b}", "confirmed", done.data, "missing", more.data,
+                     "has_missing", missing != 0);
+  dsr_buf_free(&done);
+  dsr_buf_free(&more);
   return *out ? DSR_OK : DSR_E_INTERNAL;
 }
