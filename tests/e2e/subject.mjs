@@ -116,7 +116,7 @@ try {
   await check('subject: access with only an email is answered from the email alone, and says so', async () => {
     await laptop.goto(`${base}/requests/new`);
     const accessLabel = await laptop.textContent('label[for=type-access]');
-    assert(accessLabel.includes('With only some of these confirmed, we answer with the data we find with what you confirmed'),
+    assert(accessLabel.includes('If you give us only an email address or only a phone number, we answer with the data we find with the one you confirm'),
       `the form tells of the partial answer: ${accessLabel}`);
     await laptop.check('#type-access');
     await laptop.selectOption('#jurisdiction', 'gdpr');

@@ -825,6 +825,8 @@ static bool write_summary(struct xb *b)
                           retention_text(c, ret, sizeof ret), "rows", json_object_get(m, "rows"),
                           "files", json_object_get(m, "files"));
     json_decref(cats);
+    if (e && json_integer_value(json_object_get(m, "files")) == 0)
+      json_object_set_new(e, "files", json_null()); /* no "and 0 files" */
     if (e && c->purpose)
       json_object_set_new(e, "purpose", json_string(c->purpose));
     if (e && c->recipients)
@@ -869,6 +871,8 @@ static bool write_summary(struct xb *b)
                           "generated_at", when, "policy_version", policy_version(b->sp->policy),
                           "rows", (json_int_t)b->rows, "files", (json_int_t)b->files,
                           "portability", b->sp->kind == DSR_EXPORT_PORTABILITY, "lang", lang);
+  if (ctx && b->files == 0)
+    json_object_set_new(ctx, "files", json_null()); /* no "and 0 files" */
   if (ctx) /* what could not be included: the count, and why per collection */
     json_object_set_new(ctx, "missing_files",
                         b->missing > 0 ? json_integer(b->missing) : json_null());
