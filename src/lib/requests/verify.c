@@ -1093,6 +1093,7 @@ enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *poli
   }
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t n = dsr_verify_requirements(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), masks);
+  bool partial = dsr_verify_partial_allowed(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
   PQclear(r);
   r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
   if (!dsr_db_ok(r)) {
@@ -1107,6 +1108,10 @@ enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *poli
       verified |= bit;
   }
   PQclear(r);
+  /* a partial answer needs only the alternative's channels that the subject gave */
+  for (size_t i = 0; partial && i < n; i++)
+    if (masks[i] & offered & (DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT))
+      masks[i] &= offered;
   /* the alternative the subject can complete with what they gave that needs the fewest steps */
   unsigned best = 0;
   int best_left = 99;
