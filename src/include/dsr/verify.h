@@ -205,7 +205,7 @@ bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const c
  * alternative the request can still complete lacks. Reads only.
  */
 /**
- * Whether request @p id is answered from part of the subject's identities
+ * (partial.c) Whether request @p id is answered from part of the subject's identities
  * only (its rule allows a partial answer and its verified channels satisfy no
  * alternative): *out (caller decrefs) is then {"confirmed": "your email
  * address", "missing": "your mobile phone number", "has_missing"} in words of
