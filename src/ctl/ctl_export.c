@@ -65,9 +65,8 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
   long summary_rows = rows ? strtol(rows, &end, 10) : 0;
   if (!file || !out || (!subj.email && !subj.phone && !subj.account_id) ||
       (rows && (end == rows || *end || summary_rows < 1))) {
-    ctl_error("export: usage: dsrctl export --policy FILE (--email X | --phone Y | "
-              "--account-id Z) [--portability] [--tenant T | --controller] [--language L] "
-              "[--summary-rows N] --out FILE.zip");
+    ctl_error("export: needs --policy, --out and an identity; --summary-rows takes a number "
+              "from 1 (see dsrctl export --help)");
     return 2;
   }
   char err[1024];
