@@ -60,9 +60,13 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
     portability = portability || !strcmp(argv[i], "--portability");
     controller = controller || !strcmp(argv[i], "--controller");
   }
-  if (!file || !out || (!subj.email && !subj.phone && !subj.account_id)) {
-    ctl_error("export: usage: dsrctl export --policy FILE (--email X | --phone Y | "
-              "--account-id Z) [--portability] [--tenant T | --controller] --out FILE.zip");
+  const char *lang = ctl_opt(argc, argv, "--language"), *rows = ctl_opt(argc, argv, "--summary-rows");
+  char *end = NULL;
+  long summary_rows = rows ? strtol(rows, &end, 10) : 0;
+  if (!file || !out || (!subj.email && !subj.phone && !subj.account_id) ||
+      (rows && (end == rows || *end || summary_rows < 1))) {
+    ctl_error("export: needs --policy, --out and an identity; --summary-rows takes a number "
+              "from 1 (see dsrctl export --help)");
     return 2;
   }
   char err[1024];
@@ -107,7 +111,9 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
                                  .owner = tenant ? "customer" : "controller",
                                  .plan = plan,
                                  .include = inc,
-                                 .generated_at = dsr_now()};
+                                 .generated_at = dsr_now(),
+                                 .lang = lang,
+                                 .summary_rows = summary_rows};
   struct dsr_export_result res;
   unlink(tmp);
   if (!dsr_export_write(&spec, conn, tmp, key, &res, err, sizeof err)) {

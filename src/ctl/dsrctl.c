@@ -44,7 +44,7 @@ static const struct ctl_command commands[] = {
     {"export", ctl_export, "export --policy F --email X ...",
      "write a subject's access or portability package (same code as dsrd)",
      "export --policy FILE (--email X | --phone Y | --account-id Z) [--portability] "
-     "[--tenant T | --controller] --out FILE.zip\n"},
+     "[--tenant T | --controller] [--language L] [--summary-rows N] --out FILE.zip\n"},
     {"service-key", ctl_service, "service-key create --name N",
      "create a platform service key (restriction checks)",
      "service-key create --name N\n"},

@@ -163,6 +163,8 @@ static json_t *form_ctx(struct dsr_hreq *r, const json_t *values)
                           sel_type && !strcmp(sel_type, t));
     if (e && asks)
       json_object_set_new(e, "asks", json_string(asks));
+    if (e && asks && dsr_verify_partial_allowed(r->app->policy, t, sel_jur))
+      json_object_set_new(e, "partial", json_true()); /* fewer codes: a partial answer */
     json_array_append_new(types, e);
     if (dsr_verify_needs(r->app->policy, t, sel_jur, DSR_CH_SMS))
       json_array_append_new(phone_for, json_pack("{s:s}", "label", label));
@@ -722,6 +724,19 @@ static void human_status(struct dsr_hreq *r, json_t *view, const char *lang)
   const json_t *sa = json_object_get(j, "supervisory_authority");
   if (json_is_object(sa) && json_string_value(json_object_get(sa, "name")))
     json_object_set(view, "authority", (json_t *)sa);
+  bool answer = type && (!strcmp(type, "access") || !strcmp(type, "portability"));
+  if (answer && strcmp(st, "pending_verification") != 0 && strcmp(st, "received") != 0) {
+    /* answered from the confirmed identities only: the page says so, and what would add more */
+    struct dsr_db *db = dsr_db_acquire(r->app->pool);
+    json_t *partial = NULL;
+    if (db && dsr_verify_partial_info(db, r->app->policy, dsr_json_str(view, "id"), lang,
+                                      &partial) != DSR_OK)
+      DSR_WARN("page.partial_info_failed", "rid=%s", r->rid);
+    if (db)
+      dsr_db_release(db);
+    if (partial)
+      json_object_set_new(view, "partial", partial);
+  }
   bool erasure = completed && type && !strcmp(type, "erasure");
   if (erasure) {
     struct dsr_db *db = dsr_db_acquire(r->app->pool);

@@ -127,10 +127,8 @@ static enum dsr_ec intake(struct dsr_hreq *r, const json_t *body, const char *ph
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t nalt = dsr_verify_requirements(r->app->policy, in.type, jur.code, masks);
   unsigned offered = offered_channels(&in);
-  bool possible = false;
-  for (size_t i = 0; i < nalt; i++)
-    possible = possible || (masks[i] & offered) == masks[i];
-  if (!possible) {
+  if (!dsr_verify_possible(masks, nalt, offered,
+                           dsr_verify_partial_allowed(r->app->policy, in.type, jur.code))) {
     *field = "/subject";
     return DSR_E_CHANNEL_UNAVAILABLE;
   }

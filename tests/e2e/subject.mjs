@@ -1,6 +1,7 @@
 // End-to-end checks of the data subject's whole experience in headless Chromium (Debian's
-// /usr/bin/chromium driven by playwright-core): an access request that needs two
-// confirmations (email and SMS), approved by staff, answered with a download page that a
+// /usr/bin/chromium driven by playwright-core): an access request with only an email,
+// answered from the email alone and saying so (the package's summary rendered at 1280 and
+// 390 px); an access request that needs two confirmations (email and SMS), approved by staff, answered with a download page that a
 // link scanner cannot use up, opened on another device; the status page offering the
 // download. Builds a small sample platform on a fresh state directory and runs dsrd on it
 // with the CallOrbit policy; mail and SMS land in STATE/maildir. Screenshots go to OUT_DIR
@@ -112,6 +113,59 @@ try {
   let requestId;
   let downloadLink;
 
+  await check('subject: access with only an email is answered from the email alone, and says so', async () => {
+    await laptop.goto(`${base}/requests/new`);
+    const accessLabel = await laptop.textContent('label[for=type-access]');
+    assert(accessLabel.includes('If you give us only an email address or only a phone number, we answer with the data we find with the one you confirm'),
+      `the form tells of the partial answer: ${accessLabel}`);
+    await laptop.check('#type-access');
+    await laptop.selectOption('#jurisdiction', 'gdpr');
+    await laptop.fill('#email', email);
+    await Promise.all([laptop.waitForURL(/\/verify$/), laptop.click('button[type=submit]')]);
+    const id = laptop.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    const steps = await laptop.textContent('ul.steps');
+    assert(steps.includes('Still needed: the code sent by email') && !steps.includes('SMS'),
+      `the email code is all that is asked: ${steps}`);
+    const code = await until('the code mail', () => readMail(state, email, 'code'), 30000);
+    await laptop.fill('#code', code.match(/^ {4}(\d{6})$/m)[1]);
+    await Promise.all([laptop.waitForURL(/\/status$/), laptop.click('form[action$="/verify"] button[type=submit]')]);
+    const confirmed = await laptop.textContent('main');
+    assert(!confirmed.includes('Waiting'), `confirmed by the email alone: ${confirmed}`);
+    assert(confirmed.includes('Our answer covers only the data we found with what you confirmed: your email address.') &&
+      confirmed.includes('make a new request and confirm your mobile phone number as well'), `status page: ${confirmed}`);
+    await discovered(id, staffToken);
+    const a = await api('POST', `/v1/admin/requests/${id}/actions`, staffToken, { action: 'approve' });
+    assert(a.status === 200, `approve: ${a.status} ${JSON.stringify(a.json)}`);
+    await until('the export mail', () => readMail(state, email, '/downloads/'), 120000);
+    const closing = await until('the closing mail', () => readMail(state, email, 'This answer covers only'), 120000);
+    assert(/what you confirmed:\nyour email address\./.test(closing), `closing mail: ${closing}`);
+    for (let m = readMail(state, email, null); m; m = readMail(state, email, null)); // nothing left for the next steps
+    await laptop.reload();
+    const text = await laptop.textContent('main');
+    assert(text.includes('Downloads left') && text.includes('Our answer covers only the data'), `completed: ${text}`);
+    await shots(laptop, 'status-partial');
+    const [download] = await Promise.all([
+      laptop.waitForEvent('download'),
+      laptop.click('section.download button[type=submit]'),
+    ]);
+    const zip = path.join(state, 'partial.zip');
+    fs.copyFileSync(await download.path(), zip);
+    const html = spawnSync('unzip', ['-p', zip, 'summary.html'], { encoding: 'utf8' }).stdout;
+    assert(html.includes('This answer covers only the data we found with what you confirmed: your email address.'),
+      'the package says the answer is partial');
+    assert(html.includes('<ol class="records">') && !/<dd>\{/.test(html), 'the records themselves, arrays as lists');
+    assert(!/\d{4}-\d\d-\d\d[ T]\d\d:\d\d/.test(html), 'no raw timestamps');
+    const file = path.resolve(outDir, 'e2e-subject-package-summary.html'); // kept for people to read
+    fs.writeFileSync(file, html);
+    await laptop.goto(`file://${file}`);
+    await shots(laptop, 'package-summary');
+    await laptop.setViewportSize({ width: 390, height: 900 });
+    const overflow = await laptop.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, `summary.html fits 390 px (overflows by ${overflow} px)`);
+    await laptop.setViewportSize({ width: 1280, height: 900 });
+    clean(laptop, 'partial access');
+  });
+
   await check('subject: access with email and phone, both confirmed, reaches the staff', async () => {
     await laptop.goto(`${base}/requests/new`);
     // before sending: the form says what each kind of request will ask for
@@ -120,7 +174,8 @@ try {
       `access asks: ${accessLabel}`);
     assert((await laptop.textContent('label[for=type-erasure]')).includes('a code we email you, or a code we text'),
       'erasure asks for one of them');
-    assert(!(await laptop.textContent('label[for=phone]')).includes('optional'), 'the phone is not "optional"');
+    // the phone is optional (access without it is answered from the email alone, as the form says)
+    assert((await laptop.textContent('label[for=phone]')).includes('optional'), 'the phone is optional');
     await shots(laptop, 'form');
     await laptop.check('#type-access');
     await laptop.selectOption('#jurisdiction', 'gdpr');

@@ -20,6 +20,7 @@
 #include "dsr/queue.h"
 #include "dsr/requests.h"
 #include "dsr/rights.h"
+#include "dsr/timefmt.h"
 #include "../../src/worker/worker.h"
 #include "../../src/worker/export_jobs.h"
 
@@ -372,6 +373,109 @@ START_TEST(portability_holds_only_portable_fields)
   ck_assert_int_ne(access(path, F_OK), 0); /* machine-readable formats only */
   snprintf(path, sizeof path, "%s/manifest.json", dir);
   ck_assert_int_eq(access(path, F_OK), 0);
+  json_decref(data);
+}
+END_TEST
+
+/* The first row's value of @p field in collection @p coll of data.json (borrowed), or NULL. */
+static const char *first_value(const json_t *data, const char *coll, const char *field)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(data, "collections"), i, c) {
+    if (!strcmp(json_string_value(json_object_get(c, "name")), coll))
+      return json_string_value(json_object_get(json_array_get(json_object_get(c, "rows"), 0),
+                                               field));
+  }
+  return NULL;
+}
+
+/*
+ * summary.html / summary.txt list the records themselves, for people: the
+ * policy's field labels (else the column's name in words), dates in the
+ * subject's language with their offset, arrays as lists, the media files with
+ * their dates, and at most --summary-rows records per collection, the others
+ * counted with where to find them.
+ */
+START_TEST(summary_lists_the_records_readably)
+{
+  char zip[400], dir[400], pol[400], cmd[2048], path[600];
+  snprintf(zip, sizeof zip, "%s/readable.zip", xtmp);
+  snprintf(dir, sizeof dir, "%s/readable", xtmp);
+  snprintf(pol, sizeof pol, "%s/labelled.json", xtmp);
+  /* callos.json with the labels of the contacts' fields */
+  snprintf(cmd, sizeof cmd,
+           "python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); "
+           "p[\"collections\"][\"contacts\"][\"export\"]={\"label\":\"Your contact entries\","
+           "\"fields\":{\"full_name\":\"Name\",\"phone\":\"Phone number\",\"tags\":\"Tags\","
+           "\"created_at\":\"Added on\"}}; json.dump(p, open(sys.argv[2], \"w\"))' "
+           "'%s/policies/callos.json' '%s' 2>&1", getenv("DSR_TOP_SRCDIR"), pol);
+  int rc;
+  char *out = sh(cmd, &rc);
+  ck_assert_msg(rc == 0, "policy: %s", out);
+  free(out);
+  char *args = NULL;
+  ck_assert(asprintf(&args, "export --policy '%s' --email " SUBJ_EMAIL " --phone " SUBJ_PHONE
+                            " --language de --summary-rows 2 --out '%s'", pol, zip) > 0);
+  out = dsrctl(args, &rc);
+  free(args);
+  ck_assert_msg(rc == 0, "dsrctl export: %s", out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "unzip -q -o '%s' -d '%s' 2>&1", zip, dir);
+  out = sh(cmd, &rc);
+  ck_assert_msg(rc == 0, "unzip: %s", out);
+  free(out);
+  snprintf(path, sizeof path, "%s/data.json", dir);
+  json_t *data = load_json(path);
+  size_t len;
+  snprintf(path, sizeof path, "%s/summary.txt", dir);
+  char *txt = h_slurp(path, &len);
+  snprintf(path, sizeof path, "%s/summary.html", dir);
+  char *html = h_slurp(path, &len);
+  ck_assert(txt && html);
+  char want[600], when[160];
+  /* a labelled field: the first contact's name under the policy's label */
+  const char *name = first_value(data, "contacts", "full_name");
+  ck_assert_ptr_nonnull(name);
+  snprintf(want, sizeof want, "    Eintrag 1\n      Name: %s\n", name);
+  ck_assert_msg(strstr(txt, want) != NULL, "no \"%s\" in %s", want, txt);
+  /* a date in German with its offset (UTC), not as the database writes it */
+  const char *added = first_value(data, "contacts", "created_at");
+  ck_assert_ptr_nonnull(added);
+  dsr_time_human_str(added, "de", true, when, sizeof when);
+  ck_assert_ptr_nonnull(strstr(when, "Uhr (UTC)"));
+  snprintf(want, sizeof want, "      Added on: %s\n", when);
+  ck_assert_msg(strstr(txt, want) != NULL, "no \"%s\"", want);
+  snprintf(want, sizeof want, "<dt>Added on</dt><dd>%s</dd>", when);
+  ck_assert_msg(strstr(html, want) != NULL, "no \"%s\"", want);
+  /* an array as a list (not "{a,b}"), under the column's name in words */
+  const char *kw = first_value(data, "ai_summaries", "keywords");
+  ck_assert_msg(kw && kw[0] == '{' && kw[1] != '}', "keywords: %s", kw ? kw : "(none)");
+  char first_kw[100];
+  snprintf(first_kw, sizeof first_kw, "%.*s", (int)strcspn(kw + 1, ",}"), kw + 1);
+  snprintf(want, sizeof want, "      Keywords:\n        - %s\n", first_kw);
+  ck_assert_msg(strstr(txt, want) != NULL, "no \"%s\"", want);
+  snprintf(want, sizeof want, "<dt>Keywords</dt><dd><ul><li>%s</li>", first_kw);
+  ck_assert_msg(strstr(html, want) != NULL, "no \"%s\"", want);
+  ck_assert_ptr_null(strstr(html, "<dd>{"));
+  /* a media file with its date: the recording's */
+  const char *rec_at = first_value(data, "recordings", "created_at");
+  ck_assert_ptr_nonnull(rec_at);
+  dsr_time_human_str(rec_at, "de", true, when, sizeof when);
+  snprintf(want, sizeof want, "</code>, %s</li>", when);
+  const char *m = strstr(html, "<li><code>media/recordings/");
+  ck_assert_msg(m && strstr(m, want) != NULL && strstr(m, want) < strchr(m, '\n'),
+                "no file dated \"%s\"", when);
+  snprintf(want, sizeof want, "    - media/recordings/");
+  ck_assert_ptr_nonnull(strstr(txt, want));
+  /* at most two records of a collection; the others counted, with where they are */
+  ck_assert_ptr_null(strstr(txt, "    Eintrag 3\n"));
+  ck_assert_ptr_nonnull(strstr(html, "weitere Einträge: alle Einträge stehen in <code>data.json"
+                                     "</code> und <code>csv/calls.csv</code>"));
+  ck_assert_ptr_null(strstr(html, "T0")); /* no raw timestamps */
+  ck_assert_ptr_null(strstr(html, "+00"));
+  free(txt);
+  free(html);
   json_decref(data);
 }
 END_TEST
@@ -1234,6 +1338,7 @@ Suite *suite_export(void)
   tcase_set_timeout(t, 900);
   tcase_add_test(t, access_package_matches_the_platform);
   tcase_add_test(t, portability_holds_only_portable_fields);
+  tcase_add_test(t, summary_lists_the_records_readably);
   tcase_add_test(t, job_link_range_expiry_and_customer_scope);
   tcase_add_test(t, restriction_registry_check_and_lift);
   tcase_add_test(t, objection_opt_out_and_withdrawal_change_the_platform);

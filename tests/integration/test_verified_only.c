@@ -15,6 +15,7 @@
 #include "verify_util.h"
 #include "webhook_receiver.h"
 #include "dsr/admin.h"
+#include "dsr/closing.h"
 #include "dsr/crypto.h"
 #include "dsr/customer_api.h"
 #include "dsr/customers.h"
@@ -372,8 +373,8 @@ START_TEST(an_identity_verified_later_is_searched_then)
 }
 END_TEST
 
-/* The plaintext data.json of the first package of request @p id (caller frees). */
-static char *package_data_json(const char *id)
+/* The plaintext of @p entry ("data.json") of the first package of request @p id (caller frees). */
+static char *package_entry(const char *id, const char *entry)
 {
   char sql[300];
   snprintf(sql, sizeof sql, "SELECT file_name, key_sealed FROM dsr_exports WHERE"
@@ -402,7 +403,7 @@ static char *package_data_json(const char *id)
   close(fd);
   dsr_xsource_close(&src);
   free(key);
-  snprintf(cmd, sizeof cmd, "unzip -p '%s' data.json", zip);
+  snprintf(cmd, sizeof cmd, "unzip -p '%s' '%s'", zip, entry);
   FILE *p = popen(cmd, "r");
   ck_assert_ptr_nonnull(p);
   size_t cap = 1 << 16, len = 0;
@@ -444,12 +445,114 @@ START_TEST(an_access_package_holds_what_the_verified_identities_reach)
                                        " AND customer_id = '%s'", id, cust_b), 0);
   decide_all(id);
   ck_assert_int_ge(run_jobs(), 1);
-  char *data = package_data_json(id);
+  char *data = package_entry(id, "data.json");
   ck_assert_ptr_nonnull(strstr(data, A_EMAIL));
   /* B's number as stored (every digit: seven alone can occur by chance in ids and times) */
   const char *hit = strstr(data, b_phone + 1);
   ck_assert_msg(hit == NULL, "B's number in A's package: %.80s", hit ? hit : "");
   free(data);
+  dsr_set_fake_now(0);
+}
+END_TEST
+
+/* The text of the newest email of @p template the outbox holds for request @p id (caller frees). */
+static char *outbox_text(const char *id, const char *template)
+{
+  char sql[300];
+  snprintf(sql, sizeof sql, "SELECT body_sealed FROM dsr_outbox WHERE channel = 'email'"
+                            " AND template = '%s' AND request_id = '%s'"
+                            " ORDER BY id DESC LIMIT 1", template, id);
+  PGresult *r = h_sql(d.conninfo, sql);
+  ck_assert_int_eq(PQntuples(r), 1);
+  size_t n = 0, pl_len = 0;
+  unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+  unsigned char *plain = NULL;
+  ck_assert(raw && dsr_unseal(raw, n, &plain, &pl_len));
+  PQfreemem(raw);
+  PQclear(r);
+  json_t *msg = json_loadb((const char *)plain, pl_len, 0, NULL);
+  free(plain);
+  char *text = strdup(json_string_value(json_object_get(msg, "text")));
+  json_decref(msg);
+  return text;
+}
+
+/*
+ * CallOrbit's access rule needs email and SMS, with "partial": "verified_identities".
+ * A subject who gives only an email is answered once the email is confirmed, with
+ * what the email reaches: never what only the phone would reach (A's calls); the
+ * package and the closing message say so. A subject who gave both is waited for.
+ */
+START_TEST(an_email_only_access_is_answered_from_the_email_alone)
+{
+  const char *pc = "SELECT count(*) FROM calls WHERE caller_number = '" A_PHONE
+                   "' OR called_number = '" A_PHONE "'";
+  ck_assert_int_gt(h_sql_long(pl.conninfo, pc), 0); /* there is phone-only data to leave out */
+  char both[40];
+  file_request("access", A_EMAIL, A_PHONE, NULL, both);
+  char *mail = outbox_text(both, "code");
+  char code[7];
+  vu_code(mail, code);
+  free(mail);
+  struct dsr_verify_env env = {.policy = d.policy};
+  struct dsr_verify_outcome out;
+  dsr_verify_submit(d.db, &env, both, status_token, "email", code, NULL, &out);
+  ck_assert_int_eq(out.ec, DSR_OK);
+  ck_assert_str_eq(out.status, "pending_verification"); /* the phone given is waited for */
+
+  char id[40];
+  file_request("access", A_EMAIL, NULL, NULL, id);
+  verify_by_email_code(id); /* asserts "verified" */
+  ck_assert_int_eq(ef_long(d.conninfo, "SELECT count(*) FROM dsr_events WHERE request_id = '%s'"
+                                       " AND kind = 'request.verified' AND data->>'partial' = 'true'",
+                           id),
+                   1);
+  dsr_set_fake_now(time(NULL) + 1);
+  ck_assert_int_ge(run_jobs(), 1);
+  decide_all(id);
+  ck_assert_int_ge(run_jobs(), 1);
+  char *data = package_entry(id, "data.json");
+  ck_assert_ptr_nonnull(strstr(data, A_EMAIL));
+  /* the calls in the package: each reached through the email (A's contact entries or
+   * A's user account), and A's calls that only the phone reaches are not there */
+  json_t *doc = json_loads(data, 0, NULL);
+  ck_assert_ptr_nonnull(doc);
+  struct dsr_buf ids = {0};
+  ck_assert(dsr_buf_puts(&ids, "{"));
+  size_t i, k;
+  json_t *c, *row;
+  json_array_foreach(json_object_get(doc, "collections"), i, c) {
+    if (strcmp(json_string_value(json_object_get(c, "name")), "calls") != 0)
+      continue;
+    json_array_foreach(json_object_get(c, "rows"), k, row)
+      ck_assert(dsr_buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "",
+                               (long long)json_integer_value(json_object_get(row, "id"))));
+  }
+  ck_assert(dsr_buf_puts(&ids, "}"));
+  json_decref(doc);
+  const char *by_email = "(contact_id IN (SELECT id FROM contacts WHERE lower(email) = '" A_EMAIL
+                         "') OR agent_user_id IN (SELECT id FROM users WHERE lower(email) = '"
+                         A_EMAIL "'))";
+  ck_assert_int_eq(ef_long(pl.conninfo, "SELECT count(*) FROM calls WHERE id = ANY('%s'::bigint[])"
+                                        " AND NOT %s", ids.data, by_email),
+                   0);
+  ck_assert_int_gt(ef_long(pl.conninfo, "SELECT count(*) FROM calls WHERE (caller_number = '"
+                                        A_PHONE "' OR called_number = '" A_PHONE "') AND NOT"
+                                        " id = ANY('%s'::bigint[])", ids.data),
+                   0);
+  dsr_buf_free(&ids);
+  free(data);
+  char *summary = package_entry(id, "summary.txt");
+  ck_assert_msg(strstr(summary, "This answer covers only the data we found with what you "
+                                "confirmed:\nyour email address.") != NULL, "%s", summary);
+  ck_assert_ptr_nonnull(strstr(summary, "Data we can find only with your mobile phone number is"
+                                        " not included"));
+  free(summary);
+  ck_assert(dsr_closing_notice(d.db, d.policy, "https://privacy.example", id));
+  char *closing = outbox_text(id, "notice");
+  ck_assert_msg(strstr(closing, "This answer covers only the data we found with what you "
+                                "confirmed:\nyour email address.") != NULL, "%s", closing);
+  free(closing);
   dsr_set_fake_now(0);
 }
 END_TEST
@@ -463,6 +566,7 @@ Suite *suite_verified_only(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   /* The erasure comes last: the others read A's data. */
   tcase_add_test(tc, an_access_package_holds_what_the_verified_identities_reach);
+  tcase_add_test(tc, an_email_only_access_is_answered_from_the_email_alone);
   tcase_add_test(tc, an_identity_verified_later_is_searched_then);
   tcase_add_test(tc, another_persons_phone_reaches_no_stage_of_an_erasure);
   suite_add_tcase(s, tc);

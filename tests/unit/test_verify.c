@@ -203,11 +203,86 @@ END_TEST
 
 #include "suites.h"
 
+/* The diagnostics of dsrctl policy lint for @p text, joined by newlines (caller frees). */
+static char *lint(const char *text)
+{
+  char path[] = "/tmp/dsr-policy-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert(fd >= 0);
+  ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+  struct dsr_diags d = {0};
+  struct dsr_policy *p = dsr_policy_check(path, &d);
+  unlink(path);
+  size_t cap = 16;
+  for (size_t i = 0; i < d.n; i++)
+    cap += strlen(d.v[i].text) + 1;
+  char *out = calloc(1, cap);
+  ck_assert_ptr_nonnull(out);
+  for (size_t i = 0; i < d.n; i++) {
+    strncat(out, d.v[i].text, cap - strlen(out) - 1);
+    strncat(out, "\n", cap - strlen(out) - 1);
+  }
+  dsr_policy_free(p);
+  dsr_diags_free(&d);
+  return out;
+}
+
+#define PARTIAL_RULE(types, req, partial)                                                     \
+  "{\"verification\":{\"rules\":[{\"types\":" types ",\"jurisdictions\":[\"*\"],"          \
+  "\"require\":" req ",\"partial\":\"" partial "\"}]}}"
+
+/* "partial": "verified_identities": when a request with fewer channels is answered, and lint. */
+START_TEST(partial_answer_rule)
+{
+  struct dsr_policy *p = policy_from(
+      "{\"verification\":{\"rules\":["
+      "{\"types\":[\"access\"],\"jurisdictions\":[\"*\"],\"require\":[[\"email\",\"sms\"]],"
+      "\"partial\":\"verified_identities\"},"
+      "{\"types\":[\"portability\"],\"jurisdictions\":[\"*\"],\"require\":[[\"email\",\"sms\"]]}]}}");
+  unsigned m[DSR_MAX_ALTERNATIVES];
+  size_t n = dsr_verify_requirements(p, "access", "gdpr", m);
+  ck_assert(dsr_verify_partial_allowed(p, "access", "gdpr"));
+  ck_assert(!dsr_verify_partial_allowed(p, "portability", "gdpr")); /* its rule says nothing */
+  ck_assert(!dsr_verify_partial_allowed(p, "erasure", "gdpr"));
+  ck_assert(!dsr_verify_partial_allowed(NULL, "access", "gdpr"));
+  /* only an email given: it alone starts a partial answer */
+  ck_assert(dsr_verify_possible(m, n, DSR_CH_EMAIL, true));
+  ck_assert(!dsr_verify_possible(m, n, DSR_CH_EMAIL, false));
+  ck_assert(dsr_verify_partial_ok(m, n, DSR_CH_EMAIL, DSR_CH_EMAIL));
+  ck_assert(!dsr_verify_partial_ok(m, n, DSR_CH_EMAIL, 0));
+  /* both given: both are waited for */
+  ck_assert(!dsr_verify_partial_ok(m, n, DSR_CH_EMAIL | DSR_CH_SMS, DSR_CH_EMAIL));
+  ck_assert(dsr_verify_partial_ok(m, n, DSR_CH_EMAIL | DSR_CH_SMS, DSR_CH_EMAIL | DSR_CH_SMS));
+  /* the form no longer says the phone is needed for access */
+  ck_assert(!dsr_verify_needs(p, "access", "gdpr", DSR_CH_SMS));
+  ck_assert(dsr_verify_needs(p, "portability", "gdpr", DSR_CH_SMS));
+  dsr_policy_free(p);
+  char *d = lint(PARTIAL_RULE("[\"access\",\"portability\"]", "[[\"email\",\"sms\"]]",
+                              "verified_identities"));
+  ck_assert_msg(d[0] == '\0', "%s", d);
+  free(d);
+  d = lint(PARTIAL_RULE("[\"access\"]", "[[\"email\",\"sms\"]]", "everything"));
+  ck_assert_msg(strstr(d, "verification.rules[0].partial: unknown value \"everything\" "
+                          "(expected verified_identities)") != NULL, "%s", d);
+  free(d);
+  d = lint(PARTIAL_RULE("[\"access\",\"erasure\"]", "[[\"email\",\"sms\"]]",
+                        "verified_identities"));
+  ck_assert_msg(strstr(d, "a partial answer is only for access and portability, and this rule "
+                          "also covers \"erasure\"") != NULL, "%s", d);
+  free(d);
+  d = lint(PARTIAL_RULE("[\"access\"]", "[[\"email\"],[\"sms\"]]", "verified_identities"));
+  ck_assert_msg(strstr(d, "has no effect") != NULL, "%s", d);
+  free(d);
+}
+END_TEST
+
 Suite *suite_verify_unit(void)
 {
   Suite *s = suite_create("verify");
   TCase *tc = tcase_create("parts");
   tcase_add_test(tc, rules_first_match_and_defaults);
+  tcase_add_test(tc, partial_answer_rule);
   tcase_add_test(tc, intervals);
   tcase_add_test(tc, account_assertions);
   tcase_add_test(tc, token_buckets);

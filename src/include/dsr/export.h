@@ -79,6 +79,13 @@ struct dsr_export_spec {
   long fetch_rows;        /**< rows per cursor page (0: 1000) */
   const char *lang;       /**< the subject's language for summary.html/.txt (NULL: "en") */
   const char *jurisdiction; /**< the request's law: rights and authority in the summary, or NULL */
+  /**
+   * Answered from part of the subject's identities only (dsr_verify_partial_info():
+   * {"confirmed", "missing", "has_missing"} in words of @p lang), or NULL; borrowed.
+   */
+  const json_t *partial;
+  /** Rows listed per collection in the summary for people (0: 50); the rest is counted. */
+  long summary_rows;
 };
 
 /** What a package holds (counts only). */

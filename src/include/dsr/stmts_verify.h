@@ -78,6 +78,10 @@
     " WHERE o.id <> $1::uuid AND o.type = $2 AND o.duplicate_of IS NULL"                        \
     " AND o.status IN ('verified', 'in_progress', 'on_hold', 'completed')"                     \
     " AND o.received_at >= to_timestamp($3::bigint) - $4::interval"                            \
+    " AND NOT EXISTS (SELECT 1 FROM dsr_identities n2 WHERE n2.request_id = $1::uuid"           \
+    " AND n2.verified_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dsr_identities o2"           \
+    " WHERE o2.request_id = o.id AND o2.kind = n2.kind AND o2.lookup_hash = n2.lookup_hash"     \
+    " AND o2.verified_at IS NOT NULL))"                                                         \
     " ORDER BY o.received_at, o.id LIMIT 1")                                                    \
   X(DSR_STMT_REQUEST_MARK_DUPLICATE,                                                            \
     "UPDATE dsr_requests SET duplicate_of = $2::uuid, status = 'denied',"                      \

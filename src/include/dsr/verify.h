@@ -56,6 +56,29 @@ size_t dsr_verify_requirements(const struct dsr_policy *p, const char *type,
 /** True when @p verified covers one alternative (manual always suffices). */
 bool dsr_verify_satisfied(const unsigned *masks, size_t n, unsigned verified);
 
+/** The one value of a rule's "partial" option (docs/policy-sections.md). */
+#define DSR_VERIFY_PARTIAL_VERIFIED_IDENTITIES "verified_identities"
+/**
+ * True when the rule that applies to @p type in @p jurisdiction says
+ * "partial": "verified_identities" and @p type is answered with data
+ * (access, portability): a request verified by fewer channels than an
+ * alternative needs is then answered with what its verified identities reach.
+ */
+bool dsr_verify_partial_allowed(const struct dsr_policy *p, const char *type,
+                                const char *jurisdiction);
+/**
+ * Whether a partial answer may start: for some alternative, every identity
+ * channel (email, sms, account) of it that the subject gave (@p offered) is
+ * verified, and there is at least one. A channel the subject gave and has not
+ * confirmed yet is waited for.
+ */
+bool dsr_verify_partial_ok(const unsigned *masks, size_t n, unsigned offered, unsigned verified);
+/**
+ * Whether a request giving @p offered can ever be verified: it holds every
+ * channel of an alternative, or (with @p partial) one identity channel of one.
+ */
+bool dsr_verify_possible(const unsigned *masks, size_t n, unsigned offered, bool partial);
+
 /** What verification code needs from its caller (borrowed, read-only). */
 struct dsr_verify_env {
   const struct dsr_policy *policy; /**< NULL: defaults */
@@ -168,7 +191,10 @@ void dsr_request_withdraw_as(struct dsr_db *db, const char *id, const char *acto
 char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
                       const char *lang);
 
-/** Whether every public way to confirm a request of @p type needs @p channel (a bit). */
+/**
+ * Whether every public way to confirm a request of @p type needs @p channel (a
+ * bit); false where the rule allows a partial answer (dsr_verify_partial_allowed()).
+ */
 bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
                       unsigned channel);
 
@@ -178,6 +204,17 @@ bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const c
  * "remaining_count"}, labels in @p lang; "remaining" is what the quickest
  * alternative the request can still complete lacks. Reads only.
  */
+/**
+ * (partial.c) Whether request @p id is answered from part of the subject's identities
+ * only (its rule allows a partial answer and its verified channels satisfy no
+ * alternative): *out (caller decrefs) is then {"confirmed": "your email
+ * address", "missing": "your mobile phone number", "has_missing"} in words of
+ * @p lang (NULL: the request's language), else NULL. Reads only.
+ */
+DSR_MUST_USE enum dsr_ec dsr_verify_partial_info(struct dsr_db *db,
+                                                 const struct dsr_policy *policy,
+                                                 const char *id, const char *lang, json_t **out);
+
 enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *policy,
                                 const char *id, const char *lang, json_t **out);
 

@@ -16,12 +16,14 @@
 #include "dsr/embedded.h"
 #include "dsr/template.h"
 #include "dsr/timefmt.h"
+#include "dsr/words.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CURSOR "dsr_export_cursor"
@@ -40,7 +42,19 @@ struct xb {
   struct {
     long long json_bytes, media;
   } *spooled;
+  /**
+   * per included collection, in b->colls order, what the summary for people
+   * lists: {"records": [[{label, value | items}]], "more": n, "media":
+   * [{path, date}], "more_media": n}; at most summary_rows of each (owned)
+   */
+  json_t *shown;
 };
+
+/* Rows (and files) the summary lists per collection; the rest is counted. */
+static long summary_cap(const struct xb *b)
+{
+  return b->sp->summary_rows > 0 ? b->sp->summary_rows : 50;
+}
 
 /* Columns the package shows for @p c: portable fields, export fields, or all. */
 static size_t out_columns(const struct xb *b, const struct dsr_pcollection *c, const char **out,
@@ -69,6 +83,22 @@ static const char *field_label(const struct dsr_pcollection *c, const char *col)
   const char *l = c->export_fields ? json_string_value(json_object_get(c->export_fields, col))
                                    : NULL;
   return l ? l : col;
+}
+
+/* The label people read for @p col: the policy's (export.fields), else the column's name in
+ * words ("created_at" -> "Created at"). Caller frees. */
+static char *human_field(const struct dsr_pcollection *c, const char *col)
+{
+  const char *l = field_label(c, col);
+  char *h = strdup(l);
+  if (!h || l != col)
+    return h;
+  for (char *q = h; *q; q++)
+    if (*q == '_')
+      *q = ' ';
+  if (h[0] >= 'a' && h[0] <= 'z')
+    h[0] = (char)(h[0] - 'a' + 'A');
+  return h;
 }
 
 static bool included(const struct xb *b, const struct dsr_pcollection *c)
@@ -284,6 +314,148 @@ static char *json_head(const struct xb *b, const struct dsr_pcollection *c, long
   return head;
 }
 
+/* --- the records as people read them (summary.html / summary.txt) ---------- */
+
+#define SHOWN_VALUE_MAX 2000 /* characters of one value in the summary; data.json has it all */
+
+static bool is_time_type(const char *t)
+{
+  return t && (!strncmp(t, "timestamp", 9) || !strcmp(t, "date"));
+}
+
+/* The elements of a PostgreSQL array literal ("{billing,\"a b\",NULL}") as strings; nested
+ * arrays come out flat. NULL when @p v is no array literal. */
+static json_t *pg_array_items(const char *v)
+{
+  if (v[0] != '{')
+    return NULL;
+  json_t *a = json_array();
+  struct dsr_buf e = {0};
+  bool quoted = false, was_quoted = false, ok = a != NULL && dsr_buf_puts(&e, "");
+  for (const char *q = v + 1; ok && *q; q++) {
+    if (quoted) {
+      if (*q == '\\' && q[1])
+        ok = dsr_buf_printf(&e, "%c", *++q);
+      else if (*q == '"')
+        quoted = false;
+      else
+        ok = dsr_buf_printf(&e, "%c", *q);
+    } else if (*q == '"') {
+      quoted = was_quoted = true;
+    } else if (*q == ',' || *q == '}') {
+      if (e.len > 0 || was_quoted)
+        ok = json_array_append_new(a, (!was_quoted && !strcmp(e.data, "NULL"))
+                                          ? json_string("-")
+                                          : json_string(e.data)) == 0;
+      e.len = 0;
+      e.data[0] = '\0';
+      was_quoted = false;
+    } else if (*q != '{') {
+      ok = dsr_buf_printf(&e, "%c", *q);
+    }
+  }
+  dsr_buf_free(&e);
+  if (!ok) {
+    json_decref(a);
+    return NULL;
+  }
+  return a;
+}
+
+/* A date of the platform as people read it: in words of @p lang, with its offset (UTC). */
+static void human_time(const char *v, const char *type, const char *lang, char *out, size_t n)
+{
+  char iso[48];
+  bool date_only = type && !strcmp(type, "date");
+  if (date_only)
+    snprintf(iso, sizeof iso, "%.10sT00:00:00Z", v);
+  else if (strlen(v) > 19 && (strchr(v + 19, '+') || strchr(v + 19, '-') || strchr(v + 19, 'Z')))
+    snprintf(iso, sizeof iso, "%s", v);
+  else /* timestamp without a zone: the platform's clock, taken as UTC */
+    snprintf(iso, sizeof iso, "%s+00", v);
+  dsr_time_human_str(iso, lang, !date_only, out, n);
+}
+
+/* Text of at most SHOWN_VALUE_MAX bytes (cut at a character boundary, with "…"). */
+static json_t *shown_text(const char *v)
+{
+  size_t n = strlen(v);
+  if (n <= SHOWN_VALUE_MAX)
+    return json_string(v);
+  size_t k = SHOWN_VALUE_MAX;
+  while (k > 0 && ((unsigned char)v[k] & 0xC0) == 0x80)
+    k--;
+  char *cut = dsr_asprintf("%.*s\xe2\x80\xa6", (int)k, v);
+  json_t *j = cut ? json_string(cut) : NULL;
+  free(cut);
+  return j;
+}
+
+/* One row as [{label, value} | {label, items, list: true}], the empty cells left out. */
+static json_t *shown_row(const struct xb *b, const struct dsr_pcollection *c, PGresult *r,
+                         int row, const int *idx, const char *const *cols, size_t n)
+{
+  const char *lang = b->sp->lang ? b->sp->lang : "en";
+  json_t *out = json_array();
+  for (size_t j = 0; out && j < n; j++) {
+    if (PQgetisnull(r, row, idx[j]))
+      continue;
+    const char *v = PQgetvalue(r, row, idx[j]);
+    const char *t = dsr_pcollection_column_type(c, cols[j]);
+    char *label = human_field(c, cols[j]);
+    json_t *cellv = NULL, *items = NULL;
+    char buf[160];
+    if (is_time_type(t)) {
+      human_time(v, t, lang, buf, sizeof buf);
+      cellv = json_string(buf);
+    } else if (t && (strstr(t, "[]") || !strncmp(t, "_", 1)) && (items = pg_array_items(v))) {
+      /* arrays as lists */
+    } else if (t && (!strcmp(t, "boolean") || !strcmp(t, "bool"))) {
+      cellv = json_string(dsr_words_get("value", v[0] == 't' ? "yes" : "no", lang, buf,
+                                        sizeof buf));
+    } else {
+      cellv = shown_text(v);
+    }
+    json_t *e = label ? json_pack("{s:s}", "label", label) : NULL;
+    if (e && items) {
+      json_object_set_new(e, "items", items);
+      json_object_set_new(e, "list", json_true());
+      items = NULL;
+    } else if (e && cellv) {
+      json_object_set_new(e, "value", cellv);
+      cellv = NULL;
+    }
+    json_decref(items);
+    json_decref(cellv);
+    free(label);
+    if (!e || json_array_append_new(out, e) != 0) {
+      json_decref(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+/* The collection's entry of b->shown (created on first use). */
+static json_t *shown_of(struct xb *b, size_t ci)
+{
+  json_t *e = json_array_get(b->shown, ci);
+  while (!e && json_array_size(b->shown) <= ci) {
+    if (json_array_append_new(b->shown, json_pack("{s:[], s:I, s:[], s:I}", "records", "more",
+                                                  (json_int_t)0, "media", "more_media",
+                                                  (json_int_t)0)) != 0)
+      return NULL;
+    e = json_array_get(b->shown, ci);
+  }
+  return e;
+}
+
+/* Adds 1 to the integer @p key of @p o. */
+static void count_more(json_t *o, const char *key)
+{
+  json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + 1));
+}
+
 /* --- media ---------------------------------------------------------------- */
 
 /* Counts a file of @p c's column @p col left out of the package, and why (never its path). */
@@ -312,7 +484,8 @@ static void missing(struct xb *b, const struct dsr_pcollection *c, const char *c
 /* Copies the file @p value of @p f into the package: resolved as erasure resolves it
  * (dsr/filepath.h); one that is refused or cannot be read is counted with its reason. */
 static bool media_file(struct xb *b, const struct dsr_pcollection *c, const struct dsr_pfile *f,
-                       const char *value, long long *files, long long *coll_missing)
+                       const char *value, const char *date, json_t *shown, long long *files,
+                       long long *coll_missing)
 {
   struct dsr_fpath fp;
   enum dsr_fpath_status st = dsr_fpath_resolve(f->store, value, &fp);
@@ -350,6 +523,21 @@ static bool media_file(struct xb *b, const struct dsr_pcollection *c, const stru
       b->files++;
     }
   }
+  if (ok && shown) { /* the summary lists the file with its date (its row's, else its own) */
+    json_t *list = json_object_get(shown, "media");
+    char when[160];
+    struct stat sb;
+    if (date && *date)
+      human_time(date, NULL, b->sp->lang ? b->sp->lang : "en", when, sizeof when);
+    else if (fstat(fd, &sb) == 0)
+      dsr_time_human(sb.st_mtime, b->sp->lang, true, when, sizeof when);
+    else
+      when[0] = '\0';
+    if ((long)json_array_size(list) < summary_cap(b))
+      ok = json_array_append_new(list, json_pack("{s:s, s:s}", "path", name, "date", when)) == 0;
+    else
+      count_more(shown, "more_media");
+  }
   close(fd);
   free(name);
   if (!ok)
@@ -364,6 +552,8 @@ struct row_pass {
   const char *cols[256]; /**< the package's columns, then the file columns */
   size_t n;              /**< the package's columns */
   long long rows, json_bytes, media;
+  json_t *shown;         /**< the collection's entry of b->shown, or NULL (portability) */
+  int date_col;          /**< the first of the package's columns holding a date, or -1 */
 };
 
 static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
@@ -376,12 +566,28 @@ static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r,
     return false;
   rp->json_bytes += jn;
   rp->rows++;
+  if (rp->shown) { /* the first rows, for people; the others are counted */
+    json_t *recs = json_object_get(rp->shown, "records");
+    if ((long)json_array_size(recs) < summary_cap(b)) {
+      json_t *one = shown_row(b, c, r, row, idx, rp->cols, rp->n);
+      if (!one || json_array_append_new(recs, one) != 0)
+        return false;
+    } else {
+      count_more(rp->shown, "more");
+    }
+  }
+  const char *date = rp->date_col >= 0 && !PQgetisnull(r, row, idx[rp->date_col])
+                         ? PQgetvalue(r, row, idx[rp->date_col])
+                         : "";
+  if (strlen(date) >= 64)
+    date = ""; /* no date of the platform is this long: the file's own date instead */
   for (size_t k = rp->n; k < ncols; k++) {
     if (PQgetisnull(r, row, idx[k]))
       continue;
     const char *rel = PQgetvalue(r, row, idx[k]);
-    uint32_t hdr[2] = {(uint32_t)(k - rp->n), (uint32_t)strlen(rel)};
-    if (!xspool_write(b->media, hdr, sizeof hdr) || !xspool_write(b->media, rel, hdr[1]))
+    uint32_t hdr[3] = {(uint32_t)(k - rp->n), (uint32_t)strlen(rel), (uint32_t)strlen(date)};
+    if (!xspool_write(b->media, hdr, sizeof hdr) || !xspool_write(b->media, rel, hdr[1]) ||
+        !xspool_write(b->media, date, hdr[2]))
       return false;
     rp->media++;
   }
@@ -407,9 +613,16 @@ static bool write_csvs(struct xb *b)
       ok = at > -2;
       continue;
     }
-    struct row_pass rp = {0};
+    struct row_pass rp = {.date_col = -1};
     int idx[DSR_ARRAY_LEN(rp.cols)];
     rp.n = out_columns(b, c, rp.cols, DSR_ARRAY_LEN(rp.cols));
+    for (size_t j = 0; j < rp.n && rp.date_col < 0; j++)
+      if (is_time_type(dsr_pcollection_column_type(c, rp.cols[j])))
+        rp.date_col = (int)j;
+    if (media) { /* access: the summary lists the records; portability is for machines */
+      rp.shown = shown_of(b, json_array_size(b->colls));
+      ok = ok && rp.shown != NULL;
+    }
     size_t ncols = rp.n;
     for (size_t k = 0; media && k < c->nfiles && ncols < DSR_ARRAY_LEN(rp.cols); k++)
       rp.cols[ncols++] = c->files[k].column;
@@ -515,16 +728,18 @@ static bool write_media(struct xb *b)
       continue;
     long long n = b->spooled[ci].media, files = 0, gone = 0;
     json_t *m = json_array_get(b->colls, ci++);
+    json_t *shown = json_array_get(b->shown, ci - 1);
     for (long long k = 0; ok && k < n; k++) {
-      uint32_t hdr[2];
-      char *nrel = NULL;
+      uint32_t hdr[3];
+      char *nrel = NULL, date[64];
       ok = xspool_read(b->media, hdr, sizeof hdr) && hdr[0] < c->nfiles &&
-           (nrel = realloc(rel, (size_t)hdr[1] + 1)) != NULL;
+           hdr[2] < sizeof date && (nrel = realloc(rel, (size_t)hdr[1] + 1)) != NULL;
       rel = nrel ? nrel : rel;
-      ok = ok && xspool_read(b->media, rel, hdr[1]);
+      ok = ok && xspool_read(b->media, rel, hdr[1]) && xspool_read(b->media, date, hdr[2]);
       if (ok) {
         rel[hdr[1]] = '\0';
-        ok = media_file(b, c, &c->files[hdr[0]], rel, &files, &gone);
+        date[hdr[2]] = '\0';
+        ok = media_file(b, c, &c->files[hdr[0]], rel, date, shown, &files, &gone);
       } else if (!b->err[0]) {
         snprintf(b->err, sizeof b->err, "reading the spool failed");
       }
@@ -610,6 +825,8 @@ static bool write_summary(struct xb *b)
                           retention_text(c, ret, sizeof ret), "rows", json_object_get(m, "rows"),
                           "files", json_object_get(m, "files"));
     json_decref(cats);
+    if (e && json_integer_value(json_object_get(m, "files")) == 0)
+      json_object_set_new(e, "files", json_null()); /* no "and 0 files" */
     if (e && c->purpose)
       json_object_set_new(e, "purpose", json_string(c->purpose));
     if (e && c->recipients)
@@ -620,6 +837,29 @@ static bool write_summary(struct xb *b)
     json_int_t gone = json_integer_value(json_object_get(m, "missing_files"));
     if (e)
       json_object_set_new(e, "missing", gone > 0 ? json_integer(gone) : json_null());
+    /* the records and files themselves (the first ones), and how many more the data holds */
+    json_t *sh = json_array_get(b->shown, ci - 1);
+    json_int_t more = json_integer_value(json_object_get(sh, "more"));
+    json_int_t more_media = json_integer_value(json_object_get(sh, "more_media"));
+    json_t *recs = json_array();
+    size_t ri;
+    json_t *rec;
+    json_array_foreach(json_object_get(sh, "records"), ri, rec)
+        json_array_append_new(recs, json_pack("{s:I, s:O}", "n", (json_int_t)ri + 1, "fields",
+                                              rec));
+    if (e) {
+      json_object_set_new(e, "has_records", json_boolean(json_array_size(recs) > 0));
+      json_object_set_new(e, "has_media",
+                          json_boolean(json_array_size(json_object_get(sh, "media")) > 0));
+      json_object_set_new(e, "records", recs);
+      json_object_set(e, "media", json_object_get(sh, "media"));
+      json_object_set_new(e, "more", more > 0 ? json_integer(more) : json_null());
+      json_object_set_new(e, "more_media", more_media > 0 ? json_integer(more_media)
+                                                          : json_null());
+      json_object_set(e, "csv", json_object_get(m, "csv"));
+    } else {
+      json_decref(recs);
+    }
     json_array_append_new(list, e);
     dsr_buf_free(&cl);
   }
@@ -631,6 +871,8 @@ static bool write_summary(struct xb *b)
                           "generated_at", when, "policy_version", policy_version(b->sp->policy),
                           "rows", (json_int_t)b->rows, "files", (json_int_t)b->files,
                           "portability", b->sp->kind == DSR_EXPORT_PORTABILITY, "lang", lang);
+  if (ctx && b->files == 0)
+    json_object_set_new(ctx, "files", json_null()); /* no "and 0 files" */
   if (ctx) /* what could not be included: the count, and why per collection */
     json_object_set_new(ctx, "missing_files",
                         b->missing > 0 ? json_integer(b->missing) : json_null());
@@ -638,6 +880,8 @@ static bool write_summary(struct xb *b)
     json_object_set(ctx, "missing_why", b->missing_why);
   if (ctx && org)
     json_object_set(ctx, "org", (json_t *)org);
+  if (ctx && b->sp->partial) /* answered from the confirmed identities only: it says so */
+    json_object_set(ctx, "partial", (json_t *)b->sp->partial);
   const json_t *jur = b->sp->jurisdiction
                           ? json_object_get(dsr_policy_section(b->sp->policy, "jurisdictions"),
                                             b->sp->jurisdiction)
@@ -709,10 +953,11 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
   memset(res, 0, sizeof *res);
   b.colls = json_array();
   b.missing_why = json_array();
+  b.shown = json_array();
   b.spooled = calloc(dsr_policy_collection_count(spec->policy) + 1, sizeof *b.spooled);
   b.js = calloc(1, sizeof *b.js);
   b.media = calloc(1, sizeof *b.media);
-  if (!b.colls || !b.missing_why || !b.spooled || !b.js || !b.media)
+  if (!b.colls || !b.missing_why || !b.shown || !b.spooled || !b.js || !b.media)
     goto cleanup;
   b.js->fd = b.media->fd = -1;
   PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -754,6 +999,7 @@ cleanup:
   res->collections = (long long)json_array_size(b.colls);
   json_decref(b.colls);
   json_decref(b.missing_why);
+  json_decref(b.shown);
   free(b.spooled);
   if (b.js)
     xspool_close(b.js);

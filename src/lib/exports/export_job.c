@@ -16,6 +16,7 @@
 #include "dsr/queue.h"
 #include "dsr/requests.h"
 #include "dsr/timefmt.h"
+#include "dsr/verify.h"
 #include "dsr/words.h"
 
 #include <errno.h>
@@ -248,6 +249,7 @@ int dsr_export_run(struct dsr_db *db, const struct dsr_policy *p,
   struct dsr_subject_values subj = {.unverified = 0};
   struct dsr_plan *plan = NULL;
   bool *inc = NULL;
+  json_t *partial = NULL;
   PGconn *conn = NULL;
   char *path = NULL, *token = NULL;
   unsigned char *sealed = NULL;
@@ -311,10 +313,14 @@ int dsr_export_run(struct dsr_db *db, const struct dsr_policy *p,
   crypto_secretstream_xchacha20poly1305_keygen(key);
   if (!dsr_seal(key, sizeof key, &sealed, &sealed_len))
     goto cleanup;
+  if (dsr_verify_partial_info(db, p, pi.request_id, pi.lang, &partial) != DSR_OK) {
+    snprintf(err, errlen, "database unavailable");
+    goto cleanup;
+  }
   struct dsr_export_spec spec = {.policy = p, .kind = kind, .request_id = pi.request_id,
                                  .part_id = part_id, .owner = pi.owner, .plan = plan,
                                  .include = inc, .generated_at = dsr_now(), .lang = pi.lang,
-                                 .jurisdiction = pi.jur};
+                                 .jurisdiction = pi.jur, .partial = partial};
   struct dsr_export_result res;
   if (!dsr_export_write(&spec, conn, path, key, &res, err, errlen))
     goto cleanup;
@@ -343,6 +349,7 @@ cleanup:
   free(path);
   free(inc);
   dsr_plan_free(plan);
+  json_decref(partial);
   if (conn)
     PQfinish(conn);
   dsr_subject_free(&subj);

@@ -36,7 +36,7 @@ static const struct pkey assert_spec[] = {
     {"key_env", PT_STR, true}, {"max_age", PT_DUR, false}, {NULL, PT_ANY, false}};
 static const struct pkey rule_spec[] = {
     {"types", PT_STRARR, true}, {"jurisdictions", PT_STRARR, true}, {"require", PT_ARR, true},
-    {"description", PT_STR, false}, {NULL, PT_ANY, false}};
+    {"partial", PT_STR, false}, {"description", PT_STR, false}, {NULL, PT_ANY, false}};
 static const struct pkey appr_spec[] = {
     {"types", PT_STRARR, true}, {"jurisdictions", PT_STRARR, true}, {"mode", PT_STR, true},
     {"description", PT_STR, false}, {NULL, PT_ANY, false}};
@@ -72,6 +72,44 @@ static void check_names(struct pctx *c, const json_t *arr, const char *ptr,
       free(ep);
     }
   }
+}
+
+/*
+ * A verification rule's "partial": "verified_identities" lets a request
+ * verified by fewer channels be answered with what its verified identities
+ * reach; only an answer with data can be partial (access, portability), and
+ * only an alternative of two channels or more leaves something to confirm.
+ */
+static void check_partial(struct pctx *c, const json_t *r, const char *rp)
+{
+  const json_t *v = json_object_get(r, "partial");
+  if (!json_is_string(v))
+    return;
+  char *pp = pptr(rp, "partial");
+  size_t i, k;
+  const json_t *t, *alt;
+  bool several = false;
+  if (strcmp(json_string_value(v), "verified_identities") != 0) {
+    pdiag(c, DSR_DIAG_ERROR, pp, false, "unknown value \"%s\" (expected verified_identities)",
+          json_string_value(v));
+    goto cleanup;
+  }
+  json_array_foreach(json_object_get(r, "types"), i, t) {
+    const char *s = json_string_value(t);
+    if (s && strcmp(s, "access") != 0 && strcmp(s, "portability") != 0) {
+      pdiag(c, DSR_DIAG_ERROR, pp, false,
+            "a partial answer is only for access and portability, and this rule also covers "
+            "\"%s\" (expected a rule whose types are access and/or portability)", s);
+      goto cleanup;
+    }
+  }
+  json_array_foreach(json_object_get(r, "require"), k, alt)
+    several = several || json_array_size(alt) > 1;
+  if (!several)
+    pdiag(c, DSR_DIAG_WARNING, pp, false,
+          "has no effect: every alternative of require needs one channel only");
+cleanup:
+  free(pp);
 }
 
 static void check_rules(struct pctx *c, const json_t *arr, const char *ptr, const json_t *jurs,
@@ -114,6 +152,7 @@ static void check_rules(struct pctx *c, const json_t *arr, const char *ptr, cons
           free(ap);
         }
         free(qp);
+        check_partial(c, r, rp);
       }
     }
     free(tp);

@@ -63,8 +63,11 @@ static bool matches(const json_t *list, const char *value)
   return false;
 }
 
-size_t dsr_verify_requirements(const struct dsr_policy *p, const char *type,
-                               const char *jurisdiction, unsigned masks[DSR_MAX_ALTERNATIVES])
+/* The first rule matching @p type and @p jurisdiction that names at least one
+ * alternative (its masks into @p masks, their number into *n), or NULL. */
+static const json_t *matching_rule(const struct dsr_policy *p, const char *type,
+                                   const char *jurisdiction,
+                                   unsigned masks[DSR_MAX_ALTERNATIVES], size_t *n)
 {
   const json_t *rules = json_object_get(dsr_policy_section(p, "verification"), "rules");
   size_t i;
@@ -74,24 +77,66 @@ size_t dsr_verify_requirements(const struct dsr_policy *p, const char *type,
     if (!matches(json_object_get(rule, "types"), type) ||
         !matches(json_object_get(rule, "jurisdictions"), jurisdiction))
       continue;
-    size_t n = 0, j;
+    size_t j;
     const json_t *alt;
+    *n = 0;
     json_array_foreach(json_object_get(rule, "require"), j, alt)
     {
       unsigned m = 0;
       size_t k;
       const json_t *ch;
       json_array_foreach(alt, k, ch) m |= dsr_channel_bit(json_string_value(ch));
-      if (m && n < DSR_MAX_ALTERNATIVES)
-        masks[n++] = m;
+      if (m && *n < DSR_MAX_ALTERNATIVES)
+        masks[(*n)++] = m;
     }
-    if (n > 0)
-      return n;
+    if (*n > 0)
+      return rule;
   }
+  return NULL;
+}
+
+size_t dsr_verify_requirements(const struct dsr_policy *p, const char *type,
+                               const char *jurisdiction, unsigned masks[DSR_MAX_ALTERNATIVES])
+{
+  size_t n = 0;
+  if (matching_rule(p, type, jurisdiction, masks, &n))
+    return n;
   masks[0] = DSR_CH_EMAIL;
   masks[1] = DSR_CH_SMS;
   masks[2] = DSR_CH_ACCOUNT;
   return 3;
+}
+
+bool dsr_verify_partial_allowed(const struct dsr_policy *p, const char *type,
+                                const char *jurisdiction)
+{
+  unsigned masks[DSR_MAX_ALTERNATIVES];
+  size_t n = 0;
+  const json_t *rule = matching_rule(p, type, jurisdiction, masks, &n);
+  const char *v = json_string_value(json_object_get(rule, "partial"));
+  return v && !strcmp(v, DSR_VERIFY_PARTIAL_VERIFIED_IDENTITIES) &&
+         (!strcmp(type, "access") || !strcmp(type, "portability"));
+}
+
+/* The channels that stand for an identity of the subject (what a partial answer rests on). */
+#define IDENTITY_CHANNELS (DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT)
+
+bool dsr_verify_partial_ok(const unsigned *masks, size_t n, unsigned offered, unsigned verified)
+{
+  for (size_t i = 0; i < n; i++) {
+    unsigned given = masks[i] & offered & IDENTITY_CHANNELS;
+    if (given && (given & verified) == given)
+      return true;
+  }
+  return false;
+}
+
+bool dsr_verify_possible(const unsigned *masks, size_t n, unsigned offered, bool partial)
+{
+  for (size_t i = 0; i < n; i++)
+    if ((masks[i] & offered) == masks[i] || (partial && (masks[i] & offered & IDENTITY_CHANNELS)))
+      return true;
+  return false;
 }
 
 bool dsr_verify_satisfied(const unsigned *masks, size_t n, unsigned verified)

@@ -6,6 +6,7 @@
 #include "dsr/notify.h"
 #include "dsr/queue.h"
 #include "dsr/requests.h"
+#include "dsr/verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,8 +153,17 @@ static enum dsr_tx_status closing_body(struct dsr_db *db, void *arg)
       json_decref(ctx);
       return DSR_TX_RETRY;
     }
-    if (ctx && (!strcmp(type, "access") || !strcmp(type, "portability")))
+    json_t *partial = NULL;
+    if (ctx && (!strcmp(type, "access") || !strcmp(type, "portability"))) {
       json_object_set_new(ctx, "export", json_true());
+      if (dsr_verify_partial_info(db, c->policy, c->id, NULL, &partial) != DSR_OK) {
+        PQclear(r);
+        json_decref(ctx);
+        return DSR_TX_RETRY;
+      }
+    }
+    if (partial) /* answered from the confirmed identities only: the message says so */
+      json_object_set_new(ctx, "partial", partial);
   }
   PQclear(r);
   if (!kind || !ctx) {

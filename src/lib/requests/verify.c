@@ -179,16 +179,20 @@ static enum dsr_tx_status begin_open(struct dsr_db *db, struct vctx *c)
   return st;
 }
 
-static enum dsr_tx_status verified_mask(struct dsr_db *db, struct vctx *c, unsigned *mask)
+/* The channels of the request verified (*mask) and those it has at all (*offered). */
+static enum dsr_tx_status verified_mask(struct dsr_db *db, struct vctx *c, unsigned *mask,
+                                        unsigned *offered)
 {
   const char *v[] = {c->id};
   PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, v);
   if (!dsr_db_ok(r))
     return db_failed(c, r);
-  *mask = 0;
-  for (int i = 0; i < PQntuples(r); i++)
+  *mask = *offered = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    *offered |= dsr_channel_bit(PQgetvalue(r, i, 0));
     if (PQgetvalue(r, i, 1)[0] == 't')
       *mask |= dsr_channel_bit(PQgetvalue(r, i, 0));
+  }
   PQclear(r);
   return DSR_TX_COMMIT;
 }
@@ -276,9 +280,9 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
     st = mark_identity(db, c, kind);
   if (st == DSR_TX_COMMIT)
     st = event(c, db, "verification.succeeded", actor, json_pack("{s:s}", "channel", channel));
-  unsigned mask = 0;
+  unsigned mask = 0, offered = 0;
   if (st == DSR_TX_COMMIT)
-    st = verified_mask(db, c, &mask);
+    st = verified_mask(db, c, &mask, &offered);
   if (st != DSR_TX_COMMIT)
     return st;
   c->out->verified = mask;
@@ -287,7 +291,11 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
   bool waiting = !strcmp(c->status, "pending_verification") || !strcmp(c->status, "received");
   if (!waiting)
     return rediscover(db, c, channel);
-  if (!dsr_verify_satisfied(masks, n, mask))
+  /* Fewer channels than an alternative needs: an answer from the verified identities alone,
+   * where the rule allows it and every identity the subject gave is confirmed. */
+  bool partial = !dsr_verify_satisfied(masks, n, mask);
+  if (partial && !(dsr_verify_partial_allowed(c->env->policy, c->type, c->jur) &&
+                   dsr_verify_partial_ok(masks, n, offered, mask)))
     return DSR_TX_COMMIT;
   const char *v[] = {c->id, c->now};
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_SET_VERIFIED, 2, v);
@@ -299,7 +307,8 @@ static enum dsr_tx_status channel_verified(struct dsr_db *db, struct vctx *c, co
   for (unsigned b = 1; b <= DSR_CH_MANUAL; b <<= 1)
     if (mask & b)
       json_array_append_new(chs, json_string(dsr_channel_name(b)));
-  st = event(c, db, "request.verified", "system", json_pack("{s:o}", "channels", chs));
+  st = event(c, db, "request.verified", "system",
+             json_pack("{s:o, s:b}", "channels", chs, "partial", partial));
   if (st == DSR_TX_COMMIT)
     st = link_duplicate(db, c);
   if (st != DSR_TX_COMMIT || strcmp(c->out->status, "verified") != 0)
@@ -1041,6 +1050,8 @@ char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const c
 bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
                       unsigned channel)
 {
+  if (dsr_verify_partial_allowed(policy, type, jurisdiction))
+    return false; /* without it: an answer from the other identities */
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t n = dsr_verify_requirements(policy, type, jurisdiction, masks);
   bool any = false;
@@ -1082,6 +1093,7 @@ enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *poli
   }
   unsigned masks[DSR_MAX_ALTERNATIVES];
   size_t n = dsr_verify_requirements(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), masks);
+  bool partial = dsr_verify_partial_allowed(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
   PQclear(r);
   r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
   if (!dsr_db_ok(r)) {
@@ -1096,6 +1108,10 @@ enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *poli
       verified |= bit;
   }
   PQclear(r);
+  /* a partial answer needs only the alternative's channels that the subject gave */
+  for (size_t i = 0; partial && i < n; i++)
+    if (masks[i] & offered & (DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT))
+      masks[i] &= offered;
   /* the alternative the subject can complete with what they gave that needs the fewest steps */
   unsigned best = 0;
   int best_left = 99;
