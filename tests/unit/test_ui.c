@@ -131,7 +131,8 @@ START_TEST(role_matrix_of_every_ui_route)
     char argbuf[256];
     bool known;
     const struct dsr_route *rt =
-        dsr_route_match(matrix[i].method, matrix[i].path, args, argbuf, sizeof argbuf, &known);
+        dsr_route_match(dsr_routes, matrix[i].method, matrix[i].path, args, argbuf,
+                        sizeof argbuf, &known);
     ck_assert_msg(rt != NULL, "%s %s", matrix[i].method, matrix[i].path);
     ck_assert_msg(rt->auth == DSR_AUTH_UI, "%s needs a session", matrix[i].path);
     ck_assert_msg(rt->html, "%s answers errors as pages", matrix[i].path);
@@ -161,8 +162,8 @@ START_TEST(role_matrix_of_every_ui_route)
       const char *args[DSR_MAX_PATH_ARGS];
       char argbuf[256];
       bool known;
-      listed = listed || dsr_route_match(matrix[i].method, matrix[i].path, args, argbuf,
-                                         sizeof argbuf, &known) == rt;
+      listed = listed || dsr_route_match(dsr_routes, matrix[i].method, matrix[i].path, args,
+                                         argbuf, sizeof argbuf, &known) == rt;
     }
     ck_assert_msg(listed, "%s %s is missing from the role matrix", rt->method, rt->pattern);
   }
