@@ -21,6 +21,7 @@
 #include "suites.h"
 #include "webhook_receiver.h"
 #include "dsr/admin.h"
+#include "dsr/closing.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/discovery.h"
@@ -785,6 +786,163 @@ START_TEST(actions_deny_extend_hold_assign)
 }
 END_TEST
 
+/* A policy of its own: policy-alt with verification.before_verification set to @p list (JSON). */
+static void policy_with_before(const char *list, char *path, size_t n)
+{
+  char src[600];
+  snprintf(src, sizeof src, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  json_error_t e;
+  json_t *p = json_load_file(src, 0, &e);
+  ck_assert_msg(p != NULL, "%s", e.text);
+  json_t *before = json_loads(list, 0, &e);
+  ck_assert_ptr_nonnull(before);
+  json_object_set_new(p, "verification", json_pack("{s:o}", "before_verification", before));
+  char dir[] = "/tmp/dsr-before-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, n, "%s/policy.json", dir);
+  ck_assert_int_eq(json_dump_file(p, path, JSON_INDENT(2)), 0);
+  json_decref(p);
+}
+
+/* Which staff actions a not yet verified request allows is the policy's to say. */
+START_TEST(before_verification_follows_the_policy)
+{
+  /* The default (this suite's policy says nothing): verify by hand, deny as unverifiable,
+   * withdraw and assign; nothing that sends the requester anything or moves its clock. */
+  char approver[128], triager[128];
+  staff_token("approver", approver, sizeof approver);
+  staff_token("triager", triager, sizeof triager);
+  struct request q;
+  new_request(&q, "erasure", "before@example.org", "+14155550171");
+  json_t *j = NULL;
+  ck_assert_int_eq(act(q.id, approver, "{\"action\":\"extend\",\"reason\":\"early\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  ck_assert(strstr(json_string_value(json_object_get(j, "detail")), "before_verification"));
+  json_decref(j);
+  char body[200];
+  snprintf(body, sizeof body, "{\"action\":\"assign\",\"assignee\":\"triager-%d\"}",
+           (int)getpid());
+  ck_assert_int_eq(act(q.id, triager, body, NULL), 200);
+
+  /* A policy that lets staff extend early (and verify), but neither deny nor assign. */
+  char err[512], policy_file[300];
+  policy_with_before("[\"verify\", \"extend\"]", policy_file, sizeof policy_file);
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "routing_before", err, sizeof err), "%s", err);
+  e2e_conninfo = dsr_pgembed_conninfo(it_pg.embed, "routing_before");
+  ck_assert_ptr_nonnull(e2e_conninfo);
+  char url[600], policy[400];
+  snprintf(url, sizeof url, "--database-url=%s", e2e_conninfo);
+  snprintf(policy, sizeof policy, "--policy-file=%s", policy_file);
+  const char *args[] = {url, policy, "--workers=0", NULL};
+  struct h_dsrd other;
+  h_dsrd_start(&other, NULL, args);
+  api = &other;
+  char approver2[128], triager2[128];
+  staff_token("approver", approver2, sizeof approver2);
+  staff_token("triager", triager2, sizeof triager2);
+  struct request e;
+  new_request(&e, "erasure", "early@example.org", "+14155550172");
+  ck_assert_int_eq(act(e.id, approver2, "{\"action\":\"extend\",\"reason\":\"backlog\"}", &j),
+                   200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "pending_verification");
+  json_decref(j);
+  ck_assert_int_eq(
+      act(e.id, approver2, "{\"action\":\"deny\",\"reason\":\"identity_not_verified\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  snprintf(body, sizeof body, "{\"action\":\"assign\",\"assignee\":\"triager-%d\"}",
+           (int)getpid());
+  ck_assert_int_eq(act(e.id, triager2, body, &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  char path[160];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s/withdraw", e.id);
+  ck_assert_int_eq(call("POST", path, triager2, "{\"reason\":\"phoned\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  /* Once verified, everything is open again. */
+  verify_by_staff(&e, triager2);
+  ck_assert_int_eq(act(e.id, triager2, body, NULL), 200);
+  ck_assert_int_eq(h_dsrd_stop(&other, SIGTERM), 0);
+  api = &rt_dsrd;
+  free(e2e_conninfo);
+  e2e_conninfo = NULL;
+  unlink(policy_file);
+  *strrchr(policy_file, '/') = '\0';
+  rmdir(policy_file);
+}
+END_TEST
+
+/* Staff withdraw a request on the requester's behalf: audited, the reason sealed, the
+ * requester told as when they withdraw themselves. */
+START_TEST(staff_withdraw_for_the_requester)
+{
+  char triager[128], auditor[128];
+  staff_token("triager", triager, sizeof triager);
+  staff_token("auditor", auditor, sizeof auditor);
+  struct request q;
+  new_request(&q, "erasure", "phoned@example.org", "+14155550173");
+  char path[160];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s/withdraw", q.id);
+  json_t *j = NULL;
+  ck_assert_int_eq(call("POST", path, triager, "{}", &j), 400); /* the spec: reason required */
+  ck_assert_str_eq(json_string_value(json_object_get(j, "field")), "/reason");
+  json_decref(j);
+  ck_assert_int_eq(call("POST", path, auditor, "{\"reason\":\"phoned in\"}", NULL), 403);
+  /* Before verification, by default: the requester phoned in. */
+  ck_assert_int_eq(
+      call("POST", path, triager, "{\"reason\":\"Phoned in on 5 Dec, caller id matched\"}", &j),
+      200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  ck_assert_str_eq(json_string_value(json_object_get(j, "action")), "withdraw");
+  json_decref(j);
+  ck_assert_int_eq(call("POST", path, triager, "{\"reason\":\"again\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "request_closed");
+  json_decref(j);
+  /* The event names the staff member and the note, never the reason's text. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'request.withdrawn' AND actor LIKE 'staff:%%' AND"
+                        " (data->>'on_behalf')::boolean AND data->>'previous_status' ="
+                        " 'pending_verification' AND data::text NOT LIKE '%%Phoned%%'",
+                        q.id),
+                   1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_request_notes n JOIN dsr_events e ON"
+                        " (e.data->>'note_id')::bigint = n.id WHERE n.request_id = '%s'"
+                        " AND e.kind = 'request.withdrawn' AND position('Phoned'::bytea IN"
+                        " n.body_sealed) = 0", q.id),
+                   1);
+  /* ... the staff page shows it as an internal note and says who withdrew it. */
+  snprintf(path, sizeof path, "/v1/admin/requests/%s", q.id);
+  ck_assert_int_eq(call("GET", path, triager, NULL, &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  json_decref(j);
+  /* The requester gets the withdrawal notice, as when they withdraw themselves. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_jobs WHERE kind = 'closing_notice' AND"
+                        " dedupe_key = 'closing:%s'", q.id),
+                   1);
+  ck_assert(dsr_closing_notice(tdb, NULL, rt_dsrd.base, q.id));
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'subject.answered' AND data->>'kind' = 'withdrawn'", q.id),
+                   1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_outbox WHERE request_id = '%s' AND template"
+                        " = 'notice'", q.id),
+                   2);
+  /* A verified request, through the action itself. */
+  struct request v;
+  new_request(&v, "erasure", "letter@example.org", "+14155550174");
+  verify_by_staff(&v, triager);
+  ck_assert_int_eq(act(v.id, triager, "{\"action\":\"withdraw\"}", &j), 422);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "field")), "/reason");
+  json_decref(j);
+  ck_assert_int_eq(act(v.id, triager, "{\"action\":\"withdraw\",\"reason\":\"letter\"}", &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  json_decref(j);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'request.withdrawn' AND data->>'previous_status' = 'verified'", v.id),
+                   1);
+}
+END_TEST
+
 START_TEST(no_data_anywhere_still_gets_an_answer)
 {
   char admin[128];
@@ -1515,6 +1673,8 @@ Suite *suite_routing(void)
   tcase_add_test(tc, rotated_secret_signs_twice_during_grace);
   tcase_add_test(tc, roles_checked_on_every_admin_action);
   tcase_add_test(tc, actions_deny_extend_hold_assign);
+  tcase_add_test(tc, before_verification_follows_the_policy);
+  tcase_add_test(tc, staff_withdraw_for_the_requester);
   tcase_add_test(tc, no_data_anywhere_still_gets_an_answer);
   tcase_add_test(tc, list_filters_and_cursor_pages);
   tcase_add_test(tc, planner_discovery_through_the_job_queue);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "policy_int.h"
+#include "dsr/verify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static const struct pkey ver_spec[] = {
     {"code_ttl", PT_DUR, false},       {"max_attempts", PT_INT, false},
     {"resend_cooldown", PT_DUR, false}, {"request_expiry", PT_DUR, false},
     {"account_assertion", PT_OBJ, false}, {"rules", PT_ARR, false},
+    {"before_verification", PT_STRARR, false},
     {"description", PT_STR, false},    {NULL, PT_ANY, false}};
 static const struct pkey assert_spec[] = {
     {"key_env", PT_STR, true}, {"max_age", PT_DUR, false}, {NULL, PT_ANY, false}};
@@ -122,6 +124,26 @@ static void check_rules(struct pctx *c, const json_t *arr, const char *ptr, cons
   }
 }
 
+/* verification.before_verification: staff action names, "*" not allowed (say each one). */
+static void check_before(struct pctx *c, const json_t *arr)
+{
+  size_t i;
+  const json_t *e;
+  if (!json_is_array(arr))
+    return;
+  json_array_foreach(arr, i, e) {
+    const char *s = json_string_value(e);
+    if (!s || pone_of(s, dsr_before_verification_actions, NULL))
+      continue;
+    char *ep = pptr_i("/verification/before_verification", i);
+    char list[256];
+    pjoin(dsr_before_verification_actions, list, sizeof list);
+    pdiag(c, DSR_DIAG_ERROR, ep, false,
+          "unknown staff action \"%s\" before verification (expected %s)", s, list);
+    free(ep);
+  }
+}
+
 void pcheck_flow(struct pctx *c, const json_t *doc)
 {
   const json_t *v;
@@ -158,6 +180,7 @@ void pcheck_flow(struct pctx *c, const json_t *doc)
             "out of range (expected 1 to 20)");
     check_rules(c, json_object_get(v, "rules"), "/verification/rules",
                 json_is_object(jurs) ? jurs : NULL, false);
+    check_before(c, json_object_get(v, "before_verification"));
   }
   if ((v = json_object_get(doc, "approval")))
     check_rules(c, v, "/approval", json_is_object(jurs) ? jurs : NULL, true);
