@@ -1480,19 +1480,20 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   ck_assert(strstr(json_string_value(json_object_get(pr, "detail")), "not_applicable") != NULL);
   json_decref(pr);
 
-  /* piedpiper denies: its dsr.updated and dsr.completed go out before the forwarded retry. */
+  /* piedpiper denies: its dsr.updated and dsr.completed wait for the forwarded retry. */
   ck_assert_int_eq(call("POST", path, b.key,
                         "{\"decision\":\"deny\",\"reason\":\"not_applicable\"}", NULL), 200);
   dsr_set_fake_now(time(NULL) + 1); /* the daemon wrote them by its (real) clock */
-  ck_assert_int_eq(deliver(), 2);
+  ck_assert_int_eq(deliver(), 0);
   dsr_set_fake_now(dsr_now() + 3700);
-  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(deliver(), 3);
   ck_assert_int_eq(wh_count(&rb), 4);
   char buf[200];
-  ck_assert_str_eq(hit_str(&rb, 1, "type", buf, sizeof buf), "dsr.updated");
-  ck_assert_str_eq(hit_str(&rb, 3, "type", buf, sizeof buf), "dsr.forwarded"); /* late */
+  ck_assert_str_eq(hit_str(&rb, 1, "type", buf, sizeof buf), "dsr.forwarded"); /* in turn */
+  ck_assert_str_eq(hit_str(&rb, 2, "type", buf, sizeof buf), "dsr.updated");
+  ck_assert_str_eq(hit_str(&rb, 3, "type", buf, sizeof buf), "dsr.completed");
   int seen[3];
-  by_sequence(&rb, seen, 3); /* ... and the receiver puts them back in order */
+  by_sequence(&rb, seen, 3); /* ... and each carries its sequence */
   ck_assert_str_eq(hit_str(&rb, seen[0], "type", buf, sizeof buf), "dsr.forwarded");
   ck_assert_str_eq(hit_str(&rb, seen[1], "change", buf, sizeof buf), "decided");
   ck_assert_str_eq(hit_str(&rb, seen[2], "type", buf, sizeof buf), "dsr.completed");
@@ -1540,6 +1541,131 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   json_decref(part);
   wh_stop(&ra);
   wh_stop(&rb);
+}
+END_TEST
+
+/* The sequence numbers of @p w's successful deliveries, in the order they arrived. */
+static int arrived_in_order(struct wh_receiver *w, json_int_t *seqs, int max)
+{
+  int n = 0;
+  for (int i = 0; i < wh_count(w) && n < max; i++) {
+    if (w->hits[i].answered < 200 || w->hits[i].answered > 299)
+      continue;
+    json_t *j = hit_json(w, i);
+    seqs[n++] = json_integer_value(json_object_get(json_object_get(j, "data"), "sequence"));
+    json_decref(j);
+  }
+  return n;
+}
+
+/* A part whose customer decided while its dsr.forwarded is retried; @p fails: 500s first. */
+static void decided_while_retrying(struct wh_receiver *w, struct customer *c, const char *tag,
+                                   const unsigned *fails, char part[40])
+{
+  wh_start(w, fails);
+  add_customer(c, tag, w);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  char email[80];
+  snprintf(email, sizeof email, "%s@example.org", tag);
+  unsigned h = 0;
+  for (const char *p = tag; *p; p++)
+    h = h * 31u + (unsigned char)*p;
+  char phone[20];
+  snprintf(phone, sizeof phone, "+1415556%04u", h % 10000u);
+  struct request q;
+  new_request(&q, "erasure", email, phone);
+  verify_by_staff(&q, triager);
+  struct dsr_found_tenant tenants[] = {{c->tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = tenants};
+  ck_assert_int_eq(discover(q.id, &found), 1);
+  ck_assert_int_eq(deliver(), 1); /* dsr.forwarded: 500 */
+  json_t *list = NULL;
+  ck_assert_int_eq(call("GET", "/v1/customer/requests", c->key, NULL, &list), 200);
+  snprintf(part, 40, "%s", json_string_value(json_object_get(
+                              json_array_get(json_object_get(list, "items"), 0), "part_id")));
+  json_decref(list);
+  char path[160];
+  snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", part);
+  ck_assert_int_eq(call("POST", path, c->key,
+                        "{\"decision\":\"deny\",\"reason\":\"not_applicable\"}", NULL), 200);
+  dsr_set_fake_now(time(NULL) + 1); /* the daemon wrote dsr.updated and dsr.completed */
+}
+
+/* A part's later events wait while an earlier one is retried: the receiver sees them in
+ * sequence order, whichever way they are picked up (sweep or each row's own job). */
+START_TEST(events_of_a_part_wait_for_an_earlier_one_being_retried)
+{
+  static const unsigned fails[] = {500, 500, 500, 0};
+  struct wh_receiver w;
+  struct customer c;
+  char part[40];
+  decided_while_retrying(&w, &c, "inturn", fails, part);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE part_id = '%s' AND"
+                        " state = 'pending'", part), 3);
+  ck_assert_int_eq(deliver(), 0); /* dsr.updated and dsr.completed are due, but not in turn */
+  /* The held rows' own jobs find nothing to send either. */
+  long later = sqlv("SELECT id FROM dsr_webhook_outbox WHERE part_id = '%s' AND seq = 2", part);
+  bool attempted = true;
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, later, &attempted));
+  ck_assert(!attempted);
+  int rearmed = -1;
+  ck_assert(dsr_webhook_rearm(tdb, &rearmed));
+  ck_assert_int_eq(rearmed, 0); /* the sweep re-arms none of them */
+  dsr_set_fake_now(dsr_now() + 10);
+  ck_assert_int_eq(deliver(), 1); /* the 2nd attempt fails: the others still wait */
+  dsr_set_fake_now(dsr_now() + 400);
+  ck_assert_int_eq(deliver(), 1); /* the 3rd too */
+  ck_assert_int_eq(wh_count(&w), 3);
+  /* The 4th attempt is delivered through its own job: finishing it queues the next event. */
+  dsr_set_fake_now(dsr_now() + 2000);
+  long first = sqlv("SELECT id FROM dsr_webhook_outbox WHERE part_id = '%s' AND seq = 1", part);
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, first, &attempted));
+  ck_assert(attempted);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_jobs WHERE kind = 'webhook_deliver' AND state ="
+                        " 'queued' AND dedupe_key = 'webhook:%ld:0:after:%ld'", later, first),
+                   1);
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, later, &attempted));
+  ck_assert(attempted);
+  ck_assert_int_eq(deliver(), 1); /* dsr.completed */
+  json_int_t seqs[8];
+  ck_assert_int_eq(arrived_in_order(&w, seqs, 8), 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(seqs[i], i + 1);
+  char buf[64];
+  ck_assert_str_eq(hit_str(&w, 3, "type", buf, sizeof buf), "dsr.forwarded");
+  ck_assert_str_eq(hit_str(&w, 5, "type", buf, sizeof buf), "dsr.completed");
+  wh_stop(&w);
+}
+END_TEST
+
+/* One event that is never taken blocks nothing for ever: once given up, the next ones go. */
+START_TEST(events_of_a_part_go_on_after_an_earlier_one_is_given_up)
+{
+  unsigned fails[DSR_WEBHOOK_MAX_ATTEMPTS + 1] = {0};
+  for (int i = 0; i < DSR_WEBHOOK_MAX_ATTEMPTS; i++)
+    fails[i] = 503;
+  struct wh_receiver w;
+  struct customer c;
+  char part[40];
+  decided_while_retrying(&w, &c, "givenup", fails, part);
+  for (int i = 1; i < DSR_WEBHOOK_MAX_ATTEMPTS - 1; i++) {
+    dsr_set_fake_now(dsr_now() + 80000); /* past the longest wait, jitter included */
+    ck_assert_int_eq(deliver(), 1);      /* only the dsr.forwarded, attempt after attempt */
+  }
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE part_id = '%s' AND"
+                        " state = 'pending'", part), 3);
+  /* The last attempt fails: given up, dsr.updated and dsr.completed go at once, in turn. */
+  dsr_set_fake_now(dsr_now() + 80000);
+  ck_assert_int_eq(deliver(), 3);
+  ck_assert_int_eq(wh_count(&w), DSR_WEBHOOK_MAX_ATTEMPTS + 2);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE part_id = '%s' AND"
+                        " seq = 1 AND state = 'failed'", part), 1);
+  json_int_t seqs[4];
+  ck_assert_int_eq(arrived_in_order(&w, seqs, 4), 2);
+  ck_assert_int_eq(seqs[0], 2);
+  ck_assert_int_eq(seqs[1], 3);
+  wh_stop(&w);
 }
 END_TEST
 
@@ -1683,6 +1809,8 @@ Suite *suite_routing(void)
   tcase_add_test(tc, idempotency_reservations_busy_stale_and_replayed);
   tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
   tcase_add_test(tc, customer_rebuilds_parts_from_the_api_and_orders_events);
+  tcase_add_test(tc, events_of_a_part_wait_for_an_earlier_one_being_retried);
+  tcase_add_test(tc, events_of_a_part_go_on_after_an_earlier_one_is_given_up);
   tcase_add_test(tc, demo_mode_receiver_checks_signatures);
   suite_add_tcase(s, tc);
   return s;
