@@ -116,17 +116,23 @@ async function codeFromInbox(page, to) {
   }, 30000);
 }
 
-// Files request `type` for `who` (an email address or a phone number) on the public form
-// and confirms it with the code read from the dev inbox.
-// With `alsoPhone`, the form also gives that number, which nobody verifies.
-async function fileAndVerify(page, staffPage, type, who, alsoPhone) {
+// A request of `type` filed on the public form for `who` (an email or a phone number; with
+// `alsoPhone`, also that number) and left unverified; returns its id.
+async function fileUnverified(page, who, type = 'erasure', alsoPhone = null) {
   await page.goto(`${base}/requests/new`);
   await page.check(`#type-${type}`);
   await page.selectOption('#jurisdiction', 'gdpr');
   await page.fill(who.startsWith('+') ? '#phone' : '#email', who);
   if (alsoPhone) await page.fill('#phone', alsoPhone);
   await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
-  const id = page.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+  return page.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+}
+
+// Files request `type` for `who` (an email address or a phone number) on the public form
+// and confirms it with the code read from the dev inbox.
+// With `alsoPhone`, the form also gives that number, which nobody verifies.
+async function fileAndVerify(page, staffPage, type, who, alsoPhone) {
+  const id = await fileUnverified(page, who, type, alsoPhone);
   const code = await codeFromInbox(staffPage, who);
   await page.goto(`${base}/requests/${id}/verify`);
   if (who.startsWith('+')) await page.check('#channel-sms');
@@ -407,12 +413,7 @@ try {
   });
 
   await check('ui: requests waiting for verification are hidden by default, shown on request; before verification only verify, deny as unverifiable, assign', async () => {
-    await subjectPage.goto(`${base}/requests/new`);
-    await subjectPage.check('#type-erasure');
-    await subjectPage.selectOption('#jurisdiction', 'gdpr');
-    await subjectPage.fill('#email', 'waiting.one@example.net');
-    await Promise.all([subjectPage.waitForURL(/\/verify$/), subjectPage.click('button[type=submit]')]);
-    const pendingId = subjectPage.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    const pendingId = await fileUnverified(subjectPage, 'waiting.one@example.net');
     await admin.goto(`${base}/ui/`);
     assert(await admin.locator(`a[href="/ui/requests/${pendingId}"]`).count() === 0, 'hidden by default');
     await Promise.all([admin.waitForURL(/pending=1/), admin.click('#show-pending')]);
@@ -466,12 +467,7 @@ try {
   });
 
   await check('ui: staff withdraw a request for the requester (they phoned in), after a confirmation; the reason is an internal note', async () => {
-    await subjectPage.goto(`${base}/requests/new`);
-    await subjectPage.check('#type-erasure');
-    await subjectPage.selectOption('#jurisdiction', 'gdpr');
-    await subjectPage.fill('#email', 'phoned.in@example.net');
-    await Promise.all([subjectPage.waitForURL(/\/verify$/), subjectPage.click('button[type=submit]')]);
-    const id = subjectPage.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    const id = await fileUnverified(subjectPage, 'phoned.in@example.net');
     await admin.goto(`${base}/ui/requests/${id}`);
     assert(await admin.$('#withdraw'), 'withdraw offered before verification (the default policy)');
     await admin.fill('#withdraw-reason', 'Phoned in, asked to stop');

@@ -58,7 +58,7 @@ extern const char *const dsr_before_verification_actions[];
  * Whether staff may take @p action (with deny reason @p reason, or NULL) on a
  * request that is not verified yet: the policy's verification.before_verification,
  * by default verify by hand, deny as unverifiable, withdraw on the requester's
- * behalf and assign (docs/policy-sections.md).
+ * behalf and assign; "*" allows every action (docs/policy-sections.md).
  */
 bool dsr_verify_allows_before(const struct dsr_policy *p, const char *action, const char *reason);
 

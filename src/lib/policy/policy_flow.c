@@ -124,26 +124,6 @@ static void check_rules(struct pctx *c, const json_t *arr, const char *ptr, cons
   }
 }
 
-/* verification.before_verification: staff action names, "*" not allowed (say each one). */
-static void check_before(struct pctx *c, const json_t *arr)
-{
-  size_t i;
-  const json_t *e;
-  if (!json_is_array(arr))
-    return;
-  json_array_foreach(arr, i, e) {
-    const char *s = json_string_value(e);
-    if (!s || pone_of(s, dsr_before_verification_actions, NULL))
-      continue;
-    char *ep = pptr_i("/verification/before_verification", i);
-    char list[256];
-    pjoin(dsr_before_verification_actions, list, sizeof list);
-    pdiag(c, DSR_DIAG_ERROR, ep, false,
-          "unknown staff action \"%s\" before verification (expected %s)", s, list);
-    free(ep);
-  }
-}
-
 void pcheck_flow(struct pctx *c, const json_t *doc)
 {
   const json_t *v;
@@ -180,7 +160,8 @@ void pcheck_flow(struct pctx *c, const json_t *doc)
             "out of range (expected 1 to 20)");
     check_rules(c, json_object_get(v, "rules"), "/verification/rules",
                 json_is_object(jurs) ? jurs : NULL, false);
-    check_before(c, json_object_get(v, "before_verification"));
+    check_names(c, json_object_get(v, "before_verification"), "/verification/before_verification",
+                dsr_before_verification_actions, NULL, "staff action");
   }
   if ((v = json_object_get(doc, "approval")))
     check_rules(c, v, "/approval", json_is_object(jurs) ? jurs : NULL, true);

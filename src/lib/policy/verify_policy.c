@@ -69,7 +69,7 @@ static bool before_names(const struct dsr_policy *p, const char *name)
   json_array_foreach(list, i, e)
   {
     const char *s = json_string_value(e);
-    if (s && !strcmp(s, name))
+    if (s && (!strcmp(s, name) || !strcmp(s, "*")))
       return true;
   }
   return false;
