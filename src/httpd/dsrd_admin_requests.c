@@ -114,9 +114,16 @@ enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r)
   return dsr_reply_outcome(r, ec, reply);
 }
 
-enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r)
+/* The requester's wish, passed on by staff: how they asked, kept as a sealed internal note. */
+const struct dsr_jspec dsrd_admin_withdraw_spec[] = {
+    {.name = "reason", .type = DSR_JT_STRING, .required = true, .max_len = 1000,
+     .validate = dsr_valid_text},
+    {0},
+};
+
+static enum MHD_Result act(struct dsr_hreq *r, const struct dsr_admin_action *act)
 {
-  struct dsr_admin_action a = dsr_admin_action_of(r->json);
+  struct dsr_admin_action a = *act;
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
@@ -133,4 +140,17 @@ enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r)
   enum MHD_Result ret = dsr_reply_json(r, 200, reply);
   json_decref(reply);
   return ret;
+}
+
+enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r)
+{
+  struct dsr_admin_action a = dsr_admin_action_of(r->json);
+  return act(r, &a);
+}
+
+enum MHD_Result dsrd_admin_requests_withdraw(struct dsr_hreq *r)
+{
+  struct dsr_admin_action a = {.action = "withdraw",
+                               .reason = json_string_value(json_object_get(r->json, "reason"))};
+  return act(r, &a);
 }

@@ -158,22 +158,12 @@ enum MHD_Result dsrd_ui_rotate(struct dsr_hreq *r)
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
-  char *secret = NULL;
-  enum dsr_ec ec =
-      key ? dsr_customer_rotate_key(db, name, &secret)
-          : dsr_customer_rotate_secret(db, name, r->app->cfg->webhook_secret_grace_hours, &secret);
-  char id[40] = "";
-  if (ec == DSR_OK) {
-    PGresult *q = dsr_db_exec(db, DSR_STMT_UI_CUSTOMER_NAMES, 0, NULL);
-    for (int i = 0; dsr_db_ok(q) && i < PQntuples(q); i++)
-      if (!strcmp(PQgetvalue(q, i, 1), name))
-        dsr_strlcpy(id, PQgetvalue(q, i, 0), sizeof id);
-    PQclear(q);
-    if (id[0] && dsr_customer_audit(db, r->staff_id, id,
-                                    key ? "customer.key_rotated" : "customer.secret_rotated") !=
-                     DSR_OK)
-      DSR_WARN("ui.customer_audit_failed", "rid=%s", r->rid);
-  }
+  char *secret = NULL, actor[64];
+  snprintf(actor, sizeof actor, "staff:%s", r->staff_id);
+  enum dsr_ec ec = key ? dsr_customer_rotate_key(db, actor, name, &secret)
+                       : dsr_customer_rotate_secret(db, actor, name,
+                                                    r->app->cfg->webhook_secret_grace_hours,
+                                                    &secret);
   dsr_db_release(db);
   enum MHD_Result ret;
   if (ec == DSR_OK) {
@@ -207,11 +197,11 @@ enum MHD_Result dsrd_ui_customer_add(struct dsr_hreq *r)
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
   if (!db)
     return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
-  char id[40] = "", why[200] = "";
+  char id[40] = "", why[200] = "", actor[64];
   char *key = NULL, *whsec = NULL;
-  enum dsr_ec ec = dsr_customer_add(db, &o, name, tenant, url, id, &key, &whsec, why, sizeof why);
-  if (ec == DSR_OK && dsr_customer_audit(db, r->staff_id, id, "customer.added") != DSR_OK)
-    DSR_WARN("ui.customer_audit_failed", "rid=%s", r->rid);
+  snprintf(actor, sizeof actor, "staff:%s", r->staff_id);
+  enum dsr_ec ec =
+      dsr_customer_add(db, &o, actor, name, tenant, url, id, &key, &whsec, why, sizeof why);
   dsr_db_release(db);
   if (ec == DSR_E_FIELD_INVALID || ec == DSR_E_CONFLICT)
     return customers_page(r, dsr_ec_status(ec), NULL, why[0] ? why : dsr_ec_title(ec));

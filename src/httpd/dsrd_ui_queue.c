@@ -5,8 +5,8 @@
  *        subject's email or phone, found through the identities' keyed
  *        lookup hash); the list with a masked subject and the days left,
  *        filtered by status (or "needs action"), type, queue, jurisdiction,
- *        assignee and customer, sorted (newest, oldest, due date) and
- *        paginated. Requests still waiting for verification are hidden
+ *        assignee, customer and agent (requests an authorized agent filed),
+ *        sorted (newest, oldest, due date) and paginated. Requests still waiting for verification are hidden
  *        unless asked for (or searched). Filters are plain GET forms and
  *        links, so the page works without JavaScript, and every view is a URL.
  *        GET /ui/queue.csv answers the same filtered view as CSV (masked
@@ -15,6 +15,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "dsr/admin.h"
+#include "dsr/drp.h"
 #include "dsr/jurisdiction.h"
 #include "dsr/log.h"
 #include "dsr/mask.h"
@@ -87,6 +88,7 @@ struct queue_args {
   const char *q;        /**< the search text as typed */
   const char *assignee; /**< "me", "none" or a staff id */
   const char *customer; /**< a customer id */
+  const char *agent;    /**< "any" (filed by an authorized agent) or an agent id of the directory */
   bool pending;         /**< show requests still waiting for verification */
   long page;
   enum dsr_queue_search qs;
@@ -94,13 +96,14 @@ struct queue_args {
   unsigned char hash[DSR_HASH_BYTES];
 };
 
-/* "me", "none" or a UUID for the assignee; a UUID for the customer. */
+/* "me", "none" or a UUID for the assignee; a UUID for the customer; "any" or a known agent. */
 static bool free_args(struct dsr_hreq *r, struct queue_args *a, const char **bad)
 {
   const char *why;
   a->q = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "q");
   a->assignee = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "assignee");
   a->customer = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "customer");
+  a->agent = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "agent");
   const char *pend = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "pending");
   a->pending = pend && !strcmp(pend, "1");
   if (a->q && !*a->q)
@@ -109,6 +112,8 @@ static bool free_args(struct dsr_hreq *r, struct queue_args *a, const char **bad
     a->assignee = NULL;
   if (a->customer && !*a->customer)
     a->customer = NULL;
+  if (a->agent && !*a->agent)
+    a->agent = NULL;
   if (a->q && (strlen(a->q) > 100 || !dsr_valid_text(a->q, &why))) {
     *bad = "q";
     return false;
@@ -120,6 +125,10 @@ static bool free_args(struct dsr_hreq *r, struct queue_args *a, const char **bad
   }
   if (a->customer && !dsr_valid_uuid(a->customer, &why)) {
     *bad = "customer";
+    return false;
+  }
+  if (a->agent && strcmp(a->agent, "any") && !dsr_drp_agent_find(r->app->drp_dir, a->agent)) {
+    *bad = "agent";
     return false;
   }
   return true;
@@ -179,9 +188,10 @@ static json_t *view_link_at(const char *path, const struct queue_args *a, long p
                            const char *sort, bool pending)
 {
   struct dsr_buf b = {0};
-  const char *names[] = {"q", "status", "type", "queue", "jurisdiction", "assignee", "customer"};
-  const char *vals[] = {a->q, a->status, a->type, a->queue, a->jurisdiction, a->assignee,
-                        a->customer};
+  const char *names[] = {"q",        "status",   "type",    "queue", "jurisdiction",
+                         "assignee", "customer", "agent"};
+  const char *vals[] = {a->q,        a->status,   a->type,  a->queue, a->jurisdiction,
+                        a->assignee, a->customer, a->agent};
   bool ok = dsr_buf_puts(&b, path) && dsr_buf_puts(&b, "?");
   for (size_t i = 0; ok && i < DSR_ARRAY_LEN(names); i++)
     if (vals[i])
@@ -282,11 +292,11 @@ static PGresult *queue_rows(struct dsr_db *db, const struct queue_args *a, const
                              (a->status && strcmp(a->status, "needs_action"))
                          ? "true"
                          : "false",
-                     assignee, a->customer};
-  int lens[13] = {0}, fmts[13] = {0};
+                     assignee, a->customer, a->agent};
+  int lens[14] = {0}, fmts[14] = {0};
   lens[9] = DSR_HASH_BYTES;
   fmts[9] = 1;
-  PGresult *q = dsr_db_exec_bin(db, DSR_STMT_UI_QUEUE, 13, v, lens, fmts);
+  PGresult *q = dsr_db_exec_bin(db, DSR_STMT_UI_QUEUE, 14, v, lens, fmts);
   if (!dsr_db_ok(q)) {
     PQclear(q);
     return NULL;
@@ -327,10 +337,28 @@ static bool add_items(struct dsr_db *db, json_t *ctx, const struct queue_args *a
   return true;
 }
 
-/* The assignee and customer filters' options, and how many requests the default view hides. */
-static bool add_choices(struct dsr_db *db, json_t *ctx, const struct queue_args *a,
-                        const char *me)
+/* The agent filter's options: any authorized agent, then each agent of the DRP directory. */
+static json_t *agent_options(const struct dsr_drp_directory *dir, const char *sel)
 {
+  json_t *list = json_array();
+  json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", "any", "label",
+                                        "any authorized agent", "selected",
+                                        sel && !strcmp(sel, "any")));
+  for (size_t i = 0; dir && i < dir->n; i++) {
+    const struct dsr_drp_agent *ag = &dir->agents[i];
+    json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", ag->id, "label",
+                                          ag->name ? ag->name : ag->id, "selected",
+                                          sel && !strcmp(sel, ag->id)));
+  }
+  return list;
+}
+
+/* The assignee, customer and agent filters' options, and how many requests the default view
+ * hides. */
+static bool add_choices(struct dsr_hreq *r, struct dsr_db *db, json_t *ctx,
+                        const struct queue_args *a, const char *me)
+{
+  json_object_set_new(ctx, "agents", agent_options(r->app->drp_dir, a->agent));
   PGresult *st = dsr_db_exec(db, DSR_STMT_UI_STAFF_LIST, 0, NULL);
   PGresult *cu = dsr_db_exec(db, DSR_STMT_UI_CUSTOMER_NAMES, 0, NULL);
   PGresult *pc = dsr_db_exec(db, DSR_STMT_UI_PENDING_COUNT, 0, NULL);
@@ -422,7 +450,7 @@ enum MHD_Result dsrd_ui_queue(struct dsr_hreq *r)
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   struct dsr_db *db = dsr_db_acquire(r->app->pool);
-  bool ok = db && add_counts(db, ctx, now) && add_choices(db, ctx, &a, r->staff_id);
+  bool ok = db && add_counts(db, ctx, now) && add_choices(r, db, ctx, &a, r->staff_id);
   if (ok && a.qs == DSR_QS_INVALID)
     json_object_set_new(ctx, "has_items", json_false());
   else if (ok)

@@ -16,6 +16,7 @@
 #include "dsr/requests.h"
 #include "dsr/admin.h"
 #include "dsr/executor.h"
+#include "dsr/verify.h"
 #include "dsr/validate.h"
 
 #include <stdio.h>
@@ -90,20 +91,26 @@ static void add_actions(struct dsr_hreq *r, json_t *ctx, const json_t *d)
   const json_t *p;
   json_array_foreach(json_object_get(d, "parts"), i, p)
     waiting = waiting || is(p, "state", "pending") || is(p, "state", "escalated");
-  /* Before verification: verify by hand, deny as unverifiable, assign (dsr_admin_act agrees). */
+  /* Before verification: what the policy allows (dsr_admin_act asks the same question). */
+  const struct dsr_policy *pol = r->app->policy;
   bool before =
       status && (!strcmp(status, "received") || !strcmp(status, "pending_verification"));
+  bool any_deny = !before || dsr_verify_allows_before(pol, "deny", NULL);
   struct {
     const char *action;
     bool applies;
   } acts[] = {
-      {"verify", before},
-      {"approve", waiting},
-      {"deny", open && strcmp(status, "on_hold") != 0},
-      {"extend", open && !before && json_is_null(json_object_get(d, "extended_at"))},
-      {"hold", open && !before && strcmp(status, "on_hold") != 0},
+      {"verify", before && dsr_verify_allows_before(pol, "verify", NULL)},
+      {"approve", waiting && (!before || dsr_verify_allows_before(pol, "approve", NULL))},
+      {"deny", open && strcmp(status, "on_hold") != 0 &&
+                   (any_deny || dsr_verify_allows_before(pol, "deny_unverifiable", NULL))},
+      {"extend", open && (!before || dsr_verify_allows_before(pol, "extend", NULL)) &&
+                     json_is_null(json_object_get(d, "extended_at"))},
+      {"hold", open && (!before || dsr_verify_allows_before(pol, "hold", NULL)) &&
+                   strcmp(status, "on_hold") != 0},
       {"release", status && !strcmp(status, "on_hold")},
-      {"assign", open},
+      {"assign", open && (!before || dsr_verify_allows_before(pol, "assign", NULL))},
+      {"withdraw", open && (!before || dsr_verify_allows_before(pol, "withdraw", NULL))},
   };
   json_t *can = json_object();
   bool any = false;
@@ -131,7 +138,7 @@ static void add_actions(struct dsr_hreq *r, json_t *ctx, const json_t *d)
   json_object_set_new(ctx, "can_act", json_boolean(any));
   json_t *reasons = json_array();
   for (const char *const *c = dsr_deny_reasons; *c; c++)
-    if (!before || !strcmp(*c, "identity_not_verified"))
+    if (any_deny || !strcmp(*c, "identity_not_verified"))
       json_array_append_new(reasons, json_string(*c));
   json_object_set_new(ctx, "deny_reasons", reasons);
   json_object_set_new(ctx, "before_verification", json_boolean(before));
@@ -328,6 +335,7 @@ static const struct {
     {"deny", "The request is denied."},       {"extend", "The deadline is extended."},
     {"hold", "The request is on hold."},      {"release", "The hold is released."},
     {"assign", "The request is assigned."},   {"note", "The note is added."},
+    {"withdraw", "The request is withdrawn; the requester will be told."},
 };
 
 enum MHD_Result dsrd_ui_request(struct dsr_hreq *r)
@@ -357,6 +365,11 @@ static const struct {
      "The deadline moves by the jurisdiction's extension (once per request). The requester is "
      "told the new date and the reason below, which they will read.",
      "Yes, extend and tell the requester"},
+    {"withdraw", "Withdraw this request for the requester?",
+     "The request is closed as withdrawn, as if the requester had withdrawn it: nothing more is "
+     "done for it and they are told by message. The reason below is kept as an internal note "
+     "(never shown to them). A withdrawn request cannot be reopened.",
+     "Yes, withdraw the request"},
 };
 
 /* The confirmation step of @p a (NULL when the action needs none or was confirmed). */

@@ -359,6 +359,7 @@ enum MHD_Result dsrd_admin_report(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_get(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_act(struct dsr_hreq *r);
+enum MHD_Result dsrd_admin_requests_withdraw(struct dsr_hreq *r);
 enum MHD_Result dsrd_admin_requests_plan(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_parts_list(struct dsr_hreq *r);
 enum MHD_Result dsrd_customer_part_get(struct dsr_hreq *r);
@@ -366,6 +367,7 @@ enum MHD_Result dsrd_demo_webhook(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_demo_webhook_spec[];
 enum MHD_Result dsrd_customer_decision(struct dsr_hreq *r);
 extern const struct dsr_jspec dsrd_admin_action_spec[];
+extern const struct dsr_jspec dsrd_admin_withdraw_spec[];
 extern const struct dsr_jspec dsrd_customer_decision_spec[];
 /* Authorized agents: the Data Rights Protocol 1.0 (dsrd_drp.c). */
 enum MHD_Result dsrd_drp_pair(struct dsr_hreq *r);

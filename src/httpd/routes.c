@@ -18,7 +18,8 @@
 /* Auditors read only; triagers verify, assign and hold; approvers decide. */
 const struct dsr_role_rule dsrd_admin_action_roles[] = {
     {"verify", TRIAGE}, {"assign", TRIAGE},  {"hold", TRIAGE},   {"release", TRIAGE},
-    {"approve", DECIDE}, {"deny", DECIDE}, {"extend", DECIDE}, {NULL, 0},
+    {"approve", DECIDE}, {"deny", DECIDE}, {"extend", DECIDE}, {"withdraw", STAFF_ACTORS},
+    {NULL, 0},
 };
 
 /* The bulk actions of the queue page: the same rules, and nothing else. */
@@ -87,6 +88,9 @@ const struct dsr_route dsr_routes[] = {
     {POST("/v1/admin/requests/{id}/actions", dsrd_admin_requests_act), .auth = DSR_AUTH_STAFF,
      .body = dsrd_admin_action_spec, .roles = STAFF_ACTORS, .role_field = "action",
      .role_rules = dsrd_admin_action_roles},
+    /* the requester's withdrawal, passed on by staff (they phoned in): the "withdraw" action */
+    {POST("/v1/admin/requests/{id}/withdraw", dsrd_admin_requests_withdraw),
+     .auth = DSR_AUTH_STAFF, .body = dsrd_admin_withdraw_spec, .roles = STAFF_ACTORS},
     /* staff: auditors and admins read the audit trail and the compliance report */
     {GET("/v1/admin/audit", dsrd_admin_audit), .auth = DSR_AUTH_STAFF, .roles = AUDIT},
     {GET("/v1/admin/reports/compliance", dsrd_admin_report), .auth = DSR_AUTH_STAFF,

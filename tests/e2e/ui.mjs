@@ -116,17 +116,23 @@ async function codeFromInbox(page, to) {
   }, 30000);
 }
 
-// Files request `type` for `who` (an email address or a phone number) on the public form
-// and confirms it with the code read from the dev inbox.
-// With `alsoPhone`, the form also gives that number, which nobody verifies.
-async function fileAndVerify(page, staffPage, type, who, alsoPhone) {
+// A request of `type` filed on the public form for `who` (an email or a phone number; with
+// `alsoPhone`, also that number) and left unverified; returns its id.
+async function fileUnverified(page, who, type = 'erasure', alsoPhone = null) {
   await page.goto(`${base}/requests/new`);
   await page.check(`#type-${type}`);
   await page.selectOption('#jurisdiction', 'gdpr');
   await page.fill(who.startsWith('+') ? '#phone' : '#email', who);
   if (alsoPhone) await page.fill('#phone', alsoPhone);
   await Promise.all([page.waitForURL(/\/verify$/), page.click('button[type=submit]')]);
-  const id = page.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+  return page.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+}
+
+// Files request `type` for `who` (an email address or a phone number) on the public form
+// and confirms it with the code read from the dev inbox.
+// With `alsoPhone`, the form also gives that number, which nobody verifies.
+async function fileAndVerify(page, staffPage, type, who, alsoPhone) {
+  const id = await fileUnverified(page, who, type, alsoPhone);
   const code = await codeFromInbox(staffPage, who);
   await page.goto(`${base}/requests/${id}/verify`);
   if (who.startsWith('+')) await page.check('#channel-sms');
@@ -184,6 +190,7 @@ try {
   };
   let erasureId;
   let otherId;
+  let drpId;
   let reportView = '/ui/report/view'; /* the report the form showed (its period in the query) */
 
   await check('ui: without a session /ui/ leads to the login page, with security headers', async () => {
@@ -406,12 +413,7 @@ try {
   });
 
   await check('ui: requests waiting for verification are hidden by default, shown on request; before verification only verify, deny as unverifiable, assign', async () => {
-    await subjectPage.goto(`${base}/requests/new`);
-    await subjectPage.check('#type-erasure');
-    await subjectPage.selectOption('#jurisdiction', 'gdpr');
-    await subjectPage.fill('#email', 'waiting.one@example.net');
-    await Promise.all([subjectPage.waitForURL(/\/verify$/), subjectPage.click('button[type=submit]')]);
-    const pendingId = subjectPage.url().match(/requests\/([0-9a-f-]{36})\/verify/)[1];
+    const pendingId = await fileUnverified(subjectPage, 'waiting.one@example.net');
     await admin.goto(`${base}/ui/`);
     assert(await admin.locator(`a[href="/ui/requests/${pendingId}"]`).count() === 0, 'hidden by default');
     await Promise.all([admin.waitForURL(/pending=1/), admin.click('#show-pending')]);
@@ -462,6 +464,24 @@ try {
     await login(aud, 'approver');
     await aud.goto(`${base}/ui/requests/${erasureId}`);
     assert((await aud.textContent('#notes')).includes('Called back'), 'other staff see the note');
+  });
+
+  await check('ui: staff withdraw a request for the requester (they phoned in), after a confirmation; the reason is an internal note', async () => {
+    const id = await fileUnverified(subjectPage, 'phoned.in@example.net');
+    await admin.goto(`${base}/ui/requests/${id}`);
+    assert(await admin.$('#withdraw'), 'withdraw offered before verification (the default policy)');
+    await admin.fill('#withdraw-reason', 'Phoned in, asked to stop');
+    await Promise.all([admin.waitForSelector('#confirm-box'), admin.click('#withdraw')]);
+    assert((await admin.textContent('#confirm-box')).includes('closed as withdrawn'), 'the confirmation says what happens');
+    assert(await admin.textContent('#request-status') !== 'withdrawn', 'nothing done before confirming');
+    await pageOk(admin, 'withdraw confirmation');
+    await Promise.all([admin.waitForURL(/done=withdraw$/), admin.click('#confirm-yes')]);
+    assert(await admin.textContent('#request-status') === 'withdrawn', 'withdrawn');
+    assert((await admin.textContent('.timeline')).includes("E2E admin withdrew the request on the requester's behalf"), 'in words, with who');
+    assert((await admin.textContent('#notes')).includes('Phoned in, asked to stop'), 'the reason is an internal note');
+    assert(await admin.$('#withdraw') === null, 'no second withdrawal');
+    await pageOk(admin, 'withdrawn');
+    await shot(admin, 'withdrawn');
   });
 
   await check('ui: a form sent after the session ended leads to sign-in and can be sent again; a page comes back after sign-in', async () => {
@@ -766,6 +786,7 @@ try {
     assert(filed.status === 200, `exercise: ${filed.status}`);
     const st = await filed.json();
     assert(st.status === 'in_progress' && st.agent_request_id === 'e2e-1', JSON.stringify(st));
+    drpId = st.request_id;
     await admin.goto(`${base}/ui/requests/${st.request_id}`);
     const who = await admin.textContent('#request-agent');
     assert(who.includes('E2E_AGENT') && who.includes('E2E Rights App') && who.includes('e2e-1'),
@@ -773,6 +794,35 @@ try {
     assert((await admin.textContent('#request-callbacks')).includes('attempt'), 'callbacks listed');
     await pageOk(admin, 'agent request');
     await shot(admin, 'agent-request');
+  });
+
+  await check('ui: the queue filters by agent and by customer, and the URL keeps them', async () => {
+    const listed = async (id) => admin.locator(`a[href="/ui/requests/${id}"]`).count();
+    await admin.goto(`${base}/ui/`);
+    await admin.selectOption('#f-agent', 'E2E_AGENT');
+    await Promise.all([admin.waitForURL(/agent=E2E_AGENT/), admin.click('form.filters button')]);
+    /* the agent's request still waits for verification: one click shows it, the filter stays */
+    await Promise.all([admin.waitForURL(/agent=E2E_AGENT&pending=1/), admin.click('#show-pending')]);
+    assert(await listed(drpId) === 1, 'the request the agent filed is listed');
+    assert(await listed(erasureId) === 0, 'a request from the public form is not');
+    assert((await admin.getAttribute('#csv-link', 'href')).includes('agent=E2E_AGENT'), 'the CSV keeps the filter');
+    assert(await admin.inputValue('#f-agent') === 'E2E_AGENT', 'the form shows the filter');
+    await pageOk(admin, 'queue by agent');
+    await shot(admin, 'queue-agent');
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await pageOk(admin, 'queue by agent at 390 px');
+    await shot(admin, 'queue-agent-390');
+    await admin.setViewportSize({ width: 1280, height: 900 });
+    await admin.goto(`${base}/ui/?agent=any&pending=1&sort=oldest`);
+    assert(await listed(drpId) === 1, 'any authorized agent');
+    const ui = (await admin.context().cookies()).find((k) => k.name === 'dsr_ui').value;
+    const bad = await fetch(`${base}/ui/?agent=NOBODY`, { headers: { Cookie: `dsr_ui=${ui}` } });
+    assert(bad.status === 400, `an agent not in the directory: ${bad.status}`);
+    await admin.goto(`${base}/ui/`);
+    await admin.selectOption('#f-customer', { label: 'Acme Calls' });
+    await Promise.all([admin.waitForURL(/customer=/), admin.click('form.filters button')]);
+    assert(await listed(erasureId) === 1, 'the request with a part forwarded to Acme Calls');
+    assert(await listed(drpId) === 0, 'the agent\'s request has no part at Acme Calls');
   });
 
   await check('ui: logout ends the session; the old cookie no longer works', async () => {

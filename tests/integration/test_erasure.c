@@ -314,7 +314,7 @@ START_TEST(erasure_of_a_subject_on_the_sample_platform)
   snprintf(tenant, sizeof tenant, "%ld", ws);
   char *api_key = NULL, *whsec = NULL;
   struct dsr_webhook_opts wo = {.allow_http = true, .allow_private = true, .timeout_s = 5};
-  ck_assert_int_eq(dsr_customer_add(d.db, &wo, "erasure-acme", tenant, "http://127.0.0.1:9/h",
+  ck_assert_int_eq(dsr_customer_add(d.db, &wo, NULL, "erasure-acme", tenant, "http://127.0.0.1:9/h",
                                     cust_id, &api_key, &whsec, why, sizeof why), DSR_OK);
   free(api_key);
   free(whsec);

@@ -21,6 +21,7 @@
 #include "suites.h"
 #include "webhook_receiver.h"
 #include "dsr/admin.h"
+#include "dsr/closing.h"
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/discovery.h"
@@ -790,6 +791,7 @@ START_TEST(actions_deny_extend_hold_assign)
    * (nothing is mailed to an address nobody verified); only a denial as unverifiable. */
   ck_assert_int_eq(act(q.id, approver, "{\"action\":\"extend\",\"reason\":\"early\"}", &j), 409);
   ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  ck_assert(strstr(json_string_value(json_object_get(j, "detail")), "before_verification"));
   json_decref(j);
   ck_assert_int_eq(act(q.id, admin, "{\"action\":\"hold\"}", NULL), 409);
   ck_assert_int_eq(act(q.id, approver, "{\"action\":\"deny\",\"reason\":\"excessive\"}", NULL),
@@ -865,6 +867,158 @@ START_TEST(actions_deny_extend_hold_assign)
   /* verified by hand (2 events), extend, hold, release, assign, deny */
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND actor LIKE "
                         "'staff:%%'", q.id), 7);
+}
+END_TEST
+
+/* A policy of its own: policy-alt with verification.before_verification set to @p list (JSON). */
+static void policy_with_before(const char *list, char *path, size_t n)
+{
+  char src[600];
+  snprintf(src, sizeof src, "%s/tests/data/policy-alt/policy.json", getenv("DSR_TOP_SRCDIR"));
+  json_error_t e;
+  json_t *p = json_load_file(src, 0, &e);
+  ck_assert_msg(p != NULL, "%s", e.text);
+  json_t *before = json_loads(list, 0, &e);
+  ck_assert_ptr_nonnull(before);
+  json_object_set_new(p, "verification", json_pack("{s:o}", "before_verification", before));
+  char dir[] = "/tmp/dsr-before-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, n, "%s/policy.json", dir);
+  ck_assert_int_eq(json_dump_file(p, path, JSON_INDENT(2)), 0);
+  json_decref(p);
+}
+
+/* Which staff actions a not yet verified request allows is the policy's to say. */
+START_TEST(before_verification_follows_the_policy)
+{
+  /* The default (this suite's policy says nothing; actions_deny_extend_hold_assign has the
+   * refusals): assigning is allowed before verification. */
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  struct request q;
+  new_request(&q, "erasure", "before@example.org", "+14155550171");
+  json_t *j = NULL;
+  char body[200];
+  snprintf(body, sizeof body, "{\"action\":\"assign\",\"assignee\":\"triager-%d\"}",
+           (int)getpid());
+  ck_assert_int_eq(act(q.id, triager, body, NULL), 200);
+
+  /* A policy that lets staff extend early (and verify), but neither deny nor assign. */
+  char err[512], policy_file[300];
+  policy_with_before("[\"verify\", \"extend\"]", policy_file, sizeof policy_file);
+  H_REQUIRE(dsr_pgembed_ensure_db(it_pg.embed, "routing_before", err, sizeof err), "%s", err);
+  e2e_conninfo = dsr_pgembed_conninfo(it_pg.embed, "routing_before");
+  ck_assert_ptr_nonnull(e2e_conninfo);
+  char url[600], policy[400];
+  snprintf(url, sizeof url, "--database-url=%s", e2e_conninfo);
+  snprintf(policy, sizeof policy, "--policy-file=%s", policy_file);
+  const char *args[] = {url, policy, "--workers=0", NULL};
+  struct h_dsrd other;
+  h_dsrd_start(&other, NULL, args);
+  api = &other;
+  char approver2[128], triager2[128];
+  staff_token("approver", approver2, sizeof approver2);
+  staff_token("triager", triager2, sizeof triager2);
+  struct request e;
+  new_request(&e, "erasure", "early@example.org", "+14155550172");
+  ck_assert_int_eq(act(e.id, approver2, "{\"action\":\"extend\",\"reason\":\"backlog\"}", &j),
+                   200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "pending_verification");
+  json_decref(j);
+  ck_assert_int_eq(
+      act(e.id, approver2, "{\"action\":\"deny\",\"reason\":\"identity_not_verified\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  snprintf(body, sizeof body, "{\"action\":\"assign\",\"assignee\":\"triager-%d\"}",
+           (int)getpid());
+  ck_assert_int_eq(act(e.id, triager2, body, &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  char path[160];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s/withdraw", e.id);
+  ck_assert_int_eq(call("POST", path, triager2, "{\"reason\":\"phoned\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "not_verified_yet");
+  json_decref(j);
+  /* Once verified, everything is open again. */
+  verify_by_staff(&e, triager2);
+  ck_assert_int_eq(act(e.id, triager2, body, NULL), 200);
+  ck_assert_int_eq(h_dsrd_stop(&other, SIGTERM), 0);
+  api = &rt_dsrd;
+  free(e2e_conninfo);
+  e2e_conninfo = NULL;
+  unlink(policy_file);
+  *strrchr(policy_file, '/') = '\0';
+  rmdir(policy_file);
+}
+END_TEST
+
+/* Staff withdraw a request on the requester's behalf: audited, the reason sealed, the
+ * requester told as when they withdraw themselves. */
+START_TEST(staff_withdraw_for_the_requester)
+{
+  char triager[128], auditor[128];
+  staff_token("triager", triager, sizeof triager);
+  staff_token("auditor", auditor, sizeof auditor);
+  struct request q;
+  new_request(&q, "erasure", "phoned@example.org", "+14155550173");
+  char path[160];
+  snprintf(path, sizeof path, "/v1/admin/requests/%s/withdraw", q.id);
+  json_t *j = NULL;
+  ck_assert_int_eq(call("POST", path, triager, "{}", &j), 400); /* the spec: reason required */
+  ck_assert_str_eq(json_string_value(json_object_get(j, "field")), "/reason");
+  json_decref(j);
+  ck_assert_int_eq(call("POST", path, auditor, "{\"reason\":\"phoned in\"}", NULL), 403);
+  /* Before verification, by default: the requester phoned in. */
+  ck_assert_int_eq(
+      call("POST", path, triager, "{\"reason\":\"Phoned in on 5 Dec, caller id matched\"}", &j),
+      200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  ck_assert_str_eq(json_string_value(json_object_get(j, "action")), "withdraw");
+  json_decref(j);
+  ck_assert_int_eq(call("POST", path, triager, "{\"reason\":\"again\"}", &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "request_closed");
+  json_decref(j);
+  /* The event names the staff member and the note, never the reason's text. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'request.withdrawn' AND actor LIKE 'staff:%%' AND"
+                        " (data->>'on_behalf')::boolean AND data->>'previous_status' ="
+                        " 'pending_verification' AND data::text NOT LIKE '%%Phoned%%'",
+                        q.id),
+                   1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_request_notes n JOIN dsr_events e ON"
+                        " (e.data->>'note_id')::bigint = n.id WHERE n.request_id = '%s'"
+                        " AND e.kind = 'request.withdrawn' AND position('Phoned'::bytea IN"
+                        " n.body_sealed) = 0", q.id),
+                   1);
+  /* ... the staff page shows it as an internal note and says who withdrew it. */
+  snprintf(path, sizeof path, "/v1/admin/requests/%s", q.id);
+  ck_assert_int_eq(call("GET", path, triager, NULL, &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  json_decref(j);
+  /* The requester gets the withdrawal notice, as when they withdraw themselves. */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_jobs WHERE kind = 'closing_notice' AND"
+                        " dedupe_key = 'closing:%s'", q.id),
+                   1);
+  ck_assert(dsr_closing_notice(tdb, NULL, rt_dsrd.base, q.id));
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'subject.answered' AND data->>'kind' = 'withdrawn'", q.id),
+                   1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_outbox WHERE request_id = '%s' AND template"
+                        " = 'notice'", q.id),
+                   2);
+  /* A verified request, through the action itself. */
+  struct request v;
+  new_request(&v, "erasure", "letter@example.org", "+14155550174");
+  verify_by_staff(&v, triager);
+  ck_assert_int_eq(act(v.id, triager, "{\"action\":\"withdraw\"}", &j), 422);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "field")), "/reason");
+  json_decref(j);
+  ck_assert_int_eq(act(v.id, triager, "{\"action\":\"withdraw\",\"reason\":\"letter\"}", &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  json_decref(j);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE request_id = '%s' AND kind ="
+                        " 'request.withdrawn' AND data->>'previous_status' = 'verified'", v.id),
+                   1);
 }
 END_TEST
 
@@ -1405,19 +1559,20 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   ck_assert(strstr(json_string_value(json_object_get(pr, "detail")), "not_applicable") != NULL);
   json_decref(pr);
 
-  /* piedpiper denies: its dsr.updated and dsr.completed go out before the forwarded retry. */
+  /* piedpiper denies: its dsr.updated and dsr.completed wait for the forwarded retry. */
   ck_assert_int_eq(call("POST", path, b.key,
                         "{\"decision\":\"deny\",\"reason\":\"not_applicable\"}", NULL), 200);
   dsr_set_fake_now(time(NULL) + 1); /* the daemon wrote them by its (real) clock */
-  ck_assert_int_eq(deliver(), 2);
+  ck_assert_int_eq(deliver(), 0);
   dsr_set_fake_now(dsr_now() + 3700);
-  ck_assert_int_eq(deliver(), 1);
+  ck_assert_int_eq(deliver(), 3);
   ck_assert_int_eq(wh_count(&rb), 4);
   char buf[200];
-  ck_assert_str_eq(hit_str(&rb, 1, "type", buf, sizeof buf), "dsr.updated");
-  ck_assert_str_eq(hit_str(&rb, 3, "type", buf, sizeof buf), "dsr.forwarded"); /* late */
+  ck_assert_str_eq(hit_str(&rb, 1, "type", buf, sizeof buf), "dsr.forwarded"); /* in turn */
+  ck_assert_str_eq(hit_str(&rb, 2, "type", buf, sizeof buf), "dsr.updated");
+  ck_assert_str_eq(hit_str(&rb, 3, "type", buf, sizeof buf), "dsr.completed");
   int seen[3];
-  by_sequence(&rb, seen, 3); /* ... and the receiver puts them back in order */
+  by_sequence(&rb, seen, 3); /* ... and each carries its sequence */
   ck_assert_str_eq(hit_str(&rb, seen[0], "type", buf, sizeof buf), "dsr.forwarded");
   ck_assert_str_eq(hit_str(&rb, seen[1], "change", buf, sizeof buf), "decided");
   ck_assert_str_eq(hit_str(&rb, seen[2], "type", buf, sizeof buf), "dsr.completed");
@@ -1465,6 +1620,131 @@ START_TEST(customer_rebuilds_parts_from_the_api_and_orders_events)
   json_decref(part);
   wh_stop(&ra);
   wh_stop(&rb);
+}
+END_TEST
+
+/* The sequence numbers of @p w's successful deliveries, in the order they arrived. */
+static int arrived_in_order(struct wh_receiver *w, json_int_t *seqs, int max)
+{
+  int n = 0;
+  for (int i = 0; i < wh_count(w) && n < max; i++) {
+    if (w->hits[i].answered < 200 || w->hits[i].answered > 299)
+      continue;
+    json_t *j = hit_json(w, i);
+    seqs[n++] = json_integer_value(json_object_get(json_object_get(j, "data"), "sequence"));
+    json_decref(j);
+  }
+  return n;
+}
+
+/* A part whose customer decided while its dsr.forwarded is retried; @p fails: 500s first. */
+static void decided_while_retrying(struct wh_receiver *w, struct customer *c, const char *tag,
+                                   const unsigned *fails, char part[40])
+{
+  wh_start(w, fails);
+  add_customer(c, tag, w);
+  char triager[128];
+  staff_token("triager", triager, sizeof triager);
+  char email[80];
+  snprintf(email, sizeof email, "%s@example.org", tag);
+  unsigned h = 0;
+  for (const char *p = tag; *p; p++)
+    h = h * 31u + (unsigned char)*p;
+  char phone[20];
+  snprintf(phone, sizeof phone, "+1415556%04u", h % 10000u);
+  struct request q;
+  new_request(&q, "erasure", email, phone);
+  verify_by_staff(&q, triager);
+  struct dsr_found_tenant tenants[] = {{c->tenant, DSR_IDBIT(DSR_ID_EMAIL), 1}};
+  struct dsr_found found = {.ntenants = 1, .tenants = tenants};
+  ck_assert_int_eq(discover(q.id, &found), 1);
+  ck_assert_int_eq(deliver(), 1); /* dsr.forwarded: 500 */
+  json_t *list = NULL;
+  ck_assert_int_eq(call("GET", "/v1/customer/requests", c->key, NULL, &list), 200);
+  snprintf(part, 40, "%s", json_string_value(json_object_get(
+                              json_array_get(json_object_get(list, "items"), 0), "part_id")));
+  json_decref(list);
+  char path[160];
+  snprintf(path, sizeof path, "/v1/customer/requests/%s/decision", part);
+  ck_assert_int_eq(call("POST", path, c->key,
+                        "{\"decision\":\"deny\",\"reason\":\"not_applicable\"}", NULL), 200);
+  dsr_set_fake_now(time(NULL) + 1); /* the daemon wrote dsr.updated and dsr.completed */
+}
+
+/* A part's later events wait while an earlier one is retried: the receiver sees them in
+ * sequence order, whichever way they are picked up (sweep or each row's own job). */
+START_TEST(events_of_a_part_wait_for_an_earlier_one_being_retried)
+{
+  static const unsigned fails[] = {500, 500, 500, 0};
+  struct wh_receiver w;
+  struct customer c;
+  char part[40];
+  decided_while_retrying(&w, &c, "inturn", fails, part);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE part_id = '%s' AND"
+                        " state = 'pending'", part), 3);
+  ck_assert_int_eq(deliver(), 0); /* dsr.updated and dsr.completed are due, but not in turn */
+  /* The held rows' own jobs find nothing to send either. */
+  long later = sqlv("SELECT id FROM dsr_webhook_outbox WHERE part_id = '%s' AND seq = 2", part);
+  bool attempted = true;
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, later, &attempted));
+  ck_assert(!attempted);
+  int rearmed = -1;
+  ck_assert(dsr_webhook_rearm(tdb, &rearmed));
+  ck_assert_int_eq(rearmed, 0); /* the sweep re-arms none of them */
+  dsr_set_fake_now(dsr_now() + 10);
+  ck_assert_int_eq(deliver(), 1); /* the 2nd attempt fails: the others still wait */
+  dsr_set_fake_now(dsr_now() + 400);
+  ck_assert_int_eq(deliver(), 1); /* the 3rd too */
+  ck_assert_int_eq(wh_count(&w), 3);
+  /* The 4th attempt is delivered through its own job: finishing it queues the next event. */
+  dsr_set_fake_now(dsr_now() + 2000);
+  long first = sqlv("SELECT id FROM dsr_webhook_outbox WHERE part_id = '%s' AND seq = 1", part);
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, first, &attempted));
+  ck_assert(attempted);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_jobs WHERE kind = 'webhook_deliver' AND state ="
+                        " 'queued' AND dedupe_key = 'webhook:%ld:0:after:%ld'", later, first),
+                   1);
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, later, &attempted));
+  ck_assert(attempted);
+  ck_assert_int_eq(deliver(), 1); /* dsr.completed */
+  json_int_t seqs[8];
+  ck_assert_int_eq(arrived_in_order(&w, seqs, 8), 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(seqs[i], i + 1);
+  char buf[64];
+  ck_assert_str_eq(hit_str(&w, 3, "type", buf, sizeof buf), "dsr.forwarded");
+  ck_assert_str_eq(hit_str(&w, 5, "type", buf, sizeof buf), "dsr.completed");
+  wh_stop(&w);
+}
+END_TEST
+
+/* One event that is never taken blocks nothing for ever: once given up, the next ones go. */
+START_TEST(events_of_a_part_go_on_after_an_earlier_one_is_given_up)
+{
+  unsigned fails[DSR_WEBHOOK_MAX_ATTEMPTS + 1] = {0};
+  for (int i = 0; i < DSR_WEBHOOK_MAX_ATTEMPTS; i++)
+    fails[i] = 503;
+  struct wh_receiver w;
+  struct customer c;
+  char part[40];
+  decided_while_retrying(&w, &c, "givenup", fails, part);
+  for (int i = 1; i < DSR_WEBHOOK_MAX_ATTEMPTS - 1; i++) {
+    dsr_set_fake_now(dsr_now() + 80000); /* past the longest wait, jitter included */
+    ck_assert_int_eq(deliver(), 1);      /* only the dsr.forwarded, attempt after attempt */
+  }
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE part_id = '%s' AND"
+                        " state = 'pending'", part), 3);
+  /* The last attempt fails: given up, dsr.updated and dsr.completed go at once, in turn. */
+  dsr_set_fake_now(dsr_now() + 80000);
+  ck_assert_int_eq(deliver(), 3);
+  ck_assert_int_eq(wh_count(&w), DSR_WEBHOOK_MAX_ATTEMPTS + 2);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE part_id = '%s' AND"
+                        " seq = 1 AND state = 'failed'", part), 1);
+  json_int_t seqs[4];
+  ck_assert_int_eq(arrived_in_order(&w, seqs, 4), 2);
+  ck_assert_int_eq(seqs[0], 2);
+  ck_assert_int_eq(seqs[1], 3);
+  wh_stop(&w);
 }
 END_TEST
 
@@ -1599,6 +1879,8 @@ Suite *suite_routing(void)
   tcase_add_test(tc, rotated_secret_signs_twice_during_grace);
   tcase_add_test(tc, roles_checked_on_every_admin_action);
   tcase_add_test(tc, actions_deny_extend_hold_assign);
+  tcase_add_test(tc, before_verification_follows_the_policy);
+  tcase_add_test(tc, staff_withdraw_for_the_requester);
   tcase_add_test(tc, no_data_anywhere_still_gets_an_answer);
   tcase_add_test(tc, list_filters_and_cursor_pages);
   tcase_add_test(tc, planner_discovery_through_the_job_queue);
@@ -1607,6 +1889,8 @@ Suite *suite_routing(void)
   tcase_add_test(tc, idempotency_reservations_busy_stale_and_replayed);
   tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
   tcase_add_test(tc, customer_rebuilds_parts_from_the_api_and_orders_events);
+  tcase_add_test(tc, events_of_a_part_wait_for_an_earlier_one_being_retried);
+  tcase_add_test(tc, events_of_a_part_go_on_after_an_earlier_one_is_given_up);
   tcase_add_test(tc, demo_mode_receiver_checks_signatures);
   suite_add_tcase(s, tc);
   return s;

@@ -10,6 +10,7 @@
 #include "dsr/crypto.h"
 #include "dsr/db.h"
 #include "dsr/staff.h"
+#include "dsr/staff_admin.h"
 #include "dsr/ui_auth.h"
 
 #include <stdio.h>
@@ -416,6 +417,101 @@ START_TEST(admin_api_takes_the_ui_session_with_csrf)
 }
 END_TEST
 
+/* Makes every insert of an event of kind @p kind fail (NULL: none does): a crash between
+ * a change and its audit entry, as the database sees it. */
+static void events_fail(const char *kind)
+{
+  char sql[600];
+  if (!kind) {
+    PQclear(h_sql(it_pg.conninfo, "DROP TRIGGER it_events_fail ON dsr_events"));
+    return;
+  }
+  snprintf(sql, sizeof sql,
+           "CREATE OR REPLACE FUNCTION it_events_fail() RETURNS trigger LANGUAGE plpgsql AS"
+           " $$BEGIN IF NEW.kind = '%s' THEN RAISE EXCEPTION 'audit down'; END IF;"
+           " RETURN NEW; END$$", kind);
+  PQclear(h_sql(it_pg.conninfo, sql));
+  PQclear(h_sql(it_pg.conninfo, "CREATE OR REPLACE TRIGGER it_events_fail BEFORE INSERT ON"
+                                " dsr_events FOR EACH ROW EXECUTE FUNCTION it_events_fail()"));
+}
+
+/* A customer added or rotated, a password set from a link: the change and its audit entry
+ * commit together, so a failure between them leaves neither. */
+START_TEST(admin_changes_and_their_audit_entries_commit_together)
+{
+  struct dsr_db *db = daemon_db();
+  char admin_id[40];
+  ck_assert_int_eq(dsr_ui_user_add(db, "ada.tx@example.org", "Ada", DSR_ROLE_ADMIN, pw, admin_id),
+                   DSR_OK);
+  struct ui_client adm;
+  ui_login(&adm, "ada.tx%40example.org");
+  char form[400];
+  snprintf(form, sizeof form, "csrf=%s&name=Atomic+Calls&tenant=ws-atomic&webhook_url="
+                              "https%%3A%%2F%%2Fhooks.example.org%%2Fdsr", adm.csrf);
+  events_fail("customer.added");
+  ck_assert_int_ge(ui_post(&adm, "/ui/customers/add", form), 500);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_customers WHERE name ="
+                                              " 'Atomic Calls'"), 0);
+  events_fail(NULL);
+  ck_assert_int_eq(ui_post(&adm, "/ui/customers/add", form), 200);
+  char sql[400];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_customers c JOIN dsr_events e ON"
+                            " e.data->>'customer_id' = c.id::text WHERE c.name = 'Atomic Calls'"
+                            " AND e.kind = 'customer.added' AND e.actor = 'staff:%s'", admin_id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 1);
+
+  /* A rotation whose event cannot be written leaves the old key and secret in place. */
+  const char *keys = "SELECT count(*) FROM dsr_customers WHERE name = 'Atomic Calls' AND"
+                     " api_key_hash = (SELECT api_key_hash FROM it_keep)";
+  PQclear(h_sql(it_pg.conninfo, "CREATE TABLE it_keep AS SELECT api_key_hash, secret_sealed FROM"
+                                " dsr_customers WHERE name = 'Atomic Calls'"));
+  snprintf(form, sizeof form, "csrf=%s&customer=Atomic+Calls&what=key", adm.csrf);
+  events_fail("customer.key_rotated");
+  ck_assert_int_ge(ui_post(&adm, "/ui/customers/rotate", form), 500);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, keys), 1);
+  snprintf(form, sizeof form, "csrf=%s&customer=Atomic+Calls&what=secret", adm.csrf);
+  events_fail("customer.secret_rotated");
+  ck_assert_int_ge(ui_post(&adm, "/ui/customers/rotate", form), 500);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo,
+                              "SELECT count(*) FROM dsr_customers WHERE name = 'Atomic Calls' AND"
+                              " secret_sealed = (SELECT secret_sealed FROM it_keep)"
+                              " AND prev_secret_sealed IS NULL"), 1);
+  events_fail(NULL);
+  ck_assert_int_eq(ui_post(&adm, "/ui/customers/rotate", form), 200);
+  snprintf(form, sizeof form, "csrf=%s&customer=Atomic+Calls&what=key", adm.csrf);
+  ck_assert_int_eq(ui_post(&adm, "/ui/customers/rotate", form), 200);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, keys), 0);
+  PQclear(h_sql(it_pg.conninfo, "DROP TABLE it_keep"));
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_events WHERE kind IN"
+                            " ('customer.key_rotated', 'customer.secret_rotated') AND actor ="
+                            " 'staff:%s'", admin_id);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, sql), 2);
+
+  /* A set-password link: used, password set and recorded, or none of it. */
+  char *token = NULL;
+  ck_assert_int_eq(dsr_staff_invite(db, admin_id, "new.tx@example.org", "Nia", DSR_ROLE_TRIAGER,
+                                    &token),
+                   DSR_OK);
+  events_fail("staff.password_set");
+  ck_assert_int_ne(dsr_staff_link_use(db, token, pw), DSR_OK);
+  char email[256];
+  ck_assert_int_eq(dsr_staff_link_check(db, token, email), DSR_OK); /* still unused */
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_staff_users WHERE email ="
+                                              " 'new.tx@example.org' AND password_hash IS NULL"),
+                   1);
+  events_fail(NULL);
+  ck_assert_int_eq(dsr_staff_link_use(db, token, pw), DSR_OK);
+  ck_assert_int_eq(dsr_staff_link_check(db, token, email), DSR_E_NOT_FOUND);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_events e JOIN"
+                                              " dsr_staff_users u ON e.data->>'staff_id' ="
+                                              " u.id::text WHERE e.kind = 'staff.password_set'"
+                                              " AND u.email = 'new.tx@example.org'"),
+                   1);
+  free(token);
+  it_disconnect(db);
+}
+END_TEST
+
 Suite *suite_ui(void)
 {
   Suite *s = suite_create("ui");
@@ -425,6 +521,7 @@ Suite *suite_ui(void)
   tcase_add_test(tc, sessions_expire_idle_and_absolute_and_end_on_logout);
   tcase_add_test(tc, pages_sessions_roles_and_csrf_over_http);
   tcase_add_test(tc, admin_api_takes_the_ui_session_with_csrf);
+  tcase_add_test(tc, admin_changes_and_their_audit_entries_commit_together);
   suite_add_tcase(s, tc);
   return s;
 }

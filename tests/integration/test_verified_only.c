@@ -69,7 +69,7 @@ static void add_customer(const char *name, const char *tenant, struct wh_receive
 {
   char *key = NULL, *whsec = NULL, why[160];
   struct dsr_webhook_opts wo = {.allow_http = true, .allow_private = true, .timeout_s = 5};
-  ck_assert_int_eq(dsr_customer_add(d.db, &wo, name, tenant, w->url, id, &key, &whsec, why,
+  ck_assert_int_eq(dsr_customer_add(d.db, &wo, NULL, name, tenant, w->url, id, &key, &whsec, why,
                                     sizeof why),
                    DSR_OK);
   snprintf(w->secret, sizeof w->secret, "%s", whsec);

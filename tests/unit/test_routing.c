@@ -236,7 +236,7 @@ START_TEST(role_matrix_for_every_admin_action)
       {"verify", true, true, false, false},   {"assign", true, true, false, false},
       {"hold", true, true, false, false},     {"release", true, true, false, false},
       {"approve", true, false, true, false},  {"deny", true, false, true, false},
-      {"extend", true, false, true, false},
+      {"extend", true, false, true, false},   {"withdraw", true, true, true, false},
   };
   const char *args[DSR_MAX_PATH_ARGS];
   char buf[256];

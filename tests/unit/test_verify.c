@@ -74,6 +74,38 @@ START_TEST(rules_first_match_and_defaults)
 }
 END_TEST
 
+/* verification.before_verification: the default, a list, "deny_unverifiable" and "*". */
+START_TEST(staff_actions_before_verification)
+{
+  static const char *const dflt[] = {"verify", "withdraw", "assign"};
+  for (size_t i = 0; i < sizeof dflt / sizeof *dflt; i++)
+    ck_assert_msg(dsr_verify_allows_before(NULL, dflt[i], NULL), "%s", dflt[i]);
+  ck_assert(!dsr_verify_allows_before(NULL, "extend", NULL));
+  ck_assert(!dsr_verify_allows_before(NULL, "hold", NULL));
+  ck_assert(!dsr_verify_allows_before(NULL, "approve", NULL));
+  ck_assert(!dsr_verify_allows_before(NULL, "deny", "excessive"));
+  ck_assert(!dsr_verify_allows_before(NULL, "deny", NULL));
+  ck_assert(dsr_verify_allows_before(NULL, "deny", "identity_not_verified"));
+  ck_assert(!dsr_verify_allows_before(NULL, NULL, NULL));
+  struct dsr_policy *p =
+      policy_from("{\"verification\":{\"before_verification\":[\"extend\",\"deny\"]}}");
+  ck_assert(dsr_verify_allows_before(p, "extend", NULL));
+  ck_assert(dsr_verify_allows_before(p, "deny", "excessive"));
+  ck_assert(!dsr_verify_allows_before(p, "verify", NULL));
+  ck_assert(!dsr_verify_allows_before(p, "assign", NULL));
+  ck_assert(!dsr_verify_allows_before(p, "withdraw", NULL));
+  dsr_policy_free(p);
+  p = policy_from("{\"verification\":{\"before_verification\":[]}}");
+  ck_assert(!dsr_verify_allows_before(p, "verify", NULL)); /* an empty list: nothing */
+  ck_assert(!dsr_verify_allows_before(p, "deny", "identity_not_verified"));
+  dsr_policy_free(p);
+  p = policy_from("{\"verification\":{\"before_verification\":[\"*\"]}}");
+  ck_assert(dsr_verify_allows_before(p, "hold", NULL));
+  ck_assert(dsr_verify_allows_before(p, "deny", "excessive"));
+  dsr_policy_free(p);
+}
+END_TEST
+
 START_TEST(intervals)
 {
   ck_assert_int_eq(dsr_interval_seconds("10 minutes"), 600);
@@ -283,6 +315,7 @@ Suite *suite_verify_unit(void)
   TCase *tc = tcase_create("parts");
   tcase_add_test(tc, rules_first_match_and_defaults);
   tcase_add_test(tc, partial_answer_rule);
+  tcase_add_test(tc, staff_actions_before_verification);
   tcase_add_test(tc, intervals);
   tcase_add_test(tc, account_assertions);
   tcase_add_test(tc, token_buckets);

@@ -36,10 +36,6 @@ enum dsr_ec dsr_customer_set_enabled(struct dsr_db *db, const char *staff_id,
 enum dsr_ec dsr_customer_replay(struct dsr_db *db, const char *staff_id, const char *customer_id,
                                 const char *outbox_id, int *count);
 
-/** Records customer event @p kind ("customer.added", "customer.key_rotated"...) by @p staff_id. */
-enum dsr_ec dsr_customer_audit(struct dsr_db *db, const char *staff_id, const char *customer_id,
-                               const char *kind);
-
 /**
  * The customer's last 200 messages, newest first, filtered by @p state and
  * @p event (NULL: any): [{"id", "webhook_id", "event", "state", "attempts",

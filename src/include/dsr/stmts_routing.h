@@ -24,6 +24,13 @@
 /* A row may be sent: its customer's endpoint is enabled, or it is a DRP callback (no customer). */
 #define DSR_OUTBOX_SENDABLE " (c.status = 'enabled' OR o.customer_id IS NULL)"
 
+/* A part's events go out in sequence: not while an earlier one of the same part is still
+ * pending (being retried); one delivered or given up ('failed') lets the next one go.
+ * One probe of dsr_webhook_outbox_part (part_id, seq) per candidate row. */
+#define DSR_OUTBOX_IN_TURN                                                                       \
+  " NOT EXISTS (SELECT 1 FROM dsr_webhook_outbox e WHERE e.part_id = o.part_id"                 \
+  " AND e.seq < o.seq AND e.state = 'pending')"
+
 #define DSR_STMTS_ROUTING(X)                                                                     \
   /* --- staff ------------------------------------------------------------------------- */     \
   X(DSR_STMT_STAFF_USER_UPSERT,                                                                  \
@@ -73,20 +80,24 @@
   X(DSR_STMT_WEBHOOK_OUTBOX_DUE,                                                                         \
     "SELECT o.id, o.attempts FROM dsr_webhook_outbox o LEFT JOIN dsr_customers c"                \
     " ON c.id = o.customer_id WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)    \
-    " AND" DSR_OUTBOX_SENDABLE " ORDER BY o.next_attempt_at LIMIT 500")                            \
+    " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN " ORDER BY o.next_attempt_at LIMIT 500")  \
   /* Two statements, not one with "$2 IS NULL OR o.id = $2": once a prepared statement    */   \
   /* goes generic, that form walks every pending row to find one id (bench/README.md).     */   \
   X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM,                                                                       \
     DSR_OUTBOX_CLAIM_FROM " WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)      \
-    " AND" DSR_OUTBOX_SENDABLE " ORDER BY o.next_attempt_at, o.id LIMIT 1"                         \
-    " FOR UPDATE OF o SKIP LOCKED")                                                              \
+    " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN " ORDER BY o.next_attempt_at, o.id"       \
+    " LIMIT 1 FOR UPDATE OF o SKIP LOCKED")                                                      \
   X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE,                                                                   \
     DSR_OUTBOX_CLAIM_FROM " WHERE o.id = $2::bigint AND o.state = 'pending'"                     \
-    " AND o.next_attempt_at <= " DSR_NOW(1) " AND" DSR_OUTBOX_SENDABLE                          \
+    " AND o.next_attempt_at <= " DSR_NOW(1) " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN \
     " FOR UPDATE OF o SKIP LOCKED")                                                              \
   /* A claim's lease need not wait for the disk: lost in a crash of the server, the row is  */ \
   /* simply still due, and the attempt's own commit (synchronous) flushes it anyway.        */ \
   X(DSR_STMT_WEBHOOK_CLAIM_ASYNC, "SELECT set_config('synchronous_commit', 'off', true)")        \
+  /* The part's next event in turn, once row $2 of part $1 is delivered or given up. */         \
+  X(DSR_STMT_WEBHOOK_OUTBOX_NEXT_OF_PART,                                                        \
+    "SELECT id, attempts, extract(epoch FROM next_attempt_at)::bigint FROM dsr_webhook_outbox"   \
+    " WHERE part_id = $1::uuid AND state = 'pending' AND id <> $2::bigint ORDER BY seq LIMIT 1") \
   X(DSR_STMT_WEBHOOK_OUTBOX_LEASE,                                                                       \
     "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = $1::bigint")      \
   X(DSR_STMT_WEBHOOK_OUTBOX_FINISH,                                                                      \

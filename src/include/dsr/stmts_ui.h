@@ -73,7 +73,8 @@
   /* The queue page: $1 now, $2 status or 'needs_action', $3 type, $4 jurisdiction, $5 queue,  \
      $6 sort, $7 limit, $8 offset, $9 id prefix, $10 identity lookup hash (bytea), $11 'true' \
      shows requests still waiting for verification, $12 assignee ('none' or a staff id),       \
-     $13 customer id. Columns 9..12: days left, due soon, the subject's masked-to-be identity. */\
+     $13 customer id, $14 'any' or an agent id (requests an authorized agent filed, DRP).     \
+     Columns 9..12: days left, due soon, the subject's masked-to-be identity. */              \
   X(DSR_STMT_UI_QUEUE,                                                                          \
     "SELECT r.id, r.type, r.jurisdiction, r.status, dsr_rfc3339(r.received_at),"                \
     " dsr_rfc3339(r.due_at), (r.due_at <= " DSR_UI_NOW(1) " AND r.status IN " DSR_UI_OPEN "),"   \
@@ -103,6 +104,8 @@
     "  OR r.assigned_to::text = $12)"                                                           \
     " AND ($13::text IS NULL OR EXISTS (SELECT 1 FROM dsr_parts p WHERE p.request_id = r.id"    \
     "  AND p.customer_id::text = $13))"                                                         \
+    " AND ($14::text IS NULL OR EXISTS (SELECT 1 FROM dsr_drp_requests d"                       \
+    "  WHERE d.request_id = r.id AND ($14 = 'any' OR d.agent_id = $14)))"                      \
     " ORDER BY CASE WHEN $6 = 'due' THEN r.due_at END ASC,"                                     \
     " CASE WHEN $6 = 'oldest' THEN r.received_at END ASC,"                                      \
     " r.received_at DESC, r.id DESC LIMIT $7::integer OFFSET $8::integer")                      \

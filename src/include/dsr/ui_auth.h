@@ -36,6 +36,14 @@ enum dsr_ec dsr_ui_user_add(struct dsr_db *db, const char *email, const char *na
                             enum dsr_role role, const char *password, char user_id[40]);
 /** Sets a new password, clears the lockout and ends the user's sessions. DSR_E_NOT_FOUND: no such email. */
 enum dsr_ec dsr_ui_user_passwd(struct dsr_db *db, const char *email, const char *password);
+/**
+ * dsr_ui_user_passwd() inside the caller's transaction, with the argon2id
+ * string @p hash already made and @p now (epoch seconds as text). On
+ * DSR_TX_ROLLBACK *ec says why (DSR_E_NOT_FOUND: no such email).
+ */
+DSR_MUST_USE enum dsr_tx_status dsr_ui_user_passwd_tx(struct dsr_db *db, const char *email,
+                                                      const char *hash, const char *now,
+                                                      enum dsr_ec *ec);
 
 /** Lockout rules of dsr_ui_login(). */
 struct dsr_login_rules {

@@ -48,6 +48,21 @@ struct dsr_verify_settings {
 void dsr_verify_settings_get(const struct dsr_policy *p, struct dsr_verify_settings *out);
 
 /**
+ * The staff actions a policy may name in verification.before_verification
+ * (NULL-terminated): the admin actions, and "deny_unverifiable" (a denial
+ * with the reason identity_not_verified only).
+ */
+extern const char *const dsr_before_verification_actions[];
+
+/**
+ * Whether staff may take @p action (with deny reason @p reason, or NULL) on a
+ * request that is not verified yet: the policy's verification.before_verification,
+ * by default verify by hand, deny as unverifiable, withdraw on the requester's
+ * behalf and assign; "*" allows every action (docs/policy-sections.md).
+ */
+bool dsr_verify_allows_before(const struct dsr_policy *p, const char *action, const char *reason);
+
+/**
  * The alternatives that verify a request of @p type in @p jurisdiction: the
  * first matching rule's "require", as channel masks. Returns how many.
  */
@@ -228,6 +243,17 @@ void dsr_request_withdraw_by_link(struct dsr_db *db, const char *id, const char 
  * to the request's status instead of an error). Reads only.
  */
 bool dsr_verify_link_known(struct dsr_db *db, const char *id, const char *token);
+
+/**
+ * In the caller's transaction: withdraws request @p id (whose status was
+ * @p status when the caller locked it) for @p actor, records request.withdrawn
+ * with @p data (taken; "previous_status" added) and queues the closing notice
+ * that tells the subject. On DSR_TX_ROLLBACK *ec says why
+ * (DSR_E_REQUEST_CLOSED, DSR_E_REQUEST_EXPIRED, DSR_E_INTERNAL).
+ */
+DSR_MUST_USE enum dsr_tx_status dsr_request_withdraw_tx(struct dsr_db *db, const char *id,
+                                                        const char *actor, const char *status,
+                                                        json_t *data, enum dsr_ec *ec);
 
 /** Withdraws request @p id for the holder of @p status_token. */
 void dsr_request_withdraw(struct dsr_db *db, const char *id, const char *status_token,

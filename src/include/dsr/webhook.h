@@ -111,6 +111,15 @@ DSR_MUST_USE bool dsr_webhook_deliver_one(struct dsr_db *db, const struct dsr_we
                                           long long outbox_id, bool *attempted);
 
 /**
+ * A part's events go out in sequence (DSR_OUTBOX_IN_TURN): once row
+ * @p done_id of part @p part_id is delivered or given up, enqueues (in the
+ * caller's transaction) the job of the part's next pending row, if any, at
+ * once or at its own next attempt.
+ */
+DSR_MUST_USE bool dsr_webhook_enqueue_next(struct dsr_db *db, const char *part_id,
+                                           const char *done_id, bool *retry);
+
+/**
  * Re-arms delivery jobs for pending rows that are due and have no live job
  * (an endpoint re-enabled, a job that died). *n counts rows looked at.
  */

@@ -1,4 +1,9 @@
-/** @file customers.c @brief Customers: endpoints, sealed whsec_ secrets, hashed API keys. */
+/**
+ * @file customers.c
+ * @brief Customers: endpoints, sealed whsec_ secrets, hashed API keys. An
+ *        addition or a rotation made by someone (staff) records its
+ *        customer.* event in the same transaction as the change.
+ */
 #include "config.h"
 #include "dsr/keyauth.h"
 #include "dsr/crypto.h"
@@ -33,17 +38,66 @@ static void now_text(char out[24])
   snprintf(out, 24, "%lld", (long long)dsr_now());
 }
 
+/** One change of a customer row (its statement returns the id) and, with an actor, its event. */
+struct change {
+  enum dsr_stmt st;
+  int n;
+  const char *const *v;
+  const int *lens, *fmts;
+  const char *actor, *kind; /* the customer.* event (no request; data: the id), or no actor */
+  char id[40];              /* out: the customer's id */
+  enum dsr_ec ec;           /* DSR_E_NOT_FOUND when the statement changed no row */
+};
+
+static enum dsr_tx_status change_body(struct dsr_db *db, void *arg)
+{
+  struct change *c = arg;
+  c->ec = DSR_E_DB_UNAVAILABLE;
+  PGresult *r = dsr_db_exec_bin(db, c->st, c->n, c->v, c->lens, c->fmts);
+  if (!dsr_db_ok(r)) {
+    bool retry = dsr_db_is_retryable(r);
+    PQclear(r);
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  bool one = PQntuples(r) == 1;
+  if (one)
+    dsr_strlcpy(c->id, PQgetvalue(r, 0, 0), sizeof c->id);
+  PQclear(r);
+  if (!one) {
+    c->ec = DSR_E_NOT_FOUND;
+    return DSR_TX_ROLLBACK;
+  }
+  if (c->actor) {
+    bool retry = false;
+    json_t *d = json_pack("{s:s}", "customer_id", c->id);
+    bool ok = d && dsr_event_record(db, NULL, c->kind, c->actor, d, &retry);
+    json_decref(d);
+    if (!ok)
+      return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  c->ec = DSR_OK;
+  return DSR_TX_COMMIT;
+}
+
+/* Runs @p c in its own transaction: the change and its event commit together or not at all. */
+static enum dsr_ec change_run(struct dsr_db *db, struct change *c)
+{
+  c->id[0] = '\0';
+  if (!dsr_db_tx(db, "READ COMMITTED", change_body, c) && c->ec == DSR_OK)
+    c->ec = DSR_E_DB_UNAVAILABLE;
+  return c->ec;
+}
+
 enum dsr_ec dsr_customer_add(struct dsr_db *db, const struct dsr_webhook_opts *o,
-                             const char *name, const char *tenant_ref, const char *url,
-                             char id[40], char **api_key, char **whsec, char *why,
-                             size_t whylen)
+                             const char *actor, const char *name, const char *tenant_ref,
+                             const char *url, char id[40], char **api_key, char **whsec,
+                             char *why, size_t whylen)
 {
   enum dsr_ec ec = DSR_E_INTERNAL;
   unsigned char h[DSR_HASH_BYTES];
   char *key = NULL, *sec = NULL;
   unsigned char *sealed = NULL;
   size_t sl = 0;
-  PGresult *r = NULL;
   *api_key = *whsec = NULL;
   bool https = !strncmp(url, "https://", 8);
   bool http = !strncmp(url, "http://", 7);
@@ -60,30 +114,28 @@ enum dsr_ec dsr_customer_add(struct dsr_db *db, const struct dsr_webhook_opts *o
   const char *v[] = {name, tenant_ref, url, (const char *)sealed, (const char *)h, now};
   const int lens[] = {0, 0, 0, (int)sl, DSR_HASH_BYTES, 0};
   const int fmts[] = {0, 0, 0, 1, 1, 0};
-  r = dsr_db_exec_bin(db, DSR_STMT_CUSTOMER_INSERT, 6, v, lens, fmts);
-  if (!dsr_db_ok(r)) {
-    ec = DSR_E_DB_UNAVAILABLE;
-    goto cleanup;
-  }
-  if (PQntuples(r) != 1) {
+  struct change c = {.st = DSR_STMT_CUSTOMER_INSERT, .n = 6, .v = v, .lens = lens, .fmts = fmts,
+                     .actor = actor, .kind = "customer.added"};
+  ec = change_run(db, &c);
+  if (ec == DSR_E_NOT_FOUND) { /* ON CONFLICT DO NOTHING: no row */
     snprintf(why, whylen, "a customer with this name or tenant exists");
     ec = DSR_E_CONFLICT;
-    goto cleanup;
   }
-  dsr_strlcpy(id, PQgetvalue(r, 0, 0), 40);
+  if (ec != DSR_OK)
+    goto cleanup;
+  dsr_strlcpy(id, c.id, 40);
   *api_key = key;
   *whsec = sec;
   key = sec = NULL;
-  ec = DSR_OK;
 cleanup:
-  PQclear(r);
   free(sealed);
   free_secret(key);
   free_secret(sec);
   return ec;
 }
 
-enum dsr_ec dsr_customer_rotate_key(struct dsr_db *db, const char *name, char **api_key)
+enum dsr_ec dsr_customer_rotate_key(struct dsr_db *db, const char *actor, const char *name,
+                                    char **api_key)
 {
   unsigned char h[DSR_HASH_BYTES];
   char *key = new_key(h);
@@ -95,11 +147,9 @@ enum dsr_ec dsr_customer_rotate_key(struct dsr_db *db, const char *name, char **
   const char *v[] = {name, (const char *)h, now};
   const int lens[] = {0, DSR_HASH_BYTES, 0};
   const int fmts[] = {0, 1, 0};
-  PGresult *r = dsr_db_exec_bin(db, DSR_STMT_CUSTOMER_SET_KEY, 3, v, lens, fmts);
-  enum dsr_ec ec = !dsr_db_ok(r) ? DSR_E_DB_UNAVAILABLE
-                   : PQntuples(r) == 1 ? DSR_OK
-                                       : DSR_E_NOT_FOUND;
-  PQclear(r);
+  struct change c = {.st = DSR_STMT_CUSTOMER_SET_KEY, .n = 3, .v = v, .lens = lens, .fmts = fmts,
+                     .actor = actor, .kind = "customer.key_rotated"};
+  enum dsr_ec ec = change_run(db, &c);
   if (ec == DSR_OK)
     *api_key = key;
   else
@@ -107,8 +157,8 @@ enum dsr_ec dsr_customer_rotate_key(struct dsr_db *db, const char *name, char **
   return ec;
 }
 
-enum dsr_ec dsr_customer_rotate_secret(struct dsr_db *db, const char *name, long grace_hours,
-                                       char **whsec)
+enum dsr_ec dsr_customer_rotate_secret(struct dsr_db *db, const char *actor, const char *name,
+                                       long grace_hours, char **whsec)
 {
   enum dsr_ec ec = DSR_E_INTERNAL;
   char *sec = dsr_whsec_new();
@@ -123,9 +173,9 @@ enum dsr_ec dsr_customer_rotate_secret(struct dsr_db *db, const char *name, long
   const char *v[] = {name, (const char *)sealed, now, grace};
   const int lens[] = {0, (int)sl, 0, 0};
   const int fmts[] = {0, 1, 0, 0};
-  PGresult *r = dsr_db_exec_bin(db, DSR_STMT_CUSTOMER_SET_SECRET, 4, v, lens, fmts);
-  ec = !dsr_db_ok(r) ? DSR_E_DB_UNAVAILABLE : PQntuples(r) == 1 ? DSR_OK : DSR_E_NOT_FOUND;
-  PQclear(r);
+  struct change c = {.st = DSR_STMT_CUSTOMER_SET_SECRET, .n = 4, .v = v, .lens = lens,
+                     .fmts = fmts, .actor = actor, .kind = "customer.secret_rotated"};
+  ec = change_run(db, &c);
   if (ec == DSR_OK) {
     *whsec = sec;
     sec = NULL;

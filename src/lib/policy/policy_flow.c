@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "policy_int.h"
+#include "dsr/verify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static const struct pkey ver_spec[] = {
     {"code_ttl", PT_DUR, false},       {"max_attempts", PT_INT, false},
     {"resend_cooldown", PT_DUR, false}, {"request_expiry", PT_DUR, false},
     {"account_assertion", PT_OBJ, false}, {"rules", PT_ARR, false},
+    {"before_verification", PT_STRARR, false},
     {"description", PT_STR, false},    {NULL, PT_ANY, false}};
 static const struct pkey assert_spec[] = {
     {"key_env", PT_STR, true}, {"max_age", PT_DUR, false}, {NULL, PT_ANY, false}};
@@ -197,6 +199,8 @@ void pcheck_flow(struct pctx *c, const json_t *doc)
             "out of range (expected 1 to 20)");
     check_rules(c, json_object_get(v, "rules"), "/verification/rules",
                 json_is_object(jurs) ? jurs : NULL, false);
+    check_names(c, json_object_get(v, "before_verification"), "/verification/before_verification",
+                dsr_before_verification_actions, NULL, "staff action");
   }
   if ((v = json_object_get(doc, "approval")))
     check_rules(c, v, "/approval", json_is_object(jurs) ? jurs : NULL, true);

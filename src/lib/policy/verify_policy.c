@@ -47,6 +47,44 @@ void dsr_verify_settings_get(const struct dsr_policy *p, struct dsr_verify_setti
   out->max_attempts = m >= 1 && m <= 100 ? (int)m : 5;
 }
 
+const char *const dsr_before_verification_actions[] = {
+    "verify", "approve", "deny", "deny_unverifiable", "extend", "hold",
+    "release", "assign", "withdraw", NULL};
+
+/* Nothing is sent to or done for a requester nobody verified, unless the policy says so. */
+static const char *const before_default[] = {"verify", "deny_unverifiable", "withdraw", "assign"};
+
+static bool before_names(const struct dsr_policy *p, const char *name)
+{
+  const json_t *list =
+      json_object_get(dsr_policy_section(p, "verification"), "before_verification");
+  if (!json_is_array(list)) {
+    for (size_t i = 0; i < DSR_ARRAY_LEN(before_default); i++)
+      if (!strcmp(before_default[i], name))
+        return true;
+    return false;
+  }
+  size_t i;
+  const json_t *e;
+  json_array_foreach(list, i, e)
+  {
+    const char *s = json_string_value(e);
+    if (s && (!strcmp(s, name) || !strcmp(s, "*")))
+      return true;
+  }
+  return false;
+}
+
+bool dsr_verify_allows_before(const struct dsr_policy *p, const char *action, const char *reason)
+{
+  if (!action)
+    return false;
+  if (before_names(p, action))
+    return true;
+  return !strcmp(action, "deny") && reason && !strcmp(reason, "identity_not_verified") &&
+         before_names(p, "deny_unverifiable");
+}
+
 /* True when @p list (array of strings) holds "*" or @p value. */
 static bool matches(const json_t *list, const char *value)
 {

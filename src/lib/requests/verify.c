@@ -828,6 +828,33 @@ void dsr_verify_manual(struct dsr_db *db, const struct dsr_verify_env *env, cons
   run(db, &c, manual_body);
 }
 
+enum dsr_tx_status dsr_request_withdraw_tx(struct dsr_db *db, const char *id, const char *actor,
+                                           const char *status, json_t *data, enum dsr_ec *ec)
+{
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  *ec = DSR_OK;
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_WITHDRAW, 2, (const char *const[]){id, now});
+  bool ok = dsr_db_ok(r), retry = !ok && dsr_db_is_retryable(r);
+  bool changed = ok && atoi(PQcmdTuples(r)) == 1;
+  PQclear(r);
+  if (!ok || !changed || !data) {
+    *ec = !ok || !data ? (retry ? DSR_OK : DSR_E_INTERNAL)
+          : !strcmp(status, "expired") ? DSR_E_REQUEST_EXPIRED
+                                       : DSR_E_REQUEST_CLOSED;
+    json_decref(data);
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  json_object_set_new(data, "previous_status", json_string(status));
+  ok = dsr_event_record(db, id, "request.withdrawn", actor, data, &retry);
+  json_decref(data);
+  if (!ok) {
+    *ec = retry ? DSR_OK : DSR_E_INTERNAL;
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  return dsr_closing_enqueue(db, id);
+}
+
 static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
 {
   struct vctx *c = arg;
@@ -835,19 +862,11 @@ static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)
   enum dsr_tx_status st = lock_request(db, c);
   if (st != DSR_TX_COMMIT)
     return st;
-  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_WITHDRAW, 2, (const char *const[]){c->id, c->now});
-  if (!dsr_db_ok(r))
-    return db_failed(c, r);
-  bool changed = atoi(PQcmdTuples(r)) == 1;
-  PQclear(r);
-  if (!changed) {
-    c->out->ec = !strcmp(c->status, "expired") ? DSR_E_REQUEST_EXPIRED : DSR_E_REQUEST_CLOSED;
-    return DSR_TX_ROLLBACK;
-  }
-  dsr_strlcpy(c->out->status, "withdrawn", sizeof c->out->status);
-  st = event(c, db, "request.withdrawn", c->actor ? c->actor : "subject",
-             json_pack("{s:s}", "previous_status", c->status));
-  return st == DSR_TX_COMMIT ? dsr_closing_enqueue(db, c->id) : st;
+  st = dsr_request_withdraw_tx(db, c->id, c->actor ? c->actor : "subject", c->status,
+                               json_object(), &c->out->ec);
+  if (st == DSR_TX_COMMIT)
+    dsr_strlcpy(c->out->status, "withdrawn", sizeof c->out->status);
+  return st;
 }
 
 /* A withdrawal by the holder of @p status_token, or by @p actor (who proved it otherwise). */

@@ -21,13 +21,13 @@
 
 const char *const dsr_admin_identity_kinds[] = {"email", "phone", "account_id", NULL};
 
-const char *const dsr_admin_actions[] = {"verify", "approve", "deny",   "extend",
-                                         "hold",   "release", "assign", NULL};
+const char *const dsr_admin_actions[] = {"verify",  "approve", "deny",     "extend", "hold",
+                                         "release", "assign",  "withdraw", NULL};
 
 struct act_ctx {
   const struct dsr_policy *policy;
   const struct dsr_admin_action *a;
-  const char *id;
+  const char *id, *staff_id;
   char actor[64];
   char now[24];
   enum dsr_ec ec;
@@ -314,6 +314,46 @@ static enum dsr_tx_status do_assign(struct dsr_db *db, struct act_ctx *c)
                       json_pack("{s:s}", "staff_id", uid));
 }
 
+/*
+ * A withdrawal on the requester's behalf (they phoned in, wrote a letter): the
+ * reason is kept as an internal note (sealed) and the event names the note, so
+ * the audit trail says who withdrew it and why; the subject is told as when they
+ * withdraw themselves (the closing notice).
+ */
+static enum dsr_tx_status do_withdraw(struct dsr_db *db, struct act_ctx *c)
+{
+  if (!c->a->reason || !*c->a->reason)
+    return refuse(c, DSR_E_UNPROCESSABLE,
+                  "a withdrawal on the requester's behalf needs a reason (how they asked)",
+                  "/reason");
+  if (!open_status(c->status))
+    return refuse(c, !strcmp(c->status, "expired") ? DSR_E_REQUEST_EXPIRED : DSR_E_REQUEST_CLOSED,
+                  "the request is already closed", NULL);
+  char *text = dsr_asprintf("Withdrawn on the requester's behalf: %s", c->a->reason);
+  unsigned char *sealed = NULL;
+  size_t sl = 0;
+  bool ok = text && seal_text(text, &sealed, &sl);
+  free(text);
+  if (!ok)
+    return refuse(c, DSR_E_INTERNAL, "cannot seal the reason", NULL);
+  const char *v[] = {c->id, c->staff_id, (const char *)sealed, c->now};
+  PGresult *r = NULL;
+  enum dsr_tx_status s = exec_sealed(db, DSR_STMT_UI_NOTE_INSERT, 4, v, 2, sl, &r);
+  free(sealed);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  json_int_t note = PQntuples(r) == 1 ? (json_int_t)atoll(PQgetvalue(r, 0, 0)) : 0;
+  PQclear(r);
+  if (note == 0)
+    return refuse(c, DSR_E_NOT_FOUND, "no such request", NULL);
+  enum dsr_ec ec = DSR_OK;
+  s = dsr_request_withdraw_tx(db, c->id, c->actor, c->status,
+                              json_pack("{s:b, s:I}", "on_behalf", 1, "note_id", note), &ec);
+  if (s == DSR_TX_ROLLBACK)
+    return refuse(c, ec != DSR_OK ? ec : DSR_E_INTERNAL, "the request is already closed", NULL);
+  return s;
+}
+
 /* The "verify" action: the verification module's manual path, with the API's wording. */
 static enum dsr_ec verify_manually(struct dsr_db *db, struct act_ctx *c)
 {
@@ -351,17 +391,18 @@ static enum dsr_ec verify_manually(struct dsr_db *db, struct act_ctx *c)
   return out.ec;
 }
 
-/* Nothing is sent to or done for an unverified requester: before verification only a
- * denial as unverifiable and an (internal) assignment; verification has its own path. */
+/* Nothing is sent to or done for an unverified requester but what the policy allows
+ * (verification.before_verification); verification has its own path. */
 static bool before_verification_ok(const struct act_ctx *c)
 {
   if (strcmp(c->status, "received") != 0 && strcmp(c->status, "pending_verification") != 0)
     return true;
-  const char *a = c->a->action;
-  if (!strcmp(a, "assign"))
-    return true;
-  return !strcmp(a, "deny") && c->a->reason && !strcmp(c->a->reason, "identity_not_verified");
+  return dsr_verify_allows_before(c->policy, c->a->action, c->a->reason);
 }
+
+static const char not_verified_detail[] =
+    "the policy does not allow this action before the requester is verified "
+    "(verification.before_verification)";
 
 static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
 {
@@ -386,10 +427,11 @@ static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
   PQclear(r);
   const char *a = c->a->action;
   if (!before_verification_ok(c))
-    return refuse(c, DSR_E_NOT_VERIFIED_YET,
-                  "before the requester is verified, staff may only verify by hand, deny as "
-                  "identity_not_verified or assign; the requester may withdraw",
-                  !strcmp(a, "deny") ? "/reason" : "/action");
+    return refuse(c, DSR_E_NOT_VERIFIED_YET, not_verified_detail,
+                  !strcmp(a, "deny") && dsr_verify_allows_before(c->policy, "deny_unverifiable",
+                                                                 NULL)
+                      ? "/reason"
+                      : "/action");
   if (!strcmp(a, "approve"))
     return do_approve(db, c);
   if (!strcmp(a, "deny"))
@@ -402,6 +444,8 @@ static enum dsr_tx_status act_body(struct dsr_db *db, void *arg)
     return do_release(db, c);
   if (!strcmp(a, "assign"))
     return do_assign(db, c);
+  if (!strcmp(a, "withdraw"))
+    return do_withdraw(db, c);
   return refuse(c, DSR_E_FIELD_INVALID, "unknown action", "/action");
 }
 
@@ -414,10 +458,16 @@ enum dsr_ec dsr_admin_act(struct dsr_db *db, const struct dsr_policy *p, const c
   detail[0] = '\0';
   if (!dsr_valid_uuid(id, &why))
     return DSR_E_NOT_FOUND;
-  struct act_ctx c = {.policy = p, .a = a, .id = id, .detail = detail, .detlen = detlen,
-                      .field = field};
+  struct act_ctx c = {.policy = p, .a = a, .id = id, .staff_id = staff_id, .detail = detail,
+                      .detlen = detlen, .field = field};
   snprintf(c.actor, sizeof c.actor, "staff:%s", staff_id);
   snprintf(c.now, sizeof c.now, "%lld", (long long)dsr_now());
+  if (a->action && !strcmp(a->action, "verify") && !a->identity &&
+      !dsr_verify_allows_before(p, "verify", NULL)) { /* the whole request: before verification */
+    dsr_strlcpy(detail, not_verified_detail, detlen);
+    *field = "/action";
+    return DSR_E_NOT_VERIFIED_YET;
+  }
   if (a->action && !strcmp(a->action, "verify")) {
     enum dsr_ec vec = verify_manually(db, &c);
     if (vec != DSR_OK)

@@ -2,11 +2,10 @@
  * @file customer_admin.c
  * @brief Customers managed by the privacy team in the staff UI: change the
  *        webhook endpoint, disable and enable, send failed messages again
- *        (one or all: a 410 or retries used up), the delivery history, and
- *        the audit events of additions and rotations done through
- *        parts/customers.c. Every change records a customer.* event (no
- *        request; actor "staff:<id>"; ids and counts only) in its
- *        transaction.
+ *        (one or all: a 410 or retries used up) and the delivery history.
+ *        Every change records a customer.* event (no request; actor
+ *        "staff:<id>"; ids and counts only) in its transaction; additions and
+ *        rotations record theirs in parts/customers.c, in theirs.
  */
 #include "config.h"
 #include "dsr/customer_admin.h"
@@ -145,18 +144,6 @@ enum dsr_ec dsr_customer_replay(struct dsr_db *db, const char *staff_id, const c
   enum dsr_ec ec = run(db, &c);
   *count = c.count;
   return ec;
-}
-
-static enum dsr_tx_status event_body(struct dsr_db *db, void *arg)
-{
-  return record(db, arg);
-}
-
-enum dsr_ec dsr_customer_audit(struct dsr_db *db, const char *staff_id, const char *customer_id,
-                               const char *kind)
-{
-  struct cust_ctx c = {.staff_id = staff_id, .customer_id = customer_id, .kind = kind};
-  return dsr_db_tx(db, "READ COMMITTED", event_body, &c) ? DSR_OK : DSR_E_DB_UNAVAILABLE;
 }
 
 json_t *dsr_customer_history(struct dsr_db *db, const char *customer_id, const char *state,

@@ -233,8 +233,9 @@ json_t *dsr_staff_accounts(struct dsr_db *db)
   return a;
 }
 
-/* Runs link statement @p st (token hash, now) for @p token; NULL on a database error. */
-static PGresult *link_exec(struct dsr_db *db, enum dsr_stmt st, const char *token)
+/* Runs link statement @p st (token hash, now) for @p token; NULL on a database error, then
+ * *retry (when given) says whether it is worth another try. */
+static PGresult *link_exec(struct dsr_db *db, enum dsr_stmt st, const char *token, bool *retry)
 {
   unsigned char h[DSR_HASH_BYTES];
   dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), h);
@@ -245,18 +246,53 @@ static PGresult *link_exec(struct dsr_db *db, enum dsr_stmt st, const char *toke
   PGresult *r = dsr_db_exec_bin(db, st, 2, v, lens, fmts);
   if (dsr_db_ok(r))
     return r;
+  if (retry)
+    *retry = dsr_db_is_retryable(r);
   PQclear(r);
   return NULL;
 }
 
 enum dsr_ec dsr_staff_link_check(struct dsr_db *db, const char *token, char email[256])
 {
-  PGresult *r = link_exec(db, DSR_STMT_UI_LINK_GET, token);
+  PGresult *r = link_exec(db, DSR_STMT_UI_LINK_GET, token, NULL);
   enum dsr_ec ec = !r ? DSR_E_DB_UNAVAILABLE : PQntuples(r) == 1 ? DSR_OK : DSR_E_NOT_FOUND;
   if (ec == DSR_OK)
     dsr_strlcpy(email, PQgetvalue(r, 0, 1), 256);
   PQclear(r);
   return ec;
+}
+
+struct link_use_ctx {
+  const char *token, *email, *hash;
+  enum dsr_ec ec;
+};
+
+/* The link is used, the password set (sessions ended, lockout cleared) and staff.password_set
+ * recorded in one transaction: a used link always leaves its password and its audit entry. */
+static enum dsr_tx_status link_use_body(struct dsr_db *db, void *arg)
+{
+  struct link_use_ctx *c = arg;
+  c->ec = DSR_E_DB_UNAVAILABLE;
+  bool retry = false;
+  PGresult *r = link_exec(db, DSR_STMT_UI_LINK_USE, c->token, &retry);
+  if (!r)
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  bool one = PQntuples(r) == 1;
+  char uid[40] = "";
+  if (one)
+    dsr_strlcpy(uid, PQgetvalue(r, 0, 0), sizeof uid);
+  PQclear(r);
+  if (!one) {
+    c->ec = DSR_E_NOT_FOUND;
+    return DSR_TX_ROLLBACK;
+  }
+  char now[24], actor[64];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  enum dsr_tx_status s = dsr_ui_user_passwd_tx(db, c->email, c->hash, now, &c->ec);
+  if (s != DSR_TX_COMMIT)
+    return s;
+  snprintf(actor, sizeof actor, "staff:%s", uid);
+  return dsr_tx_event(db, NULL, "staff.password_set", actor, json_pack("{s:s}", "staff_id", uid));
 }
 
 enum dsr_ec dsr_staff_link_use(struct dsr_db *db, const char *token, const char *password)
@@ -265,23 +301,11 @@ enum dsr_ec dsr_staff_link_use(struct dsr_db *db, const char *token, const char 
   enum dsr_ec ec = dsr_staff_link_check(db, token, email);
   if (ec != DSR_OK)
     return ec;
-  if (strlen(password) < DSR_PASSWORD_MIN)
+  char hash[crypto_pwhash_STRBYTES];
+  if (strlen(password) < DSR_PASSWORD_MIN || !dsr_password_hash(password, hash, sizeof hash))
     return DSR_E_FIELD_INVALID;
-  PGresult *r = link_exec(db, DSR_STMT_UI_LINK_USE, token);
-  ec = !r ? DSR_E_DB_UNAVAILABLE : PQntuples(r) == 1 ? DSR_OK : DSR_E_NOT_FOUND;
-  char uid[40] = "";
-  if (ec == DSR_OK)
-    dsr_strlcpy(uid, PQgetvalue(r, 0, 0), sizeof uid);
-  PQclear(r);
-  if (ec != DSR_OK)
-    return ec;
-  ec = dsr_ui_user_passwd(db, email, password); /* also ends any session, clears the lockout */
-  json_t *d = json_pack("{s:s}", "staff_id", uid);
-  bool retry = false;
-  char actor[64];
-  snprintf(actor, sizeof actor, "staff:%s", uid);
-  if (ec == DSR_OK && (!d || !dsr_event_record(db, NULL, "staff.password_set", actor, d, &retry)))
-    ec = DSR_E_DB_UNAVAILABLE;
-  json_decref(d);
-  return ec;
+  struct link_use_ctx c = {.token = token, .email = email, .hash = hash, .ec = DSR_OK};
+  bool ok = dsr_db_tx(db, "READ COMMITTED", link_use_body, &c);
+  sodium_memzero(hash, sizeof hash);
+  return ok ? DSR_OK : c.ec != DSR_OK ? c.ec : DSR_E_DB_UNAVAILABLE;
 }

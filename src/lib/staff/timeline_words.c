@@ -47,6 +47,7 @@ static const struct {
     {"request.denied", "{actor} denied the request ({reason})"},
     {"request.completed", "The request was completed"},
     {"request.withdrawn", "The subject withdrew the request"},
+    {"request.withdrawn+on_behalf", "{actor} withdrew the request on the requester's behalf"},
     {"request.expired", "The request expired before it was verified"},
     {"request.due_soon", "The deadline is near"},
     {"request.overdue", "The request is overdue"},
@@ -120,7 +121,13 @@ char *dsr_timeline_sentence(const json_t *ev, const char *type, const json_t *na
 {
   const char *kind = json_string_value(json_object_get(ev, "kind"));
   const char *words = NULL;
-  for (size_t i = 0; kind && i < DSR_ARRAY_LEN(patterns); i++)
+  /* staff acting for the requester ("on_behalf") has words of its own: "<kind>+on_behalf" */
+  bool behalf = json_is_true(json_object_get(json_object_get(ev, "data"), "on_behalf"));
+  size_t kl = kind ? strlen(kind) : 0;
+  for (size_t i = 0; kind && behalf && i < DSR_ARRAY_LEN(patterns); i++)
+    if (!strncmp(patterns[i].kind, kind, kl) && !strcmp(patterns[i].kind + kl, "+on_behalf"))
+      words = patterns[i].words;
+  for (size_t i = 0; kind && !words && i < DSR_ARRAY_LEN(patterns); i++)
     if (!strcmp(patterns[i].kind, kind))
       words = patterns[i].words;
   struct dsr_buf b = {0};

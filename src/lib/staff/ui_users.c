@@ -35,26 +35,22 @@ enum dsr_ec dsr_ui_user_add(struct dsr_db *db, const char *email, const char *na
   return ec;
 }
 
-struct passwd_ctx {
-  const char *v[3];
-  enum dsr_ec ec;
-};
-
-static enum dsr_tx_status passwd_tx(struct dsr_db *db, void *arg)
+enum dsr_tx_status dsr_ui_user_passwd_tx(struct dsr_db *db, const char *email, const char *hash,
+                                         const char *now, enum dsr_ec *ec)
 {
-  struct passwd_ctx *c = arg;
-  c->ec = DSR_E_DB_UNAVAILABLE;
-  PGresult *r = dsr_db_exec(db, DSR_STMT_UI_USER_PASSWD, 3, c->v);
+  *ec = DSR_E_DB_UNAVAILABLE;
+  const char *v[] = {email, hash, now};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_UI_USER_PASSWD, 3, v);
   enum dsr_tx_status s = DSR_TX_ROLLBACK;
   if (!dsr_db_ok(r)) {
     s = dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   } else if (PQntuples(r) != 1) {
-    c->ec = DSR_E_NOT_FOUND;
+    *ec = DSR_E_NOT_FOUND;
   } else {
     const char *uv[] = {PQgetvalue(r, 0, 0)};
     PGresult *d = dsr_db_exec(db, DSR_STMT_UI_SESSIONS_DROP_USER, 1, uv);
     if (dsr_db_ok(d)) {
-      c->ec = DSR_OK;
+      *ec = DSR_OK;
       s = DSR_TX_COMMIT;
     } else if (dsr_db_is_retryable(d)) {
       s = DSR_TX_RETRY;
@@ -65,6 +61,17 @@ static enum dsr_tx_status passwd_tx(struct dsr_db *db, void *arg)
   return s;
 }
 
+struct passwd_ctx {
+  const char *email, *hash, *now;
+  enum dsr_ec ec;
+};
+
+static enum dsr_tx_status passwd_tx(struct dsr_db *db, void *arg)
+{
+  struct passwd_ctx *c = arg;
+  return dsr_ui_user_passwd_tx(db, c->email, c->hash, c->now, &c->ec);
+}
+
 enum dsr_ec dsr_ui_user_passwd(struct dsr_db *db, const char *email, const char *password)
 {
   char hash[crypto_pwhash_STRBYTES];
@@ -72,7 +79,7 @@ enum dsr_ec dsr_ui_user_passwd(struct dsr_db *db, const char *email, const char 
     return DSR_E_FIELD_INVALID;
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
-  struct passwd_ctx c = {.v = {email, hash, now}, .ec = DSR_E_DB_UNAVAILABLE};
+  struct passwd_ctx c = {.email = email, .hash = hash, .now = now, .ec = DSR_E_DB_UNAVAILABLE};
   bool committed = dsr_db_tx(db, "READ COMMITTED", passwd_tx, &c);
   sodium_memzero(hash, sizeof hash);
   return committed ? DSR_OK : c.ec == DSR_OK ? DSR_E_DB_UNAVAILABLE : c.ec;

@@ -4,7 +4,10 @@
  *        with libcurl through the SSRF guard (one kept handle per thread:
  *        keep-alive), log the attempt, then mark it
  *        delivered, schedule a retry (backoff with jitter, Retry-After
- *        honoured) or give up; 410 Gone disables the endpoint.
+ *        honoured) or give up; 410 Gone disables the endpoint. A part's
+ *        events go out in sequence: a row is not claimed while an earlier
+ *        one of its part is pending, and finishing one (delivered or given
+ *        up) queues the part's next.
  */
 #include "config.h"
 #include "dsr/crypto.h"
@@ -434,6 +437,11 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
   if (!strcmp(state, "pending")) {
     bool retry = false;
     if (!dsr_webhook_enqueue(db, j->outbox_id, attempt, (time_t)next, &retry))
+      return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  if (strcmp(state, "pending") != 0 && j->part_id[0]) { /* the part's next event may go now */
+    bool retry = false;
+    if (!dsr_webhook_enqueue_next(db, j->part_id, j->outbox_id, &retry))
       return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   }
   const char *rid = j->request_id[0] ? j->request_id : NULL;

@@ -89,11 +89,12 @@ bool dsr_outbox_add(struct dsr_db *db, const char *customer_id, const char *part
   return ok;
 }
 
-bool dsr_webhook_enqueue(struct dsr_db *db, const char *outbox_id, int attempts, time_t run_at,
-                         bool *retry)
+/* The job for attempt @p attempts + 1 of @p outbox_id, under dedupe key "webhook:<id>:<n><tail>". */
+static bool enqueue_keyed(struct dsr_db *db, const char *outbox_id, int attempts, time_t run_at,
+                          const char *tail, bool *retry)
 {
-  char key[64];
-  snprintf(key, sizeof key, "webhook:%s:%d", outbox_id, attempts);
+  char key[96];
+  snprintf(key, sizeof key, "webhook:%s:%d%s", outbox_id, attempts, tail);
   json_t *payload = json_pack("{s:I}", "outbox_id", (json_int_t)atoll(outbox_id));
   /* The outbox keeps its own schedule; the queue only retries a crashed run. */
   struct dsr_job_opts o = {.run_at = run_at, .dedupe_key = key, .max_attempts = 3};
@@ -101,6 +102,31 @@ bool dsr_webhook_enqueue(struct dsr_db *db, const char *outbox_id, int attempts,
   bool ok = payload && dsr_queue_enqueue(db, DSR_JOB_WEBHOOK, payload, &o, dsr_now(), &enqueued,
                                          retry);
   json_decref(payload);
+  return ok;
+}
+
+bool dsr_webhook_enqueue(struct dsr_db *db, const char *outbox_id, int attempts, time_t run_at,
+                         bool *retry)
+{
+  return enqueue_keyed(db, outbox_id, attempts, run_at, "", retry);
+}
+
+bool dsr_webhook_enqueue_next(struct dsr_db *db, const char *part_id, const char *done_id,
+                              bool *retry)
+{
+  *retry = false;
+  const char *v[] = {part_id, done_id};
+  PGresult *r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_NEXT_OF_PART, 2, v);
+  bool ok = dsr_db_ok(r);
+  *retry = !ok && dsr_db_is_retryable(r);
+  if (ok && PQntuples(r) == 1) {
+    time_t due = (time_t)atoll(PQgetvalue(r, 0, 2)), now = dsr_now();
+    char tail[40]; /* its own key: the held row's first job may still be queued or running */
+    snprintf(tail, sizeof tail, ":after:%s", done_id);
+    ok = enqueue_keyed(db, PQgetvalue(r, 0, 0), atoi(PQgetvalue(r, 0, 1)), due > now ? due : now,
+                       tail, retry);
+  }
+  PQclear(r);
   return ok;
 }
 
