@@ -11,6 +11,7 @@
 #include "dsr/closing.h"
 #include "dsr/jurisdiction.h"
 #include "dsr/log.h"
+#include "dsr/parts.h"
 #include "dsr/requests.h"
 #include "dsr/validate.h"
 #include "dsr/timefmt.h"
@@ -789,8 +790,7 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
       json_decref(offers);
   }
   const char *st = dsr_json_str(view, "status");
-  bool open = !strcmp(st, "pending_verification") || !strcmp(st, "verified") ||
-              !strcmp(st, "in_progress") || !strcmp(st, "on_hold") || !strcmp(st, "received");
+  bool open = dsr_request_status_open(st);
   const char *lang = dsrd_page_lang(r, NULL);
   json_object_set_new(view, "lang", json_string(lang));
   char title[120];

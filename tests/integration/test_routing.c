@@ -524,6 +524,71 @@ START_TEST(customer_lists_its_parts_page_by_page)
 }
 END_TEST
 
+/*
+ * A withdrawal closes the parts not yet carried out (no job runs them, the
+ * customer hears dsr.completed with outcome "withdrawn"); once a part is being
+ * carried out, the request can no longer be withdrawn (409 withdraw_too_late).
+ */
+START_TEST(withdrawal_closes_parts_not_yet_carried_out)
+{
+  struct wh_receiver w;
+  wh_start(&w, NULL);
+  struct customer c;
+  add_customer(&c, "withdrawn", &w);
+  char admin[128], approver[128];
+  staff_token("admin", admin, sizeof admin);
+  staff_token("approver", approver, sizeof approver);
+  struct dsr_found_tenant t[] = {{c.tenant, DSR_IDBIT(DSR_ID_EMAIL), 2}};
+  /* the controller's own data too: its part is the erasure staff approve */
+  struct dsr_found found = {.controller_rows = 3, .controller_kinds = DSR_IDBIT(DSR_ID_EMAIL),
+                            .ntenants = 1, .tenants = t};
+  struct request q, late;
+  new_request(&q, "erasure", "changed.mind@example.org", "+14155550177");
+  new_request(&late, "erasure", "too.late@example.org", "+14155550178");
+  const struct request *both[] = {&q, &late};
+  for (int i = 0; i < 2; i++) {
+    verify_by_staff(both[i], admin);
+    ck_assert_int_eq(discover(both[i]->id, &found), 2); /* the controller's part, the customer's */
+    ck_assert_int_eq(act(both[i]->id, approver, "{\"action\":\"approve\"}", NULL), 200);
+  }
+  ck_assert_int_eq(deliver(), 2); /* each customer part forwarded */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state ="
+                        " 'approved'", q.id), 1); /* the controller's erasure, not yet run */
+
+  char path[160];
+  snprintf(path, sizeof path, "/v1/requests/%s/withdraw", q.id);
+  json_t *j = NULL;
+  ck_assert_int_eq(call("POST", path, q.token, NULL, &j), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "withdrawn");
+  json_decref(j);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND NOT"
+                        " (state = 'denied' AND reason_code = 'withdrawn')", q.id), 0);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status ="
+                        " 'withdrawn'", q.id), 1);
+  ck_assert_int_eq(deliver(), 1);
+  json_t *done = hit_json(&w, wh_count(&w) - 1);
+  ck_assert_str_eq(json_string_value(json_object_get(done, "type")), "dsr.completed");
+  json_t *data = json_object_get(done, "data");
+  ck_assert_str_eq(json_string_value(json_object_get(data, "outcome")), "withdrawn");
+  ck_assert_str_eq(json_string_value(json_object_get(data, "reason")), "withdrawn");
+  json_decref(done);
+
+  /* The other request's erasure is under way: too late to withdraw, nothing changes. */
+  ck_assert_int_eq(sqlv("UPDATE dsr_parts SET state = 'executing' WHERE request_id = '%s'"
+                        " AND customer_id IS NULL AND state = 'approved' RETURNING 1", late.id),
+                   1);
+  snprintf(path, sizeof path, "/v1/requests/%s/withdraw", late.id);
+  ck_assert_int_eq(call("POST", path, late.token, NULL, &j), 409);
+  ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "withdraw_too_late");
+  json_decref(j);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_requests WHERE id = '%s' AND status ="
+                        " 'in_progress'", late.id), 1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state ="
+                        " 'denied'", late.id), 0);
+  wh_stop(&w);
+}
+END_TEST
+
 START_TEST(silent_customer_is_reminded_then_escalated)
 {
   struct wh_receiver r;
@@ -1873,6 +1938,7 @@ Suite *suite_routing(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, three_parts_signed_webhooks_retries_and_decisions);
   tcase_add_test(tc, customer_lists_its_parts_page_by_page);
+  tcase_add_test(tc, withdrawal_closes_parts_not_yet_carried_out);
   tcase_add_test(tc, silent_customer_is_reminded_then_escalated);
   tcase_add_test(tc, gone_disables_the_endpoint);
   tcase_add_test(tc, retry_after_is_honoured);

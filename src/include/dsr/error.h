@@ -54,7 +54,9 @@
   X(DSR_E_RANGE_NOT_SATISFIABLE, "range_not_satisfiable", 416,                                 \
     "The requested range is not within the package")                                           \
   X(DSR_E_NOT_VERIFIED_YET, "not_verified_yet", 409,                                           \
-    "The requester is not verified yet")
+    "The requester is not verified yet")                                                       \
+  X(DSR_E_WITHDRAW_TOO_LATE, "withdraw_too_late", 409,                                         \
+    "The request is already being carried out and can no longer be withdrawn")
 
 enum dsr_ec {
 #define DSR_X_ENUM(e, code, status, title) e,

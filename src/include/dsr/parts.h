@@ -16,6 +16,8 @@ extern const char *const dsr_deny_reasons[];
 
 /** Part states that end a part. */
 bool dsr_part_state_final(const char *state);
+/** Whether a request in @p status is still open (not completed, denied, withdrawn or expired). */
+bool dsr_request_status_open(const char *status);
 
 /**
  * Queues @p event ("dsr.forwarded", "dsr.updated", "dsr.completed") for the

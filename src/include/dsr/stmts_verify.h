@@ -89,7 +89,15 @@
   X(DSR_STMT_REQUEST_WITHDRAW,                                                                  \
     "UPDATE dsr_requests SET status = 'withdrawn', close_reason = 'withdrawn_by_subject',"     \
     " updated_at = to_timestamp($2::bigint) WHERE id = $1::uuid AND status IN"                 \
-    " ('received', 'pending_verification', 'verified', 'in_progress', 'on_hold')")             \
+    " ('received', 'pending_verification', 'verified', 'in_progress', 'on_hold')"              \
+    " AND NOT EXISTS (SELECT 1 FROM dsr_parts p WHERE p.request_id = $1::uuid"                 \
+    " AND p.state IN ('executing', 'done'))")                                                   \
+  /* What a withdrawal leaves of the parts not yet carried out: closed, so no job runs them  */ \
+  /* and their customers hear it (dsr.completed, outcome "withdrawn").                      */ \
+  X(DSR_STMT_PARTS_WITHDRAW,                                                                    \
+    "UPDATE dsr_parts SET state = 'denied', reason_code = 'withdrawn',"                        \
+    " updated_at = to_timestamp($2::bigint) WHERE request_id = $1::uuid"                       \
+    " AND state NOT IN ('done', 'denied', 'executing')")                                       \
   X(DSR_STMT_REQUEST_EXPIRE,                                                                    \
     "UPDATE dsr_requests SET status = 'expired', close_reason = 'never_verified',"             \
     " updated_at = to_timestamp($2::bigint) WHERE id = $1::uuid"                               \

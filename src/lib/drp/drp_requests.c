@@ -648,6 +648,8 @@ void dsr_drp_revoke(struct dsr_db *db, const struct dsr_drp_env *env, const char
       answer_status(db, env, agent_id, request_id, out);
     } else if (o.ec == DSR_E_REQUEST_CLOSED || o.ec == DSR_E_REQUEST_EXPIRED) {
       fail(out, 409, "the request is closed and can no longer be revoked", true);
+    } else if (o.ec == DSR_E_WITHDRAW_TOO_LATE) {
+      fail(out, 409, "the request is being carried out and can no longer be revoked", true);
     } else {
       fail(out, 503, "the service is unavailable; retry", false);
     }

@@ -19,6 +19,12 @@ const char *const dsr_deny_reasons[] = {
     "legal_claims",          "exemption_applies",    "not_applicable",  "duplicate",
     "third_party_rights",    NULL};
 
+bool dsr_request_status_open(const char *s)
+{
+  return !strcmp(s, "received") || !strcmp(s, "pending_verification") ||
+         !strcmp(s, "verified") || !strcmp(s, "in_progress") || !strcmp(s, "on_hold");
+}
+
 bool dsr_part_state_final(const char *state)
 {
   return !strcmp(state, "done") || !strcmp(state, "denied");
@@ -47,11 +53,11 @@ enum dsr_tx_status dsr_tx_event(struct dsr_db *db, const char *request_id, const
   return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
-/* What a final part came to, for dsr.completed: fulfilled, handled or denied. */
-static const char *part_outcome(const char *state, const char *decision)
+/* What a final part came to, for dsr.completed: fulfilled, handled, denied or withdrawn. */
+static const char *part_outcome(const char *state, const char *decision, const char *reason)
 {
   if (!strcmp(state, "denied"))
-    return "denied";
+    return reason && !strcmp(reason, "withdrawn") ? "withdrawn" : "denied";
   return decision && !strcmp(decision, "handled") ? "handled" : "fulfilled";
 }
 
@@ -91,7 +97,8 @@ enum dsr_tx_status dsr_part_notify(struct dsr_db *db, const char *part_id, const
     json_object_update(data, (json_t *)extra);
   if (data && !strcmp(event, "dsr.completed")) {
     const char *decision = PQgetisnull(r, 0, 6) ? NULL : PQgetvalue(r, 0, 6);
-    json_object_set_new(data, "outcome", json_string(part_outcome(state, decision)));
+    const char *reason = PQgetisnull(r, 0, 7) ? NULL : PQgetvalue(r, 0, 7);
+    json_object_set_new(data, "outcome", json_string(part_outcome(state, decision, reason)));
     if (!PQgetisnull(r, 0, 7))
       json_object_set_new(data, "reason", json_string(PQgetvalue(r, 0, 7)));
   } else if (data && !strcmp(event, "dsr.updated") && !json_object_get(data, "change")) {

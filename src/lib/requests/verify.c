@@ -839,9 +839,20 @@ enum dsr_tx_status dsr_request_withdraw_tx(struct dsr_db *db, const char *id, co
   bool changed = ok && atoi(PQcmdTuples(r)) == 1;
   PQclear(r);
   if (!ok || !changed || !data) {
-    *ec = !ok || !data ? (retry ? DSR_OK : DSR_E_INTERNAL)
-          : !strcmp(status, "expired") ? DSR_E_REQUEST_EXPIRED
-                                       : DSR_E_REQUEST_CLOSED;
+    /* still open, yet not withdrawn: one of its parts is being or was carried out */
+    *ec = !ok || !data                      ? (retry ? DSR_OK : DSR_E_INTERNAL)
+          : !strcmp(status, "expired")      ? DSR_E_REQUEST_EXPIRED
+          : dsr_request_status_open(status) ? DSR_E_WITHDRAW_TOO_LATE
+                                            : DSR_E_REQUEST_CLOSED;
+    json_decref(data);
+    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+  }
+  r = dsr_db_exec(db, DSR_STMT_PARTS_WITHDRAW, 2, (const char *const[]){id, now});
+  ok = dsr_db_ok(r);
+  retry = !ok && dsr_db_is_retryable(r);
+  PQclear(r);
+  if (!ok) {
+    *ec = retry ? DSR_OK : DSR_E_INTERNAL;
     json_decref(data);
     return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   }
@@ -852,7 +863,8 @@ enum dsr_tx_status dsr_request_withdraw_tx(struct dsr_db *db, const char *id, co
     *ec = retry ? DSR_OK : DSR_E_INTERNAL;
     return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   }
-  return dsr_closing_enqueue(db, id);
+  enum dsr_tx_status s = dsr_request_settle(db, id, actor); /* customers hear the parts closed */
+  return s == DSR_TX_COMMIT ? dsr_closing_enqueue(db, id) : s;
 }
 
 static enum dsr_tx_status withdraw_body(struct dsr_db *db, void *arg)

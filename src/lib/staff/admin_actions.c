@@ -178,12 +178,6 @@ static enum dsr_tx_status do_deny(struct dsr_db *db, struct act_ctx *c)
   return tell_subject(db, c, json_pack("{s:b, s:s}", "denied", 1, "reason", c->a->reason));
 }
 
-static bool open_status(const char *s)
-{
-  return !strcmp(s, "received") || !strcmp(s, "pending_verification") ||
-         !strcmp(s, "verified") || !strcmp(s, "in_progress") || !strcmp(s, "on_hold");
-}
-
 static enum dsr_tx_status sync_parts_due(struct dsr_db *db, struct act_ctx *c, const char *why)
 {
   const char *v[] = {c->id, c->now};
@@ -201,7 +195,7 @@ static enum dsr_tx_status do_extend(struct dsr_db *db, struct act_ctx *c)
   if (!c->a->reason)
     return refuse(c, DSR_E_UNPROCESSABLE, "an extension needs a reason (the subject is told)",
                   "/reason");
-  if (!open_status(c->status))
+  if (!dsr_request_status_open(c->status))
     return refuse(c, DSR_E_CONFLICT, "the request is already closed", NULL);
   if (c->extended)
     return refuse(c, DSR_E_CONFLICT, "the request was extended already (once only)", NULL);
@@ -326,7 +320,7 @@ static enum dsr_tx_status do_withdraw(struct dsr_db *db, struct act_ctx *c)
     return refuse(c, DSR_E_UNPROCESSABLE,
                   "a withdrawal on the requester's behalf needs a reason (how they asked)",
                   "/reason");
-  if (!open_status(c->status))
+  if (!dsr_request_status_open(c->status))
     return refuse(c, !strcmp(c->status, "expired") ? DSR_E_REQUEST_EXPIRED : DSR_E_REQUEST_CLOSED,
                   "the request is already closed", NULL);
   char *text = dsr_asprintf("Withdrawn on the requester's behalf: %s", c->a->reason);
@@ -350,7 +344,10 @@ static enum dsr_tx_status do_withdraw(struct dsr_db *db, struct act_ctx *c)
   s = dsr_request_withdraw_tx(db, c->id, c->actor, c->status,
                               json_pack("{s:b, s:I}", "on_behalf", 1, "note_id", note), &ec);
   if (s == DSR_TX_ROLLBACK)
-    return refuse(c, ec != DSR_OK ? ec : DSR_E_INTERNAL, "the request is already closed", NULL);
+    return refuse(c, ec != DSR_OK ? ec : DSR_E_INTERNAL,
+                  ec == DSR_E_WITHDRAW_TOO_LATE ? "a part of the request is being or was carried out"
+                                                : "the request is already closed",
+                  NULL);
   return s;
 }
 
