@@ -773,9 +773,16 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
   json_t *view = NULL;
   enum dsr_ec ec = token ? dsr_request_status(db, r->args[0], token, &view)
                          : dsr_request_status_by_link(db, r->args[0], cap, &view);
+  bool under_way = false; /* a part carried out: too late to withdraw, so no button */
+  const char *now_status = ec == DSR_OK ? dsr_json_str(view, "status") : NULL;
+  if (now_status && !strcmp(now_status, "in_progress") &&
+      !dsr_request_under_way(db, r->args[0], &under_way))
+    ec = DSR_E_DB_UNAVAILABLE;
   dsr_db_release(db);
-  if (ec != DSR_OK)
+  if (ec != DSR_OK) {
+    json_decref(view);
     return dsr_reply_problem(r, ec, NULL, NULL);
+  }
   if (cap)
     json_object_set_new(view, "k", json_string(cap));
   const char *type = dsr_json_str(view, "type");
@@ -796,7 +803,8 @@ enum MHD_Result dsrd_page_status(struct dsr_hreq *r)
   char title[120];
   json_object_set_new(view, "title",
                       json_string(dsr_words_get("title", "status", lang, title, sizeof title)));
-  json_object_set_new(view, "can_withdraw", json_boolean(open));
+  json_object_set_new(view, "can_withdraw", json_boolean(open && !under_way));
+  json_object_set_new(view, "under_way", json_boolean(open && under_way));
   json_object_set_new(view, "open", json_boolean(open));
   json_object_set_new(view, "pending", json_boolean(!strcmp(st, "pending_verification")));
   human_status(r, view, lang);

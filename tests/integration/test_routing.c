@@ -585,6 +585,17 @@ START_TEST(withdrawal_closes_parts_not_yet_carried_out)
                         " 'in_progress'", late.id), 1);
   ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_parts WHERE request_id = '%s' AND state ="
                         " 'denied'", late.id), 0);
+  /* Its status page says so instead of offering a withdrawal that would be refused. */
+  char cookie[200];
+  snprintf(cookie, sizeof cookie, "Cookie: dsr_st=%s.%s", late.id, late.token);
+  const char *const hdrs[] = {cookie, "Accept: text/html", NULL};
+  struct h_resp page;
+  snprintf(path, sizeof path, "/requests/%s/status", late.id);
+  h_http(api, "GET", path, hdrs, NULL, &page);
+  ck_assert_int_eq(page.status, 200);
+  ck_assert_msg(strstr(page.body, "can no longer be withdrawn") != NULL, "%s", page.body);
+  ck_assert(strstr(page.body, "/withdraw\"") == NULL);
+  h_resp_free(&page);
   wh_stop(&w);
 }
 END_TEST

@@ -18,6 +18,11 @@ extern const char *const dsr_deny_reasons[];
 bool dsr_part_state_final(const char *state);
 /** Whether a request in @p status is still open (not completed, denied, withdrawn or expired). */
 bool dsr_request_status_open(const char *status);
+/**
+ * Sets *@p under_way when a part of request @p id is being or was carried out
+ * (it can then no longer be withdrawn). False when the database failed.
+ */
+bool dsr_request_under_way(struct dsr_db *db, const char *id, bool *under_way);
 
 /**
  * Queues @p event ("dsr.forwarded", "dsr.updated", "dsr.completed") for the

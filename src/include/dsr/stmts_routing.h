@@ -137,6 +137,10 @@
     "UPDATE dsr_requests SET status = 'completed', outcome = $2, outcome_message = $3,"          \
     " completed_at = " DSR_NOW(4) ", updated_at = " DSR_NOW(4)                                   \
     " WHERE id = $1::uuid AND status IN ('verified', 'in_progress') RETURNING id")               \
+  /* Whether a part of the request is being or was carried out (then it cannot be withdrawn). */ \
+  X(DSR_STMT_REQUEST_UNDER_WAY,                                                                  \
+    "SELECT EXISTS (SELECT 1 FROM dsr_parts WHERE request_id = $1::uuid"                         \
+    " AND state IN ('executing', 'done'))")                                                      \
   X(DSR_STMT_REQUEST_OPEN_PARTS,                                                                 \
     "SELECT count(*) FILTER (WHERE state NOT IN ('done', 'denied')), count(*),"                  \
     " count(*) FILTER (WHERE state = 'denied') FROM dsr_parts WHERE request_id = $1::uuid")      \

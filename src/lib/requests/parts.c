@@ -25,6 +25,15 @@ bool dsr_request_status_open(const char *s)
          !strcmp(s, "verified") || !strcmp(s, "in_progress") || !strcmp(s, "on_hold");
 }
 
+bool dsr_request_under_way(struct dsr_db *db, const char *id, bool *under_way)
+{
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_UNDER_WAY, 1, (const char *const[]){id});
+  bool ok = dsr_db_ok(r) && PQntuples(r) == 1;
+  *under_way = ok && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  return ok;
+}
+
 bool dsr_part_state_final(const char *state)
 {
   return !strcmp(state, "done") || !strcmp(state, "denied");
