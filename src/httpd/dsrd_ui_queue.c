@@ -90,6 +90,7 @@ struct queue_args {
   const char *customer; /**< a customer id */
   const char *agent;    /**< "any" (filed by an authorized agent) or an agent id of the directory */
   bool pending;         /**< show requests still waiting for verification */
+  bool tick_all;        /**< every request of the page comes ticked (no script needed) */
   long page;
   enum dsr_queue_search qs;
   char prefix[40];
@@ -106,6 +107,12 @@ static bool free_args(struct dsr_hreq *r, struct queue_args *a, const char **bad
   a->agent = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "agent");
   const char *pend = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "pending");
   a->pending = pend && !strcmp(pend, "1");
+  const char *tick = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "tick");
+  if (tick && strcmp(tick, "all") != 0 && *tick) {
+    *bad = "tick";
+    return false;
+  }
+  a->tick_all = tick && *tick;
   if (a->q && !*a->q)
     a->q = NULL;
   if (a->assignee && !*a->assignee)
@@ -332,6 +339,14 @@ static bool add_items(struct dsr_db *db, json_t *ctx, const struct queue_args *a
   if (a->page > 1)
     json_object_set_new(ctx, "prev", page_link(a, a->page - 1));
   json_object_set_new(ctx, "page", json_integer(a->page));
+  json_object_set_new(ctx, "ticked", json_boolean(a->tick_all));
+  json_t *tick = page_link(a, a->page); /* the same page, every request ticked */
+  const char *t = json_string_value(tick);
+  char *all = t ? dsr_asprintf("%s&tick=all", t) : NULL;
+  json_object_set_new(ctx, "tick_all", all ? json_string(all) : json_null());
+  json_object_set_new(ctx, "untick", page_link(a, a->page));
+  free(all);
+  json_decref(tick);
   json_object_set_new(ctx, "csv", view_link_at("/ui/queue.csv", a, 1, a->sort, a->pending));
   PQclear(q);
   return true;

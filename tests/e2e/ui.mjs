@@ -166,7 +166,8 @@ try {
   assert(customerKey, 'dsrctl customer add printed an API key');
   dsrd = spawn(dsrdBin, [`--state-dir=${state}`, `--port=${port}`, '--log-level=warn',
     `--policy-file=${path.join(top, 'policies/callorbit.json')}`, '--demo-mode=true',
-    '--drp-business-id=E2E_CB_001', `--drp-agents-file=${path.join(state, 'drp-agents.json')}`],
+    '--drp-business-id=E2E_CB_001', `--drp-agents-file=${path.join(state, 'drp-agents.json')}`,
+    '--rate-intake-per-address=100000', '--rate-intake-per-identity=100000'],
   { env, stdio: ['ignore', 'ignore', fs.openSync(path.join(state, 'dsrd.log'), 'a')] });
   await until('dsrd', async () => {
     try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
@@ -823,6 +824,41 @@ try {
     await Promise.all([admin.waitForURL(/customer=/), admin.click('form.filters button')]);
     assert(await listed(erasureId) === 1, 'the request with a part forwarded to Acme Calls');
     assert(await listed(drpId) === 0, 'the agent\'s request has no part at Acme Calls');
+  });
+
+  await check('ui: a queue of 500 requests: a subject found by email in one step, a whole page ticked by one link and assigned in one confirmed action', async () => {
+    const n = 500;
+    let t = Date.now();
+    for (let i = 0; i < n; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, k) => fetch(`${base}/v1/requests`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ type: 'erasure', jurisdiction: 'gdpr', subject: { email: `queue${i + k}@example.org` } }),
+      }).then((r) => assert(r.status === 202, `request ${i + k}: ${r.status}`))));
+    }
+    const filedMs = Date.now() - t;
+    t = Date.now();
+    await admin.goto(`${base}/ui/?q=${encodeURIComponent('Queue377@Example.org')}&pending=1`);
+    const searchMs = Date.now() - t;
+    const found = await admin.$$eval('table.queue tbody tr', (rows) => rows.length);
+    assert(found === 1, `the search by email shows ${found} rows`);
+    t = Date.now();
+    await admin.goto(`${base}/ui/?status=pending_verification&pending=1`);
+    const queueMs = Date.now() - t;
+    await Promise.all([admin.waitForURL(/tick=all/), admin.click('#tick-all')]);
+    const ticked = await admin.$$eval('input[type=checkbox][name^=id]:checked', (l) => l.length);
+    assert(ticked === 25, `${ticked} requests ticked by the link`);
+    await pageOk(admin, 'queue, every request of the page ticked');
+    await shot(admin, 'queue-ticked', false);
+    await admin.selectOption('#b-action', 'assign');
+    const me = await admin.$eval('#b-assignee option:text-matches("\\(me\\)")', (o) => o.value);
+    await admin.selectOption('#b-assignee', me);
+    await Promise.all([admin.waitForSelector('#confirm-box'), admin.click('#bulk-apply')]);
+    assert((await admin.textContent('#confirm-box')).includes('25 request(s)'), 'confirmation names the count');
+    t = Date.now();
+    await Promise.all([admin.waitForSelector('#bulk-summary'), admin.click('#confirm-yes')]);
+    const bulkMs = Date.now() - t;
+    assert((await admin.textContent('#bulk-summary')).includes('25 of 25'), await admin.textContent('#bulk-summary'));
+    console.log(`ui: ${n} requests filed in ${filedMs} ms; search by email ${searchMs} ms; queue page ${queueMs} ms; bulk assign of a page ${bulkMs} ms`);
   });
 
   await check('ui: logout ends the session; the old cookie no longer works', async () => {
