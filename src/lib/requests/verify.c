@@ -834,25 +834,28 @@ enum dsr_tx_status dsr_request_withdraw_tx(struct dsr_db *db, const char *id, co
   char now[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   *ec = DSR_OK;
-  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_WITHDRAW, 2, (const char *const[]){id, now});
-  bool ok = dsr_db_ok(r), retry = !ok && dsr_db_is_retryable(r);
-  bool changed = ok && atoi(PQcmdTuples(r)) == 1;
+  const char *const v[] = {id, now};
+  /*
+   * The parts first: closing them locks them, so an erasure job waiting to start
+   * on one finds it closed. One that started already is seen by the request's
+   * update, which then changes nothing, and all of this is rolled back.
+   */
+  PGresult *r = dsr_db_exec(db, DSR_STMT_PARTS_WITHDRAW, 2, v);
+  bool ok = dsr_db_ok(r), retry = !ok && dsr_db_is_retryable(r), changed = false;
   PQclear(r);
+  if (ok) {
+    r = dsr_db_exec(db, DSR_STMT_REQUEST_WITHDRAW, 2, v);
+    ok = dsr_db_ok(r);
+    retry = !ok && dsr_db_is_retryable(r);
+    changed = ok && atoi(PQcmdTuples(r)) == 1;
+    PQclear(r);
+  }
   if (!ok || !changed || !data) {
     /* still open, yet not withdrawn: one of its parts is being or was carried out */
     *ec = !ok || !data                      ? (retry ? DSR_OK : DSR_E_INTERNAL)
           : !strcmp(status, "expired")      ? DSR_E_REQUEST_EXPIRED
           : dsr_request_status_open(status) ? DSR_E_WITHDRAW_TOO_LATE
                                             : DSR_E_REQUEST_CLOSED;
-    json_decref(data);
-    return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
-  }
-  r = dsr_db_exec(db, DSR_STMT_PARTS_WITHDRAW, 2, (const char *const[]){id, now});
-  ok = dsr_db_ok(r);
-  retry = !ok && dsr_db_is_retryable(r);
-  PQclear(r);
-  if (!ok) {
-    *ec = retry ? DSR_OK : DSR_E_INTERNAL;
     json_decref(data);
     return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
   }
