@@ -4,11 +4,9 @@
 -- A batch's files are now unlinked right after the store's commit and enter
 -- the list already 'done' (those that could not be removed enter as 'due',
 -- handled as before), so most rows are written once and never updated.
---
--- The list of due rows is only ever read for due rows: the index holds those
--- alone, and a row entered 'done' never touches it.
-DROP INDEX dsr_file_deletions_due;
-CREATE INDEX dsr_file_deletions_due ON dsr_file_deletions (run_id, id) WHERE state = 'due';
+-- The index of due rows stays as it is: made partial ("WHERE state = 'due'",
+-- which would spare the rows entered done an index entry), it drew the
+-- planner to scan it for the marks by id of a run with many due rows.
 
 -- Rows are only ever inserted from the run's own steps (INSERT ... SELECT
 -- from dsr_erasure_steps, whose run_id references the run): one check of

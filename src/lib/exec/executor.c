@@ -41,6 +41,21 @@ static bool store_fixed(PGconn *c, enum dsr_stmt st)
   return ok;
 }
 
+/* Begins a page's store transaction with its page cost (DSR_STMT_STORE_PAGE_COST), in one
+ * round trip; true when both ran. */
+static bool store_begin_page(PGconn *c)
+{
+  char sql[512];
+  snprintf(sql, sizeof sql, "%s; %s", exec_fixed_sql(DSR_STMT_STORE_BEGIN),
+           exec_fixed_sql(DSR_STMT_STORE_PAGE_COST));
+  PGresult *r = PQexec(c, sql);
+  bool ok = dsr_db_ok(r);
+  PQclear(r);
+  if (!ok && PQtransactionStatus(c) != PQTRANS_IDLE)
+    (void)store_fixed(c, DSR_STMT_STORE_ROLLBACK);
+  return ok;
+}
+
 /* ---- dsrd-side transactions ----------------------------------------------------- */
 
 struct pend_tx {
@@ -423,8 +438,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  if (!(in_tx = store_fixed(ex->store, DSR_STMT_STORE_BEGIN)) ||
-      !store_fixed(ex->store, DSR_STMT_STORE_PAGE_COST)) {
+  if (!(in_tx = store_begin_page(ex->store))) {
     snprintf(err, errlen, "%s: cannot begin a store transaction", st->key);
     goto cleanup;
   }
