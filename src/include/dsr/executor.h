@@ -20,9 +20,12 @@
  * A page shorter than the batch marks its step done in the transaction that
  * applies its outcome (a resume that applies it instead finds the next page
  * empty).
- * Files are unlinked only once they are due (their rows are gone), the
- * directory is fsync'ed, and the row is marked done; a missing file is not
- * an error; one that cannot be removed stays due and is retried.
+ * Files are unlinked only once their rows are gone: a batch's files right
+ * after its store's commit, each directory fsync'ed, and they enter the list
+ * of file deletions done in the transaction that applies the outcome; those
+ * that could not be removed (and every file of a batch applied by a resume)
+ * enter it due, for dsr_exec_files(). A missing file is not an error; one
+ * that cannot be removed stays due and is retried.
  */
 #ifndef DSR_EXECUTOR_H
 #define DSR_EXECUTOR_H

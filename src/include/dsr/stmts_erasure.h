@@ -14,6 +14,9 @@
 #define DSR_STMTS_ERASURE(X)                                                                     \
   /* --- fixed statements that also run, unprepared, on store connections ------------ */      \
   X(DSR_STMT_STORE_BEGIN, "BEGIN ISOLATION LEVEL READ COMMITTED")                               \
+  /* a page's statements work on a batch of keys: its "still referenced" checks probe the   \
+   * children's indexes per key instead of hashing whole children (dsr/stmts_policy.h) */   \
+  X(DSR_STMT_STORE_PAGE_COST, DSR_SQL_LOCAL_PAGE_COST)                                          \
   X(DSR_STMT_STORE_COMMIT, "COMMIT")                                                             \
   X(DSR_STMT_STORE_ROLLBACK, "ROLLBACK")                                                         \
   X(DSR_STMT_STORE_TXID, "SELECT txid_current()")                                               \
@@ -49,11 +52,13 @@
     "UPDATE dsr_erasure_steps SET done = true"                                                   \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid IS NULL")                           \
   /* --- pending file deletions ------------------------------------------------------- */      \
-  /* an applied batch's files (pend_fstores/pend_fpaths) become due in one statement */        \
+  /* an applied batch's files (pend_fstores/pend_fpaths) enter the list in one statement: done \
+   * when $5 (parallel booleans, or NULL) says they were removed already, else due */           \
   X(DSR_STMT_EX_FILES_PEND_DUE,                                                                  \
-    "INSERT INTO dsr_file_deletions (run_id, step_key, store, path, state, created_at)"          \
-    " SELECT s.run_id, s.step_key, f.store, f.path, 'due', " DSR_ENOW(4)                         \
-    " FROM dsr_erasure_steps s, unnest(s.pend_fstores, s.pend_fpaths) AS f(store, path)"         \
+    "INSERT INTO dsr_file_deletions (run_id, step_key, store, path, state, created_at, done_at)" \
+    " SELECT s.run_id, s.step_key, f.store, f.path, CASE WHEN f.gone THEN 'done' ELSE 'due' END,"\
+    " " DSR_ENOW(4) ", CASE WHEN f.gone THEN " DSR_ENOW(4) " END FROM dsr_erasure_steps s,"      \
+    " unnest(s.pend_fstores, s.pend_fpaths, $5::boolean[]) AS f(store, path, gone)"              \
     " WHERE s.run_id = $1::uuid AND s.step_key = $2 AND s.pend_xid = $3::bigint"                 \
     " ON CONFLICT DO NOTHING")                                                                   \
   /* 'staged' rows only exist for batches left in flight before migration 0085 */              \

@@ -8,6 +8,13 @@
 #ifndef DSR_STMTS_POLICY_H
 #define DSR_STMTS_POLICY_H
 
+/* For this transaction, a random page costs about what a sequential one does (a lower
+ * setting of the store stays): statements that probe indexes for a few rows, or a batch of
+ * keys, then use them rather than read whole tables. */
+#define DSR_SQL_LOCAL_PAGE_COST                                                      \
+  "SELECT set_config('random_page_cost',"                                            \
+  " least(current_setting('random_page_cost')::float8, 1.1)::text, true)"
+
 #define DSR_STMTS_POLICY(X)                                                          \
   X(DSR_STMT_POLICY_COLUMNS,                                                         \
     "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)"                   \
@@ -49,8 +56,6 @@
   X(DSR_STMT_POLICY_QUIET, "SET LOCAL client_min_messages = warning")               \
   /* A keyed plan reads a subject's rows, a few per table, through hot indexes: a random \
    * page costs about what a sequential one does (a lower setting of the store stays) */ \
-  X(DSR_STMT_POLICY_PAGE_COST,                                                       \
-    "SELECT set_config('random_page_cost',"                                          \
-    " least(current_setting('random_page_cost')::float8, 1.1)::text, true)")
+  X(DSR_STMT_POLICY_PAGE_COST, DSR_SQL_LOCAL_PAGE_COST)
 
 #endif

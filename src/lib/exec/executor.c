@@ -41,6 +41,21 @@ static bool store_fixed(PGconn *c, enum dsr_stmt st)
   return ok;
 }
 
+/* Begins a page's store transaction with its page cost (DSR_STMT_STORE_PAGE_COST), in one
+ * round trip; true when both ran. */
+static bool store_begin_page(PGconn *c)
+{
+  char sql[512];
+  snprintf(sql, sizeof sql, "%s; %s", exec_fixed_sql(DSR_STMT_STORE_BEGIN),
+           exec_fixed_sql(DSR_STMT_STORE_PAGE_COST));
+  PGresult *r = PQexec(c, sql);
+  bool ok = dsr_db_ok(r);
+  PQclear(r);
+  if (!ok && PQtransactionStatus(c) != PQTRANS_IDLE)
+    (void)store_fixed(c, DSR_STMT_STORE_ROLLBACK);
+  return ok;
+}
+
 /* ---- dsrd-side transactions ----------------------------------------------------- */
 
 struct pend_tx {
@@ -50,6 +65,9 @@ struct pend_tx {
   const char *keys; /* the batch's keys for the erasure ledger, or NULL */
   /* the batch's files: store names and paths, parallel array literals, or NULL */
   const char *fstores, *fpaths;
+  /* which of them were removed right after the store's commit (a parallel boolean array
+   * literal; NULL: none, on a resume), so they enter the list done rather than due */
+  const char *fgone;
   bool apply; /* resolve: apply (true) or drop (false) */
   /* resolve right after the store's commit (not a resume): the batch staged no file the old
    * way, and its statements that have nothing to write are skipped; @p last: its page was
@@ -81,14 +99,15 @@ static bool pend(struct pend_tx *p)
 static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->key, p->xid, p->now};
-  /* an applied batch's keys go to the erasure ledger, and its files become due for removal,
-   * before the step forgets them (a fresh batch without keys or files has none to move) */
+  const char *v[] = {p->ex->run_id, p->key, p->xid, p->now, p->fgone};
+  /* an applied batch's keys go to the erasure ledger, and its files enter the list of file
+   * deletions (done when already removed, else due), before the step forgets them (a fresh
+   * batch without keys or files has none to move) */
   enum dsr_tx_status s = DSR_TX_COMMIT;
   if (p->apply && (!p->fresh || p->keys))
     s = run(db, DSR_STMT_LEDGER_KEYS_APPEND, 3, v, -1);
   if (s == DSR_TX_COMMIT && p->apply && (!p->fresh || p->fpaths))
-    s = run(db, DSR_STMT_EX_FILES_PEND_DUE, 4, v, -1);
+    s = run(db, DSR_STMT_EX_FILES_PEND_DUE, 5, v, -1);
   if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
   if (s == DSR_TX_COMMIT && !p->fresh)
@@ -140,6 +159,9 @@ struct page_out {
    * literals without their closing braces until the page is complete */
   struct dsr_buf fstores, fpaths;
   long long nfiles;
+  /* the same files as strings (owned), to unlink once the store has committed */
+  char **fst, **fpa;
+  size_t nf, capf;
 };
 
 static void page_out_free(struct page_out *o)
@@ -147,14 +169,56 @@ static void page_out_free(struct page_out *o)
   dsr_buf_free(&o->cursor);
   dsr_buf_free(&o->fstores);
   dsr_buf_free(&o->fpaths);
+  for (size_t i = 0; i < o->nf; i++) {
+    free(o->fst[i]);
+    free(o->fpa[i]);
+  }
+  free(o->fst);
+  free(o->fpa);
 }
 
 /* Adds file @p path of store @p store to the page's files. */
 static bool file_add(struct page_out *o, const char *store, const char *path)
 {
+  if (o->nf == o->capf) {
+    size_t cap = o->capf ? o->capf * 2 : 64;
+    char **ns = realloc(o->fst, cap * sizeof *ns);
+    if (!ns)
+      return false;
+    o->fst = ns;
+    char **np = realloc(o->fpa, cap * sizeof *np);
+    if (!np)
+      return false;
+    o->fpa = np;
+    o->capf = cap;
+  }
+  char *sd = strdup(store), *pd = strdup(path);
+  if (!sd || !pd) {
+    free(sd);
+    free(pd);
+    return false;
+  }
+  o->fst[o->nf] = sd;
+  o->fpa[o->nf++] = pd;
   bool first = o->fpaths.len == 0;
   return (!first || (dsr_buf_puts(&o->fstores, "{") && dsr_buf_puts(&o->fpaths, "{"))) &&
          dsr_sql_array_add(&o->fstores, store, first) && dsr_sql_array_add(&o->fpaths, path, first);
+}
+
+/* Unlinks the page's files (its rows are gone: the store committed) and fills @p gone with
+ * which were removed, a boolean array literal parallel to o->fpaths. False when it could not
+ * (out of memory): then every file enters the list due, as on a resume. */
+static bool unlink_page_files(const struct dsr_exec *ex, const struct page_out *o,
+                              struct dsr_buf *gone)
+{
+  struct exunlink *un = calloc(o->nf + 1, sizeof *un);
+  bool ok = un && exfiles_unlink(ex, o->nf, (const char *const *)o->fst,
+                                 (const char *const *)o->fpa, un) &&
+            dsr_buf_puts(gone, "{");
+  for (size_t i = 0; ok && i < o->nf; i++)
+    ok = dsr_buf_puts(gone, i ? (un[i].err ? ",f" : ",t") : (un[i].err ? "f" : "t"));
+  free(un);
+  return ok && dsr_buf_puts(gone, "}");
 }
 
 /* Stages file @p value of @p files in every copy of every file_set backup set of that store
@@ -362,7 +426,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
                              long long *page_rows, char *err, size_t errlen)
 {
   struct page_out o = {0};
-  struct dsr_buf keys = {0};
+  struct dsr_buf keys = {0}, gone = {0};
   PGresult *r = NULL;
   enum page_result pr = PAGE_ERR;
   bool in_tx = false;
@@ -374,7 +438,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  if (!(in_tx = store_fixed(ex->store, DSR_STMT_STORE_BEGIN))) {
+  if (!(in_tx = store_begin_page(ex->store))) {
     snprintf(err, errlen, "%s: cannot begin a store transaction", st->key);
     goto cleanup;
   }
@@ -438,6 +502,10 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     goto cleanup;
   }
   failpoint("committed");
+  /* the batch's rows are gone: its files go now, and those removed enter the list done (a
+   * crash before the outcome is applied lists them due, and they are unlinked again, missing) */
+  if (o.nf > 0 && unlink_page_files(ex, &o, &gone))
+    p.fgone = gone.data;
   p.apply = p.fresh = true;
   /* a page shorter than the batch ends the step: done with its outcome (a crash before
    * that commit: the resume resolves the batch and finds the next page empty) */
@@ -455,6 +523,7 @@ cleanup:
   PQclear(r);
   free(pv);
   dsr_buf_free(&keys);
+  dsr_buf_free(&gone);
   page_out_free(&o);
   return pr;
 }

@@ -1,7 +1,8 @@
 /**
  * @file executor_files.c
  * @brief Removing the files of erased rows: only files whose rows are gone
- *        ("due" in dsr_file_deletions), under their store's root, then an
+ *        (a batch's files right after its store's commit, see executor.c;
+ *        "due" in dsr_file_deletions), under their store's root, then an
  *        fsync of each directory touched (once per page of files and
  *        directory), then marked done. Paths go through the one resolver
  *        (dsr/filepath.h). A file already missing counts as removed; one
@@ -200,15 +201,34 @@ static bool id_add(struct dsr_buf *to, const char *id)
   return (to->len ? dsr_buf_puts(to, ",") : dsr_buf_puts(to, "{")) && dsr_buf_puts(to, id);
 }
 
+bool exfiles_unlink(const struct dsr_exec *ex, size_t n, const char *const *stores,
+                    const char *const *values, struct exunlink *out)
+{
+  struct dirset ds = {0};
+  long *dirs = calloc(n + 1, sizeof *dirs);
+  if (!dirs)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    out[i].reason = NULL;
+    out[i].err = remove_one(ex, stores[i], values[i], &ds, &dirs[i], &out[i].refused,
+                            &out[i].reason);
+  }
+  for (size_t k = 0; k < ds.n; k++)
+    ds.synced[k] = sync_dir(ds.dirs[k]);
+  for (size_t i = 0; i < n; i++)
+    if (out[i].err == 0 && dirs[i] >= 0 && !ds.synced[dirs[i]])
+      out[i].err = EIO;
+  dirset_free(&ds);
+  free(dirs);
+  return true;
+}
+
 enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *failed, char *err,
                                     size_t errlen)
 {
   struct dsr_buf done = {0};
-  struct dirset ds = {0};
-  int *errs = NULL;
-  long *dirs = NULL;
-  bool *refused = NULL;
-  const char **reasons = NULL;
+  struct exunlink *un = NULL;
+  const char **stores = NULL, **values = NULL;
   char after[24] = "0", now[24], why[96] = "";
   enum dsr_exec_result res = DSR_EXEC_RETRY;
   long residual = 0;
@@ -223,28 +243,25 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
       goto cleanup;
     }
     int n = PQntuples(r);
-    free(errs);
-    free(dirs);
-    free(refused);
-    free(reasons);
-    errs = calloc((size_t)n + 1, sizeof *errs);
-    dirs = calloc((size_t)n + 1, sizeof *dirs);
-    refused = calloc((size_t)n + 1, sizeof *refused);
-    reasons = calloc((size_t)n + 1, sizeof *reasons);
-    if (!errs || !dirs || !refused || !reasons) {
+    free(un);
+    free(stores);
+    free(values);
+    un = calloc((size_t)n + 1, sizeof *un);
+    stores = calloc((size_t)n + 1, sizeof *stores);
+    values = calloc((size_t)n + 1, sizeof *values);
+    for (int i = 0; stores && values && i < n; i++) {
+      stores[i] = PQgetvalue(r, i, 1);
+      values[i] = PQgetvalue(r, i, 2);
+    }
+    /* unlink the page's files, then sync each directory touched once, then sort them out */
+    if (!un || !stores || !values || !exfiles_unlink(ex, (size_t)n, stores, values, un)) {
       PQclear(r);
       snprintf(err, errlen, "out of memory");
       goto cleanup;
     }
-    /* unlink the page's files, then sync each directory touched once, then sort them out */
-    for (int i = 0; i < n; i++)
-      errs[i] = remove_one(ex, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), &ds, &dirs[i],
-                           &refused[i], &reasons[i]);
-    for (size_t k = 0; k < ds.n; k++)
-      ds.synced[k] = sync_dir(ds.dirs[k]);
     for (int i = 0; i < n; i++) {
       const char *id = PQgetvalue(r, i, 0);
-      int e = errs[i] != 0 ? errs[i] : dirs[i] >= 0 && !ds.synced[dirs[i]] ? EIO : 0;
+      int e = un[i].err;
       if (e == 0) {
         (*removed)++;
         if (!id_add(&done, id)) {
@@ -254,13 +271,13 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
         }
         continue;
       }
-      const char *reason = errs[i] != 0 && reasons[i] ? reasons[i] : strerror(e);
+      const char *reason = un[i].reason ? un[i].reason : strerror(e);
       bool left = false;
       (*failed)++;
       snprintf(why, sizeof why, "%s", reason);
       DSR_WARN("executor.file_not_removed", "run=%s file_id=%s errno=%d refused=%d", ex->run_id,
-               id, e, refused[i]);
-      if (!mark_failed(ex, id, reason, refused[i], now, &left)) {
+               id, e, un[i].refused);
+      if (!mark_failed(ex, id, reason, un[i].refused, now, &left)) {
         PQclear(r);
         snprintf(err, errlen, "cannot record a file that was not removed");
         goto cleanup;
@@ -270,7 +287,6 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
         DSR_WARN("executor.file_residual", "run=%s file_id=%s", ex->run_id, id);
       }
     }
-    dirset_free(&ds);
     if (n > 0)
       dsr_strlcpy(after, PQgetvalue(r, n - 1, 0), sizeof after);
     PQclear(r);
@@ -301,11 +317,9 @@ enum dsr_exec_result dsr_exec_files(struct dsr_exec *ex, long *removed, long *fa
     DSR_WARN("executor.files_residual", "run=%s residual=%ld", ex->run_id, residual);
   res = DSR_EXEC_OK;
 cleanup:
-  dirset_free(&ds);
-  free(errs);
-  free(dirs);
-  free(refused);
-  free(reasons);
+  free(un);
+  free(stores);
+  free(values);
   dsr_buf_free(&done);
   return res;
 }

@@ -62,4 +62,19 @@ struct excopies {
 DSR_MUST_USE bool excopies_list(const struct dsr_policy *p, struct excopies *out);
 void excopies_free(struct excopies *c);
 
+/** One file's removal by exfiles_unlink(). */
+struct exunlink {
+  int err;            /**< 0: gone (or already missing) and its directory synced; else an errno */
+  bool refused;       /**< its path is refused: it never can be removed */
+  const char *reason; /**< why not (static text, never a path), or NULL */
+};
+
+/**
+ * Unlinks files i < @p n (store names and values, as listed in
+ * dsr_file_deletions) under their roots, then fsyncs each directory touched
+ * once; out[i] says how it went. False on allocation failure.
+ */
+DSR_MUST_USE bool exfiles_unlink(const struct dsr_exec *ex, size_t n, const char *const *stores,
+                                 const char *const *values, struct exunlink *out);
+
 #endif

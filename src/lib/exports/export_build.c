@@ -38,6 +38,7 @@ struct xb {
   json_t *missing_why; /**< files left out: [{collection, label, column, reason, files}] (owned) */
   struct xspool *js;    /**< data.json rows of every collection, in order (owned) */
   struct xspool *media; /**< media records {file index, length, path} (owned) */
+  struct dsr_buf jrow;  /**< the data.json text of the current row (owned) */
   /** per included collection, in b->colls order: what the spools hold (owned) */
   struct {
     long long json_bytes, media;
@@ -229,25 +230,44 @@ static bool csv_row(struct xb *b, PGresult *r, int row, const int *idx, size_t n
 
 /* --- data.json -------------------------------------------------------------- */
 
-/* A cell as JSON, typed by the column's declared SQL type. */
-static json_t *cell(const struct dsr_pcollection *c, const char *col, PGresult *r, int row,
-                    int i)
+/* How data.json types a column: by its declared SQL type. */
+enum jkind { JK_TEXT, JK_INT, JK_BOOL, JK_JSON };
+
+static enum jkind jkind_of(const struct dsr_pcollection *c, const char *col)
+{
+  const char *t = dsr_pcollection_column_type(c, col);
+  t = t ? t : "text";
+  if (!strcmp(t, "bigint") || !strcmp(t, "integer") || !strcmp(t, "smallint") ||
+      !strcmp(t, "int") || !strcmp(t, "int4") || !strcmp(t, "int8"))
+    return JK_INT;
+  if (!strcmp(t, "boolean") || !strcmp(t, "bool"))
+    return JK_BOOL;
+  if (!strcmp(t, "json") || !strcmp(t, "jsonb"))
+    return JK_JSON;
+  return JK_TEXT;
+}
+
+/* @p v as an integer (an int column's value); false when it is not one (it is then a string). */
+static bool int_of(const char *v, long long *n)
+{
+  char *end;
+  errno = 0;
+  *n = strtoll(v, &end, 10);
+  return !errno && !*end;
+}
+
+/* A cell as JSON, typed by its column's kind. */
+static json_t *cell(enum jkind k, PGresult *r, int row, int i)
 {
   if (PQgetisnull(r, row, i))
     return json_null();
   const char *v = PQgetvalue(r, row, i);
-  const char *t = dsr_pcollection_column_type(c, col);
-  t = t ? t : "text";
-  if (!strcmp(t, "bigint") || !strcmp(t, "integer") || !strcmp(t, "smallint") ||
-      !strcmp(t, "int") || !strcmp(t, "int4") || !strcmp(t, "int8")) {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (!errno && !*end)
-      return json_integer(n);
-  } else if (!strcmp(t, "boolean") || !strcmp(t, "bool")) {
+  long long n;
+  if (k == JK_INT && int_of(v, &n))
+    return json_integer(n);
+  if (k == JK_BOOL)
     return json_boolean(v[0] == 't');
-  } else if (!strcmp(t, "json") || !strcmp(t, "jsonb")) {
+  if (k == JK_JSON) {
     json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
     if (j)
       return j;
@@ -255,15 +275,118 @@ static json_t *cell(const struct dsr_pcollection *c, const char *col, PGresult *
   return json_string(v);
 }
 
-/* One row of data.json, into the spool; returns its length or -1. */
-static long long json_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
+/*
+ * Length of the UTF-8 sequence at @p s as jansson accepts it (no overlong
+ * form, no surrogate, nothing above U+10FFFF); 0 when it is not valid.
+ */
+static size_t utf8_seq(const unsigned char *s)
+{
+  size_t n;
+  uint32_t v;
+  if (s[0] < 0x80)
+    return 1;
+  if (s[0] < 0xC2)
+    return 0;
+  if (s[0] < 0xE0)
+    n = 2, v = s[0] & 0x1Fu;
+  else if (s[0] < 0xF0)
+    n = 3, v = s[0] & 0x0Fu;
+  else if (s[0] < 0xF5)
+    n = 4, v = s[0] & 0x07u;
+  else
+    return 0;
+  for (size_t i = 1; i < n; i++) { /* a NUL ends the loop: it is no continuation byte */
+    if ((s[i] & 0xC0u) != 0x80u)
+      return 0;
+    v = v << 6 | (s[i] & 0x3Fu);
+  }
+  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || (v >= 0xD800 && v <= 0xDFFF) ||
+      v > 0x10FFFF)
+    return 0;
+  return n;
+}
+
+/* Appends @p str as a JSON string, escaped as jansson's compact dump escapes it. 1: done;
+ * 0: not valid UTF-8 (jansson refuses such a string); -1: out of memory. */
+static int json_str(struct dsr_buf *o, const char *str)
+{
+  const unsigned char *s = (const unsigned char *)str, *run = s;
+  if (!dsr_buf_puts(o, "\""))
+    return -1;
+  while (*s) {
+    size_t n = utf8_seq(s);
+    if (n == 0)
+      return 0;
+    if (n > 1 || (*s >= 0x20 && *s != '"' && *s != '\\')) {
+      s += n;
+      continue;
+    }
+    char esc[8];
+    switch (*s) {
+    case '"': dsr_strlcpy(esc, "\\\"", sizeof esc); break;
+    case '\\': dsr_strlcpy(esc, "\\\\", sizeof esc); break;
+    case '\b': dsr_strlcpy(esc, "\\b", sizeof esc); break;
+    case '\f': dsr_strlcpy(esc, "\\f", sizeof esc); break;
+    case '\n': dsr_strlcpy(esc, "\\n", sizeof esc); break;
+    case '\r': dsr_strlcpy(esc, "\\r", sizeof esc); break;
+    case '\t': dsr_strlcpy(esc, "\\t", sizeof esc); break;
+    default: snprintf(esc, sizeof esc, "\\u%04X", (unsigned)*s); break;
+    }
+    if (!dsr_buf_append(o, run, (size_t)(s - run)) || !dsr_buf_puts(o, esc))
+      return -1;
+    run = ++s;
+  }
+  return dsr_buf_append(o, run, (size_t)(s - run)) && dsr_buf_puts(o, "\"") ? 1 : -1;
+}
+
+/*
+ * One row of data.json written straight into @p o: the text jansson's compact dump of the
+ * row's object gives, without the object. 1: done; 0: a value jansson would treat otherwise
+ * (not valid UTF-8), for json_row()'s object; -1: out of memory.
+ */
+static int json_row_text(const enum jkind *kinds, PGresult *r, int row, const int *idx,
+                         const char *const *cols, size_t ncols, struct dsr_buf *o)
+{
+  dsr_buf_reset(o);
+  int st = dsr_buf_puts(o, "{") ? 1 : -1;
+  for (size_t j = 0; st == 1 && j < ncols; j++) {
+    if ((j && !dsr_buf_puts(o, ",")) || (st = json_str(o, cols[j])) != 1 ||
+        !dsr_buf_puts(o, ":")) {
+      st = st == 1 ? -1 : st;
+      break;
+    }
+    const char *v = PQgetisnull(r, row, idx[j]) ? NULL : PQgetvalue(r, row, idx[j]);
+    long long n;
+    if (!v)
+      st = dsr_buf_puts(o, "null") ? 1 : -1;
+    else if (kinds[j] == JK_INT && int_of(v, &n))
+      st = dsr_buf_printf(o, "%lld", n) ? 1 : -1;
+    else if (kinds[j] == JK_BOOL)
+      st = dsr_buf_puts(o, v[0] == 't' ? "true" : "false") ? 1 : -1;
+    else
+      st = json_str(o, v);
+  }
+  return st == 1 && !dsr_buf_puts(o, "}") ? -1 : st;
+}
+
+/* One row of data.json, into the spool; returns its length or -1. @p fast: the row's text
+ * may be written directly (no json column, no column named twice); else, or when a value
+ * asks for it, through jansson's object. */
+static long long json_row(struct xb *b, const enum jkind *kinds, bool fast, PGresult *r, int row,
                           const int *idx, const char *const *cols, size_t ncols, bool first)
 {
+  const char *sep = first ? "\n    " : ",\n    ";
+  int st = fast ? json_row_text(kinds, r, row, idx, cols, ncols, &b->jrow) : 0;
+  if (st < 0)
+    return -1;
+  if (st == 1)
+    return xspool_puts(b->js, sep) && xspool_write(b->js, b->jrow.data, b->jrow.len)
+               ? (long long)(strlen(sep) + b->jrow.len)
+               : -1;
   json_t *o = json_object();
   for (size_t j = 0; o && j < ncols; j++)
-    json_object_set_new(o, cols[j], cell(c, cols[j], r, row, idx[j]));
+    json_object_set_new(o, cols[j], cell(kinds[j], r, row, idx[j]));
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  const char *sep = first ? "\n    " : ",\n    ";
   bool ok = s && xspool_puts(b->js, sep) && xspool_puts(b->js, s);
   long long n = ok ? (long long)(strlen(sep) + strlen(s)) : -1;
   free(s);
@@ -551,6 +674,8 @@ static bool media_file(struct xb *b, const struct dsr_pcollection *c, const stru
 struct row_pass {
   const char *cols[256]; /**< the package's columns, then the file columns */
   size_t n;              /**< the package's columns */
+  enum jkind kinds[256]; /**< how data.json types each of the package's columns */
+  bool fast;             /**< rows' data.json text written directly (see json_row) */
   long long rows, json_bytes, media;
   json_t *shown;         /**< the collection's entry of b->shown, or NULL (portability) */
   int date_col;          /**< the first of the package's columns holding a date, or -1 */
@@ -561,7 +686,7 @@ static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r,
 {
   if (!csv_row(b, r, row, idx, rp->n))
     return false;
-  long long jn = json_row(b, c, r, row, idx, rp->cols, rp->n, rp->rows == 0);
+  long long jn = json_row(b, rp->kinds, rp->fast, r, row, idx, rp->cols, rp->n, rp->rows == 0);
   if (jn < 0)
     return false;
   rp->json_bytes += jn;
@@ -616,6 +741,13 @@ static bool write_csvs(struct xb *b)
     struct row_pass rp = {.date_col = -1};
     int idx[DSR_ARRAY_LEN(rp.cols)];
     rp.n = out_columns(b, c, rp.cols, DSR_ARRAY_LEN(rp.cols));
+    rp.fast = true;
+    for (size_t j = 0; j < rp.n; j++) {
+      rp.kinds[j] = jkind_of(c, rp.cols[j]);
+      rp.fast = rp.fast && rp.kinds[j] != JK_JSON;
+      for (size_t k = 0; k < j; k++)
+        rp.fast = rp.fast && strcmp(rp.cols[k], rp.cols[j]) != 0;
+    }
     for (size_t j = 0; j < rp.n && rp.date_col < 0; j++)
       if (is_time_type(dsr_pcollection_column_type(c, rp.cols[j])))
         rp.date_col = (int)j;
@@ -1000,6 +1132,7 @@ cleanup:
   json_decref(b.colls);
   json_decref(b.missing_why);
   json_decref(b.shown);
+  dsr_buf_free(&b.jrow);
   free(b.spooled);
   if (b.js)
     xspool_close(b.js);
