@@ -213,12 +213,22 @@ char *dsr_verify_asks(const struct dsr_policy *policy, const char *type, const c
 bool dsr_verify_needs(const struct dsr_policy *policy, const char *type, const char *jurisdiction,
                       unsigned channel);
 
-/**
- * How far request @p id is confirmed: *out (caller decrefs) is {"done":
- * [{"channel", "label"}], "remaining": [...], "has_done", "needs_more",
- * "remaining_count"}, labels in @p lang; "remaining" is what the quickest
- * alternative the request can still complete lacks. Reads only.
- */
+/** (partial.c) A request's verification rule and how far its channels are confirmed. */
+struct dsr_verify_state {
+  unsigned masks[DSR_MAX_ALTERNATIVES]; /**< the rule's alternatives (channel bits) */
+  size_t n;                             /**< how many */
+  bool partial;                         /**< the rule allows a partial answer */
+  char lang[40];                        /**< the request's language */
+  unsigned offered, verified;           /**< channels given, and confirmed (channels_load) */
+};
+
+/** Loads request @p id's rule and language into @p st; DSR_E_NOT_FOUND for no such request. */
+enum dsr_ec dsr_verify_state_load(struct dsr_db *db, const struct dsr_policy *policy,
+                                  const char *id, struct dsr_verify_state *st);
+/** Adds the channels request @p id was given and those confirmed to @p st. */
+enum dsr_ec dsr_verify_channels_load(struct dsr_db *db, const char *id,
+                                     struct dsr_verify_state *st);
+
 /**
  * (partial.c) Whether request @p id is answered from part of the subject's identities
  * only (its rule allows a partial answer and its verified channels satisfy no
@@ -230,6 +240,12 @@ DSR_MUST_USE enum dsr_ec dsr_verify_partial_info(struct dsr_db *db,
                                                  const struct dsr_policy *policy,
                                                  const char *id, const char *lang, json_t **out);
 
+/**
+ * How far request @p id is confirmed: *out (caller decrefs) is {"done":
+ * [{"channel", "label"}], "remaining": [...], "has_done", "needs_more",
+ * "remaining_count"}, labels in @p lang; "remaining" is what the quickest
+ * alternative the request can still complete lacks. Reads only.
+ */
 enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *policy,
                                 const char *id, const char *lang, json_t **out);
 

@@ -30,10 +30,10 @@ static bool identity_words(unsigned mask, const char *lang, struct dsr_buf *b)
   return ok;
 }
 
-enum dsr_ec dsr_verify_partial_info(struct dsr_db *db, const struct dsr_policy *policy,
-                                    const char *id, const char *lang, json_t **out)
+enum dsr_ec dsr_verify_state_load(struct dsr_db *db, const struct dsr_policy *policy,
+                                  const char *id, struct dsr_verify_state *st)
 {
-  *out = NULL;
+  memset(st, 0, sizeof *st);
   const char *why;
   if (!id || !dsr_valid_uuid(id, &why))
     return DSR_E_NOT_FOUND;
@@ -43,40 +43,61 @@ enum dsr_ec dsr_verify_partial_info(struct dsr_db *db, const struct dsr_policy *
     PQclear(r);
     return ec;
   }
-  unsigned masks[DSR_MAX_ALTERNATIVES];
-  size_t n = dsr_verify_requirements(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), masks);
-  bool allowed = dsr_verify_partial_allowed(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
-  char req_lang[40];
-  dsr_strlcpy(req_lang, lang ? lang : PQgetvalue(r, 0, 1), sizeof req_lang);
-  lang = req_lang;
+  const char *type = PQgetvalue(r, 0, 0), *jur = PQgetvalue(r, 0, 3);
+  st->n = dsr_verify_requirements(policy, type, jur, st->masks);
+  st->partial = dsr_verify_partial_allowed(policy, type, jur);
+  dsr_strlcpy(st->lang, PQgetvalue(r, 0, 1), sizeof st->lang);
   PQclear(r);
-  if (!allowed)
-    return DSR_OK;
-  r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
+  return DSR_OK;
+}
+
+enum dsr_ec dsr_verify_channels_load(struct dsr_db *db, const char *id,
+                                     struct dsr_verify_state *st)
+{
+  PGresult *r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
   if (!dsr_db_ok(r)) {
     PQclear(r);
     return DSR_E_DB_UNAVAILABLE;
   }
-  unsigned verified = 0;
-  for (int i = 0; i < PQntuples(r); i++)
+  st->offered = st->verified = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    unsigned bit = dsr_channel_bit(PQgetvalue(r, i, 0));
+    st->offered |= bit;
     if (PQgetvalue(r, i, 1)[0] == 't')
-      verified |= dsr_channel_bit(PQgetvalue(r, i, 0));
+      st->verified |= bit;
+  }
   PQclear(r);
+  return DSR_OK;
+}
+
+enum dsr_ec dsr_verify_partial_info(struct dsr_db *db, const struct dsr_policy *policy,
+                                    const char *id, const char *lang, json_t **out)
+{
+  *out = NULL;
+  struct dsr_verify_state st;
+  enum dsr_ec ec = dsr_verify_state_load(db, policy, id, &st);
+  if (ec != DSR_OK || !st.partial)
+    return ec;
+  if ((ec = dsr_verify_channels_load(db, id, &st)) != DSR_OK)
+    return ec;
+  if (!lang)
+    lang = st.lang;
   const unsigned ids = DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT;
-  if (!(verified & ids) || dsr_verify_satisfied(masks, n, verified))
+  if (!(st.verified & ids) || dsr_verify_satisfied(st.masks, st.n, st.verified))
     return DSR_OK; /* not verified at all, or fully */
   /* what the nearest alternative that builds on a confirmed identity still lacks */
   unsigned missing = 0;
   int fewest = 99;
-  for (size_t i = 0; i < n; i++) {
-    int left = __builtin_popcount(masks[i] & ~verified);
-    if ((masks[i] & verified) && !(masks[i] & ~ids) && left < fewest) {
+  for (size_t i = 0; i < st.n; i++) {
+    int left = __builtin_popcount(st.masks[i] & ~st.verified);
+    if ((st.masks[i] & st.verified) && !(st.masks[i] & ~ids) && left < fewest) {
       fewest = left;
-      missing = masks[i] & ~verified;
+      missing = st.masks[i] & ~st.verified;
     }
   }
   struct dsr_buf done = {0}, more = {0};
-  bool ok = identity_words(verified & ids, lang, &done) && identity_words(missing, lang, &more);
+  bool ok =
+      identity_words(st.verified & ids, lang, &done) && identity_words(missing, lang, &more);
   if (ok)
     *out = json_pack("{s:s, s:s, s:b}", "confirmed", done.data, "missing", more.data,
                      "has_missing", missing != 0);

@@ -1117,52 +1117,33 @@ enum dsr_ec dsr_verify_progress(struct dsr_db *db, const struct dsr_policy *poli
                                 const char *id, const char *lang, json_t **out)
 {
   *out = NULL;
-  if (!valid_id(id))
-    return DSR_E_NOT_FOUND;
-  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_NOTICE_INFO, 1, (const char *const[]){id});
-  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
-    enum dsr_ec ec = dsr_db_ok(r) ? DSR_E_NOT_FOUND : DSR_E_DB_UNAVAILABLE;
-    PQclear(r);
+  struct dsr_verify_state st;
+  enum dsr_ec ec = dsr_verify_state_load(db, policy, id, &st);
+  if (ec == DSR_OK)
+    ec = dsr_verify_channels_load(db, id, &st);
+  if (ec != DSR_OK)
     return ec;
-  }
-  unsigned masks[DSR_MAX_ALTERNATIVES];
-  size_t n = dsr_verify_requirements(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3), masks);
-  bool partial = dsr_verify_partial_allowed(policy, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
-  PQclear(r);
-  r = dsr_db_exec(db, DSR_STMT_VERIFY_CHANNELS, 1, (const char *const[]){id});
-  if (!dsr_db_ok(r)) {
-    PQclear(r);
-    return DSR_E_DB_UNAVAILABLE;
-  }
-  unsigned offered = 0, verified = 0;
-  for (int i = 0; i < PQntuples(r); i++) {
-    unsigned bit = dsr_channel_bit(PQgetvalue(r, i, 0));
-    offered |= bit;
-    if (PQgetvalue(r, i, 1)[0] == 't')
-      verified |= bit;
-  }
-  PQclear(r);
   /* a partial answer needs only the alternative's channels that the subject gave */
-  for (size_t i = 0; partial && i < n; i++)
-    if (masks[i] & offered & (DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT))
-      masks[i] &= offered;
+  for (size_t i = 0; st.partial && i < st.n; i++)
+    if (st.masks[i] & st.offered & (DSR_CH_EMAIL | DSR_CH_SMS | DSR_CH_ACCOUNT))
+      st.masks[i] &= st.offered;
   /* the alternative the subject can complete with what they gave that needs the fewest steps */
   unsigned best = 0;
   int best_left = 99;
-  for (size_t i = 0; i < n; i++) {
-    if ((masks[i] & offered) != masks[i])
+  for (size_t i = 0; i < st.n; i++) {
+    if ((st.masks[i] & st.offered) != st.masks[i])
       continue;
-    int left = __builtin_popcount(masks[i] & ~verified);
+    int left = __builtin_popcount(st.masks[i] & ~st.verified);
     if (left < best_left) {
       best_left = left;
-      best = masks[i];
+      best = st.masks[i];
     }
   }
   json_t *done = json_array(), *remaining = json_array();
-  put_channels(done, verified, lang);
-  put_channels(remaining, best & ~verified, lang);
+  put_channels(done, st.verified, lang);
+  put_channels(remaining, best & ~st.verified, lang);
   *out = json_pack("{s:o, s:o, s:b, s:b, s:i}", "done", done, "remaining", remaining,
-                   "has_done", verified != 0, "needs_more", best_left > 0 && best_left < 99,
+                   "has_done", st.verified != 0, "needs_more", best_left > 0 && best_left < 99,
                    "remaining_count", best_left < 99 ? best_left : 0);
   return *out ? DSR_OK : DSR_E_INTERNAL;
 }
