@@ -317,7 +317,7 @@ fig_sweep() {
   local g
   g=$(ratio_of "${per[1]}" "${per[0]}")
   add_row "retention sweep growth: time per recording at ${sizes[1]} over at ${sizes[0]}" "x" "$g" \
-    "" "" "" "<= 1.3 (linear)" "$(at_most "$g" 1.3)" ""
+    "" "" "" "<= 1.1 (linear)" "$(at_most "$g" 1.1)" ""
 }
 
 # --- figure: access export -----------------------------------------------------------
