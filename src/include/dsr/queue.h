@@ -87,6 +87,29 @@ DSR_MUST_USE bool dsr_queue_enqueue(struct dsr_db *db, const char *kind, const j
 DSR_MUST_USE bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry,
                                   const char *owner, time_t now, int max, struct dsr_job **jobs,
                                   size_t *n);
+
+/**
+ * Where one worker's last full claim of queued jobs ended, (run_at, id), so
+ * that its next claim starts there instead of walking, from the front of the
+ * index, the entries of every job claimed since the last vacuum (with a
+ * backlog of a million jobs, 5 ms per claim after 100,000 of them). Kept only
+ * while claims come back full: a short claim, and the first claim of every
+ * second of @p now, start from the front again, so a job that appears behind
+ * the position (released unrun, committed late with an earlier run_at or id)
+ * waits at most a second longer. Zero it before first use.
+ */
+struct dsr_queue_pos {
+  bool set;
+  int64_t run_at_us; /**< epoch microseconds of the last queued job claimed */
+  int64_t id;
+  time_t fresh_at;   /**< the @p now of the last claim from the front */
+};
+
+/** dsr_queue_claim() starting at @p pos (may be NULL: from the front), which it updates. */
+DSR_MUST_USE bool dsr_queue_claim_from(struct dsr_db *db, const struct dsr_job_kind *registry,
+                                       const char *owner, time_t now, int max,
+                                       struct dsr_queue_pos *pos, struct dsr_job **jobs,
+                                       size_t *n);
 void dsr_queue_jobs_free(struct dsr_job *jobs, size_t n);
 
 /**
@@ -134,6 +157,11 @@ long dsr_queue_backoff(int attempts, uint32_t rnd);
  */
 int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
                         const char *owner, time_t now, int max, void *ctx);
+
+/** dsr_queue_run_batch() whose claim starts at the worker's @p pos (dsr_queue_claim_from()). */
+int dsr_queue_run_batch_from(struct dsr_db *db, const struct dsr_job_kind *registry,
+                             const char *owner, time_t now, int max, void *ctx,
+                             struct dsr_queue_pos *pos);
 
 /**
  * Seconds from @p now until the next queued job becomes runnable or lease

@@ -90,6 +90,13 @@ static bool kinds_array(const struct dsr_job_kind *registry, char **kinds, char 
 bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, const char *owner,
                      time_t now, int max, struct dsr_job **jobs, size_t *n)
 {
+  return dsr_queue_claim_from(db, registry, owner, now, max, NULL, jobs, n);
+}
+
+bool dsr_queue_claim_from(struct dsr_db *db, const struct dsr_job_kind *registry,
+                          const char *owner, time_t now, int max, struct dsr_queue_pos *pos,
+                          struct dsr_job **jobs, size_t *n)
+{
   *jobs = NULL;
   *n = 0;
   char *kinds = NULL, *leases = NULL;
@@ -116,11 +123,35 @@ bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, con
     PQclear(r);
     last_reap = now;
   }
-  const char *v[] = {owner, nows, leases, maxs, kinds};
-  r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 5, v);
+  /* From the worker's position while its claims come back full, from the front otherwise
+   * and once per second (queue.h, struct dsr_queue_pos). */
+  char after_us[24], after_id[24];
+  bool from_pos = pos && pos->set && pos->fresh_at == now;
+  snprintf(after_us, sizeof after_us, "%" PRId64, from_pos ? pos->run_at_us : 0);
+  snprintf(after_id, sizeof after_id, "%" PRId64, from_pos ? pos->id : 0);
+  if (pos && !from_pos)
+    pos->fresh_at = now;
+  const char *v[] = {owner, nows, leases, maxs, kinds, from_pos ? after_us : NULL,
+                     from_pos ? after_id : NULL};
+  r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 7, v);
   if (!dsr_db_ok(r))
     goto cleanup;
   int rows = PQntuples(r);
+  if (pos) {
+    bool full = rows >= (max > 0 ? max : 1);
+    pos->set = false;
+    for (int i = 0; full && i < rows; i++) {
+      if (strcmp(PQgetvalue(r, i, 5), "t") != 0)
+        continue; /* a lease taken over: not from the queued ones */
+      int64_t us = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+      int64_t id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+      if (!pos->set || us > pos->run_at_us || (us == pos->run_at_us && id > pos->id)) {
+        pos->set = true;
+        pos->run_at_us = us;
+        pos->id = id;
+      }
+    }
+  }
   if (rows > 0) {
     out = calloc((size_t)rows, sizeof *out);
     if (!out)
@@ -323,9 +354,16 @@ static void release_unrun(struct dsr_db *db, const struct dsr_job *jobs, size_t 
 int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
                         const char *owner, time_t now, int max, void *ctx)
 {
+  return dsr_queue_run_batch_from(db, registry, owner, now, max, ctx, NULL);
+}
+
+int dsr_queue_run_batch_from(struct dsr_db *db, const struct dsr_job_kind *registry,
+                             const char *owner, time_t now, int max, void *ctx,
+                             struct dsr_queue_pos *pos)
+{
   struct dsr_job *jobs = NULL;
   size_t n = 0;
-  if (!dsr_queue_claim(db, registry, owner, now, max, &jobs, &n))
+  if (!dsr_queue_claim_from(db, registry, owner, now, max, pos, &jobs, &n))
     return -1;
   bool *done = n ? calloc(n, sizeof *done) : NULL;
   double started = dsr_mono_ms();
