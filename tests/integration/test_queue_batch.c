@@ -74,7 +74,7 @@ static enum dsr_job_result batch_handler(struct dsr_db *db, const struct dsr_job
   return DSR_JOB_DONE;
 }
 
-static const struct dsr_job_kind batch_reg[] = {{"t_batch", batch_handler, 60}, {NULL, NULL, 0}};
+static const struct dsr_job_kind batch_reg[] = {{"t_batch", batch_handler, 60, NULL}, {NULL, NULL, 0, NULL}};
 
 START_TEST(a_batch_completes_together_and_respects_takeovers)
 {
@@ -102,7 +102,7 @@ static enum dsr_job_result noop(struct dsr_db *db, const struct dsr_job *job, vo
   return DSR_JOB_DONE;
 }
 
-static const struct dsr_job_kind plan_reg[] = {{"t_plan", noop, 60}, {NULL, NULL, 0}};
+static const struct dsr_job_kind plan_reg[] = {{"t_plan", noop, 60, NULL}, {NULL, NULL, 0, NULL}};
 
 START_TEST(a_claim_reads_indexes_not_the_backlog)
 {
@@ -133,7 +133,7 @@ START_TEST(a_claim_reads_indexes_not_the_backlog)
 }
 END_TEST
 
-static const struct dsr_job_kind pos_reg[] = {{"t_pos", noop, 60}, {NULL, NULL, 0}};
+static const struct dsr_job_kind pos_reg[] = {{"t_pos", noop, 60, NULL}, {NULL, NULL, 0, NULL}};
 
 static long pos_left(void)
 {

@@ -1190,10 +1190,10 @@ static char *alt_load(void)
 }
 
 static const struct dsr_job_kind routing_registry[] = {
-    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
-    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120},
-    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
-    {NULL, NULL, 0},
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300, NULL},
+    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120, dsr_job_webhook_batch},
+    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /* Runs queued routing jobs until none is due; returns how many ran. */
