@@ -385,6 +385,19 @@ static enum dsr_tx_status event_tx(struct dsr_db *db, const char *request_id, co
   return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
+/* The data of a delivery's final event ("webhook.delivered" or "webhook.failed"). New reference. */
+static json_t *event_data(const struct job *j, int attempt)
+{
+  json_t *d = json_pack("{s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event", j->event,
+                        "attempts", attempt);
+  if (d)
+    json_object_set_new(d, j->customer_id[0] ? "customer_id" : "callback",
+                        j->customer_id[0] ? json_string(j->customer_id) : json_true());
+  if (d && j->part_id[0])
+    json_object_set_new(d, "part_id", json_string(j->part_id));
+  return d;
+}
+
 static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
 {
   const struct job *j = ((struct finish_ctx *)arg)->job;
@@ -448,15 +461,8 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
     }
   }
   if (strcmp(state, "pending") != 0) {
-    json_t *d = json_pack("{s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event", j->event,
-                          "attempts", attempt);
-    if (d)
-      json_object_set_new(d, j->customer_id[0] ? "customer_id" : "callback",
-                          j->customer_id[0] ? json_string(j->customer_id) : json_true());
-    if (d && j->part_id[0])
-      json_object_set_new(d, "part_id", json_string(j->part_id));
     return event_tx(db, rid, !strcmp(state, "delivered") ? "webhook.delivered" : "webhook.failed",
-                    d);
+                    event_data(j, attempt));
   }
   return DSR_TX_COMMIT;
 }
@@ -511,6 +517,26 @@ struct finish_many_ctx {
   const char *unlease; /* ids of rows claimed but not attempted, or NULL */
 };
 
+/*
+ * Adds the attempt of @p j, delivered (2xx), to @p rows for
+ * DSR_STMT_WEBHOOK_DELIVERED_MANY: what finish_body() writes for it in three
+ * statements (attempt, outbox row, event), for the whole batch in one.
+ */
+static bool delivered_row(json_t *rows, const struct job *j)
+{
+  json_t *d = event_data(j, j->attempts + 1);
+  char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL; /* as dsr_event_record */
+  json_t *row = text ? json_pack("{s:s, s:i, s:i, s:i, s:s?, s:s}", "id", j->outbox_id, "attempt",
+                                 j->attempts + 1, "code", (int)j->status, "ms",
+                                 (int)(j->ms + 0.5), "request_id",
+                                 j->request_id[0] ? j->request_id : NULL, "data", text)
+                     : NULL;
+  bool ok = row && json_array_append_new(rows, row) == 0;
+  json_decref(d);
+  free(text);
+  return ok;
+}
+
 static enum dsr_tx_status finish_many_body(struct dsr_db *db, void *arg)
 {
   struct finish_many_ctx *c = arg;
@@ -523,13 +549,35 @@ static enum dsr_tx_status finish_many_body(struct dsr_db *db, void *arg)
       return fail_tx(r);
     PQclear(r);
   }
-  for (size_t i = 0; i < c->n; i++) {
-    struct finish_ctx f = {.job = &c->jobs[i]};
-    enum dsr_tx_status st = finish_body(db, &f);
-    if (st != DSR_TX_COMMIT)
-      return st;
+  json_t *rows = json_array();
+  enum dsr_tx_status st = rows ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
+  for (size_t i = 0; st == DSR_TX_COMMIT && i < c->n; i++) {
+    const struct job *j = &c->jobs[i];
+    if (j->status < 200 || j->status > 299) { /* a retry to schedule, a failure, a 410 */
+      struct finish_ctx f = {.job = j};
+      st = finish_body(db, &f);
+      continue;
+    }
+    bool retry = false;
+    if (j->part_id[0] && !dsr_webhook_enqueue_next(db, j->part_id, j->outbox_id, &retry)) {
+      st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+      break;
+    }
+    st = delivered_row(rows, j) ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
   }
-  return DSR_TX_COMMIT;
+  if (st == DSR_TX_COMMIT && json_array_size(rows) > 0) {
+    char *text = json_dumps(rows, JSON_COMPACT);
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+    const char *v[] = {text, now};
+    PGresult *r = text ? dsr_db_exec(db, DSR_STMT_WEBHOOK_DELIVERED_MANY, 2, v) : NULL;
+    st = dsr_db_ok(r) ? DSR_TX_COMMIT : r ? (dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK)
+                                          : DSR_TX_ROLLBACK;
+    PQclear(r);
+    free(text);
+  }
+  json_decref(rows);
+  return st;
 }
 
 /* Appends @p id to the array literal being built in @p b ("{" first). */
