@@ -597,21 +597,25 @@ size_t dsr_webhook_deliver_many(struct dsr_db *db, const struct dsr_webhook_opts
   struct job *jobs = n ? calloc(n, sizeof *jobs) : NULL;
   size_t *of = n ? calloc(n, sizeof *of) : NULL; /* index in @p ids of each attempt */
   PGresult *r = NULL;
+  bool *used = NULL; /* per claimed row: handed to a job */
   size_t dealt = n, posted = 0;
   bool ok = jobs && of && dsr_buf_puts(&want, "{") && dsr_buf_puts(&back, "{");
   for (size_t i = 0; ok && i < n; i++)
     ok = dsr_buf_printf(&want, "%s%lld", i ? "," : "", ids[i]);
   ok = ok && dsr_buf_puts(&want, "}");
   r = ok ? claim(db, want.data) : NULL;
-  if (!r)
+  used = r && PQntuples(r) > 0 ? calloc((size_t)PQntuples(r), sizeof *used) : NULL;
+  if (!r || (PQntuples(r) > 0 && !used))
     goto cleanup; /* nothing claimed, or nothing left leased: all tried again */
   for (size_t i = 0; i < n; i++) {
     char id[24];
     snprintf(id, sizeof id, "%lld", ids[i]);
-    int row = -1;
+    int row = -1; /* a row claimed for this id, not yet taken by an earlier job of the same id */
     for (int k = 0; k < PQntuples(r) && row < 0; k++)
-      if (!strcmp(PQgetvalue(r, k, 0), id))
+      if (!used[k] && !strcmp(PQgetvalue(r, k, 0), id))
         row = k;
+    if (row >= 0)
+      used[row] = true;
     if (row >= 0 && dealt == n && posted > 0 && dsr_mono_ms() > deadline_ms)
       dealt = i; /* out of time: this row and the claimed ones after it go back */
     if (dealt < n) {
@@ -652,6 +656,7 @@ cleanup:
     job_free(&jobs[k]);
   free(jobs);
   free(of);
+  free(used);
   PQclear(r);
   dsr_buf_free(&want);
   dsr_buf_free(&back);
