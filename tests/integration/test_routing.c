@@ -1826,6 +1826,10 @@ START_TEST(a_batch_of_deliveries_posts_each_due_row_once_and_in_turn)
                         " data->>'webhook_id' = (SELECT webhook_id FROM dsr_webhook_outbox"
                         " WHERE id = %ld)", first),
                    1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_audit_entries WHERE kind = 'webhook.delivered'"
+                        " AND actor = 'system' AND data::jsonb->>'webhook_id' = (SELECT webhook_id"
+                        " FROM dsr_webhook_outbox WHERE id = %ld)", first),
+                   1);
   /* Past the deadline: the first row is still attempted. */
   long long two[] = {later, later};
   ck_assert_uint_eq(dsr_webhook_deliver_many(tdb, &wopts, two, 2, 0, failed, &attempted), 2);

@@ -118,20 +118,15 @@
   X(DSR_STMT_ATTEMPT_INSERT,                                                                     \
     "INSERT INTO dsr_webhook_attempts (outbox_id, attempt, at, status_code, duration_ms, error)" \
     " VALUES ($1::bigint, $2::integer, " DSR_NOW(3) ", $4::integer, $5::integer, $6)")           \
-  /* Attempts that were delivered, $1 a JSON array of {id, attempt, code, ms, request_id,   */ \
-  /* data} (data: the event's canonical text): per row what ATTEMPT_INSERT, OUTBOX_FINISH    */ \
-  /* ('delivered') and AUDIT_APPEND ("webhook.delivered" by "system") write, in one statement. */ \
+  /* Attempts that were delivered, $1 a JSON array of {id, attempt, code, ms}: per row what */ \
+  /* ATTEMPT_INSERT and OUTBOX_FINISH ('delivered') write, in one statement.                 */ \
   X(DSR_STMT_WEBHOOK_DELIVERED_MANY,                                                            \
     "WITH d AS (SELECT * FROM json_to_recordset($1::json) AS d(id bigint, attempt integer,"     \
-    " code integer, ms integer, request_id uuid, data text)),"                                  \
+    " code integer, ms integer)),"                                                              \
     " a AS (INSERT INTO dsr_webhook_attempts (outbox_id, attempt, at, status_code, duration_ms," \
-    " error) SELECT id, attempt, " DSR_NOW(2) ", code, ms, NULL FROM d),"                        \
-    " f AS (UPDATE dsr_webhook_outbox o SET state = 'delivered', attempts = d.attempt,"         \
-    " next_attempt_at = " DSR_NOW(2) ", delivered_at = " DSR_NOW(2) " FROM d WHERE o.id = d.id)," \
-    " e AS (INSERT INTO dsr_events (request_id, at, kind, actor, data) SELECT request_id, "       \
-    DSR_NOW(2) ", 'webhook.delivered', 'system', data::jsonb FROM d)"                           \
-    " INSERT INTO dsr_audit_entries (at, request_id, kind, actor, data) SELECT " DSR_NOW(2)      \
-    ", request_id, 'webhook.delivered', 'system', data FROM d")                                  \
+    " error) SELECT id, attempt, " DSR_NOW(2) ", code, ms, NULL FROM d)"                         \
+    " UPDATE dsr_webhook_outbox o SET state = 'delivered', attempts = d.attempt,"               \
+    " next_attempt_at = " DSR_NOW(2) ", delivered_at = " DSR_NOW(2) " FROM d WHERE o.id = d.id") \
   /* --- requests and parts ------------------------------------------------------------ */     \
   X(DSR_STMT_REQUEST_ROUTING_GET,                                                                \
     "SELECT id, type, jurisdiction, status FROM dsr_requests WHERE id = $1::uuid")               \

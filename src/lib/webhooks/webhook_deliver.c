@@ -519,21 +519,22 @@ struct finish_many_ctx {
 
 /*
  * Adds the attempt of @p j, delivered (2xx), to @p rows for
- * DSR_STMT_WEBHOOK_DELIVERED_MANY: what finish_body() writes for it in three
- * statements (attempt, outbox row, event), for the whole batch in one.
+ * DSR_STMT_WEBHOOK_DELIVERED_MANY and its event to @p events for
+ * dsr_event_record_many(): what finish_body() writes for it in three
+ * statements, for the whole batch in two.
  */
-static bool delivered_row(json_t *rows, const struct job *j)
+static bool delivered_row(json_t *rows, json_t *events, const struct job *j)
 {
+  json_t *row = json_pack("{s:s, s:i, s:i, s:i}", "id", j->outbox_id, "attempt",
+                          j->attempts + 1, "code", (int)j->status, "ms", (int)(j->ms + 0.5));
   json_t *d = event_data(j, j->attempts + 1);
-  char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL; /* as dsr_event_record */
-  json_t *row = text ? json_pack("{s:s, s:i, s:i, s:i, s:s?, s:s}", "id", j->outbox_id, "attempt",
-                                 j->attempts + 1, "code", (int)j->status, "ms",
-                                 (int)(j->ms + 0.5), "request_id",
-                                 j->request_id[0] ? j->request_id : NULL, "data", text)
-                     : NULL;
-  bool ok = row && json_array_append_new(rows, row) == 0;
+  json_t *e = d ? json_pack("{s:s?, s:O}", "request_id",
+                            j->request_id[0] ? j->request_id : NULL, "data", d)
+                : NULL;
+  bool ok = row && e && json_array_append(rows, row) == 0 && json_array_append(events, e) == 0;
+  json_decref(row);
+  json_decref(e);
   json_decref(d);
-  free(text);
   return ok;
 }
 
@@ -549,8 +550,8 @@ static enum dsr_tx_status finish_many_body(struct dsr_db *db, void *arg)
       return fail_tx(r);
     PQclear(r);
   }
-  json_t *rows = json_array();
-  enum dsr_tx_status st = rows ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
+  json_t *rows = json_array(), *events = json_array();
+  enum dsr_tx_status st = rows && events ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
   for (size_t i = 0; st == DSR_TX_COMMIT && i < c->n; i++) {
     const struct job *j = &c->jobs[i];
     if (j->status < 200 || j->status > 299) { /* a retry to schedule, a failure, a 410 */
@@ -563,7 +564,7 @@ static enum dsr_tx_status finish_many_body(struct dsr_db *db, void *arg)
       st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
       break;
     }
-    st = delivered_row(rows, j) ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
+    st = delivered_row(rows, events, j) ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
   }
   if (st == DSR_TX_COMMIT && json_array_size(rows) > 0) {
     char *text = json_dumps(rows, JSON_COMPACT);
@@ -571,12 +572,15 @@ static enum dsr_tx_status finish_many_body(struct dsr_db *db, void *arg)
     snprintf(now, sizeof now, "%lld", (long long)dsr_now());
     const char *v[] = {text, now};
     PGresult *r = text ? dsr_db_exec(db, DSR_STMT_WEBHOOK_DELIVERED_MANY, 2, v) : NULL;
-    st = dsr_db_ok(r) ? DSR_TX_COMMIT : r ? (dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK)
-                                          : DSR_TX_ROLLBACK;
+    bool retry = r && !dsr_db_ok(r) && dsr_db_is_retryable(r);
+    bool ok = dsr_db_ok(r) &&
+              dsr_event_record_many(db, "webhook.delivered", "system", events, &retry);
+    st = ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
     PQclear(r);
     free(text);
   }
   json_decref(rows);
+  json_decref(events);
   return st;
 }
 
