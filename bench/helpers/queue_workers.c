@@ -29,8 +29,8 @@ static enum dsr_job_result noop(struct dsr_db *db, const struct dsr_job *job, vo
 
 /* The registry worker.c runs: this replaces dsrd's (src/worker/jobs.c). */
 const struct dsr_job_kind dsr_job_registry[] = {
-    {"bench_noop", noop, 60},
-    {NULL, NULL, 0},
+    {"bench_noop", noop, 60, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,10 @@ enum dsr_job_result dsr_job_discovery(struct dsr_db *db, const struct dsr_job *j
                                       char *err, size_t errlen);
 enum dsr_job_result dsr_job_webhook(struct dsr_db *db, const struct dsr_job *job, void *ctx,
                                     char *err, size_t errlen);
+/* The batch handler of "webhook_deliver": the batch's rows delivered with shared commits. */
+size_t dsr_job_webhook_batch(struct dsr_db *db, const struct dsr_job *const *jobs, size_t n,
+                             void *ctx, double deadline_ms, enum dsr_job_result *res, char *err,
+                             size_t errlen);
 enum dsr_job_result dsr_job_routing_sweep(struct dsr_db *db, const struct dsr_job *job,
                                           void *ctx, char *err, size_t errlen);
 

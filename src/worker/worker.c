@@ -70,9 +70,10 @@ static void *run(void *arg)
   const char *owner = w->owners[ta->index];
   free(ta);
   struct dsr_db *db = connect_db(w);
+  struct dsr_queue_pos pos = {0}; /* where this thread's last full claim ended */
   while (db && !atomic_load(&w->stop)) {
-    int ran = dsr_queue_run_batch(db, w->registry, owner, dsr_now(), BATCH,
-                                  (void *)w->env);
+    int ran = dsr_queue_run_batch_from(db, w->registry, owner, dsr_now(), BATCH,
+                                       (void *)w->env, &pos);
     if (ran < 0 && PQstatus(db->conn) != CONNECTION_OK) {
       disconnect_db(db);
       db = connect_db(w);

@@ -188,9 +188,9 @@ const char *ef_request(struct ef_dsrd *d, const char *email, const char *phone)
 }
 
 static const struct dsr_job_kind registry[] = {
-    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
-    {DSR_JOB_ERASURE, dsr_job_erasure, 900},
-    {NULL, NULL, 0},
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300, NULL},
+    {DSR_JOB_ERASURE, dsr_job_erasure, 900, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 int ef_run_jobs(struct ef_dsrd *d)

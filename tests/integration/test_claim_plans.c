@@ -35,14 +35,16 @@ START_TEST(an_outbox_claim_by_id_reads_its_row_by_key)
   PGresult *r = PQexec(c, "SET plan_cache_mode = force_generic_plan");
   PQclear(r);
   char ids[24];
-  snprintf(ids, sizeof ids, "%ld", id);
-  const char *v[] = {"2000000000", ids};
-  r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE, 2, v); /* prepares it on this connection */
+  snprintf(ids, sizeof ids, "{%ld}", id);
+  const char *v[] = {"2000000000", ids, "2000000300"};
+  r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_MANY, 3, v); /* prepares it here */
   ck_assert(dsr_db_ok(r));
   ck_assert_int_eq(PQntuples(r), 1);
   PQclear(r);
   char sql[160];
-  snprintf(sql, sizeof sql, "EXPLAIN EXECUTE \"DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE\"('2000000000', '%ld')",
+  snprintf(sql, sizeof sql,
+           "EXPLAIN EXECUTE \"DSR_STMT_WEBHOOK_OUTBOX_CLAIM_MANY\"('2000000000', '{%ld}',"
+           " '2000000300')",
            id);
   r = PQexec(c, sql);
   ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));

@@ -577,9 +577,9 @@ static long xsql(const char *fmt, const char *arg)
 #pragma GCC diagnostic pop
 
 static const struct dsr_job_kind xregistry[] = {
-    {DSR_JOB_EXPORT, dsr_job_export, 600},
-    {DSR_JOB_EXPORT_EXPIRE, dsr_job_export_expire, 60},
-    {NULL, NULL, 0},
+    {DSR_JOB_EXPORT, dsr_job_export, 600, NULL},
+    {DSR_JOB_EXPORT_EXPIRE, dsr_job_export_expire, 60, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /*
@@ -886,8 +886,8 @@ END_TEST
 /* ---- restriction: registry, service-key check, lifting ----------------------------- */
 
 static const struct dsr_job_kind rregistry[] = {
-    {DSR_JOB_RIGHTS, dsr_job_rights, 120},
-    {NULL, NULL, 0},
+    {DSR_JOB_RIGHTS, dsr_job_rights, 120, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /* GET the check for @p q; returns the status, the body in *body (caller frees), ETag in etag. */

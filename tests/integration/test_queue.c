@@ -77,7 +77,7 @@ static long count_kind(const char *kind, const char *state)
 
 START_TEST(enqueue_is_transactional_and_claim_runs_once)
 {
-  const struct dsr_job_kind reg[] = {{"t_basic", ok_handler, 30}, {NULL, NULL, 0}};
+  const struct dsr_job_kind reg[] = {{"t_basic", ok_handler, 30, NULL}, {NULL, NULL, 0, NULL}};
   struct dsr_db *db = open_db();
   exec_ok(db, "BEGIN");
   bool enq, retry;
@@ -106,7 +106,7 @@ END_TEST
 
 START_TEST(crashed_worker_lease_is_taken_over)
 {
-  const struct dsr_job_kind reg[] = {{"t_lease", ok_handler, 60}, {NULL, NULL, 0}};
+  const struct dsr_job_kind reg[] = {{"t_lease", ok_handler, 60, NULL}, {NULL, NULL, 0, NULL}};
   struct dsr_db *a = open_db(), *b = open_db();
   ck_assert(put(a, "t_lease", 1, NULL, T0));
   struct dsr_job *ja, *jb;
@@ -135,7 +135,7 @@ END_TEST
 
 START_TEST(lease_expiry_with_no_attempts_left_is_dead)
 {
-  const struct dsr_job_kind reg[] = {{"t_lease_dead", ok_handler, 10}, {NULL, NULL, 0}};
+  const struct dsr_job_kind reg[] = {{"t_lease_dead", ok_handler, 10, NULL}, {NULL, NULL, 0, NULL}};
   struct dsr_db *db = open_db();
   ck_assert(put(db, "t_lease_dead", 1, NULL, T0)); /* max_attempts 3 */
   for (int i = 0; i < 3; i++) {
@@ -173,7 +173,7 @@ static enum dsr_job_result failing_handler(struct dsr_db *db, const struct dsr_j
 
 START_TEST(retries_back_off_then_die)
 {
-  const struct dsr_job_kind reg[] = {{"t_retry", failing_handler, 30}, {NULL, NULL, 0}};
+  const struct dsr_job_kind reg[] = {{"t_retry", failing_handler, 30, NULL}, {NULL, NULL, 0, NULL}};
   struct dsr_db *db = open_db();
   ck_assert(put(db, "t_retry", 1, NULL, T0));
   time_t now = T0;
@@ -227,7 +227,7 @@ END_TEST
 
 START_TEST(dedupe_key_allows_one_live_job)
 {
-  const struct dsr_job_kind reg[] = {{"t_dedupe", ok_handler, 30}, {NULL, NULL, 0}};
+  const struct dsr_job_kind reg[] = {{"t_dedupe", ok_handler, 30, NULL}, {NULL, NULL, 0, NULL}};
   struct dsr_db *db = open_db();
   ck_assert(put(db, "t_dedupe", 1, "expire:abc", T0));
   ck_assert(!put(db, "t_dedupe", 2, "expire:abc", T0));
@@ -277,7 +277,7 @@ static enum dsr_job_result short_handler(struct dsr_db *db, const struct dsr_job
 START_TEST(long_job_gives_back_the_rest_of_its_batch)
 {
   const struct dsr_job_kind reg[] = {
-      {"t_long", long_handler, 60}, {"t_short", short_handler, 60}, {NULL, NULL, 0}};
+      {"t_long", long_handler, 60, NULL}, {"t_short", short_handler, 60, NULL}, {NULL, NULL, 0, NULL}};
   struct dsr_db *db = open_db(), *l = open_db();
   ck_assert(put(db, "t_long", 0, NULL, T0 - 10)); /* first in run_at order */
   for (int i = 1; i <= 4; i++)
@@ -314,7 +314,7 @@ static enum dsr_job_result count_handler(struct dsr_db *db, const struct dsr_job
   return DSR_JOB_DONE;
 }
 
-static const struct dsr_job_kind race_reg[] = {{"t_race", count_handler, 300}, {NULL, NULL, 0}};
+static const struct dsr_job_kind race_reg[] = {{"t_race", count_handler, 300, NULL}, {NULL, NULL, 0, NULL}};
 
 static void *race_worker(void *arg)
 {

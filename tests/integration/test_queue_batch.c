@@ -74,7 +74,7 @@ static enum dsr_job_result batch_handler(struct dsr_db *db, const struct dsr_job
   return DSR_JOB_DONE;
 }
 
-static const struct dsr_job_kind batch_reg[] = {{"t_batch", batch_handler, 60}, {NULL, NULL, 0}};
+static const struct dsr_job_kind batch_reg[] = {{"t_batch", batch_handler, 60, NULL}, {NULL, NULL, 0, NULL}};
 
 START_TEST(a_batch_completes_together_and_respects_takeovers)
 {
@@ -102,7 +102,7 @@ static enum dsr_job_result noop(struct dsr_db *db, const struct dsr_job *job, vo
   return DSR_JOB_DONE;
 }
 
-static const struct dsr_job_kind plan_reg[] = {{"t_plan", noop, 60}, {NULL, NULL, 0}};
+static const struct dsr_job_kind plan_reg[] = {{"t_plan", noop, 60, NULL}, {NULL, NULL, 0, NULL}};
 
 START_TEST(a_claim_reads_indexes_not_the_backlog)
 {
@@ -118,16 +118,74 @@ START_TEST(a_claim_reads_indexes_not_the_backlog)
   /* The claim runs once (which prepares it on this connection), then its plan is read. */
   ck_assert_int_eq(dsr_queue_run_batch(db, plan_reg, "w-plan", T0, 8, NULL), 8);
   r = PQexec(db->conn, "EXPLAIN EXECUTE \"DSR_STMT_JOB_CLAIM\"('w-plan', '2000000000', '{60}',"
-                       " '8', '{t_plan}')");
+                       " '8', '{t_plan}', NULL, NULL)");
   ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
   struct dsr_buf plan = {0};
   for (int i = 0; i < PQntuples(r); i++)
     ck_assert(dsr_buf_printf(&plan, "%s\n", PQgetvalue(r, i, 0)));
   PQclear(r);
   ck_assert_msg(strstr(plan.data, "Seq Scan on dsr_jobs") == NULL, "plan:\n%s", plan.data);
-  ck_assert_msg(strstr(plan.data, "dsr_jobs_runnable") != NULL, "plan:\n%s", plan.data);
+  ck_assert_msg(strstr(plan.data, "dsr_jobs_queued") != NULL, "plan:\n%s", plan.data);
   dsr_buf_free(&plan);
   r = h_sql(it_pg.conninfo, "DELETE FROM dsr_jobs WHERE kind = 't_plan'");
+  PQclear(r);
+  close_db(db);
+}
+END_TEST
+
+static const struct dsr_job_kind pos_reg[] = {{"t_pos", noop, 60, NULL}, {NULL, NULL, 0, NULL}};
+
+static long pos_left(void)
+{
+  return h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = 't_pos'");
+}
+
+/* A worker's claims start where its last full one ended, within a second of its clock;
+ * a job behind that position is claimed by the next claim from the front. */
+START_TEST(a_full_claim_moves_the_position_and_the_front_is_read_again)
+{
+  struct dsr_db *db = open_db();
+  PGresult *r = h_sql(it_pg.conninfo,
+                      "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at,"
+                      " updated_at) SELECT 't_pos', '{}', to_timestamp(2000000000 + g % 3),"
+                      " 8, now(), now() FROM generate_series(1, 10) g");
+  ck_assert(PQresultStatus(r) == PGRES_COMMAND_OK);
+  PQclear(r);
+  struct dsr_queue_pos pos = {0};
+  time_t now = 2000000010;
+  ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 4);
+  ck_assert(pos.set);
+  ck_assert_int_eq(pos_left(), 6);
+  /* A job behind the position (an earlier run_at), as one released unrun or committed late. */
+  r = h_sql(it_pg.conninfo,
+            "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
+            " VALUES ('t_pos', '{\"late\": true}', to_timestamp(1999999999), 8, now(), now())");
+  PQclear(r);
+  ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 4);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind ="
+                                              " 't_pos' AND payload ? 'late'"),
+                   1);
+  /* The last two ahead of the position: a short claim, which forgets the position. */
+  ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 2);
+  ck_assert(!pos.set);
+  ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 1);
+  ck_assert_int_eq(pos_left(), 0);
+  /* A new second starts from the front even after a full claim. */
+  r = h_sql(it_pg.conninfo,
+            "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
+            " SELECT 't_pos', '{}', to_timestamp(2000000000 + g), 8, now(), now()"
+            " FROM generate_series(1, 3) g");
+  PQclear(r);
+  ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 2, NULL, &pos), 2);
+  r = h_sql(it_pg.conninfo,
+            "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
+            " VALUES ('t_pos', '{}', to_timestamp(1999999998), 8, now(), now())");
+  PQclear(r);
+  ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now + 1, 1, NULL, &pos), 1);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind ="
+                                              " 't_pos' AND run_at = to_timestamp(1999999998)"),
+                   0);
+  r = h_sql(it_pg.conninfo, "DELETE FROM dsr_jobs WHERE kind = 't_pos'");
   PQclear(r);
   close_db(db);
 }
@@ -140,6 +198,7 @@ Suite *suite_queue_batch(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, a_batch_completes_together_and_respects_takeovers);
   tcase_add_test(tc, a_claim_reads_indexes_not_the_backlog);
+  tcase_add_test(tc, a_full_claim_moves_the_position_and_the_front_is_read_again);
   suite_add_tcase(s, tc);
   return s;
 }

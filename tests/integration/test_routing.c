@@ -1190,10 +1190,10 @@ static char *alt_load(void)
 }
 
 static const struct dsr_job_kind routing_registry[] = {
-    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
-    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120},
-    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300},
-    {NULL, NULL, 0},
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300, NULL},
+    {DSR_JOB_WEBHOOK, dsr_job_webhook, 120, dsr_job_webhook_batch},
+    {DSR_JOB_ROUTING_SWEEP, dsr_job_routing_sweep, 300, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /* Runs queued routing jobs until none is due; returns how many ran. */
@@ -1795,6 +1795,74 @@ START_TEST(events_of_a_part_wait_for_an_earlier_one_being_retried)
 }
 END_TEST
 
+/* A batch of delivery jobs delivered together: a row named by two jobs goes out once, a
+ * later event of the part is not claimed while the earlier one is pending, and a row claimed
+ * after the batch's deadline gets its lease back (due again, nothing posted). */
+START_TEST(a_batch_of_deliveries_posts_each_due_row_once_and_in_turn)
+{
+  static const unsigned fails[] = {500, 0};
+  struct wh_receiver w;
+  struct customer c;
+  char part[40];
+  decided_while_retrying(&w, &c, "batchturn", fails, part);
+  dsr_set_fake_now(dsr_now() + 10);
+  long first = sqlv("SELECT id FROM dsr_webhook_outbox WHERE part_id = '%s' AND seq = 1", part);
+  long later = sqlv("SELECT id FROM dsr_webhook_outbox WHERE part_id = '%s' AND seq = 2", part);
+  long long ids[] = {later, first, first};
+  bool failed[3] = {true, true, true};
+  size_t attempted = 0;
+  ck_assert_uint_eq(dsr_webhook_deliver_many(tdb, &wopts, ids, 3, dsr_mono_ms() + 60000, failed,
+                                             &attempted),
+                    3);
+  ck_assert_uint_eq(attempted, 1);
+  ck_assert(!failed[0] && !failed[1] && !failed[2]);
+  ck_assert_int_eq(wh_count(&w), 2); /* the 500, then this one */
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE id = %ld AND state ="
+                        " 'delivered' AND attempts = 2", first),
+                   1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_attempts WHERE outbox_id = %ld", first),
+                   2);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_events WHERE kind = 'webhook.delivered' AND"
+                        " data->>'webhook_id' = (SELECT webhook_id FROM dsr_webhook_outbox"
+                        " WHERE id = %ld)", first),
+                   1);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_audit_entries WHERE kind = 'webhook.delivered'"
+                        " AND actor = 'system' AND data::jsonb->>'webhook_id' = (SELECT webhook_id"
+                        " FROM dsr_webhook_outbox WHERE id = %ld)", first),
+                   1);
+  /* Past the deadline: the first row is still attempted. */
+  long long two[] = {later, later};
+  ck_assert_uint_eq(dsr_webhook_deliver_many(tdb, &wopts, two, 2, 0, failed, &attempted), 2);
+  ck_assert_uint_eq(attempted, 1);
+  ck_assert_int_eq(wh_count(&w), 3);
+  /* Two rows of no part, due together: past the deadline, the second goes back unposted. */
+  json_t *data = json_pack("{s:s}", "note", "batch");
+  bool retry = false;
+  ck_assert(dsr_outbox_add(tdb, c.id, NULL, "dsr.updated", data, &retry));
+  ck_assert(dsr_outbox_add(tdb, c.id, NULL, "dsr.updated", data, &retry));
+  json_decref(data);
+  long long cut[2];
+  cut[0] = sqlv("SELECT min(id) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND part_id IS"
+                " NULL AND state = 'pending'", c.id);
+  cut[1] = sqlv("SELECT max(id) FROM dsr_webhook_outbox WHERE customer_id = '%s' AND part_id IS"
+                " NULL AND state = 'pending'", c.id);
+  ck_assert(cut[0] != cut[1]);
+  ck_assert_uint_eq(dsr_webhook_deliver_many(tdb, &wopts, cut, 2, 0, failed, &attempted), 1);
+  ck_assert_uint_eq(attempted, 1);
+  ck_assert(!failed[0]);
+  ck_assert_int_eq(wh_count(&w), 4);
+  ck_assert_int_eq(sqlv("SELECT count(*) FROM dsr_webhook_outbox WHERE id = %lld AND state ="
+                        " 'pending' AND attempts = 0 AND next_attempt_at <= to_timestamp(%lld)",
+                        cut[1], (long long)dsr_now()),
+                   1);
+  bool attempted_one = false;
+  ck_assert(dsr_webhook_deliver_one(tdb, &wopts, cut[1], &attempted_one));
+  ck_assert(attempted_one);
+  ck_assert_int_eq(wh_count(&w), 5);
+  wh_stop(&w);
+}
+END_TEST
+
 /* One event that is never taken blocks nothing for ever: once given up, the next ones go. */
 START_TEST(events_of_a_part_go_on_after_an_earlier_one_is_given_up)
 {
@@ -1968,6 +2036,7 @@ Suite *suite_routing(void)
   tcase_add_test(tc, webhooks_keep_the_connection_and_guard_every_attempt);
   tcase_add_test(tc, customer_rebuilds_parts_from_the_api_and_orders_events);
   tcase_add_test(tc, events_of_a_part_wait_for_an_earlier_one_being_retried);
+  tcase_add_test(tc, a_batch_of_deliveries_posts_each_due_row_once_and_in_turn);
   tcase_add_test(tc, events_of_a_part_go_on_after_an_earlier_one_is_given_up);
   tcase_add_test(tc, demo_mode_receiver_checks_signatures);
   suite_add_tcase(s, tc);

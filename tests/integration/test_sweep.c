@@ -197,8 +197,8 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
 END_TEST
 
 static const struct dsr_job_kind sweep_registry[] = {
-    {DSR_JOB_RETENTION_SWEEP, dsr_job_retention_sweep, 3600},
-    {NULL, NULL, 0},
+    {DSR_JOB_RETENTION_SWEEP, dsr_job_retention_sweep, 3600, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /* The scheduled job, one sweep at a time, and dsrd's own data. */

@@ -49,10 +49,10 @@ static struct wh_receiver rcv_a, rcv_b;
 static char cust_a[40], cust_b[40];
 
 static const struct dsr_job_kind registry[] = {
-    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300},
-    {DSR_JOB_ERASURE, dsr_job_erasure, 900},
-    {DSR_JOB_EXPORT, dsr_job_export, 900},
-    {NULL, NULL, 0},
+    {DSR_JOB_DISCOVERY, dsr_job_discovery, 300, NULL},
+    {DSR_JOB_ERASURE, dsr_job_erasure, 900, NULL},
+    {DSR_JOB_EXPORT, dsr_job_export, 900, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 static int run_jobs(void)

@@ -20,4 +20,12 @@
 DSR_MUST_USE bool dsr_event_record(struct dsr_db *db, const char *request_id, const char *kind,
                                    const char *actor, const json_t *data, bool *retry);
 
+/**
+ * Records one event @p kind by @p actor per element of @p events, a JSON array
+ * of {"request_id": string or null, "data": object}, in one statement: what
+ * dsr_event_record() writes for each, for a batch (webhook deliveries).
+ */
+DSR_MUST_USE bool dsr_event_record_many(struct dsr_db *db, const char *kind, const char *actor,
+                                        const json_t *events, bool *retry);
+
 #endif

@@ -15,6 +15,14 @@
     " RETURNING request_id, at, kind, actor)"                                                   \
     " INSERT INTO dsr_audit_entries (at, request_id, kind, actor, data)"                       \
     " SELECT at, request_id, kind, actor, $5::text FROM e")                                     \
+  /* AUDIT_APPEND for each element of $1, a JSON array of {request_id, data} (data: the    */ \
+  /* canonical text), at $2, kind $3, actor $4: a batch's events in one statement.          */ \
+  X(DSR_STMT_AUDIT_APPEND_MANY,                                                                 \
+    "WITH d AS (SELECT * FROM json_to_recordset($1::json) AS d(request_id uuid, data text)),"  \
+    " e AS (INSERT INTO dsr_events (request_id, at, kind, actor, data) SELECT request_id,"      \
+    " to_timestamp($2::bigint), $3, $4, data::jsonb FROM d)"                                    \
+    " INSERT INTO dsr_audit_entries (at, request_id, kind, actor, data)"                        \
+    " SELECT to_timestamp($2::bigint), request_id, $3, $4, data FROM d")                        \
   X(DSR_STMT_AUDIT_SEAL_LOCK, "SELECT pg_try_advisory_xact_lock(727203130)")                   \
   X(DSR_STMT_AUDIT_SEAL_HORIZON,                                                                \
     "SELECT horizon::text, pg_snapshot_xmin(pg_current_snapshot())::text"                      \

@@ -21,21 +21,30 @@
     " WHERE state = 'running' AND lease_expires_at < to_timestamp($1::bigint)"                  \
     " AND attempts >= max_attempts")                                                            \
   /* Two index scans, never a scan of the whole backlog: jobs whose lease ran out         */ \
-  /* (dsr_jobs_leases), then runnable queued jobs in run_at order (dsr_jobs_runnable).      */ \
+  /* (dsr_jobs_leases), then runnable queued jobs in (run_at, id) order after the worker's */ \
+  /* position $6 (epoch microseconds), $7 (NULL: from the front; dsr_jobs_queued).         */ \
+  /* Commits without waiting for the WAL flush: a claim lost in a crash of the server      */ \
+  /* leaves its jobs queued, to run again (at least once, as after any crash); a handler   */ \
+  /* that commits anything flushes the claim with it. Column 5: from the queued ones.      */ \
   X(DSR_STMT_JOB_CLAIM,                                                                         \
     "WITH expired AS (SELECT id FROM dsr_jobs WHERE state = 'running' AND lease_expires_at <"  \
     " to_timestamp($2::bigint) AND attempts < max_attempts AND kind = ANY($5::text[])"          \
     " ORDER BY lease_expires_at LIMIT $4::integer FOR UPDATE SKIP LOCKED),"                     \
     " queued AS (SELECT id FROM dsr_jobs WHERE state = 'queued' AND run_at <="                  \
-    " to_timestamp($2::bigint) AND attempts < max_attempts AND kind = ANY($5::text[])"          \
-    " ORDER BY run_at LIMIT $4::integer FOR UPDATE SKIP LOCKED),"                               \
-    " c AS (SELECT id FROM expired UNION ALL SELECT id FROM queued LIMIT $4::integer)"          \
+    " to_timestamp($2::bigint) AND (run_at, id) > (coalesce(timestamptz 'epoch' + $6::bigint"   \
+    " * interval '1 microsecond', '-infinity'), coalesce($7::bigint, 0))"                       \
+    " AND attempts < max_attempts AND kind = ANY($5::text[])"                                   \
+    " ORDER BY run_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED),"                           \
+    " c AS (SELECT id, false AS q FROM expired UNION ALL SELECT id, true FROM queued"           \
+    " LIMIT $4::integer)"                                                                       \
     " UPDATE dsr_jobs j SET state = 'running', lease_owner = $1,"                               \
     " lease_expires_at = to_timestamp($2::bigint) + make_interval(secs => (SELECT u.l FROM"     \
     " unnest($5::text[], $3::integer[]) u(k, l) WHERE u.k = j.kind LIMIT 1)),"                 \
     " attempts = j.attempts + 1, updated_at = to_timestamp($2::bigint)"                         \
     " FROM c WHERE j.id = c.id"                                                                 \
-    " RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts")                     \
+    " AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"                   \
+    " RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts, c.q,"                \
+    " (extract(epoch FROM j.run_at) * 1000000)::bigint")                                         \
   /* The heartbeat of a process's workers: renews the leases of the jobs they hold */ \
   /* ($1 owners), each by its kind's lease ($3 kinds, $4 leases).                      */ \
   X(DSR_STMT_JOB_HEARTBEAT,                                                                     \
@@ -44,9 +53,14 @@
     " AND j.lease_owner = ANY($1::text[]) AND j.kind = u.k")                                    \
   X(DSR_STMT_JOB_DONE, "DELETE FROM dsr_jobs WHERE id = $1::bigint AND lease_owner = $2"       \
                        " AND state = 'running'")                                                \
+  /* A batch's completion need not wait for the WAL flush either: lost in a crash of the  */ \
+  /* server, its jobs run again when their lease runs out, as when the worker dies before */ \
+  /* completing them; every handler is idempotent for that reason (queue.h), and the      */ \
+  /* handlers' own commits are synchronous.                                               */ \
   X(DSR_STMT_JOB_DONE_MANY,                                                                     \
     "DELETE FROM dsr_jobs WHERE id = ANY($1::bigint[]) AND lease_owner = $2"                   \
-    " AND state = 'running' RETURNING id")                                                      \
+    " AND state = 'running' AND (SELECT set_config('synchronous_commit', 'off', true))"       \
+    " IS NOT NULL RETURNING id")                                                                \
   /* A batch past its time budget gives back the jobs it has not started, in one    */ \
   /* statement that also wakes the other workers (their attempt was never used).      */ \
   X(DSR_STMT_JOB_RELEASE,                                                                       \

@@ -22,6 +22,14 @@
   " LEFT JOIN dsr_parts p ON p.id = o.part_id"
 
 /* A row may be sent: its customer's endpoint is enabled, or it is a DRP callback (no customer). */
+/* The end of a claim whose rows are CTE c: leases them until $n and returns them, the
+ * statement's commit not waiting for the WAL flush (set_config(..., true) lasts until the
+ * end of the statement's own transaction). */
+#define DSR_OUTBOX_LEASE(n)                                                                      \
+  " l AS (UPDATE dsr_webhook_outbox u SET next_attempt_at = " DSR_NOW(n) " FROM c"              \
+  " WHERE u.id = c.id) SELECT * FROM c"                                                          \
+  " WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
+
 #define DSR_OUTBOX_SENDABLE " (c.status = 'enabled' OR o.customer_id IS NULL)"
 
 /* A part's events go out in sequence: not while an earlier one of the same part is still
@@ -83,23 +91,26 @@
     " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN " ORDER BY o.next_attempt_at LIMIT 500")  \
   /* Two statements, not one with "$2 IS NULL OR o.id = $2": once a prepared statement    */   \
   /* goes generic, that form walks every pending row to find one id (bench/README.md).     */   \
+  /* Each claims and leases (next attempt $2, or $3 below) in one statement that commits     */ \
+  /* without waiting for the WAL flush: lost in a crash of the server, the rows are simply    */ \
+  /* still due, and the attempts' own commit (synchronous) flushes the lease anyway.          */ \
   X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM,                                                                       \
-    DSR_OUTBOX_CLAIM_FROM " WHERE o.state = 'pending' AND o.next_attempt_at <= " DSR_NOW(1)      \
-    " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN " ORDER BY o.next_attempt_at, o.id"       \
-    " LIMIT 1 FOR UPDATE OF o SKIP LOCKED")                                                      \
-  X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE,                                                                   \
-    DSR_OUTBOX_CLAIM_FROM " WHERE o.id = $2::bigint AND o.state = 'pending'"                     \
+    "WITH c AS (" DSR_OUTBOX_CLAIM_FROM " WHERE o.state = 'pending' AND o.next_attempt_at <= "  \
+    DSR_NOW(1) " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN                              \
+    " ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED)," DSR_OUTBOX_LEASE(2)) \
+  /* Rows $2 (the ids of a batch of delivery jobs) that are due, leased until $3. */            \
+  X(DSR_STMT_WEBHOOK_OUTBOX_CLAIM_MANY,                                                                  \
+    "WITH c AS (" DSR_OUTBOX_CLAIM_FROM " WHERE o.id = ANY($2::bigint[]) AND o.state = 'pending'" \
     " AND o.next_attempt_at <= " DSR_NOW(1) " AND" DSR_OUTBOX_SENDABLE " AND" DSR_OUTBOX_IN_TURN \
-    " FOR UPDATE OF o SKIP LOCKED")                                                              \
-  /* A claim's lease need not wait for the disk: lost in a crash of the server, the row is  */ \
-  /* simply still due, and the attempt's own commit (synchronous) flushes it anyway.        */ \
-  X(DSR_STMT_WEBHOOK_CLAIM_ASYNC, "SELECT set_config('synchronous_commit', 'off', true)")        \
+    " FOR UPDATE OF o SKIP LOCKED)," DSR_OUTBOX_LEASE(3))                                         \
+  /* Rows $1 claimed but not attempted (a batch past its time budget): due again at $2. */      \
+  X(DSR_STMT_WEBHOOK_OUTBOX_UNLEASE,                                                             \
+    "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = ANY($1::bigint[])" \
+    " AND state = 'pending'")                                                                    \
   /* The part's next event in turn, once row $2 of part $1 is delivered or given up. */         \
   X(DSR_STMT_WEBHOOK_OUTBOX_NEXT_OF_PART,                                                        \
     "SELECT id, attempts, extract(epoch FROM next_attempt_at)::bigint FROM dsr_webhook_outbox"   \
     " WHERE part_id = $1::uuid AND state = 'pending' AND id <> $2::bigint ORDER BY seq LIMIT 1") \
-  X(DSR_STMT_WEBHOOK_OUTBOX_LEASE,                                                                       \
-    "UPDATE dsr_webhook_outbox SET next_attempt_at = " DSR_NOW(2) " WHERE id = $1::bigint")      \
   X(DSR_STMT_WEBHOOK_OUTBOX_FINISH,                                                                      \
     "UPDATE dsr_webhook_outbox SET state = $2, attempts = $3::integer, next_attempt_at = "       \
     DSR_NOW(4) ", delivered_at = CASE WHEN $2 = 'delivered' THEN " DSR_NOW(5) " END"             \
@@ -107,6 +118,15 @@
   X(DSR_STMT_ATTEMPT_INSERT,                                                                     \
     "INSERT INTO dsr_webhook_attempts (outbox_id, attempt, at, status_code, duration_ms, error)" \
     " VALUES ($1::bigint, $2::integer, " DSR_NOW(3) ", $4::integer, $5::integer, $6)")           \
+  /* Attempts that were delivered, $1 a JSON array of {id, attempt, code, ms}: per row what */ \
+  /* ATTEMPT_INSERT and OUTBOX_FINISH ('delivered') write, in one statement.                 */ \
+  X(DSR_STMT_WEBHOOK_DELIVERED_MANY,                                                            \
+    "WITH d AS (SELECT * FROM json_to_recordset($1::json) AS d(id bigint, attempt integer,"     \
+    " code integer, ms integer)),"                                                              \
+    " a AS (INSERT INTO dsr_webhook_attempts (outbox_id, attempt, at, status_code, duration_ms," \
+    " error) SELECT id, attempt, " DSR_NOW(2) ", code, ms, NULL FROM d)"                         \
+    " UPDATE dsr_webhook_outbox o SET state = 'delivered', attempts = d.attempt,"               \
+    " next_attempt_at = " DSR_NOW(2) ", delivered_at = " DSR_NOW(2) " FROM d WHERE o.id = d.id") \
   /* --- requests and parts ------------------------------------------------------------ */     \
   X(DSR_STMT_REQUEST_ROUTING_GET,                                                                \
     "SELECT id, type, jurisdiction, status FROM dsr_requests WHERE id = $1::uuid")               \

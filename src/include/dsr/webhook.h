@@ -111,6 +111,22 @@ DSR_MUST_USE bool dsr_webhook_deliver_one(struct dsr_db *db, const struct dsr_we
                                           long long outbox_id, bool *attempted);
 
 /**
+ * Delivers outbox rows @p ids (@p n of them, the ids of a batch of delivery
+ * jobs) as dsr_webhook_deliver_one() does each, with fewer commits: one
+ * statement claims and leases all that are due (its commit does not wait for
+ * the WAL flush), then each is posted in turn, then one transaction records
+ * every attempt and outcome (should it fail, each is recorded on its own).
+ * Once dsr_mono_ms() passes @p deadline_ms (after the first attempt), it stops:
+ * the claimed rows not attempted get their lease back. Returns how many of
+ * @p ids, from the first, were dealt with; failed[i] (n of them) is true when
+ * the database failed for ids[i] (its row is tried again when its lease runs
+ * out). *attempted: how many were posted.
+ */
+size_t dsr_webhook_deliver_many(struct dsr_db *db, const struct dsr_webhook_opts *o,
+                                const long long *ids, size_t n, double deadline_ms,
+                                bool *failed, size_t *attempted);
+
+/**
  * A part's events go out in sequence (DSR_OUTBOX_IN_TURN): once row
  * @p done_id of part @p part_id is delivered or given up, enqueues (in the
  * caller's transaction) the job of the part's next pending row, if any, at

@@ -30,3 +30,39 @@ bool dsr_event_record(struct dsr_db *db, const char *request_id, const char *kin
   free(text);
   return ok;
 }
+
+bool dsr_event_record_many(struct dsr_db *db, const char *kind, const char *actor,
+                           const json_t *events, bool *retry)
+{
+  *retry = false;
+  json_t *rows = json_array();
+  bool ok = rows != NULL;
+  size_t i;
+  json_t *e;
+  json_array_foreach(events, i, e) {
+    /* The canonical form of data, as dsr_event_record() writes it. */
+    char *text = ok ? json_dumps(json_object_get(e, "data"), JSON_COMPACT | JSON_SORT_KEYS)
+                    : NULL;
+    json_t *rid = json_object_get(e, "request_id");
+    ok = text && json_array_append_new(rows, json_pack("{s:O, s:s}", "request_id",
+                                                       rid ? rid : json_null(), "data",
+                                                       text)) == 0;
+    free(text);
+  }
+  char now[24];
+  snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+  char *text = ok ? json_dumps(rows, JSON_COMPACT) : NULL;
+  PGresult *r = NULL;
+  if (text) {
+    const char *v[] = {text, now, kind, actor};
+    r = dsr_db_exec(db, DSR_STMT_AUDIT_APPEND_MANY, 4, v);
+    ok = dsr_db_ok(r);
+    *retry = !ok && dsr_db_is_retryable(r);
+  } else {
+    ok = false;
+  }
+  PQclear(r);
+  free(text);
+  json_decref(rows);
+  return ok;
+}

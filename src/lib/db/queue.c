@@ -90,6 +90,13 @@ static bool kinds_array(const struct dsr_job_kind *registry, char **kinds, char 
 bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, const char *owner,
                      time_t now, int max, struct dsr_job **jobs, size_t *n)
 {
+  return dsr_queue_claim_from(db, registry, owner, now, max, NULL, jobs, n);
+}
+
+bool dsr_queue_claim_from(struct dsr_db *db, const struct dsr_job_kind *registry,
+                          const char *owner, time_t now, int max, struct dsr_queue_pos *pos,
+                          struct dsr_job **jobs, size_t *n)
+{
   *jobs = NULL;
   *n = 0;
   char *kinds = NULL, *leases = NULL;
@@ -116,11 +123,35 @@ bool dsr_queue_claim(struct dsr_db *db, const struct dsr_job_kind *registry, con
     PQclear(r);
     last_reap = now;
   }
-  const char *v[] = {owner, nows, leases, maxs, kinds};
-  r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 5, v);
+  /* From the worker's position while its claims come back full, from the front otherwise
+   * and once per second (queue.h, struct dsr_queue_pos). */
+  char after_us[24], after_id[24];
+  bool from_pos = pos && pos->set && pos->fresh_at == now;
+  snprintf(after_us, sizeof after_us, "%" PRId64, from_pos ? pos->run_at_us : 0);
+  snprintf(after_id, sizeof after_id, "%" PRId64, from_pos ? pos->id : 0);
+  if (pos && !from_pos)
+    pos->fresh_at = now;
+  const char *v[] = {owner, nows, leases, maxs, kinds, from_pos ? after_us : NULL,
+                     from_pos ? after_id : NULL};
+  r = dsr_db_exec(db, DSR_STMT_JOB_CLAIM, 7, v);
   if (!dsr_db_ok(r))
     goto cleanup;
   int rows = PQntuples(r);
+  if (pos) {
+    bool full = rows >= (max > 0 ? max : 1);
+    pos->set = false;
+    for (int i = 0; full && i < rows; i++) {
+      if (strcmp(PQgetvalue(r, i, 5), "t") != 0)
+        continue; /* a lease taken over: not from the queued ones */
+      int64_t us = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+      int64_t id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+      if (!pos->set || us > pos->run_at_us || (us == pos->run_at_us && id > pos->id)) {
+        pos->set = true;
+        pos->run_at_us = us;
+        pos->id = id;
+      }
+    }
+  }
   if (rows > 0) {
     out = calloc((size_t)rows, sizeof *out);
     if (!out)
@@ -295,67 +326,127 @@ static void complete_done(struct dsr_db *db, const struct dsr_job *jobs, const b
 }
 
 /*
- * Gives back jobs @p from .. @p n - 1 of a batch unrun, so that a long job early
- * in a big batch does not keep the rest from idle workers. Not released (a
- * failure, a lost lease): they run when their lease runs out, as after a crash.
+ * Gives back the jobs of a batch marked in @p pick unrun, so that a long job
+ * early in a big batch does not keep the rest from idle workers. Not released
+ * (a failure, a lost lease): they run when their lease runs out, as after a
+ * crash.
  */
-static void release_unrun(struct dsr_db *db, const struct dsr_job *jobs, size_t from, size_t n,
-                          const char *owner, time_t now)
+static void release_unrun(struct dsr_db *db, const struct dsr_job *jobs, const bool *pick,
+                          size_t n, const char *owner, time_t now)
 {
   struct dsr_buf ids = {0};
   char when[24];
   snprintf(when, sizeof when, "%lld", (long long)now);
-  bool ok = job_ids(&ids, jobs, from, n, NULL) >= 0;
+  long k = job_ids(&ids, jobs, 0, n, pick);
+  bool ok = k >= 0;
   PGresult *r = NULL;
-  if (ok) {
+  if (ok && k > 0) {
     const char *v[] = {ids.data, owner, when};
     r = dsr_db_exec(db, DSR_STMT_JOB_RELEASE, 3, v);
     ok = dsr_db_ok(r);
   }
   if (!ok)
-    DSR_WARN("job.release_failed", "jobs=%zu", n - from);
-  else
-    DSR_DEBUG("job.released", "jobs=%zu", n - from);
+    DSR_WARN("job.release_failed", "jobs=%ld", k);
+  else if (k > 0)
+    DSR_DEBUG("job.released", "jobs=%ld", k);
   PQclear(r);
   dsr_buf_free(&ids);
+}
+
+/* Records what a handler reported for @p job: done later with the batch (*done), or failed now. */
+static void settle(struct dsr_db *db, const struct dsr_job *job, enum dsr_job_result res,
+                   const char *err, const char *owner, time_t now, bool *done)
+{
+  if (res == DSR_JOB_DONE) {
+    if (done)
+      *done = true; /* completed with the rest of the batch */
+    else if (!dsr_queue_done(db, job, owner))
+      DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", job->id, job->kind);
+    return;
+  }
+  bool dead = false;
+  if (!dsr_queue_failed(db, job, owner, err, res == DSR_JOB_FAIL, now, &dead))
+    DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", job->id, job->kind);
+  else
+    dsr_log(dead ? DSR_LOG_ERROR : DSR_LOG_WARN, dead ? "job.dead" : "job.retry",
+            "job=%" PRId64 " kind=%s attempt=%d error=\"%s\"", job->id, job->kind,
+            job->attempts, err);
+}
+
+/*
+ * Runs the jobs of kind @p k of the batch, from @p first on, that are not
+ * handled yet, through its batch handler; marks those it ran handled. The
+ * others stay unhandled and go back unrun with the rest of the batch.
+ */
+static void run_kind_batch(struct dsr_db *db, const struct dsr_job_kind *k, struct dsr_job *jobs,
+                           size_t first, size_t n, bool *handled, bool *done, const char *owner,
+                           time_t now, double deadline, void *ctx)
+{
+  const struct dsr_job **pick = calloc(n - first, sizeof *pick);
+  size_t *at = calloc(n - first, sizeof *at);
+  enum dsr_job_result *res = calloc(n - first, sizeof *res);
+  size_t m = 0;
+  for (size_t i = first; pick && at && res && i < n; i++)
+    if (!handled[i] && !strcmp(jobs[i].kind, k->kind)) {
+      at[m] = i;
+      pick[m++] = &jobs[i];
+    }
+  char err[256] = "";
+  size_t ran = m ? k->batch(db, pick, m, ctx, deadline, res, err, sizeof err) : 0;
+  for (size_t t = 0; t < ran && t < m; t++) {
+    handled[at[t]] = true;
+    settle(db, &jobs[at[t]], res[t], err, owner, now, done ? &done[at[t]] : NULL);
+  }
+  free(pick);
+  free(at);
+  free(res);
 }
 
 int dsr_queue_run_batch(struct dsr_db *db, const struct dsr_job_kind *registry,
                         const char *owner, time_t now, int max, void *ctx)
 {
+  return dsr_queue_run_batch_from(db, registry, owner, now, max, ctx, NULL);
+}
+
+int dsr_queue_run_batch_from(struct dsr_db *db, const struct dsr_job_kind *registry,
+                             const char *owner, time_t now, int max, void *ctx,
+                             struct dsr_queue_pos *pos)
+{
   struct dsr_job *jobs = NULL;
   size_t n = 0;
-  if (!dsr_queue_claim(db, registry, owner, now, max, &jobs, &n))
+  if (!dsr_queue_claim_from(db, registry, owner, now, max, pos, &jobs, &n))
     return -1;
   bool *done = n ? calloc(n, sizeof *done) : NULL;
+  bool *handled = n ? calloc(n, sizeof *handled) : NULL;
   double started = dsr_mono_ms();
   for (size_t i = 0; i < n; i++) {
-    if (i > 0 && dsr_mono_ms() - started > DSR_QUEUE_BATCH_BUDGET_MS) {
-      release_unrun(db, jobs, i, n, owner, now);
+    if (handled && handled[i])
+      continue;
+    if (i > 0 && dsr_mono_ms() - started > DSR_QUEUE_BATCH_BUDGET_MS)
       break;
-    }
     const struct dsr_job_kind *k = kind_of(registry, jobs[i].kind);
+    if (k && k->batch && handled) {
+      run_kind_batch(db, k, jobs, i, n, handled, done, owner, now,
+                     started + DSR_QUEUE_BATCH_BUDGET_MS, ctx);
+      if (handled[i])
+        continue;
+      break; /* out of memory: the rest of the batch goes back */
+    }
     char err[256] = "";
     enum dsr_job_result res =
         k ? k->handler(db, &jobs[i], ctx, err, sizeof err) : DSR_JOB_FAIL;
     if (!k)
       snprintf(err, sizeof err, "no handler for kind %.60s", jobs[i].kind);
-    if (res == DSR_JOB_DONE) {
-      if (done) {
-        done[i] = true; /* completed with the rest of the batch, below */
-      } else if (!dsr_queue_done(db, &jobs[i], owner)) {
-        DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", jobs[i].id, jobs[i].kind);
-      }
-      continue;
-    }
-    bool dead = false;
-    if (!dsr_queue_failed(db, &jobs[i], owner, err, res == DSR_JOB_FAIL, now, &dead))
-      DSR_WARN("job.lease_lost", "job=%" PRId64 " kind=%s", jobs[i].id, jobs[i].kind);
-    else
-      dsr_log(dead ? DSR_LOG_ERROR : DSR_LOG_WARN, dead ? "job.dead" : "job.retry",
-              "job=%" PRId64 " kind=%s attempt=%d error=\"%s\"", jobs[i].id, jobs[i].kind,
-              jobs[i].attempts, err);
+    if (handled)
+      handled[i] = true;
+    settle(db, &jobs[i], res, err, owner, now, done ? &done[i] : NULL);
   }
+  if (handled) {
+    for (size_t i = 0; i < n; i++)
+      handled[i] = !handled[i]; /* from here on: the jobs not run, given back */
+    release_unrun(db, jobs, handled, n, owner, now);
+  }
+  free(handled);
   if (done)
     complete_done(db, jobs, done, n, owner);
   free(done);

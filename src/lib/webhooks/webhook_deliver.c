@@ -107,53 +107,40 @@ static enum dsr_tx_status fail_tx(PGresult *r)
   return retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
-struct claim_ctx {
-  struct job *job;
-  const char *only; /* one outbox id, or NULL for any due row */
-  bool found;
-};
-
-static enum dsr_tx_status claim_body(struct dsr_db *db, void *arg)
+/* Fills @p j from row @p row of a claim (DSR_OUTBOX_CLAIM_FROM's columns). */
+static void job_from_row(struct job *j, const PGresult *r, int row)
 {
-  struct claim_ctx *c = arg;
-  struct job *j = c->job;
   job_free(j);
-  c->found = false;
+  dsr_strlcpy(j->outbox_id, PQgetvalue(r, row, 0), sizeof j->outbox_id);
+  dsr_strlcpy(j->webhook_id, PQgetvalue(r, row, 1), sizeof j->webhook_id);
+  j->body = unseal_col(r, row, 2);
+  j->attempts = atoi(PQgetvalue(r, row, 3));
+  dsr_strlcpy(j->customer_id, PQgetvalue(r, row, 4), sizeof j->customer_id);
+  j->url = strdup(PQgetvalue(r, row, 5));
+  j->secret = unseal_col(r, row, 6);
+  j->prev_secret = unseal_col(r, row, 7);
+  dsr_strlcpy(j->request_id, PQgetvalue(r, row, 8), sizeof j->request_id);
+  dsr_strlcpy(j->part_id, PQgetvalue(r, row, 9), sizeof j->part_id);
+  dsr_strlcpy(j->event, PQgetvalue(r, row, 10), sizeof j->event);
+}
+
+/*
+ * Claims and leases due rows, one statement (its own transaction): the next
+ * due row when @p ids is NULL, else those of the id array literal @p ids that
+ * are due. NULL when the database failed.
+ */
+static PGresult *claim(struct dsr_db *db, const char *ids)
+{
   char now[24], lease[24];
   snprintf(now, sizeof now, "%lld", (long long)dsr_now());
   snprintf(lease, sizeof lease, "%lld", (long long)dsr_now() + LEASE_S);
-  const char *v[] = {now, c->only};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_WEBHOOK_CLAIM_ASYNC, 0, NULL);
-  if (!dsr_db_ok(r))
-    return fail_tx(r);
+  const char *v[] = {now, ids ? ids : lease, lease};
+  PGresult *r = ids ? dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_MANY, 3, v)
+                    : dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM, 2, v);
+  if (dsr_db_ok(r))
+    return r;
   PQclear(r);
-  r = c->only ? dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM_ONE, 2, v)
-              : dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_CLAIM, 1, v);
-  if (!dsr_db_ok(r))
-    return fail_tx(r);
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return DSR_TX_COMMIT;
-  }
-  dsr_strlcpy(j->outbox_id, PQgetvalue(r, 0, 0), sizeof j->outbox_id);
-  dsr_strlcpy(j->webhook_id, PQgetvalue(r, 0, 1), sizeof j->webhook_id);
-  j->body = unseal_col(r, 0, 2);
-  j->attempts = atoi(PQgetvalue(r, 0, 3));
-  dsr_strlcpy(j->customer_id, PQgetvalue(r, 0, 4), sizeof j->customer_id);
-  j->url = strdup(PQgetvalue(r, 0, 5));
-  j->secret = unseal_col(r, 0, 6);
-  j->prev_secret = unseal_col(r, 0, 7);
-  dsr_strlcpy(j->request_id, PQgetvalue(r, 0, 8), sizeof j->request_id);
-  dsr_strlcpy(j->part_id, PQgetvalue(r, 0, 9), sizeof j->part_id);
-  dsr_strlcpy(j->event, PQgetvalue(r, 0, 10), sizeof j->event);
-  PQclear(r);
-  const char *lv[] = {j->outbox_id, lease};
-  r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_LEASE, 2, lv);
-  if (!dsr_db_ok(r))
-    return fail_tx(r);
-  PQclear(r);
-  c->found = true;
-  return DSR_TX_COMMIT;
+  return NULL;
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *ud)
@@ -398,6 +385,19 @@ static enum dsr_tx_status event_tx(struct dsr_db *db, const char *request_id, co
   return ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
 }
 
+/* The data of a delivery's final event ("webhook.delivered" or "webhook.failed"). New reference. */
+static json_t *event_data(const struct job *j, int attempt)
+{
+  json_t *d = json_pack("{s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event", j->event,
+                        "attempts", attempt);
+  if (d)
+    json_object_set_new(d, j->customer_id[0] ? "customer_id" : "callback",
+                        j->customer_id[0] ? json_string(j->customer_id) : json_true());
+  if (d && j->part_id[0])
+    json_object_set_new(d, "part_id", json_string(j->part_id));
+  return d;
+}
+
 static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
 {
   const struct job *j = ((struct finish_ctx *)arg)->job;
@@ -461,37 +461,39 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
     }
   }
   if (strcmp(state, "pending") != 0) {
-    json_t *d = json_pack("{s:s, s:s, s:i}", "webhook_id", j->webhook_id, "event", j->event,
-                          "attempts", attempt);
-    if (d)
-      json_object_set_new(d, j->customer_id[0] ? "customer_id" : "callback",
-                          j->customer_id[0] ? json_string(j->customer_id) : json_true());
-    if (d && j->part_id[0])
-      json_object_set_new(d, "part_id", json_string(j->part_id));
     return event_tx(db, rid, !strcmp(state, "delivered") ? "webhook.delivered" : "webhook.failed",
-                    d);
+                    event_data(j, attempt));
   }
   return DSR_TX_COMMIT;
 }
 
-/* Claims one row (any due one, or @p only), delivers it and records the outcome. */
-static bool deliver_next(struct dsr_db *db, const struct dsr_webhook_opts *o, struct job *j,
-                         const char *only, bool *found)
+/* Records @p j's attempt and outcome in its own transaction; false when the database failed. */
+static bool finish(struct dsr_db *db, struct job *j)
 {
-  struct claim_ctx c = {.job = j, .only = only};
-  *found = false;
-  if (!dsr_db_tx(db, "READ COMMITTED", claim_body, &c))
-    return false;
-  if (!c.found)
-    return true;
-  *found = true;
-  post(o, j);
   struct finish_ctx f = {.job = j};
   if (!dsr_db_tx(db, "READ COMMITTED", finish_body, &f))
     return false; /* the lease runs out and the row is tried again: same webhook-id */
   DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
            j->outbox_id, j->customer_id, j->attempts + 1, j->status, j->ms);
   return true;
+}
+
+/* Claims the next due row, delivers it and records the outcome. */
+static bool deliver_next(struct dsr_db *db, const struct dsr_webhook_opts *o, struct job *j,
+                         bool *found)
+{
+  *found = false;
+  PGresult *r = claim(db, NULL);
+  if (!r)
+    return false;
+  *found = PQntuples(r) == 1;
+  if (*found)
+    job_from_row(j, r, 0);
+  PQclear(r);
+  if (!*found)
+    return true;
+  post(o, j);
+  return finish(db, j);
 }
 
 bool dsr_webhook_deliver_due(struct dsr_db *db, const struct dsr_webhook_opts *o, int max,
@@ -501,7 +503,7 @@ bool dsr_webhook_deliver_due(struct dsr_db *db, const struct dsr_webhook_opts *o
   struct job j = {0};
   bool ok = true, found = true;
   for (int i = 0; i < max && ok && found; i++) {
-    ok = deliver_next(db, o, &j, NULL, &found);
+    ok = deliver_next(db, o, &j, &found);
     if (ok && found)
       (*sent)++;
   }
@@ -509,13 +511,168 @@ bool dsr_webhook_deliver_due(struct dsr_db *db, const struct dsr_webhook_opts *o
   return ok;
 }
 
+struct finish_many_ctx {
+  struct job *jobs; /* the attempts made */
+  size_t n;
+  const char *unlease; /* ids of rows claimed but not attempted, or NULL */
+};
+
+/*
+ * Adds the attempt of @p j, delivered (2xx), to @p rows for
+ * DSR_STMT_WEBHOOK_DELIVERED_MANY and its event to @p events for
+ * dsr_event_record_many(): what finish_body() writes for it in three
+ * statements, for the whole batch in two.
+ */
+static bool delivered_row(json_t *rows, json_t *events, const struct job *j)
+{
+  json_t *row = json_pack("{s:s, s:i, s:i, s:i}", "id", j->outbox_id, "attempt",
+                          j->attempts + 1, "code", (int)j->status, "ms", (int)(j->ms + 0.5));
+  json_t *d = event_data(j, j->attempts + 1);
+  json_t *e = d ? json_pack("{s:s?, s:O}", "request_id",
+                            j->request_id[0] ? j->request_id : NULL, "data", d)
+                : NULL;
+  bool ok = row && e && json_array_append(rows, row) == 0 && json_array_append(events, e) == 0;
+  json_decref(row);
+  json_decref(e);
+  json_decref(d);
+  return ok;
+}
+
+static enum dsr_tx_status finish_many_body(struct dsr_db *db, void *arg)
+{
+  struct finish_many_ctx *c = arg;
+  if (c->unlease) {
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+    const char *v[] = {c->unlease, now};
+    PGresult *r = dsr_db_exec(db, DSR_STMT_WEBHOOK_OUTBOX_UNLEASE, 2, v);
+    if (!dsr_db_ok(r))
+      return fail_tx(r);
+    PQclear(r);
+  }
+  json_t *rows = json_array(), *events = json_array();
+  enum dsr_tx_status st = rows && events ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
+  for (size_t i = 0; st == DSR_TX_COMMIT && i < c->n; i++) {
+    const struct job *j = &c->jobs[i];
+    if (j->status < 200 || j->status > 299) { /* a retry to schedule, a failure, a 410 */
+      struct finish_ctx f = {.job = j};
+      st = finish_body(db, &f);
+      continue;
+    }
+    bool retry = false;
+    if (j->part_id[0] && !dsr_webhook_enqueue_next(db, j->part_id, j->outbox_id, &retry)) {
+      st = retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+      break;
+    }
+    st = delivered_row(rows, events, j) ? DSR_TX_COMMIT : DSR_TX_ROLLBACK;
+  }
+  if (st == DSR_TX_COMMIT && json_array_size(rows) > 0) {
+    char *text = json_dumps(rows, JSON_COMPACT);
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)dsr_now());
+    const char *v[] = {text, now};
+    PGresult *r = text ? dsr_db_exec(db, DSR_STMT_WEBHOOK_DELIVERED_MANY, 2, v) : NULL;
+    bool retry = r && !dsr_db_ok(r) && dsr_db_is_retryable(r);
+    bool ok = dsr_db_ok(r) &&
+              dsr_event_record_many(db, "webhook.delivered", "system", events, &retry);
+    st = ok ? DSR_TX_COMMIT : retry ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+    PQclear(r);
+    free(text);
+  }
+  json_decref(rows);
+  json_decref(events);
+  return st;
+}
+
+/* Appends @p id to the array literal being built in @p b ("{" first). */
+static bool ids_add(struct dsr_buf *b, const char *id)
+{
+  return dsr_buf_printf(b, "%s%s", b->len > 1 ? "," : "", id);
+}
+
+size_t dsr_webhook_deliver_many(struct dsr_db *db, const struct dsr_webhook_opts *o,
+                                const long long *ids, size_t n, double deadline_ms,
+                                bool *failed, size_t *attempted)
+{
+  *attempted = 0;
+  for (size_t i = 0; i < n; i++)
+    failed[i] = true;
+  struct dsr_buf want = {0}, back = {0};
+  struct job *jobs = n ? calloc(n, sizeof *jobs) : NULL;
+  size_t *of = n ? calloc(n, sizeof *of) : NULL; /* index in @p ids of each attempt */
+  PGresult *r = NULL;
+  bool *used = NULL; /* per claimed row: handed to a job */
+  size_t dealt = n, posted = 0;
+  bool ok = jobs && of && dsr_buf_puts(&want, "{") && dsr_buf_puts(&back, "{");
+  for (size_t i = 0; ok && i < n; i++)
+    ok = dsr_buf_printf(&want, "%s%lld", i ? "," : "", ids[i]);
+  ok = ok && dsr_buf_puts(&want, "}");
+  r = ok ? claim(db, want.data) : NULL;
+  used = r && PQntuples(r) > 0 ? calloc((size_t)PQntuples(r), sizeof *used) : NULL;
+  if (!r || (PQntuples(r) > 0 && !used))
+    goto cleanup; /* nothing claimed, or nothing left leased: all tried again */
+  for (size_t i = 0; i < n; i++) {
+    char id[24];
+    snprintf(id, sizeof id, "%lld", ids[i]);
+    int row = -1; /* a row claimed for this id, not yet taken by an earlier job of the same id */
+    for (int k = 0; k < PQntuples(r) && row < 0; k++)
+      if (!used[k] && !strcmp(PQgetvalue(r, k, 0), id))
+        row = k;
+    if (row >= 0)
+      used[row] = true;
+    if (row >= 0 && dealt == n && posted > 0 && dsr_mono_ms() > deadline_ms)
+      dealt = i; /* out of time: this row and the claimed ones after it go back */
+    if (dealt < n) {
+      if (row >= 0 && !ids_add(&back, id))
+        goto cleanup; /* out of memory: they wait for their lease */
+      continue;
+    }
+    if (row < 0) { /* not due (delivered, rescheduled, waiting its turn) or taken */
+      failed[i] = false;
+      continue;
+    }
+    job_from_row(&jobs[posted], r, row);
+    post(o, &jobs[posted]);
+    of[posted++] = i;
+  }
+  if (!dsr_buf_puts(&back, "}"))
+    goto cleanup;
+  *attempted = posted;
+  struct finish_many_ctx f = {.jobs = jobs, .n = posted,
+                              .unlease = back.len > 2 ? back.data : NULL};
+  if (posted == 0 && !f.unlease)
+    goto cleanup;
+  if (dsr_db_tx(db, "READ COMMITTED", finish_many_body, &f)) {
+    for (size_t k = 0; k < posted; k++) {
+      failed[of[k]] = false;
+      DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
+               jobs[k].outbox_id, jobs[k].customer_id, jobs[k].attempts + 1, jobs[k].status,
+               jobs[k].ms);
+    }
+    goto cleanup;
+  }
+  /* One row's outcome failed the whole transaction: each on its own, so the others stand. */
+  DSR_WARN("webhook.batch_finish_failed", "attempts=%zu", posted);
+  for (size_t k = 0; k < posted; k++)
+    failed[of[k]] = !finish(db, &jobs[k]);
+cleanup:
+  for (size_t k = 0; jobs && k < n; k++)
+    job_free(&jobs[k]);
+  free(jobs);
+  free(of);
+  free(used);
+  PQclear(r);
+  dsr_buf_free(&want);
+  dsr_buf_free(&back);
+  return dealt;
+}
+
 bool dsr_webhook_deliver_one(struct dsr_db *db, const struct dsr_webhook_opts *o,
                              long long outbox_id, bool *attempted)
 {
-  char id[24];
-  snprintf(id, sizeof id, "%lld", outbox_id);
-  struct job j = {0};
-  bool ok = deliver_next(db, o, &j, id, attempted);
-  job_free(&j);
-  return ok;
+  bool failed = true;
+  size_t made = 0;
+  (void)dsr_webhook_deliver_many(db, o, &outbox_id, 1, 0, &failed, &made);
+  *attempted = made == 1;
+  return !failed;
 }
