@@ -123,6 +123,17 @@ DSR_MUST_USE struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PG
 DSR_MUST_USE struct dsr_plan *dsr_plan_build_keyed(const struct dsr_policy *policy, PGconn *conn,
                                                    const struct dsr_subject *subj, char *err,
                                                    size_t errlen);
+/**
+ * As dsr_plan_build_keyed(), for an access plan: the subject's rows go into
+ * the session's tables once, in the transaction of the counts, and the
+ * counts and export_sql read those tables; so an export reading export_sql
+ * on @p conn afterwards reads the rows the counts counted (one snapshot) and
+ * the chain of references is evaluated once for both.
+ */
+DSR_MUST_USE struct dsr_plan *dsr_plan_build_access_keyed(const struct dsr_policy *policy,
+                                                          PGconn *conn,
+                                                          const struct dsr_subject *subj,
+                                                          char *err, size_t errlen);
 void dsr_plan_free(struct dsr_plan *plan);
 
 /** The plan as JSON (new reference; caller decrefs). Secrets are never included. */

@@ -792,6 +792,13 @@ struct dsr_plan *dsr_plan_build_keyed(const struct dsr_policy *policy, PGconn *c
   return plan_build(policy, conn, DSR_PLAN_ERASURE, subj, true, err, errlen);
 }
 
+struct dsr_plan *dsr_plan_build_access_keyed(const struct dsr_policy *policy, PGconn *conn,
+                                             const struct dsr_subject *subj, char *err,
+                                             size_t errlen)
+{
+  return plan_build(policy, conn, DSR_PLAN_ACCESS, subj, true, err, errlen);
+}
+
 void dsr_plan_free(struct dsr_plan *plan)
 {
   if (!plan)
