@@ -67,6 +67,14 @@ struct dsr_plan_step {
   size_t nkeys_params;
 };
 
+/** One collection's statement of a keyed access plan (dsr_plan.export_colls). */
+struct dsr_plan_export {
+  size_t coll; /**< the collection's topological index */
+  char *sql;
+  struct dsr_plan_param *params;
+  size_t nparams;
+};
+
 struct dsr_plan_part {
   char *tenant; /**< NULL: the controller part; else the tenant key as text */
   struct dsr_plan_step *steps;
@@ -94,6 +102,16 @@ struct dsr_plan {
   char *export_sql;
   struct dsr_plan_param *export_params;
   size_t nexport_params;
+  /**
+   * Keyed access plans (dsr_plan_build_access_keyed) also: the rows of each
+   * reached collection, in topological order, in a statement of its own
+   * reading the session's table: export_sql's columns and rows for that
+   * collection, except that the rank is NULL and the columns have their own
+   * types (their text as libpq gives it is export_sql's text). Parameters as
+   * export_sql's. NULL (none) otherwise.
+   */
+  struct dsr_plan_export *export_colls;
+  size_t nexport_colls;
 };
 
 /**

@@ -289,6 +289,45 @@ static void access_select(struct psql *s, const struct dsr_pcollection *c, const
   psql_key_cols(s, "x", c);
 }
 
+/* Keyed access plans: one statement per reached collection reading its session's table
+ * (see dsr_plan.export_colls): no rank, no text conversion, no sort of the whole package. */
+static bool access_export_colls(const struct plan_ctx *pc, struct dsr_plan *plan)
+{
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  plan->export_colls = calloc(pc->ncolls + 1, sizeof *plan->export_colls);
+  bool ok = need && plan->export_colls;
+  for (size_t i = 0; ok && i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    const char *cols[DSR_PLAN_MAX_COLUMNS];
+    size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+    struct psql s = {0};
+    memset(need, 0, (pc->ncolls + 1) * sizeof *need);
+    need[i] = true; /* a keyed CTE reads its table only */
+    psql_ctes(pc, &s, need, NULL);
+    psql_printf(&s, "SELECT %zu::int, NULL::bigint", i);
+    for (size_t k = 0; k < n; k++) {
+      psql_puts(&s, ", x.");
+      psql_ident(&s, cols[k]);
+    }
+    psql_printf(&s, " FROM s%zu x WHERE ", i);
+    psql_tenants_filter(&s, c);
+    psql_puts(&s, " ORDER BY ");
+    if (c->owner == DSR_OWNER_PROCESSOR) /* the parts' order, as export_sql ranks them */
+      psql_puts(&s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
+                    "x.\"__dsr_tenant\" COLLATE \"C\", ");
+    psql_key_cols(&s, "x", c);
+    struct dsr_plan_export *e = &plan->export_colls[plan->nexport_colls];
+    e->coll = i;
+    ok = psql_take(&s, &e->sql, &e->params, &e->nparams);
+    plan->nexport_colls += ok;
+    psql_free(&s);
+  }
+  free(need);
+  return ok;
+}
+
 /* Access plans: every reached collection's rows in one statement, so that
  * the chain of CTEs is evaluated once (see dsr_plan.export_sql). */
 static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
@@ -339,6 +378,7 @@ static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
   }
   psql_puts(&s, first ? "SELECT NULL::int, NULL::bigint WHERE FALSE" : " ORDER BY 1, 2");
   ok = psql_take(&s, &plan->export_sql, &plan->export_params, &plan->nexport_params);
+  ok = ok && (!pc->keyed || access_export_colls(pc, plan));
 cleanup:
   psql_free(&s);
   free(need);
@@ -644,6 +684,9 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
 {
   struct psql drop = {0}, an = {0};
   bool ok = true, any = false;
+  /* an access plan reads each table whole, once (counts, then the package): neither a key
+   * index nor statistics pay for themselves (ANALYZE samples every wide column) */
+  bool access = pc->kind == DSR_PLAN_ACCESS;
   psql_puts(&drop, "DROP TABLE IF EXISTS ");
   psql_puts(&an, "ANALYZE ");
   for (size_t i = 0; i < pc->ncolls; i++)
@@ -669,11 +712,11 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
     struct psql s = {0}, ix = {0};
     psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
     psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
-    ok = run_command(conn, &s, err, errlen) && run_command(conn, &ix, err, errlen);
+    ok = run_command(conn, &s, err, errlen) && (access || run_command(conn, &ix, err, errlen));
     psql_free(&s);
     psql_free(&ix);
   }
-  ok = ok && run_command(conn, &an, err, errlen);
+  ok = ok && (access || run_command(conn, &an, err, errlen));
 cleanup:
   psql_free(&drop);
   psql_free(&an);
@@ -831,6 +874,16 @@ void dsr_plan_free(struct dsr_plan *plan)
   }
   free(plan->export_params);
   free(plan->export_sql);
+  for (size_t i = 0; i < plan->nexport_colls; i++) {
+    struct dsr_plan_export *e = &plan->export_colls[i];
+    for (size_t j = 0; j < e->nparams; j++) {
+      free(e->params[j].label);
+      free(e->params[j].value);
+    }
+    free(e->params);
+    free(e->sql);
+  }
+  free(plan->export_colls);
   for (size_t i = 0; i < plan->nnotes; i++)
     free(plan->notes[i]);
   free(plan->notes);
