@@ -108,7 +108,9 @@ struct dsr_plan {
    * reading the session's table: export_sql's columns and rows for that
    * collection, except that the rank is NULL and the columns have their own
    * types (their text as libpq gives it is export_sql's text). Parameters as
-   * export_sql's. NULL (none) otherwise.
+   * export_sql's, except that the tenants' rows come in the order of the
+   * "tenants" parameter (give it in part order, as dsr_plan.parts are).
+   * NULL (none) otherwise.
    */
   struct dsr_plan_export *export_colls;
   size_t nexport_colls;

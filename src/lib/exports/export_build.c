@@ -124,6 +124,7 @@ struct xcur {
   int row, nt;
   bool last;  /**< the current page is the last of the current statement */
   bool ended; /**< every statement is read */
+  bool pending; /**< the next page is asked for (sent, its result not read yet) */
   long page;
   size_t next;         /**< the export_colls statement to declare next */
   struct dsr_buf lit;  /**< the included parts' tenants, a text[] literal (owned) */
@@ -194,6 +195,15 @@ static bool xcur_next(struct xb *b, struct xcur *xc)
   return xcur_declare(b, xc, e->sql, e->params, e->nparams);
 }
 
+/* The result of the page asked for ahead (PQsendQuery), the connection left idle. */
+static PGresult *xcur_result(struct xb *b)
+{
+  PGresult *r = PQgetResult(b->conn), *more;
+  while ((more = PQgetResult(b->conn)) != NULL)
+    PQclear(more);
+  return r;
+}
+
 /* The collection (topo index) of the next row, fetching a page when needed;
  * -1 at the end, -2 on an error. */
 static long xcur_peek(struct xb *b, struct xcur *xc)
@@ -211,7 +221,8 @@ static long xcur_peek(struct xb *b, struct xcur *xc)
     PQclear(xc->r);
     char fetch[64];
     snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, xc->page);
-    xc->r = PQexec(b->conn, fetch);
+    xc->r = xc->pending ? xcur_result(b) : PQexec(b->conn, fetch);
+    xc->pending = false;
     if (PQresultStatus(xc->r) != PGRES_TUPLES_OK) {
       snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
       return -2;
@@ -219,6 +230,8 @@ static long xcur_peek(struct xb *b, struct xcur *xc)
     xc->row = 0;
     xc->nt = PQntuples(xc->r);
     xc->last = xc->nt < xc->page;
+    /* the server reads the next page while this one is written (not sent: read in turn) */
+    xc->pending = !xc->last && PQsendQuery(b->conn, fetch) == 1;
   }
 }
 
@@ -226,6 +239,8 @@ static void xcur_close(struct xb *b, struct xcur *xc)
 {
   PQclear(xc->r);
   xc->r = NULL;
+  if (xc->pending) /* a page asked for ahead and not read: an error stopped the package */
+    PQclear(xcur_result(b));
   if (!xc->ended)
     PQclear(PQexec(b->conn, "CLOSE " CURSOR));
   dsr_buf_free(&xc->lit);

@@ -311,12 +311,17 @@ static bool access_export_colls(const struct plan_ctx *pc, struct dsr_plan *plan
       psql_puts(&s, ", x.");
       psql_ident(&s, cols[k]);
     }
-    psql_printf(&s, " FROM s%zu x WHERE ", i);
+    psql_printf(&s, " FROM s%zu x", i);
+    /* the parts' order, as export_sql ranks them: the controller's rows, then each tenant's
+     * in the order of the "tenants" parameter (an integer to sort by: comparing the tenants'
+     * text row by row costs more than the rest of the sort) */
+    bool proc = c->owner == DSR_OWNER_PROCESSOR;
+    if (proc)
+      psql_printf(&s, " LEFT JOIN unnest($%d::text[]) WITH ORDINALITY AS r(t, n) ON r.t = "
+                      "x.\"__dsr_tenant\"", psql_param(&s, "tenants", NULL, false));
+    psql_puts(&s, " WHERE ");
     psql_tenants_filter(&s, c);
-    psql_puts(&s, " ORDER BY ");
-    if (c->owner == DSR_OWNER_PROCESSOR) /* the parts' order, as export_sql ranks them */
-      psql_puts(&s, "x.\"__dsr_tenant\" IS NOT NULL, octet_length(x.\"__dsr_tenant\"), "
-                    "x.\"__dsr_tenant\" COLLATE \"C\", ");
+    psql_puts(&s, proc ? " ORDER BY r.n NULLS FIRST, " : " ORDER BY ");
     psql_key_cols(&s, "x", c);
     struct dsr_plan_export *e = &plan->export_colls[plan->nexport_colls];
     e->coll = i;
@@ -842,6 +847,15 @@ struct dsr_plan *dsr_plan_build_access_keyed(const struct dsr_policy *policy, PG
   return plan_build(policy, conn, DSR_PLAN_ACCESS, subj, true, err, errlen);
 }
 
+static void params_free(struct dsr_plan_param *p, size_t n)
+{
+  for (size_t j = 0; j < n; j++) {
+    free(p[j].label);
+    free(p[j].value);
+  }
+  free(p);
+}
+
 void dsr_plan_free(struct dsr_plan *plan)
 {
   if (!plan)
@@ -868,20 +882,11 @@ void dsr_plan_free(struct dsr_plan *plan)
     free(pt->tenant);
   }
   free(plan->parts);
-  for (size_t j = 0; j < plan->nexport_params; j++) {
-    free(plan->export_params[j].label);
-    free(plan->export_params[j].value);
-  }
-  free(plan->export_params);
+  params_free(plan->export_params, plan->nexport_params);
   free(plan->export_sql);
   for (size_t i = 0; i < plan->nexport_colls; i++) {
-    struct dsr_plan_export *e = &plan->export_colls[i];
-    for (size_t j = 0; j < e->nparams; j++) {
-      free(e->params[j].label);
-      free(e->params[j].value);
-    }
-    free(e->params);
-    free(e->sql);
+    params_free(plan->export_colls[i].params, plan->export_colls[i].nparams);
+    free(plan->export_colls[i].sql);
   }
   free(plan->export_colls);
   for (size_t i = 0; i < plan->nnotes; i++)
