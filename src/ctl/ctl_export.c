@@ -106,7 +106,9 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
     inc[i] = tenant ? (t && !strcmp(t, tenant)) : controller ? !t : true;
   }
   tmp = dsr_asprintf("%s.dsrx", out);
-  if (!tmp)
+  /* before any other libsodium call, as dsrd does: it also picks the CPU's fastest ciphers
+   * (without it the package's and spools' XChaCha20 ran the portable code) */
+  if (!tmp || sodium_init() < 0)
     goto cleanup;
   crypto_secretstream_xchacha20poly1305_keygen(key);
   struct dsr_export_spec spec = {.policy = p,
