@@ -9,7 +9,8 @@
 #   large -- one very large subject: a designated subject with about 1,000,000
 #            rows (--quick: 100,000) across calls, recordings, transcripts,
 #            summaries and messages, erased end to end (approval to
-#            completion); < 30 s and <= 1.5x the hand SQL.
+#            completion); < 30 s and <= 1.5x the hand SQL. fig_export
+#            (platform.sh) exports the same subject as its second size.
 #
 # The many subjects are ordinary people of the generated platform (contacts
 # with an email, the first N by phone number), so the figure needs no change to
@@ -28,8 +29,9 @@ else
 fi
 many_n=$((many_n * scale))
 lg_rows=$((lg_rows * scale))
-# About 2.66 rows per call (see plat_generate).
-if want large; then
+# About 2.66 rows per call (see plat_generate). The export figure exports the
+# large subject too (its second size).
+if want large || want export; then
   plat_extra+=(--subject-email "$lg_email" --subject-phone "$lg_phone"
     --subject-calls "$(((lg_rows * 100 + 265) / 266))")
 fi

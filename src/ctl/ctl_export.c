@@ -91,7 +91,11 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
     ctl_error("the policy's postgresql store is not reachable");
     goto cleanup;
   }
-  plan = dsr_plan_build(p, conn, DSR_PLAN_ACCESS, &subj, err, sizeof err);
+  /* as the export job: the subject's rows once, into the session's tables (a store that
+   * refuses temporary tables gets the plan that computes them twice) */
+  plan = dsr_plan_build_access_keyed(p, conn, &subj, err, sizeof err);
+  if (!plan)
+    plan = dsr_plan_build(p, conn, DSR_PLAN_ACCESS, &subj, err, sizeof err);
   inc = plan ? calloc(plan->nparts + 1, sizeof *inc) : NULL;
   if (!plan || !inc) {
     ctl_error("%s", plan ? "out of memory" : err);
@@ -102,7 +106,9 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
     inc[i] = tenant ? (t && !strcmp(t, tenant)) : controller ? !t : true;
   }
   tmp = dsr_asprintf("%s.dsrx", out);
-  if (!tmp)
+  /* before any other libsodium call, as dsrd does: it also picks the CPU's fastest ciphers
+   * (without it the package's and spools' XChaCha20 ran the portable code) */
+  if (!tmp || sodium_init() < 0)
     goto cleanup;
   crypto_secretstream_xchacha20poly1305_keygen(key);
   struct dsr_export_spec spec = {.policy = p,

@@ -217,6 +217,19 @@ static void assert_rows_match(const json_t *c)
   }
   int idcol = PQfnumber(r, "id");
   ck_assert_int_ge(idcol, 0);
+  /* a controller's collection comes in key order (a processor's: by tenant, then key) */
+  const json_t *prev = NULL;
+  if (!strcmp(json_string_value(json_object_get(c, "owner")), "controller"))
+    json_array_foreach(rows, i, o) {
+      const json_t *id = json_object_get(o, "id");
+      if (prev && json_is_integer(id))
+        ck_assert_msg(json_integer_value(prev) < json_integer_value(id), "%s: rows not in key order",
+                      name);
+      else if (prev)
+        ck_assert_msg(strcmp(json_string_value(prev), json_string_value(id)) < 0,
+                      "%s: rows not in key order", name);
+      prev = id;
+    }
   for (int row = 0; row < PQntuples(r); row++) {
     o = json_object_get(by_id, PQgetvalue(r, row, idcol));
     ck_assert_msg(o != NULL, "%s: row %s of the subject is not in the package", name,

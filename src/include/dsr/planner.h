@@ -67,6 +67,14 @@ struct dsr_plan_step {
   size_t nkeys_params;
 };
 
+/** One collection's statement of a keyed access plan (dsr_plan.export_colls). */
+struct dsr_plan_export {
+  size_t coll; /**< the collection's topological index */
+  char *sql;
+  struct dsr_plan_param *params;
+  size_t nparams;
+};
+
 struct dsr_plan_part {
   char *tenant; /**< NULL: the controller part; else the tenant key as text */
   struct dsr_plan_step *steps;
@@ -94,6 +102,18 @@ struct dsr_plan {
   char *export_sql;
   struct dsr_plan_param *export_params;
   size_t nexport_params;
+  /**
+   * Keyed access plans (dsr_plan_build_access_keyed) also: the rows of each
+   * reached collection, in topological order, in a statement of its own
+   * reading the session's table: export_sql's columns and rows for that
+   * collection, except that the rank is NULL and the columns have their own
+   * types (their text as libpq gives it is export_sql's text). Parameters as
+   * export_sql's, except that the tenants' rows come in the order of the
+   * "tenants" parameter (give it in part order, as dsr_plan.parts are).
+   * NULL (none) otherwise.
+   */
+  struct dsr_plan_export *export_colls;
+  size_t nexport_colls;
 };
 
 /**
@@ -123,6 +143,17 @@ DSR_MUST_USE struct dsr_plan *dsr_plan_build(const struct dsr_policy *policy, PG
 DSR_MUST_USE struct dsr_plan *dsr_plan_build_keyed(const struct dsr_policy *policy, PGconn *conn,
                                                    const struct dsr_subject *subj, char *err,
                                                    size_t errlen);
+/**
+ * As dsr_plan_build_keyed(), for an access plan: the subject's rows go into
+ * the session's tables once, in the transaction of the counts, and the
+ * counts and export_sql read those tables; so an export reading export_sql
+ * on @p conn afterwards reads the rows the counts counted (one snapshot) and
+ * the chain of references is evaluated once for both.
+ */
+DSR_MUST_USE struct dsr_plan *dsr_plan_build_access_keyed(const struct dsr_policy *policy,
+                                                          PGconn *conn,
+                                                          const struct dsr_subject *subj,
+                                                          char *err, size_t errlen);
 void dsr_plan_free(struct dsr_plan *plan);
 
 /** The plan as JSON (new reference; caller decrefs). Secrets are never included. */

@@ -8,7 +8,10 @@
  *        its spool, the subject's files are copied block by block, the
  *        summary is rendered and the manifest (counts and SHA-256 of every
  *        entry) closes the ZIP. Everything is read in one REPEATABLE READ
- *        READ ONLY transaction, so it all comes from the same snapshot.
+ *        READ ONLY transaction, so it all comes from the same snapshot; with
+ *        a keyed plan (dsr_plan_build_access_keyed) the cursor is declared
+ *        once per collection over the session's tables the plan wrote, so
+ *        the rows are those its counts counted.
  */
 #include "config.h"
 #include "export_int.h"
@@ -114,78 +117,133 @@ static bool included(const struct xb *b, const struct dsr_pcollection *c)
   return false;
 }
 
-/* The package's cursor over the plan's export_sql: every included row, by
- * collection, one page at a time. */
+/* The package's cursor over the plan's export_sql, or (keyed plans) over each of its
+ * export_colls in turn: every included row, by collection, one page at a time. */
 struct xcur {
   PGresult *r; /**< the current page (owned) */
   int row, nt;
-  bool last; /**< the current page is the last */
+  bool last;  /**< the current page is the last of the current statement */
+  bool ended; /**< every statement is read */
+  bool pending; /**< the next page is asked for (sent, its result not read yet) */
   long page;
+  size_t next;         /**< the export_colls statement to declare next */
+  struct dsr_buf lit;  /**< the included parts' tenants, a text[] literal (owned) */
+  bool with_null;      /**< the controller part is included */
 };
 
-/* Declares the cursor: the tenants of the included parts (and the controller part). */
+/* Declares the cursor over @p sql, its parameters the tenants of the included parts. */
+static bool xcur_declare(struct xb *b, struct xcur *xc, const char *sql,
+                         const struct dsr_plan_param *params, size_t nparams)
+{
+  char *decl = sql ? dsr_asprintf("DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", sql) : NULL;
+  const char **vals = decl ? calloc(nparams + 1, sizeof *vals) : NULL;
+  for (size_t j = 0; vals && j < nparams; j++) {
+    const struct dsr_plan_param *pp = &params[j];
+    vals[j] = !strcmp(pp->label, "tenants")       ? xc->lit.data
+              : !strcmp(pp->label, "tenant_null") ? (xc->with_null ? "true" : "false")
+                                                  : pp->value;
+  }
+  PGresult *r = vals ? PQexecParams(b->conn, decl, (int)nparams, NULL, vals, NULL, NULL, 0) : NULL;
+  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  free(decl);
+  free(vals);
+  if (!ok)
+    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
+  return ok;
+}
+
+/* Declares the cursor over the first statement. */
 static bool xcur_open(struct xb *b, struct xcur *xc)
 {
   const struct dsr_plan *p = b->sp->plan;
-  struct dsr_buf lit = {0};
-  bool with_null = false, ok = p->export_sql && dsr_buf_puts(&lit, "{");
+  bool ok = dsr_buf_puts(&xc->lit, "{");
   for (size_t i = 0; ok && i < p->nparts; i++) {
     if (!b->sp->include[i])
       continue;
     if (p->parts[i].tenant)
-      ok = dsr_sql_array_add(&lit, p->parts[i].tenant, lit.len <= 1);
+      ok = dsr_sql_array_add(&xc->lit, p->parts[i].tenant, xc->lit.len <= 1);
     else
-      with_null = true;
+      xc->with_null = true;
   }
-  ok = ok && dsr_buf_puts(&lit, "}");
-  char *sql = ok ? dsr_asprintf("DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", p->export_sql) : NULL;
-  const char **vals = sql ? calloc(p->nexport_params + 1, sizeof *vals) : NULL;
-  for (size_t j = 0; vals && j < p->nexport_params; j++) {
-    const struct dsr_plan_param *pp = &p->export_params[j];
-    vals[j] = !strcmp(pp->label, "tenants")       ? lit.data
-              : !strcmp(pp->label, "tenant_null") ? (with_null ? "true" : "false")
-                                                  : pp->value;
-  }
-  PGresult *r = vals ? PQexecParams(b->conn, sql, (int)p->nexport_params, NULL, vals, NULL, NULL, 0)
-                     : NULL;
-  ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-  PQclear(r);
-  free(sql);
-  free(vals);
-  dsr_buf_free(&lit);
+  ok = ok && dsr_buf_puts(&xc->lit, "}");
   xc->page = b->sp->fetch_rows > 0 ? b->sp->fetch_rows : 1000;
-  if (!ok)
-    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
-  return ok;
+  if (!ok) {
+    snprintf(b->err, sizeof b->err, "out of memory");
+    return false;
+  }
+  if (!p->export_colls)
+    return xcur_declare(b, xc, p->export_sql, p->export_params, p->nexport_params);
+  xc->ended = p->nexport_colls == 0;
+  xc->next = 1;
+  return xc->ended || xcur_declare(b, xc, p->export_colls[0].sql, p->export_colls[0].params,
+                                   p->export_colls[0].nparams);
+}
+
+/* After the last page of a statement: the next statement's cursor, if any. */
+static bool xcur_next(struct xb *b, struct xcur *xc)
+{
+  const struct dsr_plan *p = b->sp->plan;
+  PQclear(xc->r);
+  xc->r = NULL;
+  PQclear(PQexec(b->conn, "CLOSE " CURSOR));
+  if (!p->export_colls || xc->next >= p->nexport_colls) {
+    xc->ended = true;
+    return true;
+  }
+  const struct dsr_plan_export *e = &p->export_colls[xc->next++];
+  return xcur_declare(b, xc, e->sql, e->params, e->nparams);
+}
+
+/* The result of the page asked for ahead (PQsendQuery), the connection left idle. */
+static PGresult *xcur_result(struct xb *b)
+{
+  PGresult *r = PQgetResult(b->conn), *more;
+  while ((more = PQgetResult(b->conn)) != NULL)
+    PQclear(more);
+  return r;
 }
 
 /* The collection (topo index) of the next row, fetching a page when needed;
  * -1 at the end, -2 on an error. */
 static long xcur_peek(struct xb *b, struct xcur *xc)
 {
-  if (xc->r && xc->row < xc->nt)
-    return atol(PQgetvalue(xc->r, xc->row, 0));
-  if (xc->r && xc->last)
-    return -1;
-  PQclear(xc->r);
-  char fetch[64];
-  snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, xc->page);
-  xc->r = PQexec(b->conn, fetch);
-  if (PQresultStatus(xc->r) != PGRES_TUPLES_OK) {
-    snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
-    return -2;
+  for (;;) {
+    if (xc->ended)
+      return -1;
+    if (xc->r && xc->row < xc->nt)
+      return atol(PQgetvalue(xc->r, xc->row, 0));
+    if (xc->r && xc->last) {
+      if (!xcur_next(b, xc))
+        return -2;
+      continue;
+    }
+    PQclear(xc->r);
+    char fetch[64];
+    snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM " CURSOR, xc->page);
+    xc->r = xc->pending ? xcur_result(b) : PQexec(b->conn, fetch);
+    xc->pending = false;
+    if (PQresultStatus(xc->r) != PGRES_TUPLES_OK) {
+      snprintf(b->err, sizeof b->err, "reading the subject's rows failed");
+      return -2;
+    }
+    xc->row = 0;
+    xc->nt = PQntuples(xc->r);
+    xc->last = xc->nt < xc->page;
+    /* the server reads the next page while this one is written (not sent: read in turn) */
+    xc->pending = !xc->last && PQsendQuery(b->conn, fetch) == 1;
   }
-  xc->row = 0;
-  xc->nt = PQntuples(xc->r);
-  xc->last = xc->nt < xc->page;
-  return xc->nt > 0 ? atol(PQgetvalue(xc->r, 0, 0)) : -1;
 }
 
 static void xcur_close(struct xb *b, struct xcur *xc)
 {
   PQclear(xc->r);
   xc->r = NULL;
-  PQclear(PQexec(b->conn, "CLOSE " CURSOR));
+  if (xc->pending) /* a page asked for ahead and not read: an error stopped the package */
+    PQclear(xcur_result(b));
+  if (!xc->ended)
+    PQclear(PQexec(b->conn, "CLOSE " CURSOR));
+  dsr_buf_free(&xc->lit);
 }
 
 /* Positions in the cursor's row of @p cols of @p c; false (message set) if one is not read. */
@@ -726,9 +784,7 @@ static bool write_csvs(struct xb *b)
 {
   bool media = b->sp->kind != DSR_EXPORT_PORTABILITY; /* portability: no media */
   struct xcur xc = {0};
-  if (!xcur_open(b, &xc))
-    return false;
-  long at = xcur_peek(b, &xc);
+  long at = xcur_open(b, &xc) ? xcur_peek(b, &xc) : -2;
   bool ok = at > -2;
   for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
     const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);

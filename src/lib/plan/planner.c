@@ -289,6 +289,50 @@ static void access_select(struct psql *s, const struct dsr_pcollection *c, const
   psql_key_cols(s, "x", c);
 }
 
+/* Keyed access plans: one statement per reached collection reading its session's table
+ * (see dsr_plan.export_colls): no rank, no text conversion, no sort of the whole package. */
+static bool access_export_colls(const struct plan_ctx *pc, struct dsr_plan *plan)
+{
+  bool *need = calloc(pc->ncolls + 1, sizeof *need);
+  plan->export_colls = calloc(pc->ncolls + 1, sizeof *plan->export_colls);
+  bool ok = need && plan->export_colls;
+  for (size_t i = 0; ok && i < pc->ncolls; i++) {
+    if (!pc->reached[i])
+      continue;
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
+    const char *cols[DSR_PLAN_MAX_COLUMNS];
+    size_t n = dsr_plan_access_columns(c, cols, DSR_ARRAY_LEN(cols));
+    struct psql s = {0};
+    memset(need, 0, (pc->ncolls + 1) * sizeof *need);
+    need[i] = true; /* a keyed CTE reads its table only */
+    psql_ctes(pc, &s, need, NULL);
+    psql_printf(&s, "SELECT %zu::int, NULL::bigint", i);
+    for (size_t k = 0; k < n; k++) {
+      psql_puts(&s, ", x.");
+      psql_ident(&s, cols[k]);
+    }
+    psql_printf(&s, " FROM s%zu x", i);
+    /* the parts' order, as export_sql ranks them: the controller's rows, then each tenant's
+     * in the order of the "tenants" parameter (an integer to sort by: comparing the tenants'
+     * text row by row costs more than the rest of the sort) */
+    bool proc = c->owner == DSR_OWNER_PROCESSOR;
+    if (proc)
+      psql_printf(&s, " LEFT JOIN unnest($%d::text[]) WITH ORDINALITY AS r(t, n) ON r.t = "
+                      "x.\"__dsr_tenant\"", psql_param(&s, "tenants", NULL, false));
+    psql_puts(&s, " WHERE ");
+    psql_tenants_filter(&s, c);
+    psql_puts(&s, proc ? " ORDER BY r.n NULLS FIRST, " : " ORDER BY ");
+    psql_key_cols(&s, "x", c);
+    struct dsr_plan_export *e = &plan->export_colls[plan->nexport_colls];
+    e->coll = i;
+    ok = psql_take(&s, &e->sql, &e->params, &e->nparams);
+    plan->nexport_colls += ok;
+    psql_free(&s);
+  }
+  free(need);
+  return ok;
+}
+
 /* Access plans: every reached collection's rows in one statement, so that
  * the chain of CTEs is evaluated once (see dsr_plan.export_sql). */
 static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
@@ -339,6 +383,7 @@ static bool access_export_sql(const struct plan_ctx *pc, struct dsr_plan *plan)
   }
   psql_puts(&s, first ? "SELECT NULL::int, NULL::bigint WHERE FALSE" : " ORDER BY 1, 2");
   ok = psql_take(&s, &plan->export_sql, &plan->export_params, &plan->nexport_params);
+  ok = ok && (!pc->keyed || access_export_colls(pc, plan));
 cleanup:
   psql_free(&s);
   free(need);
@@ -644,6 +689,9 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
 {
   struct psql drop = {0}, an = {0};
   bool ok = true, any = false;
+  /* an access plan reads each table whole, once (counts, then the package): neither a key
+   * index nor statistics pay for themselves (ANALYZE samples every wide column) */
+  bool access = pc->kind == DSR_PLAN_ACCESS;
   psql_puts(&drop, "DROP TABLE IF EXISTS ");
   psql_puts(&an, "ANALYZE ");
   for (size_t i = 0; i < pc->ncolls; i++)
@@ -669,11 +717,11 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
     struct psql s = {0}, ix = {0};
     psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
     psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
-    ok = run_command(conn, &s, err, errlen) && run_command(conn, &ix, err, errlen);
+    ok = run_command(conn, &s, err, errlen) && (access || run_command(conn, &ix, err, errlen));
     psql_free(&s);
     psql_free(&ix);
   }
-  ok = ok && run_command(conn, &an, err, errlen);
+  ok = ok && (access || run_command(conn, &an, err, errlen));
 cleanup:
   psql_free(&drop);
   psql_free(&an);
@@ -792,6 +840,22 @@ struct dsr_plan *dsr_plan_build_keyed(const struct dsr_policy *policy, PGconn *c
   return plan_build(policy, conn, DSR_PLAN_ERASURE, subj, true, err, errlen);
 }
 
+struct dsr_plan *dsr_plan_build_access_keyed(const struct dsr_policy *policy, PGconn *conn,
+                                             const struct dsr_subject *subj, char *err,
+                                             size_t errlen)
+{
+  return plan_build(policy, conn, DSR_PLAN_ACCESS, subj, true, err, errlen);
+}
+
+static void params_free(struct dsr_plan_param *p, size_t n)
+{
+  for (size_t j = 0; j < n; j++) {
+    free(p[j].label);
+    free(p[j].value);
+  }
+  free(p);
+}
+
 void dsr_plan_free(struct dsr_plan *plan)
 {
   if (!plan)
@@ -818,12 +882,13 @@ void dsr_plan_free(struct dsr_plan *plan)
     free(pt->tenant);
   }
   free(plan->parts);
-  for (size_t j = 0; j < plan->nexport_params; j++) {
-    free(plan->export_params[j].label);
-    free(plan->export_params[j].value);
-  }
-  free(plan->export_params);
+  params_free(plan->export_params, plan->nexport_params);
   free(plan->export_sql);
+  for (size_t i = 0; i < plan->nexport_colls; i++) {
+    params_free(plan->export_colls[i].params, plan->export_colls[i].nparams);
+    free(plan->export_colls[i].sql);
+  }
+  free(plan->export_colls);
   for (size_t i = 0; i < plan->nnotes; i++)
     free(plan->notes[i]);
   free(plan->notes);
