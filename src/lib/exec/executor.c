@@ -72,6 +72,7 @@ struct pend_tx {
    * literal; NULL: none, on a resume), so they enter the list done rather than due */
   const char *fgone;
   bool apply; /* resolve: apply (true) or drop (false) */
+  bool last;  /* a fresh batch's page was short: the step is done with it */
 };
 
 static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const char *const *v,
@@ -113,6 +114,16 @@ static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
   if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_FILES_DUE : DSR_STMT_EX_FILES_UNSTAGE, 2, v, -1);
   return s;
+}
+
+/* A batch applied right after its store's commit: one statement, in a transaction whose
+ * commit does not wait for the disk (DSR_STMT_EX_APPLY_NO_WAIT says why that is safe). */
+static enum dsr_tx_status apply_fresh_body(struct dsr_db *db, void *arg)
+{
+  struct pend_tx *p = arg;
+  const char *v[] = {p->ex->run_id, p->key, p->xid, p->now, p->fgone, p->last ? "true" : "false"};
+  enum dsr_tx_status s = run(db, DSR_STMT_EX_APPLY_NO_WAIT, 0, NULL, 1);
+  return s == DSR_TX_COMMIT ? run(db, DSR_STMT_EX_STEP_APPLY_FRESH, 6, v, 1) : s;
 }
 
 /* Applies (committed) or drops (aborted) the pending outcome of transaction @p xid. */
@@ -501,9 +512,8 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   /* applied in one statement; a page shorter than the batch ends the step: done with its
    * outcome (a crash before that commit: the resume resolves the batch and finds the next
    * page empty) */
-  bool last = nk < atol(limit);
-  const char *av[] = {ex->run_id, st->key, xid, now, p.fgone, last ? "true" : "false"};
-  if (run(ex->db, DSR_STMT_EX_STEP_APPLY_FRESH, 6, av, 1) != DSR_TX_COMMIT) {
+  p.last = nk < atol(limit);
+  if (!dsr_db_tx(ex->db, "READ COMMITTED", apply_fresh_body, &p)) {
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
     goto cleanup;
   }
@@ -511,7 +521,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     dsr_buf_free(next_cursor); /* the caller reads the step's progress again */
     *next_cursor = (struct dsr_buf){0};
   }
-  pr = last ? PAGE_LAST : PAGE_DONE;
+  pr = p.last ? PAGE_LAST : PAGE_DONE;
   *page_rows = o.rows;
   *res = DSR_EXEC_OK;
 cleanup:
