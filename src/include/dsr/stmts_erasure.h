@@ -20,6 +20,12 @@
   X(DSR_STMT_STORE_COMMIT, "COMMIT")                                                             \
   X(DSR_STMT_STORE_ROLLBACK, "ROLLBACK")                                                         \
   X(DSR_STMT_STORE_TXID, "SELECT txid_current()")                                               \
+  /* an erasure's store session, before its keyed plan: the tables of a large subject's rows   \
+   * stay in the session's memory (up to 64 MB; a higher setting of the store stays) instead   \
+   * of going through 8 MB of local buffers (set before the session's first temporary table) */ \
+  X(DSR_STMT_STORE_TEMP_BUFFERS,                                                                 \
+    "SELECT set_config('temp_buffers', (greatest(pg_size_bytes(current_setting('temp_buffers')),"\
+    " 67108864) / 1024)::text || 'kB', false)")                                                  \
   X(DSR_STMT_STORE_TXID_STATUS, "SELECT txid_status($1::bigint)")                               \
   /* --- steps and their pending batch ------------------------------------------------ */      \
   X(DSR_STMT_EX_STEP_REGISTER,                                                                   \
