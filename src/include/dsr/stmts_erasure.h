@@ -71,9 +71,10 @@
     " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL,"                  \
     " pend_fstores = NULL, pend_fpaths = NULL, done = done OR $6::boolean"                       \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint RETURNING 1")          \
-  /* the applying transaction's commit does not wait for the disk: if it is lost (the        \
-   * cluster's crash), the batch is still pending and its resume applies it again (files due, \
-   * unlinked again); any later commit that waits flushes it first (one WAL)               */ \
+  /* the transaction's commit does not wait for the disk (an applied batch, a step's         \
+   * registration or "done"): if a crash of the cluster loses it, the batch is still pending   \
+   * and its resume applies it again (files due, unlinked again), the step is registered or    \
+   * found empty again; any later commit that waits flushes it first (one WAL)              */ \
   X(DSR_STMT_EX_APPLY_NO_WAIT, "SELECT set_config('synchronous_commit', 'off', true)")           \
   X(DSR_STMT_EX_STEP_DROP,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = NULL, pend_cursor = NULL, pend_rows = NULL,"        \

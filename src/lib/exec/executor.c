@@ -72,7 +72,6 @@ struct pend_tx {
    * literal; NULL: none, on a resume), so they enter the list done rather than due */
   const char *fgone;
   bool apply; /* resolve: apply (true) or drop (false) */
-  bool last;  /* a fresh batch's page was short: the step is done with it */
 };
 
 static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const char *const *v,
@@ -116,14 +115,28 @@ static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
   return s;
 }
 
-/* A batch applied right after its store's commit: one statement, in a transaction whose
- * commit does not wait for the disk (DSR_STMT_EX_APPLY_NO_WAIT says why that is safe). */
-static enum dsr_tx_status apply_fresh_body(struct dsr_db *db, void *arg)
+/* One statement in a transaction whose commit does not wait for the disk: for what a resume
+ * does again when a crash of dsrd's cluster loses it (an applied batch stays pending, a
+ * registration or a "done" is written again); a later commit that waits flushes it first. */
+struct no_wait {
+  enum dsr_stmt st;
+  int n;
+  const char *const *v;
+  int want_rows;
+};
+
+static enum dsr_tx_status no_wait_body(struct dsr_db *db, void *arg)
 {
-  struct pend_tx *p = arg;
-  const char *v[] = {p->ex->run_id, p->key, p->xid, p->now, p->fgone, p->last ? "true" : "false"};
+  const struct no_wait *w = arg;
   enum dsr_tx_status s = run(db, DSR_STMT_EX_APPLY_NO_WAIT, 0, NULL, 1);
-  return s == DSR_TX_COMMIT ? run(db, DSR_STMT_EX_STEP_APPLY_FRESH, 6, v, 1) : s;
+  return s == DSR_TX_COMMIT ? run(db, w->st, w->n, w->v, w->want_rows) : s;
+}
+
+static bool run_no_wait(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *v,
+                        int want_rows)
+{
+  struct no_wait w = {.st = st, .n = n, .v = v, .want_rows = want_rows};
+  return dsr_db_tx(db, "READ COMMITTED", no_wait_body, &w);
 }
 
 /* Applies (committed) or drops (aborted) the pending outcome of transaction @p xid. */
@@ -512,8 +525,9 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   /* applied in one statement; a page shorter than the batch ends the step: done with its
    * outcome (a crash before that commit: the resume resolves the batch and finds the next
    * page empty) */
-  p.last = nk < atol(limit);
-  if (!dsr_db_tx(ex->db, "READ COMMITTED", apply_fresh_body, &p)) {
+  bool last = nk < atol(limit);
+  const char *av[] = {ex->run_id, st->key, xid, now, p.fgone, last ? "true" : "false"};
+  if (!run_no_wait(ex->db, DSR_STMT_EX_STEP_APPLY_FRESH, 6, av, 1)) {
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
     goto cleanup;
   }
@@ -521,7 +535,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     dsr_buf_free(next_cursor); /* the caller reads the step's progress again */
     *next_cursor = (struct dsr_buf){0};
   }
-  pr = p.last ? PAGE_LAST : PAGE_DONE;
+  pr = last ? PAGE_LAST : PAGE_DONE;
   *page_rows = o.rows;
   *res = DSR_EXEC_OK;
 cleanup:
@@ -547,10 +561,7 @@ static bool register_step(struct dsr_exec *ex, const struct dsr_exec_step *st, i
                      dsr_step_verb_name(st->verb),
                      masks_kept(ex, st) ? DSR_EXEC_KEPT_MASKED : st->basis, rows,
                      retain ? "true" : "false"};
-  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v);
-  bool ok = dsr_db_ok(r);
-  PQclear(r);
-  return ok;
+  return run_no_wait(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v, -1);
 }
 
 /* Marks the step done (its last page was full and the next one empty). */
@@ -558,10 +569,7 @@ static enum dsr_exec_result step_done(struct dsr_exec *ex, const struct dsr_exec
                                       char *err, size_t errlen)
 {
   const char *v[] = {ex->run_id, st->key};
-  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_DONE, 2, v);
-  bool ok = dsr_db_ok(r);
-  PQclear(r);
-  if (!ok) {
+  if (!run_no_wait(ex->db, DSR_STMT_EX_STEP_DONE, 2, v, -1)) {
     snprintf(err, errlen, "%s: cannot mark the step done", st->key);
     return DSR_EXEC_RETRY;
   }
