@@ -19,7 +19,11 @@
  * runs again. So a kill -9 at any moment resumes to the same final state.
  * A page shorter than the batch marks its step done in the transaction that
  * applies its outcome (a resume that applies it instead finds the next page
- * empty).
+ * empty). Right after the store's commit the outcome is applied by one
+ * statement whose commit does not wait for the disk: lost in a crash of
+ * dsrd's cluster, the batch is still pending and is applied by the resume
+ * (the pending record itself is committed durably, before the store's
+ * commit). The next page starts from the cursor kept in memory.
  * Files are unlinked only once their rows are gone: a batch's files right
  * after its store's commit, each directory fsync'ed, and they enter the list
  * of file deletions done in the transaction that applies the outcome; those

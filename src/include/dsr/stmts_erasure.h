@@ -20,6 +20,12 @@
   X(DSR_STMT_STORE_COMMIT, "COMMIT")                                                             \
   X(DSR_STMT_STORE_ROLLBACK, "ROLLBACK")                                                         \
   X(DSR_STMT_STORE_TXID, "SELECT txid_current()")                                               \
+  /* an erasure's store session, before its keyed plan: the tables of a large subject's rows   \
+   * stay in the session's memory (up to 64 MB; a higher setting of the store stays) instead   \
+   * of going through 8 MB of local buffers (set before the session's first temporary table) */ \
+  X(DSR_STMT_STORE_TEMP_BUFFERS,                                                                 \
+    "SELECT set_config('temp_buffers', (greatest(pg_size_bytes(current_setting('temp_buffers')),"\
+    " 67108864) / 1024)::text || 'kB', false)")                                                  \
   X(DSR_STMT_STORE_TXID_STATUS, "SELECT txid_status($1::bigint)")                               \
   /* --- steps and their pending batch ------------------------------------------------ */      \
   X(DSR_STMT_EX_STEP_REGISTER,                                                                   \
@@ -43,6 +49,33 @@
     " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL,"                  \
     " pend_fstores = NULL, pend_fpaths = NULL"                                                   \
     " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint")                      \
+  /* a batch applied right after its store's commit, in one autocommit statement (one round  \
+   * trip, one commit): its keys to the erasure ledger (when recorded), its files to the list  \
+   * (done when $5 says removed, else due), the step's counters; $6: its page was short, so   \
+   * the step is done too. The CTEs read the pending values from the statement's snapshot.   */ \
+  X(DSR_STMT_EX_STEP_APPLY_FRESH,                                                                \
+    "WITH s AS (SELECT run_id, step_key, ord, store, collection, action, pend_keys,"             \
+    " pend_fstores, pend_fpaths FROM dsr_erasure_steps WHERE run_id = $1::uuid"                  \
+    " AND step_key = $2 AND pend_xid = $3::bigint),"                                             \
+    " l AS (INSERT INTO dsr_erasure_ledger_keys (run_id, step_key, ord, store, collection,"       \
+    " action, keys) SELECT run_id, step_key, ord, store, collection, action, pend_keys::text[]"  \
+    " FROM s WHERE pend_keys IS NOT NULL AND action <> 'retain'),"                               \
+    " f AS (INSERT INTO dsr_file_deletions (run_id, step_key, store, path, state, created_at,"    \
+    " done_at) SELECT s.run_id, s.step_key, f.store, f.path,"                                    \
+    " CASE WHEN f.gone THEN 'done' ELSE 'due' END, " DSR_ENOW(4) ","                             \
+    " CASE WHEN f.gone THEN " DSR_ENOW(4) " END"                                                 \
+    " FROM s, unnest(s.pend_fstores, s.pend_fpaths, $5::boolean[]) AS f(store, path, gone)"      \
+    " ON CONFLICT DO NOTHING)"                                                                   \
+    " UPDATE dsr_erasure_steps SET cursor_key = pend_cursor, rows = rows + pend_rows,"           \
+    " kept = kept + pend_kept, files = files + pend_files, pend_xid = NULL, pend_cursor = NULL,"  \
+    " pend_rows = NULL, pend_kept = NULL, pend_files = NULL, pend_keys = NULL,"                  \
+    " pend_fstores = NULL, pend_fpaths = NULL, done = done OR $6::boolean"                       \
+    " WHERE run_id = $1::uuid AND step_key = $2 AND pend_xid = $3::bigint RETURNING 1")          \
+  /* the transaction's commit does not wait for the disk (an applied batch, a step's         \
+   * registration or "done"): if a crash of the cluster loses it, the batch is still pending   \
+   * and its resume applies it again (files due, unlinked again), the step is registered or    \
+   * found empty again; any later commit that waits flushes it first (one WAL)              */ \
+  X(DSR_STMT_EX_APPLY_NO_WAIT, "SELECT set_config('synchronous_commit', 'off', true)")           \
   X(DSR_STMT_EX_STEP_DROP,                                                                       \
     "UPDATE dsr_erasure_steps SET pend_xid = NULL, pend_cursor = NULL, pend_rows = NULL,"        \
     " pend_kept = NULL, pend_files = NULL, pend_keys = NULL, pend_fstores = NULL,"               \

@@ -159,6 +159,10 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     snprintf(err, errlen, "the policy's postgresql store is not reachable");
     goto cleanup;
   }
+  PGresult *tb = PQexec(store, exec_fixed_sql(DSR_STMT_STORE_TEMP_BUFFERS));
+  if (!dsr_db_ok(tb)) /* the default buffers then: slower, not wrong */
+    DSR_WARN("erasure.temp_buffers_refused", "run=%s", sc->run_id);
+  PQclear(tb);
   char perr[256];
   /* the subject's rows are computed once, on the session that runs the steps; a store that
    * refuses temporary tables gets the plan whose statements compute them each time */

@@ -41,15 +41,18 @@ static bool store_fixed(PGconn *c, enum dsr_stmt st)
   return ok;
 }
 
-/* Begins a page's store transaction with its page cost (DSR_STMT_STORE_PAGE_COST), in one
- * round trip; true when both ran. */
-static bool store_begin_page(PGconn *c)
+/* Begins a page's store transaction with its page cost (DSR_STMT_STORE_PAGE_COST) and reads
+ * its transaction id into @p xid (assigned now: the page writes anyway), in one round trip;
+ * true when all three ran. */
+static bool store_begin_page(PGconn *c, char *xid, size_t xidlen)
 {
   char sql[512];
-  snprintf(sql, sizeof sql, "%s; %s", exec_fixed_sql(DSR_STMT_STORE_BEGIN),
-           exec_fixed_sql(DSR_STMT_STORE_PAGE_COST));
+  snprintf(sql, sizeof sql, "%s; %s; %s", exec_fixed_sql(DSR_STMT_STORE_BEGIN),
+           exec_fixed_sql(DSR_STMT_STORE_PAGE_COST), exec_fixed_sql(DSR_STMT_STORE_TXID));
   PGresult *r = PQexec(c, sql);
-  bool ok = dsr_db_ok(r);
+  bool ok = dsr_db_ok(r) && PQntuples(r) == 1;
+  if (ok)
+    dsr_strlcpy(xid, PQgetvalue(r, 0, 0), xidlen);
   PQclear(r);
   if (!ok && PQtransactionStatus(c) != PQTRANS_IDLE)
     (void)store_fixed(c, DSR_STMT_STORE_ROLLBACK);
@@ -69,10 +72,6 @@ struct pend_tx {
    * literal; NULL: none, on a resume), so they enter the list done rather than due */
   const char *fgone;
   bool apply; /* resolve: apply (true) or drop (false) */
-  /* resolve right after the store's commit (not a resume): the batch staged no file the old
-   * way, and its statements that have nothing to write are skipped; @p last: its page was
-   * short, so the step is done in the same transaction */
-  bool fresh, last;
 };
 
 static enum dsr_tx_status run(struct dsr_db *db, enum dsr_stmt s, int n, const char *const *v,
@@ -96,25 +95,48 @@ static bool pend(struct pend_tx *p)
   return run(p->ex->db, DSR_STMT_EX_STEP_PEND, 10, v, 1) == DSR_TX_COMMIT;
 }
 
+/* A batch left pending (a resume, see resolve); one applied right after its store's commit
+ * takes DSR_STMT_EX_STEP_APPLY_FRESH instead. */
 static enum dsr_tx_status resolve_body(struct dsr_db *db, void *arg)
 {
   struct pend_tx *p = arg;
   const char *v[] = {p->ex->run_id, p->key, p->xid, p->now, p->fgone};
   /* an applied batch's keys go to the erasure ledger, and its files enter the list of file
-   * deletions (done when already removed, else due), before the step forgets them (a fresh
-   * batch without keys or files has none to move) */
+   * deletions (done when already removed, else due), before the step forgets them */
   enum dsr_tx_status s = DSR_TX_COMMIT;
-  if (p->apply && (!p->fresh || p->keys))
+  if (p->apply)
     s = run(db, DSR_STMT_LEDGER_KEYS_APPEND, 3, v, -1);
-  if (s == DSR_TX_COMMIT && p->apply && (!p->fresh || p->fpaths))
+  if (s == DSR_TX_COMMIT && p->apply)
     s = run(db, DSR_STMT_EX_FILES_PEND_DUE, 5, v, -1);
   if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_STEP_APPLY : DSR_STMT_EX_STEP_DROP, 3, v, -1);
-  if (s == DSR_TX_COMMIT && !p->fresh)
+  if (s == DSR_TX_COMMIT)
     s = run(db, p->apply ? DSR_STMT_EX_FILES_DUE : DSR_STMT_EX_FILES_UNSTAGE, 2, v, -1);
-  if (s == DSR_TX_COMMIT && p->last)
-    s = run(db, DSR_STMT_EX_STEP_DONE, 2, v, -1);
   return s;
+}
+
+/* One statement in a transaction whose commit does not wait for the disk: for what a resume
+ * does again when a crash of dsrd's cluster loses it (an applied batch stays pending, a
+ * registration or a "done" is written again); a later commit that waits flushes it first. */
+struct no_wait {
+  enum dsr_stmt st;
+  int n;
+  const char *const *v;
+  int want_rows;
+};
+
+static enum dsr_tx_status no_wait_body(struct dsr_db *db, void *arg)
+{
+  const struct no_wait *w = arg;
+  enum dsr_tx_status s = run(db, DSR_STMT_EX_APPLY_NO_WAIT, 0, NULL, 1);
+  return s == DSR_TX_COMMIT ? run(db, w->st, w->n, w->v, w->want_rows) : s;
+}
+
+static bool run_no_wait(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *v,
+                        int want_rows)
+{
+  struct no_wait w = {.st = st, .n = n, .v = v, .want_rows = want_rows};
+  return dsr_db_tx(db, "READ COMMITTED", no_wait_body, &w);
 }
 
 /* Applies (committed) or drops (aborted) the pending outcome of transaction @p xid. */
@@ -419,11 +441,13 @@ static const char **page_params(const struct dsr_exec *ex, const struct dsr_exec
   return v;
 }
 
-/* One page; *page_rows: the rows it removed or changed. A short page (PAGE_LAST) also marks
- * the step done, with its outcome. */
+/* One page; *page_rows: the rows it removed or changed; @p next_cursor (empty) receives the
+ * step's cursor once the page is applied (left empty when it could not be copied). A short
+ * page (PAGE_LAST) also marks the step done, with its outcome. */
 static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st,
                              const char *cursor, enum dsr_exec_result *res,
-                             long long *page_rows, char *err, size_t errlen)
+                             long long *page_rows, struct dsr_buf *next_cursor, char *err,
+                             size_t errlen)
 {
   struct page_out o = {0};
   struct dsr_buf keys = {0}, gone = {0};
@@ -438,7 +462,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  if (!(in_tx = store_begin_page(ex->store))) {
+  if (!(in_tx = store_begin_page(ex->store, xid, sizeof xid))) {
     snprintf(err, errlen, "%s: cannot begin a store transaction", st->key);
     goto cleanup;
   }
@@ -473,14 +497,6 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     *res = DSR_EXEC_FAIL;
     goto cleanup;
   }
-  r = PQexec(ex->store, exec_fixed_sql(DSR_STMT_STORE_TXID));
-  if (!dsr_db_ok(r) || PQntuples(r) != 1) {
-    snprintf(err, errlen, "%s: cannot read the store's transaction id", st->key);
-    goto cleanup;
-  }
-  dsr_strlcpy(xid, PQgetvalue(r, 0, 0), sizeof xid);
-  PQclear(r);
-  r = NULL;
   snprintf(rows, sizeof rows, "%lld", o.rows);
   snprintf(kept, sizeof kept, "%lld", o.kept);
   snprintf(nfiles, sizeof nfiles, "%lld", o.nfiles);
@@ -506,15 +522,20 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
    * crash before the outcome is applied lists them due, and they are unlinked again, missing) */
   if (o.nf > 0 && unlink_page_files(ex, &o, &gone))
     p.fgone = gone.data;
-  p.apply = p.fresh = true;
-  /* a page shorter than the batch ends the step: done with its outcome (a crash before
-   * that commit: the resume resolves the batch and finds the next page empty) */
-  p.last = nk < atol(limit);
-  if (!dsr_db_tx(ex->db, "READ COMMITTED", resolve_body, &p)) {
+  /* applied in one statement; a page shorter than the batch ends the step: done with its
+   * outcome (a crash before that commit: the resume resolves the batch and finds the next
+   * page empty) */
+  bool last = nk < atol(limit);
+  const char *av[] = {ex->run_id, st->key, xid, now, p.fgone, last ? "true" : "false"};
+  if (!run_no_wait(ex->db, DSR_STMT_EX_STEP_APPLY_FRESH, 6, av, 1)) {
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
     goto cleanup;
   }
-  pr = p.last ? PAGE_LAST : PAGE_DONE;
+  if (next_cursor && !dsr_buf_puts(next_cursor, o.cursor.data)) {
+    dsr_buf_free(next_cursor); /* the caller reads the step's progress again */
+    *next_cursor = (struct dsr_buf){0};
+  }
+  pr = last ? PAGE_LAST : PAGE_DONE;
   *page_rows = o.rows;
   *res = DSR_EXEC_OK;
 cleanup:
@@ -540,10 +561,60 @@ static bool register_step(struct dsr_exec *ex, const struct dsr_exec_step *st, i
                      dsr_step_verb_name(st->verb),
                      masks_kept(ex, st) ? DSR_EXEC_KEPT_MASKED : st->basis, rows,
                      retain ? "true" : "false"};
-  PGresult *r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v);
-  bool ok = dsr_db_ok(r);
-  PQclear(r);
-  return ok;
+  return run_no_wait(ex->db, DSR_STMT_EX_STEP_REGISTER, 9, v, -1);
+}
+
+/* Marks the step done (its last page was full and the next one empty). */
+static enum dsr_exec_result step_done(struct dsr_exec *ex, const struct dsr_exec_step *st,
+                                      char *err, size_t errlen)
+{
+  const char *v[] = {ex->run_id, st->key};
+  if (!run_no_wait(ex->db, DSR_STMT_EX_STEP_DONE, 2, v, -1)) {
+    snprintf(err, errlen, "%s: cannot mark the step done", st->key);
+    return DSR_EXEC_RETRY;
+  }
+  return DSR_EXEC_OK;
+}
+
+/* Runs pages from @p cursor (NULL: the first) on; @p known (empty) and @p rows: the step's
+ * progress so far, read from dsrd. Each page applied here gives the next one its cursor and
+ * rows without reading them back; only when a cursor could not be kept does the caller read
+ * the step's progress again (*again). */
+static enum dsr_exec_result pages_from(struct dsr_exec *ex, const struct dsr_exec_step *st,
+                                       const char *cursor, long long rows, bool *again,
+                                       char *err, size_t errlen)
+{
+  struct dsr_buf known = {0};
+  enum dsr_exec_result res = DSR_EXEC_OK;
+  *again = false;
+  for (;;) {
+    struct dsr_buf next = {0};
+    long long page_rows = 0;
+    if (ex->progress)
+      ex->progress(ex->progress_ctx, st, rows);
+    enum page_result pr = page(ex, st, cursor, &res, &page_rows, &next, err, errlen);
+    dsr_buf_free(&known);
+    known = next;
+    rows += page_rows;
+    if (pr == PAGE_ERR)
+      break;
+    if (pr == PAGE_LAST) { /* marked done with its outcome */
+      if (ex->progress)
+        ex->progress(ex->progress_ctx, st, rows);
+      break;
+    }
+    if (pr == PAGE_EMPTY) {
+      res = step_done(ex, st, err, errlen);
+      break;
+    }
+    if (known.len == 0) { /* out of memory for the cursor: read it back */
+      *again = true;
+      break;
+    }
+    cursor = known.data;
+  }
+  dsr_buf_free(&known);
+  return res;
 }
 
 enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exec_step *st,
@@ -576,28 +647,11 @@ enum dsr_exec_result dsr_exec_step_run(struct dsr_exec *ex, const struct dsr_exe
     }
     if (done || st->verb == DSR_STEP_RETAIN)
       return DSR_EXEC_OK;
-    if (ex->progress)
-      ex->progress(ex->progress_ctx, st, rows);
-    enum dsr_exec_result res = DSR_EXEC_OK;
-    long long page_rows = 0;
-    enum page_result pr = page(ex, st, has_cursor ? cursor : NULL, &res, &page_rows, err, errlen);
-    if (pr == PAGE_ERR)
+    bool again = false;
+    enum dsr_exec_result res =
+        pages_from(ex, st, has_cursor ? cursor : NULL, rows, &again, err, errlen);
+    if (!again)
       return res;
-    if (pr == PAGE_LAST) { /* marked done with its outcome */
-      if (ex->progress)
-        ex->progress(ex->progress_ctx, st, rows + page_rows);
-      return DSR_EXEC_OK;
-    }
-    if (pr == PAGE_EMPTY) {
-      r = dsr_db_exec(ex->db, DSR_STMT_EX_STEP_DONE, 2, v);
-      bool ok = dsr_db_ok(r);
-      PQclear(r);
-      if (!ok) {
-        snprintf(err, errlen, "%s: cannot mark the step done", st->key);
-        return DSR_EXEC_RETRY;
-      }
-      return DSR_EXEC_OK;
-    }
   }
 }
 

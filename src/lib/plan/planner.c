@@ -708,6 +708,9 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
   q = ok ? PQexec(conn, stmt_sql(DSR_STMT_POLICY_PAGE_COST)) : NULL;
   ok = ok && PQresultStatus(q) == PGRES_TUPLES_OK;
   PQclear(q);
+  q = ok ? PQexec(conn, stmt_sql(DSR_STMT_POLICY_KEYED_STATS)) : NULL;
+  ok = ok && PQresultStatus(q) == PGRES_COMMAND_OK;
+  PQclear(q);
   if (!ok)
     snprintf(err, errlen, "cannot store the subject's rows");
   ok = ok && run_command(conn, &drop, err, errlen);
