@@ -144,6 +144,8 @@ START_TEST(erasure_removes_every_local_form)
   /* staff's dry run shows the number masked, in every parameter built from it */
   json_t *dry = NULL;
   ck_assert_int_eq(dsr_admin_plan(d.db, d.policy, id, &dry), DSR_OK);
+  /* the request's random id may hold any three digits ("...-9507-..."): not a parameter */
+  json_object_del(dry, "request_id");
   char *text = json_dumps(dry, 0);
   ck_assert_ptr_nonnull(text);
   ck_assert_ptr_nonnull(strstr(text, "\"phone_digits\""));
