@@ -9,7 +9,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <pthread.h>
 #include "dsr/export.h"
+
+/* Buffers between the exporter and the ZIP's writer thread (see export_zip.c). */
+#define XZIP_BUFS 4
+#define XZIP_BUF_BYTES (64u * 1024u)
 
 struct xzip {
   struct archive *a;
@@ -18,9 +23,25 @@ struct xzip {
   uint64_t entry_bytes;
   char *entry_name; /**< current entry (owned) */
   json_t *files;    /**< [{"name", "sha256", "bytes"}] of finished entries (owned) */
-  bool failed;
-  unsigned char wbuf[16384]; /**< bytes of the current entry not yet written */
+  bool failed;      /**< the exporter's view: anything failed */
+  bool sink_failed; /**< set by sink writes, in the thread that holds the archive */
+  /*
+   * The writer thread hashes, deflates and encrypts full buffers while the exporter fills
+   * the next one. The exporter owns cur, which is buf[(head + queued) % XZIP_BUFS]; the
+   * writer owns the queued ones from head. The rest of the struct (libarchive, the hash,
+   * the sink) is used by one thread at a time: the writer while buffers are queued, the
+   * exporter once the queue is drained (entry boundaries, close). mu and cv guard head,
+   * queued, stop and wfailed.
+   */
+  unsigned char *buf[XZIP_BUFS];
+  size_t len[XZIP_BUFS];
+  unsigned char *cur; /**< the buffer the exporter fills, wlen bytes so far */
   size_t wlen;
+  unsigned head, queued;
+  bool stop, wfailed, threaded;
+  pthread_t writer;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
 };
 
 /** Starts a ZIP written into @p sink (borrowed). Free with xzip_close(). */
