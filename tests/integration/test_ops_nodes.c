@@ -51,6 +51,21 @@ static long wait_for(const char *conninfo, const char *sql, long want, long max_
   return v;
 }
 
+/* Waits (at most 60 s) until the worker node @p d has started its worker threads: jobs filed
+ * before that all go to the node that started first. */
+static void worker_started(const struct h_dsrd *d)
+{
+  for (long waited = 0; waited <= 60000; waited += 50) {
+    char *log = h_slurp(d->log, NULL);
+    bool up = log && strstr(log, "event=worker.started");
+    free(log);
+    if (up)
+      return;
+    pause_ms(50);
+  }
+  ck_abort_msg("the worker node never started its workers (log: %s)", d->log);
+}
+
 /* Counts, in @p state/maildir/new, the messages addressed to @p email (all when NULL). */
 static int mails(const char *state, const char *email)
 {
@@ -169,6 +184,8 @@ START_TEST(http_node_and_two_workers_share_the_queue_and_survive_a_kill)
   node(&web, "http", d.conninfo, policy, keyfile, true);
   node(&w[0], "worker", d.conninfo, policy, keyfile, false);
   node(&w[1], "worker", d.conninfo, policy, keyfile, false);
+  worker_started(&w[0]);
+  worker_started(&w[1]);
 
   /* --- requests through HTTP, worked off by both workers, each job once ------------- */
   for (int i = 0; i < N_FILED; i++) {
