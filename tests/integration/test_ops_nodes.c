@@ -56,7 +56,8 @@ static long wait_for(const char *conninfo, const char *sql, long want, long max_
 static void worker_started(const struct h_dsrd *d)
 {
   for (long waited = 0; waited <= 60000; waited += 50) {
-    char *log = h_slurp(d->log, NULL);
+    /* the node's child opens its log after the fork: it may not be there yet */
+    char *log = access(d->log, R_OK) == 0 ? h_slurp(d->log, NULL) : NULL;
     bool up = log && strstr(log, "event=worker.started");
     free(log);
     if (up)
