@@ -23,6 +23,8 @@ void psql_free(struct psql *s);
  * with the plan); false, moving nothing, when building ran out of memory.
  */
 bool psql_take(struct psql *s, char **sql, struct dsr_plan_param **params, size_t *n);
+/** Frees @p n parameters taken with psql_take() (labels, values and the array). */
+void psql_params_free(struct dsr_plan_param *params, size_t n);
 /** Adds a parameter (deduplicated by label and value) and returns its $n. */
 int psql_param(struct psql *s, const char *label, const char *value, bool secret);
 /** Appends text; records allocation failure in s->oom. */

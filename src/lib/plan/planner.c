@@ -850,15 +850,6 @@ struct dsr_plan *dsr_plan_build_access_keyed(const struct dsr_policy *policy, PG
   return plan_build(policy, conn, DSR_PLAN_ACCESS, subj, true, err, errlen);
 }
 
-static void params_free(struct dsr_plan_param *p, size_t n)
-{
-  for (size_t j = 0; j < n; j++) {
-    free(p[j].label);
-    free(p[j].value);
-  }
-  free(p);
-}
-
 void dsr_plan_free(struct dsr_plan *plan)
 {
   if (!plan)
@@ -867,17 +858,9 @@ void dsr_plan_free(struct dsr_plan *plan)
     struct dsr_plan_part *pt = &plan->parts[i];
     for (size_t k = 0; k < pt->nsteps; k++) {
       struct dsr_plan_step *st = &pt->steps[k];
-      for (size_t j = 0; j < st->nparams; j++) {
-        free(st->params[j].label);
-        free(st->params[j].value);
-      }
-      free(st->params);
+      psql_params_free(st->params, st->nparams);
       free(st->sql);
-      for (size_t j = 0; j < st->nkeys_params; j++) {
-        free(st->keys_params[j].label);
-        free(st->keys_params[j].value);
-      }
-      free(st->keys_params);
+      psql_params_free(st->keys_params, st->nkeys_params);
       free(st->keys_sql);
       free(st->reason);
     }
@@ -885,10 +868,10 @@ void dsr_plan_free(struct dsr_plan *plan)
     free(pt->tenant);
   }
   free(plan->parts);
-  params_free(plan->export_params, plan->nexport_params);
+  psql_params_free(plan->export_params, plan->nexport_params);
   free(plan->export_sql);
   for (size_t i = 0; i < plan->nexport_colls; i++) {
-    params_free(plan->export_colls[i].params, plan->export_colls[i].nparams);
+    psql_params_free(plan->export_colls[i].params, plan->export_colls[i].nparams);
     free(plan->export_colls[i].sql);
   }
   free(plan->export_colls);

@@ -12,13 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void psql_params_free(struct dsr_plan_param *params, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(params[i].label);
+    free(params[i].value);
+  }
+  free(params);
+}
+
 void psql_free(struct psql *s)
 {
-  for (size_t i = 0; i < s->n; i++) {
-    free(s->params[i].label);
-    free(s->params[i].value);
-  }
-  free(s->params);
+  psql_params_free(s->params, s->n);
   dsr_buf_free(&s->sql);
   memset(s, 0, sizeof *s);
 }

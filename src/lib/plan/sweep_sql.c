@@ -171,25 +171,9 @@ static bool build(const struct dsr_pcollection *c, const char *as_of, bool page,
   for (size_t i = 0; i < s.n && !s.oom; i++)
     if (!strcmp(s.params[i].label, "as_of") && !(s.params[i].value = strdup(as_of)))
       s.oom = true;
-  bool ok = !s.oom;
-  if (ok) {
-    *sql = dsr_buf_steal(&s.sql);
-    *params = s.params;
-    *n = s.n;
-    s.params = NULL;
-    s.n = 0;
-  }
+  bool ok = psql_take(&s, sql, params, n);
   psql_free(&s);
   return ok;
-}
-
-static void free_params(struct dsr_plan_param *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++) {
-    free(p[i].label);
-    free(p[i].value);
-  }
-  free(p);
 }
 
 void dsr_sweep_steps_free(struct dsr_sweep_step *v, size_t n)
@@ -197,8 +181,8 @@ void dsr_sweep_steps_free(struct dsr_sweep_step *v, size_t n)
   for (size_t i = 0; v && i < n; i++) {
     free(v[i].keys_sql);
     free(v[i].count_sql);
-    free_params(v[i].params, v[i].nparams);
-    free_params(v[i].count_params, v[i].ncount_params);
+    psql_params_free(v[i].params, v[i].nparams);
+    psql_params_free(v[i].count_params, v[i].ncount_params);
   }
   free(v);
 }
