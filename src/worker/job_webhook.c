@@ -15,20 +15,11 @@
 enum dsr_job_result dsr_job_webhook(struct dsr_db *db, const struct dsr_job *job, void *ctx,
                                     char *err, size_t errlen)
 {
-  const struct dsr_worker_env *env = ctx;
-  json_t *id = json_object_get(job->payload, "outbox_id");
-  if (!json_is_integer(id)) {
-    snprintf(err, errlen, "payload lacks an outbox_id");
-    return DSR_JOB_FAIL;
-  }
-  struct dsr_webhook_opts o;
-  dsr_webhook_opts_from_config(&o, env->cfg);
-  bool attempted = false;
-  if (!dsr_webhook_deliver_one(db, &o, (long long)json_integer_value(id), &attempted)) {
-    snprintf(err, errlen, "database error while delivering");
-    return DSR_JOB_RETRY;
-  }
-  return DSR_JOB_DONE; /* not due, delivered, rescheduled or given up: this job is over */
+  /* one job is a batch of one: the same payload check, delivery and outcome */
+  const struct dsr_job *one[] = {job};
+  enum dsr_job_result res = DSR_JOB_RETRY;
+  (void)dsr_job_webhook_batch(db, one, 1, ctx, 0, &res, err, errlen);
+  return res;
 }
 
 size_t dsr_job_webhook_batch(struct dsr_db *db, const struct dsr_job *const *jobs, size_t n,

@@ -467,14 +467,20 @@ static enum dsr_tx_status finish_body(struct dsr_db *db, void *arg)
   return DSR_TX_COMMIT;
 }
 
+/* The log line of a recorded attempt. */
+static void log_attempt(const struct job *j)
+{
+  DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
+           j->outbox_id, j->customer_id, j->attempts + 1, j->status, j->ms);
+}
+
 /* Records @p j's attempt and outcome in its own transaction; false when the database failed. */
 static bool finish(struct dsr_db *db, struct job *j)
 {
   struct finish_ctx f = {.job = j};
   if (!dsr_db_tx(db, "READ COMMITTED", finish_body, &f))
     return false; /* the lease runs out and the row is tried again: same webhook-id */
-  DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
-           j->outbox_id, j->customer_id, j->attempts + 1, j->status, j->ms);
+  log_attempt(j);
   return true;
 }
 
@@ -645,9 +651,7 @@ size_t dsr_webhook_deliver_many(struct dsr_db *db, const struct dsr_webhook_opts
   if (dsr_db_tx(db, "READ COMMITTED", finish_many_body, &f)) {
     for (size_t k = 0; k < posted; k++) {
       failed[of[k]] = false;
-      DSR_INFO("webhook.attempt", "outbox=%s customer=%s attempt=%d status=%ld ms=%.0f",
-               jobs[k].outbox_id, jobs[k].customer_id, jobs[k].attempts + 1, jobs[k].status,
-               jobs[k].ms);
+      log_attempt(&jobs[k]);
     }
     goto cleanup;
   }
