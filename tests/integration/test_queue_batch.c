@@ -47,6 +47,20 @@ static void put(struct dsr_db *db, const char *kind, int n)
   exec_ok(db, "COMMIT");
 }
 
+/* Inserts @p n queued jobs of @p kind straight into the table (no enqueue), payload @p payload,
+ * run_at to_timestamp(@p run_at), an expression of g = 1 .. n. */
+static void raw_jobs(const char *kind, const char *payload, const char *run_at, int n)
+{
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
+           " SELECT '%s', '%s', to_timestamp(%s), 8, now(), now() FROM generate_series(1, %d) g",
+           kind, payload, run_at, n);
+  PGresult *r = h_sql(it_pg.conninfo, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
+  PQclear(r);
+}
+
 static long count_kind(const char *kind)
 {
   char sql[160];
@@ -107,13 +121,8 @@ static const struct dsr_job_kind plan_reg[] = {{"t_plan", noop, 60, NULL}, {NULL
 START_TEST(a_claim_reads_indexes_not_the_backlog)
 {
   struct dsr_db *db = open_db();
-  PGresult *r = h_sql(it_pg.conninfo,
-                      "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at,"
-                      " updated_at) SELECT 't_plan', '{}', to_timestamp(2000000000 - g % 100),"
-                      " 8, now(), now() FROM generate_series(1, 5000) g");
-  ck_assert(PQresultStatus(r) == PGRES_COMMAND_OK);
-  PQclear(r);
-  r = h_sql(it_pg.conninfo, "ANALYZE dsr_jobs");
+  raw_jobs("t_plan", "{}", "2000000000 - g % 100", 5000);
+  PGresult *r = h_sql(it_pg.conninfo, "ANALYZE dsr_jobs");
   PQclear(r);
   /* The claim runs once (which prepares it on this connection), then its plan is read. */
   ck_assert_int_eq(dsr_queue_run_batch(db, plan_reg, "w-plan", T0, 8, NULL), 8);
@@ -145,22 +154,14 @@ static long pos_left(void)
 START_TEST(a_full_claim_moves_the_position_and_the_front_is_read_again)
 {
   struct dsr_db *db = open_db();
-  PGresult *r = h_sql(it_pg.conninfo,
-                      "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at,"
-                      " updated_at) SELECT 't_pos', '{}', to_timestamp(2000000000 + g % 3),"
-                      " 8, now(), now() FROM generate_series(1, 10) g");
-  ck_assert(PQresultStatus(r) == PGRES_COMMAND_OK);
-  PQclear(r);
+  raw_jobs("t_pos", "{}", "2000000000 + g % 3", 10);
   struct dsr_queue_pos pos = {0};
   time_t now = 2000000010;
   ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 4);
   ck_assert(pos.set);
   ck_assert_int_eq(pos_left(), 6);
   /* A job behind the position (an earlier run_at), as one released unrun or committed late. */
-  r = h_sql(it_pg.conninfo,
-            "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
-            " VALUES ('t_pos', '{\"late\": true}', to_timestamp(1999999999), 8, now(), now())");
-  PQclear(r);
+  raw_jobs("t_pos", "{\"late\": true}", "1999999999", 1);
   ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 4);
   ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind ="
                                               " 't_pos' AND payload ? 'late'"),
@@ -171,21 +172,14 @@ START_TEST(a_full_claim_moves_the_position_and_the_front_is_read_again)
   ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 4, NULL, &pos), 1);
   ck_assert_int_eq(pos_left(), 0);
   /* A new second starts from the front even after a full claim. */
-  r = h_sql(it_pg.conninfo,
-            "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
-            " SELECT 't_pos', '{}', to_timestamp(2000000000 + g), 8, now(), now()"
-            " FROM generate_series(1, 3) g");
-  PQclear(r);
+  raw_jobs("t_pos", "{}", "2000000000 + g", 3);
   ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now, 2, NULL, &pos), 2);
-  r = h_sql(it_pg.conninfo,
-            "INSERT INTO dsr_jobs (kind, payload, run_at, max_attempts, created_at, updated_at)"
-            " VALUES ('t_pos', '{}', to_timestamp(1999999998), 8, now(), now())");
-  PQclear(r);
+  raw_jobs("t_pos", "{}", "1999999998", 1);
   ck_assert_int_eq(dsr_queue_run_batch_from(db, pos_reg, "w-pos", now + 1, 1, NULL, &pos), 1);
   ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind ="
                                               " 't_pos' AND run_at = to_timestamp(1999999998)"),
                    0);
-  r = h_sql(it_pg.conninfo, "DELETE FROM dsr_jobs WHERE kind = 't_pos'");
+  PGresult *r = h_sql(it_pg.conninfo, "DELETE FROM dsr_jobs WHERE kind = 't_pos'");
   PQclear(r);
   close_db(db);
 }
