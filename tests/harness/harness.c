@@ -32,11 +32,38 @@ void h_setup_fail(void)
   exit(1);
 }
 
+static void rm_rf(const char *dir);
+
+/* The directories this process made, removed when it exits: a full run makes about a
+ * thousand, and a sample platform's is 100 MB. Check forks a process per test, which
+ * inherits the list: each process removes only what it made itself. */
+static struct {
+  pid_t pid;
+  char path[64];
+} made[256];
+static size_t nmade;
+
+static void tmpdirs_remove(void)
+{
+  if (getenv("DSR_KEEP_TMP"))
+    return;
+  for (size_t i = 0; i < nmade; i++)
+    if (made[i].pid == getpid())
+      rm_rf(made[i].path);
+}
+
 void h_tmpdir(char *out, size_t outlen, const char *tag)
 {
   snprintf(out, outlen, "/tmp/dsr-%s-XXXXXX", tag);
   H_REQUIRE(mkdtemp(out) != NULL, "mkdtemp: %s", strerror(errno));
   chmod(out, 0755); /* the cluster's user must be able to enter it */
+  if (nmade == 0)
+    atexit(tmpdirs_remove);
+  if (nmade < DSR_ARRAY_LEN(made) && strlen(out) < sizeof made[0].path) {
+    made[nmade].pid = getpid();
+    memcpy(made[nmade].path, out, strlen(out) + 1);
+    nmade++;
+  }
 }
 
 static void base_config(struct dsr_config *cfg, const char *state)
