@@ -151,11 +151,15 @@ static bool has_rule(const struct dsr_pcollection *c, int depth)
 
 /*
  * The page query of child @p c found from its parent's expired rows, in the order of the
- * parent's key, then its own:
- *   SELECT a0.key::text, jsonb_build_object('c', a0.key::text, 'p', a1.key::text)::text
- *   FROM parent a1 JOIN child a0 ON a0.ref = a1.pk WHERE <a1 expired>
- *     AND (cursor IS NULL OR a1.key >= cursor.p AND (a1.key > cursor.p OR a0.key > cursor.c))
- *   ORDER BY a1.key, a0.key LIMIT n
+ * parent's key, then its own: the parent's rows in key order, each probing the child's
+ * rows that refer to it (a lateral subquery that OFFSET 0 keeps from being pulled up: as a
+ * plain join, PostgreSQL merge-joins the child's whole reference index from its start on
+ * every page):
+ *   SELECT c.k, jsonb_build_object('c', c.k, 'p', a1.key::text)::text FROM parent a1
+ *   CROSS JOIN LATERAL (SELECT a0.key::text AS k, a0.key FROM child a0 WHERE a0.ref = a1.pk
+ *     AND (cursor IS NULL OR a1.key > cursor.p OR a0.key > cursor.c) OFFSET 0) c
+ *   WHERE <a1 expired> AND (cursor IS NULL OR a1.key >= cursor.p)
+ *   ORDER BY a1.key, c.key LIMIT n
  * or (@p page false) its count. Only for a reference that a foreign key guards: every
  * child row with a reference has its parent row (no orphans to find), and the parent's
  * columns are unique (no child row found twice).
@@ -164,45 +168,50 @@ static void by_parent(struct psql *s, const struct dsr_pcollection *c, bool page
 {
   const struct dsr_preference *ref = c->retention.via;
   const struct dsr_pcollection *pa = ref->parent;
-  if (page) {
-    psql_puts(s, "SELECT ");
-    psql_key_text(s, "a0", c);
-    psql_puts(s, ", jsonb_build_object('c', ");
-    psql_key_text(s, "a0", c);
-    psql_puts(s, ", 'p', ");
-    psql_key_text(s, "a1", pa);
-    psql_puts(s, ")::text FROM ");
-  } else {
+  if (!page) {
     psql_puts(s, "SELECT count(*), ");
     psql_files_expr(s, c); /* over alias x */
     psql_puts(s, " FROM (SELECT a0.* FROM ");
-  }
-  psql_table(s, pa);
-  psql_puts(s, " a1 JOIN ");
-  psql_table(s, c);
-  psql_puts(s, " a0 ON ");
-  psql_ref_eq(s, "a0", "a1", ref);
-  psql_puts(s, " WHERE ");
-  expired(s, pa, 1);
-  if (!page) {
+    psql_table(s, pa);
+    psql_puts(s, " a1 JOIN ");
+    psql_table(s, c);
+    psql_puts(s, " a0 ON ");
+    psql_ref_eq(s, "a0", "a1", ref);
+    psql_puts(s, " WHERE ");
+    expired(s, pa, 1);
     psql_puts(s, ") x");
     return;
   }
   int cn = psql_param(s, "cursor", NULL, false);
-  char p[64], ch[64];
+  char p[64], ch[64], none[160];
   snprintf(p, sizeof p, "($%d::jsonb->>'p')", cn);
   snprintf(ch, sizeof ch, "($%d::jsonb->>'c')", cn);
-  psql_printf(s, " AND ($%d::text IS NULL OR NOT starts_with($%d::text, '%s') OR (", cn, cn,
-              BY_PARENT_CURSOR);
-  psql_key_cmp(s, "a1", pa, ">=", p);
-  psql_puts(s, " AND (");
+  snprintf(none, sizeof none, "$%d::text IS NULL OR NOT starts_with($%d::text, '%s')", cn, cn,
+           BY_PARENT_CURSOR);
+  psql_puts(s, "SELECT c.\"__dsr_k\", jsonb_build_object('c', c.\"__dsr_k\", 'p', ");
+  psql_key_text(s, "a1", pa);
+  psql_puts(s, ")::text FROM ");
+  psql_table(s, pa);
+  psql_puts(s, " a1 CROSS JOIN LATERAL (SELECT ");
+  psql_key_text(s, "a0", c);
+  psql_puts(s, " AS \"__dsr_k\", ");
+  psql_key_cols(s, "a0", c);
+  psql_puts(s, " FROM ");
+  psql_table(s, c);
+  psql_puts(s, " a0 WHERE ");
+  psql_ref_eq(s, "a0", "a1", ref);
+  psql_printf(s, " AND (%s OR ", none);
   psql_key_cmp(s, "a1", pa, ">", p);
   psql_puts(s, " OR ");
   psql_key_cmp(s, "a0", c, ">", ch);
-  psql_puts(s, "))) ORDER BY ");
+  psql_puts(s, ") OFFSET 0) c WHERE ");
+  expired(s, pa, 1);
+  psql_printf(s, " AND (%s OR ", none);
+  psql_key_cmp(s, "a1", pa, ">=", p);
+  psql_puts(s, ") ORDER BY ");
   psql_key_cols(s, "a1", pa);
   psql_puts(s, ", ");
-  psql_key_cols(s, "a0", c);
+  psql_key_cols(s, "c", c);
   psql_printf(s, " LIMIT $%d::integer", psql_param(s, "limit", NULL, false));
 }
 
