@@ -17,7 +17,9 @@
 #include "erasure_jobs.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,6 +195,123 @@ START_TEST(sweep_removes_exactly_what_is_past_retention)
   free(tr1);
   ef_dsrd_close(&d);
   ef_platform_free(&pl);
+}
+END_TEST
+
+/* The same changes on a twin platform: 30% of the recordings long past retention, and a
+ * second and third transcript for some recordings, so that a page can end between two
+ * children of one recording. */
+static void age_and_add_children(const char *plat)
+{
+  PQclear(h_sql(plat, "UPDATE recordings SET created_at = created_at - interval '50 years'"
+                      " WHERE id IN (SELECT id FROM recordings ORDER BY md5(id::text)"
+                      " LIMIT (SELECT count(*) * 3 / 10 FROM recordings))"));
+  for (int k = 2; k <= 3; k++) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "INSERT INTO transcripts (workspace_id, recording_id, language, text,"
+                              " word_count, created_at) SELECT workspace_id, recording_id,"
+                              " language, text || ' (%d)', word_count, created_at FROM"
+                              " transcripts WHERE recording_id %% %d = 0 ORDER BY id", k, k);
+    PQclear(h_sql(plat, sql));
+  }
+}
+
+/* dsrctl sweep (batches of 10 rows, the policy's store at @p pl) killed at failpoint @p point
+ * (NULL: none) of its @p skip+1-th batch; returns its exit status. */
+static int sweep_killed(const struct ef_dsrd *d, const struct ef_platform *pl,
+                        const char *policy, const char *point, int skip)
+{
+  char url[600], key[400], out[320], sk[16];
+  snprintf(url, sizeof url, "--database-url=%s", d->conninfo);
+  snprintf(key, sizeof key, "--secret-key-file=%s", keyfile);
+  snprintf(out, sizeof out, "%s.out", keyfile);
+  snprintf(sk, sizeof sk, "%d", skip);
+  ef_use(pl);
+  ck_assert(setenv("DSRD_ERASURE_BATCH_ROWS", "10", 1) == 0);
+  if (point)
+    ck_assert(setenv("DSRD_FAILPOINT", point, 1) == 0 && setenv("DSRD_FAILPOINT_SKIP", sk, 1) == 0);
+  const char *argv[] = {"dsrctl", url, key, "sweep", "--policy", policy, "--now", "2026-01-01",
+                        "--json", NULL};
+  int rc = it_run(argv, out);
+  unsetenv("DSRD_FAILPOINT");
+  unsetenv("DSRD_FAILPOINT_SKIP");
+  unsetenv("DSRD_ERASURE_BATCH_ROWS");
+  return rc;
+}
+
+/*
+ * A sweep killed (SIGKILL) inside the commit protocol of its batches, again and again, then
+ * resumed, ends with the platform of the same sweep uninterrupted on a twin platform, and the
+ * same figures. Transcripts and AI summaries (a foreign key to their recording) are paged
+ * from the expired recordings, in pages of 10 that end between two children of one recording:
+ * their cursors name the recording and the child.
+ */
+START_TEST(sweep_killed_at_its_batches_resumes_to_the_same_state)
+{
+  unsigned seed = (unsigned)time(NULL);
+  srand(seed);
+  char policy[512];
+  snprintf(policy, sizeof policy, "%s/policies/callcenter-ai.json", getenv("DSR_TOP_SRCDIR"));
+  struct ef_platform a, b;
+  ef_generate(&a, "sw_crash_a", 150, true, NULL);
+  ef_generate(&b, "sw_crash_b", 150, false, NULL);
+  age_and_add_children(a.conninfo);
+  age_and_add_children(b.conninfo);
+  char *sum_a0 = ef_checksums(a.conninfo), *sum_b0 = ef_checksums(b.conninfo);
+  ck_assert_str_eq(sum_a0, sum_b0); /* the same platform twice */
+  const char *expired = "SELECT count(*) FROM transcripts t JOIN recordings r ON r.id ="
+                        " t.recording_id WHERE r.created_at < '1990-01-01'";
+  ck_assert_int_gt(h_sql_long(a.conninfo, expired), 20);
+  write_key();
+  struct ef_dsrd da, db;
+  ef_dsrd_open(&da, "dsr_sweep_crash_a", policy, sweep_key);
+  static const char *const points[] = {"pending", "committed"};
+  int kills = 0, rc = -1;
+  for (int k = 0; k < 6 && rc != 0; k++) {
+    rc = sweep_killed(&da, &a, policy, points[k % 2], rand() % 12);
+    if (rc == 0)
+      break; /* finished before this kill point */
+    ck_assert_int_eq(rc, 128 + SIGKILL);
+    kills++;
+    ck_assert_int_eq(h_sql_long(da.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE"
+                                             " pend_xid IS NOT NULL"), 1); /* caught in flight */
+  }
+  ck_assert_int_ge(kills, 2);
+  if (rc != 0)
+    ck_assert_int_eq(sweep_killed(&da, &a, policy, NULL, 0), 0);
+  /* the children were paged from their recordings: cursors of recording and child */
+  ck_assert_int_eq(h_sql_long(da.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE"
+                                           " collection IN ('transcripts', 'ai_summaries')"
+                                           " AND cursor_key LIKE '{\"c\": %, \"p\": %}'"), 2);
+  char *fig_a = NULL, *fig_b = NULL;
+  PGresult *r = h_sql(da.conninfo, "SELECT string_agg(collection || '=' || rows, ',' ORDER BY"
+                                   " collection) FROM dsr_erasure_steps");
+  fig_a = strdup(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  ck_assert_int_eq(h_sql_long(a.conninfo, expired), 0);
+  char *sum_a = ef_checksums(a.conninfo);
+  ef_dsrd_close(&da);
+
+  ef_dsrd_open(&db, "dsr_sweep_crash_b", policy, sweep_key);
+  ck_assert_int_eq(sweep_killed(&db, &b, policy, NULL, 0), 0);
+  r = h_sql(db.conninfo, "SELECT string_agg(collection || '=' || rows, ',' ORDER BY"
+                         " collection) FROM dsr_erasure_steps");
+  fig_b = strdup(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  char *sum_b = ef_checksums(b.conninfo);
+  ef_dsrd_close(&db);
+  fprintf(stderr, "sweep crash test: seed %u, %d kills, %s; checksums %s\n", seed, kills, fig_a,
+          strcmp(sum_a, sum_b) ? "DIFFER" : "equal");
+  ck_assert_str_eq(fig_a, fig_b);
+  ck_assert_str_eq(sum_a, sum_b);
+  free(fig_a);
+  free(fig_b);
+  free(sum_a0);
+  free(sum_b0);
+  free(sum_a);
+  free(sum_b);
+  ef_platform_free(&a);
+  ef_platform_free(&b);
 }
 END_TEST
 
@@ -426,6 +545,7 @@ Suite *suite_sweep(void)
   TCase *tc = tcase_create("sweep");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, sweep_removes_exactly_what_is_past_retention);
+  tcase_add_test(tc, sweep_killed_at_its_batches_resumes_to_the_same_state);
   tcase_add_test(tc, scheduled_sweeps_one_at_a_time_and_dsrd_data);
   tcase_add_test(tc, own_retention_of_messages_and_exports);
   suite_add_tcase(s, tc);

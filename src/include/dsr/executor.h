@@ -51,7 +51,9 @@ struct dsr_exec_step {
   char key[192];                        /**< unique in the run: "collection/verb[/mentions][@tenant]" */
   const struct dsr_pcollection *coll;
   enum dsr_step_verb verb;              /**< DELETE, MASK, REDACT, or RETAIN (no statement) */
-  const char *keys_sql;                 /**< page query (see planner.h); NULL for RETAIN */
+  const char *keys_sql;                 /**< page query (see planner.h); NULL for RETAIN; a
+                                             second column, when it returns one, is the
+                                             cursor of the page's last row (dsr/sweep.h) */
   const struct dsr_plan_param *params;  /**< its parameters; "cursor" and "limit" are set here */
   size_t nparams;
   const char *basis;                    /**< RETAIN: the basis recorded in the receipt */

@@ -50,6 +50,10 @@ void psql_key_text(struct psql *s, const char *a, const struct dsr_pcollection *
 void psql_key_is(struct psql *s, const char *a, const struct dsr_pcollection *c, const char *t);
 /** "the key of a is one of the key texts of array parameter $param" (text[]). */
 void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c, int param);
+/** "the key of a <op> the key text that SQL expression @p t yields" (op: a comparison such as
+ *  ">" or ">=", in key order as psql_key_cols sorts). */
+void psql_key_cmp(struct psql *s, const char *a, const struct dsr_pcollection *c, const char *op,
+                  const char *t);
 /** "the key of a comes after key text $param" (key order, as psql_key_cols sorts). */
 void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection *c, int param);
 /** A reference's columns on the child alias @p a, as a row value. */

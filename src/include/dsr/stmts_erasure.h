@@ -27,6 +27,22 @@
     "SELECT set_config('temp_buffers', (greatest(pg_size_bytes(current_setting('temp_buffers')),"\
     " 67108864) / 1024)::text || 'kB', false)")                                                  \
   X(DSR_STMT_STORE_TXID_STATUS, "SELECT txid_status($1::bigint)")                               \
+  /* a validated foreign key of table $1.$2 to $3.$4 on exactly the column pairs $5[i] -> $6[i] \
+   * (text[]): a retention sweep then finds that child's rows from its parent's (sweep.c)    */ \
+  X(DSR_STMT_STORE_SWEEP_FK,                                                                     \
+    "SELECT count(*) FROM pg_catalog.pg_constraint k"                                            \
+    " JOIN pg_catalog.pg_class c ON c.oid = k.conrelid"                                          \
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"                                  \
+    " JOIN pg_catalog.pg_class p ON p.oid = k.confrelid"                                         \
+    " JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace"                                \
+    " WHERE k.contype = 'f' AND k.convalidated AND n.nspname = $1 AND c.relname = $2"            \
+    " AND pn.nspname = $3 AND p.relname = $4"                                                    \
+    " AND cardinality(k.conkey) = cardinality($5::text[])"                                       \
+    " AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) v(cc, pc)"                    \
+    "  WHERE NOT EXISTS (SELECT 1 FROM unnest(k.conkey, k.confkey) u(ck, pk)"                    \
+    "   JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.ck"           \
+    "   JOIN pg_catalog.pg_attribute b ON b.attrelid = k.confrelid AND b.attnum = u.pk"          \
+    "   WHERE a.attname = v.cc AND b.attname = v.pc))")                                          \
   /* --- steps and their pending batch ------------------------------------------------ */      \
   X(DSR_STMT_EX_STEP_REGISTER,                                                                   \
     "INSERT INTO dsr_erasure_steps (run_id, step_key, ord, store, collection, action, basis,"    \

@@ -85,6 +85,18 @@ struct dsr_sweep_step {
  */
 DSR_MUST_USE bool dsr_sweep_steps(const struct dsr_policy *p, time_t as_of,
                                   struct dsr_sweep_step **out, size_t *n);
+/**
+ * The same, where @p guarded (may be NULL) says which with_parent children have a
+ * reference that a foreign key guards, so that no child row with a reference lacks its
+ * parent row: such a child whose parent expires by a rule of its own is paged from the
+ * parent's expired rows (its children, in the order of the parent's key, then its own;
+ * the page query's second column is the step's cursor), not by a probe of the parent for
+ * every row of the child's table.
+ */
+DSR_MUST_USE bool dsr_sweep_steps_guarded(const struct dsr_policy *p, time_t as_of,
+                                          bool (*guarded)(void *ctx,
+                                                          const struct dsr_pcollection *c),
+                                          void *ctx, struct dsr_sweep_step **out, size_t *n);
 void dsr_sweep_steps_free(struct dsr_sweep_step *v, size_t n);
 
 #endif

@@ -482,7 +482,10 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   bool ok = dsr_buf_puts(&keys, "{");
   for (int i = 0; ok && i < nk; i++)
     ok = dsr_sql_array_add(&keys, PQgetvalue(r, i, 0), i == 0);
-  ok = ok && dsr_buf_puts(&keys, "}") && dsr_buf_puts(&o.cursor, PQgetvalue(r, nk - 1, 0));
+  /* the cursor: the last key, or the page query's second column when it has one (a sweep
+   * step paged by its parent's keys, dsr/sweep.h) */
+  ok = ok && dsr_buf_puts(&keys, "}") &&
+       dsr_buf_puts(&o.cursor, PQgetvalue(r, nk - 1, PQnfields(r) > 1 ? 1 : 0));
   PQclear(r);
   r = NULL;
   if (!ok) {

@@ -6,6 +6,7 @@
  *        receipt and its "sweep.receipt" event in one transaction.
  */
 #include "config.h"
+#include "executor_int.h"
 #include "dsr/backup.h"
 #include "dsr/config.h"
 #include "dsr/discovery.h"
@@ -94,6 +95,32 @@ static bool dry_run(PGconn *store, const struct dsr_sweep_step *v, size_t n,
   if (ok)
     ok = (*receipt = json_pack("{s:b, s:O}", "dry_run", 1, "collections", cols)) != NULL;
   json_decref(cols);
+  return ok;
+}
+
+/* dsr_sweep_steps_guarded()'s question, asked of the store (@p ctx): does a validated foreign
+ * key guard the with_parent reference of child @p c (false when it cannot tell)? */
+static bool fk_guarded(void *ctx, const struct dsr_pcollection *c)
+{
+  PGconn *store = ctx;
+  const struct dsr_preference *ref = c->retention.via;
+  struct dsr_buf cc = {0}, pc = {0};
+  bool ok = ref && ref->parent->store == c->store && dsr_buf_puts(&cc, "{") &&
+            dsr_buf_puts(&pc, "{");
+  for (size_t i = 0; ok && i < ref->ncolumns; i++)
+    ok = dsr_sql_array_add(&cc, ref->columns[i], i == 0) &&
+         dsr_sql_array_add(&pc, ref->parent_columns[i], i == 0);
+  ok = ok && dsr_buf_puts(&cc, "}") && dsr_buf_puts(&pc, "}");
+  PGresult *r = NULL;
+  if (ok) {
+    const char *v[] = {c->schema, c->table, ref->parent->schema, ref->parent->table,
+                       cc.data, pc.data};
+    r = PQexecParams(store, exec_fixed_sql(DSR_STMT_STORE_SWEEP_FK), 6, NULL, v, NULL, NULL, 0);
+    ok = dsr_db_ok(r) && PQntuples(r) == 1 && atoll(PQgetvalue(r, 0, 0)) > 0;
+  }
+  PQclear(r);
+  dsr_buf_free(&cc);
+  dsr_buf_free(&pc);
   return ok;
 }
 
@@ -249,7 +276,7 @@ static enum dsr_sweep_outcome locked(struct dsr_db *db, const struct dsr_policy 
     snprintf(err, errlen, "the policy's postgresql store is not reachable");
     goto cleanup;
   }
-  if (!dsr_sweep_steps(p, as_of, &steps, &n)) {
+  if (!dsr_sweep_steps_guarded(p, as_of, fk_guarded, store, &steps, &n)) {
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }

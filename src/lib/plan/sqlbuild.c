@@ -226,13 +226,19 @@ void psql_key_in(struct psql *s, const char *a, const struct dsr_pcollection *c,
   psql_printf(s, " FROM unnest($%d::text[]) AS k(k))", param);
 }
 
+void psql_key_cmp(struct psql *s, const char *a, const struct dsr_pcollection *c, const char *op,
+                  const char *t)
+{
+  psql_key_row(s, a, c);
+  psql_printf(s, " %s ", op);
+  key_of_text(s, c, t, false);
+}
+
 void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection *c, int param)
 {
   char t[24];
   snprintf(t, sizeof t, "$%d::text", param);
-  psql_key_row(s, a, c);
-  psql_puts(s, " > ");
-  key_of_text(s, c, t, false);
+  psql_key_cmp(s, a, c, ">", t);
 }
 
 void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r)

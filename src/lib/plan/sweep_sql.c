@@ -8,6 +8,8 @@
  *   with_parent    its parent row is expired, or gone:
  *                  coalesce((SELECT bool_or(coalesce(<parent expired>, false))
  *                            FROM parent a1 WHERE a1."pc" = a0."col"), true)
+ * A with_parent child whose reference a foreign key guards (no row can lose its parent) is
+ * paged from its parent instead: the children of the parent's expired rows (by_parent()).
  * Every value is a parameter; identifiers are quoted, from the policy.
  */
 #include "config.h"
@@ -142,31 +144,106 @@ static bool has_rule(const struct dsr_pcollection *c, int depth)
          r->rule == DSR_RET_TENANT_SETTING;
 }
 
-static bool build(const struct dsr_pcollection *c, const char *as_of, bool page, char **sql,
-                  struct dsr_plan_param **params, size_t *n)
+/* The cursor of a step paged by its parent: {"c": child key text, "p": parent key text}, as
+ * jsonb prints it; a cursor in another form (a step begun by an older build, paged by its own
+ * key) restarts the step from its first page, which only revisits the rows it kept. */
+#define BY_PARENT_CURSOR "{\"c\": "
+
+/*
+ * The page query of child @p c found from its parent's expired rows, in the order of the
+ * parent's key, then its own: the parent's rows in key order, each probing the child's
+ * rows that refer to it (a lateral subquery that OFFSET 0 keeps from being pulled up: as a
+ * plain join, PostgreSQL merge-joins the child's whole reference index from its start on
+ * every page):
+ *   SELECT c.k, jsonb_build_object('c', c.k, 'p', a1.key::text)::text FROM parent a1
+ *   CROSS JOIN LATERAL (SELECT a0.key::text AS k, a0.key FROM child a0 WHERE a0.ref = a1.pk
+ *     AND (cursor IS NULL OR a1.key > cursor.p OR a0.key > cursor.c) OFFSET 0) c
+ *   WHERE <a1 expired> AND (cursor IS NULL OR a1.key >= cursor.p)
+ *   ORDER BY a1.key, c.key LIMIT n
+ * or (@p page false) its count. Only for a reference that a foreign key guards: every
+ * child row with a reference has its parent row (no orphans to find), and the parent's
+ * columns are unique (no child row found twice).
+ */
+static void by_parent(struct psql *s, const struct dsr_pcollection *c, bool page)
+{
+  const struct dsr_preference *ref = c->retention.via;
+  const struct dsr_pcollection *pa = ref->parent;
+  if (!page) {
+    psql_puts(s, "SELECT count(*), ");
+    psql_files_expr(s, c); /* over alias x */
+    psql_puts(s, " FROM (SELECT a0.* FROM ");
+    psql_table(s, pa);
+    psql_puts(s, " a1 JOIN ");
+    psql_table(s, c);
+    psql_puts(s, " a0 ON ");
+    psql_ref_eq(s, "a0", "a1", ref);
+    psql_puts(s, " WHERE ");
+    expired(s, pa, 1);
+    psql_puts(s, ") x");
+    return;
+  }
+  int cn = psql_param(s, "cursor", NULL, false);
+  char p[64], ch[64], none[160];
+  snprintf(p, sizeof p, "($%d::jsonb->>'p')", cn);
+  snprintf(ch, sizeof ch, "($%d::jsonb->>'c')", cn);
+  snprintf(none, sizeof none, "$%d::text IS NULL OR NOT starts_with($%d::text, '%s')", cn, cn,
+           BY_PARENT_CURSOR);
+  psql_puts(s, "SELECT c.\"__dsr_k\", jsonb_build_object('c', c.\"__dsr_k\", 'p', ");
+  psql_key_text(s, "a1", pa);
+  psql_puts(s, ")::text FROM ");
+  psql_table(s, pa);
+  psql_puts(s, " a1 CROSS JOIN LATERAL (SELECT ");
+  psql_key_text(s, "a0", c);
+  psql_puts(s, " AS \"__dsr_k\", ");
+  psql_key_cols(s, "a0", c);
+  psql_puts(s, " FROM ");
+  psql_table(s, c);
+  psql_puts(s, " a0 WHERE ");
+  psql_ref_eq(s, "a0", "a1", ref);
+  psql_printf(s, " AND (%s OR ", none);
+  psql_key_cmp(s, "a1", pa, ">", p);
+  psql_puts(s, " OR ");
+  psql_key_cmp(s, "a0", c, ">", ch);
+  psql_puts(s, ") OFFSET 0) c WHERE ");
+  expired(s, pa, 1);
+  psql_printf(s, " AND (%s OR ", none);
+  psql_key_cmp(s, "a1", pa, ">=", p);
+  psql_puts(s, ") ORDER BY ");
+  psql_key_cols(s, "a1", pa);
+  psql_puts(s, ", ");
+  psql_key_cols(s, "c", c);
+  psql_printf(s, " LIMIT $%d::integer", psql_param(s, "limit", NULL, false));
+}
+
+static bool build(const struct dsr_pcollection *c, const char *as_of, bool page, bool parent,
+                  char **sql, struct dsr_plan_param **params, size_t *n)
 {
   struct psql s = {0};
-  if (page) {
-    psql_puts(&s, "SELECT ");
-    psql_key_text(&s, "a0", c);
-    psql_puts(&s, " FROM ");
+  if (parent) {
+    by_parent(&s, c, page);
   } else {
-    psql_puts(&s, "SELECT count(*), ");
-    psql_files_expr(&s, c); /* over alias x */
-    psql_puts(&s, " FROM (SELECT a0.* FROM ");
-  }
-  psql_table(&s, c);
-  psql_puts(&s, " a0 WHERE ");
-  expired(&s, c, 0);
-  if (!page) {
-    psql_puts(&s, ") x");
-  } else {
-    int cn = psql_param(&s, "cursor", NULL, false);
-    psql_printf(&s, " AND ($%d::text IS NULL OR ", cn);
-    psql_key_after(&s, "a0", c, cn);
-    psql_puts(&s, ") ORDER BY ");
-    psql_key_cols(&s, "a0", c);
-    psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
+    if (page) {
+      psql_puts(&s, "SELECT ");
+      psql_key_text(&s, "a0", c);
+      psql_puts(&s, " FROM ");
+    } else {
+      psql_puts(&s, "SELECT count(*), ");
+      psql_files_expr(&s, c); /* over alias x */
+      psql_puts(&s, " FROM (SELECT a0.* FROM ");
+    }
+    psql_table(&s, c);
+    psql_puts(&s, " a0 WHERE ");
+    expired(&s, c, 0);
+    if (!page) {
+      psql_puts(&s, ") x");
+    } else {
+      int cn = psql_param(&s, "cursor", NULL, false);
+      psql_printf(&s, " AND ($%d::text IS NULL OR ", cn);
+      psql_key_after(&s, "a0", c, cn);
+      psql_puts(&s, ") ORDER BY ");
+      psql_key_cols(&s, "a0", c);
+      psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
+    }
   }
   for (size_t i = 0; i < s.n && !s.oom; i++)
     if (!strcmp(s.params[i].label, "as_of") && !(s.params[i].value = strdup(as_of)))
@@ -190,6 +267,13 @@ void dsr_sweep_steps_free(struct dsr_sweep_step *v, size_t n)
 bool dsr_sweep_steps(const struct dsr_policy *p, time_t as_of, struct dsr_sweep_step **out,
                      size_t *n)
 {
+  return dsr_sweep_steps_guarded(p, as_of, NULL, NULL, out, n);
+}
+
+bool dsr_sweep_steps_guarded(const struct dsr_policy *p, time_t as_of,
+                             bool (*guarded)(void *ctx, const struct dsr_pcollection *c),
+                             void *ctx, struct dsr_sweep_step **out, size_t *n)
+{
   size_t nc = dsr_policy_collection_count(p), k = 0;
   struct dsr_sweep_step *v = calloc(nc + 1, sizeof *v);
   char asof[24];
@@ -200,9 +284,15 @@ bool dsr_sweep_steps(const struct dsr_policy *p, time_t as_of, struct dsr_sweep_
     const struct dsr_pcollection *c = dsr_policy_topo_at(p, i);
     if (!has_rule(c, 0))
       continue;
+    /* a with_parent child whose parent expires by a rule of its own, through a reference a
+     * foreign key guards: found from the parent's expired rows (the index of its reference)
+     * instead of a probe of the parent for every row of the child's table */
+    const struct dsr_pretention *r = &c->retention;
+    bool parent = guarded && r->rule == DSR_RET_WITH_PARENT && r->via &&
+                  has_rule(r->via->parent, 1) && guarded(ctx, c);
     struct dsr_sweep_step *st = &v[k++];
-    if (!build(c, asof, true, &st->keys_sql, &st->params, &st->nparams) ||
-        !build(c, asof, false, &st->count_sql, &st->count_params, &st->ncount_params)) {
+    if (!build(c, asof, true, parent, &st->keys_sql, &st->params, &st->nparams) ||
+        !build(c, asof, false, parent, &st->count_sql, &st->count_params, &st->ncount_params)) {
       dsr_sweep_steps_free(v, k);
       return false;
     }
