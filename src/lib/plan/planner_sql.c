@@ -345,6 +345,46 @@ cleanup:
   free(refs);
 }
 
+/* Whether reference @p ref carries the subject's rows of its parent (read from s<parent>)
+ * into @p c's. */
+static bool ref_branch(const struct plan_ctx *pc, const struct dsr_preference *ref)
+{
+  return plan_reaches(pc, ref) && pc->reached[ref->parent->topo_index];
+}
+
+/*
+ * The rows of @p c that only one condition selects (one identity the subject has, or one
+ * reference) need no "key IN (SELECT key ... UNION ...)" of the table joined to itself: the
+ * condition on a0 itself selects them. Appends it and returns true then; appends nothing
+ * otherwise. (Half of the time of the tables of a 1,000,000-row subject went into joining
+ * each child table to itself.)
+ */
+static bool single_branch(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+{
+  const struct dsr_pidentity *id = NULL;
+  const struct dsr_preference *ref = NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < c->nidentities; i++)
+    if (plan_has_value(pc, &c->identities[i])) {
+      id = &c->identities[i];
+      n++;
+    }
+  for (size_t r = 0; r < c->nreferences; r++)
+    if (ref_branch(pc, &c->references[r])) {
+      ref = &c->references[r];
+      n++;
+    }
+  if (n != 1)
+    return false;
+  if (id)
+    return identity_cond(pc, s, c, id, "a0");
+  psql_ref_row(s, "a0", ref);
+  psql_puts(s, " IN (SELECT ");
+  psql_ref_parent_cols(s, "x", ref);
+  psql_printf(s, " FROM s%zu x)", ref->parent->topo_index);
+  return true;
+}
+
 /* The SELECT of the subject's rows of @p c (mentions: of the other rows that mention the
  * subject), with their tenant, reading its parents' rows from s<parent>: whole rows for an
  * access plan (its package), the columns that read them for an erasure (erasure_cols()). */
@@ -370,12 +410,14 @@ static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr
     }
     return;
   }
+  if (single_branch(pc, s, c))
+    return;
   psql_key_row(s, "a0", c);
   psql_puts(s, " IN (");
   bool any = identity_branches(pc, s, c, false);
   for (size_t r = 0; r < c->nreferences; r++) {
     const struct dsr_preference *ref = &c->references[r];
-    if (!plan_reaches(pc, ref) || !pc->reached[ref->parent->topo_index])
+    if (!ref_branch(pc, ref))
       continue;
     psql_puts(s, any ? " UNION SELECT " : "SELECT ");
     psql_key_cols(s, "b", c);
