@@ -352,47 +352,34 @@ static bool ref_branch(const struct plan_ctx *pc, const struct dsr_preference *r
   return plan_reaches(pc, ref) && pc->reached[ref->parent->topo_index];
 }
 
-/*
- * The rows of @p c that only one condition selects (one identity the subject has, or one
- * reference) need no "key IN (SELECT key ... UNION ...)" of the table joined to itself: the
- * condition on a0 itself selects them. Appends it and returns true then; appends nothing
- * otherwise. (Half of the time of the tables of a 1,000,000-row subject went into joining
- * each child table to itself.)
- */
-static bool single_branch(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c)
+/* The conditions that select the subject's rows of @p c on alias a0: one per identity the
+ * subject has a value for, one per reference carrying them; appends condition @p k (when
+ * @p s) and returns how many there are. */
+static size_t branch_cond(const struct plan_ctx *pc, struct psql *s,
+                          const struct dsr_pcollection *c, size_t k)
 {
-  const struct dsr_pidentity *id = NULL;
-  const struct dsr_preference *ref = NULL;
   size_t n = 0;
   for (size_t i = 0; i < c->nidentities; i++)
-    if (plan_has_value(pc, &c->identities[i])) {
-      id = &c->identities[i];
-      n++;
-    }
-  for (size_t r = 0; r < c->nreferences; r++)
-    if (ref_branch(pc, &c->references[r])) {
-      ref = &c->references[r];
-      n++;
-    }
-  if (n != 1)
-    return false;
-  if (id)
-    return identity_cond(pc, s, c, id, "a0");
-  psql_ref_row(s, "a0", ref);
-  psql_puts(s, " IN (SELECT ");
-  psql_ref_parent_cols(s, "x", ref);
-  psql_printf(s, " FROM s%zu x)", ref->parent->topo_index);
-  return true;
+    if (plan_has_value(pc, &c->identities[i]) && n++ == k && s)
+      (void)identity_cond(pc, s, c, &c->identities[i], "a0");
+  for (size_t r = 0; r < c->nreferences; r++) {
+    const struct dsr_preference *ref = &c->references[r];
+    if (!ref_branch(pc, ref) || n++ != k || !s)
+      continue;
+    psql_ref_row(s, "a0", ref);
+    psql_puts(s, " IN (SELECT ");
+    psql_ref_parent_cols(s, "x", ref);
+    psql_printf(s, " FROM s%zu x)", ref->parent->topo_index);
+  }
+  return n;
 }
 
-/* The SELECT of the subject's rows of @p c (mentions: of the other rows that mention the
- * subject), with their tenant, reading its parents' rows from s<parent>: whole rows for an
- * access plan (its package), the columns that read them for an erasure (erasure_cols()). */
-static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
-                     bool mentions)
+/* "SELECT <columns>, (<tenant>)::text AS "__dsr_tenant" FROM <table> a0 WHERE ". */
+static void select_head(const struct plan_ctx *pc, struct psql *s,
+                        const struct dsr_pcollection *c, bool narrow)
 {
   psql_puts(s, "SELECT ");
-  if (pc->kind == DSR_PLAN_ERASURE && !mentions)
+  if (narrow)
     erasure_cols(pc, s, c);
   else
     psql_puts(s, "a0.*");
@@ -401,6 +388,44 @@ static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr
   psql_puts(s, ")::text AS \"__dsr_tenant\" FROM ");
   psql_table(s, c);
   psql_puts(s, " a0 WHERE ");
+}
+
+/* Whether UNION can compare the erasure's columns of @p c (erasure_cols()): keys and
+ * references compare already; a file column of a type without equality (json, xml) cannot. */
+static bool rows_compare(const struct dsr_pcollection *c)
+{
+  for (size_t i = 0; i < c->nfiles; i++) {
+    const char *type = dsr_pcollection_column_type(c, c->files[i].column);
+    if (!type || !strcmp(type, "json") || !strcmp(type, "xml"))
+      return false;
+  }
+  return true;
+}
+
+/*
+ * The SELECT of the subject's rows of @p c (mentions: of the other rows that mention the
+ * subject), with their tenant, reading its parents' rows from s<parent>: whole rows for an
+ * access plan (its package), the columns that read them for an erasure (erasure_cols()).
+ * Rows that one condition selects (one identity, or one reference) are selected by it on the
+ * table itself; an erasure's rows that several select, as the UNION of each condition's rows
+ * (its columns compare; the same row is the same in each); else "key IN (SELECT key ...
+ * UNION ...)", the table joined to itself (that join was most of the 9 s of the tables of a
+ * 1,000,000-row subject).
+ */
+static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                     bool mentions)
+{
+  bool narrow = pc->kind == DSR_PLAN_ERASURE && !mentions;
+  size_t n = mentions ? 0 : branch_cond(pc, NULL, c, 0);
+  if (n == 1 || (n > 1 && narrow && rows_compare(c))) {
+    for (size_t k = 0; k < n; k++) {
+      psql_puts(s, k ? " UNION " : "");
+      select_head(pc, s, c, narrow);
+      (void)branch_cond(pc, s, c, k);
+    }
+    return;
+  }
+  select_head(pc, s, c, narrow);
   if (mentions) {
     mention_cond(pc, s, c);
     if (pc->reached[c->topo_index]) {
@@ -410,8 +435,6 @@ static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr
     }
     return;
   }
-  if (single_branch(pc, s, c))
-    return;
   psql_key_row(s, "a0", c);
   psql_puts(s, " IN (");
   bool any = identity_branches(pc, s, c, false);
