@@ -10,7 +10,9 @@
  *            WHERE a0."pk" IN (SELECT b."pk" FROM "schema"."table" b WHERE b."id_col" = $1
  *                              UNION SELECT b."pk" ... WHERE b."fk" IN (SELECT x."pk" FROM s<parent> x)))
  * one UNION branch per identity column and cascading reference, so that
- * each can use its own index.
+ * each can use its own index. An erasure selects only the columns read from
+ * s<i> (erasure_cols()), and without the table's join to itself: one
+ * condition alone, or the UNION of each condition's rows (cte_body()).
  * and, for collections that redact mentions, m<i> selects the other rows whose
  * text mentions the subject's identifiers.
  */
