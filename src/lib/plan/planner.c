@@ -492,16 +492,8 @@ static bool plan_collection(const struct plan_ctx *pc, struct dsr_plan *plan, PG
   }
   if (reached && !pre) {
     psql_need(pc, c, need);
-    /* the kept count looks at children this plan deletes first */
-    for (size_t i = 0; i < pc->ncolls && verb == DSR_STEP_DELETE; i++) {
-      const struct dsr_pcollection *ch = dsr_policy_topo_at(pc->p, i);
-      for (size_t k = 0; k < ch->nreferences; k++)
-        if (ch->references[k].parent == c && plan_reaches(pc, &ch->references[k]) &&
-            ch->action == DSR_ACT_DELETE)
-          psql_need(pc, ch, need);
-    }
     psql_ctes(pc, &s, need, NULL);
-    bool kept = verb == DSR_STEP_DELETE && dsr_policy_children(pc->p, c, NULL, NULL, 0) > 0;
+    bool kept = verb == DSR_STEP_DELETE && psql_can_keep(pc, c);
     psql_puts(&s, "SELECT x.\"__dsr_tenant\", count(*), ");
     psql_files_expr(&s, c);
     psql_puts(&s, kept ? ", count(kk.\"__dsr_k0\")" : ", 0");

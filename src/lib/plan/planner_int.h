@@ -77,9 +77,11 @@ void psql_redact_set(const struct plan_ctx *pc, struct psql *s, const struct dsr
  * Appends " LEFT JOIN (...) kk ON ...": the keys of the rows of s<i> (alias x) that
  * rows of other collections still reference after the plan (those it does not
  * delete first); count(kk."__dsr_k0") counts them. Appends nothing and returns
- * false when nothing refers to @p c.
+ * false when nothing that the plan does not delete first refers to @p c.
  */
 bool psql_kept_join(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/** Whether psql_kept_join() would append a join: some rows could keep @p c's. */
+bool psql_can_keep(const struct plan_ctx *pc, const struct dsr_pcollection *c);
 /**
  * Fills st->keys_sql / keys_params: the page query of an erasure step (see
  * planner.h). False on allocation failure.
