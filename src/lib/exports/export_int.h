@@ -13,7 +13,7 @@
 #include "dsr/export.h"
 
 /* Buffers between the exporter and the ZIP's writer thread (see export_zip.c). */
-#define XZIP_BUFS 4
+#define XZIP_BUFS 8
 #define XZIP_BUF_BYTES (64u * 1024u)
 
 struct xzip {
@@ -26,20 +26,22 @@ struct xzip {
   bool failed;      /**< the exporter's view: anything failed */
   bool sink_failed; /**< set by sink writes, in the thread that holds the archive */
   /*
-   * The writer thread hashes, deflates and encrypts full buffers while the exporter fills
-   * the next one. The exporter owns cur, which is buf[(head + queued) % XZIP_BUFS]; the
-   * writer owns the queued ones from head. The rest of the struct (libarchive, the hash,
-   * the sink) is used by one thread at a time: the writer while buffers are queued, the
-   * exporter once the queue is drained (entry boundaries, close). mu and cv guard head,
-   * queued, stop and wfailed.
+   * Two threads take the full buffers while the exporter fills the next one: the hasher
+   * checksums them, the writer deflates and encrypts the ones already checksummed (on its
+   * own, the writer took as long as the exporter and the database together). The exporter
+   * owns cur, which is buf[(head + queued) % XZIP_BUFS]; the queued ones from head belong
+   * to the threads: the first `hashed` of them are checksummed. The hash and entry_bytes are
+   * the hasher's while buffers are queued, libarchive and the sink the writer's; the
+   * exporter uses them once the queue is drained (entry boundaries, close). mu and cv guard
+   * head, queued, hashed, stop and wfailed.
    */
   unsigned char *buf[XZIP_BUFS];
   size_t len[XZIP_BUFS];
   unsigned char *cur; /**< the buffer the exporter fills, wlen bytes so far */
   size_t wlen;
-  unsigned head, queued;
-  bool stop, wfailed, threaded;
-  pthread_t writer;
+  unsigned head, queued, hashed;
+  bool stop, wfailed, threaded, hashing;
+  pthread_t writer, hasher;
   pthread_mutex_t mu;
   pthread_cond_t cv;
 };

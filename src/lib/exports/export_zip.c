@@ -1,10 +1,10 @@
 /**
  * @file export_zip.c
  * @brief ZIP entries through libarchive into the encrypted sink, with a
- *        SHA-256 per entry (see export_int.h). The entry's bytes are hashed,
- *        deflated and encrypted by a writer thread while the exporter reads
- *        and formats the next rows: on its own the exporter spent most of its
- *        CPU there while the database waited (bench/README.md, export).
+ *        SHA-256 per entry (see export_int.h). The entry's bytes are hashed
+ *        by one thread, deflated and encrypted by another, while the exporter
+ *        reads and formats the next rows: on its own the exporter spent most
+ *        of its CPU there while the database waited (bench/README.md, export).
  *        Memory stays bounded: XZIP_BUFS buffers of XZIP_BUF_BYTES.
  */
 #include "config.h"
@@ -24,12 +24,10 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size
   return (la_ssize_t)n;
 }
 
-/* The writer thread's share of one buffer: its checksum and libarchive (deflate, then the
- * sink). Runs only while the exporter does not touch the archive (see struct xzip). */
+/* The writer's share of one checksummed buffer: libarchive (deflate, then the sink). Runs
+ * only while the exporter does not touch the archive (see struct xzip). */
 static bool write_buffer(struct xzip *z, const unsigned char *p, size_t n)
 {
-  crypto_hash_sha256_update(&z->h, p, n);
-  z->entry_bytes += n;
   return archive_write_data(z->a, p, n) == (la_ssize_t)n && !z->sink_failed;
 }
 
@@ -38,9 +36,9 @@ static void *writer_main(void *arg)
   struct xzip *z = arg;
   pthread_mutex_lock(&z->mu);
   for (;;) {
-    while (z->queued == 0 && !z->stop)
+    while (z->hashed == 0 && !(z->stop && z->queued == 0))
       pthread_cond_wait(&z->cv, &z->mu);
-    if (z->queued == 0)
+    if (z->hashed == 0)
       break; /* stopped, nothing left */
     unsigned i = z->head;
     bool skip = z->wfailed;
@@ -50,6 +48,32 @@ static void *writer_main(void *arg)
     z->wfailed = z->wfailed || !ok;
     z->head = (z->head + 1) % XZIP_BUFS;
     z->queued--;
+    z->hashed--;
+    pthread_cond_broadcast(&z->cv);
+  }
+  pthread_mutex_unlock(&z->mu);
+  return NULL;
+}
+
+/* Checksums the queued buffers in order, ahead of the writer. */
+static void *hasher_main(void *arg)
+{
+  struct xzip *z = arg;
+  pthread_mutex_lock(&z->mu);
+  for (;;) {
+    while (z->hashed == z->queued && !z->stop)
+      pthread_cond_wait(&z->cv, &z->mu);
+    if (z->hashed == z->queued)
+      break; /* stopped, everything checksummed */
+    unsigned i = (z->head + z->hashed) % XZIP_BUFS;
+    bool skip = z->wfailed;
+    pthread_mutex_unlock(&z->mu);
+    if (!skip) {
+      crypto_hash_sha256_update(&z->h, z->buf[i], z->len[i]);
+      z->entry_bytes += z->len[i];
+    }
+    pthread_mutex_lock(&z->mu);
+    z->hashed++;
     pthread_cond_broadcast(&z->cv);
   }
   pthread_mutex_unlock(&z->mu);
@@ -110,7 +134,12 @@ bool xzip_open(struct xzip *z, struct dsr_xsink *sink, time_t mtime)
        * option keeps its default */
       archive_write_set_format_option(z->a, "zip", "compression-level", "1") < ARCHIVE_WARN ||
       archive_write_open2(z->a, z, NULL, sink_write, NULL, NULL) != ARCHIVE_OK ||
-      pthread_create(&z->writer, NULL, writer_main, z) != 0) {
+      pthread_create(&z->hasher, NULL, hasher_main, z) != 0) {
+    z->failed = true;
+    return false;
+  }
+  z->hashing = true;
+  if (pthread_create(&z->writer, NULL, writer_main, z) != 0) {
     z->failed = true;
     return false;
   }
@@ -184,14 +213,17 @@ bool xzip_end(struct xzip *z)
 
 bool xzip_close(struct xzip *z, bool abort)
 {
-  if (z->threaded) {
+  if (z->threaded || z->hashing) {
     pthread_mutex_lock(&z->mu);
     z->stop = true;
     z->wfailed = z->wfailed || abort; /* an aborted package's queued bytes are not written */
     pthread_cond_broadcast(&z->cv);
     pthread_mutex_unlock(&z->mu);
-    pthread_join(z->writer, NULL);
-    z->threaded = false;
+    if (z->hashing)
+      pthread_join(z->hasher, NULL);
+    if (z->threaded)
+      pthread_join(z->writer, NULL);
+    z->threaded = z->hashing = false;
     z->failed = z->failed || z->wfailed || z->sink_failed;
   }
   bool ok = !abort && !z->failed && z->a && archive_write_close(z->a) == ARCHIVE_OK &&
