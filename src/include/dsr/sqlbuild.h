@@ -56,6 +56,9 @@ void psql_key_cmp(struct psql *s, const char *a, const struct dsr_pcollection *c
                   const char *t);
 /** "the key of a comes after key text $param" (key order, as psql_key_cols sorts). */
 void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection *c, int param);
+/** One page in key order: "(the key of a comes after parameter "cursor", or it is NULL)
+ *  ORDER BY the key LIMIT parameter "limit"" (both added with psql_param()). */
+void psql_key_page(struct psql *s, const char *a, const struct dsr_pcollection *c);
 /** A reference's columns on the child alias @p a, as a row value. */
 void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r);
 /** The parent's columns it refers to, on alias @p a, as a select list. */

@@ -64,12 +64,8 @@ bool psql_keys_step(const struct plan_ctx *pc, enum dsr_step_verb verb, bool men
     psql_table(&s, c);
     psql_puts(&s, " x WHERE FALSE");
   }
-  int cn = psql_param(&s, "cursor", NULL, false);
-  psql_printf(&s, ") k WHERE ($%d::text IS NULL OR ", cn);
-  psql_key_after(&s, "k", c, cn);
-  psql_puts(&s, ") ORDER BY ");
-  psql_key_cols(&s, "k", c);
-  psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
+  psql_puts(&s, ") k WHERE ");
+  psql_key_page(&s, "k", c);
   ok = psql_take(&s, &st->keys_sql, &st->keys_params, &st->nkeys_params);
 cleanup:
   psql_free(&s);

@@ -241,6 +241,16 @@ void psql_key_after(struct psql *s, const char *a, const struct dsr_pcollection 
   psql_key_cmp(s, a, c, ">", t);
 }
 
+void psql_key_page(struct psql *s, const char *a, const struct dsr_pcollection *c)
+{
+  int cn = psql_param(s, "cursor", NULL, false);
+  psql_printf(s, "($%d::text IS NULL OR ", cn);
+  psql_key_after(s, a, c, cn);
+  psql_puts(s, ") ORDER BY ");
+  psql_key_cols(s, a, c);
+  psql_printf(s, " LIMIT $%d::integer", psql_param(s, "limit", NULL, false));
+}
+
 void psql_ref_row(struct psql *s, const char *a, const struct dsr_preference *r)
 {
   row_of(s, a, r->columns, r->ncolumns);

@@ -237,12 +237,8 @@ static bool build(const struct dsr_pcollection *c, const char *as_of, bool page,
     if (!page) {
       psql_puts(&s, ") x");
     } else {
-      int cn = psql_param(&s, "cursor", NULL, false);
-      psql_printf(&s, " AND ($%d::text IS NULL OR ", cn);
-      psql_key_after(&s, "a0", c, cn);
-      psql_puts(&s, ") ORDER BY ");
-      psql_key_cols(&s, "a0", c);
-      psql_printf(&s, " LIMIT $%d::integer", psql_param(&s, "limit", NULL, false));
+      psql_puts(&s, " AND ");
+      psql_key_page(&s, "a0", c);
     }
   }
   for (size_t i = 0; i < s.n && !s.oom; i++)
