@@ -709,12 +709,16 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
   for (size_t i = 0; ok && i < pc->ncolls; i++) {
     if (!pc->reached[i])
       continue;
-    struct psql s = {0}, ix = {0};
+    struct psql s = {0}, ix = {0}, st = {0};
     psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
     psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
-    ok = run_command(conn, &s, err, errlen) && (access || run_command(conn, &ix, err, errlen));
+    if (access) /* only what the children's joins read: a sample of one column is cheap */
+      psql_keys_parent_stats(pc, &st, dsr_policy_topo_at(pc->p, i));
+    ok = run_command(conn, &s, err, errlen) && (access || run_command(conn, &ix, err, errlen)) &&
+         ((!st.sql.len && !st.oom) || run_command(conn, &st, err, errlen));
     psql_free(&s);
     psql_free(&ix);
+    psql_free(&st);
   }
   ok = ok && (access || run_command(conn, &an, err, errlen));
 cleanup:

@@ -505,6 +505,43 @@ void psql_keys_index(struct psql *s, const struct dsr_pcollection *c)
   psql_puts(s, ")");
 }
 
+void psql_keys_parent_stats(const struct plan_ctx *pc, struct psql *s,
+                            const struct dsr_pcollection *c)
+{
+  size_t n = dsr_policy_children(pc->p, c, NULL, NULL, 0);
+  const struct dsr_pcollection **kids = n ? calloc(n, sizeof *kids) : NULL;
+  const struct dsr_preference **refs = n ? calloc(n, sizeof *refs) : NULL;
+  const char *cols[DSR_KEY_MAX * 8];
+  size_t ncols = 0;
+  if (n && (!kids || !refs)) {
+    s->oom = true;
+    goto cleanup;
+  }
+  n = dsr_policy_children(pc->p, c, kids, refs, n);
+  for (size_t i = 0; i < n; i++) {
+    if (!pc->reached[kids[i]->topo_index])
+      continue;
+    for (size_t k = 0; k < refs[i]->ncolumns; k++) {
+      bool seen = false;
+      for (size_t j = 0; j < ncols && !seen; j++)
+        seen = !strcmp(cols[j], refs[i]->parent_columns[k]);
+      if (!seen && ncols < DSR_ARRAY_LEN(cols))
+        cols[ncols++] = refs[i]->parent_columns[k];
+    }
+  }
+  if (!ncols)
+    goto cleanup;
+  psql_printf(s, "ANALYZE pg_temp.\"__dsr_s%zu\" (", c->topo_index);
+  for (size_t j = 0; j < ncols; j++) {
+    psql_puts(s, j ? ", " : "");
+    psql_ident(s, cols[j]);
+  }
+  psql_puts(s, ")");
+cleanup:
+  free(kids);
+  free(refs);
+}
+
 void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, const bool *need_m)
 {
   bool first = true;
