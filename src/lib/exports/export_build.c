@@ -2,12 +2,14 @@
  * @file export_build.c
  * @brief The package writer (see export.h): each collection the plan
  *        reaches is read once, through one server-side cursor over every
- *        included part, one page at a time: each row goes into the
- *        collection's CSV, and its data.json form and its file paths into
- *        encrypted spools (export_spool.c); then data.json is assembled from
- *        its spool, the subject's files are copied block by block, the
- *        summary is rendered and the manifest (counts and SHA-256 of every
- *        entry) closes the ZIP. Everything is read in one REPEATABLE READ
+ *        included part, one page at a time: each row goes into data.json,
+ *        and its CSV form and its file paths into encrypted spools
+ *        (export_spool.c); then each collection's CSV is copied from its
+ *        spool, the subject's files are copied block by block, the summary
+ *        is rendered and the manifest (counts and SHA-256 of every entry)
+ *        closes the ZIP. data.json goes first because it is the larger
+ *        form (its keys are repeated on every row): the spool, and the
+ *        entries written after the rows are read, are the smaller ones. Everything is read in one REPEATABLE READ
  *        READ ONLY transaction, so it all comes from the same snapshot; with
  *        a keyed plan (dsr_plan_build_access_keyed) the cursor is declared
  *        once per collection over the session's tables the plan wrote, so
@@ -39,12 +41,13 @@ struct xb {
   json_t *colls; /**< manifest collections [{name, label, rows, files}] */
   long long rows, files, missing;
   json_t *missing_why; /**< files left out: [{collection, label, column, reason, files}] (owned) */
-  struct xspool *js;    /**< data.json rows of every collection, in order (owned) */
+  struct xspool *csvs;  /**< CSV rows of every collection, in order (owned) */
   struct xspool *media; /**< media records {file index, length, path} (owned) */
   struct dsr_buf jrow;  /**< the data.json text of the current row (owned) */
+  struct dsr_buf crow;  /**< the CSV text of the current row (owned) */
   /** per included collection, in b->colls order: what the spools hold (owned) */
   struct {
-    long long json_bytes, media;
+    long long csv_bytes, media;
   } *spooled;
   /**
    * per included collection, in b->colls order, what the summary for people
@@ -267,23 +270,38 @@ static bool column_index(struct xb *b, const struct dsr_pcollection *c, const ch
 
 /* --- CSV (RFC 4180) ------------------------------------------------------- */
 
-static bool csv_field(struct xzip *z, const char *s, bool first)
+static bool csv_field(struct dsr_buf *o, const char *s, bool first)
 {
-  bool ok = first || xzip_puts(z, ",");
+  bool ok = first || dsr_buf_puts(o, ",");
   if (!strpbrk(s, ",\"\r\n"))
-    return ok && xzip_puts(z, s);
-  ok = ok && xzip_puts(z, "\"");
+    return ok && dsr_buf_puts(o, s);
+  ok = ok && dsr_buf_puts(o, "\"");
   for (const char *q; ok && (q = strchr(s, '"')); s = q + 1)
-    ok = xzip_write(z, s, (size_t)(q - s + 1)) && xzip_puts(z, "\"");
-  return ok && xzip_puts(z, s) && xzip_puts(z, "\"");
+    ok = dsr_buf_append(o, s, (size_t)(q - s + 1)) && dsr_buf_puts(o, "\"");
+  return ok && dsr_buf_puts(o, s) && dsr_buf_puts(o, "\"");
 }
 
-static bool csv_row(struct xb *b, PGresult *r, int row, const int *idx, size_t ncols)
+/* The CSV line of @p fields, into @p o (reset first). */
+static bool csv_line(struct dsr_buf *o, const char *const *fields, size_t ncols)
 {
   bool ok = true;
+  dsr_buf_reset(o);
   for (size_t j = 0; ok && j < ncols; j++)
-    ok = csv_field(&b->z, PQgetisnull(r, row, idx[j]) ? "" : PQgetvalue(r, row, idx[j]), j == 0);
-  return ok && xzip_puts(&b->z, "\r\n");
+    ok = csv_field(o, fields[j], j == 0);
+  return ok && dsr_buf_puts(o, "\r\n");
+}
+
+/* One row of the collection's CSV, into the spool; returns its length or -1. */
+static long long csv_row(struct xb *b, PGresult *r, int row, const int *idx, size_t ncols)
+{
+  bool ok = true;
+  dsr_buf_reset(&b->crow);
+  for (size_t j = 0; ok && j < ncols; j++)
+    ok = csv_field(&b->crow, PQgetisnull(r, row, idx[j]) ? "" : PQgetvalue(r, row, idx[j]),
+                   j == 0);
+  ok = ok && dsr_buf_puts(&b->crow, "\r\n") &&
+       xspool_write(b->csvs, b->crow.data, b->crow.len);
+  return ok ? (long long)b->crow.len : -1;
 }
 
 /* --- data.json -------------------------------------------------------------- */
@@ -427,29 +445,26 @@ static int json_row_text(const enum jkind *kinds, PGresult *r, int row, const in
   return st == 1 && !dsr_buf_puts(o, "}") ? -1 : st;
 }
 
-/* One row of data.json, into the spool; returns its length or -1. @p fast: the row's text
- * may be written directly (no json column, no column named twice); else, or when a value
- * asks for it, through jansson's object. */
-static long long json_row(struct xb *b, const enum jkind *kinds, bool fast, PGresult *r, int row,
-                          const int *idx, const char *const *cols, size_t ncols, bool first)
+/* One row of data.json, into its entry. @p fast: the row's text may be written directly (no
+ * json column, no column named twice); else, or when a value asks for it, through jansson's
+ * object. */
+static bool json_row(struct xb *b, const enum jkind *kinds, bool fast, PGresult *r, int row,
+                     const int *idx, const char *const *cols, size_t ncols, bool first)
 {
   const char *sep = first ? "\n    " : ",\n    ";
   int st = fast ? json_row_text(kinds, r, row, idx, cols, ncols, &b->jrow) : 0;
   if (st < 0)
-    return -1;
+    return false;
   if (st == 1)
-    return xspool_puts(b->js, sep) && xspool_write(b->js, b->jrow.data, b->jrow.len)
-               ? (long long)(strlen(sep) + b->jrow.len)
-               : -1;
+    return xzip_puts(&b->z, sep) && xzip_write(&b->z, b->jrow.data, b->jrow.len);
   json_t *o = json_object();
   for (size_t j = 0; o && j < ncols; j++)
     json_object_set_new(o, cols[j], cell(kinds[j], r, row, idx[j]));
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  bool ok = s && xspool_puts(b->js, sep) && xspool_puts(b->js, s);
-  long long n = ok ? (long long)(strlen(sep) + strlen(s)) : -1;
+  bool ok = s && xzip_puts(&b->z, sep) && xzip_puts(&b->z, s);
   free(s);
   json_decref(o);
-  return n;
+  return ok;
 }
 
 static json_t *category_list(const struct xb *b, const struct dsr_pcollection *c)
@@ -465,9 +480,8 @@ static json_t *category_list(const struct xb *b, const struct dsr_pcollection *c
   return a;
 }
 
-/* The collection's object up to its "rows" array (opened). */
-static char *json_head(const struct xb *b, const struct dsr_pcollection *c, long long rows,
-                       bool first)
+/* The collection's object up to its "rows" array (opened); its "count" follows the rows. */
+static char *json_head(const struct xb *b, const struct dsr_pcollection *c, bool first)
 {
   const char *cols[256];
   size_t n = out_columns(b, c, cols, DSR_ARRAY_LEN(cols));
@@ -478,12 +492,11 @@ static char *json_head(const struct xb *b, const struct dsr_pcollection *c, long
                                             dsr_pcollection_column_type(c, cols[i])
                                                 ? dsr_pcollection_column_type(c, cols[i])
                                                 : "text"));
-  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "name", c->name, "label",
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", c->name, "label",
                         c->export_label ? c->export_label : c->name, "description",
                         c->description ? c->description : "", "owner",
                         c->owner == DSR_OWNER_CONTROLLER ? "controller" : "processor",
-                        "categories", category_list(b, c), "fields", fields, "count",
-                        (json_int_t)rows);
+                        "categories", category_list(b, c), "fields", fields);
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(o);
   if (!s)
@@ -734,7 +747,7 @@ struct row_pass {
   size_t n;              /**< the package's columns */
   enum jkind kinds[256]; /**< how data.json types each of the package's columns */
   bool fast;             /**< rows' data.json text written directly (see json_row) */
-  long long rows, json_bytes, media;
+  long long rows, csv_bytes, media;
   json_t *shown;         /**< the collection's entry of b->shown, or NULL (portability) */
   int date_col;          /**< the first of the package's columns holding a date, or -1 */
 };
@@ -742,12 +755,10 @@ struct row_pass {
 static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r, int row,
                      const int *idx, size_t ncols, struct row_pass *rp)
 {
-  if (!csv_row(b, r, row, idx, rp->n))
+  long long cn = csv_row(b, r, row, idx, rp->n);
+  if (cn < 0 || !json_row(b, rp->kinds, rp->fast, r, row, idx, rp->cols, rp->n, rp->rows == 0))
     return false;
-  long long jn = json_row(b, rp->kinds, rp->fast, r, row, idx, rp->cols, rp->n, rp->rows == 0);
-  if (jn < 0)
-    return false;
-  rp->json_bytes += jn;
+  rp->csv_bytes += cn;
   rp->rows++;
   if (rp->shown) { /* the first rows, for people; the others are counted */
     json_t *recs = json_object_get(rp->shown, "records");
@@ -775,68 +786,6 @@ static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r,
     rp->media++;
   }
   return true;
-}
-
-/* Reads every included collection once: its CSV goes into the package, its
- * data.json rows and media paths into the spools, for write_data_json() and
- * write_media(). */
-static bool write_csvs(struct xb *b)
-{
-  bool media = b->sp->kind != DSR_EXPORT_PORTABILITY; /* portability: no media */
-  struct xcur xc = {0};
-  long at = xcur_open(b, &xc) ? xcur_peek(b, &xc) : -2;
-  bool ok = at > -2;
-  for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
-    const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
-    if (!included(b, c)) {
-      for (; at == (long)i; at = xcur_peek(b, &xc))
-        xc.row++; /* rows of a collection the package leaves out */
-      ok = at > -2;
-      continue;
-    }
-    struct row_pass rp = {.date_col = -1};
-    int idx[DSR_ARRAY_LEN(rp.cols)];
-    rp.n = out_columns(b, c, rp.cols, DSR_ARRAY_LEN(rp.cols));
-    rp.fast = true;
-    for (size_t j = 0; j < rp.n; j++) {
-      rp.kinds[j] = jkind_of(c, rp.cols[j]);
-      rp.fast = rp.fast && rp.kinds[j] != JK_JSON;
-      for (size_t k = 0; k < j; k++)
-        rp.fast = rp.fast && strcmp(rp.cols[k], rp.cols[j]) != 0;
-    }
-    for (size_t j = 0; j < rp.n && rp.date_col < 0; j++)
-      if (is_time_type(dsr_pcollection_column_type(c, rp.cols[j])))
-        rp.date_col = (int)j;
-    if (media) { /* access: the summary lists the records; portability is for machines */
-      rp.shown = shown_of(b, json_array_size(b->colls));
-      ok = ok && rp.shown != NULL;
-    }
-    size_t ncols = rp.n;
-    for (size_t k = 0; media && k < c->nfiles && ncols < DSR_ARRAY_LEN(rp.cols); k++)
-      rp.cols[ncols++] = c->files[k].column;
-    char *name = dsr_asprintf("csv/%s.csv", c->name);
-    ok = name && column_index(b, c, rp.cols, ncols, idx) &&
-         xzip_begin(&b->z, name, b->sp->generated_at);
-    for (size_t j = 0; ok && j < rp.n; j++)
-      ok = csv_field(&b->z, rp.cols[j], j == 0);
-    ok = ok && xzip_puts(&b->z, "\r\n");
-    for (; ok && at == (long)i; at = xcur_peek(b, &xc))
-      ok = pass_row(b, c, xc.r, xc.row++, idx, ncols, &rp);
-    ok = ok && at > -2 && xzip_end(&b->z);
-    b->spooled[json_array_size(b->colls)].json_bytes = rp.json_bytes;
-    b->spooled[json_array_size(b->colls)].media = rp.media;
-    ok = ok && json_array_append_new(b->colls,
-                                     json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", c->name,
-                                               "label", c->export_label ? c->export_label : c->name,
-                                               "csv", name, "rows", (json_int_t)rp.rows, "files",
-                                               (json_int_t)0)) == 0;
-    free(name);
-    if (!ok && !b->err[0] && (b->js->failed || b->media->failed))
-      snprintf(b->err, sizeof b->err, "writing the spool failed");
-    b->rows += rp.rows;
-  }
-  xcur_close(b, &xc);
-  return ok && xspool_rewind(b->js) && xspool_rewind(b->media);
 }
 
 /* Copies @p n bytes of @p sp into the current entry. */
@@ -872,7 +821,8 @@ static const char *kind_name(enum dsr_export_kind k)
   return k == DSR_EXPORT_PORTABILITY ? "portability" : "access";
 }
 
-static bool write_data_json(struct xb *b)
+/* data.json's opening, up to its "collections" array (opened). */
+static bool data_json_begin(struct xb *b)
 {
   char *when = iso_time(b->sp->generated_at);
   json_t *hdr = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "dsrd-export/1", "request_id",
@@ -887,20 +837,89 @@ static bool write_data_json(struct xb *b)
     ok = xzip_puts(&b->z, s) && xzip_puts(&b->z, ", \"collections\": [");
   }
   free(s);
+  return ok;
+}
+
+/* Reads every included collection once: its rows go into data.json, their CSV lines and
+ * media paths into the spools, for write_csvs() and write_media(). */
+static bool write_rows(struct xb *b)
+{
+  bool media = b->sp->kind != DSR_EXPORT_PORTABILITY; /* portability: no media */
+  struct xcur xc = {0};
+  long at = xcur_open(b, &xc) ? xcur_peek(b, &xc) : -2;
+  bool ok = at > -2 && data_json_begin(b);
+  for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
+    const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
+    if (!included(b, c)) {
+      for (; at == (long)i; at = xcur_peek(b, &xc))
+        xc.row++; /* rows of a collection the package leaves out */
+      ok = at > -2;
+      continue;
+    }
+    struct row_pass rp = {.date_col = -1};
+    int idx[DSR_ARRAY_LEN(rp.cols)];
+    rp.n = out_columns(b, c, rp.cols, DSR_ARRAY_LEN(rp.cols));
+    rp.fast = true;
+    for (size_t j = 0; j < rp.n; j++) {
+      rp.kinds[j] = jkind_of(c, rp.cols[j]);
+      rp.fast = rp.fast && rp.kinds[j] != JK_JSON;
+      for (size_t k = 0; k < j; k++)
+        rp.fast = rp.fast && strcmp(rp.cols[k], rp.cols[j]) != 0;
+    }
+    for (size_t j = 0; j < rp.n && rp.date_col < 0; j++)
+      if (is_time_type(dsr_pcollection_column_type(c, rp.cols[j])))
+        rp.date_col = (int)j;
+    if (media) { /* access: the summary lists the records; portability is for machines */
+      rp.shown = shown_of(b, json_array_size(b->colls));
+      ok = ok && rp.shown != NULL;
+    }
+    size_t ncols = rp.n;
+    for (size_t k = 0; media && k < c->nfiles && ncols < DSR_ARRAY_LEN(rp.cols); k++)
+      rp.cols[ncols++] = c->files[k].column;
+    char *name = dsr_asprintf("csv/%s.csv", c->name);
+    char *head = json_head(b, c, json_array_size(b->colls) == 0);
+    ok = name && head && column_index(b, c, rp.cols, ncols, idx) && xzip_puts(&b->z, head);
+    free(head);
+    for (; ok && at == (long)i; at = xcur_peek(b, &xc))
+      ok = pass_row(b, c, xc.r, xc.row++, idx, ncols, &rp);
+    char tail[64];
+    snprintf(tail, sizeof tail, "%s], \"count\": %lld}", rp.rows == 0 ? "" : "\n  ", rp.rows);
+    ok = ok && at > -2 && xzip_puts(&b->z, tail);
+    b->spooled[json_array_size(b->colls)].csv_bytes = rp.csv_bytes;
+    b->spooled[json_array_size(b->colls)].media = rp.media;
+    ok = ok && json_array_append_new(b->colls,
+                                     json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", c->name,
+                                               "label", c->export_label ? c->export_label : c->name,
+                                               "csv", name, "rows", (json_int_t)rp.rows, "files",
+                                               (json_int_t)0)) == 0;
+    free(name);
+    if (!ok && !b->err[0] && (b->csvs->failed || b->media->failed))
+      snprintf(b->err, sizeof b->err, "writing the spool failed");
+    b->rows += rp.rows;
+  }
+  xcur_close(b, &xc);
+  return ok && xzip_puts(&b->z, "\n]}\n") && xzip_end(&b->z) && xspool_rewind(b->csvs) &&
+         xspool_rewind(b->media);
+}
+
+/* Each included collection's CSV: its header, then its lines from the spool. */
+static bool write_csvs(struct xb *b)
+{
+  bool ok = true;
   size_t ci = 0;
   for (size_t i = 0; ok && i < dsr_policy_collection_count(b->sp->policy); i++) {
     const struct dsr_pcollection *c = dsr_policy_topo_at(b->sp->policy, i);
     if (!included(b, c))
       continue;
-    json_t *m = json_array_get(b->colls, ci);
-    long long rows = json_integer_value(json_object_get(m, "rows"));
-    char *head = json_head(b, c, rows, ci == 0);
+    const char *cols[256];
+    size_t n = out_columns(b, c, cols, DSR_ARRAY_LEN(cols));
+    const char *name = json_string_value(json_object_get(json_array_get(b->colls, ci), "csv"));
+    ok = name && xzip_begin(&b->z, name, b->sp->generated_at) && csv_line(&b->crow, cols, n) &&
+         xzip_write(&b->z, b->crow.data, b->crow.len) &&
+         copy_spool(b, b->csvs, b->spooled[ci].csv_bytes) && xzip_end(&b->z);
     ci++;
-    ok = head && xzip_puts(&b->z, head) && copy_spool(b, b->js, b->spooled[ci - 1].json_bytes) &&
-         xzip_puts(&b->z, rows == 0 ? "]}" : "\n  ]}");
-    free(head);
   }
-  return ok && xzip_puts(&b->z, "\n]}\n") && xzip_end(&b->z);
+  return ok;
 }
 
 static bool write_media(struct xb *b)
@@ -1143,11 +1162,11 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
   b.missing_why = json_array();
   b.shown = json_array();
   b.spooled = calloc(dsr_policy_collection_count(spec->policy) + 1, sizeof *b.spooled);
-  b.js = calloc(1, sizeof *b.js);
+  b.csvs = calloc(1, sizeof *b.csvs);
   b.media = calloc(1, sizeof *b.media);
-  if (!b.colls || !b.missing_why || !b.shown || !b.spooled || !b.js || !b.media)
+  if (!b.colls || !b.missing_why || !b.shown || !b.spooled || !b.csvs || !b.media)
     goto cleanup;
-  b.js->fd = b.media->fd = -1;
+  b.csvs->fd = b.media->fd = -1;
   PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   in_tx = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
@@ -1160,14 +1179,14 @@ bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *conn, const ch
     snprintf(b.err, sizeof b.err, "cannot create the package file");
     goto cleanup;
   }
-  if (!xspool_open(b.js, path) || !xspool_open(b.media, path)) {
+  if (!xspool_open(b.csvs, path) || !xspool_open(b.media, path)) {
     snprintf(b.err, sizeof b.err, "cannot create the package's spool");
     goto cleanup;
   }
   zip_open = xzip_open(&b.z, &sink, spec->generated_at);
   if (!zip_open)
     goto cleanup;
-  ok = write_csvs(&b) && write_data_json(&b) && write_media(&b) && write_summary(&b) &&
+  ok = write_rows(&b) && write_csvs(&b) && write_media(&b) && write_summary(&b) &&
        write_schema(&b) && write_manifest(&b);
 cleanup:
   if (zip_open || b.z.a || b.z.files)
@@ -1189,12 +1208,13 @@ cleanup:
   json_decref(b.missing_why);
   json_decref(b.shown);
   dsr_buf_free(&b.jrow);
+  dsr_buf_free(&b.crow);
   free(b.spooled);
-  if (b.js)
-    xspool_close(b.js);
+  if (b.csvs)
+    xspool_close(b.csvs);
   if (b.media)
     xspool_close(b.media);
-  free(b.js);
+  free(b.csvs);
   free(b.media);
   if (!ok)
     snprintf(err, errlen, "%s", b.err[0] ? b.err : "writing the package failed");
