@@ -44,6 +44,7 @@ struct xb {
   struct xspool *csvs;  /**< CSV rows of every collection, in order (owned) */
   struct xspool *media; /**< media records {file index, length, path} (owned) */
   struct dsr_buf jrow;  /**< the data.json text of the current row (owned) */
+  struct dsr_buf jkeys; /**< the current collection's data.json keys, escaped (owned) */
   struct dsr_buf crow;  /**< the CSV text of the current row (owned) */
   /** per included collection, in b->colls order: what the spools hold (owned) */
   struct {
@@ -415,26 +416,60 @@ static int json_str(struct dsr_buf *o, const char *str)
   return dsr_buf_append(o, run, (size_t)(s - run)) && dsr_buf_puts(o, "\"") ? 1 : -1;
 }
 
+/* True when @p v is an integer written as "%lld" writes it (no sign but "-", no leading zero,
+ * no space, at most 18 digits: never out of range): such a value is copied as it is. */
+static bool int_canonical(const char *v)
+{
+  const char *d = v[0] == '-' ? v + 1 : v, *first = d;
+  if (d[0] < '0' || d[0] > '9' || (d[0] == '0' && (d[1] || d != v)))
+    return false;
+  for (d++; *d; d++)
+    if (*d < '0' || *d > '9')
+      return false;
+  return d - first <= 18;
+}
+
+/*
+ * The keys of a collection's data.json rows, each escaped once: ,"name": (the first
+ * without its comma) from koff[j] to koff[j + 1] of @p keys. False when a name is not valid
+ * UTF-8 (its rows then go through jansson) or out of memory.
+ */
+static bool json_keys(const char *const *cols, size_t ncols, struct dsr_buf *keys, size_t *koff)
+{
+  dsr_buf_reset(keys);
+  for (size_t j = 0; j < ncols; j++) {
+    koff[j] = keys->len;
+    if ((j && !dsr_buf_puts(keys, ",")) || json_str(keys, cols[j]) != 1 ||
+        !dsr_buf_puts(keys, ":"))
+      return false;
+  }
+  koff[ncols] = keys->len;
+  return true;
+}
+
 /*
  * One row of data.json written straight into @p o: the text jansson's compact dump of the
- * row's object gives, without the object. 1: done; 0: a value jansson would treat otherwise
- * (not valid UTF-8), for json_row()'s object; -1: out of memory.
+ * row's object gives, without the object; @p keys and @p koff are json_keys()'s. 1: done;
+ * 0: a value jansson would treat otherwise (not valid UTF-8), for json_row()'s object; -1:
+ * out of memory.
  */
 static int json_row_text(const enum jkind *kinds, PGresult *r, int row, const int *idx,
-                         const char *const *cols, size_t ncols, struct dsr_buf *o)
+                         const struct dsr_buf *keys, const size_t *koff, size_t ncols,
+                         struct dsr_buf *o)
 {
   dsr_buf_reset(o);
   int st = dsr_buf_puts(o, "{") ? 1 : -1;
   for (size_t j = 0; st == 1 && j < ncols; j++) {
-    if ((j && !dsr_buf_puts(o, ",")) || (st = json_str(o, cols[j])) != 1 ||
-        !dsr_buf_puts(o, ":")) {
-      st = st == 1 ? -1 : st;
+    if (!dsr_buf_append(o, keys->data + koff[j], koff[j + 1] - koff[j])) {
+      st = -1;
       break;
     }
     const char *v = PQgetisnull(r, row, idx[j]) ? NULL : PQgetvalue(r, row, idx[j]);
     long long n;
     if (!v)
       st = dsr_buf_puts(o, "null") ? 1 : -1;
+    else if (kinds[j] == JK_INT && int_canonical(v))
+      st = dsr_buf_puts(o, v) ? 1 : -1;
     else if (kinds[j] == JK_INT && int_of(v, &n))
       st = dsr_buf_printf(o, "%lld", n) ? 1 : -1;
     else if (kinds[j] == JK_BOOL)
@@ -446,13 +481,14 @@ static int json_row_text(const enum jkind *kinds, PGresult *r, int row, const in
 }
 
 /* One row of data.json, into its entry. @p fast: the row's text may be written directly (no
- * json column, no column named twice); else, or when a value asks for it, through jansson's
- * object. */
-static bool json_row(struct xb *b, const enum jkind *kinds, bool fast, PGresult *r, int row,
-                     const int *idx, const char *const *cols, size_t ncols, bool first)
+ * json column, no column named twice, @p keys and @p koff its keys); else, or when a value
+ * asks for it, through jansson's object. */
+static bool json_row(struct xb *b, const enum jkind *kinds, bool fast, const struct dsr_buf *keys,
+                     const size_t *koff, PGresult *r, int row, const int *idx,
+                     const char *const *cols, size_t ncols, bool first)
 {
   const char *sep = first ? "\n    " : ",\n    ";
-  int st = fast ? json_row_text(kinds, r, row, idx, cols, ncols, &b->jrow) : 0;
+  int st = fast ? json_row_text(kinds, r, row, idx, keys, koff, ncols, &b->jrow) : 0;
   if (st < 0)
     return false;
   if (st == 1)
@@ -747,6 +783,7 @@ struct row_pass {
   size_t n;              /**< the package's columns */
   enum jkind kinds[256]; /**< how data.json types each of the package's columns */
   bool fast;             /**< rows' data.json text written directly (see json_row) */
+  size_t koff[257];      /**< where each column's key is in b->jkeys (fast rows) */
   long long rows, csv_bytes, media;
   json_t *shown;         /**< the collection's entry of b->shown, or NULL (portability) */
   int date_col;          /**< the first of the package's columns holding a date, or -1 */
@@ -756,7 +793,8 @@ static bool pass_row(struct xb *b, const struct dsr_pcollection *c, PGresult *r,
                      const int *idx, size_t ncols, struct row_pass *rp)
 {
   long long cn = csv_row(b, r, row, idx, rp->n);
-  if (cn < 0 || !json_row(b, rp->kinds, rp->fast, r, row, idx, rp->cols, rp->n, rp->rows == 0))
+  if (cn < 0 || !json_row(b, rp->kinds, rp->fast, &b->jkeys, rp->koff, r, row, idx, rp->cols,
+                          rp->n, rp->rows == 0))
     return false;
   rp->csv_bytes += cn;
   rp->rows++;
@@ -866,6 +904,7 @@ static bool write_rows(struct xb *b)
       for (size_t k = 0; k < j; k++)
         rp.fast = rp.fast && strcmp(rp.cols[k], rp.cols[j]) != 0;
     }
+    rp.fast = rp.fast && json_keys(rp.cols, rp.n, &b->jkeys, rp.koff);
     for (size_t j = 0; j < rp.n && rp.date_col < 0; j++)
       if (is_time_type(dsr_pcollection_column_type(c, rp.cols[j])))
         rp.date_col = (int)j;
@@ -1208,6 +1247,7 @@ cleanup:
   json_decref(b.missing_why);
   json_decref(b.shown);
   dsr_buf_free(&b.jrow);
+  dsr_buf_free(&b.jkeys);
   dsr_buf_free(&b.crow);
   free(b.spooled);
   if (b.csvs)
