@@ -48,6 +48,7 @@ static void ctx_free(struct plan_ctx *pc)
     free(pc->mention_re[k]);
   }
   free(pc->reached);
+  free(pc->krows);
   dsr_phone_forms_free(&pc->phone);
 }
 
@@ -132,7 +133,10 @@ static bool ctx_init(struct plan_ctx *pc, const struct dsr_policy *p, const stru
   pc->p = p;
   pc->ncolls = dsr_policy_collection_count(p);
   pc->reached = calloc(pc->ncolls + 1, sizeof *pc->reached);
-  if (!pc->reached)
+  pc->krows = malloc((pc->ncolls + 1) * sizeof *pc->krows);
+  for (size_t i = 0; pc->krows && i <= pc->ncolls; i++)
+    pc->krows[i] = -1;
+  if (!pc->reached || !pc->krows)
     return false;
   pc->phone_region = dsr_policy_phone_region(p);
   if (subj->phone) {
@@ -660,8 +664,10 @@ static int part_cmp(const void *a, const void *b)
   return strcmp(x->tenant, y->tenant);
 }
 
-/* Runs @p s (no result rows) on @p conn; false with a message on failure. */
-static bool run_command(PGconn *conn, const struct psql *s, char *err, size_t errlen)
+/* Runs @p s (no result rows) on @p conn, the rows it wrote into @p rows when not NULL; false
+ * with a message on failure. */
+static bool run_command(PGconn *conn, const struct psql *s, long long *rows, char *err,
+                        size_t errlen)
 {
   PGresult *r = exec_psql(conn, s);
   if (!r) {
@@ -669,6 +675,8 @@ static bool run_command(PGconn *conn, const struct psql *s, char *err, size_t er
     return false;
   }
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (ok && rows)
+    *rows = atoll(PQcmdTuples(r));
   if (!ok)
     snprintf(err, errlen, "cannot store the subject's rows: %s", PQresultErrorMessage(r));
   PQclear(r);
@@ -705,7 +713,7 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
   PQclear(q);
   if (!ok)
     snprintf(err, errlen, "cannot store the subject's rows");
-  ok = ok && run_command(conn, &drop, err, errlen);
+  ok = ok && run_command(conn, &drop, NULL, err, errlen);
   for (size_t i = 0; ok && i < pc->ncolls; i++) {
     if (!pc->reached[i])
       continue;
@@ -714,13 +722,14 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
     psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
     if (access) /* only what the children's joins read: a sample of one column is cheap */
       psql_keys_parent_stats(pc, &st, dsr_policy_topo_at(pc->p, i));
-    ok = run_command(conn, &s, err, errlen) && (access || run_command(conn, &ix, err, errlen)) &&
-         ((!st.sql.len && !st.oom) || run_command(conn, &st, err, errlen));
+    ok = run_command(conn, &s, &pc->krows[i], err, errlen) &&
+         (access || run_command(conn, &ix, NULL, err, errlen)) &&
+         ((!st.sql.len && !st.oom) || run_command(conn, &st, NULL, err, errlen));
     psql_free(&s);
     psql_free(&ix);
     psql_free(&st);
   }
-  ok = ok && (access || run_command(conn, &an, err, errlen));
+  ok = ok && (access || run_command(conn, &an, NULL, err, errlen));
 cleanup:
   psql_free(&drop);
   psql_free(&an);

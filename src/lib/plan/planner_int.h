@@ -27,6 +27,8 @@ struct plan_ctx {
   /* the subject's rows of each reached collection are in the session's temporary table
    * pg_temp."__dsr_s<i>" (psql_keys_table): s<i> reads it instead of computing them */
   bool keyed;
+  /* by topo index: how many rows each keyed table got, -1 before it is built */
+  long long *krows;
 };
 
 /** Whether reference @p r carries the subject from parent to child in this plan. */

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Most rows a table read by an ORed condition may have (see or_small()). */
+#define OR_PARENT_ROWS_MAX 10000
+
 char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
 {
   if (!value)
@@ -414,11 +417,37 @@ static bool rows_compare(const struct dsr_pcollection *c)
  * UNION ...)", the table joined to itself (that join was most of the 9 s of the tables of a
  * 1,000,000-row subject).
  */
+/*
+ * Whether the conditions of @p c can be ORed in one scan of its table: only once every table
+ * they read is built and small, so that PostgreSQL hashes it (a hashed subplan, under 4 MB of
+ * work_mem); a large one would be probed once per row, which the UNION of conditions avoids.
+ */
+static bool or_small(const struct plan_ctx *pc, const struct dsr_pcollection *c)
+{
+  if (!pc->keyed)
+    return false;
+  for (size_t r = 0; r < c->nreferences; r++)
+    if (ref_branch(pc, &c->references[r]) &&
+        (pc->krows[c->references[r].parent->topo_index] < 0 ||
+         pc->krows[c->references[r].parent->topo_index] > OR_PARENT_ROWS_MAX))
+      return false;
+  return true;
+}
+
 static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
                      bool mentions)
 {
   bool narrow = pc->kind == DSR_PLAN_ERASURE && !mentions;
   size_t n = mentions ? 0 : branch_cond(pc, NULL, c, 0);
+  if (n > 1 && or_small(pc, c)) { /* one scan (a bitmap OR when the columns are indexed) */
+    select_head(pc, s, c, narrow);
+    for (size_t k = 0; k < n; k++) {
+      psql_puts(s, k ? ") OR (" : "(");
+      (void)branch_cond(pc, s, c, k);
+    }
+    psql_puts(s, ")");
+    return;
+  }
   if (n == 1 || (n > 1 && narrow && rows_compare(c))) {
     for (size_t k = 0; k < n; k++) {
       psql_puts(s, k ? " UNION " : "");
