@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Most rows a table read by an ORed condition may have (see or_small()). */
+/* Most rows a table read by an ORed condition may have: its keys become an array (or_small()). */
 #define OR_PARENT_ROWS_MAX 10000
 
 char *dsr_identity_normalize(enum dsr_id_norm norm, const char *value)
@@ -359,9 +359,9 @@ static bool ref_branch(const struct plan_ctx *pc, const struct dsr_preference *r
 
 /* The conditions that select the subject's rows of @p c on alias a0: one per identity the
  * subject has a value for, one per reference carrying them; appends condition @p k (when
- * @p s) and returns how many there are. */
+ * @p s; a reference's as "= ANY (ARRAY(...))" when @p arrays) and returns how many there are. */
 static size_t branch_cond(const struct plan_ctx *pc, struct psql *s,
-                          const struct dsr_pcollection *c, size_t k)
+                          const struct dsr_pcollection *c, size_t k, bool arrays)
 {
   size_t n = 0;
   for (size_t i = 0; i < c->nidentities; i++)
@@ -372,9 +372,9 @@ static size_t branch_cond(const struct plan_ctx *pc, struct psql *s,
     if (!ref_branch(pc, ref) || n++ != k || !s)
       continue;
     psql_ref_row(s, "a0", ref);
-    psql_puts(s, " IN (SELECT ");
+    psql_puts(s, arrays ? " = ANY (ARRAY(SELECT " : " IN (SELECT ");
     psql_ref_parent_cols(s, "x", ref);
-    psql_printf(s, " FROM s%zu x)", ref->parent->topo_index);
+    psql_printf(s, " FROM s%zu x)%s", ref->parent->topo_index, arrays ? ")" : "");
   }
   return n;
 }
@@ -419,18 +419,20 @@ static bool rows_compare(const struct dsr_pcollection *c)
  */
 /*
  * Whether the conditions of @p c can be ORed in one scan of its table: only once every table
- * they read is built and small, so that PostgreSQL hashes it (a hashed subplan, under 4 MB of
- * work_mem); a large one would be probed once per row, which the UNION of conditions avoids.
+ * they read is built and small, each read as an array of its keys, so that every condition is
+ * an index's (a bitmap OR of them); a large one stays a join, through the UNION of conditions.
+ * A reference of several columns has no array to compare with: it keeps the UNION too.
  */
 static bool or_small(const struct plan_ctx *pc, const struct dsr_pcollection *c)
 {
   if (!pc->keyed)
     return false;
-  for (size_t r = 0; r < c->nreferences; r++)
-    if (ref_branch(pc, &c->references[r]) &&
-        (pc->krows[c->references[r].parent->topo_index] < 0 ||
-         pc->krows[c->references[r].parent->topo_index] > OR_PARENT_ROWS_MAX))
+  for (size_t r = 0; r < c->nreferences; r++) {
+    const struct dsr_preference *ref = &c->references[r];
+    if (ref_branch(pc, ref) && (ref->ncolumns != 1 || pc->krows[ref->parent->topo_index] < 0 ||
+                                pc->krows[ref->parent->topo_index] > OR_PARENT_ROWS_MAX))
       return false;
+  }
   return true;
 }
 
@@ -438,12 +440,12 @@ static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr
                      bool mentions)
 {
   bool narrow = pc->kind == DSR_PLAN_ERASURE && !mentions;
-  size_t n = mentions ? 0 : branch_cond(pc, NULL, c, 0);
+  size_t n = mentions ? 0 : branch_cond(pc, NULL, c, 0, false);
   if (n > 1 && or_small(pc, c)) { /* one scan (a bitmap OR when the columns are indexed) */
     select_head(pc, s, c, narrow);
     for (size_t k = 0; k < n; k++) {
       psql_puts(s, k ? ") OR (" : "(");
-      (void)branch_cond(pc, s, c, k);
+      (void)branch_cond(pc, s, c, k, true);
     }
     psql_puts(s, ")");
     return;
@@ -452,7 +454,7 @@ static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr
     for (size_t k = 0; k < n; k++) {
       psql_puts(s, k ? " UNION " : "");
       select_head(pc, s, c, narrow);
-      (void)branch_cond(pc, s, c, k);
+      (void)branch_cond(pc, s, c, k, false);
     }
     return;
   }
