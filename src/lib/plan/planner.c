@@ -687,17 +687,16 @@ static bool run_command(PGconn *conn, const struct psql *s, long long *rows, cha
  * parents first (each reads its parents' tables), then their statistics for the planner. */
 static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size_t errlen)
 {
-  struct psql drop = {0}, an = {0};
+  struct psql drop = {0};
   bool ok = true, any = false;
   /* an access plan reads each table whole, once (counts, then the package): neither a key
-   * index nor statistics pay for themselves (ANALYZE samples every wide column) */
+   * index nor statistics of every column pay for themselves (ANALYZE samples every wide
+   * column); an erasure's narrow tables get both, for the steps' page queries */
   bool access = pc->kind == DSR_PLAN_ACCESS;
   psql_puts(&drop, "DROP TABLE IF EXISTS ");
-  psql_puts(&an, "ANALYZE ");
   for (size_t i = 0; i < pc->ncolls; i++)
     if (pc->reached[i]) {
       psql_printf(&drop, "%spg_temp.\"__dsr_s%zu\"", any ? ", " : "", i);
-      psql_printf(&an, "%spg_temp.\"__dsr_s%zu\"", any ? ", " : "", i);
       any = true;
     }
   if (!any)
@@ -720,8 +719,8 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
     struct psql s = {0}, ix = {0}, st = {0};
     psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
     psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
-    if (access) /* only what the children's joins read: a sample of one column is cheap */
-      psql_keys_parent_stats(pc, &st, dsr_policy_topo_at(pc->p, i));
+    /* before the children's tables, whose joins read it, are built */
+    psql_keys_stats(pc, &st, dsr_policy_topo_at(pc->p, i), !access);
     ok = run_command(conn, &s, &pc->krows[i], err, errlen) &&
          (access || run_command(conn, &ix, NULL, err, errlen)) &&
          ((!st.sql.len && !st.oom) || run_command(conn, &st, NULL, err, errlen));
@@ -729,10 +728,8 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
     psql_free(&ix);
     psql_free(&st);
   }
-  ok = ok && (access || run_command(conn, &an, NULL, err, errlen));
 cleanup:
   psql_free(&drop);
-  psql_free(&an);
   return ok;
 }
 

@@ -65,12 +65,12 @@ void psql_keys_table(const struct plan_ctx *pc, struct psql *s, const struct dsr
 /** The index of that table on @p c's key: "the plan deletes this row" is a probe, not a scan. */
 void psql_keys_index(struct psql *s, const struct dsr_pcollection *c);
 /**
- * "ANALYZE pg_temp."__dsr_s<i>" (cols)": the statistics of the columns the reached children of
- * @p c join on, so that their tables are built with joins sized for the subject's rows. Emits
- * nothing when no reached child reads @p c.
+ * "ANALYZE pg_temp."__dsr_s<i>"": its statistics, so that the tables of @p c's children are
+ * built with joins sized for the subject's rows. @p whole: every column; else only the
+ * columns reached children join on, and nothing when no reached child reads @p c.
  */
-void psql_keys_parent_stats(const struct plan_ctx *pc, struct psql *s,
-                            const struct dsr_pcollection *c);
+void psql_keys_stats(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                     bool whole);
 /** True when @p c redacts mentions of the subject (has columns and patterns usable now). */
 bool plan_has_mentions(const struct plan_ctx *pc, const struct dsr_pcollection *c);
 /** The condition "x is in this part": x."__dsr_tenant" = $n / IS NULL / TRUE. */

@@ -536,9 +536,13 @@ void psql_keys_index(struct psql *s, const struct dsr_pcollection *c)
   psql_puts(s, ")");
 }
 
-void psql_keys_parent_stats(const struct plan_ctx *pc, struct psql *s,
-                            const struct dsr_pcollection *c)
+void psql_keys_stats(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
+                     bool whole)
 {
+  if (whole) {
+    psql_printf(s, "ANALYZE pg_temp.\"__dsr_s%zu\"", c->topo_index);
+    return;
+  }
   size_t n = dsr_policy_children(pc->p, c, NULL, NULL, 0);
   const struct dsr_pcollection **kids = n ? calloc(n, sizeof *kids) : NULL;
   const struct dsr_preference **refs = n ? calloc(n, sizeof *refs) : NULL;
