@@ -11,6 +11,7 @@
 #include "erasure_fixture.h"
 #include "dsr/admin.h"
 #include "dsr/erasure.h"
+#include "dsr/executor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,13 @@ static void start(struct h_dsrd *dd, const char *state, const char *dsn, const c
   snprintf(pol, sizeof pol, "--policy-file=%s", policy);
   const char *args[] = {url, pol, "--workers=1", NULL};
   h_dsrd_start(dd, state, args);
+}
+
+/* Keys of the batch left in flight (the one pending batch of the run). */
+static long pending_keys(const char *conninfo)
+{
+  return h_sql_long(conninfo, "SELECT coalesce(max(cardinality(pend_keys::text[])), 0)"
+                              " FROM dsr_erasure_steps WHERE pend_xid IS NOT NULL");
 }
 
 /* Rows per collection and action of the request's receipts: "coll/action=rows/files;...". */
@@ -213,12 +221,120 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
 }
 END_TEST
 
+#define G_EMAIL "gale.grown@example.org"
+#define G_PHONE "+15550100998"
+#define G_ARGS                                                                          \
+  "--subject-email " G_EMAIL " --subject-phone " G_PHONE " --subject-workspaces 2 "    \
+  "--subject-calls 700 --subject-account"
+
+/* The largest page of a run's ledger (keys of one applied batch). */
+static long largest_page(const char *conninfo)
+{
+  return h_sql_long(conninfo, "SELECT coalesce(max(cardinality(keys)), 0)"
+                              " FROM dsr_erasure_ledger_keys");
+}
+
+/* Pages that grow under a time target (erasure_page_ms), killed inside the commit protocol on a
+ * grown page and resumed (where each step starts again at erasure_batch_rows), end in the state
+ * of the same erasure run in fixed pages on a twin platform: every table, every receipt. */
+START_TEST(grown_pages_killed_resume_to_the_state_of_fixed_pages)
+{
+  struct ef_platform a, b;
+  ef_generate(&a, "grown_a", 200, true, G_ARGS);
+  ef_generate(&b, "grown_b", 200, false, G_ARGS);
+  char *sum_a0 = ef_checksums(a.conninfo), *sum_b0 = ef_checksums(b.conninfo);
+  ck_assert_str_eq(sum_a0, sum_b0);
+  char policy[512];
+  snprintf(policy, sizeof policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  char state[256], keyfile[400];
+  h_tmpdir(state, sizeof state, "grown-state");
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", state);
+  unsigned char key[32];
+  randombytes_buf(key, sizeof key);
+  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ck_assert(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
+  close(fd);
+
+  /* --- grown pages (10 keys first, doubling: a minute's target is never reached), killed -- */
+  ef_use(&a);
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_grown_a", policy, key);
+  char id[40], sql[512];
+  dsr_strlcpy(id, ef_request(&d, G_EMAIL, G_PHONE), sizeof id);
+  ef_run_jobs(&d); /* discovery, in process */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_parts WHERE request_id = '%s'", id);
+  ck_assert_int_ge(h_sql_long(d.conninfo, sql), 1);
+  ef_approve(&d, id);
+  char url[600], pol[600];
+  snprintf(url, sizeof url, "--database-url=%s", d.conninfo);
+  snprintf(pol, sizeof pol, "--policy-file=%s", policy);
+  const char *args[] = {url, pol, "--workers=1", "--erasure-batch-rows=10",
+                        "--erasure-page-ms=60000", NULL};
+  struct h_dsrd dd;
+  static const char *const points[] = {"committed", "pending"};
+  for (int k = 0; k < 2; k++) {
+    /* the 7th and then the 6th batch of a run: 10, 20, 40, 80, 160, 160, ... keys */
+    ck_assert(setenv("DSRD_FAILPOINT", points[k], 1) == 0 &&
+              setenv("DSRD_FAILPOINT_SKIP", k ? "5" : "6", 1) == 0);
+    PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                              " WHERE state = 'running'"));
+    h_dsrd_start(&dd, state, args);
+    ck_assert_msg(died(&dd, 120000), "dsrd did not stop at %s; log: %s", points[k], dd.log);
+    ck_assert_int_eq(h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE "
+                                            "pend_xid IS NOT NULL"), 1); /* caught in flight */
+    ck_assert_int_gt(pending_keys(d.conninfo), 10); /* on a grown page */
+  }
+  unsetenv("DSRD_FAILPOINT");
+  unsetenv("DSRD_FAILPOINT_SKIP");
+  PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                            " WHERE state = 'running'"));
+  h_dsrd_start(&dd, state, args);
+  const char *done = "SELECT count(*) FROM dsr_parts WHERE state = 'done'";
+  ck_assert_msg(wait_for(d.conninfo, done, 1, 240000) == 1, "not finished; log: %s", dd.log);
+  ck_assert_int_eq(h_dsrd_stop(&dd, SIGTERM), 0);
+  long grown = largest_page(d.conninfo);
+  ck_assert_int_eq(grown, 10 * DSR_EXEC_PAGE_GROWTH); /* grown, up to the cap and no further */
+  char *fig_a = receipt_figures(d.db, id);
+  char *sum_a = ef_checksums(a.conninfo);
+  ef_dsrd_close(&d);
+
+  /* --- fixed pages of 10 keys, uninterrupted, on the twin ---------------------------- */
+  ef_use(&b);
+  ef_dsrd_open(&d, "dsr_grown_b", policy, key);
+  d.cfg.erasure_batch_rows = 10;
+  d.cfg.erasure_page_ms = 0;
+  char idb[40];
+  dsr_strlcpy(idb, ef_request(&d, G_EMAIL, G_PHONE), sizeof idb);
+  ef_run_jobs(&d);
+  ef_approve(&d, idb);
+  ef_run_jobs(&d);
+  ck_assert_int_eq(h_sql_long(d.conninfo, done), 1);
+  ck_assert_int_eq(largest_page(d.conninfo), 10);
+  char *fig_b = receipt_figures(d.db, idb);
+  char *sum_b = ef_checksums(b.conninfo);
+  ef_dsrd_close(&d);
+
+  ck_assert_str_ne(sum_a, sum_a0); /* something was erased */
+  ck_assert_str_eq(sum_a, sum_b);
+  ck_assert_str_eq(fig_a, fig_b);
+  free(fig_a);
+  free(fig_b);
+  free(sum_a);
+  free(sum_b);
+  free(sum_a0);
+  free(sum_b0);
+  ef_platform_free(&a);
+  ef_platform_free(&b);
+}
+END_TEST
+
 Suite *suite_erasure_crash(void)
 {
   Suite *s = suite_create("erasure_crash");
   TCase *tc = tcase_create("erasure_crash");
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, kill_9_at_random_points_resumes_to_the_same_state);
+  tcase_add_test(tc, grown_pages_killed_resume_to_the_state_of_fixed_pages);
   suite_add_tcase(s, tc);
   return s;
 }

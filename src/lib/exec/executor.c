@@ -445,9 +445,9 @@ static const char **page_params(const struct dsr_exec *ex, const struct dsr_exec
  * step's cursor once the page is applied (left empty when it could not be copied). A short
  * page (PAGE_LAST) also marks the step done, with its outcome. */
 static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st,
-                             const char *cursor, enum dsr_exec_result *res,
-                             long long *page_rows, struct dsr_buf *next_cursor, char *err,
-                             size_t errlen)
+                             const char *cursor, long batch, enum dsr_exec_result *res,
+                             long long *page_rows, double *store_ms, struct dsr_buf *next_cursor,
+                             char *err, size_t errlen)
 {
   struct page_out o = {0};
   struct dsr_buf keys = {0}, gone = {0};
@@ -455,8 +455,9 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   enum page_result pr = PAGE_ERR;
   bool in_tx = false;
   char limit[24], xid[32], rows[24], kept[24], nfiles[24], now[24];
-  snprintf(limit, sizeof limit, "%ld", ex->batch_rows > 0 ? ex->batch_rows : DSR_EXEC_DEFAULT_BATCH);
+  snprintf(limit, sizeof limit, "%ld", batch);
   const char **pv = page_params(ex, st, cursor, limit);
+  double t0 = dsr_mono_ms();
   *res = DSR_EXEC_RETRY;
   if (!pv) {
     snprintf(err, errlen, "out of memory");
@@ -520,6 +521,7 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     snprintf(err, errlen, "%s: the store's commit did not answer", st->key);
     goto cleanup;
   }
+  *store_ms = dsr_mono_ms() - t0; /* the store transaction's length: its row locks' */
   failpoint("committed");
   /* the batch's rows are gone: its files go now, and those removed enter the list done (a
    * crash before the outcome is applied lists them due, and they are unlinked again, missing) */
@@ -579,23 +581,42 @@ static enum dsr_exec_result step_done(struct dsr_exec *ex, const struct dsr_exec
   return DSR_EXEC_OK;
 }
 
+/* The next page's keys after a full page of @p batch keys whose store transaction took
+ * @p store_ms: with a time target (ex->page_ms), the size that would have taken about that
+ * long, at most twice and at least half the last, between the starting size and
+ * DSR_EXEC_PAGE_GROWTH times it; without one, the starting size. */
+static long next_batch(const struct dsr_exec *ex, long batch, double store_ms)
+{
+  long first = ex->batch_rows > 0 ? ex->batch_rows : DSR_EXEC_DEFAULT_BATCH;
+  if (ex->page_ms <= 0)
+    return first;
+  double want = store_ms > 1.0 ? (double)batch * (double)ex->page_ms / store_ms : 2.0 * batch;
+  long next = want >= 2.0 * batch ? 2 * batch : want <= batch / 2.0 ? batch / 2 : (long)want;
+  long most = first * DSR_EXEC_PAGE_GROWTH;
+  return next < first ? first : next > most ? most : next;
+}
+
 /* Runs pages from @p cursor (NULL: the first) on; @p known (empty) and @p rows: the step's
  * progress so far, read from dsrd. Each page applied here gives the next one its cursor and
  * rows without reading them back; only when a cursor could not be kept does the caller read
- * the step's progress again (*again). */
+ * the step's progress again (*again). Every step (and every resume) starts at the starting
+ * size, ex->batch_rows. */
 static enum dsr_exec_result pages_from(struct dsr_exec *ex, const struct dsr_exec_step *st,
                                        const char *cursor, long long rows, bool *again,
                                        char *err, size_t errlen)
 {
   struct dsr_buf known = {0};
   enum dsr_exec_result res = DSR_EXEC_OK;
+  long batch = next_batch(ex, 0, 0);
   *again = false;
   for (;;) {
     struct dsr_buf next = {0};
     long long page_rows = 0;
+    double store_ms = 0;
     if (ex->progress)
       ex->progress(ex->progress_ctx, st, rows);
-    enum page_result pr = page(ex, st, cursor, &res, &page_rows, &next, err, errlen);
+    enum page_result pr =
+        page(ex, st, cursor, batch, &res, &page_rows, &store_ms, &next, err, errlen);
     dsr_buf_free(&known);
     known = next;
     rows += page_rows;
@@ -615,6 +636,7 @@ static enum dsr_exec_result pages_from(struct dsr_exec *ex, const struct dsr_exe
       break;
     }
     cursor = known.data;
+    batch = next_batch(ex, batch, store_ms);
   }
   dsr_buf_free(&known);
   return res;
