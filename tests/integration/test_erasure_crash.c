@@ -103,30 +103,88 @@ static char *receipt_figures(struct dsr_db *db, const char *request)
   return dsr_buf_steal(&b);
 }
 
+/* Two identical platforms (@p name "_a" with media, "_b"), a state directory and one master
+ * key written into it for both runs (pseudonyms of masked fields depend on it). */
+struct twins {
+  struct ef_platform a, b;
+  char *sum_a0, *sum_b0; /* every table's checksum before */
+  char policy[512], state[256];
+  unsigned char key[32];
+};
+
+static void twins_open(struct twins *t, const char *name, long subjects, const char *args)
+{
+  char an[64], bn[64], keyfile[400];
+  snprintf(an, sizeof an, "%s_a", name);
+  snprintf(bn, sizeof bn, "%s_b", name);
+  ef_generate(&t->a, an, subjects, true, args);
+  ef_generate(&t->b, bn, subjects, false, args);
+  t->sum_a0 = ef_checksums(t->a.conninfo);
+  t->sum_b0 = ef_checksums(t->b.conninfo);
+  ck_assert_str_eq(t->sum_a0, t->sum_b0); /* the same platform twice */
+  snprintf(t->policy, sizeof t->policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  h_tmpdir(t->state, sizeof t->state, name);
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", t->state);
+  randombytes_buf(t->key, sizeof t->key);
+  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ck_assert(fd >= 0 && write(fd, t->key, sizeof t->key) == (ssize_t)sizeof t->key);
+  close(fd);
+}
+
+static void twins_close(struct twins *t)
+{
+  free(t->sum_a0);
+  free(t->sum_b0);
+  ef_platform_free(&t->a);
+  ef_platform_free(&t->b);
+}
+
+/* The largest page of a run's ledger (keys of one applied batch). */
+static long largest_page(const char *conninfo)
+{
+  return h_sql_long(conninfo, "SELECT coalesce(max(cardinality(keys)), 0)"
+                              " FROM dsr_erasure_ledger_keys");
+}
+
+/* The same erasure of @p email/@p phone, uninterrupted and in process, on the twin platform
+ * (database @p dbname), in pages of @p batch_rows keys (0: the default) under target
+ * @p page_ms (-1: the default): its receipts' figures and the platform's checksums into *fig and *sum; the
+ * largest page it applied is returned. */
+static long twin_run(struct twins *t, const char *dbname, const char *email, const char *phone,
+                     long batch_rows, long page_ms, char **fig, char **sum)
+{
+  struct ef_dsrd d;
+  ef_use(&t->b);
+  ef_dsrd_open(&d, dbname, t->policy, t->key);
+  if (batch_rows > 0)
+    d.cfg.erasure_batch_rows = batch_rows;
+  if (page_ms >= 0)
+    d.cfg.erasure_page_ms = page_ms;
+  char idb[40];
+  dsr_strlcpy(idb, ef_request(&d, email, phone), sizeof idb);
+  ef_run_jobs(&d);
+  ef_approve(&d, idb);
+  ef_run_jobs(&d);
+  ck_assert_int_eq(h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"),
+                   1);
+  long largest = largest_page(d.conninfo);
+  *fig = receipt_figures(d.db, idb);
+  *sum = ef_checksums(t->b.conninfo);
+  ef_dsrd_close(&d);
+  return largest;
+}
+
 START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
 {
   unsigned seed = (unsigned)time(NULL);
   srand(seed);
-  struct ef_platform a, b;
-  ef_generate(&a, "crash_a", 300, true, C_ARGS);
-  ef_generate(&b, "crash_b", 300, false, C_ARGS);
-  char *sum_a0 = ef_checksums(a.conninfo), *sum_b0 = ef_checksums(b.conninfo);
-  ck_assert_str_eq(sum_a0, sum_b0); /* the same platform twice */
-  char policy[512];
-  snprintf(policy, sizeof policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
-
-  /* One master key for both runs (pseudonyms of masked fields depend on it). */
-  char state[256], keyfile[400];
-  h_tmpdir(state, sizeof state, "crash-state");
-  snprintf(keyfile, sizeof keyfile, "%s/secret.key", state);
-  unsigned char key[32];
-  randombytes_buf(key, sizeof key);
-  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ck_assert(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
-  close(fd);
+  struct twins t;
+  twins_open(&t, "crash", 300, C_ARGS);
+  const char *policy = t.policy, *state = t.state;
+  const unsigned char *key = t.key;
 
   /* --- the crashed run: a real dsrd, killed with SIGKILL, restarted ----------------- */
-  ef_use(&a);
+  ef_use(&t.a);
   struct ef_dsrd d;
   ef_dsrd_open(&d, "dsr_crash_a", policy, key);
   struct h_dsrd dd;
@@ -184,29 +242,20 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
                                      "'retain'");
   ck_assert_int_ge(rows, 50000);
   char *fig_a = receipt_figures(d.db, id);
-  char *sum_a = ef_checksums(a.conninfo);
+  char *sum_a = ef_checksums(t.a.conninfo);
   long left_files = h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_file_deletions WHERE state"
                                            " <> 'done'");
   ef_dsrd_close(&d);
 
   /* --- the same erasure, uninterrupted, on the twin platform ----------------------- */
-  ef_use(&b);
-  ef_dsrd_open(&d, "dsr_crash_b", policy, key);
-  char idb[40];
-  dsr_strlcpy(idb, ef_request(&d, C_EMAIL, C_PHONE), sizeof idb);
-  ef_run_jobs(&d);
-  ef_approve(&d, idb);
-  ef_run_jobs(&d);
-  ck_assert_int_eq(h_sql_long(d.conninfo, done), 1);
-  char *fig_b = receipt_figures(d.db, idb);
-  char *sum_b = ef_checksums(b.conninfo);
-  ef_dsrd_close(&d);
+  char *fig_b = NULL, *sum_b = NULL;
+  (void)twin_run(&t, "dsr_crash_b", C_EMAIL, C_PHONE, 0, -1, &fig_b, &sum_b);
 
   fprintf(stderr, "crash test: seed %u, %ld rows erased, %d kills at", seed, rows, kills);
   for (int k = 0; k < kills; k++)
     fprintf(stderr, " %ld", at[k]);
   fprintf(stderr, " rows; checksums %s\n", strcmp(sum_a, sum_b) ? "DIFFER" : "equal");
-  ck_assert_str_ne(sum_a, sum_a0); /* something was erased */
+  ck_assert_str_ne(sum_a, t.sum_a0); /* something was erased */
   ck_assert_str_eq(sum_a, sum_b);
   ck_assert_str_eq(fig_a, fig_b);
   ck_assert_int_eq(left_files, 0);
@@ -214,10 +263,7 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
   free(fig_b);
   free(sum_a);
   free(sum_b);
-  free(sum_a0);
-  free(sum_b0);
-  ef_platform_free(&a);
-  ef_platform_free(&b);
+  twins_close(&t);
 }
 END_TEST
 
@@ -227,36 +273,18 @@ END_TEST
   "--subject-email " G_EMAIL " --subject-phone " G_PHONE " --subject-workspaces 2 "    \
   "--subject-calls 700 --subject-account"
 
-/* The largest page of a run's ledger (keys of one applied batch). */
-static long largest_page(const char *conninfo)
-{
-  return h_sql_long(conninfo, "SELECT coalesce(max(cardinality(keys)), 0)"
-                              " FROM dsr_erasure_ledger_keys");
-}
-
 /* Pages that grow under a time target (erasure_page_ms), killed inside the commit protocol on a
  * grown page and resumed (where each step starts again at erasure_batch_rows), end in the state
  * of the same erasure run in fixed pages on a twin platform: every table, every receipt. */
 START_TEST(grown_pages_killed_resume_to_the_state_of_fixed_pages)
 {
-  struct ef_platform a, b;
-  ef_generate(&a, "grown_a", 200, true, G_ARGS);
-  ef_generate(&b, "grown_b", 200, false, G_ARGS);
-  char *sum_a0 = ef_checksums(a.conninfo), *sum_b0 = ef_checksums(b.conninfo);
-  ck_assert_str_eq(sum_a0, sum_b0);
-  char policy[512];
-  snprintf(policy, sizeof policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
-  char state[256], keyfile[400];
-  h_tmpdir(state, sizeof state, "grown-state");
-  snprintf(keyfile, sizeof keyfile, "%s/secret.key", state);
-  unsigned char key[32];
-  randombytes_buf(key, sizeof key);
-  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ck_assert(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
-  close(fd);
+  struct twins t;
+  twins_open(&t, "grown", 200, G_ARGS);
+  const char *policy = t.policy, *state = t.state;
+  const unsigned char *key = t.key;
 
   /* --- grown pages (10 keys first, doubling: a minute's target is never reached), killed -- */
-  ef_use(&a);
+  ef_use(&t.a);
   struct ef_dsrd d;
   ef_dsrd_open(&d, "dsr_grown_a", policy, key);
   char id[40], sql[512];
@@ -301,36 +329,21 @@ START_TEST(grown_pages_killed_resume_to_the_state_of_fixed_pages)
   long grown = largest_page(d.conninfo);
   ck_assert_int_eq(grown, 10 * DSR_EXEC_PAGE_GROWTH); /* grown, up to the cap and no further */
   char *fig_a = receipt_figures(d.db, id);
-  char *sum_a = ef_checksums(a.conninfo);
+  char *sum_a = ef_checksums(t.a.conninfo);
   ef_dsrd_close(&d);
 
   /* --- fixed pages of 10 keys, uninterrupted, on the twin ---------------------------- */
-  ef_use(&b);
-  ef_dsrd_open(&d, "dsr_grown_b", policy, key);
-  d.cfg.erasure_batch_rows = 10;
-  d.cfg.erasure_page_ms = 0;
-  char idb[40];
-  dsr_strlcpy(idb, ef_request(&d, G_EMAIL, G_PHONE), sizeof idb);
-  ef_run_jobs(&d);
-  ef_approve(&d, idb);
-  ef_run_jobs(&d);
-  ck_assert_int_eq(h_sql_long(d.conninfo, done), 1);
-  ck_assert_int_eq(largest_page(d.conninfo), 10);
-  char *fig_b = receipt_figures(d.db, idb);
-  char *sum_b = ef_checksums(b.conninfo);
-  ef_dsrd_close(&d);
+  char *fig_b = NULL, *sum_b = NULL;
+  ck_assert_int_eq(twin_run(&t, "dsr_grown_b", G_EMAIL, G_PHONE, 10, 0, &fig_b, &sum_b), 10);
 
-  ck_assert_str_ne(sum_a, sum_a0); /* something was erased */
+  ck_assert_str_ne(sum_a, t.sum_a0); /* something was erased */
   ck_assert_str_eq(sum_a, sum_b);
   ck_assert_str_eq(fig_a, fig_b);
   free(fig_a);
   free(fig_b);
   free(sum_a);
   free(sum_b);
-  free(sum_a0);
-  free(sum_b0);
-  ef_platform_free(&a);
-  ef_platform_free(&b);
+  twins_close(&t);
 }
 END_TEST
 
