@@ -26,7 +26,8 @@ enum dsr_job_result dsr_job_erasure(struct dsr_db *db, const struct dsr_job *job
     snprintf(err, errlen, "no policy_file: erasure needs the policy's data map");
     return DSR_JOB_FAIL;
   }
-  switch (dsr_erasure_run(db, env->policy, id, env->cfg->erasure_batch_rows, err, errlen)) {
+  switch (dsr_erasure_run(db, env->policy, id, env->cfg->erasure_batch_rows,
+                          env->cfg->erasure_page_ms, err, errlen)) {
   case DSR_ERASURE_DONE:
   case DSR_ERASURE_NOTHING:
   case DSR_ERASURE_HELD: return DSR_JOB_DONE;

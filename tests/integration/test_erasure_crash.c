@@ -11,6 +11,7 @@
 #include "erasure_fixture.h"
 #include "dsr/admin.h"
 #include "dsr/erasure.h"
+#include "dsr/executor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,13 @@ static void start(struct h_dsrd *dd, const char *state, const char *dsn, const c
   h_dsrd_start(dd, state, args);
 }
 
+/* Keys of the batch left in flight (the one pending batch of the run). */
+static long pending_keys(const char *conninfo)
+{
+  return h_sql_long(conninfo, "SELECT coalesce(max(cardinality(pend_keys::text[])), 0)"
+                              " FROM dsr_erasure_steps WHERE pend_xid IS NOT NULL");
+}
+
 /* Rows per collection and action of the request's receipts: "coll/action=rows/files;...". */
 static char *receipt_figures(struct dsr_db *db, const char *request)
 {
@@ -95,30 +103,88 @@ static char *receipt_figures(struct dsr_db *db, const char *request)
   return dsr_buf_steal(&b);
 }
 
+/* Two identical platforms (@p name "_a" with media, "_b"), a state directory and one master
+ * key written into it for both runs (pseudonyms of masked fields depend on it). */
+struct twins {
+  struct ef_platform a, b;
+  char *sum_a0, *sum_b0; /* every table's checksum before */
+  char policy[512], state[256];
+  unsigned char key[32];
+};
+
+static void twins_open(struct twins *t, const char *name, long subjects, const char *args)
+{
+  char an[64], bn[64], keyfile[400];
+  snprintf(an, sizeof an, "%s_a", name);
+  snprintf(bn, sizeof bn, "%s_b", name);
+  ef_generate(&t->a, an, subjects, true, args);
+  ef_generate(&t->b, bn, subjects, false, args);
+  t->sum_a0 = ef_checksums(t->a.conninfo);
+  t->sum_b0 = ef_checksums(t->b.conninfo);
+  ck_assert_str_eq(t->sum_a0, t->sum_b0); /* the same platform twice */
+  snprintf(t->policy, sizeof t->policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
+  h_tmpdir(t->state, sizeof t->state, name);
+  snprintf(keyfile, sizeof keyfile, "%s/secret.key", t->state);
+  randombytes_buf(t->key, sizeof t->key);
+  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ck_assert(fd >= 0 && write(fd, t->key, sizeof t->key) == (ssize_t)sizeof t->key);
+  close(fd);
+}
+
+static void twins_close(struct twins *t)
+{
+  free(t->sum_a0);
+  free(t->sum_b0);
+  ef_platform_free(&t->a);
+  ef_platform_free(&t->b);
+}
+
+/* The largest page of a run's ledger (keys of one applied batch). */
+static long largest_page(const char *conninfo)
+{
+  return h_sql_long(conninfo, "SELECT coalesce(max(cardinality(keys)), 0)"
+                              " FROM dsr_erasure_ledger_keys");
+}
+
+/* The same erasure of @p email/@p phone, uninterrupted and in process, on the twin platform
+ * (database @p dbname), in pages of @p batch_rows keys (0: the default) under target
+ * @p page_ms (-1: the default): its receipts' figures and the platform's checksums into *fig and *sum; the
+ * largest page it applied is returned. */
+static long twin_run(struct twins *t, const char *dbname, const char *email, const char *phone,
+                     long batch_rows, long page_ms, char **fig, char **sum)
+{
+  struct ef_dsrd d;
+  ef_use(&t->b);
+  ef_dsrd_open(&d, dbname, t->policy, t->key);
+  if (batch_rows > 0)
+    d.cfg.erasure_batch_rows = batch_rows;
+  if (page_ms >= 0)
+    d.cfg.erasure_page_ms = page_ms;
+  char idb[40];
+  dsr_strlcpy(idb, ef_request(&d, email, phone), sizeof idb);
+  ef_run_jobs(&d);
+  ef_approve(&d, idb);
+  ef_run_jobs(&d);
+  ck_assert_int_eq(h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_parts WHERE state = 'done'"),
+                   1);
+  long largest = largest_page(d.conninfo);
+  *fig = receipt_figures(d.db, idb);
+  *sum = ef_checksums(t->b.conninfo);
+  ef_dsrd_close(&d);
+  return largest;
+}
+
 START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
 {
   unsigned seed = (unsigned)time(NULL);
   srand(seed);
-  struct ef_platform a, b;
-  ef_generate(&a, "crash_a", 300, true, C_ARGS);
-  ef_generate(&b, "crash_b", 300, false, C_ARGS);
-  char *sum_a0 = ef_checksums(a.conninfo), *sum_b0 = ef_checksums(b.conninfo);
-  ck_assert_str_eq(sum_a0, sum_b0); /* the same platform twice */
-  char policy[512];
-  snprintf(policy, sizeof policy, "%s/policies/callorbit.json", getenv("DSR_TOP_SRCDIR"));
-
-  /* One master key for both runs (pseudonyms of masked fields depend on it). */
-  char state[256], keyfile[400];
-  h_tmpdir(state, sizeof state, "crash-state");
-  snprintf(keyfile, sizeof keyfile, "%s/secret.key", state);
-  unsigned char key[32];
-  randombytes_buf(key, sizeof key);
-  int fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ck_assert(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
-  close(fd);
+  struct twins t;
+  twins_open(&t, "crash", 300, C_ARGS);
+  const char *policy = t.policy, *state = t.state;
+  const unsigned char *key = t.key;
 
   /* --- the crashed run: a real dsrd, killed with SIGKILL, restarted ----------------- */
-  ef_use(&a);
+  ef_use(&t.a);
   struct ef_dsrd d;
   ef_dsrd_open(&d, "dsr_crash_a", policy, key);
   struct h_dsrd dd;
@@ -176,29 +242,20 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
                                      "'retain'");
   ck_assert_int_ge(rows, 50000);
   char *fig_a = receipt_figures(d.db, id);
-  char *sum_a = ef_checksums(a.conninfo);
+  char *sum_a = ef_checksums(t.a.conninfo);
   long left_files = h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_file_deletions WHERE state"
                                            " <> 'done'");
   ef_dsrd_close(&d);
 
   /* --- the same erasure, uninterrupted, on the twin platform ----------------------- */
-  ef_use(&b);
-  ef_dsrd_open(&d, "dsr_crash_b", policy, key);
-  char idb[40];
-  dsr_strlcpy(idb, ef_request(&d, C_EMAIL, C_PHONE), sizeof idb);
-  ef_run_jobs(&d);
-  ef_approve(&d, idb);
-  ef_run_jobs(&d);
-  ck_assert_int_eq(h_sql_long(d.conninfo, done), 1);
-  char *fig_b = receipt_figures(d.db, idb);
-  char *sum_b = ef_checksums(b.conninfo);
-  ef_dsrd_close(&d);
+  char *fig_b = NULL, *sum_b = NULL;
+  (void)twin_run(&t, "dsr_crash_b", C_EMAIL, C_PHONE, 0, -1, &fig_b, &sum_b);
 
   fprintf(stderr, "crash test: seed %u, %ld rows erased, %d kills at", seed, rows, kills);
   for (int k = 0; k < kills; k++)
     fprintf(stderr, " %ld", at[k]);
   fprintf(stderr, " rows; checksums %s\n", strcmp(sum_a, sum_b) ? "DIFFER" : "equal");
-  ck_assert_str_ne(sum_a, sum_a0); /* something was erased */
+  ck_assert_str_ne(sum_a, t.sum_a0); /* something was erased */
   ck_assert_str_eq(sum_a, sum_b);
   ck_assert_str_eq(fig_a, fig_b);
   ck_assert_int_eq(left_files, 0);
@@ -206,10 +263,87 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
   free(fig_b);
   free(sum_a);
   free(sum_b);
-  free(sum_a0);
-  free(sum_b0);
-  ef_platform_free(&a);
-  ef_platform_free(&b);
+  twins_close(&t);
+}
+END_TEST
+
+#define G_EMAIL "gale.grown@example.org"
+#define G_PHONE "+15550100998"
+#define G_ARGS                                                                          \
+  "--subject-email " G_EMAIL " --subject-phone " G_PHONE " --subject-workspaces 2 "    \
+  "--subject-calls 700 --subject-account"
+
+/* Pages that grow under a time target (erasure_page_ms), killed inside the commit protocol on a
+ * grown page and resumed (where each step starts again at erasure_batch_rows), end in the state
+ * of the same erasure run in fixed pages on a twin platform: every table, every receipt. */
+START_TEST(grown_pages_killed_resume_to_the_state_of_fixed_pages)
+{
+  struct twins t;
+  twins_open(&t, "grown", 200, G_ARGS);
+  const char *policy = t.policy, *state = t.state;
+  const unsigned char *key = t.key;
+
+  /* --- grown pages (10 keys first, doubling: a minute's target is never reached), killed -- */
+  ef_use(&t.a);
+  struct ef_dsrd d;
+  ef_dsrd_open(&d, "dsr_grown_a", policy, key);
+  char id[40], sql[512];
+  dsr_strlcpy(id, ef_request(&d, G_EMAIL, G_PHONE), sizeof id);
+  ef_run_jobs(&d); /* discovery, in process */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM dsr_parts WHERE request_id = '%s'", id);
+  ck_assert_int_ge(h_sql_long(d.conninfo, sql), 1);
+  ef_approve(&d, id);
+  char url[600], pol[600];
+  snprintf(url, sizeof url, "--database-url=%s", d.conninfo);
+  snprintf(pol, sizeof pol, "--policy-file=%s", policy);
+  const char *args[] = {url, pol, "--workers=1", "--erasure-batch-rows=10",
+                        "--erasure-page-ms=60000", NULL};
+  struct h_dsrd dd;
+  /* the 18th batch of the run (the AI summaries of one tenant, 10, 20, 40, then 80 keys,
+   * after 14 batches of small steps), then the 6th after the resume (on a grown page of the
+   * summaries too); then while a page's rows are deleted and the last page's outcome is on
+   * its way to dsrd's database (the 4th time, so on a step's 5th page at least) */
+  static const char *const points[] = {"committed", "pending", "overlap"};
+  static const char *const skips[] = {"17", "5", "3"};
+  for (int k = 0; k < 3; k++) {
+    ck_assert(setenv("DSRD_FAILPOINT", points[k], 1) == 0 &&
+              setenv("DSRD_FAILPOINT_SKIP", skips[k], 1) == 0);
+    PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                              " WHERE state = 'running'"));
+    h_dsrd_start(&dd, state, args);
+    ck_assert_msg(died(&dd, 120000), "dsrd did not stop at %s; log: %s", points[k], dd.log);
+    if (k == 2)
+      continue; /* the last outcome: applied or still pending, either way */
+    ck_assert_int_eq(h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE "
+                                            "pend_xid IS NOT NULL"), 1); /* caught in flight */
+    ck_assert_int_gt(pending_keys(d.conninfo), 10); /* on a grown page */
+  }
+  unsetenv("DSRD_FAILPOINT");
+  unsetenv("DSRD_FAILPOINT_SKIP");
+  PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
+                            " WHERE state = 'running'"));
+  h_dsrd_start(&dd, state, args);
+  const char *done = "SELECT count(*) FROM dsr_parts WHERE state = 'done'";
+  ck_assert_msg(wait_for(d.conninfo, done, 1, 240000) == 1, "not finished; log: %s", dd.log);
+  ck_assert_int_eq(h_dsrd_stop(&dd, SIGTERM), 0);
+  long grown = largest_page(d.conninfo);
+  ck_assert_int_eq(grown, 10 * DSR_EXEC_PAGE_GROWTH); /* grown, up to the cap and no further */
+  char *fig_a = receipt_figures(d.db, id);
+  char *sum_a = ef_checksums(t.a.conninfo);
+  ef_dsrd_close(&d);
+
+  /* --- fixed pages of 10 keys, uninterrupted, on the twin ---------------------------- */
+  char *fig_b = NULL, *sum_b = NULL;
+  ck_assert_int_eq(twin_run(&t, "dsr_grown_b", G_EMAIL, G_PHONE, 10, 0, &fig_b, &sum_b), 10);
+
+  ck_assert_str_ne(sum_a, t.sum_a0); /* something was erased */
+  ck_assert_str_eq(sum_a, sum_b);
+  ck_assert_str_eq(fig_a, fig_b);
+  free(fig_a);
+  free(fig_b);
+  free(sum_a);
+  free(sum_b);
+  twins_close(&t);
 }
 END_TEST
 
@@ -220,5 +354,9 @@ Suite *suite_erasure_crash(void)
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, kill_9_at_random_points_resumes_to_the_same_state);
   suite_add_tcase(s, tc);
+  TCase *tg = tcase_create("grown_pages");
+  tcase_set_timeout(tg, 600);
+  tcase_add_test(tg, grown_pages_killed_resume_to_the_state_of_fixed_pages);
+  suite_add_tcase(s, tg);
   return s;
 }

@@ -536,6 +536,45 @@ START_TEST(role_worker_runs_jobs_and_serves_no_http)
 }
 END_TEST
 
+/* A transaction sent ahead (pipeline mode) commits whole or not at all, and leaves the
+ * connection usable either way. */
+START_TEST(a_transaction_sent_ahead_commits_whole_or_not_at_all)
+{
+  struct dsr_db *db = open_db();
+  exec_ok(db, "DELETE FROM dsr_jobs WHERE kind LIKE 'pipe.%'");
+  const char *ok_v[] = {"pipe.ok", "{}", "2000000000", "3", NULL, "2000000000"};
+  const struct dsr_db_call ok[] = {{DSR_STMT_EX_APPLY_NO_WAIT, 0, NULL},
+                                   {DSR_STMT_JOB_ENQUEUE, 6, ok_v}};
+  ck_assert(dsr_db_send_tx(db, 2, ok));
+  /* the answers are read later; meanwhile the rows are another session's business */
+  ck_assert_int_eq(dsr_db_await_tx(db, 2, 1), DSR_TX_COMMIT);
+  ck_assert_int_eq(PQpipelineStatus(db->conn), PQ_PIPELINE_OFF);
+  ck_assert_int_eq(PQtransactionStatus(db->conn), PQTRANS_IDLE);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = "
+                                              "'pipe.ok'"), 1);
+  /* a row count other than the one wanted: reported (what ran committed) */
+  ck_assert(dsr_db_send_tx(db, 2, ok));
+  ck_assert_int_eq(dsr_db_await_tx(db, 2, 5), DSR_TX_ROLLBACK);
+  ck_assert_int_eq(PQtransactionStatus(db->conn), PQTRANS_IDLE);
+  /* a failing statement: the one before it is rolled back, the connection still works */
+  const char *bad_v[] = {"pipe.bad", "{}", "2000000000", "3", NULL, "2000000000"};
+  const char *get_v[] = {"not a uuid", "x"};
+  const struct dsr_db_call bad[] = {{DSR_STMT_JOB_ENQUEUE, 6, bad_v},
+                                    {DSR_STMT_EX_STEP_GET, 2, get_v}};
+  ck_assert(dsr_db_send_tx(db, 2, bad));
+  ck_assert_int_eq(dsr_db_await_tx(db, 2, -1), DSR_TX_ROLLBACK);
+  ck_assert_int_eq(PQpipelineStatus(db->conn), PQ_PIPELINE_OFF);
+  ck_assert_int_eq(PQtransactionStatus(db->conn), PQTRANS_IDLE);
+  ck_assert_int_eq(h_sql_long(it_pg.conninfo, "SELECT count(*) FROM dsr_jobs WHERE kind = "
+                                              "'pipe.bad'"), 0);
+  PGresult *r = dsr_db_exec(db, DSR_STMT_JOB_ENQUEUE, 6, bad_v);
+  ck_assert(dsr_db_ok(r) && PQntuples(r) == 1);
+  PQclear(r);
+  exec_ok(db, "DELETE FROM dsr_jobs WHERE kind LIKE 'pipe.%'");
+  close_db(db);
+}
+END_TEST
+
 Suite *suite_queue(void)
 {
   Suite *s = suite_create("queue");
@@ -552,6 +591,7 @@ Suite *suite_queue(void)
   tcase_add_test(tc, long_job_gives_back_the_rest_of_its_batch);
   tcase_add_test(tc, dsrctl_lists_and_requeues_dead_jobs);
   tcase_add_test(tc, role_worker_runs_jobs_and_serves_no_http);
+  tcase_add_test(tc, a_transaction_sent_ahead_commits_whole_or_not_at_all);
   suite_add_tcase(s, tc);
   return s;
 }

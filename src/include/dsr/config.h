@@ -68,6 +68,7 @@ struct dsr_config {
   long export_max_downloads;
   long restriction_check_max_age;
   long erasure_batch_rows;
+  long erasure_page_ms;
   long retention_sweep_interval;
   long outbox_retention_days;
   long export_retention_days;

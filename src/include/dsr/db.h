@@ -80,6 +80,31 @@ enum dsr_tx_status { DSR_TX_COMMIT, DSR_TX_ROLLBACK, DSR_TX_RETRY };
 DSR_MUST_USE bool dsr_db_tx(struct dsr_db *db, const char *isolation,
                             enum dsr_tx_status (*body)(struct dsr_db *db, void *ctx), void *ctx);
 
+/** One statement of dsr_db_send_tx(): @p v (n text parameters) is copied when it is sent. */
+struct dsr_db_call {
+  enum dsr_stmt st;
+  int n;
+  const char *const *v;
+};
+
+/**
+ * Sends BEGIN (READ COMMITTED), statements @p calls[0..n) and COMMIT in one
+ * round trip without waiting for their answers (libpq's pipeline mode), so
+ * the caller can work elsewhere meanwhile. dsr_db_await_tx() must follow
+ * before anything else uses @p db. False when it could not be sent (nothing
+ * is pending then; whatever reached the server was rolled back).
+ */
+DSR_MUST_USE bool dsr_db_send_tx(struct dsr_db *db, size_t n, const struct dsr_db_call *calls);
+/**
+ * Reads the answers of what dsr_db_send_tx() sent (@p n statements) and
+ * leaves pipeline mode: DSR_TX_COMMIT when every statement ran, the COMMIT
+ * too, and the last statement returned @p want_rows rows (-1: any);
+ * DSR_TX_RETRY for a serialization failure or deadlock (rolled back: the
+ * caller decides); DSR_TX_ROLLBACK otherwise (rolled back, except when only
+ * the row count differed: then it committed, having done nothing it should).
+ */
+enum dsr_tx_status dsr_db_await_tx(struct dsr_db *db, size_t n, int want_rows);
+
 /** True when @p res failed with a retryable SQLSTATE (40001, 40P01). */
 bool dsr_db_is_retryable(const PGresult *res);
 /**

@@ -41,11 +41,13 @@ enum dsr_erasure_outcome {
  * the suppression entries, plans over the policy's store, turns what legal
  * holds cover into retained rows, executes, removes files, and in one
  * transaction stores the receipt, records "erasure.receipt", marks the part
- * done and settles the request. @p batch_rows keys per page (0: default).
+ * done and settles the request. @p batch_rows keys per page (0: default), the
+ * first page's of each step when @p page_ms (a time target per page's store
+ * transaction, dsr_exec.page_ms) is not 0.
  */
 enum dsr_erasure_outcome dsr_erasure_run(struct dsr_db *db, const struct dsr_policy *p,
-                                         const char *part_id, long batch_rows, char *err,
-                                         size_t errlen);
+                                         const char *part_id, long batch_rows, long page_ms,
+                                         char *err, size_t errlen);
 
 /**
  * The one keyed hash identifying an identity across dsrd (suppression, holds,

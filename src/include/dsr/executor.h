@@ -43,6 +43,8 @@
 #include "dsr/policy.h"
 
 #define DSR_EXEC_DEFAULT_BATCH 2000
+/** How many times batch_rows a page may grow to under a time target (dsr_exec.page_ms). */
+#define DSR_EXEC_PAGE_GROWTH 16
 /** Basis recorded for rows a delete keeps (still referenced) and masks instead (mask_kept). */
 #define DSR_EXEC_KEPT_MASKED "still referenced by rows that are kept; identifying fields masked"
 
@@ -86,7 +88,18 @@ struct dsr_exec {
   PGconn *store;                       /**< the policy's postgresql store */
   const struct dsr_policy *policy;
   char run_id[40];
-  long batch_rows;                     /**< keys per page */
+  long batch_rows;                     /**< keys per page (the first page's, see page_ms) */
+  /**
+   * Erasures: a time target in milliseconds for a page's store transaction
+   * (0: every page has batch_rows keys). After a full page the next gets the
+   * number of keys that would have taken about that long, at most twice and at
+   * least half the last, and between batch_rows and DSR_EXEC_PAGE_GROWTH times
+   * it; every step and every resume starts again at batch_rows. So a page's row
+   * locks are held for about page_ms, or for one page of batch_rows when that is
+   * slower, and the per-page bookkeeping (dsrd's commits, the cursor) is paid
+   * less often on fast pages.
+   */
+  long page_ms;
   const struct dsr_exec_subject *subject; /**< redactions only; NULL for sweeps */
   /**
    * Erasures: a delete whose collection names mask "fields" masks the rows it

@@ -119,6 +119,9 @@ static const struct dsr_config_key keys[] = {
      "seconds services may cache a restriction check answer (Cache-Control max-age)"},
     {"erasure_batch_rows", "DSRD_ERASURE_BATCH_ROWS", DSR_CFG_INT, "2000", S(erasure_batch_rows),
      10, 100000, "primary keys per erasure or sweep batch (one store transaction each)"},
+    {"erasure_page_ms", "DSRD_ERASURE_PAGE_MS", DSR_CFG_INT, "500", S(erasure_page_ms), 0, 60000,
+     "milliseconds an erasure batch's store transaction aims at: batches grow from "
+     "erasure_batch_rows (up to 16 times) while they finish faster; 0: fixed batches"},
     {"retention_sweep_interval", "DSRD_RETENTION_SWEEP_INTERVAL", DSR_CFG_INT, "86400",
      S(retention_sweep_interval), 60, 2592000,
      "seconds between scheduled retention sweeps (one node at a time)"},

@@ -379,3 +379,71 @@ bool dsr_db_tx(struct dsr_db *db, const char *isolation,
   DSR_WARN("db.tx_gave_up", "attempts=8");
   return false;
 }
+
+/* ---- one transaction sent ahead (pipeline mode) ------------------------------------------- */
+
+bool dsr_db_send_tx(struct dsr_db *db, size_t n, const struct dsr_db_call *calls)
+{
+  for (size_t i = 0; i < n; i++) /* PQprepare waits for its answer: before the pipeline */
+    if (!ensure_prepared(db, calls[i].st))
+      return false;
+  if (!PQenterPipelineMode(db->conn))
+    return false;
+  bool ok = PQsendQueryParams(db->conn, "BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL, NULL,
+                              NULL, NULL, 0) == 1;
+  for (size_t i = 0; ok && i < n; i++) /* libpq copies the parameters into its buffer here */
+    ok = PQsendQueryPrepared(db->conn, statements[calls[i].st].name, calls[i].n, calls[i].v,
+                             NULL, NULL, 0) == 1;
+  ok = ok && PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+  /* the sync ends the pipeline, whatever was queued before it; the answers are read (and a
+   * failed send reported) by dsr_db_await_tx() */
+  bool synced = PQpipelineSync(db->conn) == 1;
+  if (!synced) {
+    (void)PQexitPipelineMode(db->conn);
+    return false;
+  }
+  if (!ok)
+    (void)dsr_db_await_tx(db, n, -1);
+  return ok;
+}
+
+enum dsr_tx_status dsr_db_await_tx(struct dsr_db *db, size_t n, int want_rows)
+{
+  enum dsr_tx_status st = DSR_TX_COMMIT;
+  size_t seen = 0; /* results read: BEGIN, the n statements, COMMIT */
+  bool last_null = false;
+  for (;;) {
+    PGresult *r = PQgetResult(db->conn);
+    if (!r) { /* between two statements' results; twice in a row: nothing more comes */
+      if (last_null || PQstatus(db->conn) != CONNECTION_OK) {
+        st = DSR_TX_ROLLBACK;
+        break;
+      }
+      last_null = true;
+      continue;
+    }
+    last_null = false;
+    ExecStatusType s = PQresultStatus(r);
+    if (s == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+      if (st == DSR_TX_COMMIT)
+        st = dsr_db_is_retryable(r) ? DSR_TX_RETRY : DSR_TX_ROLLBACK;
+      if (s != PGRES_PIPELINE_ABORTED)
+        DSR_WARN("db.statement_failed", "stmt=pipelined sqlstate=%s", dsr_db_sqlstate(r));
+    } else if (seen == n && want_rows >= 0 && PQntuples(r) != want_rows) {
+      st = DSR_TX_ROLLBACK; /* the last statement: committed, but it did not do its work */
+    }
+    seen++;
+    PQclear(r);
+  }
+  if (seen != n + 2 && st == DSR_TX_COMMIT)
+    st = DSR_TX_ROLLBACK;
+  if (!PQexitPipelineMode(db->conn))
+    DSR_WARN("db.pipeline_stuck", "status=%d", (int)PQstatus(db->conn));
+  if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) /* a failed statement left it aborted */
+    (void)simple(db->conn, "ROLLBACK", NULL);
+  return st;
+}

@@ -122,6 +122,7 @@ static const char *keys_kept(const struct dsr_policy *p, const struct erasure_ho
 
 static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_policy *p,
                                         const struct start_ctx *sc, long batch_rows,
+                                        long page_ms,
                                         const struct dsr_subject_values *sv, char *err,
                                         size_t errlen)
 {
@@ -185,6 +186,7 @@ static enum dsr_erasure_outcome execute(struct dsr_db *db, const struct dsr_poli
     goto cleanup;
   }
   struct dsr_exec ex = {.db = db, .store = store, .policy = p, .batch_rows = batch_rows,
+                        .page_ms = page_ms,
                         .subject = &es, .mask_kept = true, .ledger = true};
   dsr_strlcpy(ex.run_id, sc->run_id, sizeof ex.run_id);
   /* a batch a crash left in flight may belong to a step the new plan no longer has */
@@ -245,8 +247,8 @@ cleanup:
 }
 
 enum dsr_erasure_outcome dsr_erasure_run(struct dsr_db *db, const struct dsr_policy *p,
-                                         const char *part_id, long batch_rows, char *err,
-                                         size_t errlen)
+                                         const char *part_id, long batch_rows, long page_ms,
+                                         char *err, size_t errlen)
 {
   struct start_ctx sc = {.part_id = part_id};
   if (!dsr_db_tx(db, "READ COMMITTED", start_body, &sc)) {
@@ -264,7 +266,7 @@ enum dsr_erasure_outcome dsr_erasure_run(struct dsr_db *db, const struct dsr_pol
   if (!dsr_subject_load(db, sc.request_id, &sv))
     snprintf(err, errlen, "cannot read the subject's identities");
   else
-    out = execute(db, p, &sc, batch_rows, &sv, err, errlen);
+    out = execute(db, p, &sc, batch_rows, page_ms, &sv, err, errlen);
   dsr_subject_free(&sv);
   (void)run_lock(db, sc.run_id, false);
   return out;

@@ -18,8 +18,10 @@
  * Fault injection for the crash tests: with DSRD_FAILPOINT=NAME in the
  * environment, the process kills itself (SIGKILL, as an operator's kill -9
  * would) when a batch reaches point NAME for the DSRD_FAILPOINT_SKIP+1-th
- * time. Points: "pending" (outcome recorded, store not committed) and
- * "committed" (store committed, outcome not applied). Unset, it costs a getenv.
+ * time. Points: "pending" (outcome recorded, store not committed),
+ * "committed" (store committed, outcome not applied) and "overlap" (a page's
+ * rows changed in its open store transaction while the last page's outcome,
+ * sent, may or may not be applied). Unset, it costs a getenv.
  */
 static void failpoint(const char *name)
 {
@@ -441,13 +443,30 @@ static const char **page_params(const struct dsr_exec *ex, const struct dsr_exec
   return v;
 }
 
+/* The applied outcome of the page before, sent ahead (*applying): its answer, read before
+ * anything else uses dsrd's database. False (with the reason) when it was not recorded. */
+static bool applied(struct dsr_exec *ex, const struct dsr_exec_step *st, bool *applying,
+                    char *err, size_t errlen)
+{
+  if (!*applying)
+    return true;
+  *applying = false;
+  if (dsr_db_await_tx(ex->db, 2, 1) == DSR_TX_COMMIT)
+    return true;
+  snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
+  return false;
+}
+
 /* One page; *page_rows: the rows it removed or changed; @p next_cursor (empty) receives the
- * step's cursor once the page is applied (left empty when it could not be copied). A short
- * page (PAGE_LAST) also marks the step done, with its outcome. */
+ * step's cursor (left empty when it could not be copied). Once the store has committed, the
+ * page's outcome is sent to dsrd's database without waiting (*applying): its answer is read
+ * while the next page works on the store, before that page's outcome is recorded pending (a
+ * step has one batch pending at most), or by the caller, applied(). A short page (PAGE_LAST)
+ * also marks the step done, with its outcome. */
 static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st,
-                             const char *cursor, enum dsr_exec_result *res,
-                             long long *page_rows, struct dsr_buf *next_cursor, char *err,
-                             size_t errlen)
+                             const char *cursor, long batch, bool *applying,
+                             enum dsr_exec_result *res, long long *page_rows, double *store_ms,
+                             struct dsr_buf *next_cursor, char *err, size_t errlen)
 {
   struct page_out o = {0};
   struct dsr_buf keys = {0}, gone = {0};
@@ -455,8 +474,9 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
   enum page_result pr = PAGE_ERR;
   bool in_tx = false;
   char limit[24], xid[32], rows[24], kept[24], nfiles[24], now[24];
-  snprintf(limit, sizeof limit, "%ld", ex->batch_rows > 0 ? ex->batch_rows : DSR_EXEC_DEFAULT_BATCH);
+  snprintf(limit, sizeof limit, "%ld", batch);
   const char **pv = page_params(ex, st, cursor, limit);
+  double t0 = dsr_mono_ms();
   *res = DSR_EXEC_RETRY;
   if (!pv) {
     snprintf(err, errlen, "out of memory");
@@ -509,6 +529,10 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
                       .keys = ex->ledger ? keys.data : NULL,
                       .fstores = o.fpaths.len ? o.fstores.data : NULL,
                       .fpaths = o.fpaths.len ? o.fpaths.data : NULL};
+  if (*applying)
+    failpoint("overlap"); /* this page's store transaction open, the last one's apply sent */
+  if (!applied(ex, st, applying, err, errlen))
+    goto cleanup;
   if (!pend(&p)) {
     snprintf(err, errlen, "%s: cannot record the batch before committing it", st->key);
     goto cleanup;
@@ -520,20 +544,25 @@ static enum page_result page(struct dsr_exec *ex, const struct dsr_exec_step *st
     snprintf(err, errlen, "%s: the store's commit did not answer", st->key);
     goto cleanup;
   }
+  *store_ms = dsr_mono_ms() - t0; /* the store transaction's length: its row locks' */
   failpoint("committed");
   /* the batch's rows are gone: its files go now, and those removed enter the list done (a
    * crash before the outcome is applied lists them due, and they are unlinked again, missing) */
   if (o.nf > 0 && unlink_page_files(ex, &o, &gone))
     p.fgone = gone.data;
-  /* applied in one statement; a page shorter than the batch ends the step: done with its
-   * outcome (a crash before that commit: the resume resolves the batch and finds the next
-   * page empty) */
+  /* applied in one statement, in a transaction whose commit does not wait for the disk,
+   * sent now and answered later (applied()); a page shorter than the batch ends the step:
+   * done with its outcome (a crash before that commit: the resume resolves the batch and
+   * finds the next page empty) */
   bool last = nk < atol(limit);
   const char *av[] = {ex->run_id, st->key, xid, now, p.fgone, last ? "true" : "false"};
-  if (!run_no_wait(ex->db, DSR_STMT_EX_STEP_APPLY_FRESH, 6, av, 1)) {
+  const struct dsr_db_call apply[] = {{DSR_STMT_EX_APPLY_NO_WAIT, 0, NULL},
+                                      {DSR_STMT_EX_STEP_APPLY_FRESH, 6, av}};
+  if (!dsr_db_send_tx(ex->db, 2, apply)) {
     snprintf(err, errlen, "%s: cannot record a committed batch (resumes)", st->key);
     goto cleanup;
   }
+  *applying = true;
   if (next_cursor && !dsr_buf_puts(next_cursor, o.cursor.data)) {
     dsr_buf_free(next_cursor); /* the caller reads the step's progress again */
     *next_cursor = (struct dsr_buf){0};
@@ -579,26 +608,56 @@ static enum dsr_exec_result step_done(struct dsr_exec *ex, const struct dsr_exec
   return DSR_EXEC_OK;
 }
 
+/* The next page's keys after a full page of @p batch keys whose store transaction took
+ * @p store_ms: with a time target (ex->page_ms), the size that would have taken about that
+ * long, at most twice and at least half the last, between the starting size and
+ * DSR_EXEC_PAGE_GROWTH times it; without one, the starting size. */
+static long next_batch(const struct dsr_exec *ex, long batch, double store_ms)
+{
+  long first = ex->batch_rows > 0 ? ex->batch_rows : DSR_EXEC_DEFAULT_BATCH;
+  if (ex->page_ms <= 0)
+    return first;
+  double want = store_ms > 1.0 ? (double)batch * (double)ex->page_ms / store_ms : 2.0 * batch;
+  long next = want >= 2.0 * batch ? 2 * batch : want <= batch / 2.0 ? batch / 2 : (long)want;
+  long most = first * DSR_EXEC_PAGE_GROWTH;
+  return next < first ? first : next > most ? most : next;
+}
+
 /* Runs pages from @p cursor (NULL: the first) on; @p known (empty) and @p rows: the step's
  * progress so far, read from dsrd. Each page applied here gives the next one its cursor and
  * rows without reading them back; only when a cursor could not be kept does the caller read
- * the step's progress again (*again). */
+ * the step's progress again (*again). Every step (and every resume) starts at the starting
+ * size, ex->batch_rows. */
 static enum dsr_exec_result pages_from(struct dsr_exec *ex, const struct dsr_exec_step *st,
                                        const char *cursor, long long rows, bool *again,
                                        char *err, size_t errlen)
 {
   struct dsr_buf known = {0};
   enum dsr_exec_result res = DSR_EXEC_OK;
+  long batch = next_batch(ex, 0, 0);
+  bool applying = false; /* the last page's outcome, sent, its answer not read yet */
   *again = false;
   for (;;) {
     struct dsr_buf next = {0};
     long long page_rows = 0;
+    double store_ms = 0;
     if (ex->progress)
       ex->progress(ex->progress_ctx, st, rows);
-    enum page_result pr = page(ex, st, cursor, &res, &page_rows, &next, err, errlen);
+    enum page_result pr = page(ex, st, cursor, batch, &applying, &res, &page_rows, &store_ms,
+                               &next, err, errlen);
     dsr_buf_free(&known);
     known = next;
     rows += page_rows;
+    /* leaving the loop: the last outcome sent is answered first (a failed page's reason,
+     * when there is one, stays) */
+    if ((pr != PAGE_DONE || known.len == 0) && applying) {
+      char why[256];
+      if (!applied(ex, st, &applying, why, sizeof why) && res == DSR_EXEC_OK) {
+        snprintf(err, errlen, "%s", why);
+        res = DSR_EXEC_RETRY;
+        break;
+      }
+    }
     if (pr == PAGE_ERR)
       break;
     if (pr == PAGE_LAST) { /* marked done with its outcome */
@@ -615,6 +674,7 @@ static enum dsr_exec_result pages_from(struct dsr_exec *ex, const struct dsr_exe
       break;
     }
     cursor = known.data;
+    batch = next_batch(ex, batch, store_ms);
   }
   dsr_buf_free(&known);
   return res;
