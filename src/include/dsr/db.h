@@ -48,6 +48,11 @@ void dsr_db_unwrap(struct dsr_db *db);
 /** Prepares every registered statement on @p conn. */
 DSR_MUST_USE bool dsr_db_prepare_all(PGconn *conn, char *err, size_t errlen);
 
+/** Whether @p st is prepared on @p db's connection. */
+bool dsr_db_is_prepared(struct dsr_db *db, enum dsr_stmt st);
+/** Prepares @p st on @p db's connection unless it is already (logged when it fails). */
+DSR_MUST_USE bool dsr_db_prepared(struct dsr_db *db, enum dsr_stmt st);
+
 /**
  * Runs statement @p st with @p n text parameters (NULL = SQL NULL).
  * Returns the result (caller PQclear()s); NULL only on allocation failure.
