@@ -89,7 +89,7 @@ static bool start_http(struct daemon_state *s, char *err, size_t errlen)
    * the pool's size (2 by default; 1 gave fewer reads a second, 4 more CPU per read on
    * 2 CPUs: bench/README.md, status reads).
    */
-  s->app.dbq = dsr_dbq_start(s->db.conninfo,
+  s->app.dbq = dsr_dbq_start(s->app.pool,
                              s->cfg.db_pool_size >= 16 ? (unsigned)s->cfg.db_pool_size / 8 : 1);
   if (!s->app.dbq) {
     snprintf(err, errlen, "cannot start the status reads' runner");

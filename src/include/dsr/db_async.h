@@ -30,8 +30,12 @@ struct dsr_dbq;
  */
 typedef void (*dsr_dbq_done)(PGresult *res, void *arg);
 
-/** Starts the runner with @p nconns connections to @p conninfo (opened lazily). NULL on failure. */
-struct dsr_dbq *dsr_dbq_start(const char *conninfo, unsigned int nconns);
+/**
+ * Starts the runner with @p nconns connections of its own to @p pool's database
+ * (opened when needed, by dsr_db_pool_connect(); @p pool outlives the runner).
+ * NULL on failure.
+ */
+struct dsr_dbq *dsr_dbq_start(struct dsr_db_pool *pool, unsigned int nconns);
 /**
  * Lets every statement handed over finish (each callback is called) and stops
  * the thread; from then on dsr_dbq_submit() refuses. Idempotent.

@@ -151,6 +151,11 @@ static PGconn *open_conn(struct dsr_db_pool *p)
   return c;
 }
 
+PGconn *dsr_db_pool_connect(struct dsr_db_pool *p)
+{
+  return open_conn(p);
+}
+
 struct dsr_db *dsr_db_acquire(struct dsr_db_pool *p)
 {
   pthread_mutex_lock(&p->lock);

@@ -31,7 +31,7 @@ struct qconn {
 };
 
 struct dsr_dbq {
-  char *conninfo;
+  struct dsr_db_pool *pool; /* whose database, and connects logged as its own */
   unsigned int nconns;
   struct qconn *conns;
   int wake; /* eventfd: something was handed over while a connection was free, or stop */
@@ -98,16 +98,12 @@ static bool conn_ready(struct dsr_dbq *q, struct qconn *c, const struct item *ba
   if (c->db && PQstatus(c->db->conn) != CONNECTION_OK)
     conn_fail(c);
   if (!c->db) {
-    char err[256];
-    PGconn *pc = dsr_db_connect(q->conninfo, err, sizeof err);
+    PGconn *pc = dsr_db_pool_connect(q->pool);
     c->db = pc ? dsr_db_wrap(pc) : NULL;
     if (pc && !c->db)
       PQfinish(pc);
-    if (!c->db) {
-      if (!pc)
-        DSR_WARN("db.async_connect_failed", "error=\"%.200s\"", err);
+    if (!c->db)
       return false;
-    }
   }
   PGconn *pc = c->db->conn;
   for (const struct item *it = batch; it; it = it->next) {
@@ -300,16 +296,16 @@ static void *run(void *arg)
   return NULL;
 }
 
-struct dsr_dbq *dsr_dbq_start(const char *conninfo, unsigned int nconns)
+struct dsr_dbq *dsr_dbq_start(struct dsr_db_pool *pool, unsigned int nconns)
 {
   struct dsr_dbq *q = calloc(1, sizeof *q);
   if (!q)
     return NULL;
+  q->pool = pool;
   q->nconns = nconns ? nconns : 1;
-  q->conninfo = strdup(conninfo);
   q->conns = calloc(q->nconns, sizeof *q->conns);
   q->wake = eventfd(0, EFD_CLOEXEC);
-  if (!q->conninfo || !q->conns || q->wake < 0)
+  if (!q->conns || q->wake < 0)
     goto fail;
   pthread_mutex_init(&q->lock, NULL);
   if (pthread_create(&q->thread, NULL, run, q) != 0) {
@@ -321,7 +317,6 @@ fail:
   if (q->wake >= 0)
     close(q->wake);
   free(q->conns);
-  free(q->conninfo);
   free(q);
   return NULL;
 }
@@ -356,7 +351,6 @@ void dsr_dbq_free(struct dsr_dbq *q)
   pthread_mutex_destroy(&q->lock);
   close(q->wake);
   free(q->conns);
-  free(q->conninfo);
   free(q);
 }
 
