@@ -478,6 +478,7 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   if (r->idem_pending) /* no JSON answer was queued: let a retry run again */
     dsr_reply_idem_finish(r, 500, "");
   json_decref(r->json);
+  PQclear(r->handed_res);
   dsr_buf_free(&r->body);
   free(r);
   *con_cls = NULL;

@@ -195,17 +195,52 @@ enum MHD_Result dsrd_requests_create(struct dsr_hreq *r)
   return ret;
 }
 
-enum MHD_Result dsrd_requests_get(struct dsr_hreq *r)
+static enum MHD_Result status_reply(struct dsr_hreq *r, enum dsr_ec ec, json_t *reply)
 {
-  struct dsr_db *db = dsr_db_acquire(r->app->pool);
-  if (!db)
-    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
-  json_t *reply = NULL;
-  enum dsr_ec ec = dsr_request_status(db, r->args[0], r->bearer, &reply);
-  dsr_db_release(db);
   if (ec != DSR_OK)
     return dsr_reply_problem(r, ec, ec == DSR_E_NOT_FOUND ? "no request with this id and token" : NULL, NULL);
   enum MHD_Result ret = dsr_reply_json(r, 200, reply);
   json_decref(reply);
   return ret;
+}
+
+/* On the dbq's thread: keep the result and let libmicrohttpd call the handler again. */
+static void status_answered(PGresult *res, void *arg)
+{
+  struct dsr_hreq *r = arg;
+  r->handed_res = res;
+  r->handed = DSR_HANDED_ANSWERED;
+  MHD_resume_connection(r->conn);
+}
+
+/*
+ * The read is handed over to app->dbq (pipelined with the other requests' reads,
+ * db_async.h) while the connection is suspended; the answer is built here, on the
+ * HTTP thread, once libmicrohttpd calls again.
+ */
+enum MHD_Result dsrd_requests_get(struct dsr_hreq *r)
+{
+  json_t *reply = NULL;
+  enum dsr_ec ec;
+  if (r->handed == DSR_HANDED_ANSWERED) {
+    ec = dsr_request_status_answer(r->handed_res, r->bearer, &reply);
+    return status_reply(r, ec, reply);
+  }
+  if (r->app->dbq) {
+    ec = dsr_request_status_check(r->args[0], r->bearer);
+    if (ec != DSR_OK)
+      return status_reply(r, ec, NULL);
+    /* suspended first: the answer may come back before dsr_request_status_submit() returns */
+    MHD_suspend_connection(r->conn);
+    r->handed = DSR_HANDED_WAITING;
+    if (!dsr_request_status_submit(r->app->dbq, r->args[0], status_answered, r))
+      status_answered(NULL, r); /* answered 503 when called again */
+    return MHD_YES;
+  }
+  struct dsr_db *db = dsr_db_acquire(r->app->pool);
+  if (!db)
+    return dsr_reply_problem(r, DSR_E_DB_UNAVAILABLE, NULL, NULL);
+  ec = dsr_request_status(db, r->args[0], r->bearer, &reply);
+  dsr_db_release(db);
+  return status_reply(r, ec, reply);
 }

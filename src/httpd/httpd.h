@@ -45,6 +45,7 @@ struct dsr_app {
   struct dsr_conn_guard *guard;             /**< deadlines on slow clients, or NULL */
   const struct dsr_drp_directory *drp_dir;  /**< DRP authorized agents, or NULL */
   const struct dsr_route *routes;           /**< the routing table (main.c: dsr_routes) */
+  struct dsr_dbq *dbq; /**< runs status reads while the HTTP thread goes on, or NULL (the pool) */
 };
 
 #define DSR_MAX_PATH_ARGS 4
@@ -149,6 +150,9 @@ struct dsr_hreq {
   bool started;                        /**< the dispatcher has seen this request */
   bool query_too_long;                 /**< more query parameters than we read (dsr_uri_seen) */
   bool ui_expired;                     /**< a staff UI form POST without a live session */
+  /* A read handed over to app->dbq: the connection is suspended until it is answered. */
+  enum { DSR_HANDED_NONE, DSR_HANDED_WAITING, DSR_HANDED_ANSWERED } handed;
+  PGresult *handed_res; /**< ... its result once answered (owned; NULL: it could not run) */
 };
 
 /**

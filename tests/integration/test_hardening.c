@@ -868,6 +868,62 @@ START_TEST(database_outage_logs_a_few_lines)
 }
 END_TEST
 
+/* One status read; its status, and whether a 503 said db_unavailable. */
+static long status_read(const struct h_dsrd *d, const char *path, const char *auth)
+{
+  const char *h[] = {auth, NULL};
+  struct h_resp r;
+  h_http(d, "GET", path, h, NULL, &r);
+  long st = r.status;
+  if (st == 503)
+    ck_assert_msg(strstr(r.body, "\"db_unavailable\"") != NULL, "503 without its code: %s", r.body);
+  h_resp_free(&r);
+  return st;
+}
+
+/*
+ * Status reads run on connections of their own, pipelined (db_async.c): when
+ * the database ends those connections the read in flight is a clear 503
+ * db_unavailable, the next one reconnects, and in an outage they answer 503
+ * until the database is back.
+ */
+START_TEST(database_dropping_status_reads_is_503_then_reconnects)
+{
+  char *ci = it_fresh_db("hardening_status_drop");
+  char url[600];
+  snprintf(url, sizeof url, "--database-url=%s", ci);
+  const char *args[] = {url, "--workers=0", NULL};
+  struct h_dsrd d;
+  h_dsrd_start(&d, NULL, args);
+  json_t *j = NULL;
+  ck_assert_int_eq(h_json_call(&d, "POST", "/v1/requests", NULL, 0,
+                               "{\"type\":\"access\",\"subject\":{\"email\":\"drop@example.org\"}}",
+                               &j),
+                   202);
+  char path[80], auth[128];
+  snprintf(path, sizeof path, "/v1/requests/%s", json_string_value(json_object_get(j, "id")));
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s",
+           json_string_value(json_object_get(j, "status_token")));
+  json_decref(j);
+  ck_assert_int_eq(status_read(&d, path, auth), 200);
+  const char *kill = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                     " WHERE datname = 'hardening_status_drop' AND pid <> pg_backend_pid()";
+  PQclear(h_sql(it_pg.conninfo, kill));
+  ck_assert_int_eq(status_read(&d, path, auth), 503);
+  ck_assert_int_eq(status_read(&d, path, auth), 200);
+  /* An outage: 503 while connections are refused, 200 once they are not. */
+  PQclear(h_sql(it_pg.conninfo,
+                "ALTER DATABASE hardening_status_drop ALLOW_CONNECTIONS false"));
+  PQclear(h_sql(it_pg.conninfo, kill));
+  for (int i = 0; i < 20; i++)
+    ck_assert_int_eq(status_read(&d, path, auth), 503);
+  PQclear(h_sql(it_pg.conninfo, "ALTER DATABASE hardening_status_drop ALLOW_CONNECTIONS true"));
+  ck_assert_int_eq(status_read(&d, path, auth), 200);
+  ck_assert_int_eq(h_dsrd_stop(&d, SIGTERM), 0);
+  free(ci);
+}
+END_TEST
+
 /*
  * L7: a state directory moved (or copied, or restored) elsewhere still starts:
  * its cluster's postgresql.conf no longer pins the old socket directory.
@@ -972,6 +1028,7 @@ Suite *suite_hardening(void)
   tcase_set_timeout(to, 90);
   tcase_add_test(to, database_dying_mid_intake_is_503);
   tcase_add_test(to, database_outage_logs_a_few_lines);
+  tcase_add_test(to, database_dropping_status_reads_is_503_then_reconnects);
   tcase_add_test(to, moved_state_dir_still_starts);
   suite_add_tcase(s, to);
   TCase *tl = tcase_create("leases");

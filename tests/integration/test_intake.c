@@ -312,6 +312,107 @@ START_TEST(phone_numbers_in_any_written_form)
 }
 END_TEST
 
+/*
+ * Status reads from many clients at once go out pipelined, several to a
+ * batch on one database connection (db_async.c): every answer must still be
+ * its own request's, and wrong tokens and unknown ids must stay 404 in the
+ * middle of a batch of 200s.
+ */
+#define PAR_REQUESTS 12
+#define PAR_THREADS 16
+#define PAR_GETS 40
+
+struct par_req {
+  char id[40];
+  char auth[128];
+};
+
+struct par_reader {
+  const struct par_req *reqs;
+  int t;
+  int ok, missing, failed;
+  char first_failure[300];
+};
+
+static void par_fail(struct par_reader *rd, const char *what, int k, const struct h_resp *r)
+{
+  if (!rd->failed++)
+    snprintf(rd->first_failure, sizeof rd->first_failure, "thread %d get %d (%s): %ld %.200s",
+             rd->t, k, what, r->status, r->body ? r->body : "");
+}
+
+static void *par_read(void *arg)
+{
+  struct par_reader *rd = arg;
+  for (int k = 0; k < PAR_GETS; k++) {
+    const struct par_req *q = &rd->reqs[(rd->t * 7 + k) % PAR_REQUESTS];
+    const struct par_req *other = &rd->reqs[(rd->t * 7 + k + 1) % PAR_REQUESTS];
+    char path[80];
+    const char *hdrs[] = {q->auth, NULL};
+    int kind = (rd->t + k) % 5; /* 0-2: right token, 3: another's token, 4: unknown id */
+    if (kind == 3)
+      hdrs[0] = other->auth;
+    if (kind == 4)
+      snprintf(path, sizeof path, "/v1/requests/%08x-%04x-4000-8000-000000000000",
+               (unsigned)rd->t, (unsigned)k);
+    else
+      snprintf(path, sizeof path, "/v1/requests/%s", q->id);
+    struct h_resp r;
+    h_http(&it_dsrd, "GET", path, hdrs, NULL, &r);
+    json_t *j = json_loadb(r.body, r.len, 0, NULL);
+    const char *id = json_string_value(json_object_get(j, "id"));
+    const char *code = json_string_value(json_object_get(j, "code"));
+    if (kind < 3 && (r.status != 200 || !id || strcmp(id, q->id) ||
+                     strcmp(r.content_type, "application/json; charset=utf-8") ||
+                     !json_string_value(json_object_get(j, "status"))))
+      par_fail(rd, "right token", k, &r);
+    else if (kind >= 3 && (r.status != 404 || !code || strcmp(code, "not_found") ||
+                           strcmp(r.content_type, "application/problem+json") ||
+                           strstr(r.body, q->id)))
+      par_fail(rd, kind == 3 ? "another's token" : "unknown id", k, &r);
+    else if (kind < 3)
+      rd->ok++;
+    else
+      rd->missing++;
+    json_decref(j);
+    h_resp_free(&r);
+  }
+  return NULL;
+}
+
+START_TEST(status_reads_in_parallel_each_get_their_own_answer)
+{
+  struct par_req reqs[PAR_REQUESTS];
+  for (int i = 0; i < PAR_REQUESTS; i++) {
+    char body[160];
+    snprintf(body, sizeof body,
+             "{\"type\":\"%s\",\"subject\":{\"email\":\"parallel-%d@example.com\"}}",
+             i % 2 ? "access" : "erasure", i);
+    json_t *j = create(body, NULL);
+    snprintf(reqs[i].id, sizeof reqs[i].id, "%s", jstr(j, "id"));
+    snprintf(reqs[i].auth, sizeof reqs[i].auth, "Authorization: Bearer %s",
+             jstr(j, "status_token"));
+    json_decref(j);
+  }
+  pthread_t t[PAR_THREADS];
+  struct par_reader rd[PAR_THREADS];
+  for (int i = 0; i < PAR_THREADS; i++) {
+    rd[i] = (struct par_reader){.reqs = reqs, .t = i};
+    ck_assert_int_eq(pthread_create(&t[i], NULL, par_read, &rd[i]), 0);
+  }
+  int ok = 0, missing = 0;
+  for (int i = 0; i < PAR_THREADS; i++) {
+    pthread_join(t[i], NULL);
+    ck_assert_msg(rd[i].failed == 0, "%d wrong answers; first: %s", rd[i].failed,
+                  rd[i].first_failure);
+    ok += rd[i].ok;
+    missing += rd[i].missing;
+  }
+  ck_assert_int_eq(ok + missing, PAR_THREADS * PAR_GETS);
+  ck_assert_int_eq(ok, PAR_THREADS * PAR_GETS * 3 / 5);
+}
+END_TEST
+
 Suite *suite_intake(void)
 {
   Suite *s = suite_create("intake");
@@ -323,6 +424,7 @@ Suite *suite_intake(void)
   tcase_add_test(tc, deadline_per_jurisdiction);
   tcase_add_test(tc, idempotent_retry_returns_first_answer);
   tcase_add_test(tc, concurrent_retries_create_one_request);
+  tcase_add_test(tc, status_reads_in_parallel_each_get_their_own_answer);
   tcase_add_test(tc, no_raw_identity_or_token_in_database);
   tcase_add_test(tc, phone_numbers_in_any_written_form);
   suite_add_tcase(s, tc);

@@ -31,6 +31,12 @@ struct dsr_db {
 /** Opens @p size connections lazily to @p conninfo. Caller frees with dsr_db_pool_free(). */
 struct dsr_db_pool *dsr_db_pool_new(const char *conninfo, unsigned int size);
 void dsr_db_pool_free(struct dsr_db_pool *pool);
+/**
+ * A connection to @p pool's database outside its slots, set up and logged as the
+ * pool's own are (one db.connect_failed line per outage); the caller PQfinish()es
+ * it. NULL if the database cannot be reached.
+ */
+PGconn *dsr_db_pool_connect(struct dsr_db_pool *pool);
 /** Blocks until a connection is free; NULL if the database cannot be reached. */
 struct dsr_db *dsr_db_acquire(struct dsr_db_pool *pool);
 /** The pool's size, connections handed out now, and threads waiting for one (for /metrics). */
@@ -47,6 +53,11 @@ struct dsr_db *dsr_db_wrap(PGconn *conn);
 void dsr_db_unwrap(struct dsr_db *db);
 /** Prepares every registered statement on @p conn. */
 DSR_MUST_USE bool dsr_db_prepare_all(PGconn *conn, char *err, size_t errlen);
+
+/** Whether @p st is prepared on @p db's connection. */
+bool dsr_db_is_prepared(struct dsr_db *db, enum dsr_stmt st);
+/** Prepares @p st on @p db's connection unless it is already (logged when it fails). */
+DSR_MUST_USE bool dsr_db_prepared(struct dsr_db *db, enum dsr_stmt st);
 
 /**
  * Runs statement @p st with @p n text parameters (NULL = SQL NULL).

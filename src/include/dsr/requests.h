@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include "dsr/db.h"
+#include "dsr/db_async.h"
 #include "dsr/error.h"
 #include "dsr/verify.h"
 
@@ -45,6 +46,22 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
  */
 enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *token,
                                json_t **reply);
+
+/**
+ * As dsr_request_status(), in parts, for a caller that does not wait on the
+ * database. First: DSR_OK if @p id and @p token can name a request at all, else
+ * the answer (DSR_E_NOT_FOUND) without a read.
+ */
+enum dsr_ec dsr_request_status_check(const char *id, const char *token);
+/**
+ * Then the read of @p id (checked) is handed over to @p q: true means @p done
+ * will be called once, on @p q's thread, with the statement's result (or NULL);
+ * false (stopping, out of memory) that it will not be.
+ */
+DSR_MUST_USE bool dsr_request_status_submit(struct dsr_dbq *q, const char *id,
+                                            dsr_dbq_done done, void *arg);
+/** The answer to a read handed over: @p res as given to done(), @p token as submitted. */
+enum dsr_ec dsr_request_status_answer(const PGresult *res, const char *token, json_t **reply);
 
 /**
  * Adds "details" (what the subject wrote in "Anything we should know?",

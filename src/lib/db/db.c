@@ -151,6 +151,11 @@ static PGconn *open_conn(struct dsr_db_pool *p)
   return c;
 }
 
+PGconn *dsr_db_pool_connect(struct dsr_db_pool *p)
+{
+  return open_conn(p);
+}
+
 struct dsr_db *dsr_db_acquire(struct dsr_db_pool *p)
 {
   pthread_mutex_lock(&p->lock);
@@ -254,7 +259,12 @@ bool dsr_db_prepare_all(PGconn *conn, char *err, size_t errlen)
   return true;
 }
 
-static bool ensure_prepared(struct dsr_db *db, enum dsr_stmt st)
+bool dsr_db_is_prepared(struct dsr_db *db, enum dsr_stmt st)
+{
+  return prepared_flags(db)[st];
+}
+
+bool dsr_db_prepared(struct dsr_db *db, enum dsr_stmt st)
 {
   bool *flags = prepared_flags(db);
   if (flags[st])
@@ -272,7 +282,7 @@ static bool ensure_prepared(struct dsr_db *db, enum dsr_stmt st)
 PGresult *dsr_db_exec_bin(struct dsr_db *db, enum dsr_stmt st, int n, const char *const *params,
                           const int *lengths, const int *formats)
 {
-  if (!ensure_prepared(db, st))
+  if (!dsr_db_prepared(db, st))
     return PQmakeEmptyPGresult(db->conn, PGRES_FATAL_ERROR);
   PGresult *r = PQexecPrepared(db->conn, statements[st].name, n, params, lengths, formats, 0);
   if (!dsr_db_ok(r) && !dsr_db_is_retryable(r))

@@ -252,6 +252,36 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
   return DSR_OK;
 }
 
+/* The status view in @p r (DSR_STMT_REQUEST_GET's result), if @p want is its status token's
+ * hash or @p by_link; shared by the blocking and the handed-over reads. */
+static enum dsr_ec status_of(const PGresult *r, const unsigned char *want, bool by_link,
+                             json_t **reply)
+{
+  if (!dsr_db_ok(r))
+    return DSR_E_DB_UNAVAILABLE;
+  if (PQntuples(r) != 1)
+    return DSR_E_NOT_FOUND;
+  enum dsr_ec ec = DSR_E_NOT_FOUND;
+  size_t hl = 0;
+  unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 7), &hl);
+  if (by_link ||
+      (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0)) {
+    *reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0),
+                       "type", PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2),
+                       "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
+                       "due_at", PQgetvalue(r, 0, 5), "updated_at", PQgetvalue(r, 0, 6));
+    if (*reply && !PQgetisnull(r, 0, 8) && strcmp(PQgetvalue(r, 0, 3), "pending_verification"))
+      json_object_set_new(*reply, "duplicate_of", json_string(PQgetvalue(r, 0, 8)));
+    if (*reply && !PQgetisnull(r, 0, 9))
+      json_object_set_new(*reply, "close_reason", json_string(PQgetvalue(r, 0, 9)));
+    ec = *reply ? DSR_OK : DSR_E_INTERNAL;
+    if (ec == DSR_OK)
+      dsr_request_status_extra(r, 0, 10, *reply);
+  }
+  PQfreemem(have);
+  return ec;
+}
+
 /* The status view of @p id; @p token checked against its status token unless @p by_link. */
 static enum dsr_ec status_view(struct dsr_db *db, const char *id, const char *token, bool by_link,
                                json_t **reply)
@@ -259,33 +289,11 @@ static enum dsr_ec status_view(struct dsr_db *db, const char *id, const char *to
   const char *why;
   if (!dsr_valid_uuid(id, &why) || (!token && !by_link))
     return DSR_E_NOT_FOUND;
-  const char *v[] = {id};
-  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_GET, 1, v);
-  enum dsr_ec ec = DSR_E_NOT_FOUND;
   unsigned char want[DSR_HASH_BYTES] = {0};
   if (token)
     dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
-  if (!dsr_db_ok(r)) {
-    ec = DSR_E_DB_UNAVAILABLE;
-  } else if (PQntuples(r) == 1) {
-    size_t hl = 0;
-    unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 7), &hl);
-    if (by_link ||
-        (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0)) {
-      *reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0),
-                         "type", PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2),
-                         "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
-                         "due_at", PQgetvalue(r, 0, 5), "updated_at", PQgetvalue(r, 0, 6));
-      if (*reply && !PQgetisnull(r, 0, 8) && strcmp(PQgetvalue(r, 0, 3), "pending_verification"))
-        json_object_set_new(*reply, "duplicate_of", json_string(PQgetvalue(r, 0, 8)));
-      if (*reply && !PQgetisnull(r, 0, 9))
-        json_object_set_new(*reply, "close_reason", json_string(PQgetvalue(r, 0, 9)));
-      ec = *reply ? DSR_OK : DSR_E_INTERNAL;
-      if (ec == DSR_OK)
-        dsr_request_status_extra(r, 0, 10, *reply);
-    }
-    PQfreemem(have);
-  }
+  PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_GET, 1, (const char *const[]){id});
+  enum dsr_ec ec = status_of(r, want, by_link, reply);
   PQclear(r);
   return ec;
 }
@@ -294,6 +302,26 @@ enum dsr_ec dsr_request_status(struct dsr_db *db, const char *id, const char *to
                                json_t **reply)
 {
   return status_view(db, id, token, false, reply);
+}
+
+enum dsr_ec dsr_request_status_check(const char *id, const char *token)
+{
+  const char *why;
+  return dsr_valid_uuid(id, &why) && token ? DSR_OK : DSR_E_NOT_FOUND;
+}
+
+bool dsr_request_status_submit(struct dsr_dbq *q, const char *id, dsr_dbq_done done, void *arg)
+{
+  return dsr_dbq_submit(q, DSR_STMT_REQUEST_GET, 1, (const char *const[]){id}, done, arg);
+}
+
+enum dsr_ec dsr_request_status_answer(const PGresult *res, const char *token, json_t **reply)
+{
+  unsigned char want[DSR_HASH_BYTES];
+  dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
+  enum dsr_ec ec = status_of(res, want, false, reply);
+  sodium_memzero(want, sizeof want);
+  return ec;
 }
 
 enum dsr_ec dsr_request_status_by_link(struct dsr_db *db, const char *id, const char *cap,
