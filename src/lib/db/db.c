@@ -395,7 +395,7 @@ bool dsr_db_tx(struct dsr_db *db, const char *isolation,
 bool dsr_db_send_tx(struct dsr_db *db, size_t n, const struct dsr_db_call *calls)
 {
   for (size_t i = 0; i < n; i++) /* PQprepare waits for its answer: before the pipeline */
-    if (!ensure_prepared(db, calls[i].st))
+    if (!dsr_db_prepared(db, calls[i].st))
       return false;
   if (!PQenterPipelineMode(db->conn))
     return false;
