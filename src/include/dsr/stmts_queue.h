@@ -46,11 +46,15 @@
     " RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts, c.q,"                \
     " (extract(epoch FROM j.run_at) * 1000000)::bigint")                                         \
   /* The heartbeat of a process's workers: renews the leases of the jobs they hold */ \
-  /* ($1 owners), each by its kind's lease ($3 kinds, $4 leases).                      */ \
+  /* ($1 owners), each by its kind's lease ($3 kinds, $4 leases). It skips a job    */ \
+  /* whose row is locked: its worker is completing, releasing or retrying it, and   */ \
+  /* waiting for that row while holding others deadlocked a batch's completion      */ \
+  /* (which locks its jobs in another order).                                       */ \
   X(DSR_STMT_JOB_HEARTBEAT,                                                                     \
     "UPDATE dsr_jobs j SET lease_expires_at = to_timestamp($2::bigint) + make_interval(secs =>" \
-    " u.l) FROM unnest($3::text[], $4::integer[]) u(k, l) WHERE j.state = 'running'"           \
-    " AND j.lease_owner = ANY($1::text[]) AND j.kind = u.k")                                    \
+    " s.l) FROM (SELECT h.id, u.l FROM dsr_jobs h JOIN unnest($3::text[], $4::integer[])"      \
+    " u(k, l) ON h.kind = u.k WHERE h.state = 'running' AND h.lease_owner = ANY($1::text[])"   \
+    " FOR UPDATE OF h SKIP LOCKED) s WHERE j.id = s.id")                                        \
   X(DSR_STMT_JOB_DONE, "DELETE FROM dsr_jobs WHERE id = $1::bigint AND lease_owner = $2"       \
                        " AND state = 'running'")                                                \
   /* A batch's completion need not wait for the WAL flush either: lost in a crash of the  */ \
