@@ -408,16 +408,6 @@ static bool rows_compare(const struct dsr_pcollection *c)
 }
 
 /*
- * The SELECT of the subject's rows of @p c (mentions: of the other rows that mention the
- * subject), with their tenant, reading its parents' rows from s<parent>: whole rows for an
- * access plan (its package), the columns that read them for an erasure (erasure_cols()).
- * Rows that one condition selects (one identity, or one reference) are selected by it on the
- * table itself; an erasure's rows that several select, as the UNION of each condition's rows
- * (its columns compare; the same row is the same in each); else "key IN (SELECT key ...
- * UNION ...)", the table joined to itself (that join was most of the 9 s of the tables of a
- * 1,000,000-row subject).
- */
-/*
  * Whether the conditions of @p c can be ORed in one scan of its table: only once every table
  * they read is built and small, each read as an array of its keys, so that every condition is
  * an index's (a bitmap OR of them); a large one stays a join, through the UNION of conditions.
@@ -436,6 +426,17 @@ static bool or_small(const struct plan_ctx *pc, const struct dsr_pcollection *c)
   return true;
 }
 
+/*
+ * The SELECT of the subject's rows of @p c (mentions: of the other rows that mention the
+ * subject), with their tenant, reading its parents' rows from s<parent>: whole rows for an
+ * access plan (its package), the columns that read them for an erasure (erasure_cols()).
+ * Rows that one condition selects (one identity, or one reference) are selected by it on the
+ * table itself; an erasure's rows that several select, as the UNION of each condition's rows
+ * (its columns compare; the same row is the same in each); a keyed table whose conditions
+ * read only small tables, in one scan with its conditions ORed (or_small()); else "key IN
+ * (SELECT key ... UNION ...)", the table joined to itself (that join was most of the 9 s of
+ * the tables of a 1,000,000-row subject).
+ */
 static void cte_body(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c,
                      bool mentions)
 {
