@@ -422,7 +422,8 @@ START_TEST(erasure_of_a_subject_on_the_sample_platform)
   /* running a part again changes nothing */
   char err[256];
   char *sum = ef_checksums(plat);
-  ck_assert_int_eq(dsr_erasure_run(d.db, d.policy, part, 0, 0, err, sizeof err), DSR_ERASURE_NOTHING);
+  ck_assert_int_eq(dsr_erasure_run(d.db, d.policy, part, 0, 0, err, sizeof err),
+                   DSR_ERASURE_NOTHING);
   char *sum2 = ef_checksums(plat);
   ck_assert_str_eq(sum, sum2);
   free(sum);

@@ -148,8 +148,8 @@ static long largest_page(const char *conninfo)
 
 /* The same erasure of @p email/@p phone, uninterrupted and in process, on the twin platform
  * (database @p dbname), in pages of @p batch_rows keys (0: the default) under target
- * @p page_ms (-1: the default): its receipts' figures and the platform's checksums into *fig and *sum; the
- * largest page it applied is returned. */
+ * @p page_ms (-1: the default): its receipts' figures and the platform's checksums into *fig
+ * and *sum; the largest page it applied is returned. */
 static long twin_run(struct twins *t, const char *dbname, const char *email, const char *phone,
                      long batch_rows, long page_ms, char **fig, char **sum)
 {

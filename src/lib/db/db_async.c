@@ -72,7 +72,8 @@ static bool conn_busy(const struct qconn *c)
   return c->head || c->syncing;
 }
 
-/* Closes @p c's connection; its batch's statements that have no result are called back with NULL. */
+/* Closes @p c's connection; its batch's statements that have no result are called back with
+ * NULL. */
 static void conn_fail(struct qconn *c)
 {
   PQclear(c->res);
@@ -120,7 +121,8 @@ static bool conn_ready(struct dsr_dbq *q, struct qconn *c, const struct item *ba
   return true;
 }
 
-/* Sends @p batch on @p c as one pipeline ending in one Sync; on failure its statements are called back with NULL. */
+/* Sends @p batch on @p c as one pipeline ending in one Sync; on failure its statements are
+ * called back with NULL. */
 static void conn_send(struct dsr_dbq *q, struct qconn *c, struct item *batch)
 {
   if (!conn_ready(q, c, batch)) {

@@ -9,8 +9,9 @@
  *        is rendered and the manifest (counts and SHA-256 of every entry)
  *        closes the ZIP. data.json goes first because it is the larger
  *        form (its keys are repeated on every row): the spool, and the
- *        entries written after the rows are read, are the smaller ones. Everything is read in one REPEATABLE READ
- *        READ ONLY transaction, so it all comes from the same snapshot; with
+ *        entries written after the rows are read, are the smaller ones.
+ *        Everything is read in one REPEATABLE READ READ ONLY transaction,
+ *        so it all comes from the same snapshot; with
  *        a keyed plan (dsr_plan_build_access_keyed) the cursor is declared
  *        once per collection over the session's tables the plan wrote, so
  *        the rows are those its counts counted.
@@ -292,16 +293,15 @@ static bool csv_line(struct dsr_buf *o, const char *const *fields, size_t ncols)
   return ok && dsr_buf_puts(o, "\r\n");
 }
 
-/* One row of the collection's CSV, into the spool; returns its length or -1. */
+/* One row of the collection's CSV (at most 256 columns, as row_pass), into the spool; returns
+ * its length or -1. */
 static long long csv_row(struct xb *b, PGresult *r, int row, const int *idx, size_t ncols)
 {
-  bool ok = true;
-  dsr_buf_reset(&b->crow);
-  for (size_t j = 0; ok && j < ncols; j++)
-    ok = csv_field(&b->crow, PQgetisnull(r, row, idx[j]) ? "" : PQgetvalue(r, row, idx[j]),
-                   j == 0);
-  ok = ok && dsr_buf_puts(&b->crow, "\r\n") &&
-       xspool_write(b->csvs, b->crow.data, b->crow.len);
+  const char *fields[256];
+  for (size_t j = 0; j < ncols && j < DSR_ARRAY_LEN(fields); j++)
+    fields[j] = PQgetisnull(r, row, idx[j]) ? "" : PQgetvalue(r, row, idx[j]);
+  bool ok = ncols <= DSR_ARRAY_LEN(fields) && csv_line(&b->crow, fields, ncols) &&
+            xspool_write(b->csvs, b->crow.data, b->crow.len);
   return ok ? (long long)b->crow.len : -1;
 }
 
