@@ -293,6 +293,74 @@ START_TEST(keyed_plan_matches_the_plan)
 }
 END_TEST
 
+/* Both plans' rows of every collection, step by step. */
+static void same_steps(const struct dsr_plan *a, const struct dsr_plan *b)
+{
+  ck_assert_uint_eq(b->nparts, a->nparts);
+  for (size_t i = 0; i < a->nparts; i++) {
+    ck_assert_uint_eq(b->parts[i].nsteps, a->parts[i].nsteps);
+    for (size_t k = 0; k < a->parts[i].nsteps; k++) {
+      ck_assert_str_eq(b->parts[i].steps[k].coll->name, a->parts[i].steps[k].coll->name);
+      ck_assert_int_eq(b->parts[i].steps[k].rows, a->parts[i].steps[k].rows);
+    }
+  }
+}
+
+static char *show(PGconn *c, const char *setting)
+{
+  char sql[64];
+  snprintf(sql, sizeof sql, "SHOW %s", setting);
+  PGresult *r = PQexec(c, sql);
+  ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+  char *v = strdup(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return v;
+}
+
+/* Pings reached from two parents, one of them large (12,000 trips of the subject): a keyed
+ * plan ORs the conditions over the parents' tables hashed (psql_or_hash_kb()). Its rows are
+ * the plain plan's (a ping reached both ways counted once), the session's work_mem is its own
+ * again afterwards, and the session got its local buffers for the tables. */
+START_TEST(keyed_plan_ors_a_large_parent)
+{
+  char *dsn = it_load_platform("policy_or", "tests/data/policy-or",
+                               "DROP SCHEMA IF EXISTS ops CASCADE");
+  ck_assert_int_eq(setenv("DSR_OR_DSN", dsn, 1), 0);
+  char err[512], path[700];
+  snprintf(path, sizeof path, "%s/tests/data/policy-or/policy.json", getenv("DSR_TOP_SRCDIR"));
+  struct dsr_policy *policy = dsr_policy_load(path, err, sizeof err);
+  ck_assert_msg(policy != NULL, "%s", err);
+  struct dsr_subject subj = {.email = "ana@example.org", .phone = "+15550002222"};
+  PGconn *c = PQconnectdb(dsn);
+  ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+  PQclear(PQexec(c, "SET work_mem = '3MB'"));
+  for (int k = 0; k < 2; k++) {
+    enum dsr_plan_kind kind = k ? DSR_PLAN_ERASURE : DSR_PLAN_ACCESS;
+    struct dsr_plan *plain = dsr_plan_build(policy, c, kind, &subj, err, sizeof err);
+    ck_assert_msg(plain != NULL, "%s", err);
+    struct dsr_plan *keyed = k ? dsr_plan_build_keyed(policy, c, &subj, err, sizeof err)
+                               : dsr_plan_build_access_keyed(policy, c, &subj, err, sizeof err);
+    ck_assert_msg(keyed != NULL, "%s", err);
+    ck_assert_int_eq(dsr_plan_rows(plain, "trips"), 12000);
+    ck_assert_int_eq(dsr_plan_rows(plain, "shifts"), 40);
+    /* 12,000 trips' pings (20 of them in a shift too) and 40 shifts' own */
+    ck_assert_int_eq(dsr_plan_rows(plain, "pings"), 12040);
+    same_steps(plain, keyed);
+    dsr_plan_free(plain);
+    dsr_plan_free(keyed);
+    char *wm = show(c, "work_mem");
+    ck_assert_str_eq(wm, "3MB");
+    free(wm);
+  }
+  char *tb = show(c, "temp_buffers");
+  ck_assert_str_eq(tb, "512MB");
+  free(tb);
+  PQfinish(c);
+  free(dsn);
+  dsr_policy_free(policy);
+}
+END_TEST
+
 START_TEST(alt_access_plan)
 {
   json_t *plan = explain_json("--account-id 1 --access");
@@ -543,6 +611,7 @@ Suite *suite_policy_plan(void)
   tcase_add_test(tc, alt_explain_counts_match_sql);
   tcase_add_test(tc, alt_plan_statements_execute);
   tcase_add_test(tc, keyed_plan_matches_the_plan);
+  tcase_add_test(tc, keyed_plan_ors_a_large_parent);
   tcase_add_test(tc, alt_access_plan);
   tcase_add_test(tc, lint_live_and_usage);
   tcase_add_test(tc, lint_live_prepares_every_statement);

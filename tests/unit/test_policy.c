@@ -346,6 +346,63 @@ START_TEST(planner_sql_generation)
 }
 END_TEST
 
+/* When a keyed table's conditions are ORed over its parents' tables hashed, and the work_mem
+ * asked for it (psql_or_hash_kb()); its statement then reads each parent with IN (SELECT). */
+START_TEST(planner_or_hash_choice)
+{
+  to_srcdir();
+  char err[512];
+  struct dsr_policy *p = dsr_policy_load("tests/data/policy-or/policy.json", err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct plan_ctx pc = {.p = p, .ncolls = dsr_policy_collection_count(p), .keyed = true};
+  pc.reached = calloc(pc.ncolls, sizeof *pc.reached);
+  pc.krows = calloc(pc.ncolls, sizeof *pc.krows);
+  pc.or_hash = calloc(pc.ncolls, sizeof *pc.or_hash);
+  ck_assert(pc.reached && pc.krows && pc.or_hash);
+  for (size_t i = 0; i < pc.ncolls; i++)
+    pc.reached[i] = true;
+  const struct dsr_pcollection *pings = dsr_policy_collection(p, "pings");
+  size_t trips = dsr_policy_collection(p, "trips")->topo_index;
+  size_t shifts = dsr_policy_collection(p, "shifts")->topo_index;
+  pc.krows[shifts] = 40;
+  pc.krows[trips] = 9000; /* small parents: their keys as arrays (or_small()) */
+  ck_assert(!psql_or_hash_candidate(&pc, pings));
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 20100), 0);
+  pc.krows[trips] = 12000;
+  ck_assert(psql_or_hash_candidate(&pc, pings));
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 20100), 4096); /* at least 4 MB */
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, -1), 0);       /* never analyzed */
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 12000.0 * 50 + 1), 0); /* a small share */
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 12000.0 * 50), 4096);
+  pc.krows[trips] = 376000;
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 1155000), 376000LL * 128 / 1024);
+  pc.krows[trips] = 2000001; /* too large to hash */
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 3000000), 0);
+  pc.krows[shifts] = -1; /* a parent not built yet */
+  pc.krows[trips] = 12000;
+  ck_assert_int_eq(psql_or_hash_kb(&pc, pings, 20100), 0);
+  pc.krows[shifts] = 40;
+  pc.or_hash[pings->topo_index] = true;
+  struct psql s = {0};
+  psql_keys_table(&pc, &s, pings);
+  ck_assert(!s.oom);
+  ck_assert_ptr_nonnull(strstr(s.sql.data, "(a0.\"trip_ref\" IN (SELECT x.\"trip_id\" FROM s"));
+  ck_assert_ptr_nonnull(
+      strstr(s.sql.data, ") OR (a0.\"shift_ref\" IN (SELECT x.\"shift_id\" FROM s"));
+  ck_assert_ptr_null(strstr(s.sql.data, "UNION"));
+  ck_assert_ptr_null(strstr(s.sql.data, "ARRAY("));
+  psql_free(&s);
+  pc.or_hash[pings->topo_index] = false; /* the UNION of a scan per condition */
+  psql_keys_table(&pc, &s, pings);
+  ck_assert_ptr_nonnull(strstr(s.sql.data, "UNION"));
+  psql_free(&s);
+  free(pc.reached);
+  free(pc.krows);
+  free(pc.or_hash);
+  dsr_policy_free(p);
+}
+END_TEST
+
 START_TEST(planner_helpers)
 {
   char *v = dsr_identity_normalize(DSR_NORM_E164, " +1 (555) 000-1111 ");
@@ -406,6 +463,7 @@ Suite *suite_policy(void)
   tcase_add_test(tc, planner_helpers);
   tcase_add_test(tc, flow_sections_contract);
   tcase_add_test(tc, planner_sql_generation);
+  tcase_add_test(tc, planner_or_hash_choice);
   suite_add_tcase(s, tc);
   return s;
 }

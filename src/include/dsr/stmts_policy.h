@@ -60,6 +60,19 @@
   /* the keyed tables' statistics from a sample of 3,000 rows each instead of 30,000: the \
    * planner needs their sizes and rough spreads; a large subject's wide rows made the  \
    * default ANALYZE a second or more of its erasure (CPU per column of the sample)     */ \
-  X(DSR_STMT_POLICY_KEYED_STATS, "SET LOCAL default_statistics_target = 10")
+  X(DSR_STMT_POLICY_KEYED_STATS, "SET LOCAL default_statistics_target = 10")        \
+  /* a table's row estimate, NULL before its first ANALYZE (psql_or_hash_kb()) */    \
+  X(DSR_STMT_POLICY_TABLE_ROWS,                                                      \
+    "SELECT CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END"        \
+    " FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)")           \
+  /* a keyed plan's session keeps its tables in memory up to $1 (the store's setting when \
+   * larger), settable only before the session's first temporary table */             \
+  X(DSR_STMT_POLICY_TEMP_BUFFERS,                                                    \
+    "SELECT CASE WHEN pg_catalog.pg_my_temp_schema() = 0"                            \
+    " AND pg_catalog.pg_size_bytes(pg_catalog.current_setting('temp_buffers'))"      \
+    " < pg_catalog.pg_size_bytes($1) THEN pg_catalog.set_config('temp_buffers', $1, false) END") \
+  /* the memory of one statement's hashes, set for it and put back after it */       \
+  X(DSR_STMT_POLICY_WORK_MEM_SHOW, "SELECT pg_catalog.current_setting('work_mem')")  \
+  X(DSR_STMT_POLICY_WORK_MEM_SET, "SELECT pg_catalog.set_config('work_mem', $1, true)")
 
 #endif

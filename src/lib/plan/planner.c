@@ -25,6 +25,9 @@ static const struct {
 #undef DSR_X_POLICY
 };
 
+/* The local buffers a keyed plan's session asks for (DSR_STMT_POLICY_TEMP_BUFFERS). */
+#define KEYED_TEMP_BUFFERS "512MB"
+
 /** SQL text of one of the module's fixed statements (for store connections). */
 static const char *stmt_sql(enum dsr_stmt st)
 {
@@ -49,6 +52,7 @@ static void ctx_free(struct plan_ctx *pc)
   }
   free(pc->reached);
   free(pc->krows);
+  free(pc->or_hash);
   dsr_phone_forms_free(&pc->phone);
 }
 
@@ -136,7 +140,8 @@ static bool ctx_init(struct plan_ctx *pc, const struct dsr_policy *p, const stru
   pc->krows = malloc((pc->ncolls + 1) * sizeof *pc->krows);
   for (size_t i = 0; pc->krows && i <= pc->ncolls; i++)
     pc->krows[i] = -1;
-  if (!pc->reached || !pc->krows)
+  pc->or_hash = calloc(pc->ncolls + 1, sizeof *pc->or_hash);
+  if (!pc->reached || !pc->krows || !pc->or_hash)
     return false;
   pc->phone_region = dsr_policy_phone_region(p);
   if (subj->phone) {
@@ -683,6 +688,67 @@ static bool run_command(PGconn *conn, const struct psql *s, long long *rows, cha
   return ok;
 }
 
+/* Runs fixed statement @p st with one parameter; its result, or NULL on failure. */
+static PGresult *exec_one(PGconn *conn, enum dsr_stmt st, const char *value, ExecStatusType want)
+{
+  const char *v[] = {value};
+  PGresult *r = PQexecParams(conn, stmt_sql(st), value ? 1 : 0, NULL, v, NULL, NULL, 0);
+  if (PQresultStatus(r) == want)
+    return r;
+  PQclear(r);
+  return NULL;
+}
+
+/*
+ * Whether the keyed table of @p c is built with its conditions ORed over its parents' tables
+ * hashed (psql_or_hash_kb(), from the store's estimate of the table's rows), into
+ * pc->or_hash; if so, sets the work_mem that needs for the transaction, first keeping the
+ * store's own in @p saved. False when the store fails.
+ */
+static bool or_hash_begin(const struct plan_ctx *pc, PGconn *conn, const struct dsr_pcollection *c,
+                          char *saved, size_t savedlen)
+{
+  pc->or_hash[c->topo_index] = false;
+  if (!psql_or_hash_candidate(pc, c))
+    return true;
+  struct psql t = {0};
+  psql_table(&t, c);
+  PGresult *r = t.oom ? NULL
+                      : exec_one(conn, DSR_STMT_POLICY_TABLE_ROWS, t.sql.data, PGRES_TUPLES_OK);
+  psql_free(&t);
+  bool ok = r != NULL;
+  double rows = ok && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? atof(PQgetvalue(r, 0, 0)) : -1;
+  PQclear(r);
+  long long kb = ok ? psql_or_hash_kb(pc, c, rows) : 0;
+  if (kb > 0 && !saved[0]) {
+    r = exec_one(conn, DSR_STMT_POLICY_WORK_MEM_SHOW, NULL, PGRES_TUPLES_OK);
+    ok = r && PQntuples(r) == 1;
+    if (ok)
+      snprintf(saved, savedlen, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+  }
+  if (ok && kb > 0) {
+    char v[32];
+    snprintf(v, sizeof v, "%lldkB", kb);
+    r = exec_one(conn, DSR_STMT_POLICY_WORK_MEM_SET, v, PGRES_TUPLES_OK);
+    ok = r != NULL;
+    PQclear(r);
+  }
+  pc->or_hash[c->topo_index] = ok && kb > 0;
+  return ok;
+}
+
+/* After or_hash_begin(): the store's own work_mem back, for the statements that follow. */
+static bool or_hash_end(const struct plan_ctx *pc, PGconn *conn, const struct dsr_pcollection *c,
+                        const char *saved)
+{
+  if (!pc->or_hash[c->topo_index])
+    return true;
+  PGresult *r = exec_one(conn, DSR_STMT_POLICY_WORK_MEM_SET, saved, PGRES_TUPLES_OK);
+  PQclear(r);
+  return r != NULL;
+}
+
 /* Keyed plans: the subject's rows of every reached collection into the session's tables,
  * parents first (each reads its parents' tables), then their statistics for the planner. */
 static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size_t errlen)
@@ -713,20 +779,26 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
   if (!ok)
     snprintf(err, errlen, "cannot store the subject's rows");
   ok = ok && run_command(conn, &drop, NULL, err, errlen);
+  char saved[64] = "";
   for (size_t i = 0; ok && i < pc->ncolls; i++) {
     if (!pc->reached[i])
       continue;
+    const struct dsr_pcollection *c = dsr_policy_topo_at(pc->p, i);
     struct psql s = {0}, ix = {0}, st = {0};
-    psql_keys_table(pc, &s, dsr_policy_topo_at(pc->p, i));
-    psql_keys_index(&ix, dsr_policy_topo_at(pc->p, i));
+    bool store_ok = or_hash_begin(pc, conn, c, saved, sizeof saved);
+    psql_keys_table(pc, &s, c);
+    psql_keys_index(&ix, c);
     /* before the children's tables, whose joins read it, are built */
-    psql_keys_stats(pc, &st, dsr_policy_topo_at(pc->p, i), !access);
-    ok = run_command(conn, &s, &pc->krows[i], err, errlen) &&
+    psql_keys_stats(pc, &st, c, !access);
+    ok = store_ok && run_command(conn, &s, &pc->krows[i], err, errlen) &&
+         (store_ok = or_hash_end(pc, conn, c, saved)) &&
          (access || run_command(conn, &ix, NULL, err, errlen)) &&
          ((!st.sql.len && !st.oom) || run_command(conn, &st, NULL, err, errlen));
     psql_free(&s);
     psql_free(&ix);
     psql_free(&st);
+    if (!store_ok)
+      snprintf(err, errlen, "cannot store the subject's rows");
   }
 cleanup:
   psql_free(&drop);
@@ -766,6 +838,13 @@ static struct dsr_plan *plan_build(const struct dsr_policy *policy, PGconn *conn
     }
     store = pc.reached[i] ? c->store : store;
   }
+  /* a large subject's tables outgrow the default 8 MB of local buffers: each page written
+   * out and read back through the kernel cost its backend 0.7 of 6.8 s of CPU in the
+   * 1,000,000-row export (bench/README.md); the memory is taken only as the tables grow */
+  PGresult *tb = keyed ? exec_one(conn, DSR_STMT_POLICY_TEMP_BUFFERS, KEYED_TEMP_BUFFERS,
+                                  PGRES_TUPLES_OK)
+                       : NULL;
+  PQclear(tb);
   PGresult *b = PQexec(conn, stmt_sql(keyed ? DSR_STMT_POLICY_BEGIN_KEYED
                                              : DSR_STMT_POLICY_BEGIN_READ_ONLY));
   in_tx = PQresultStatus(b) == PGRES_COMMAND_OK;

@@ -29,6 +29,9 @@ struct plan_ctx {
   bool keyed;
   /* by topo index: how many rows each keyed table got, -1 before it is built */
   long long *krows;
+  /* by topo index: the keyed table's conditions are ORed with its parents' tables hashed
+   * (psql_or_hash_kb()), set just before it is built */
+  bool *or_hash;
 };
 
 /** Whether reference @p r carries the subject from parent to child in this plan. */
@@ -62,6 +65,16 @@ void psql_ctes(const struct plan_ctx *pc, struct psql *s, const bool *need, cons
  * topological order.
  */
 void psql_keys_table(const struct plan_ctx *pc, struct psql *s, const struct dsr_pcollection *c);
+/**
+ * Whether the keyed table of @p c is better built in one scan of its table, its conditions
+ * ORed and each large parent's table hashed, than as the UNION of a scan per condition: the
+ * store's work_mem (kB) that hash needs, or 0 for the UNION. @p table_rows: the table's row
+ * estimate (the store's statistics), < 0 when it has none.
+ */
+long long psql_or_hash_kb(const struct plan_ctx *pc, const struct dsr_pcollection *c,
+                          double table_rows);
+/** Whether psql_or_hash_kb() needs the table's row estimate for @p c (it has a large parent). */
+bool psql_or_hash_candidate(const struct plan_ctx *pc, const struct dsr_pcollection *c);
 /** The index of that table on @p c's key: "the plan deletes this row" is a probe, not a scan. */
 void psql_keys_index(struct psql *s, const struct dsr_pcollection *c);
 /**
