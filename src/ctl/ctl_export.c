@@ -91,11 +91,7 @@ int ctl_export(const struct dsr_config *cfg, int argc, char **argv)
     ctl_error("the policy's postgresql store is not reachable");
     goto cleanup;
   }
-  /* as the export job: the subject's rows once, into the session's tables (a store that
-   * refuses temporary tables gets the plan that computes them twice) */
-  plan = dsr_plan_build_access_keyed(p, conn, &subj, err, sizeof err);
-  if (!plan)
-    plan = dsr_plan_build(p, conn, DSR_PLAN_ACCESS, &subj, err, sizeof err);
+  plan = dsr_export_plan(p, conn, &subj, NULL, err, sizeof err); /* as the export job's */
   inc = plan ? calloc(plan->nparts + 1, sizeof *inc) : NULL;
   if (!plan || !inc) {
     ctl_error("%s", plan ? "out of memory" : err);

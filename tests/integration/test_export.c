@@ -352,6 +352,58 @@ START_TEST(access_package_matches_the_platform)
 }
 END_TEST
 
+/* dsrctl export with DSR_PLATFORM_DSN plus @p extra (a later "user=..." wins), into @p zip;
+ * its output, and data.json's collections (owned) once unzipped into @p dir. */
+static json_t *export_collections(const char *extra, const char *zip, const char *dir, char **out)
+{
+  char *prog = h_program("dsrctl"), *cmd = NULL;
+  H_REQUIRE1(asprintf(&cmd, "cd '%s' && DSR_PLATFORM_DSN='%s %s' DSR_MEDIA_ROOT='%s' '%s' export "
+                            "--policy policies/callos.json --email " SUBJ_EMAIL
+                            " --phone " SUBJ_PHONE " --out '%s' 2>&1 && unzip -q -o '%s' -d '%s'",
+                      getenv("DSR_TOP_SRCDIR"), xplat, extra, xmedia, prog, zip, zip, dir) > 0);
+  int rc;
+  *out = sh(cmd, &rc);
+  ck_assert_msg(rc == 0, "dsrctl export: %s", *out);
+  free(cmd);
+  free(prog);
+  char path[600];
+  snprintf(path, sizeof path, "%s/data.json", dir);
+  json_t *data = load_json(path);
+  json_t *colls = json_incref(json_object_get(data, "collections"));
+  json_decref(data);
+  return colls;
+}
+
+/* A store that refuses temporary tables (no TEMPORARY privilege) still gets its package, from
+ * the plan that computes the subject's rows twice: the same rows, and a warning that says so. */
+START_TEST(store_without_temporary_tables_gets_the_same_package)
+{
+  char zip[400], dir[400];
+  PQclear(h_sql(xplat, "DROP ROLE IF EXISTS x_no_temp; CREATE ROLE x_no_temp LOGIN; "
+                       "GRANT USAGE ON SCHEMA public TO x_no_temp; "
+                       "GRANT SELECT ON ALL TABLES IN SCHEMA public TO x_no_temp; "
+                       "REVOKE TEMPORARY ON DATABASE export_plat FROM PUBLIC"));
+  char *out_keyed = NULL, *out_plain = NULL;
+  snprintf(zip, sizeof zip, "%s/keyed.zip", xtmp);
+  snprintf(dir, sizeof dir, "%s/keyed", xtmp);
+  json_t *keyed = export_collections("", zip, dir, &out_keyed);
+  snprintf(zip, sizeof zip, "%s/no-temp.zip", xtmp);
+  snprintf(dir, sizeof dir, "%s/no-temp", xtmp);
+  json_t *plain = export_collections("user=x_no_temp", zip, dir, &out_plain);
+  PQclear(h_sql(xplat, "GRANT TEMPORARY ON DATABASE export_plat TO PUBLIC; "
+                       "REVOKE SELECT ON ALL TABLES IN SCHEMA public FROM x_no_temp; "
+                       "REVOKE USAGE ON SCHEMA public FROM x_no_temp; DROP ROLE x_no_temp"));
+  ck_assert_ptr_null(strstr(out_keyed, "keyed_plan_failed"));
+  ck_assert_msg(strstr(out_plain, "event=export.keyed_plan_failed") != NULL, "%s", out_plain);
+  ck_assert_int_ge(json_array_size(keyed), 6);
+  ck_assert_msg(json_equal(keyed, plain), "the packages' rows differ");
+  json_decref(keyed);
+  json_decref(plain);
+  free(out_keyed);
+  free(out_plain);
+}
+END_TEST
+
 START_TEST(portability_holds_only_portable_fields)
 {
   char zip[400], dir[400], cmd[2048], path[600];
@@ -1350,6 +1402,7 @@ Suite *suite_export(void)
   tcase_add_unchecked_fixture(t, export_setup, export_teardown);
   tcase_set_timeout(t, 900);
   tcase_add_test(t, access_package_matches_the_platform);
+  tcase_add_test(t, store_without_temporary_tables_gets_the_same_package);
   tcase_add_test(t, portability_holds_only_portable_fields);
   tcase_add_test(t, summary_lists_the_records_readably);
   tcase_add_test(t, job_link_range_expiry_and_customer_scope);

@@ -106,6 +106,16 @@ DSR_MUST_USE bool dsr_export_write(const struct dsr_export_spec *spec, PGconn *c
                                    const char *path, const unsigned char key[DSR_XKEY_BYTES],
                                    struct dsr_export_result *res, char *err, size_t errlen);
 
+/**
+ * The access plan of subject @p s that a package is written from: the keyed plan (the
+ * subject's rows once, in @p conn's temporary tables), or, when the store refuses those, the
+ * plan that computes them twice (logged, with @p part_id when there is one). NULL with
+ * @p err set when neither can be built.
+ */
+struct dsr_plan *dsr_export_plan(const struct dsr_policy *p, PGconn *conn,
+                                 const struct dsr_subject *s, const char *part_id, char *err,
+                                 size_t errlen);
+
 /** "access" / "portability" -> kind; false for other request types. */
 bool dsr_export_kind_of(const char *request_type, enum dsr_export_kind *kind);
 

@@ -290,14 +290,7 @@ int dsr_export_run(struct dsr_db *db, const struct dsr_policy *p,
     goto cleanup;
   }
   struct dsr_subject s = dsr_subject_of(&subj);
-  /* the subject's rows are computed once, into the session's tables, for the counts and the
-   * package; a store that refuses temporary tables gets the plan that computes them twice */
-  char perr[256];
-  plan = dsr_plan_build_access_keyed(p, conn, &s, perr, sizeof perr);
-  if (!plan) {
-    DSR_WARN("export.keyed_plan_failed", "part=%s", part_id);
-    plan = dsr_plan_build(p, conn, DSR_PLAN_ACCESS, &s, err, errlen);
-  }
+  plan = dsr_export_plan(p, conn, &s, part_id, err, errlen);
   if (!plan || !(inc = select_parts(db, plan, &pi)))
     goto cleanup;
   char export_id[40];
