@@ -21,6 +21,9 @@ struct ctl_command {
   const char *synopsis;
 };
 
+/* The actor of the events a dsrctl command records: an operator on the host, by the CLI. */
+#define CTL_ACTOR "operator:dsrctl"
+
 int ctl_migrate(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_customer(const struct dsr_config *cfg, int argc, char **argv);
 int ctl_staff(const struct dsr_config *cfg, int argc, char **argv);

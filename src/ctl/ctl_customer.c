@@ -74,18 +74,18 @@ int ctl_customer(const struct dsr_config *cfg, int argc, char **argv)
     struct dsr_webhook_opts o;
     dsr_webhook_opts_from_config(&o, cfg);
     char id[40];
-    ec = dsr_customer_add(s.db, &o, NULL, name, tenant, url, id, &key, &sec, why, sizeof why);
+    ec = dsr_customer_add(s.db, &o, CTL_ACTOR, name, tenant, url, id, &key, &sec, why, sizeof why);
     if (ec == DSR_OK) {
       printf("customer_id: %s\n", id);
       print_secret("api_key", key);
       print_secret("webhook_secret", sec);
     }
   } else if (!strcmp(sub, "rotate-key")) {
-    ec = dsr_customer_rotate_key(s.db, NULL, name, &key);
+    ec = dsr_customer_rotate_key(s.db, CTL_ACTOR, name, &key);
     if (ec == DSR_OK)
       print_secret("api_key", key);
   } else if (!strcmp(sub, "rotate-secret")) {
-    ec = dsr_customer_rotate_secret(s.db, NULL, name, grace_h, &sec);
+    ec = dsr_customer_rotate_secret(s.db, CTL_ACTOR, name, grace_h, &sec);
     if (ec == DSR_OK) {
       print_secret("webhook_secret", sec);
       printf("previous_secret_valid_hours: %ld\n", grace_h);

@@ -108,7 +108,7 @@ static int requeue(const struct dsr_config *cfg, int argc, char **argv)
     return 1;
   long n = 0;
   int rc = 1;
-  if (!dsr_queue_requeue_dead(s.db, (int64_t)id, kind, "operator:dsrctl", dsr_now(), &n))
+  if (!dsr_queue_requeue_dead(s.db, (int64_t)id, kind, CTL_ACTOR, dsr_now(), &n))
     ctl_error("jobs requeue: the database failed");
   else if (id && n == 0)
     ctl_error("jobs requeue: job %lld is not dead (or does not exist, or a queued or running "

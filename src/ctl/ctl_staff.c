@@ -38,7 +38,7 @@ int ctl_staff(const struct dsr_config *cfg, int argc, char **argv)
     return 1;
   char *token = NULL;
   char user_id[40];
-  enum dsr_ec ec = dsr_staff_token_create(s.db, name, role, &token, user_id);
+  enum dsr_ec ec = dsr_staff_token_create(s.db, CTL_ACTOR, name, role, &token, user_id);
   int rc = 1;
   if (ec == DSR_OK) {
     printf("staff_id: %s\nrole: %s\ntoken: %s\n", user_id, dsr_role_name(role), token);

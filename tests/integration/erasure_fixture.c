@@ -152,8 +152,8 @@ void ef_dsrd_open(struct ef_dsrd *d, const char *name, const char *policy_path,
   H_REQUIRE1(dsr_config_defaults(&d->cfg));
   d->env = (struct dsr_worker_env){.cfg = &d->cfg, .policy = d->policy};
   char *tok = NULL;
-  H_REQUIRE1(dsr_staff_token_create(d->db, "erasure-admin", DSR_ROLE_ADMIN, &tok, d->staff_id) ==
-             DSR_OK);
+  H_REQUIRE1(dsr_staff_token_create(d->db, "operator:test", "erasure-admin", DSR_ROLE_ADMIN, &tok,
+                                    d->staff_id) == DSR_OK);
   free(tok);
 }
 

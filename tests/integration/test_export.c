@@ -798,6 +798,12 @@ START_TEST(job_link_range_expiry_and_customer_scope)
   out = ctl(cargs);
   field(out, "token", tok, sizeof tok);
   free(out);
+  /* each credential's issue is on the record: who, for whom, never the secret */
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE kind = 'customer.added' AND actor "
+                        "= 'operator:dsrctl' AND data->>'customer_id' = '%s'", cid), 1);
+  ck_assert_int_eq(xsql("SELECT count(*) FROM dsr_events WHERE kind = 'staff.token_created' AND "
+                        "actor = 'operator:dsrctl' AND data->>'role' = 'admin' AND "
+                        "strpos(data::text, '%s') = 0", tok), 1);
 
   struct h_resp r;
   ck_assert_int_eq(xcall(&xd, "POST", "/v1/requests", NULL, NULL,

@@ -534,7 +534,7 @@ static char *shared_staff_token(const char *role_name, enum dsr_role role)
   snprintf(name, sizeof name, "hardening-%s-%d", role_name, (int)getpid());
   struct dsr_db *db = it_connect(it_pg.conninfo);
   char *tok = NULL;
-  ck_assert_int_eq(dsr_staff_token_create(db, name, role, &tok, uid), DSR_OK);
+  ck_assert_int_eq(dsr_staff_token_create(db, "operator:test", name, role, &tok, uid), DSR_OK);
   it_disconnect(db);
   return tok;
 }

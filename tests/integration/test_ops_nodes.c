@@ -179,7 +179,8 @@ START_TEST(http_node_and_two_workers_share_the_queue_and_survive_a_kill)
   struct ef_dsrd d;
   ef_dsrd_open(&d, "dsr_nodes_a", policy, key);
   char *token = NULL, staff_id[40];
-  ck_assert_int_eq(dsr_staff_token_create(d.db, "nodes-admin", DSR_ROLE_ADMIN, &token, staff_id),
+  ck_assert_int_eq(dsr_staff_token_create(d.db, "operator:test", "nodes-admin", DSR_ROLE_ADMIN,
+                                          &token, staff_id),
                    DSR_OK);
   struct h_dsrd web, w[2];
   node(&web, "http", d.conninfo, policy, keyfile, true);

@@ -346,7 +346,8 @@ START_TEST(admin_api_takes_the_ui_session_with_csrf)
   ck_assert_int_eq(dsr_ui_user_add(db, "api.ann@example.org", "ApiAnn", DSR_ROLE_AUDITOR, pw, id),
                    DSR_OK);
   char *token = NULL;
-  ck_assert_int_eq(dsr_staff_token_create(db, "api-triager", DSR_ROLE_TRIAGER, &token, id),
+  ck_assert_int_eq(dsr_staff_token_create(db, "operator:test", "api-triager", DSR_ROLE_TRIAGER,
+                                          &token, id),
                    DSR_OK);
   it_disconnect(db);
 

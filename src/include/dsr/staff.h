@@ -30,10 +30,12 @@ const char *dsr_role_name(enum dsr_role r);
 /**
  * Creates staff user @p name with @p role if it does not exist (an existing
  * user must have that role: DSR_E_CONFLICT otherwise) and a new API token for
- * it. *token is the only clear copy (caller frees); @p user_id receives the id.
+ * it, with the event staff.token_created by @p actor (e.g. "operator:dsrctl")
+ * in the same transaction. *token is the only clear copy (caller frees);
+ * @p user_id receives the id.
  */
-enum dsr_ec dsr_staff_token_create(struct dsr_db *db, const char *name, enum dsr_role role,
-                                   char **token, char user_id[40]);
+enum dsr_ec dsr_staff_token_create(struct dsr_db *db, const char *actor, const char *name,
+                                   enum dsr_role role, char **token, char user_id[40]);
 
 /**
  * Who holds @p token: fills @p user_id and @p role. DSR_E_UNAUTHORIZED when
