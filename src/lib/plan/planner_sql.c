@@ -27,9 +27,9 @@
 /* Most rows a table read by an ORed condition may have: its keys become an array (or_small()). */
 #define OR_PARENT_ROWS_MAX 10000
 /* Most rows of a parent's table hashed for an ORed condition (psql_or_hash_kb()), and the
- * memory allowed for its hash per row: PostgreSQL hashes a subquery only when its estimate
- * (about 32 bytes a row of one bigint, more for wider keys) fits in hash_mem; this leaves
- * four times that, for keys of up to about 100 bytes. */
+ * work_mem asked per row: PostgreSQL hashes a subquery only when its estimate (the key's
+ * width plus 24 bytes a row: 32 for one bigint) fits in hash_mem, twice work_mem by default,
+ * so 256 bytes a row: eight times one bigint's estimate, twice a 100-byte key's. */
 #define OR_HASH_ROWS_MAX 2000000
 #define OR_HASH_BYTES_PER_ROW 128
 /* A large parent's table is hashed only when it holds at least one row for every
