@@ -21,7 +21,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 #define LATER_BYTES 4096
 #define LATER_MS 250.0
 static pthread_mutex_t later_lock = PTHREAD_MUTEX_INITIALIZER;
-static char later[LATER_BYTES];
+static char later_buf[LATER_BYTES];
 static size_t later_len;
 static double later_since;
 
@@ -80,7 +80,7 @@ static size_t format_line(char line[LINE_MAX_BYTES], enum dsr_log_level lvl, con
 /* Writes what is held, then @p line (may be empty), in one system call; under later_lock. */
 static void write_out(const char *line, size_t len)
 {
-  struct iovec iov[2] = {{.iov_base = later, .iov_len = later_len},
+  struct iovec iov[2] = {{.iov_base = later_buf, .iov_len = later_len},
                          {.iov_base = (void *)line, .iov_len = len}};
   int first = later_len ? 0 : 1;
   if (later_len || len) {
@@ -90,40 +90,42 @@ static void write_out(const char *line, size_t len)
   later_len = 0;
 }
 
-void dsr_log(enum dsr_log_level lvl, const char *event, const char *fmt, ...)
+/* One line: written at once (after what is held), or held when @p later and there is room. */
+static void log_line(bool later, enum dsr_log_level lvl, const char *event, const char *fmt,
+                     va_list ap)
 {
   if (lvl < min_level)
     return;
   char line[LINE_MAX_BYTES];
-  va_list ap;
-  va_start(ap, fmt);
   size_t len = format_line(line, lvl, event, fmt, ap);
-  va_end(ap);
+  double now = later ? dsr_mono_ms() : 0;
   pthread_mutex_lock(&later_lock);
-  write_out(line, len);
-  pthread_mutex_unlock(&later_lock);
-}
-
-void dsr_log_later(enum dsr_log_level lvl, const char *event, const char *fmt, ...)
-{
-  if (lvl < min_level)
-    return;
-  char line[LINE_MAX_BYTES];
-  va_list ap;
-  va_start(ap, fmt);
-  size_t len = format_line(line, lvl, event, fmt, ap);
-  va_end(ap);
-  double now = dsr_mono_ms();
-  pthread_mutex_lock(&later_lock);
-  if (later_len + len > sizeof later || (later_len && now - later_since >= LATER_MS)) {
+  if (!later || later_len + len > sizeof later_buf ||
+      (later_len && now - later_since >= LATER_MS)) {
     write_out(line, len);
   } else {
     if (!later_len)
       later_since = now;
-    memcpy(later + later_len, line, len);
+    memcpy(later_buf + later_len, line, len);
     later_len += len;
   }
   pthread_mutex_unlock(&later_lock);
+}
+
+void dsr_log(enum dsr_log_level lvl, const char *event, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  log_line(false, lvl, event, fmt, ap);
+  va_end(ap);
+}
+
+void dsr_log_later(enum dsr_log_level lvl, const char *event, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  log_line(true, lvl, event, fmt, ap);
+  va_end(ap);
 }
 
 void dsr_log_flush(void)
