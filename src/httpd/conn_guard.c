@@ -70,6 +70,12 @@ static void *watch(void *arg)
       DSR_INFO("http.deadline", "phase=%s ms=%.0f", c->headers_done ? "body" : "headers", age);
       (void)shutdown(c->fd, SHUT_RDWR);
     }
+    /* Access lines held by dsr_log_later() go out within a quarter second (not under our lock). */
+    pthread_mutex_unlock(&g->lock);
+    dsr_log_flush();
+    pthread_mutex_lock(&g->lock);
+    if (g->stop)
+      break;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_nsec += 250 * 1000000L;

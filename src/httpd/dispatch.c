@@ -471,9 +471,13 @@ void dsr_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_c
   if (!r)
     return;
   dsr_conn_guard_phase(r->app ? r->app->guard : NULL, conn, DSR_GUARD_ANSWERED);
-  /* Route patterns, never raw paths or query strings: those may carry identities. */
-  DSR_INFO("http.request", "rid=%s method=%s route=%s status=%u ms=%.1f", r->rid, r->method,
-           r->route ? r->route->pattern : "-", r->status, dsr_mono_ms() - r->started_ms);
+  /*
+   * Route patterns, never raw paths or query strings: those may carry identities. Written
+   * a few lines at a time (dsr_log_later(); the guard's thread flushes what waits).
+   */
+  dsr_log_later(DSR_LOG_INFO, "http.request", "rid=%s method=%s route=%s status=%u ms=%.1f",
+                r->rid, r->method, r->route ? r->route->pattern : "-", r->status,
+                dsr_mono_ms() - r->started_ms);
   dsr_reply_observe(r);
   if (r->idem_pending) /* no JSON answer was queued: let a retry run again */
     dsr_reply_idem_finish(r, 500, "");

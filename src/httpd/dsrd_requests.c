@@ -223,8 +223,9 @@ enum MHD_Result dsrd_requests_get(struct dsr_hreq *r)
   json_t *reply = NULL;
   enum dsr_ec ec;
   if (r->handed == DSR_HANDED_ANSWERED) {
-    ec = dsr_request_status_answer(r->handed_res, r->bearer, &reply);
-    return status_reply(r, ec, reply);
+    char *text = NULL;
+    ec = dsr_request_status_answer(r->handed_res, r->bearer, &text);
+    return ec == DSR_OK ? dsr_reply_json_text(r, 200, text) : status_reply(r, ec, NULL);
   }
   if (r->app->dbq) {
     ec = dsr_request_status_check(r->args[0], r->bearer);

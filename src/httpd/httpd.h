@@ -202,6 +202,8 @@ enum MHD_Result dsr_reply_outcome(struct dsr_hreq *r, enum dsr_ec ec, json_t *bo
 enum MHD_Result dsr_reply_kept(struct dsr_hreq *r, unsigned int status, json_t *body);
 /** Replies with a JSON body (takes a reference to @p body). */
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body);
+/** As dsr_reply_json(), with the body already written (@p text is freed; NULL: out of memory). */
+enum MHD_Result dsr_reply_json_text(struct dsr_hreq *r, unsigned int status, char *text);
 /**
  * Replies with a non-JSON document (CSV, HTML report) of type @p ctype; takes
  * ownership of @p text (malloc'd; NULL closes the connection).

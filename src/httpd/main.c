@@ -279,12 +279,14 @@ int main(int argc, char **argv)
   DSR_INFO("dsrd.stopping", "signal=%d", sig);
   rc = 0;
 cleanup:
+  dsr_log_flush(); /* the access lines held, before anything else is written */
   if (rc != 0)
     fprintf(stderr, "dsrd: %s\n", err);
   /* every read handed over is answered, so no connection stays suspended past here */
   dsr_dbq_stop(s.app.dbq);
   if (s.mhd)
     MHD_stop_daemon(s.mhd);
+  dsr_log_flush(); /* the last requests' access lines */
   dsr_dbq_free(s.app.dbq);
   dsr_conn_guard_stop(s.guard);
   dsr_workers_stop(s.workers);

@@ -117,10 +117,14 @@ enum MHD_Result dsr_reply_document(struct dsr_hreq *r, unsigned int status, char
                   "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
 }
 
+enum MHD_Result dsr_reply_json_text(struct dsr_hreq *r, unsigned int status, char *text)
+{
+  return send_text(r, status, text, "application/json; charset=utf-8", NULL, NULL);
+}
+
 enum MHD_Result dsr_reply_json(struct dsr_hreq *r, unsigned int status, json_t *body)
 {
-  char *text = json_dumps(body, JSON_COMPACT);
-  return send_text(r, status, text, "application/json; charset=utf-8", NULL, NULL);
+  return dsr_reply_json_text(r, status, json_dumps(body, JSON_COMPACT));
 }
 
 enum MHD_Result dsr_reply_kept(struct dsr_hreq *r, unsigned int status, json_t *body)

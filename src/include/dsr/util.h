@@ -30,6 +30,16 @@ void dsr_buf_reset(struct dsr_buf *b);
 void dsr_buf_free(struct dsr_buf *b);
 /** Hands the buffer's memory to the caller (free()), leaving @p b empty. */
 char *dsr_buf_steal(struct dsr_buf *b);
+/** Makes room for @p extra more bytes, so that appending them allocates nothing. */
+DSR_MUST_USE bool dsr_buf_reserve(struct dsr_buf *b, size_t extra);
+/**
+ * Appends @p s (@p n bytes, which dsr_utf8_valid() must accept) as a JSON string literal,
+ * escaped as jansson's compact output escapes it (quote, backslash, the short escapes of
+ * backspace, form feed, newline, return and tab, other control characters as \u00XX in capitals,
+ * every other byte as it is), so that JSON written with it reads byte for byte as jansson's.
+ * False when out of memory.
+ */
+DSR_MUST_USE bool dsr_buf_json_string(struct dsr_buf *b, const char *s, size_t n);
 
 /** printf into a new string; caller frees. NULL on allocation failure. */
 char *dsr_asprintf(const char *fmt, ...) DSR_PRINTF(1, 2);

@@ -27,6 +27,11 @@ static bool buf_reserve(struct dsr_buf *b, size_t extra)
   return true;
 }
 
+bool dsr_buf_reserve(struct dsr_buf *b, size_t extra)
+{
+  return buf_reserve(b, extra);
+}
+
 bool dsr_buf_append(struct dsr_buf *b, const void *p, size_t n)
 {
   if (!buf_reserve(b, n))
@@ -59,6 +64,55 @@ bool dsr_buf_printf(struct dsr_buf *b, const char *fmt, ...)
   }
   va_end(ap2);
   return ok;
+}
+
+bool dsr_buf_json_string(struct dsr_buf *b, const char *s, size_t n)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  /* at worst six bytes out per byte in, and the quotes */
+  if (n > (SIZE_MAX - 3) / 6 || !buf_reserve(b, 6 * n + 2))
+    return false;
+  char *o = b->data + b->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+      *o++ = (char)c;
+      break;
+    case '\b':
+      *o++ = 'b';
+      break;
+    case '\f':
+      *o++ = 'f';
+      break;
+    case '\n':
+      *o++ = 'n';
+      break;
+    case '\r':
+      *o++ = 'r';
+      break;
+    case '\t':
+      *o++ = 't';
+      break;
+    default:
+      *o++ = 'u';
+      *o++ = '0';
+      *o++ = '0';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
+    }
+  }
+  *o++ = '"';
+  *o = '\0';
+  b->len = (size_t)(o - b->data);
+  return true;
 }
 
 void dsr_buf_reset(struct dsr_buf *b)

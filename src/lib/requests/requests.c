@@ -255,31 +255,32 @@ enum dsr_ec dsr_request_create(struct dsr_db *db, const struct dsr_intake *in, j
 /* The status view in @p r (DSR_STMT_REQUEST_GET's result), if @p want is its status token's
  * hash or @p by_link; shared by the blocking and the handed-over reads. */
 static enum dsr_ec status_of(const PGresult *r, const unsigned char *want, bool by_link,
-                             json_t **reply)
+                             struct dsr_status_view *v)
 {
   if (!dsr_db_ok(r))
     return DSR_E_DB_UNAVAILABLE;
   if (PQntuples(r) != 1)
     return DSR_E_NOT_FOUND;
-  enum dsr_ec ec = DSR_E_NOT_FOUND;
   size_t hl = 0;
   unsigned char *have = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 7), &hl);
-  if (by_link ||
-      (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0)) {
-    *reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0),
-                       "type", PQgetvalue(r, 0, 1), "jurisdiction", PQgetvalue(r, 0, 2),
-                       "status", PQgetvalue(r, 0, 3), "received_at", PQgetvalue(r, 0, 4),
-                       "due_at", PQgetvalue(r, 0, 5), "updated_at", PQgetvalue(r, 0, 6));
-    if (*reply && !PQgetisnull(r, 0, 8) && strcmp(PQgetvalue(r, 0, 3), "pending_verification"))
-      json_object_set_new(*reply, "duplicate_of", json_string(PQgetvalue(r, 0, 8)));
-    if (*reply && !PQgetisnull(r, 0, 9))
-      json_object_set_new(*reply, "close_reason", json_string(PQgetvalue(r, 0, 9)));
-    ec = *reply ? DSR_OK : DSR_E_INTERNAL;
-    if (ec == DSR_OK)
-      dsr_request_status_extra(r, 0, 10, *reply);
-  }
+  bool match =
+      by_link || (have && hl == DSR_HASH_BYTES && sodium_memcmp(have, want, DSR_HASH_BYTES) == 0);
   PQfreemem(have);
-  return ec;
+  if (!match)
+    return DSR_E_NOT_FOUND;
+  static const char *const keys[] = {"id",          "type",   "jurisdiction", "status",
+                                     "received_at", "due_at", "updated_at"};
+  for (int c = 0; c < (int)DSR_ARRAY_LEN(keys); c++)
+    if (!dsr_status_view_add(v, keys[c], PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c)))
+      return DSR_E_INTERNAL;
+  if (!PQgetisnull(r, 0, 8) && strcmp(PQgetvalue(r, 0, 3), "pending_verification"))
+    dsr_status_view_add(v, "duplicate_of", PQgetvalue(r, 0, 8),
+                              (size_t)PQgetlength(r, 0, 8));
+  if (!PQgetisnull(r, 0, 9))
+    dsr_status_view_add(v, "close_reason", PQgetvalue(r, 0, 9),
+                              (size_t)PQgetlength(r, 0, 9));
+  dsr_request_status_extra(r, 0, 10, v);
+  return DSR_OK;
 }
 
 /* The status view of @p id; @p token checked against its status token unless @p by_link. */
@@ -293,7 +294,11 @@ static enum dsr_ec status_view(struct dsr_db *db, const char *id, const char *to
   if (token)
     dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
   PGresult *r = dsr_db_exec(db, DSR_STMT_REQUEST_GET, 1, (const char *const[]){id});
-  enum dsr_ec ec = status_of(r, want, by_link, reply);
+  struct dsr_status_view v = {0};
+  enum dsr_ec ec = status_of(r, want, by_link, &v);
+  if (ec == DSR_OK && !(*reply = dsr_status_view_json(&v)))
+    ec = DSR_E_INTERNAL;
+  dsr_status_view_clear(&v);
   PQclear(r);
   return ec;
 }
@@ -315,12 +320,16 @@ bool dsr_request_status_submit(struct dsr_dbq *q, const char *id, dsr_dbq_done d
   return dsr_dbq_submit(q, DSR_STMT_REQUEST_GET, 1, (const char *const[]){id}, done, arg);
 }
 
-enum dsr_ec dsr_request_status_answer(const PGresult *res, const char *token, json_t **reply)
+enum dsr_ec dsr_request_status_answer(const PGresult *res, const char *token, char **text)
 {
   unsigned char want[DSR_HASH_BYTES];
   dsr_keyed_hash(DSR_KEY_TOKEN, token, strlen(token), want);
-  enum dsr_ec ec = status_of(res, want, false, reply);
+  struct dsr_status_view v = {0};
+  enum dsr_ec ec = status_of(res, want, false, &v);
   sodium_memzero(want, sizeof want);
+  if (ec == DSR_OK && !(*text = dsr_status_view_text(&v)))
+    ec = DSR_E_INTERNAL;
+  dsr_status_view_clear(&v);
   return ec;
 }
 
