@@ -63,13 +63,19 @@ static bool died(struct h_dsrd *dd, long max_ms)
   return false;
 }
 
-static void start(struct h_dsrd *dd, const char *state, const char *dsn, const char *policy)
+/* dsrd with one worker; waited for until it answers when @p ready, else only spawned: a run
+ * meant to die at a failpoint can get there before its first health check. */
+static void start(struct h_dsrd *dd, const char *state, const char *dsn, const char *policy,
+                  bool ready)
 {
   char url[600], pol[600];
   snprintf(url, sizeof url, "--database-url=%s", dsn);
   snprintf(pol, sizeof pol, "--policy-file=%s", policy);
   const char *args[] = {url, pol, "--workers=1", NULL};
-  h_dsrd_start(dd, state, args);
+  if (ready)
+    h_dsrd_start(dd, state, args);
+  else
+    h_dsrd_spawn(dd, state, args);
 }
 
 /* Keys of the batch left in flight (the one pending batch of the run). */
@@ -188,7 +194,7 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
   struct ef_dsrd d;
   ef_dsrd_open(&d, "dsr_crash_a", policy, key);
   struct h_dsrd dd;
-  start(&dd, state, d.conninfo, policy);
+  start(&dd, state, d.conninfo, policy, true);
   char id[40];
   dsr_strlcpy(id, ef_request(&d, C_EMAIL, C_PHONE), sizeof id); /* the daemon discovers */
   char sql[512];
@@ -210,7 +216,7 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
     ck_assert(setenv("DSRD_FAILPOINT", points[k], 1) == 0 && setenv("DSRD_FAILPOINT_SKIP", skip, 1) == 0);
     PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
                               " WHERE state = 'running'"));
-    start(&dd, state, d.conninfo, policy);
+    start(&dd, state, d.conninfo, policy, false);
     ck_assert_msg(died(&dd, 120000), "dsrd did not stop at failpoint %s; log: %s", points[k], dd.log);
     at[kills++] = h_sql_long(d.conninfo, progress);
     ck_assert_int_eq(h_sql_long(d.conninfo, "SELECT count(*) FROM dsr_erasure_steps WHERE "
@@ -220,7 +226,7 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
   unsetenv("DSRD_FAILPOINT_SKIP");
   PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
                             " WHERE state = 'running'"));
-  start(&dd, state, d.conninfo, policy);
+  start(&dd, state, d.conninfo, policy, true);
   for (int k = 0; k < KILLS; k++) {
     long now = h_sql_long(d.conninfo, progress);
     long target = now + 500 + rand() % 9000;
@@ -233,7 +239,7 @@ START_TEST(kill_9_at_random_points_resumes_to_the_same_state)
     /* the dead worker's lease runs out (moved, not waited for) */
     PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
                               " WHERE state = 'running'"));
-    start(&dd, state, d.conninfo, policy);
+    start(&dd, state, d.conninfo, policy, true);
   }
   ck_assert_msg(wait_for(d.conninfo, done, 1, 240000) == 1, "not finished; log: %s", dd.log);
   ck_assert_int_eq(h_dsrd_stop(&dd, SIGTERM), 0);
@@ -310,7 +316,7 @@ START_TEST(grown_pages_killed_resume_to_the_state_of_fixed_pages)
               setenv("DSRD_FAILPOINT_SKIP", skips[k], 1) == 0);
     PQclear(h_sql(d.conninfo, "UPDATE dsr_jobs SET lease_expires_at = now() - interval '1 second'"
                               " WHERE state = 'running'"));
-    h_dsrd_start(&dd, state, args);
+    h_dsrd_spawn(&dd, state, args); /* it may stop at the failpoint before it answers */
     ck_assert_msg(died(&dd, 120000), "dsrd did not stop at %s; log: %s", points[k], dd.log);
     if (k == 2)
       continue; /* the last outcome: applied or still pending, either way */

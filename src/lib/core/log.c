@@ -55,6 +55,7 @@ static const char *stamp(void)
 }
 
 /* Formats one line, newline included, into @p line; returns its length. */
+DSR_PRINTF(4, 0)
 static size_t format_line(char line[LINE_MAX_BYTES], enum dsr_log_level lvl, const char *event,
                           const char *fmt, va_list ap)
 {
@@ -91,6 +92,7 @@ static void write_out(const char *line, size_t len)
 }
 
 /* One line: written at once (after what is held), or held when @p later and there is room. */
+DSR_PRINTF(4, 0)
 static void log_line(bool later, enum dsr_log_level lvl, const char *event, const char *fmt,
                      va_list ap)
 {
