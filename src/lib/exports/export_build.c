@@ -352,68 +352,13 @@ static json_t *cell(enum jkind k, PGresult *r, int row, int i)
   return json_string(v);
 }
 
-/*
- * Length of the UTF-8 sequence at @p s as jansson accepts it (no overlong
- * form, no surrogate, nothing above U+10FFFF); 0 when it is not valid.
- */
-static size_t utf8_seq(const unsigned char *s)
+/* Appends @p n bytes of @p s as a JSON string, escaped as jansson's compact dump escapes it.
+ * 1: done; 0: not valid UTF-8 (jansson refuses such a string); -1: out of memory. */
+static int json_str(struct dsr_buf *o, const char *s, size_t n)
 {
-  size_t n;
-  uint32_t v;
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] < 0xC2)
+  if (!dsr_utf8_valid(s, n))
     return 0;
-  if (s[0] < 0xE0)
-    n = 2, v = s[0] & 0x1Fu;
-  else if (s[0] < 0xF0)
-    n = 3, v = s[0] & 0x0Fu;
-  else if (s[0] < 0xF5)
-    n = 4, v = s[0] & 0x07u;
-  else
-    return 0;
-  for (size_t i = 1; i < n; i++) { /* a NUL ends the loop: it is no continuation byte */
-    if ((s[i] & 0xC0u) != 0x80u)
-      return 0;
-    v = v << 6 | (s[i] & 0x3Fu);
-  }
-  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || (v >= 0xD800 && v <= 0xDFFF) ||
-      v > 0x10FFFF)
-    return 0;
-  return n;
-}
-
-/* Appends @p str as a JSON string, escaped as jansson's compact dump escapes it. 1: done;
- * 0: not valid UTF-8 (jansson refuses such a string); -1: out of memory. */
-static int json_str(struct dsr_buf *o, const char *str)
-{
-  const unsigned char *s = (const unsigned char *)str, *run = s;
-  if (!dsr_buf_puts(o, "\""))
-    return -1;
-  while (*s) {
-    size_t n = utf8_seq(s);
-    if (n == 0)
-      return 0;
-    if (n > 1 || (*s >= 0x20 && *s != '"' && *s != '\\')) {
-      s += n;
-      continue;
-    }
-    char esc[8];
-    switch (*s) {
-    case '"': dsr_strlcpy(esc, "\\\"", sizeof esc); break;
-    case '\\': dsr_strlcpy(esc, "\\\\", sizeof esc); break;
-    case '\b': dsr_strlcpy(esc, "\\b", sizeof esc); break;
-    case '\f': dsr_strlcpy(esc, "\\f", sizeof esc); break;
-    case '\n': dsr_strlcpy(esc, "\\n", sizeof esc); break;
-    case '\r': dsr_strlcpy(esc, "\\r", sizeof esc); break;
-    case '\t': dsr_strlcpy(esc, "\\t", sizeof esc); break;
-    default: snprintf(esc, sizeof esc, "\\u%04X", (unsigned)*s); break;
-    }
-    if (!dsr_buf_append(o, run, (size_t)(s - run)) || !dsr_buf_puts(o, esc))
-      return -1;
-    run = ++s;
-  }
-  return dsr_buf_append(o, run, (size_t)(s - run)) && dsr_buf_puts(o, "\"") ? 1 : -1;
+  return dsr_buf_json_string(o, s, n) ? 1 : -1;
 }
 
 /* True when @p v is an integer written as "%lld" writes it (no sign but "-", no leading zero,
@@ -439,7 +384,7 @@ static bool json_keys(const char *const *cols, size_t ncols, struct dsr_buf *key
   dsr_buf_reset(keys);
   for (size_t j = 0; j < ncols; j++) {
     koff[j] = keys->len;
-    if ((j && !dsr_buf_puts(keys, ",")) || json_str(keys, cols[j]) != 1 ||
+    if ((j && !dsr_buf_puts(keys, ",")) || json_str(keys, cols[j], strlen(cols[j])) != 1 ||
         !dsr_buf_puts(keys, ":"))
       return false;
   }
@@ -475,7 +420,7 @@ static int json_row_text(const enum jkind *kinds, PGresult *r, int row, const in
     else if (kinds[j] == JK_BOOL)
       st = dsr_buf_puts(o, v[0] == 't' ? "true" : "false") ? 1 : -1;
     else
-      st = json_str(o, v);
+      st = json_str(o, v, (size_t)PQgetlength(r, row, idx[j]));
   }
   return st == 1 && !dsr_buf_puts(o, "}") ? -1 : st;
 }
