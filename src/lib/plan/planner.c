@@ -699,6 +699,15 @@ static PGresult *exec_one(PGconn *conn, enum dsr_stmt st, const char *value, Exe
   return NULL;
 }
 
+/* Runs fixed statement @p st (with @p value, if any): whether it gave @p want. */
+static bool exec_ok(PGconn *conn, enum dsr_stmt st, const char *value, ExecStatusType want)
+{
+  PGresult *r = exec_one(conn, st, value, want);
+  bool ok = r != NULL;
+  PQclear(r);
+  return ok;
+}
+
 /*
  * Whether the keyed table of @p c is built with its conditions ORed over its parents' tables
  * hashed (psql_or_hash_kb(), from the store's estimate of the table's rows), into
@@ -730,9 +739,7 @@ static bool or_hash_begin(const struct plan_ctx *pc, PGconn *conn, const struct 
   if (ok && kb > 0) {
     char v[32];
     snprintf(v, sizeof v, "%lldkB", kb);
-    r = exec_one(conn, DSR_STMT_POLICY_WORK_MEM_SET, v, PGRES_TUPLES_OK);
-    ok = r != NULL;
-    PQclear(r);
+    ok = exec_ok(conn, DSR_STMT_POLICY_WORK_MEM_SET, v, PGRES_TUPLES_OK);
   }
   pc->or_hash[c->topo_index] = ok && kb > 0;
   return ok;
@@ -742,11 +749,8 @@ static bool or_hash_begin(const struct plan_ctx *pc, PGconn *conn, const struct 
 static bool or_hash_end(const struct plan_ctx *pc, PGconn *conn, const struct dsr_pcollection *c,
                         const char *saved)
 {
-  if (!pc->or_hash[c->topo_index])
-    return true;
-  PGresult *r = exec_one(conn, DSR_STMT_POLICY_WORK_MEM_SET, saved, PGRES_TUPLES_OK);
-  PQclear(r);
-  return r != NULL;
+  return !pc->or_hash[c->topo_index] ||
+         exec_ok(conn, DSR_STMT_POLICY_WORK_MEM_SET, saved, PGRES_TUPLES_OK);
 }
 
 /* Keyed plans: the subject's rows of every reached collection into the session's tables,
@@ -767,15 +771,9 @@ static bool keys_tables(const struct plan_ctx *pc, PGconn *conn, char *err, size
     }
   if (!any)
     goto cleanup;
-  PGresult *q = PQexec(conn, stmt_sql(DSR_STMT_POLICY_QUIET));
-  ok = PQresultStatus(q) == PGRES_COMMAND_OK;
-  PQclear(q);
-  q = ok ? PQexec(conn, stmt_sql(DSR_STMT_POLICY_PAGE_COST)) : NULL;
-  ok = ok && PQresultStatus(q) == PGRES_TUPLES_OK;
-  PQclear(q);
-  q = ok ? PQexec(conn, stmt_sql(DSR_STMT_POLICY_KEYED_STATS)) : NULL;
-  ok = ok && PQresultStatus(q) == PGRES_COMMAND_OK;
-  PQclear(q);
+  ok = exec_ok(conn, DSR_STMT_POLICY_QUIET, NULL, PGRES_COMMAND_OK) &&
+       exec_ok(conn, DSR_STMT_POLICY_PAGE_COST, NULL, PGRES_TUPLES_OK) &&
+       exec_ok(conn, DSR_STMT_POLICY_KEYED_STATS, NULL, PGRES_COMMAND_OK);
   if (!ok)
     snprintf(err, errlen, "cannot store the subject's rows");
   ok = ok && run_command(conn, &drop, NULL, err, errlen);
@@ -841,10 +839,8 @@ static struct dsr_plan *plan_build(const struct dsr_policy *policy, PGconn *conn
   /* a large subject's tables outgrow the default 8 MB of local buffers: each page written
    * out and read back through the kernel cost its backend 0.7 of 6.8 s of CPU in the
    * 1,000,000-row export (bench/README.md); the memory is taken only as the tables grow */
-  PGresult *tb = keyed ? exec_one(conn, DSR_STMT_POLICY_TEMP_BUFFERS, KEYED_TEMP_BUFFERS,
-                                  PGRES_TUPLES_OK)
-                       : NULL;
-  PQclear(tb);
+  if (keyed) /* a store that refuses it still gets its plan */
+    (void)exec_ok(conn, DSR_STMT_POLICY_TEMP_BUFFERS, KEYED_TEMP_BUFFERS, PGRES_TUPLES_OK);
   PGresult *b = PQexec(conn, stmt_sql(keyed ? DSR_STMT_POLICY_BEGIN_KEYED
                                              : DSR_STMT_POLICY_BEGIN_READ_ONLY));
   in_tx = PQresultStatus(b) == PGRES_COMMAND_OK;
