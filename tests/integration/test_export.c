@@ -62,16 +62,22 @@ static char *sh(const char *cmd, int *rc)
   return dsr_buf_steal(&b);
 }
 
-static char *dsrctl(const char *args, int *rc)
+/* dsrctl @p args on the platform as @p dsn connects to it; its output, *rc its status. */
+static char *dsrctl_on(const char *dsn, const char *args, int *rc)
 {
   char *prog = h_program("dsrctl");
   char *cmd = NULL;
   H_REQUIRE1(asprintf(&cmd, "cd '%s' && DSR_PLATFORM_DSN='%s' DSR_MEDIA_ROOT='%s' '%s' %s 2>&1",
-                      getenv("DSR_TOP_SRCDIR"), xplat, xmedia, prog, args) > 0);
+                      getenv("DSR_TOP_SRCDIR"), dsn, xmedia, prog, args) > 0);
   free(prog);
   char *out = sh(cmd, rc);
   free(cmd);
   return out;
+}
+
+static char *dsrctl(const char *args, int *rc)
+{
+  return dsrctl_on(xplat, args, rc);
 }
 
 static void export_setup(void)
@@ -356,16 +362,20 @@ END_TEST
  * its output, and data.json's collections (owned) once unzipped into @p dir. */
 static json_t *export_collections(const char *extra, const char *zip, const char *dir, char **out)
 {
-  char *prog = h_program("dsrctl"), *cmd = NULL;
-  H_REQUIRE1(asprintf(&cmd, "cd '%s' && DSR_PLATFORM_DSN='%s %s' DSR_MEDIA_ROOT='%s' '%s' export "
-                            "--policy policies/callos.json --email " SUBJ_EMAIL
-                            " --phone " SUBJ_PHONE " --out '%s' 2>&1 && unzip -q -o '%s' -d '%s'",
-                      getenv("DSR_TOP_SRCDIR"), xplat, extra, xmedia, prog, zip, zip, dir) > 0);
+  char *dsn = NULL, *args = NULL, *unzip = NULL;
+  H_REQUIRE1(asprintf(&dsn, "%s %s", xplat, extra) > 0 &&
+             asprintf(&args, "export --policy policies/callos.json --email " SUBJ_EMAIL
+                             " --phone " SUBJ_PHONE " --out '%s'", zip) > 0 &&
+             asprintf(&unzip, "unzip -q -o '%s' -d '%s' 2>&1", zip, dir) > 0);
   int rc;
-  *out = sh(cmd, &rc);
+  *out = dsrctl_on(dsn, args, &rc);
   ck_assert_msg(rc == 0, "dsrctl export: %s", *out);
-  free(cmd);
-  free(prog);
+  char *u = sh(unzip, &rc);
+  ck_assert_msg(rc == 0, "unzip: %s", u);
+  free(u);
+  free(unzip);
+  free(args);
+  free(dsn);
   char path[600];
   snprintf(path, sizeof path, "%s/data.json", dir);
   json_t *data = load_json(path);
