@@ -71,6 +71,18 @@ char *ef_table_md5(const char *conninfo, const char *table, const char *pk, cons
   return out;
 }
 
+void ef_assert_twins_agree(const char *sum_a0, char *sum_a, char *sum_b, char *fig_a,
+                           char *fig_b)
+{
+  ck_assert_str_ne(sum_a, sum_a0);
+  ck_assert_str_eq(sum_a, sum_b);
+  ck_assert_str_eq(fig_a, fig_b);
+  free(fig_a);
+  free(fig_b);
+  free(sum_a);
+  free(sum_b);
+}
+
 char *ef_checksums(const char *conninfo)
 {
   PGresult *t = h_sql(conninfo, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "

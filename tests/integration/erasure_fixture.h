@@ -35,6 +35,13 @@ void ef_use(const struct ef_platform *pl);
 /** "table=md5;..." over every table of schema public, rows in a stable order. Caller frees. */
 char *ef_checksums(const char *conninfo);
 /**
+ * A crashed run ended where its uninterrupted twin did: something was erased (@p sum_a is not
+ * @p sum_a0), every table alike (@p sum_a, @p sum_b: ef_checksums()) and every receipt's
+ * figures alike (@p fig_a, @p fig_b). Frees the four it compares.
+ */
+void ef_assert_twins_agree(const char *sum_a0, char *sum_a, char *sum_b, char *fig_a,
+                           char *fig_b);
+/**
  * md5 of one table's rows, except those whose @p pk (as text) is in @p except
  * (a text[] literal); @p pk NULL: all rows. Caller frees.
  */
